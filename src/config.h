@@ -1,0 +1,84 @@
+/* config: the YAML configuration (libyaml) parsed into one validated struct, driven by one table of keys.
+ *
+ * Every key is described once in the table (pa_config_keys): name, type, default, whether a reload (SIGHUP) can
+ * change it, and its doc line. The same table drives parsing, defaults, --check-config, and the tests that fail
+ * when a key is missing from etc/pii-auditd.yaml or docs/configuration.md.
+ * Errors are "file:line:column: message" naming the key, what is expected and how to fix it. A conninfo or a
+ * password never appears in an error. Must not touch the database.
+ */
+#ifndef PA_CONFIG_H
+#define PA_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "detect.h"
+
+#define PA_DEFAULT_CONFIG_PATH "/etc/pii-auditd/pii-auditd.yaml"
+
+enum pa_key_type {
+    PA_KEY_STRING,
+    PA_KEY_INT,
+    PA_KEY_DURATION,
+    PA_KEY_BOOL,
+    PA_KEY_PATH,
+    PA_KEY_STRING_LIST,
+    PA_KEY_MAP_OF_LISTS, /* detectors.extra_keys */
+    PA_KEY_SECTION,      /* a mapping holding other keys */
+    PA_KEY_LIST_OF_MAPS, /* surfaces, detectors.patterns */
+};
+
+struct pa_config_key {
+    const char *name;     /* dotted: "scan.batch_size"; list items: "surfaces[].table" */
+    enum pa_key_type type;
+    const char *dflt;     /* default as written in YAML, NULL when required or none */
+    bool required;
+    bool reloadable;      /* SIGHUP applies it; false: needs a restart */
+    const char *doc;      /* one line */
+};
+
+/* The key table (all keys, in documentation order). */
+const struct pa_config_key *pa_config_keys(size_t *n);
+
+struct pa_surface {
+    char *schema;    /* "public" when the config gave an unqualified name */
+    char *table;
+    char *column;
+    char *id_column; /* NULL: the table's single-column primary key */
+    char *name;      /* "schema.table.column" as used in findings, metrics and --surface */
+    int line;        /* where it was configured, for messages */
+};
+
+struct pa_config {
+    char *path;
+
+    char *db_conninfo;             /* database.conninfo (secret: never print) */
+    char *db_password_file;        /* database.password_file or NULL */
+    char *findings_conninfo;       /* findings.conninfo or NULL (= database.conninfo) */
+    char *findings_password_file;  /* findings.password_file or NULL (= database.password_file if same db) */
+
+    long long batch_size;          /* scan.batch_size */
+    double statement_timeout;      /* scan.statement_timeout, seconds */
+    double lock_timeout;           /* scan.lock_timeout, seconds */
+    double connect_timeout;        /* scan.connect_timeout, seconds */
+    long long max_rows_per_second; /* scan.max_rows_per_second, 0 = unlimited */
+    double full_scan_interval;     /* scan.full_scan_interval, seconds */
+
+    struct pa_surface *surfaces;
+    size_t n_surfaces;
+
+    struct pa_detect_options detect; /* detectors.*, owned by this struct */
+};
+
+/* Load and validate. On error returns -1 and writes "file:line:col: message" to err. */
+int pa_config_load(const char *path, struct pa_config **out, char *err, size_t errlen);
+/* Same from a memory buffer; name is used in messages (tests, fuzzing). */
+int pa_config_load_buffer(const char *name, const char *buf, size_t len, struct pa_config **out, char *err,
+                          size_t errlen);
+void pa_config_free(struct pa_config *c);
+
+/* The surface named "schema.table.column" (or "table.column" meaning public), or NULL. */
+const struct pa_surface *pa_config_find_surface(const struct pa_config *c, const char *name);
+
+#endif

@@ -1,0 +1,52 @@
+/* util: allocation wrappers that abort on out-of-memory, a growable byte buffer, durations and clocks.
+ * Pure: no I/O besides the abort message; never sees scanned values except as opaque bytes in a pa_buf. */
+#ifndef PA_UTIL_H
+#define PA_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PA_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+void *pa_xmalloc(size_t n);
+void *pa_xcalloc(size_t nmemb, size_t size);
+void *pa_xrealloc(void *p, size_t n);
+char *pa_xstrdup(const char *s);
+char *pa_xstrndup(const char *s, size_t n);
+/* printf into a freshly allocated string. */
+char *pa_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Growable byte buffer. `data` is always NUL-terminated after any append (len excludes the NUL). */
+struct pa_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+};
+
+void pa_buf_init(struct pa_buf *b);
+void pa_buf_reserve(struct pa_buf *b, size_t extra);
+void pa_buf_append(struct pa_buf *b, const void *p, size_t n);
+void pa_buf_appendc(struct pa_buf *b, char c);
+void pa_buf_appends(struct pa_buf *b, const char *s);
+void pa_buf_printf(struct pa_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pa_buf_truncate(struct pa_buf *b, size_t len);
+/* Zero the used bytes (explicit_bzero) and reset len to 0; keeps the allocation for reuse. */
+void pa_buf_wipe(struct pa_buf *b);
+/* Wipe and free. */
+void pa_buf_free(struct pa_buf *b);
+
+/* Parse a duration: a non-negative integer or decimal followed by ms, s, m, h, d or w ("30s", "1.5h", "7d").
+ * A bare number is seconds. Returns 0 and sets *seconds, or -1. */
+int pa_parse_duration(const char *s, double *seconds);
+/* Format seconds as a short duration ("7d", "30s", "1.5h") into out. */
+void pa_format_duration(double seconds, char *out, size_t cap);
+
+double pa_now_monotonic(void); /* seconds */
+double pa_now_wall(void);      /* seconds since the epoch */
+void pa_sleep(double seconds);
+
+/* JSON string escaping for output we produce (paths, names): appends "..." with escapes. */
+void pa_buf_append_json_string(struct pa_buf *b, const char *s, size_t n);
+
+#endif
