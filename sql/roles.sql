@@ -1,0 +1,22 @@
+-- Least-privilege role for pii-auditd. Apply after the findings schema (001_findings_schema.sql).
+--   psql -v ON_ERROR_STOP=1 -f roles.sql
+-- The role may read the scanned surfaces only: print the exact GRANTs your configuration needs with
+--   pii-auditd --config /etc/pii-auditd/pii-auditd.yaml --print-grants
+-- It must NOT have BYPASSRLS, superuser or ownership of the scanned tables: a surface protected by row-level
+-- security is refused (never reported clean) unless a policy lets this role see every row (see docs/operations.md).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pii_auditd') THEN
+        CREATE ROLE pii_auditd LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS
+            CONNECTION LIMIT 8;
+    END IF;
+END
+$$;
+COMMENT ON ROLE pii_auditd IS 'pii-auditd scanner: reads configured JSON surfaces, writes pii_audit.* only';
+
+GRANT USAGE ON SCHEMA pii_audit TO pii_auditd;
+GRANT SELECT ON pii_audit.schema_version TO pii_auditd;
+GRANT SELECT, INSERT, UPDATE ON pii_audit.scan_runs, pii_audit.scan_run_surfaces, pii_audit.scan_cursors,
+    pii_audit.findings TO pii_auditd;
+GRANT SELECT ON pii_audit.pii_audit_findings TO pii_auditd;
+GRANT USAGE ON SEQUENCE pii_audit.scan_runs_id_seq, pii_audit.findings_id_seq TO pii_auditd;

@@ -1,0 +1,2 @@
+/* jsonwalk: being written */
+#include "jsonwalk.h"
