@@ -1,0 +1,110 @@
+/* findings: the findings store (schema pii_audit): schema version check and --init-db, scan runs, per-surface
+ * cursors, batched finding upserts and full-scan resolution.
+ *
+ * The invariant that keeps "nothing lost, nothing duplicated": a batch's findings, its cursor move and its
+ * counters commit in ONE transaction, so the cursor is never ahead of committed findings, and findings are
+ * upserted on (table, column, record id, path, category) so re-reading a batch after a crash adds nothing.
+ * Never stores a value: only ids, paths, categories and rules. */
+#ifndef PA_FINDINGS_H
+#define PA_FINDINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+#include "db.h"
+#include "util.h"
+
+#define PA_SCHEMA_VERSION 1
+
+/* Per-category counter list (categories include custom ones, so keyed by name). */
+struct pa_catcount {
+    char *name;
+    long long n;
+};
+struct pa_catcounts {
+    struct pa_catcount *v;
+    size_t n;
+};
+void pa_catcounts_add(struct pa_catcounts *c, const char *name, long long n);
+long long pa_catcounts_total(const struct pa_catcounts *c);
+void pa_catcounts_free(struct pa_catcounts *c);
+
+/* Check schema_version. 0 when current; -1 with a message saying exactly which file(s) to apply. */
+int pa_findings_check_schema(PGconn *conn, char *err, size_t errlen);
+/* Apply the embedded sql/NNN_*.sql files newer than the installed version (--init-db). */
+int pa_findings_init_db(PGconn *conn, char *err, size_t errlen);
+
+/* Start a scan run: marks runs left 'running' by a dead process as 'interrupted', inserts the new run and holds a
+ * session advisory lock that proves this process is alive. Returns the run id or -1. */
+long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *mode, int surfaces_total, char *err,
+                                size_t errlen);
+
+struct pa_run_totals {
+    const char *status; /* ok | partial | failed | cancelled */
+    const char *mode;
+    int surfaces_failed;
+    long long rows, bytes, new_findings, resolved_findings, invalid_documents;
+    const char *error_class, *error_message; /* NULL when ok */
+};
+int pa_findings_finish_run(PGconn *conn, long long scan_id, const struct pa_run_totals *t, char *err, size_t errlen);
+
+/* Cursor of a surface. *last_id / *id_type are malloc'd (NULL when never scanned). */
+struct pa_cursor {
+    char *last_id;
+    char *id_type;
+    double last_full_scan_at; /* epoch seconds, 0 = never */
+};
+int pa_findings_get_cursor(PGconn *conn, const char *table, const char *column, struct pa_cursor *c, char *err,
+                           size_t errlen);
+void pa_cursor_free(struct pa_cursor *c);
+
+/* Per-surface advisory lock so two scanners never interleave on one surface. 1 acquired, 0 busy, -1 error. */
+int pa_findings_lock_surface(PGconn *conn, const char *surface, char *err, size_t errlen);
+void pa_findings_unlock_surface(PGconn *conn, const char *surface);
+
+int pa_findings_surface_start(PGconn *conn, long long scan_id, const char *table, const char *column,
+                              const char *mode, char *err, size_t errlen);
+
+/* Findings of one batch, accumulated as PostgreSQL array literals (no per-finding allocation). */
+struct pa_batch {
+    struct pa_buf record_ids, paths, categories, detectors, rules;
+    size_t n;
+};
+void pa_batch_init(struct pa_batch *b);
+void pa_batch_reset(struct pa_batch *b);
+void pa_batch_free(struct pa_batch *b);
+void pa_batch_add(struct pa_batch *b, const char *record_id, size_t id_len, const char *path, size_t path_len,
+                  const char *category, const char *detector, const char *rule);
+
+struct pa_batch_commit {
+    long long scan_id;
+    const char *table, *column, *id_column, *id_type;
+    const char *cursor;         /* new last_id, or NULL to leave the cursor as it is (full scans) */
+    long long rows, bytes, invalid_documents, truncated_records;
+};
+/* One transaction: upsert the findings, move the cursor, add the counters. new_by_cat receives the findings that
+ * were new. */
+int pa_findings_commit_batch(PGconn *conn, const struct pa_batch *b, const struct pa_batch_commit *bc,
+                             struct pa_catcounts *new_by_cat, char *err, size_t errlen, enum pa_fail_reason *reason);
+
+/* After a complete full scan: resolve open findings of the surface not seen by this scan, record the full scan in
+ * the cursor (last_full_scan_*, and last_id = cursor when given). */
+int pa_findings_complete_full(PGconn *conn, long long scan_id, const char *table, const char *column,
+                              const char *id_column, const char *id_type, const char *cursor,
+                              struct pa_catcounts *resolved_by_cat, char *err, size_t errlen);
+
+struct pa_surface_outcome {
+    const char *status; /* ok | failed | cancelled */
+    long long new_findings, resolved_findings;
+    const char *error_class, *error_message;
+};
+int pa_findings_surface_finish(PGconn *conn, long long scan_id, const char *table, const char *column,
+                               const struct pa_surface_outcome *o, char *err, size_t errlen);
+
+/* Open findings of a surface by category. */
+int pa_findings_open_counts(PGconn *conn, const char *table, const char *column, struct pa_catcounts *out,
+                            char *err, size_t errlen);
+
+#endif

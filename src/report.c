@@ -1,0 +1,192 @@
+/* report: see report.h. The JSON schema is a public interface: add fields, never rename or remove. */
+#include "report.h"
+
+#include <string.h>
+
+#include "pa_build.h"
+#include "util.h"
+
+int pa_report_exit_code(const struct pa_scan_result *r)
+{
+    if (r->failed > 0 || r->error[0])
+        return PA_EXIT_FAILED;
+    return r->open_total > 0 ? PA_EXIT_FINDINGS : PA_EXIT_CLEAN;
+}
+
+static const char *status_name(const struct pa_surface_result *s)
+{
+    return s->status == PA_SURFACE_OK ? "ok" : s->status == PA_SURFACE_CANCELLED ? "cancelled" : "failed";
+}
+
+static const char *run_status(const struct pa_scan_result *r)
+{
+    if (r->error[0])
+        return "failed";
+    if (r->cancelled)
+        return "cancelled";
+    if (r->failed == 0)
+        return "ok";
+    return (size_t)r->failed == r->n ? "failed" : "partial";
+}
+
+static void human_bytes(long long b, char *out, size_t cap)
+{
+    const char *u[] = {"B", "kB", "MB", "GB", "TB"};
+    double v = (double)b;
+    int i = 0;
+    while (v >= 1000 && i < 4) {
+        v /= 1000;
+        i++;
+    }
+    snprintf(out, cap, i ? "%.1f %s" : "%.0f %s", v, u[i]);
+}
+
+static void text_counts(FILE *out, const char *label, const struct pa_catcounts *c)
+{
+    if (!c->n)
+        return;
+    fprintf(out, "    %-9s", label);
+    for (size_t i = 0; i < c->n; i++)
+        fprintf(out, "%s%s %lld", i ? ", " : " ", c->v[i].name, c->v[i].n);
+    fputc('\n', out);
+}
+
+void pa_report_text(FILE *out, const struct pa_scan_result *r, bool dry_run)
+{
+    if (r->error[0]) {
+        fprintf(out, "scan could not start: %s\n", r->error);
+        return;
+    }
+    if (dry_run)
+        fprintf(out, "pii-auditd dry run (nothing written): %zu surface%s in %.2fs\n", r->n, r->n == 1 ? "" : "s",
+                r->duration);
+    else
+        fprintf(out, "pii-auditd scan %lld: %zu surface%s in %.2fs, status %s\n", r->scan_id, r->n,
+                r->n == 1 ? "" : "s", r->duration, run_status(r));
+    for (size_t i = 0; i < r->n; i++) {
+        const struct pa_surface_result *s = &r->surfaces[i];
+        fprintf(out, "\n  %s\n", s->surface->name);
+        if (s->status != PA_SURFACE_OK) {
+            fprintf(out, "    %s (%s): %s\n", s->status == PA_SURFACE_CANCELLED ? "CANCELLED" : "FAILED",
+                    pa_fail_reason_name(s->reason), s->error);
+            if (!s->rows)
+                continue;
+        }
+        char b[32];
+        human_bytes(s->bytes, b, sizeof b);
+        double rate = s->duration > 0 ? (double)s->rows / s->duration : 0;
+        fprintf(out, "    %s scan: %lld rows, %s in %.2fs (%.0f rows/s)\n", s->full ? "full" : "incremental", s->rows,
+                b, s->duration, rate);
+        fprintf(out, "    findings: %lld new, %lld open, %lld resolved\n", pa_catcounts_total(&s->new_by_cat),
+                pa_catcounts_total(&s->open_by_cat), pa_catcounts_total(&s->resolved_by_cat));
+        text_counts(out, "new:", &s->new_by_cat);
+        text_counts(out, "open:", &s->open_by_cat);
+        text_counts(out, "resolved:", &s->resolved_by_cat);
+        if (s->invalid_documents)
+            fprintf(out, "    invalid JSON documents (scanned as text): %lld\n", s->invalid_documents);
+        if (s->truncated_records)
+            fprintf(out, "    records with more findings than scan.max_findings_per_record: %lld\n",
+                    s->truncated_records);
+    }
+    int code = pa_report_exit_code(r);
+    fprintf(out, "\n%s\n",
+            code == PA_EXIT_FAILED     ? "RESULT: at least one surface could not be scanned (exit 3)"
+            : code == PA_EXIT_FINDINGS ? "RESULT: open findings exist (exit 1)"
+                                       : "RESULT: clean, no open findings (exit 0)");
+}
+
+static void json_str(struct pa_buf *b, const char *s)
+{
+    if (!s) {
+        pa_buf_appends(b, "null");
+        return;
+    }
+    pa_buf_append_json_string(b, s, strlen(s));
+}
+
+static void json_counts(struct pa_buf *b, const struct pa_catcounts *c)
+{
+    pa_buf_appendc(b, '{');
+    for (size_t i = 0; i < c->n; i++) {
+        if (i)
+            pa_buf_appendc(b, ',');
+        json_str(b, c->v[i].name);
+        pa_buf_printf(b, ":%lld", c->v[i].n);
+    }
+    pa_buf_appendc(b, '}');
+}
+
+void pa_report_json(FILE *out, const struct pa_scan_result *r, bool dry_run)
+{
+    struct pa_buf b;
+    pa_buf_init(&b);
+    long long rows = 0, bytes = 0, nf = 0, rf = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        rows += r->surfaces[i].rows;
+        bytes += r->surfaces[i].bytes;
+        nf += pa_catcounts_total(&r->surfaces[i].new_by_cat);
+        rf += pa_catcounts_total(&r->surfaces[i].resolved_by_cat);
+    }
+    pa_buf_printf(&b, "{\"schema_version\":%d,\"pii_auditd_version\":", PA_REPORT_JSON_SCHEMA);
+    json_str(&b, PA_VERSION);
+    if (r->scan_id)
+        pa_buf_printf(&b, ",\"scan_id\":%lld", r->scan_id);
+    else
+        pa_buf_appends(&b, ",\"scan_id\":null");
+    pa_buf_printf(&b, ",\"dry_run\":%s,\"status\":", dry_run ? "true" : "false");
+    json_str(&b, run_status(r));
+    pa_buf_printf(&b, ",\"exit_code\":%d,\"duration_seconds\":%.3f,\"error\":", pa_report_exit_code(r), r->duration);
+    if (r->error[0]) {
+        pa_buf_appends(&b, "{\"reason\":");
+        json_str(&b, pa_fail_reason_name(r->reason));
+        pa_buf_appends(&b, ",\"message\":");
+        json_str(&b, r->error);
+        pa_buf_appendc(&b, '}');
+    } else {
+        pa_buf_appends(&b, "null");
+    }
+    pa_buf_printf(&b,
+                  ",\"totals\":{\"surfaces\":%zu,\"failed\":%d,\"rows\":%lld,\"bytes\":%lld,\"new_findings\":%lld,"
+                  "\"resolved_findings\":%lld,\"open_findings\":%lld},\"surfaces\":[",
+                  r->n, r->failed, rows, bytes, nf, rf, r->open_total);
+    for (size_t i = 0; i < r->n; i++) {
+        const struct pa_surface_result *s = &r->surfaces[i];
+        if (i)
+            pa_buf_appendc(&b, ',');
+        pa_buf_appends(&b, "{\"surface\":");
+        json_str(&b, s->surface->name);
+        pa_buf_appends(&b, ",\"table\":");
+        json_str(&b, s->table);
+        pa_buf_appends(&b, ",\"column\":");
+        json_str(&b, s->surface->column);
+        pa_buf_appends(&b, ",\"status\":");
+        json_str(&b, status_name(s));
+        pa_buf_appends(&b, ",\"mode\":");
+        json_str(&b, s->full ? "full" : "incremental");
+        pa_buf_appends(&b, ",\"error\":");
+        if (s->status != PA_SURFACE_OK) {
+            pa_buf_appends(&b, "{\"reason\":");
+            json_str(&b, pa_fail_reason_name(s->reason));
+            pa_buf_appends(&b, ",\"message\":");
+            json_str(&b, s->error);
+            pa_buf_appendc(&b, '}');
+        } else {
+            pa_buf_appends(&b, "null");
+        }
+        pa_buf_printf(&b,
+                      ",\"rows\":%lld,\"bytes\":%lld,\"rows_estimated\":%lld,\"duration_seconds\":%.3f,"
+                      "\"rows_per_second\":%.1f,\"invalid_documents\":%lld,\"truncated_records\":%lld,\"new\":",
+                      s->rows, s->bytes, s->rows_estimated > 0 ? s->rows_estimated : 0, s->duration,
+                      s->duration > 0 ? (double)s->rows / s->duration : 0.0, s->invalid_documents,
+                      s->truncated_records);
+        json_counts(&b, &s->new_by_cat);
+        pa_buf_appends(&b, ",\"open\":");
+        json_counts(&b, &s->open_by_cat);
+        pa_buf_appends(&b, ",\"resolved\":");
+        json_counts(&b, &s->resolved_by_cat);
+        pa_buf_appendc(&b, '}');
+    }
+    pa_buf_appends(&b, "]}\n");
+    fwrite(b.data, 1, b.len, out);
+    pa_buf_free(&b);
+}

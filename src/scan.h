@@ -1,0 +1,62 @@
+/* scan: one scan over the configured surfaces — surface checks, keyset batches read with COPY (binary), detection,
+ * and the findings commit per batch. The same code path serves --scan-once and the daemon's schedule.
+ *
+ * Each batch is one short read-only statement (no snapshot across batches); the DB load is capped by
+ * scan.batch_size and scan.max_rows_per_second. Memory is bounded by one row plus one batch's findings, whatever
+ * the table size. A surface that fails (missing, no grant, RLS, timeout, lost connection) fails alone; the others
+ * are still scanned. Values live only in libpq's row buffer and are wiped before it is freed. */
+#ifndef PA_SCAN_H
+#define PA_SCAN_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "db.h"
+#include "detect.h"
+#include "findings.h"
+
+struct pa_scan_opts {
+    bool full;                  /* --full: re-read everything and resolve what is gone */
+    bool dry_run;               /* write nothing to the findings store */
+    const char *trigger;        /* "cli" | "schedule" | "signal" */
+    char **only;                /* --surface filters ("schema.table.column"), NULL = all */
+    size_t n_only;
+    bool progress;              /* a progress line on stderr (only when it is a terminal) */
+    volatile sig_atomic_t *stop; /* set by a signal handler: stop at the next batch boundary */
+};
+
+enum pa_surface_status { PA_SURFACE_OK, PA_SURFACE_FAILED, PA_SURFACE_CANCELLED };
+
+struct pa_surface_result {
+    const struct pa_surface *surface;
+    char *table;           /* "schema.table" */
+    enum pa_surface_status status;
+    enum pa_fail_reason reason;
+    char error[512];       /* safe message: never a value or a conninfo */
+    bool full;             /* this surface was read in full */
+    long long rows, bytes, invalid_documents, truncated_records, rows_estimated;
+    double duration;       /* seconds */
+    struct pa_catcounts new_by_cat, resolved_by_cat, open_by_cat;
+};
+
+struct pa_scan_result {
+    long long scan_id;     /* 0 in dry-run */
+    struct pa_surface_result *surfaces;
+    size_t n;
+    double duration;
+    int failed;            /* surfaces that failed or were cancelled */
+    bool cancelled;
+    long long open_total;  /* open findings on the scanned surfaces after the scan */
+    char error[512];       /* set when the scan could not start at all */
+    enum pa_fail_reason reason;
+};
+
+/* Run one scan. Returns 0 when the scan ran (surfaces may have failed: see result), -1 when it could not start
+ * (database unreachable, findings schema missing) with result->error set. */
+int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, const struct pa_scan_opts *opts,
+                struct pa_scan_result *result);
+void pa_scan_result_free(struct pa_scan_result *r);
+
+#endif
