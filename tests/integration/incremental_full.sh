@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Incremental scans read only rows past the cursor; a full scan (--full, or when full_scan_interval has passed)
+# re-reads everything and resolves findings whose record changed or was deleted; re-scans never duplicate;
+# --dry-run writes nothing.
+source "$(dirname "$0")/../lib/itest.sh"
+t_db
+t_init_schema
+t_psql -c "CREATE TABLE ledger (id bigint PRIMARY KEY, metadata jsonb);
+  INSERT INTO ledger SELECT g, jsonb_build_object('amount', g * 100, 'currency', 'EUR') FROM generate_series(1, 1000) g;
+  UPDATE ledger SET metadata = '{\"billing_email\": \"pay.me@example.com\"}' WHERE id IN (10, 20);
+  UPDATE ledger SET metadata = NULL WHERE id = 30;
+  UPDATE ledger SET metadata = 'null' WHERE id = 31;"
+CONF=$(t_config 'surfaces:
+  - table: ledger
+    column: metadata')
+
+t_run --config "$CONF" --scan-once --dry-run --output json
+t_rc 1 "dry run finds the two records"
+t_eq "$(jq -r '.scan_id' "$T_DIR/out")" "null" "dry run has no scan id"
+t_eq "$(t_val 'SELECT count(*) FROM pii_audit.findings') $(t_val 'SELECT count(*) FROM pii_audit.scan_runs') $(t_val 'SELECT count(*) FROM pii_audit.scan_cursors')" "0 0 0" "dry run wrote nothing"
+
+t_run --config "$CONF" --scan-once --output json
+t_rc 1 "first scan: findings"
+t_eq "$(jq -r '.surfaces[0].mode + " " + (.surfaces[0].rows|tostring) + " " + (.totals.new_findings|tostring)' "$T_DIR/out")" "full 1000 2" "first scan is full, 2 new findings"
+t_run --config "$CONF" --scan-once --output json
+t_eq "$(jq -r '.surfaces[0].mode + " " + (.surfaces[0].rows|tostring) + " " + (.totals.new_findings|tostring) + " " + (.totals.open_findings|tostring)' "$T_DIR/out")" "incremental 0 0 2" "second scan is incremental, reads nothing new"
+t_rc 1 "open findings keep exit 1"
+
+t_psql -c "INSERT INTO ledger VALUES (1001, '{\"customer\": {\"phone_number\": \"+44 20 7123 4567\"}}'), (1002, '{\"ok\": true}');
+           UPDATE ledger SET metadata = '{\"amount\": 1}' WHERE id = 10;
+           DELETE FROM ledger WHERE id = 20;"
+t_run --config "$CONF" --scan-once --output json
+t_eq "$(jq -r '.surfaces[0].mode + " " + (.surfaces[0].rows|tostring) + " " + (.totals.new_findings|tostring) + " " + (.totals.open_findings|tostring)' "$T_DIR/out")" "incremental 2 1 3" "incremental scan reads only the 2 new rows"
+
+t_run --config "$CONF" --scan-once --full --output json
+t_eq "$(jq -r '.surfaces[0].mode + " " + (.surfaces[0].rows|tostring) + " " + (.totals.resolved_findings|tostring) + " " + (.totals.open_findings|tostring)' "$T_DIR/out")" "full 1001 2 1" "full scan resolves the changed and the deleted record"
+t_eq "$(t_val "SELECT string_agg(record_id, ',' ORDER BY record_id) FROM pii_audit.findings WHERE resolved_at IS NOT NULL")" "10,20" "resolved records"
+t_eq "$(t_val "SELECT count(*) FROM pii_audit.pii_audit_findings")" "1" "seed view shows open findings only"
+t_eq "$(t_val "SELECT count(*) FROM pii_audit.pii_audit_findings WHERE sample_snippet IS NOT NULL")" "0" "seed view never has a snippet"
+
+# a record that gets PII back is re-opened, not duplicated
+t_psql -c "UPDATE ledger SET metadata = '{\"billing_email\": \"pay.me@example.com\"}' WHERE id = 10"
+t_run --config "$CONF" --scan-once --full --output json
+t_eq "$(t_val "SELECT count(*) FROM pii_audit.findings WHERE record_id = '10'")" "1" "re-found finding re-uses its row"
+t_eq "$(t_val "SELECT count(*) FROM pii_audit.findings WHERE record_id = '10' AND resolved_at IS NULL")" "1" "and is open again"
+
+# full_scan_interval: with 0s every scan is full
+T_SCAN_EXTRA="  full_scan_interval: 1ms" CONF2=$(T_SCAN_EXTRA="  full_scan_interval: 1ms" t_config 'surfaces:
+  - table: ledger
+    column: metadata')
+sleep 0.1
+t_run --config "$CONF2" --scan-once --output json
+t_eq "$(jq -r '.surfaces[0].mode' "$T_DIR/out")" "full" "full_scan_interval elapsed: the scan is full"
+t_eq "$(t_val "SELECT count(*) FROM pii_audit.scan_runs WHERE status <> 'ok'")" "0" "all scan runs ok"
+t_eq "$(t_val "SELECT count(*) FROM pii_audit.findings") $(t_val "SELECT count(*) FROM (SELECT DISTINCT table_name, column_name, record_id, json_path, category FROM pii_audit.findings) d")" "4 4" "no duplicate findings after 7 scans"
+t_done
