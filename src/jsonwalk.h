@@ -32,7 +32,8 @@ enum pa_jw_kind {
 
 struct pa_jw_event {
     enum pa_jw_kind kind;
-    const char *str; /* KEY, STRING: decoded bytes; NUMBER: literal. Valid only during the callback. */
+    const char *str; /* KEY, STRING: decoded bytes; NUMBER: literal. Valid only during the callback.
+                        TRUE/FALSE/NULL: the literal; *_BEGIN and *_END: NULL, len 0. Not NUL-terminated. */
     size_t len;
     size_t depth;  /* number of open containers around this event's value (top-level value: 0).
                       For OBJECT_BEGIN/ARRAY_BEGIN/..._END the depth of the container itself. */
@@ -40,6 +41,17 @@ struct pa_jw_event {
 };
 
 struct pa_jw;
+
+/* Event semantics, exactly (tests/unit/test_jsonwalk.c checks each of these):
+ * - During *_BEGIN and *_END the container is open: it is the innermost container for pa_jw_user(w, 0) (zeroed
+ *   at BEGIN, still holding what the consumer stored at END) and for pa_jw_in_array (true during ARRAY_BEGIN and
+ *   ARRAY_END). ev.depth is the number of containers around it (a top-level container: 0).
+ * - pa_jw_path, pa_jw_current_key and pa_jw_redact_key are about the event's value: for *_BEGIN and *_END that is the
+ *   container as a value of its parent; for KEY the member's value (so ev.depth of a KEY is the object's + 1).
+ *   {"a":[1]}: OBJECT_BEGIN 0 $ | KEY "a" 1 $.a | ARRAY_BEGIN 1 $.a | NUMBER 2 $.a[0] | ARRAY_END 1 $.a |
+ *   OBJECT_END 0 $ (kind, depth, path; pa_jw_current_key is "a" from KEY through ARRAY_END).
+ * - Outside the callback (once pa_jw_walk has returned) no container is open: path "$", no slots, no key.
+ * - The walker is not re-entrant: a callback must not call pa_jw_walk on the walker that called it. */
 
 /* Return 0 to go on, non-zero to stop the walk (pa_jw_walk then returns 1). */
 typedef int (*pa_jw_cb)(void *ctx, struct pa_jw *w, const struct pa_jw_event *ev);
@@ -56,17 +68,19 @@ void pa_jw_set_max_depth(struct pa_jw *w, size_t max_depth);
 int pa_jw_walk(struct pa_jw *w, const char *buf, size_t len, pa_jw_cb cb, void *ctx);
 
 /* After -1: a static description of what was wrong ("unterminated string", "nesting too deep", ...) and the byte
- * offset. Never contains input bytes. */
+ * offset (offset may be NULL). Never contains input bytes. When the last walk did not fail: "no error", 0. */
 const char *pa_jw_error(const struct pa_jw *w, size_t *offset);
 
 /* Append the JSONPath of the current event's value to out: "$", "$.a.b[2]", "$[\"first name\"]".
- * During KEY: the path of that key's value. During *_BEGIN/*_END: the container's path.
+ * During KEY: the path of that key's value. During *_BEGIN and *_END: the container's path.
  * Member names that are identifiers ([A-Za-z_][A-Za-z0-9_]*) use dot notation; others use ["..."] with JSON
- * escapes. A member marked with pa_jw_redact_key() is written as <label> instead of its name. */
+ * escapes. A member marked with pa_jw_redact_key() is written as <label> instead of its name.
+ * The path is always valid UTF-8 (it is logged and stored): invalid bytes in a member name are written as \ufffd. */
 void pa_jw_path(const struct pa_jw *w, struct pa_buf *out);
 
 /* During a KEY event: render this member's name as "<label>" in every path below it (label is a static string,
- * e.g. "email"), so a key that itself is PII never appears in a path. */
+ * e.g. "email"), so a key that itself is PII never appears in a path. Also works during the member's value event
+ * (it marks the member pa_jw_current_key names); a no-op where that is NULL. Holds until the object's next key. */
 void pa_jw_redact_key(struct pa_jw *w, const char *label);
 
 /* A per-container slot for the consumer (detect keeps pending-key and lat/lng state here). levels_up = 0 is the
