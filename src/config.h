@@ -81,4 +81,14 @@ void pa_config_free(struct pa_config *c);
 /* The surface named "schema.table.column" (or "table.column" meaning public), or NULL. */
 const struct pa_surface *pa_config_find_surface(const struct pa_config *c, const char *name);
 
+/* Added by the config module: */
+
+/* The key reference as a Markdown table generated from the key table (name, type, default, range, reload, doc);
+ * docs/configuration.md embeds it and a unit test checks they are identical. Caller frees. */
+char *pa_config_doc_table(void);
+
+/* The effective configuration (defaults applied), one "key: value" line per key, for --check-config. Conninfo
+ * values are never included (shown as "(set, not shown)"). Caller frees. */
+char *pa_config_dump(const struct pa_config *c);
+
 #endif
