@@ -497,12 +497,12 @@ int pa_findings_surface_finish(PGconn *conn, long long scan_id, const char *tabl
 {
     char scan[32];
     snprintf(scan, sizeof scan, "%lld", scan_id);
-    const char *p[] = {scan, table, column, o->status, o->error_class, o->error_message};
+    const char *p[] = {scan, table, column, o->status, o->error_class, o->error_message, o->mode};
     PGresult *r = pa_db_exec(conn,
                              "UPDATE pii_audit.scan_run_surfaces SET status = $4, finished_at = now(),"
-                             " error_class = $5, error_message = $6"
+                             " error_class = $5, error_message = $6, mode = $7"
                              " WHERE scan_id = $1 AND table_name = $2 AND column_name = $3",
-                             6, p, PGRES_COMMAND_OK, err, errlen, NULL);
+                             7, p, PGRES_COMMAND_OK, err, errlen, NULL);
     if (!r)
         return -1;
     PQclear(r);

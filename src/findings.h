@@ -97,6 +97,7 @@ int pa_findings_complete_full(PGconn *conn, long long scan_id, const char *table
 
 struct pa_surface_outcome {
     const char *status; /* ok | failed | cancelled */
+    const char *mode;   /* full | incremental */
     long long new_findings, resolved_findings;
     const char *error_class, *error_message;
 };

@@ -72,6 +72,32 @@ static const char *role_of(const char *conninfo)
     return role;
 }
 
+/* An identifier as PostgreSQL's quote_ident() writes it (quoted only when needed); without a connection, always
+ * quoted, which is always correct. */
+static char *quote_ident(PGconn *conn, const char *name)
+{
+    if (conn) {
+        const char *p[] = {name};
+        PGresult *r = PQexecParams(conn, "SELECT quote_ident($1)", 1, NULL, p, NULL, NULL, 0);
+        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+            char *q = pa_xstrdup(PQgetvalue(r, 0, 0));
+            PQclear(r);
+            return q;
+        }
+        PQclear(r);
+    }
+    struct pa_buf t;
+    pa_buf_init(&t);
+    pa_buf_appendc(&t, '"');
+    for (const char *c = name; *c; c++) {
+        if (*c == '"')
+            pa_buf_appendc(&t, '"');
+        pa_buf_appendc(&t, *c);
+    }
+    pa_buf_appendc(&t, '"');
+    return t.data;
+}
+
 /* GRANTs for the configured surfaces (column-level SELECT) and the findings schema. */
 static int print_grants(const struct pa_config *cfg)
 {
@@ -84,7 +110,7 @@ static int print_grants(const struct pa_config *cfg)
         pa_warn("cannot connect to look up primary keys (%s); surfaces without id_column get a table-level grant",
                 err);
     const char *role = role_of(cfg->db_conninfo);
-    char *qrole = conn ? PQescapeIdentifier(conn, role, strlen(role)) : pa_xasprintf("\"%s\"", role);
+    char *qrole = quote_ident(conn, role);
     printf("-- GRANTs for pii-auditd (role %s), generated from %s\n", role, cfg->path ? cfg->path : "config");
     printf("-- Apply as the owner of the tables (or a superuser), after sql/001_findings_schema.sql and "
            "sql/roles.sql.\n");
@@ -105,24 +131,9 @@ static int print_grants(const struct pa_config *cfg)
         }
         const char *parts[] = {s->schema, s->table, s->column, id};
         char *q[4] = {NULL};
-        for (int k = 0; k < 4; k++) {
-            if (!parts[k])
-                continue;
-            if (conn) {
-                q[k] = PQescapeIdentifier(conn, parts[k], strlen(parts[k]));
-            } else {
-                struct pa_buf t;
-                pa_buf_init(&t);
-                pa_buf_appendc(&t, '"');
-                for (const char *c = parts[k]; *c; c++) {
-                    if (*c == '"')
-                        pa_buf_appendc(&t, '"');
-                    pa_buf_appendc(&t, *c);
-                }
-                pa_buf_appendc(&t, '"');
-                q[k] = t.data;
-            }
-        }
+        for (int k = 0; k < 4; k++)
+            if (parts[k])
+                q[k] = quote_ident(conn, parts[k]);
         printf("GRANT USAGE ON SCHEMA %s TO %s;\n", q[0], qrole);
         if (id)
             printf("GRANT SELECT (%s, %s) ON TABLE %s.%s TO %s;\n", q[3], q[2], q[0], q[1], qrole);
@@ -130,7 +141,7 @@ static int print_grants(const struct pa_config *cfg)
             printf("GRANT SELECT ON TABLE %s.%s TO %s; -- primary key not known: narrow to (id, %s) if you can\n",
                    q[0], q[1], qrole, s->column);
         for (int k = 0; k < 4; k++)
-            free(q[k]); /* PQfreemem is free() on every platform libpq supports */
+            free(q[k]);
         free(id);
     }
     printf("GRANT USAGE ON SCHEMA pii_audit TO %s;\n", qrole);

@@ -544,7 +544,15 @@ static void scan_surface(struct scan_state *st, struct pa_surface_result *r)
     char err[512];
     pa_log_set_context(s->name, st->scan_id);
 
+    /* record the surface first, so a surface that fails its checks has its outcome in scan_run_surfaces; the
+     * mode is corrected when it finishes */
     if (st->store_conn && !st->opts->dry_run) {
+        if (pa_findings_surface_start(st->store_conn, st->scan_id, r->table, s->column,
+                                      st->opts->full ? "full" : "incremental", err, sizeof err) != 0) {
+            fail_surface(r, PA_FAIL_FINDINGS_STORE, err);
+            goto out;
+        }
+        started = true;
         int l = pa_findings_lock_surface(st->store_conn, s->name, err, sizeof err);
         if (l != 1) {
             fail_surface(r, l == 0 ? PA_FAIL_BUSY : PA_FAIL_FINDINGS_STORE,
@@ -553,6 +561,7 @@ static void scan_surface(struct scan_state *st, struct pa_surface_result *r)
         }
         locked = true;
     }
+    r->full = st->opts->full || st->opts->dry_run;
     if (check_surface(st->scan_conn, s, &si, r) != 0) {
         r->status = PA_SURFACE_FAILED;
         goto out;
@@ -572,21 +581,13 @@ static void scan_surface(struct scan_state *st, struct pa_surface_result *r)
         cur.last_id = NULL;
         cur.last_full_scan_at = 0;
     }
-    r->full = st->opts->full || !cur.last_id || cur.last_full_scan_at <= 0 ||
+    /* a dry run records nothing, so it reads everything: its "open" is what it found */
+    r->full = st->opts->full || st->opts->dry_run || !cur.last_id || cur.last_full_scan_at <= 0 ||
               pa_now_wall() - cur.last_full_scan_at >= cfg->full_scan_interval;
     bool first_ever = !cur.last_id;
     const char *after = r->full ? NULL : cur.last_id;
     if (after)
         pa_buf_appends(&start_id, after);
-
-    if (st->store_conn && !st->opts->dry_run) {
-        if (pa_findings_surface_start(st->store_conn, st->scan_id, r->table, s->column,
-                                      r->full ? "full" : "incremental", err, sizeof err) != 0) {
-            fail_surface(r, PA_FAIL_FINDINGS_STORE, err);
-            goto out;
-        }
-        started = true;
-    }
     pa_info("%s: %s scan started (id column %s %s, ~%lld rows)", s->name, r->full ? "full" : "incremental",
             si.id_column, si.id_type, si.estimate > 0 ? si.estimate : 0);
 
@@ -657,6 +658,7 @@ out:
         if (started) {
             struct pa_surface_outcome o = {
                 .status = r->status == PA_SURFACE_OK ? "ok" : r->status == PA_SURFACE_CANCELLED ? "cancelled" : "failed",
+                .mode = r->full ? "full" : "incremental",
                 .error_class = r->status == PA_SURFACE_OK ? NULL : pa_fail_reason_name(r->reason),
                 .error_message = r->status == PA_SURFACE_OK ? NULL : r->error};
             if (pa_findings_surface_finish(st->store_conn, st->scan_id, r->table, s->column, &o, err, sizeof err))

@@ -35,7 +35,7 @@ t_rc 1 "scan completes with findings"
 rows() { jq -r --arg s "$1" '.surfaces[] | select(.surface == $s) | (.rows|tostring) + " " + ((.open | to_entries | map(.key + "=" + (.value|tostring)) | join(",")))' "$T_DIR/out"; }
 t_eq "$(rows public.ev_uuid.doc)" "1000 email=20" "uuid ids: every row once, 20 emails"
 t_eq "$(rows public.ev_text.doc)" "1000 ip_address=20" "text ids (collation order): every row once, 20 IPs"
-t_eq "$(t_val "SELECT count(*) FROM pii_audit.findings WHERE table_name = 'public.notes' AND column_name = 'body'")" "3" "text column: phone, card (invalid JSON scanned as text), ssn"
+t_eq "$(t_val "SELECT count(*) FROM pii_audit.findings WHERE table_name = 'public.notes' AND column_name = 'body'")" "4" "text column: phone, card (at \$.card before the syntax error, and again at \$ from the text fallback), ssn"
 t_eq "$(jq -r '.surfaces[] | select(.surface == "public.notes.body") | .invalid_documents' "$T_DIR/out")" "1" "invalid JSON counted"
 t_eq "$(jq -r '.surfaces[] | select(.surface == "public.notes.memo") | .invalid_documents' "$T_DIR/out")" "1" "invalid JSON counted in varchar"
 t_eq "$(t_val "SELECT json_path || ' ' || category FROM pii_audit.findings WHERE table_name = 'public.notes' AND record_id = 'a'")" '$ phone' "plain text is one value at \$"

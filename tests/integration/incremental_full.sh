@@ -44,13 +44,12 @@ t_run --config "$CONF" --scan-once --full --output json
 t_eq "$(t_val "SELECT count(*) FROM pii_audit.findings WHERE record_id = '10'")" "1" "re-found finding re-uses its row"
 t_eq "$(t_val "SELECT count(*) FROM pii_audit.findings WHERE record_id = '10' AND resolved_at IS NULL")" "1" "and is open again"
 
-# full_scan_interval: with 0s every scan is full
-T_SCAN_EXTRA="  full_scan_interval: 1ms" CONF2=$(T_SCAN_EXTRA="  full_scan_interval: 1ms" t_config 'surfaces:
-  - table: ledger
-    column: metadata')
-sleep 0.1
-t_run --config "$CONF2" --scan-once --output json
+# full_scan_interval (default 7d): once it has passed, the next scan is full
+t_run --config "$CONF" --scan-once --output json
+t_eq "$(jq -r '.surfaces[0].mode' "$T_DIR/out")" "incremental" "within full_scan_interval the scan is incremental"
+t_psql -c "UPDATE pii_audit.scan_cursors SET last_full_scan_at = now() - interval '7 days 1 minute'"
+t_run --config "$CONF" --scan-once --output json
 t_eq "$(jq -r '.surfaces[0].mode' "$T_DIR/out")" "full" "full_scan_interval elapsed: the scan is full"
 t_eq "$(t_val "SELECT count(*) FROM pii_audit.scan_runs WHERE status <> 'ok'")" "0" "all scan runs ok"
-t_eq "$(t_val "SELECT count(*) FROM pii_audit.findings") $(t_val "SELECT count(*) FROM (SELECT DISTINCT table_name, column_name, record_id, json_path, category FROM pii_audit.findings) d")" "4 4" "no duplicate findings after 7 scans"
+t_eq "$(t_val "SELECT count(*) FROM pii_audit.findings") $(t_val "SELECT count(*) FROM (SELECT DISTINCT table_name, column_name, record_id, json_path, category FROM pii_audit.findings) d")" "3 3" "no duplicate findings after 8 scans (records 10, 20, 1001)"
 t_done

@@ -20,7 +20,7 @@ if [ -z "${PA_PGHOST:-}" ]; then
     echo "SKIP: no test PostgreSQL (run tests/run-all.sh)" >&2
     exit 77
 fi
-export PGHOST=$PA_PGHOST PGPORT=$PA_PGPORT PGUSER=postgres
+export PGHOST=$PA_PGHOST PGPORT=$PA_PGPORT PGUSER=postgres PGOPTIONS="-c client_min_messages=warning"
 
 T_DB=pa_${T_NAME}
 T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/pa-${T_NAME}.XXXXXX")
