@@ -134,7 +134,12 @@ static int print_grants(const struct pa_config *cfg)
         for (int k = 0; k < 4; k++)
             if (parts[k])
                 q[k] = quote_ident(conn, parts[k]);
-        printf("GRANT USAGE ON SCHEMA %s TO %s;\n", q[0], qrole);
+        bool seen = false;
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(cfg->surfaces[k].schema, s->schema) == 0)
+                seen = true;
+        if (!seen)
+            printf("GRANT USAGE ON SCHEMA %s TO %s;\n", q[0], qrole);
         if (id)
             printf("GRANT SELECT (%s, %s) ON TABLE %s.%s TO %s;\n", q[3], q[2], q[0], q[1], qrole);
         else

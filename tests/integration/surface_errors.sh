@@ -59,4 +59,21 @@ t_eq "$(t_val "SELECT count(*) FROM pii_audit.findings WHERE table_name = 'publi
 t_eq "$(t_val "SELECT status || ' ' || surfaces_failed FROM pii_audit.scan_runs ORDER BY id DESC LIMIT 1")" "partial 8" "scan run is partial with 8 failed surfaces"
 t_eq "$(t_val "SELECT error_class FROM pii_audit.scan_run_surfaces WHERE table_name = 'public.rls'")" "rls" "surface outcome recorded with its reason"
 t_eq "$(t_val "SELECT count(*) FROM pii_audit.scan_cursors WHERE table_name = 'public.rls'")" "0" "no cursor for a surface that was never read"
+
+# a surface locked by another session: the scan waits at most lock_timeout, fails that surface alone
+t_psql -c "CREATE TABLE locked (id bigint PRIMARY KEY, doc jsonb); INSERT INTO locked VALUES (1, '{}');"
+psql -X -q -d "$T_DB" -c "BEGIN; LOCK TABLE locked IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(20); COMMIT;" >/dev/null 2>&1 &
+locker=$!
+sleep 1
+CONF2=$(T_SCAN_EXTRA="  lock_timeout: 500ms" t_config 'surfaces:
+  - {table: locked, column: doc}
+  - {table: good, column: doc}')
+start=$(date +%s)
+t_run --config "$CONF2" --scan-once --output json
+t_rc 3 "locked surface: exit 3"
+t_eq "$(reason public.locked.doc)" "failed lock_timeout" "locked table fails with lock_timeout"
+t_eq "$(reason public.good.doc)" "ok -" "the other surface is still scanned"
+[ $(( $(date +%s) - start )) -lt 10 ] && ok "the scan did not wait for the lock holder" || not_ok "scan waited $(( $(date +%s) - start ))s"
+t_eq "$(t_val "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pii-auditd'")" "0" "no connection left behind"
+kill $locker 2>/dev/null; wait $locker 2>/dev/null
 t_done
