@@ -50,6 +50,26 @@ struct pa_surface {
     int line;        /* where it was configured, for messages */
 };
 
+#define PA_DEFAULT_METRICS_LISTEN "127.0.0.1:10187"
+
+struct pa_web_user {
+    char *name;
+    char *hash; /* bcrypt ("$2a$", "$2b$", "$2y$"); never logged */
+};
+
+/* metrics.* : the HTTP endpoint */
+struct pa_web_config {
+    char **listen;            /* metrics.listen: "host:port", "[v6]:port" or ":port"; default PA_DEFAULT_METRICS_LISTEN */
+    size_t n_listen;
+    char *tls_cert_file;      /* metrics.tls.cert_file (with key_file: HTTPS) */
+    char *tls_key_file;       /* metrics.tls.key_file */
+    char *tls_client_ca_file; /* metrics.tls.client_ca_file: require and verify client certificates */
+    struct pa_web_user *users; /* metrics.basic_auth_users: name -> bcrypt hash; none = no auth */
+    size_t n_users;
+    long long max_connections; /* metrics.max_connections */
+    double connection_timeout; /* metrics.connection_timeout, seconds */
+};
+
 struct pa_config {
     char *path;
 
@@ -64,6 +84,11 @@ struct pa_config {
     double connect_timeout;        /* scan.connect_timeout, seconds */
     long long max_rows_per_second; /* scan.max_rows_per_second, 0 = unlimited */
     double full_scan_interval;     /* scan.full_scan_interval, seconds */
+    double interval;               /* scan.interval (daemon), seconds */
+    double jitter;                 /* scan.jitter, seconds; negative = default 10% of interval */
+    double initial_delay;          /* scan.initial_delay, seconds */
+
+    struct pa_web_config web;      /* metrics.* */
 
     struct pa_surface *surfaces;
     size_t n_surfaces;

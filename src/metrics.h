@@ -1,0 +1,48 @@
+/* metrics: a small registry of metric families (gauge, counter, histogram) with bounded labels, and the Prometheus
+ * text exposition format 0.0.4 writer. Updated by the scan/daemon thread, rendered by the HTTP thread: every call
+ * is thread-safe (one short mutex per registry); rendering never blocks a scan for long and never runs a query.
+ * Label values are names of tables, columns, categories and reasons — never a scanned value or a record id.
+ * Must not include libpq, libmicrohttpd or libsystemd headers. */
+#ifndef PA_METRICS_H
+#define PA_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+enum pa_metric_type { PA_METRIC_GAUGE, PA_METRIC_COUNTER, PA_METRIC_HISTOGRAM };
+
+struct pa_metrics;
+struct pa_metric; /* one family */
+
+struct pa_metrics *pa_metrics_new(void);
+void pa_metrics_free(struct pa_metrics *m);
+
+/* Register a family. name must match [a-zA-Z_:][a-zA-Z0-9_:]*; counters must end in _total. label_names has
+ * n_labels entries (copied). For histograms, buckets are the upper bounds in increasing order (copied; +Inf is
+ * implicit). Families render in registration order. Returns the family (owned by the registry). */
+struct pa_metric *pa_metrics_register(struct pa_metrics *m, const char *name, const char *help,
+                                      enum pa_metric_type type, size_t n_labels, const char *const *label_names,
+                                      const double *buckets, size_t n_buckets);
+
+/* Series are addressed by their label values (n_labels strings, NULL when the family has no labels). A series is
+ * created on first use. */
+void pa_metric_set(struct pa_metric *f, const char *const *label_values, double v);   /* gauge */
+void pa_metric_add(struct pa_metric *f, const char *const *label_values, double delta); /* gauge or counter */
+void pa_metric_observe(struct pa_metric *f, const char *const *label_values, double v); /* histogram */
+/* Drop every series of a family (a gauge rebuilt from a fresh source, e.g. open findings after a scan). */
+void pa_metric_clear(struct pa_metric *f);
+/* Current value of a gauge/counter series, or NaN when it does not exist (tests, the daemon's own logic). */
+double pa_metric_get(struct pa_metric *f, const char *const *label_values);
+
+/* Render every family (HELP, TYPE, series; label values escaped; numbers in the C locale: integers without a
+ * fraction, NaN/+Inf/-Inf spelled as Prometheus expects), then the standard process_* metrics read from /proc
+ * (process_cpu_seconds_total, process_resident_memory_bytes, process_virtual_memory_bytes, process_open_fds,
+ * process_max_fds, process_start_time_seconds). Appends to out. */
+void pa_metrics_render(struct pa_metrics *m, struct pa_buf *out);
+
+/* Append a label value escaped per the text format (backslash, double quote, newline). Exposed for tests. */
+void pa_metrics_escape_label(struct pa_buf *out, const char *v);
+
+#endif
