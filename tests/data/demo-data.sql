@@ -10,6 +10,8 @@
 -- expected findings are in tests/data/demo-expected.tsv (table, record id, JSON path, category); the tempting
 -- negatives (PII-like keys whose values must NOT be findings) are listed in section 4.
 -- Every value below is fictitious or a documented test value (test card PANs, sample IBANs, example.* domains).
+-- Checks of the data itself (not of pii-auditd): tests/data/demo-check.sql (every expected path exists and holds
+-- data) and tests/data/spec_oracle.py (an independent reference scan of the spec; it reproduces demo-expected.tsv).
 
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
