@@ -525,3 +525,32 @@ int pa_findings_open_counts(PGconn *conn, const char *table, const char *column,
     PQclear(r);
     return 0;
 }
+
+int pa_findings_load_state(PGconn *conn, pa_findings_state_cb cb, void *arg, double *last_success, char *err,
+                           size_t errlen)
+{
+    PGresult *r = pa_db_exec(conn,
+                             "SELECT 'open', table_name, column_name, category, count(*)::float8"
+                             "  FROM pii_audit.findings WHERE resolved_at IS NULL GROUP BY 2, 3, 4"
+                             " UNION ALL SELECT 'records', table_name, column_name, NULL, count(DISTINCT record_id)"
+                             "  FROM pii_audit.findings WHERE resolved_at IS NULL GROUP BY 2, 3"
+                             " UNION ALL SELECT 'full_scan', table_name, column_name, NULL,"
+                             "  extract(epoch FROM last_full_scan_at)::float8"
+                             "  FROM pii_audit.scan_cursors WHERE last_full_scan_at IS NOT NULL",
+                             0, NULL, PGRES_TUPLES_OK, err, errlen, NULL);
+    if (!r)
+        return -1;
+    for (int i = 0; i < PQntuples(r); i++)
+        cb(arg, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+           PQgetisnull(r, i, 3) ? NULL : PQgetvalue(r, i, 3), atof(PQgetvalue(r, i, 4)));
+    PQclear(r);
+    r = pa_db_exec(conn,
+                   "SELECT coalesce(extract(epoch FROM max(finished_at)), 0)::float8 FROM pii_audit.scan_runs"
+                   " WHERE status = 'ok'",
+                   0, NULL, PGRES_TUPLES_OK, err, errlen, NULL);
+    if (!r)
+        return -1;
+    *last_success = atof(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return 0;
+}

@@ -109,3 +109,12 @@ int pa_findings_open_counts(PGconn *conn, const char *table, const char *column,
                             char *err, size_t errlen);
 
 #endif
+
+/* State for the daemon's gauges, read back from the store (after a restart, before the first new scan completes):
+ * cb is called with kind "open" (table, column, category, open findings), "records" (table, column, NULL,
+ * distinct records with open findings) and "full_scan" (table, column, NULL, epoch seconds of the last full scan).
+ * *last_success receives the end of the last scan run with status ok (epoch seconds, 0 = none). */
+typedef void (*pa_findings_state_cb)(void *arg, const char *kind, const char *table, const char *column,
+                                     const char *category, double value);
+int pa_findings_load_state(PGconn *conn, pa_findings_state_cb cb, void *arg, double *last_success, char *err,
+                           size_t errlen);

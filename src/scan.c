@@ -382,7 +382,7 @@ static long long read_batch(struct scan_state *st, const struct surface_info *si
     PQclear(res);
     res = NULL;
 
-    double last_data = pa_now_monotonic(), last_print = last_data;
+    double last_data = pa_now_monotonic(), last_print = last_data, last_tick = last_data;
     for (;;) {
         char *buf = NULL;
         int n = PQgetCopyData(conn, &buf, 1);
@@ -429,6 +429,11 @@ static long long read_batch(struct scan_state *st, const struct surface_info *si
                 goto drain;
             }
             last_data = pa_now_monotonic();
+            if (last_data - last_tick > 1) {
+                last_tick = last_data;
+                if (st->opts->on_tick)
+                    st->opts->on_tick(st->opts->observer);
+            }
             if (st->opts->progress && last_data - last_print > 0.5) {
                 last_print = last_data;
                 r->rows += rows;
@@ -453,6 +458,10 @@ static long long read_batch(struct scan_state *st, const struct surface_info *si
             }
         }
         int w = pa_db_wait(conn, 0.25, NULL);
+        if (st->opts->on_tick && pa_now_monotonic() - last_tick > 1) {
+            last_tick = pa_now_monotonic();
+            st->opts->on_tick(st->opts->observer);
+        }
         if (w < 0 || !PQconsumeInput(conn)) {
             failed = true;
             break;
@@ -590,6 +599,8 @@ static void scan_surface(struct scan_state *st, struct pa_surface_result *r)
         pa_buf_appends(&start_id, after);
     pa_info("%s: %s scan started (id column %s %s, ~%lld rows)", s->name, r->full ? "full" : "incremental",
             si.id_column, si.id_type, si.estimate > 0 ? si.estimate : 0);
+    if (st->opts->on_surface_start)
+        st->opts->on_surface_start(st->opts->observer, r);
 
     long long limit = cfg->batch_size;
     if (cfg->max_rows_per_second > 0 && cfg->max_rows_per_second < limit)
@@ -630,6 +641,8 @@ static void scan_surface(struct scan_state *st, struct pa_surface_result *r)
             }
         }
         pa_debug("%s: batch of %lld rows committed, last id %s", s->name, n, last_id.data);
+        if (st->opts->on_batch)
+            st->opts->on_batch(st->opts->observer, r, n, r->bytes - by0);
         pa_buf_truncate(&start_id, 0);
         pa_buf_append(&start_id, last_id.data, last_id.len);
         have_pos = true;
@@ -679,6 +692,8 @@ out:
                 pa_catcounts_total(&r->open_by_cat));
     else
         pa_error("%s: surface not scanned (%s): %s", s->name, pa_fail_reason_name(r->reason), r->error);
+    if (st->opts->on_surface_done)
+        st->opts->on_surface_done(st->opts->observer, r);
     pa_log_set_context(NULL, st->scan_id);
     pa_buf_free(&last_id);
     pa_buf_free(&start_id);

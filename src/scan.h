@@ -17,6 +17,8 @@
 #include "detect.h"
 #include "findings.h"
 
+struct pa_surface_result;
+
 struct pa_scan_opts {
     bool full;                  /* --full: re-read everything and resolve what is gone */
     bool dry_run;               /* write nothing to the findings store */
@@ -25,6 +27,12 @@ struct pa_scan_opts {
     size_t n_only;
     bool progress;              /* a progress line on stderr (only when it is a terminal) */
     volatile sig_atomic_t *stop; /* set by a signal handler: stop at the next batch boundary */
+    /* optional observer (the daemon's metrics and sd_notify), called from the scanning thread */
+    void *observer;
+    void (*on_surface_start)(void *observer, const struct pa_surface_result *r);
+    void (*on_batch)(void *observer, const struct pa_surface_result *r, long long rows, long long bytes);
+    void (*on_surface_done)(void *observer, const struct pa_surface_result *r);
+    void (*on_tick)(void *observer); /* about once a second while waiting for or reading rows: liveness */
 };
 
 enum pa_surface_status { PA_SURFACE_OK, PA_SURFACE_FAILED, PA_SURFACE_CANCELLED };
