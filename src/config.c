@@ -11,6 +11,7 @@
 #include "detect.h"
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -53,6 +54,8 @@ struct ctx {
     struct pa_config *cfg;
     const struct node *allow_paths; /* detectors.allow_paths, checked once the surfaces are known */
     const struct node *findings_pw; /* findings.password_file, checked against findings.conninfo */
+    const struct node *jitter_n;    /* scan.jitter, checked against scan.interval */
+    const struct node *tls_cert_n, *tls_key_n, *tls_ca_n; /* metrics.tls.*: both or neither, CA needs both */
 };
 
 __attribute__((format(printf, 4, 5))) static int fail_at(struct ctx *c, size_t line, size_t col, const char *fmt, ...)
@@ -388,11 +391,16 @@ static int set_pattern_name(struct ctx *, size_t, const struct node *, void *, c
 static int set_pattern_regex(struct ctx *, size_t, const struct node *, void *, const char *);
 static int set_allow_paths(struct ctx *, size_t, const struct node *, void *, const char *);
 static int set_findings_pw(struct ctx *, size_t, const struct node *, void *, const char *);
+static int set_jitter(struct ctx *, size_t, const struct node *, void *, const char *);
+static int set_listen(struct ctx *, size_t, const struct node *, void *, const char *);
+static int set_tls_file(struct ctx *, size_t, const struct node *, void *, const char *);
+static int set_users(struct ctx *, size_t, const struct node *, void *, const char *);
 static int check_builtin_category(struct ctx *, const struct node *, const char *);
 static int check_category_name(struct ctx *, const struct node *, const char *);
 static int check_key_name(struct ctx *, const struct node *, const char *);
 static int check_allow_path(struct ctx *, const struct node *, const char *);
 static int check_regex_len(struct ctx *, const struct node *, const char *);
+static int check_listen(struct ctx *, const struct node *, const char *);
 
 #define C(f) offsetof(struct pa_config, f)
 #define S(f) offsetof(struct pa_surface, f)
@@ -443,6 +451,15 @@ static int check_regex_len(struct ctx *, const struct node *, const char *);
     X("scan.max_findings_per_record", PA_KEY_INT, "1000", false, true,                                             \
       "Findings kept per record (row); past it the record is marked truncated. 0 = unlimited.", F_SIZE_T, NULL,    \
       NULL, C(detect.max_findings_per_record), 0, 0, 1000000)                                                      \
+    X("scan.interval", PA_KEY_DURATION, "1h", false, true,                                                        \
+      "Daemon: time from the start of one scan to the start of the next (plus jitter).", 0, NULL, NULL,            \
+      C(interval), 0, MIN_S, 30 * D_S)                                                                             \
+    X("scan.jitter", PA_KEY_DURATION, NULL, false, true,                                                           \
+      "Daemon: random extra delay (0 .. jitter) added to each interval; unset: 10% of scan.interval; must be less " \
+      "than scan.interval.", 0, set_jitter, NULL, C(jitter), 0, 0, 30 * D_S)                                        \
+    X("scan.initial_delay", PA_KEY_DURATION, "0s", false, true,                                                    \
+      "Daemon: wait this long after start before the first scan; 0s = scan at launch.", 0, NULL, NULL,              \
+      C(initial_delay), 0, 0, D_S)                                                                                 \
     X("surfaces", PA_KEY_LIST_OF_MAPS, NULL, true, true,                                                           \
       "The JSON/JSONB (or text) columns to scan: a non-empty list of table/column items.", 0, set_surfaces, NULL,  \
       0, 0, 0, 0)                                                                                                  \
@@ -481,7 +498,34 @@ static int check_regex_len(struct ctx *, const struct node *, const char *);
       0, 0, 0)                                                                                                     \
     X("detectors.patterns[].regex", PA_KEY_STRING, NULL, true, true,                                               \
       "The expression (Hyperscan syntax: no backreferences or lookarounds), checked at load.", 0,                  \
-      set_pattern_regex, check_regex_len, P(regex), 0, 0, 0)
+      set_pattern_regex, check_regex_len, P(regex), 0, 0, 0)                                                       \
+    X("metrics", PA_KEY_SECTION, NULL, false, false,                                                               \
+      "The Prometheus /metrics endpoint (HTTP, optional TLS and basic auth); see Metrics endpoint.", 0,            \
+      set_section, NULL, 0, 0, 0, 0)                                                                               \
+    X("metrics.listen", PA_KEY_STRING_LIST, "[\"" PA_DEFAULT_METRICS_LISTEN "\"]", false, false,                   \
+      "Addresses to listen on (a list or one string): host:port, [ipv6]:port, or :port for all interfaces.", 0,    \
+      set_listen, check_listen, C(web.listen), C(web.n_listen), 0, 0)                                              \
+    X("metrics.tls", PA_KEY_SECTION, NULL, false, false,                                                           \
+      "HTTPS for the endpoint: cert_file and key_file together, optionally client_ca_file.", 0, set_section, NULL, \
+      0, 0, 0, 0)                                                                                                  \
+    X("metrics.tls.cert_file", PA_KEY_PATH, NULL, false, false,                                                    \
+      "PEM server certificate (chain), read at start; with key_file the endpoint speaks only HTTPS.", 0,           \
+      set_tls_file, NULL, C(web.tls_cert_file), 0, 0, 0)                                                           \
+    X("metrics.tls.key_file", PA_KEY_PATH, NULL, false, false,                                                     \
+      "PEM private key of cert_file, read at start (mode 0600, owned by the daemon's user).", 0, set_tls_file,     \
+      NULL, C(web.tls_key_file), 0, 0, 0)                                                                          \
+    X("metrics.tls.client_ca_file", PA_KEY_PATH, NULL, false, false,                                               \
+      "PEM CA bundle: when set, clients must present a certificate it signed (mutual TLS).", 0, set_tls_file,      \
+      NULL, C(web.tls_client_ca_file), 0, 0, 0)                                                                    \
+    X("metrics.basic_auth_users", PA_KEY_STRING_MAP, "{}", false, false,                                           \
+      "user: bcrypt hash ($2a$, $2b$ or $2y$); when set, every path but /healthz needs HTTP basic auth.", F_SECRET, set_users,   \
+      NULL, 0, 0, 0, 0)                                                                                            \
+    X("metrics.max_connections", PA_KEY_INT, "64", false, false,                                                   \
+      "Concurrent connections per listen address; more are refused.", 0, NULL, NULL, C(web.max_connections), 0, 1, \
+      10000)                                                                                                       \
+    X("metrics.connection_timeout", PA_KEY_DURATION, "10s", false, false,                                          \
+      "An idle or slow connection is closed after this long.", 0, NULL, NULL, C(web.connection_timeout), 0, 1,      \
+      5 * MIN_S)
 
 #define X_PUB(name, type, dflt, req, rel, doc, ...) {name, type, dflt, req, rel, doc},
 #define X_IMPL(name, type, dflt, req, rel, doc, flags, set, check, off, off2, mn, mx)                              \
@@ -741,6 +785,15 @@ static int set_int(struct ctx *c, size_t k, const struct node *n, void *obj, con
     return 0;
 }
 
+/* pa_format_duration, but 0 reads "0s" (not "0ms") in ranges. */
+static void fmt_dur(double v, char *out, size_t cap)
+{
+    if (v == 0)
+        snprintf(out, cap, "0s");
+    else
+        pa_format_duration(v, out, cap);
+}
+
 static int set_duration(struct ctx *c, size_t k, const struct node *n, void *obj, const char *disp)
 {
     char q[ECHO_MAX * 4 + 8], lo[32], hi[32];
@@ -749,8 +802,8 @@ static int set_duration(struct ctx *c, size_t k, const struct node *n, void *obj
         return fail(c, n, "%s: expected a duration such as 30s, 15m, 1h or 7d (units ms, s, m, h, d, w), got %s",
                     disp, got(n, false, q, sizeof q));
     if (v < impl[k].min || v > impl[k].max) {
-        pa_format_duration(impl[k].min, lo, sizeof lo);
-        pa_format_duration(impl[k].max, hi, sizeof hi);
+        fmt_dur(impl[k].min, lo, sizeof lo);
+        fmt_dur(impl[k].max, hi, sizeof hi);
         return fail(c, n, "%s: expected a duration between %s and %s, got %s", disp, lo, hi,
                     got(n, false, q, sizeof q));
     }
@@ -906,6 +959,7 @@ static setter_fn setter_of(size_t k)
     case PA_KEY_PATH: return set_path;
     case PA_KEY_STRING_LIST: return set_string_list;
     case PA_KEY_MAP_OF_LISTS: return set_extra_keys;
+    case PA_KEY_STRING_MAP: break; /* always a custom setter */
     case PA_KEY_SECTION: return set_section;
     case PA_KEY_LIST_OF_MAPS: break; /* always a custom setter */
     }
@@ -1343,6 +1397,202 @@ static int set_findings_pw(struct ctx *c, size_t k, const struct node *n, void *
     return set_path(c, k, n, obj, disp);
 }
 
+static void wipe_free(char *s);
+
+static int set_jitter(struct ctx *c, size_t k, const struct node *n, void *obj, const char *disp)
+{
+    c->jitter_n = n;
+    return set_duration(c, k, n, obj, disp);
+}
+
+static int set_tls_file(struct ctx *c, size_t k, const struct node *n, void *obj, const char *disp)
+{
+    if (impl[k].off == C(web.tls_cert_file))
+        c->tls_cert_n = n;
+    else if (impl[k].off == C(web.tls_key_file))
+        c->tls_key_n = n;
+    else
+        c->tls_ca_n = n;
+    return set_path(c, k, n, obj, disp);
+}
+
+/* metrics.listen: "host:port", "[v6]:port" or ":port". Only the syntax and the numbers are checked here; names are
+ * resolved and sockets bound when the endpoint starts (http.c reports those errors with the address). */
+static const char *listen_error(const char *s, size_t len)
+{
+    char host[256];
+    const char *port;
+    unsigned char addr[16];
+    if (len > 0 && s[0] == '[') {
+        const char *rb = memchr(s, ']', len);
+        if (!rb)
+            return "missing ] after the IPv6 address";
+        size_t hl = (size_t)(rb - s - 1);
+        if (rb + 1 == s + len || rb[1] != ':')
+            return "missing :port after ]";
+        if (hl == 0 || hl >= sizeof host)
+            return "invalid IPv6 address in [...]";
+        memcpy(host, s + 1, hl);
+        host[hl] = '\0';
+        if (inet_pton(AF_INET6, host, addr) != 1)
+            return "invalid IPv6 address in [...]";
+        port = rb + 2;
+    } else {
+        const char *colon = NULL;
+        for (size_t i = 0; i < len; i++)
+            if (s[i] == ':')
+                colon = s + i;
+        if (!colon)
+            return "missing :port (write \"127.0.0.1:10187\", or \":10187\" for all interfaces)";
+        size_t hl = (size_t)(colon - s);
+        if (memchr(s, ':', hl))
+            return "an IPv6 address must be in brackets, such as \"[::1]:10187\"";
+        if (hl >= sizeof host)
+            return "the host name is too long";
+        memcpy(host, s, hl);
+        host[hl] = '\0';
+        bool numeric = hl > 0;
+        for (size_t i = 0; i < hl; i++) {
+            char ch = host[i];
+            if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+                  ch == '.'))
+                return "a host is an IPv4 address, [IPv6 address] or a host name (letters, digits, - and .)";
+            if (!((ch >= '0' && ch <= '9') || ch == '.'))
+                numeric = false;
+        }
+        if (numeric && inet_pton(AF_INET, host, addr) != 1)
+            return "invalid IPv4 address";
+        port = colon + 1;
+    }
+    size_t pl = len - (size_t)(port - s);
+    long v = 0;
+    if (pl == 0 || pl > 5 || port[0] == '0')
+        return "the port must be a number from 1 to 65535";
+    for (size_t i = 0; i < pl; i++) {
+        if (port[i] < '0' || port[i] > '9')
+            return "the port must be a number from 1 to 65535";
+        v = v * 10 + (port[i] - '0');
+    }
+    if (v < 1 || v > 65535)
+        return "the port must be a number from 1 to 65535";
+    return NULL;
+}
+
+static int check_listen(struct ctx *c, const struct node *n, const char *disp)
+{
+    char q[ECHO_MAX * 4 + 8];
+    const char *why = listen_error(n->s, n->len);
+    if (why)
+        return fail(c, n, "%s: expected host:port, [ipv6]:port or :port such as \"127.0.0.1:10187\", got %s: %s", disp,
+                    got(n, false, q, sizeof q), why);
+    return 0;
+}
+
+static int set_listen(struct ctx *c, size_t k, const struct node *n, void *obj, const char *disp)
+{
+    char q[ECHO_MAX * 4 + 8];
+    struct pa_web_config *w = &((struct pa_config *)obj)->web;
+    if (n->kind == N_SCALAR) { /* one address may be written without the list */
+        if (need_string(c, k, n, disp, "an address such as \"127.0.0.1:10187\""))
+            return -1;
+        w->listen = pa_xcalloc(1, sizeof *w->listen);
+        w->listen[0] = pa_xstrndup(n->s, n->len);
+        w->n_listen = 1;
+        return 0;
+    }
+    if (n->kind != N_SEQ)
+        return fail(c, n, "%s: expected an address or a list of addresses such as [\"127.0.0.1:10187\"], got %s", disp,
+                    kind_name(n));
+    if (n->n == 0)
+        return fail(c, n, "%s: expected at least one address (remove the key for the default \"%s\")", disp,
+                    PA_DEFAULT_METRICS_LISTEN);
+    if (set_string_list(c, k, n, obj, disp))
+        return -1;
+    size_t first = 0;
+    long d = first_duplicate((const char *const *)w->listen, w->n_listen, &first);
+    if (d >= 0)
+        return fail(c, n->kids[(size_t)d], "%s[%ld]: duplicate address %s (also %s[%zu]): keep one", disp, d,
+                    quote(w->listen[d], strlen(w->listen[d]), q, sizeof q), disp, first);
+    return 0;
+}
+
+/* The modular-crypt bcrypt format: $2b$NN$ + 53 characters of bcrypt's base64 (22 salt + 31 hash). */
+static bool is_bcrypt(const char *s, size_t len)
+{
+    if (len != 60 || s[0] != '$' || s[1] != '2' || !(s[2] == 'a' || s[2] == 'b' || s[2] == 'y') || s[3] != '$' ||
+        s[4] < '0' || s[4] > '9' || s[5] < '0' || s[5] > '9' || s[6] != '$')
+        return false;
+    int cost = (s[4] - '0') * 10 + (s[5] - '0');
+    if (cost < 4 || cost > 31)
+        return false;
+    for (size_t i = 7; i < len; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
+              ch == '/'))
+            return false;
+    }
+    return true;
+}
+
+static void users_clear(struct pa_web_config *w)
+{
+    for (size_t i = 0; i < w->n_users; i++) {
+        free(w->users[i].name);
+        wipe_free(w->users[i].hash);
+    }
+    free(w->users);
+    w->users = NULL;
+    w->n_users = 0;
+}
+
+#define USER_MAX 64
+
+/* metrics.basic_auth_users: a mapping of user name -> bcrypt hash. A hash (or a password pasted by mistake) is
+ * never quoted back. */
+static int set_users(struct ctx *c, size_t k, const struct node *n, void *obj, const char *disp)
+{
+    (void)k;
+    char q[ECHO_MAX * 4 + 8], udisp[DISP_MAX + 80];
+    struct pa_web_config *w = &((struct pa_config *)obj)->web;
+    if (n->kind != N_MAP)
+        return fail(c, n, "%s: expected a mapping of user: bcrypt hash such as {prometheus: \"$2b$10$...\"}, got %s",
+                    disp, kind_name(n));
+    size_t nu = n->n / 2, first = 0;
+    const char **names = pa_xmalloc((nu ? nu : 1) * sizeof *names);
+    for (size_t i = 0; i < nu; i++) {
+        const struct node *kn = n->kids[2 * i];
+        bool ok = kn->kind == N_SCALAR && !is_null(kn) && kn->len > 0 && kn->len <= USER_MAX;
+        for (size_t j = 0; ok && j < kn->len; j++)
+            if ((unsigned char)kn->s[j] < 0x20 || kn->s[j] == 0x7f || kn->s[j] == ':')
+                ok = false;
+        if (!ok) {
+            free(names);
+            return fail(c, kn, "%s: user name %s must be 1 to %d characters without a colon or control characters "
+                        "(HTTP basic auth splits user:password at the first colon)", disp,
+                        got(kn, false, q, sizeof q), USER_MAX);
+        }
+        names[i] = kn->s;
+    }
+    long d = first_duplicate(names, nu, &first);
+    free(names);
+    if (d >= 0)
+        return fail(c, n->kids[2 * (size_t)d], "duplicate key \"%s\" in %s (first set at line %zu): keep one",
+                    n->kids[2 * (size_t)d]->s, disp, n->kids[2 * first]->line + 1);
+    w->users = pa_xcalloc(nu ? nu : 1, sizeof *w->users);
+    for (size_t i = 0; i < nu; i++) {
+        const struct node *kn = n->kids[2 * i], *vn = n->kids[2 * i + 1];
+        snprintf(udisp, sizeof udisp, "%s.%s", disp, kn->s);
+        if (vn->kind != N_SCALAR || is_null(vn) || !is_bcrypt(vn->s, vn->len))
+            return fail(c, vn, "%s: expected a bcrypt hash (60 characters starting with $2a$, $2b$ or $2y$; make one "
+                        "with: htpasswd -nbBC 10 \"\" 'password' | tr -d ':\\n'), got %s", udisp,
+                        vn->kind == N_SCALAR && !is_null(vn) ? "something else (not shown)" : kind_name(vn));
+        w->users[w->n_users].name = pa_xstrndup(kn->s, kn->len);
+        w->users[w->n_users].hash = pa_xstrndup(vn->s, vn->len);
+        w->n_users++;
+    }
+    return 0;
+}
+
 static const struct pa_surface *bsearch_surface(const struct pa_config *cfg, const struct dupent *ix,
                                                 const char *name)
 {
@@ -1383,6 +1633,22 @@ static int check_config(struct ctx *c)
                     "findings.password_file: set without findings.conninfo, so it would be ignored: findings go "
                     "to database.conninfo (its password is database.password_file); remove it or set "
                     "findings.conninfo");
+    if (c->jitter_n && cfg->jitter >= cfg->interval) {
+        char j[32], iv[32];
+        pa_format_duration(cfg->jitter, j, sizeof j);
+        pa_format_duration(cfg->interval, iv, sizeof iv);
+        return fail(c, c->jitter_n, "scan.jitter: expected a duration less than scan.interval (%s), got %s: lower it "
+                    "or leave it unset for 10%% of scan.interval", iv, j);
+    }
+    if (c->tls_cert_n && !c->tls_key_n)
+        return fail(c, c->tls_cert_n, "metrics.tls.cert_file: set without metrics.tls.key_file: set both (HTTPS) or "
+                    "neither (plain HTTP)");
+    if (c->tls_key_n && !c->tls_cert_n)
+        return fail(c, c->tls_key_n, "metrics.tls.key_file: set without metrics.tls.cert_file: set both (HTTPS) or "
+                    "neither (plain HTTP)");
+    if (c->tls_ca_n && !c->tls_cert_n)
+        return fail(c, c->tls_ca_n, "metrics.tls.client_ca_file: client certificates need HTTPS: set "
+                    "metrics.tls.cert_file and metrics.tls.key_file too");
     if (!c->allow_paths)
         return 0;
     /* a sorted index keeps thousands of allow_paths x surfaces cheap */
@@ -1462,6 +1728,14 @@ void pa_config_free(struct pa_config *c)
     for (size_t i = 0; i < o->n_patterns; i++)
         pattern_clear(&o->patterns[i]);
     free(o->patterns);
+    struct pa_web_config *w = &c->web;
+    for (size_t i = 0; i < w->n_listen; i++)
+        free(w->listen[i]);
+    free(w->listen);
+    free(w->tls_cert_file);
+    free(w->tls_key_file);
+    free(w->tls_client_ca_file);
+    users_clear(w);
     free(c);
 }
 
@@ -1482,6 +1756,7 @@ int pa_config_load_buffer(const char *name, const char *buf, size_t len, struct 
     }
     struct pa_config *cfg = pa_xcalloc(1, sizeof *cfg);
     cfg->path = pa_xstrdup(name);
+    cfg->jitter = -1; /* unset: 10% of scan.interval, decided by the scheduler */
     struct ctx c = {.file = name, .err = err, .errlen = errlen, .cfg = cfg};
     if (load_tree(&c, buf ? buf : "", buf ? len : 0, &root))
         goto out;
@@ -1575,6 +1850,7 @@ static const char *type_name(enum pa_key_type t)
     case PA_KEY_PATH: return "path";
     case PA_KEY_STRING_LIST: return "list of strings";
     case PA_KEY_MAP_OF_LISTS: return "map of lists";
+    case PA_KEY_STRING_MAP: return "map of strings";
     case PA_KEY_SECTION: return "section";
     case PA_KEY_LIST_OF_MAPS: return "list of mappings";
     }
@@ -1592,8 +1868,8 @@ char *pa_config_doc_table(void)
         if (keys[k].type == PA_KEY_INT) {
             snprintf(range, sizeof range, "%lld .. %lld", (long long)impl[k].min, (long long)impl[k].max);
         } else if (keys[k].type == PA_KEY_DURATION) {
-            pa_format_duration(impl[k].min, lo, sizeof lo);
-            pa_format_duration(impl[k].max, hi, sizeof hi);
+            fmt_dur(impl[k].min, lo, sizeof lo);
+            fmt_dur(impl[k].max, hi, sizeof hi);
             snprintf(range, sizeof range, "%s .. %s", lo, hi);
         }
         pa_buf_printf(&b, "| `%s` | %s%s | ", keys[k].name, type_name(keys[k].type),
@@ -1630,7 +1906,7 @@ char *pa_config_dump(const struct pa_config *c)
         const void *p = (const char *)c + impl[k].off;
         const char *name = keys[k].name;
         if (strchr(name, '[') || keys[k].type == PA_KEY_SECTION || keys[k].type == PA_KEY_LIST_OF_MAPS ||
-            keys[k].type == PA_KEY_MAP_OF_LISTS)
+            keys[k].type == PA_KEY_MAP_OF_LISTS || keys[k].type == PA_KEY_STRING_MAP)
             continue;
         char tmp[32];
         switch (keys[k].type) {
@@ -1655,7 +1931,12 @@ char *pa_config_dump(const struct pa_config *c)
                 pa_buf_printf(&b, "%s: %lld\n", name, *(const long long *)p);
             break;
         case PA_KEY_DURATION:
-            pa_format_duration(*(const double *)p, tmp, sizeof tmp);
+            if (*(const double *)p < 0) { /* scan.jitter unset */
+                pa_format_duration(c->interval / 10, tmp, sizeof tmp);
+                pa_buf_printf(&b, "%s: %s (unset: 10%% of scan.interval)\n", name, tmp);
+                break;
+            }
+            fmt_dur(*(const double *)p, tmp, sizeof tmp);
             pa_buf_printf(&b, "%s: %s\n", name, tmp);
             break;
         case PA_KEY_BOOL: pa_buf_printf(&b, "%s: %s\n", name, *(const bool *)p ? "true" : "false"); break;
@@ -1669,6 +1950,13 @@ char *pa_config_dump(const struct pa_config *c)
     for (size_t i = 0; i < c->detect.n_extra_keys; i++) {
         pa_buf_printf(&b, "%s%s: ", i ? ", " : "", c->detect.extra_keys[i].category);
         pa_buf_append_json_string(&b, c->detect.extra_keys[i].key, strlen(c->detect.extra_keys[i].key));
+    }
+    pa_buf_appends(&b, "}\n");
+    pa_buf_appends(&b, "metrics.basic_auth_users: {");
+    for (size_t i = 0; i < c->web.n_users; i++) {
+        pa_buf_appends(&b, i ? ", " : "");
+        pa_buf_append_json_string(&b, c->web.users[i].name, strlen(c->web.users[i].name));
+        pa_buf_appends(&b, ": (bcrypt hash, not shown)");
     }
     pa_buf_appends(&b, "}\n");
     for (size_t i = 0; i < c->detect.n_patterns; i++)

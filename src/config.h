@@ -27,6 +27,7 @@ enum pa_key_type {
     PA_KEY_MAP_OF_LISTS, /* detectors.extra_keys */
     PA_KEY_SECTION,      /* a mapping holding other keys */
     PA_KEY_LIST_OF_MAPS, /* surfaces, detectors.patterns */
+    PA_KEY_STRING_MAP,   /* metrics.basic_auth_users: name -> string */
 };
 
 struct pa_config_key {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "db.h"
 #include "detect.h"
 #include "findings.h"
@@ -34,9 +35,12 @@ static void usage(FILE *out)
             "Usage: pii-auditd [--config FILE] --scan-once [--full] [--surface TABLE.COLUMN]... [--dry-run]\n"
             "                  [--output text|json] [--log-level error|warn|info|debug]\n"
             "       pii-auditd [--config FILE] --check-config | --init-db | --print-grants\n"
+            "       pii-auditd [--config FILE] [--log-level LEVEL]          (run as a daemon)\n"
             "       pii-auditd --help | --version\n"
             "\n"
             "Finds personal data in PostgreSQL JSON columns and records where it is, never what it is.\n"
+            "Without --scan-once it runs as a daemon: a scan every scan.interval, Prometheus metrics on\n"
+            "metrics.listen, SIGUSR1 scans now, SIGHUP reloads, SIGTERM stops at a batch boundary.\n"
             "\n"
             "  -c, --config FILE      configuration file (default " PA_DEFAULT_CONFIG_PATH ")\n"
             "      --scan-once        scan the configured surfaces once and exit\n"
@@ -46,8 +50,8 @@ static void usage(FILE *out)
             "                         repeatable\n"
             "      --dry-run          write nothing to the findings tables\n"
             "      --output FORMAT    summary on stdout as text (default) or json\n"
-            "      --log-level LEVEL  error, warn (default for --scan-once), info or debug; no level ever prints a\n"
-            "                         scanned value\n"
+            "      --log-level LEVEL  error, warn, info or debug (default: warn with --scan-once, info for the\n"
+            "                         daemon); no level ever prints a scanned value\n"
             "      --check-config     validate the configuration (regexes included) without touching the database\n"
             "      --init-db          create or upgrade the findings schema (pii_audit) in the findings database\n"
             "      --print-grants     print the GRANT statements the configured surfaces need\n"
@@ -307,9 +311,11 @@ int main(int argc, char **argv)
         rc = pa_report_exit_code(&res);
         pa_scan_result_free(&res);
     } else {
-        fprintf(stderr, "pii-auditd: running as a daemon is not available in this version yet; use --scan-once "
-                        "(see --help)\n");
-        rc = PA_EXIT_USAGE;
+        if (log_level < 0)
+            pa_log_init(PA_LOG_INFO); /* a service logs its scans by default */
+        rc = pa_daemon_run(config_path, cfg, det);
+        cfg = NULL; /* owned and freed by the daemon */
+        det = NULL;
     }
 out:
     if (det)

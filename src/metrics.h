@@ -45,4 +45,14 @@ void pa_metrics_render(struct pa_metrics *m, struct pa_buf *out);
 /* Append a label value escaped per the text format (backslash, double quote, newline). Exposed for tests. */
 void pa_metrics_escape_label(struct pa_buf *out, const char *v);
 
+/* The two halves of pa_metrics_render, for tests and the fuzzer (exact text without the /proc-dependent part):
+ * every registered family, and the process_* block alone. */
+void pa_metrics_render_families(struct pa_metrics *m, struct pa_buf *out);
+void pa_metrics_render_process(struct pa_buf *out);
+
+/* Append a sample value as rendered: C locale whatever the process locale; integers up to 2^53 without fraction or
+ * exponent ("1234567", -0 as "0"); other finite values in the shortest %g form that round-trips through strtod;
+ * "NaN", "+Inf", "-Inf". Histogram le values use the same form. */
+void pa_metrics_format_value(struct pa_buf *out, double v);
+
 #endif

@@ -224,6 +224,110 @@ START_TEST(test_values)
 }
 END_TEST
 
+#define HASH1 "$2b$10$jznfU/g9kO/YDJGb1u5ppOfM2foeM2oqvowfrYI4WsXFYD.5hPHZC"
+#define HASH2 "$2y$04$abcdefghijklmnopqrstuu5CmRbJQzu3EfGKz4cSTXqtAJY2hOp7a"
+
+START_TEST(test_daemon_and_metrics)
+{
+    /* defaults */
+    struct pa_config *c = load_ok(DB SURF);
+    ck_assert(c->interval == 3600);
+    ck_assert(c->jitter == -1); /* unset: 10% of scan.interval */
+    ck_assert(c->initial_delay == 0);
+    ck_assert_uint_eq(c->web.n_listen, 1);
+    ck_assert_str_eq(c->web.listen[0], PA_DEFAULT_METRICS_LISTEN);
+    ck_assert_str_eq(c->web.listen[0], "127.0.0.1:10187");
+    ck_assert_ptr_null(c->web.tls_cert_file);
+    ck_assert_ptr_null(c->web.tls_key_file);
+    ck_assert_ptr_null(c->web.tls_client_ca_file);
+    ck_assert_uint_eq(c->web.n_users, 0);
+    ck_assert_int_eq(c->web.max_connections, 64);
+    ck_assert(c->web.connection_timeout == 10);
+    char *d = pa_config_dump(c);
+    ck_assert_ptr_nonnull(strstr(d, "scan.interval: 1h\n"));
+    ck_assert_ptr_nonnull(strstr(d, "scan.jitter: 6m (unset: 10% of scan.interval)\n"));
+    ck_assert_ptr_nonnull(strstr(d, "metrics.listen: [\"127.0.0.1:10187\"]\n"));
+    ck_assert_ptr_nonnull(strstr(d, "metrics.basic_auth_users: {}\n"));
+    free(d);
+    pa_config_free(c);
+
+    /* everything set; one address may be a plain string */
+    c = load_ok(DB SURF "scan: {interval: 15m, jitter: 0s, initial_delay: 1d}\n"
+                        "metrics:\n"
+                        "  listen: \":10187\"\n"
+                        "  tls:\n"
+                        "    cert_file: /etc/pii-auditd/tls/server.crt\n"
+                        "    key_file: /etc/pii-auditd/tls/server.key\n"
+                        "    client_ca_file: /etc/pii-auditd/tls/ca.crt\n"
+                        "  basic_auth_users:\n"
+                        "    prometheus: \"" HASH1 "\"\n"
+                        "    \"grafana agent\": '" HASH2 "'\n"
+                        "  max_connections: 10000\n"
+                        "  connection_timeout: 5m\n");
+    ck_assert(c->interval == 900);
+    ck_assert(c->jitter == 0);
+    ck_assert(c->initial_delay == 86400);
+    ck_assert_uint_eq(c->web.n_listen, 1);
+    ck_assert_str_eq(c->web.listen[0], ":10187");
+    ck_assert_str_eq(c->web.tls_cert_file, "/etc/pii-auditd/tls/server.crt");
+    ck_assert_str_eq(c->web.tls_key_file, "/etc/pii-auditd/tls/server.key");
+    ck_assert_str_eq(c->web.tls_client_ca_file, "/etc/pii-auditd/tls/ca.crt");
+    ck_assert_uint_eq(c->web.n_users, 2);
+    ck_assert_str_eq(c->web.users[0].name, "prometheus");
+    ck_assert_str_eq(c->web.users[0].hash, HASH1);
+    ck_assert_str_eq(c->web.users[1].name, "grafana agent");
+    ck_assert_str_eq(c->web.users[1].hash, HASH2);
+    ck_assert_int_eq(c->web.max_connections, 10000);
+    ck_assert(c->web.connection_timeout == 300);
+    d = pa_config_dump(c);
+    ck_assert_ptr_nonnull(strstr(d, "scan.jitter: 0s\n"));
+    ck_assert_ptr_nonnull(strstr(d, "metrics.tls.cert_file: \"/etc/pii-auditd/tls/server.crt\"\n"));
+    ck_assert_ptr_nonnull(
+        strstr(d, "metrics.basic_auth_users: {\"prometheus\": (bcrypt hash, not shown), \"grafana agent\": (bcrypt "
+                  "hash, not shown)}\n"));
+    ck_assert_ptr_null(strstr(d, "$2b$"));
+    ck_assert_ptr_null(strstr(d, "$2y$"));
+    free(d);
+    pa_config_free(c);
+
+    /* address forms; jitter just below the interval; a null metrics section is all defaults */
+    c = load_ok(DB SURF "scan: {interval: 1m, jitter: 59s}\n"
+                        "metrics:\n  listen:\n    - 127.0.0.1:10187\n    - \"[::1]:10187\"\n    - \"[::]:1\"\n"
+                        "    - localhost:65535\n    - 0.0.0.0:80\n    - \":443\"\n    - db-1.example.com:10187\n");
+    ck_assert(c->jitter == 59);
+    ck_assert_uint_eq(c->web.n_listen, 7);
+    ck_assert_str_eq(c->web.listen[1], "[::1]:10187");
+    ck_assert_str_eq(c->web.listen[6], "db-1.example.com:10187");
+    pa_config_free(c);
+    c = load_ok(DB SURF "metrics:\n  tls:\n  basic_auth_users: {}\n");
+    ck_assert_uint_eq(c->web.n_listen, 1);
+    ck_assert_ptr_null(c->web.tls_cert_file);
+    ck_assert_uint_eq(c->web.n_users, 0);
+    pa_config_free(c);
+
+    /* metrics.* need a restart, the schedule is reloadable */
+    size_t n;
+    const struct pa_config_key *k = pa_config_keys(&n);
+    int seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(k[i].name, "metrics", 7) == 0) {
+            ck_assert_msg(!k[i].reloadable, "%s must need a restart", k[i].name);
+            seen++;
+        }
+        if (strcmp(k[i].name, "scan.interval") == 0 || strcmp(k[i].name, "scan.jitter") == 0 ||
+            strcmp(k[i].name, "scan.initial_delay") == 0) {
+            ck_assert_msg(k[i].reloadable, "%s must be reloadable", k[i].name);
+            seen++;
+        }
+        if (strcmp(k[i].name, "metrics.listen") == 0)
+            ck_assert_str_eq(k[i].dflt, "[\"" PA_DEFAULT_METRICS_LISTEN "\"]");
+        if (strcmp(k[i].name, "metrics.basic_auth_users") == 0)
+            ck_assert_int_eq(k[i].type, PA_KEY_STRING_MAP);
+    }
+    ck_assert_int_eq(seen, 9 + 3);
+}
+END_TEST
+
 START_TEST(test_identifiers)
 {
     struct pa_config *c = load_ok(DB "surfaces:\n"
@@ -339,6 +443,69 @@ static const struct bad bad_cases[] = {
     {DB "scan: {full_scan_interval: \"5 s\"}\n" SURF, 3, 28, "scan.full_scan_interval: expected a duration such as",
      NULL},
     {DB "scan: {lock_timeout: {a: 1}}\n" SURF, 3, 22, "scan.lock_timeout: expected a duration", "got a mapping"},
+    /* the daemon's schedule */
+    {DB "scan: {interval: 30s}\n" SURF, 3, 18, "scan.interval: expected a duration between 1m and 30d", NULL},
+    {DB "scan: {interval: 31d}\n" SURF, 3, 18, "scan.interval: expected a duration between 1m and 30d", NULL},
+    {DB "scan: {initial_delay: 2d}\n" SURF, 3, 23, "scan.initial_delay: expected a duration between 0s and 1d", NULL},
+    {DB "scan: {initial_delay: -1s}\n" SURF, 3, 23, "scan.initial_delay: expected a duration such as", NULL},
+    {DB "scan: {jitter: 10m, interval: 10m}\n" SURF, 3, 16, "scan.jitter: expected a duration less than "
+     "scan.interval (10m), got 10m", "leave it unset for 10% of scan.interval"},
+    {DB "scan: {jitter: 2h}\n" SURF, 3, 16, "scan.jitter: expected a duration less than scan.interval (1h)", NULL},
+    {DB "scan: {jitter: soon}\n" SURF, 3, 16, "scan.jitter: expected a duration such as", NULL},
+    /* metrics */
+    {DB SURF "metrics: {listen: \"127.0.0.1\"}\n", 5, 19, "metrics.listen: expected host:port, [ipv6]:port or :port "
+     "such as \"127.0.0.1:10187\", got \"127.0.0.1\"", "missing :port"},
+    {DB SURF "metrics: {listen: \"::1:10187\"}\n", 5, 19, "metrics.listen: expected host:port",
+     "an IPv6 address must be in brackets, such as \"[::1]:10187\""},
+    {DB SURF "metrics: {listen: \"[::1:10187\"}\n", 5, 19, "metrics.listen: expected host:port", "missing ]"},
+    {DB SURF "metrics: {listen: \"[::1]10187\"}\n", 5, 19, "metrics.listen: expected host:port", "missing :port after ]"},
+    {DB SURF "metrics: {listen: \"[fe80::zz]:1\"}\n", 5, 19, "metrics.listen: expected host:port",
+     "invalid IPv6 address"},
+    {DB SURF "metrics: {listen: \"1.2.3.256:10187\"}\n", 5, 19, "metrics.listen: expected host:port",
+     "invalid IPv4 address"},
+    {DB SURF "metrics: {listen: \":0\"}\n", 5, 19, "metrics.listen: expected host:port", "from 1 to 65535"},
+    {DB SURF "metrics: {listen: \":65536\"}\n", 5, 19, "metrics.listen: expected host:port", "from 1 to 65535"},
+    {DB SURF "metrics: {listen: \"h:80x\"}\n", 5, 19, "metrics.listen: expected host:port", "from 1 to 65535"},
+    {DB SURF "metrics: {listen: \"my_host:80\"}\n", 5, 19, "metrics.listen: expected host:port", "a host name"},
+    {DB SURF "metrics: {listen: \"\"}\n", 5, 19, "metrics.listen: must not be empty", NULL},
+    {DB SURF "metrics: {listen: []}\n", 5, 19, "metrics.listen: expected at least one address",
+     "the default \"127.0.0.1:10187\""},
+    {DB SURF "metrics: {listen: {a: 1}}\n", 5, 19, "metrics.listen: expected an address or a list", "got a mapping"},
+    {DB SURF "metrics: {listen: [\":1\", x]}\n", 5, 26, "metrics.listen[1]: expected host:port", "got \"x\""},
+    {DB SURF "metrics: {listen: [\":1\", \":2\", \":1\"]}\n", 5, 32, "metrics.listen[2]: duplicate address \":1\"",
+     "also metrics.listen[0]"},
+    {DB SURF "metrics: {listn: \":1\"}\n", 5, 11, "unknown key \"listn\" in metrics (did you mean \"listen\"?)", NULL},
+    {DB SURF "metrics: {max_connections: 0}\n", 5, 28, "metrics.max_connections: expected an integer between 1 and "
+     "10000", NULL},
+    {DB SURF "metrics: {max_connections: 10001}\n", 5, 28, "metrics.max_connections: expected an integer", NULL},
+    {DB SURF "metrics: {connection_timeout: 500ms}\n", 5, 31, "metrics.connection_timeout: expected a duration "
+     "between 1s and 5m", NULL},
+    {DB SURF "metrics: {connection_timeout: 6m}\n", 5, 31, "metrics.connection_timeout: expected a duration", NULL},
+    {DB SURF "metrics:\n  tls: {cert_file: /c.pem}\n", 6, 20, "metrics.tls.cert_file: set without "
+     "metrics.tls.key_file: set both (HTTPS) or neither (plain HTTP)", NULL},
+    {DB SURF "metrics:\n  tls: {key_file: /k.pem}\n", 6, 19, "metrics.tls.key_file: set without metrics.tls.cert_file",
+     NULL},
+    {DB SURF "metrics:\n  tls: {client_ca_file: /ca.pem}\n", 6, 25, "metrics.tls.client_ca_file: client certificates "
+     "need HTTPS", NULL},
+    {DB SURF "metrics:\n  tls: {cert_file: [a]}\n", 6, 20, "metrics.tls.cert_file: expected a file path", NULL},
+    {DB SURF "metrics:\n  tls: /c.pem\n", 6, 8, "metrics.tls: expected a mapping", NULL},
+    {DB SURF "metrics:\n  basic_auth_users:\n    prometheus: " CANARY "\n", 7, 17,
+     "metrics.basic_auth_users.prometheus: expected a bcrypt hash (60 characters starting with $2a$, $2b$ or $2y$",
+     "got something else (not shown)"},
+    {DB SURF "metrics:\n  basic_auth_users:\n    p: \"$2b$10$" CANARY "\"\n", 7, 8,
+     "metrics.basic_auth_users.p: expected a bcrypt hash", "htpasswd -nbBC 10"},
+    {DB SURF "metrics:\n  basic_auth_users:\n    p: \"$2x$10$jznfU/g9kO/YDJGb1u5ppOfM2foeM2oqvowfrYI4WsXFYD.5hPHZC\"\n",
+     7, 8, "metrics.basic_auth_users.p: expected a bcrypt hash", NULL},
+    {DB SURF "metrics:\n  basic_auth_users:\n    p: \"$2b$10$jznfU/g9kO/YDJGb1u5ppOfM2foeM2oqvowfrYI4WsXFYD.5hPH!C\"\n",
+     7, 8, "metrics.basic_auth_users.p: expected a bcrypt hash", NULL},
+    {DB SURF "metrics:\n  basic_auth_users:\n    p: [a]\n", 7, 8, "metrics.basic_auth_users.p: expected a bcrypt hash",
+     "got a list"},
+    {DB SURF "metrics:\n  basic_auth_users:\n    \"a:b\": x\n", 7, 5, "metrics.basic_auth_users: user name \"a:b\" "
+     "must be 1 to 64 characters without a colon", NULL},
+    {DB SURF "metrics:\n  basic_auth_users: [a]\n", 6, 21, "metrics.basic_auth_users: expected a mapping of user: "
+     "bcrypt hash", "got a list"},
+    {DB SURF "metrics:\n  basic_auth_users: {a: x, a: y}\n", 6, 28, "duplicate key \"a\" in metrics.basic_auth_users",
+     NULL},
     /* database / findings */
     {SURF, 1, 1, "missing required top-level key \"database\"", NULL},
     {"database: {}\n" SURF, 1, 11, "database: missing required key \"conninfo\"", NULL},
@@ -742,6 +909,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_full_example);
     tcase_add_test(tc, test_values);
     tcase_add_test(tc, test_identifiers);
+    tcase_add_test(tc, test_daemon_and_metrics);
     tcase_add_test(tc, test_edge_inputs);
     tcase_add_test(tc, test_files_and_limits);
     suite_add_tcase(s, tc);

@@ -1,0 +1,410 @@
+/* daemon: see daemon.h. Signal handlers only set flags; the loop acts on them. The watchdog is pinged only from
+ * this loop (and from the scan's progress callbacks on the same thread), so a hung scan stops the pings. */
+#include "daemon.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "findings.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "notify.h"
+#include "pa_build.h"
+#include "scan.h"
+#include "util.h"
+
+static volatile sig_atomic_t sig_stop, sig_reload, sig_scan_now;
+
+static void on_signal(int sig)
+{
+    if (sig == SIGTERM || sig == SIGINT) {
+        if (sig_stop)
+            _exit(0); /* a second stop request: leave at once; committed batches are safe */
+        sig_stop = 1;
+    } else if (sig == SIGHUP) {
+        sig_reload = 1;
+    } else if (sig == SIGUSR1) {
+        sig_scan_now = 1;
+    }
+}
+
+struct daemon {
+    const char *path;
+    struct pa_config *cfg;
+    struct pa_detector *det;
+    struct pa_metrics *m;
+    struct pa_http *http;
+    atomic_bool ready;
+    double wd_period, wd_last;
+    size_t surface_no, surfaces_n;
+    /* metric families */
+    struct pa_metric *findings, *contaminated, *detected, *resolved, *last_new, *duration, *surface_duration,
+        *scans, *failures, *in_progress, *start_ts, *success_ts, *full_ts, *interval, *rows, *bytes, *estimated,
+        *surface_up, *db_up, *reload_ok, *reload_ts, *build_info;
+};
+
+static bool is_ready(void *arg)
+{
+    struct daemon *d = arg;
+    return atomic_load(&d->ready);
+}
+
+static void watchdog(struct daemon *d)
+{
+    if (d->wd_period <= 0)
+        return;
+    double now = pa_now_monotonic();
+    if (now - d->wd_last >= d->wd_period / 3) {
+        pa_notify_watchdog();
+        d->wd_last = now;
+    }
+}
+
+static void register_metrics(struct daemon *d)
+{
+    static const char *const tc[] = {"table", "column"};
+    static const char *const tcc[] = {"table", "column", "category"};
+    static const char *const reason[] = {"reason"};
+    static const char *const build[] = {"version", "revision"};
+    static const double buckets[] = {0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200};
+    struct pa_metrics *m = d->m;
+#define REG(name, help, type, n, labels) pa_metrics_register(m, name, help, type, n, labels, NULL, 0)
+    d->findings = REG("pii_audit_findings", "Open PII findings (not resolved) by surface and category.",
+                      PA_METRIC_GAUGE, 3, tcc);
+    d->contaminated = REG("pii_audit_contaminated_records", "Distinct records with open PII findings.",
+                          PA_METRIC_GAUGE, 2, tc);
+    d->detected = REG("pii_audit_findings_detected_total", "Findings newly detected by scans.", PA_METRIC_COUNTER, 3,
+                      tcc);
+    d->resolved = REG("pii_audit_findings_resolved_total", "Findings resolved by full scans (record changed or deleted).",
+                      PA_METRIC_COUNTER, 3, tcc);
+    d->last_new = REG("pii_audit_last_scan_new_findings", "New findings in the last completed scan.",
+                      PA_METRIC_GAUGE, 0, NULL);
+    d->duration = pa_metrics_register(m, "pii_audit_scan_duration_seconds", "Duration of whole scans.",
+                                      PA_METRIC_HISTOGRAM, 0, NULL, buckets, PA_ARRAY_LEN(buckets));
+    d->surface_duration = REG("pii_audit_surface_scan_duration_seconds", "Duration of the last scan of a surface.",
+                              PA_METRIC_GAUGE, 2, tc);
+    d->scans = REG("pii_audit_scans_total", "Scans attempted.", PA_METRIC_COUNTER, 0, NULL);
+    d->failures = REG("pii_audit_scan_failures_total",
+                      "Scan failures by reason (a surface that could not be scanned, or a scan that could not start).",
+                      PA_METRIC_COUNTER, 1, reason);
+    d->in_progress = REG("pii_audit_scan_in_progress", "1 while a scan is running.", PA_METRIC_GAUGE, 0, NULL);
+    d->start_ts = REG("pii_audit_scan_start_timestamp_seconds", "Start of the running or last scan.",
+                      PA_METRIC_GAUGE, 0, NULL);
+    d->success_ts = REG("pii_audit_last_scan_success_timestamp_seconds",
+                        "End of the last scan in which every surface was scanned.", PA_METRIC_GAUGE, 0, NULL);
+    d->full_ts = REG("pii_audit_last_full_scan_success_timestamp_seconds",
+                     "End of the last complete full scan of a surface.", PA_METRIC_GAUGE, 2, tc);
+    d->interval = REG("pii_audit_scan_interval_seconds", "Configured scan.interval.", PA_METRIC_GAUGE, 0, NULL);
+    d->rows = REG("pii_audit_rows_scanned_total", "Rows read from a surface.", PA_METRIC_COUNTER, 2, tc);
+    d->bytes = REG("pii_audit_bytes_scanned_total", "Bytes of JSON text read from a surface.", PA_METRIC_COUNTER, 2,
+                   tc);
+    d->estimated = REG("pii_audit_surface_rows_estimated", "Rows of a surface's table estimated by pg_class.reltuples.",
+                       PA_METRIC_GAUGE, 2, tc);
+    d->surface_up = REG("pii_audit_surface_up", "1 when the last scan of the surface succeeded.", PA_METRIC_GAUGE, 2,
+                        tc);
+    d->db_up = REG("pii_audit_database_up", "1 when the database answered the last attempt.", PA_METRIC_GAUGE, 0,
+                   NULL);
+    d->reload_ok = REG("pii_audit_config_last_reload_successful", "1 when the last configuration load succeeded.",
+                       PA_METRIC_GAUGE, 0, NULL);
+    d->reload_ts = REG("pii_audit_config_last_reload_success_timestamp_seconds",
+                       "Time of the last successful configuration load.", PA_METRIC_GAUGE, 0, NULL);
+    d->build_info = REG("pii_audit_build_info", "Build information; the value is always 1.", PA_METRIC_GAUGE, 2, build);
+#undef REG
+    const char *bv[] = {PA_VERSION, PA_REVISION};
+    pa_metric_set(d->build_info, bv, 1);
+}
+
+static void state_cb(void *arg, const char *kind, const char *table, const char *column, const char *category,
+                     double value)
+{
+    struct daemon *d = arg;
+    if (strcmp(kind, "open") == 0) {
+        const char *l[] = {table, column, category};
+        pa_metric_set(d->findings, l, value);
+    } else if (strcmp(kind, "records") == 0) {
+        const char *l[] = {table, column};
+        pa_metric_set(d->contaminated, l, value);
+    } else if (strcmp(kind, "full_scan") == 0) {
+        const char *l[] = {table, column};
+        pa_metric_set(d->full_ts, l, value);
+    }
+}
+
+/* Refresh the store-derived gauges. Returns 0 when the database answered. */
+static int refresh_from_store(struct daemon *d, bool set_success)
+{
+    char err[512];
+    enum pa_fail_reason why;
+    const struct pa_config *c = d->cfg;
+    struct pa_db_settings ss = {.statement_timeout = c->statement_timeout, .lock_timeout = c->lock_timeout,
+                                .connect_timeout = c->connect_timeout, .read_only = true};
+    const char *ci = c->findings_conninfo ? c->findings_conninfo : c->db_conninfo;
+    const char *pw = c->findings_conninfo ? c->findings_password_file : c->db_password_file;
+    PGconn *conn = pa_db_connect(ci, pw, &ss, err, sizeof err, &why);
+    if (!conn) {
+        pa_warn("findings database unreachable: %s", err);
+        return -1;
+    }
+    int rc = -1;
+    if (pa_findings_check_schema(conn, err, sizeof err) != 0) {
+        pa_error("%s", err);
+        goto out;
+    }
+    double last_success = 0;
+    pa_metric_clear(d->findings);
+    pa_metric_clear(d->contaminated);
+    if (pa_findings_load_state(conn, state_cb, d, &last_success, err, sizeof err) != 0) {
+        pa_warn("cannot read the findings state: %s", err);
+        goto out;
+    }
+    if (set_success && last_success > 0)
+        pa_metric_set(d->success_ts, NULL, last_success);
+    rc = 0;
+out:
+    PQfinish(conn);
+    return rc;
+}
+
+static void obs_surface_start(void *arg, const struct pa_surface_result *r)
+{
+    struct daemon *d = arg;
+    d->surface_no++;
+    const char *l[] = {r->table, r->surface->column};
+    pa_metric_set(d->estimated, l, r->rows_estimated > 0 ? (double)r->rows_estimated : 0);
+    pa_notify_status("scanning %s %zu/%zu", r->surface->name, d->surface_no, d->surfaces_n);
+    watchdog(d);
+}
+
+static void obs_batch(void *arg, const struct pa_surface_result *r, long long rows, long long bytes)
+{
+    struct daemon *d = arg;
+    const char *l[] = {r->table, r->surface->column};
+    pa_metric_add(d->rows, l, (double)rows);
+    pa_metric_add(d->bytes, l, (double)bytes);
+    watchdog(d);
+}
+
+static void obs_surface_done(void *arg, const struct pa_surface_result *r)
+{
+    struct daemon *d = arg;
+    const char *l[] = {r->table, r->surface->column};
+    pa_metric_set(d->surface_up, l, r->status == PA_SURFACE_OK ? 1 : 0);
+    pa_metric_set(d->surface_duration, l, r->duration);
+    for (size_t i = 0; i < r->new_by_cat.n; i++) {
+        const char *lc[] = {r->table, r->surface->column, r->new_by_cat.v[i].name};
+        pa_metric_add(d->detected, lc, (double)r->new_by_cat.v[i].n);
+    }
+    for (size_t i = 0; i < r->resolved_by_cat.n; i++) {
+        const char *lc[] = {r->table, r->surface->column, r->resolved_by_cat.v[i].name};
+        pa_metric_add(d->resolved, lc, (double)r->resolved_by_cat.v[i].n);
+    }
+    if (r->status != PA_SURFACE_OK) {
+        const char *lr[] = {pa_fail_reason_name(r->reason)};
+        pa_metric_add(d->failures, lr, 1);
+    }
+    watchdog(d);
+}
+
+static void obs_tick(void *arg)
+{
+    watchdog(arg);
+}
+
+/* One scan. Returns true when the database could be reached. */
+static bool run_scan(struct daemon *d, const char *trigger)
+{
+    struct pa_scan_opts opts = {.trigger = trigger,
+                                .stop = &sig_stop,
+                                .observer = d,
+                                .on_surface_start = obs_surface_start,
+                                .on_batch = obs_batch,
+                                .on_surface_done = obs_surface_done,
+                                .on_tick = obs_tick};
+    d->surface_no = 0;
+    d->surfaces_n = d->cfg->n_surfaces;
+    pa_metric_add(d->scans, NULL, 1);
+    pa_metric_set(d->in_progress, NULL, 1);
+    pa_metric_set(d->start_ts, NULL, pa_now_wall());
+    pa_notify_status("scanning (%s)", trigger);
+    struct pa_scan_result res;
+    pa_scan_run(d->cfg, d->det, &opts, &res);
+    pa_metric_set(d->in_progress, NULL, 0);
+    bool reached = true;
+    if (res.error[0]) {
+        pa_error("scan could not start: %s", res.error);
+        const char *lr[] = {pa_fail_reason_name(res.reason)};
+        pa_metric_add(d->failures, lr, 1);
+        reached = res.reason != PA_FAIL_CONNECT && res.reason != PA_FAIL_CONNECTION_LOST;
+    } else {
+        pa_metric_observe(d->duration, NULL, res.duration);
+        long long nf = 0;
+        for (size_t i = 0; i < res.n; i++)
+            nf += pa_catcounts_total(&res.surfaces[i].new_by_cat);
+        pa_metric_set(d->last_new, NULL, (double)nf);
+        if (res.failed == 0)
+            pa_metric_set(d->success_ts, NULL, pa_now_wall());
+    }
+    pa_metric_set(d->db_up, NULL, reached ? 1 : 0);
+    if (reached && refresh_from_store(d, false) != 0)
+        reached = false;
+    atomic_store(&d->ready, reached);
+    pa_scan_result_free(&res);
+    return reached;
+}
+
+static bool web_equal(const struct pa_web_config *a, const struct pa_web_config *b)
+{
+#define SEQ(x, y) ((x) == (y) || ((x) && (y) && strcmp((x), (y)) == 0))
+    if (a->n_listen != b->n_listen || a->n_users != b->n_users || a->max_connections != b->max_connections ||
+        a->connection_timeout != b->connection_timeout || !SEQ(a->tls_cert_file, b->tls_cert_file) ||
+        !SEQ(a->tls_key_file, b->tls_key_file) || !SEQ(a->tls_client_ca_file, b->tls_client_ca_file))
+        return false;
+    for (size_t i = 0; i < a->n_listen; i++)
+        if (strcmp(a->listen[i], b->listen[i]) != 0)
+            return false;
+    for (size_t i = 0; i < a->n_users; i++)
+        if (strcmp(a->users[i].name, b->users[i].name) != 0 || strcmp(a->users[i].hash, b->users[i].hash) != 0)
+            return false;
+    return true;
+#undef SEQ
+}
+
+static double jitter_of(const struct pa_config *c)
+{
+    double j = c->jitter >= 0 ? c->jitter : c->interval * 0.1;
+    return j * ((double)random() / (double)RAND_MAX);
+}
+
+static void reload(struct daemon *d, double *next, double last_end)
+{
+    pa_notify_reloading();
+    pa_info("reloading the configuration from %s", d->path);
+    char err[1024];
+    struct pa_config *nc = NULL;
+    struct pa_detector *nd = NULL;
+    if (pa_config_load(d->path, &nc, err, sizeof err) != 0 || !(nd = pa_detect_new(&nc->detect, err, sizeof err))) {
+        pa_error("reload refused, the running configuration stays: %s", err);
+        pa_metric_set(d->reload_ok, NULL, 0);
+        pa_config_free(nc);
+        pa_notify_ready();
+        return;
+    }
+    if (!web_equal(&d->cfg->web, &nc->web))
+        pa_warn("metrics.* changed: the HTTP endpoint keeps its old settings until pii-auditd is restarted");
+    double old_interval = d->cfg->interval;
+    pa_detect_free(d->det);
+    /* the HTTP thread only reads the registry, never the config: swapping here is safe */
+    struct pa_web_config keep = d->cfg->web;
+    d->cfg->web = nc->web; /* the running endpoint was built from the old web config: keep the old one alive */
+    nc->web = keep;
+    pa_config_free(d->cfg);
+    d->cfg = nc;
+    d->det = nd;
+    pa_metric_set(d->reload_ok, NULL, 1);
+    pa_metric_set(d->reload_ts, NULL, pa_now_wall());
+    pa_metric_set(d->interval, NULL, nc->interval);
+    if (nc->interval != old_interval)
+        *next = last_end + nc->interval + jitter_of(nc);
+    pa_info("configuration reloaded: %zu surfaces", nc->n_surfaces);
+    pa_notify_ready();
+}
+
+int pa_daemon_run(const char *config_path, struct pa_config *cfg, struct pa_detector *det)
+{
+    struct daemon d = {.path = config_path, .cfg = cfg, .det = det};
+    atomic_init(&d.ready, false);
+    int rc = 1;
+    srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    d.m = pa_metrics_new();
+    register_metrics(&d);
+    pa_metric_set(d.interval, NULL, cfg->interval);
+    pa_metric_set(d.reload_ok, NULL, 1);
+    pa_metric_set(d.reload_ts, NULL, pa_now_wall());
+    pa_metric_set(d.db_up, NULL, 0);
+
+    char err[512];
+    d.http = pa_http_start(&cfg->web, d.m, is_ready, &d, err, sizeof err);
+    if (!d.http) {
+        pa_error("cannot start the metrics endpoint: %s", err);
+        goto out;
+    }
+    for (size_t i = 0; i < cfg->web.n_listen; i++)
+        pa_info("serving /metrics on %s%s", cfg->web.listen[i], cfg->web.tls_cert_file ? " (TLS)" : "");
+
+    d.wd_period = pa_notify_watchdog_period();
+    /* gauges from the store before the first scan, so a restart does not reset them */
+    bool db = refresh_from_store(&d, true) == 0;
+    pa_metric_set(d.db_up, NULL, db ? 1 : 0);
+    atomic_store(&d.ready, db);
+    pa_notify_ready();
+    pa_info("pii-auditd %s started: %zu surfaces, scan every %.0fs", PA_VERSION, cfg->n_surfaces, cfg->interval);
+
+    double now = pa_now_monotonic();
+    double next = now + d.cfg->initial_delay, last_end = now;
+    double backoff = 0;
+    if (!db)
+        pa_notify_status("waiting for database");
+    else
+        pa_notify_status("idle, first scan in %.0fs", d.cfg->initial_delay);
+
+    while (!sig_stop) {
+        watchdog(&d);
+        if (sig_reload) {
+            sig_reload = 0;
+            reload(&d, &next, last_end);
+        }
+        now = pa_now_monotonic();
+        const char *trigger = NULL;
+        if (sig_scan_now) {
+            sig_scan_now = 0;
+            trigger = "signal";
+        } else if (now >= next) {
+            trigger = "schedule";
+        }
+        if (trigger) {
+            bool reached = run_scan(&d, trigger);
+            last_end = pa_now_monotonic();
+            if (sig_stop)
+                break;
+            if (reached) {
+                backoff = 0;
+                next = last_end + d.cfg->interval + jitter_of(d.cfg);
+                pa_notify_status("idle, next scan in %.0fs", next - last_end);
+            } else {
+                /* capped exponential backoff while the database is away, never later than the schedule */
+                backoff = backoff ? fmin(backoff * 2, 60) : 1;
+                next = last_end + fmin(backoff, d.cfg->interval);
+                pa_notify_status("waiting for database (retry in %.0fs)", next - last_end);
+            }
+        }
+        pa_sleep(0.2);
+    }
+    pa_notify_stopping();
+    pa_notify_status("stopping");
+    pa_info("stopping");
+    rc = 0;
+out:
+    if (d.http)
+        pa_http_stop(d.http);
+    pa_metrics_free(d.m);
+    pa_detect_free(d.det);
+    pa_config_free(d.cfg);
+    return rc;
+}
