@@ -452,7 +452,7 @@ static int check_listen(struct ctx *, const struct node *, const char *);
       "Findings kept per record (row); past it the record is marked truncated. 0 = unlimited.", F_SIZE_T, NULL,    \
       NULL, C(detect.max_findings_per_record), 0, 0, 1000000)                                                      \
     X("scan.interval", PA_KEY_DURATION, "1h", false, true,                                                        \
-      "Daemon: time from the start of one scan to the start of the next (plus jitter).", 0, NULL, NULL,            \
+      "Daemon: time from the end of one scan to the start of the next (plus jitter).", 0, NULL, NULL,              \
       C(interval), 0, MIN_S, 30 * D_S)                                                                             \
     X("scan.jitter", PA_KEY_DURATION, NULL, false, true,                                                           \
       "Daemon: random extra delay (0 .. jitter) added to each interval; unset: 10% of scan.interval; must be less " \

@@ -24,4 +24,8 @@ struct pa_http *pa_http_start(const struct pa_web_config *web, struct pa_metrics
                               void *arg, char *err, size_t errlen);
 void pa_http_stop(struct pa_http *h);
 
+/* The port listener i (in web->listen order) is bound to, or -1. Port 0 in an address (accepted here, though the
+ * config requires 1..65535) binds an ephemeral port: tests read it back with this. */
+int pa_http_port(const struct pa_http *h, size_t i);
+
 #endif
