@@ -86,6 +86,12 @@ t_run --config "$CONF_R" --scan-once --output json
 t_rc 1 "as pii_auditd with exactly the printed grants: scan completes, findings exist"
 t_eq "$(jq -r '.totals.open_findings' "$T_DIR/out")" "1" "one open finding"
 
+# a progress line on stderr when it is a terminal (script(1) gives the scan a pty), none otherwise
+script -qec "$PA_BIN --config $CONF_R --scan-once --full 2>&1 >/dev/null" /dev/null >"$T_DIR/tty.txt" 2>&1
+t_grep "public.events.payload: [0-9]+ / ~[0-9]+ rows, [0-9]+ rows/s, ETA" "$T_DIR/tty.txt" "progress line on a terminal"
+t_run --config "$CONF_R" --scan-once --full
+t_nogrep "rows/s, ETA" "$T_DIR/err" "no progress line when stderr is not a terminal"
+
 # a password never appears, even when the connection fails
 printf 'database:\n  conninfo: "host=127.0.0.1 port=1 dbname=x user=u password=CanaryPw0rd! connect_timeout=2"\nsurfaces:\n  - {table: t, column: c}\n' >"$T_DIR/pw.yaml"
 t_run --config "$T_DIR/pw.yaml" --scan-once --log-level debug
