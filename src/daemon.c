@@ -143,12 +143,7 @@ static int refresh_from_store(struct daemon *d, bool set_success)
 {
     char err[512];
     enum pa_fail_reason why;
-    const struct pa_config *c = d->cfg;
-    struct pa_db_settings ss = {.statement_timeout = c->statement_timeout, .lock_timeout = c->lock_timeout,
-                                .connect_timeout = c->connect_timeout, .read_only = true};
-    const char *ci = c->findings_conninfo ? c->findings_conninfo : c->db_conninfo;
-    const char *pw = c->findings_conninfo ? c->findings_password_file : c->db_password_file;
-    PGconn *conn = pa_db_connect(ci, pw, &ss, err, sizeof err, &why);
+    PGconn *conn = pa_scan_connect_store(d->cfg, true, err, sizeof err, &why);
     if (!conn) {
         pa_warn("findings database unreachable: %s", err);
         return -1;

@@ -107,9 +107,7 @@ static int print_grants(const struct pa_config *cfg)
 {
     char err[512];
     enum pa_fail_reason why;
-    struct pa_db_settings ss = {.connect_timeout = cfg->connect_timeout, .read_only = true,
-                                .statement_timeout = cfg->statement_timeout, .lock_timeout = cfg->lock_timeout};
-    PGconn *conn = pa_db_connect(cfg->db_conninfo, cfg->db_password_file, &ss, err, sizeof err, &why);
+    PGconn *conn = pa_scan_connect_db(cfg, err, sizeof err, &why);
     if (!conn)
         pa_warn("cannot connect to look up primary keys (%s); surfaces without id_column get a table-level grant",
                 err);
@@ -169,10 +167,7 @@ static int init_db(const struct pa_config *cfg)
 {
     char err[512];
     enum pa_fail_reason why;
-    struct pa_db_settings ss = {.connect_timeout = cfg->connect_timeout, .read_only = false};
-    const char *ci = cfg->findings_conninfo ? cfg->findings_conninfo : cfg->db_conninfo;
-    const char *pw = cfg->findings_conninfo ? cfg->findings_password_file : cfg->db_password_file;
-    PGconn *conn = pa_db_connect(ci, pw, &ss, err, sizeof err, &why);
+    PGconn *conn = pa_scan_connect_store(cfg, false, err, sizeof err, &why);
     if (!conn) {
         fprintf(stderr, "pii-auditd: cannot connect to the findings database: %s\n", err);
         return PA_EXIT_FAILED;

@@ -701,7 +701,7 @@ out:
     info_free(&si);
 }
 
-static PGconn *connect_scan(const struct pa_config *cfg, char *err, size_t errlen, enum pa_fail_reason *why)
+PGconn *pa_scan_connect_db(const struct pa_config *cfg, char *err, size_t errlen, enum pa_fail_reason *why)
 {
     struct pa_db_settings ss = {.statement_timeout = cfg->statement_timeout,
                                 .lock_timeout = cfg->lock_timeout,
@@ -720,12 +720,13 @@ static PGconn *connect_scan(const struct pa_config *cfg, char *err, size_t errle
     return c;
 }
 
-static PGconn *connect_store(const struct pa_config *cfg, char *err, size_t errlen, enum pa_fail_reason *why)
+PGconn *pa_scan_connect_store(const struct pa_config *cfg, bool read_only, char *err, size_t errlen,
+                              enum pa_fail_reason *why)
 {
     struct pa_db_settings ss = {.statement_timeout = cfg->statement_timeout,
                                 .lock_timeout = cfg->lock_timeout,
                                 .connect_timeout = cfg->connect_timeout,
-                                .read_only = false};
+                                .read_only = read_only};
     const char *ci = cfg->findings_conninfo ? cfg->findings_conninfo : cfg->db_conninfo;
     const char *pw = cfg->findings_conninfo ? cfg->findings_password_file : cfg->db_password_file;
     return pa_db_connect(ci, pw, &ss, err, errlen, why);
@@ -742,7 +743,7 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
     int rc = -1;
     enum pa_fail_reason why = PA_FAIL_NONE;
 
-    st.store_conn = connect_store(cfg, err, sizeof err, &why);
+    st.store_conn = pa_scan_connect_store(cfg, false, err, sizeof err, &why);
     if (!st.store_conn && !opts->dry_run) {
         res->reason = why;
         snprintf(res->error, sizeof res->error, "cannot connect to the findings database: %s", err);
@@ -758,7 +759,7 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
         PQfinish(st.store_conn);
         st.store_conn = NULL;
     }
-    st.scan_conn = connect_scan(cfg, err, sizeof err, &why);
+    st.scan_conn = pa_scan_connect_db(cfg, err, sizeof err, &why);
     if (!st.scan_conn) {
         res->reason = why;
         snprintf(res->error, sizeof res->error, "cannot connect to the scanned database: %s", err);
@@ -802,7 +803,7 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
         /* a surface whose connection broke must not take the next ones down: reconnect once */
         if (PQstatus(st.scan_conn) != CONNECTION_OK) {
             PQfinish(st.scan_conn);
-            st.scan_conn = connect_scan(cfg, err, sizeof err, &why);
+            st.scan_conn = pa_scan_connect_db(cfg, err, sizeof err, &why);
             if (!st.scan_conn) {
                 fail_surface(r, why, err);
                 st.scan_conn = PQconnectStart("");
@@ -811,7 +812,7 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
         }
         if (st.store_conn && PQstatus(st.store_conn) != CONNECTION_OK) {
             PQfinish(st.store_conn);
-            st.store_conn = connect_store(cfg, err, sizeof err, &why);
+            st.store_conn = pa_scan_connect_store(cfg, false, err, sizeof err, &why);
             if (!st.store_conn) {
                 fail_surface(r, PA_FAIL_FINDINGS_STORE, err);
                 st.store_conn = PQconnectStart("");
@@ -850,7 +851,7 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
     res->duration = pa_now_monotonic() - t0;
     if (!opts->dry_run && st.store_conn && PQstatus(st.store_conn) != CONNECTION_OK) {
         PQfinish(st.store_conn);
-        st.store_conn = connect_store(cfg, err, sizeof err, &why);
+        st.store_conn = pa_scan_connect_store(cfg, false, err, sizeof err, &why);
     }
     if (!opts->dry_run && st.store_conn && PQstatus(st.store_conn) == CONNECTION_OK) {
         struct pa_run_totals t = {

@@ -67,4 +67,11 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
                 struct pa_scan_result *result);
 void pa_scan_result_free(struct pa_scan_result *r);
 
+/* The scanned database's session: read-only, statement/lock timeouts, row_security off (RLS can never silently
+ * hide rows: a filtered query fails instead). */
+PGconn *pa_scan_connect_db(const struct pa_config *cfg, char *err, size_t errlen, enum pa_fail_reason *why);
+/* The findings store: findings.conninfo, or database.conninfo when it is not set. */
+PGconn *pa_scan_connect_store(const struct pa_config *cfg, bool read_only, char *err, size_t errlen,
+                              enum pa_fail_reason *why);
+
 #endif
