@@ -334,6 +334,12 @@ int pa_daemon_run(const char *config_path, struct pa_config *cfg, struct pa_dete
     pa_metric_set(d.reload_ts, NULL, pa_now_wall());
     pa_metric_set(d.db_up, NULL, 0);
 
+    d.wd_period = pa_notify_watchdog_period();
+    /* gauges from the store before the first scan, so a restart does not reset them */
+    bool db = refresh_from_store(&d, true) == 0;
+    pa_metric_set(d.db_up, NULL, db ? 1 : 0);
+    atomic_store(&d.ready, db);
+    /* serve only once the restored state is in the registry: the first scrape after a restart is already right */
     char err[512];
     d.http = pa_http_start(&cfg->web, d.m, is_ready, &d, err, sizeof err);
     if (!d.http) {
@@ -343,11 +349,6 @@ int pa_daemon_run(const char *config_path, struct pa_config *cfg, struct pa_dete
     for (size_t i = 0; i < cfg->web.n_listen; i++)
         pa_info("serving /metrics on %s%s", cfg->web.listen[i], cfg->web.tls_cert_file ? " (TLS)" : "");
 
-    d.wd_period = pa_notify_watchdog_period();
-    /* gauges from the store before the first scan, so a restart does not reset them */
-    bool db = refresh_from_store(&d, true) == 0;
-    pa_metric_set(d.db_up, NULL, db ? 1 : 0);
-    atomic_store(&d.ready, db);
     pa_notify_ready();
     pa_info("pii-auditd %s started: %zu surfaces, scan every %.0fs", PA_VERSION, cfg->n_surfaces, cfg->interval);
 

@@ -25,7 +25,9 @@ trap 'cleanup_procs; t_cleanup' EXIT
 for _ in $(seq 1 50); do [ -S "$T_DIR/notify.sock" ] && break; sleep 0.1; done
 
 start_daemon() { # config
-    NOTIFY_SOCKET=$T_DIR/notify.sock "$PA_BIN" --config "$1" --log-level info >>"$T_DIR/daemon.out" 2>>"$T_DIR/daemon.err" &
+    # WATCHDOG_USEC/WATCHDOG_PID as systemd sets them for WatchdogSec=2s (the PID is the exec'd process's own)
+    NOTIFY_SOCKET=$T_DIR/notify.sock WATCHDOG_USEC=2000000 bash -c 'export WATCHDOG_PID=$$; exec "$0" "$@"' \
+        "$PA_BIN" --config "$1" --log-level info >>"$T_DIR/daemon.out" 2>>"$T_DIR/daemon.err" &
     DPID=$!
     PIDS+=($DPID)
     for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return 0; sleep 0.1; done
@@ -126,6 +128,8 @@ msgs=$(cut -c1-40 "$T_DIR/notify.log" | grep -oE "^(READY=1|RELOADING=1|STOPPING
 t_eq "$msgs" "READY=1 RELOADING=1 READY=1 RELOADING=1 READY=1 RELOADING=1 READY=1 STOPPING=1 " "sd_notify order"
 t_grep "^STATUS=scanning public.events.payload 1/1" "$T_DIR/notify.log" "STATUS names the surface being scanned"
 t_grep "MONOTONIC_USEC=[0-9]+" "$T_DIR/notify.log" "RELOADING carries MONOTONIC_USEC"
+wd=$(grep -c "^WATCHDOG=1" "$T_DIR/notify.log")
+[ "$wd" -ge 5 ] && ok "WATCHDOG=1 pings from the loop ($wd)" || not_ok "WATCHDOG=1 pings: $wd"
 
 # after a restart the gauges come from the store before any new scan (first scan an hour away)
 sed -i "s/^  batch_size: .*/  batch_size: 500/; /max_rows_per_second/d" "$CONF"
