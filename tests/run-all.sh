@@ -17,7 +17,10 @@ PGDIR=$ROOT/.pgtmp/test
 trap 'pa_pg_stop "$PGDIR" immediate' EXIT
 pa_pg_stop "$PGDIR" immediate 2>/dev/null || true
 rm -rf "$PGDIR"
-pa_pg_start "$PGDIR" 55432
+# the first free port from 55432 (another cluster, or one still shutting down, may hold one)
+port=55432
+while (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && [ $port -lt 55480 ]; do port=$((port + 1)); done
+pa_pg_start "$PGDIR" $port
 export PA_REQUIRE_PG=1
 
 passed=0 failed=0 skipped=0
