@@ -120,22 +120,66 @@ static void register_metrics(struct daemon *d)
 #undef REG
     const char *bv[] = {PA_VERSION, PA_REVISION};
     pa_metric_set(d->build_info, bv, 1);
+    /* every reason exists from the start at 0, so increase() sees a reason's first failure */
+    for (int r = PA_FAIL_NONE + 1; r < PA_FAIL_COUNT; r++) {
+        const char *lr[] = {pa_fail_reason_name((enum pa_fail_reason)r)};
+        pa_metric_add(d->failures, lr, 0);
+    }
 }
+
+/* Store state is collected first and applied only when the whole read succeeded, so a failed refresh never leaves
+ * the findings gauges empty (which would resolve a contamination alert falsely). */
+struct state_row {
+    char kind[16], *table, *column, *category;
+    double value;
+};
+struct state_rows {
+    struct state_row *v;
+    size_t n;
+};
 
 static void state_cb(void *arg, const char *kind, const char *table, const char *column, const char *category,
                      double value)
 {
-    struct daemon *d = arg;
-    if (strcmp(kind, "open") == 0) {
-        const char *l[] = {table, column, category};
-        pa_metric_set(d->findings, l, value);
-    } else if (strcmp(kind, "records") == 0) {
-        const char *l[] = {table, column};
-        pa_metric_set(d->contaminated, l, value);
-    } else if (strcmp(kind, "full_scan") == 0) {
-        const char *l[] = {table, column};
-        pa_metric_set(d->full_ts, l, value);
+    struct state_rows *rows = arg;
+    rows->v = pa_xrealloc(rows->v, (rows->n + 1) * sizeof *rows->v);
+    struct state_row *r = &rows->v[rows->n++];
+    snprintf(r->kind, sizeof r->kind, "%s", kind);
+    r->table = table && *table ? pa_xstrdup(table) : NULL;
+    r->column = column && *column ? pa_xstrdup(column) : NULL;
+    r->category = category ? pa_xstrdup(category) : NULL;
+    r->value = value;
+}
+
+static void apply_state(struct daemon *d, const struct state_rows *rows)
+{
+    pa_metric_clear(d->findings);
+    pa_metric_clear(d->contaminated);
+    for (size_t i = 0; i < rows->n; i++) {
+        const struct state_row *r = &rows->v[i];
+        if (strcmp(r->kind, "open") == 0 && r->table && r->column && r->category) {
+            const char *l[] = {r->table, r->column, r->category};
+            pa_metric_set(d->findings, l, r->value);
+        } else if (strcmp(r->kind, "records") == 0 && r->table && r->column) {
+            const char *l[] = {r->table, r->column};
+            pa_metric_set(d->contaminated, l, r->value);
+        } else if (strcmp(r->kind, "full_scan") == 0 && r->table && r->column) {
+            const char *l[] = {r->table, r->column};
+            pa_metric_set(d->full_ts, l, r->value);
+        } else if (strcmp(r->kind, "last_new") == 0) {
+            pa_metric_set(d->last_new, NULL, r->value);
+        }
     }
+}
+
+static void state_rows_free(struct state_rows *rows)
+{
+    for (size_t i = 0; i < rows->n; i++) {
+        free(rows->v[i].table);
+        free(rows->v[i].column);
+        free(rows->v[i].category);
+    }
+    free(rows->v);
 }
 
 /* Refresh the store-derived gauges. Returns 0 when the database answered. */
@@ -154,12 +198,14 @@ static int refresh_from_store(struct daemon *d, bool set_success)
         goto out;
     }
     double last_success = 0;
-    pa_metric_clear(d->findings);
-    pa_metric_clear(d->contaminated);
-    if (pa_findings_load_state(conn, state_cb, d, &last_success, err, sizeof err) != 0) {
-        pa_warn("cannot read the findings state: %s", err);
+    struct state_rows rows = {0};
+    if (pa_findings_load_state(conn, state_cb, &rows, &last_success, err, sizeof err) != 0) {
+        pa_warn("cannot read the findings state (the gauges keep their last values): %s", err);
+        state_rows_free(&rows);
         goto out;
     }
+    apply_state(d, &rows);
+    state_rows_free(&rows);
     if (set_success && last_success > 0)
         pa_metric_set(d->success_ts, NULL, last_success);
     rc = 0;

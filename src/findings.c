@@ -536,7 +536,9 @@ int pa_findings_load_state(PGconn *conn, pa_findings_state_cb cb, void *arg, dou
                              "  FROM pii_audit.findings WHERE resolved_at IS NULL GROUP BY 2, 3"
                              " UNION ALL SELECT 'full_scan', table_name, column_name, NULL,"
                              "  extract(epoch FROM last_full_scan_at)::float8"
-                             "  FROM pii_audit.scan_cursors WHERE last_full_scan_at IS NOT NULL",
+                             "  FROM pii_audit.scan_cursors WHERE last_full_scan_at IS NOT NULL"
+                             " UNION ALL (SELECT 'last_new', NULL, NULL, NULL, new_findings::float8"
+                             "  FROM pii_audit.scan_runs WHERE status IN ('ok', 'partial') ORDER BY id DESC LIMIT 1)",
                              0, NULL, PGRES_TUPLES_OK, err, errlen, NULL);
     if (!r)
         return -1;

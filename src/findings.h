@@ -112,7 +112,8 @@ int pa_findings_open_counts(PGconn *conn, const char *table, const char *column,
 
 /* State for the daemon's gauges, read back from the store (after a restart, before the first new scan completes):
  * cb is called with kind "open" (table, column, category, open findings), "records" (table, column, NULL,
- * distinct records with open findings) and "full_scan" (table, column, NULL, epoch seconds of the last full scan).
+ * distinct records with open findings), "full_scan" (table, column, NULL, epoch seconds of the last full scan) and
+ * "last_new" (NULLs, new findings of the last finished scan run).
  * *last_success receives the end of the last scan run with status ok (epoch seconds, 0 = none). */
 typedef void (*pa_findings_state_cb)(void *arg, const char *kind, const char *table, const char *column,
                                      const char *category, double value);
