@@ -793,6 +793,7 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
             opts->dry_run ? ", dry run" : "");
 
     st.dctx = pa_detect_ctx_new(det);
+    bool use_store = st.store_conn != NULL; /* false only for a dry run without a reachable store */
     for (size_t i = 0; i < res->n; i++) {
         struct pa_surface_result *r = &res->surfaces[i];
         st.res = r;
@@ -801,21 +802,19 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
             continue;
         }
         /* a surface whose connection broke must not take the next ones down: reconnect once */
-        if (PQstatus(st.scan_conn) != CONNECTION_OK) {
+        if (!st.scan_conn || PQstatus(st.scan_conn) != CONNECTION_OK) {
             PQfinish(st.scan_conn);
             st.scan_conn = pa_scan_connect_db(cfg, err, sizeof err, &why);
             if (!st.scan_conn) {
                 fail_surface(r, why, err);
-                st.scan_conn = PQconnectStart("");
-                continue;
+                continue; /* the next surface tries again */
             }
         }
-        if (st.store_conn && PQstatus(st.store_conn) != CONNECTION_OK) {
+        if (use_store && (!st.store_conn || PQstatus(st.store_conn) != CONNECTION_OK)) {
             PQfinish(st.store_conn);
             st.store_conn = pa_scan_connect_store(cfg, false, err, sizeof err, &why);
             if (!st.store_conn) {
                 fail_surface(r, PA_FAIL_FINDINGS_STORE, err);
-                st.store_conn = PQconnectStart("");
                 continue;
             }
         }
@@ -849,7 +848,7 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
         }
     }
     res->duration = pa_now_monotonic() - t0;
-    if (!opts->dry_run && st.store_conn && PQstatus(st.store_conn) != CONNECTION_OK) {
+    if (!opts->dry_run && (!st.store_conn || PQstatus(st.store_conn) != CONNECTION_OK)) {
         PQfinish(st.store_conn);
         st.store_conn = pa_scan_connect_store(cfg, false, err, sizeof err, &why);
     }
