@@ -191,19 +191,16 @@ enum pa_fail_reason pa_db_classify(PGconn *conn, const PGresult *res, char *err,
     return r;
 }
 
-int pa_db_wait(PGconn *conn, double timeout, volatile sig_atomic_t *stop)
+int pa_db_wait(PGconn *conn, double timeout)
 {
     double deadline = pa_now_monotonic() + timeout;
     for (;;) {
-        if (stop && *stop)
-            return -1;
         double left = deadline - pa_now_monotonic();
         if (left <= 0)
             return 0;
         struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
         if (pfd.fd < 0)
             return -1;
-        /* wake at least every 200 ms to notice a stop request */
         int ms = left > 0.2 ? 200 : (int)(left * 1000) + 1;
         int rc = poll(&pfd, 1, ms);
         if (rc > 0)

@@ -55,9 +55,9 @@ void pa_db_describe(const char *conninfo, char *out, size_t cap);
  * the primary message and SQLSTATE only (never DETAIL/CONTEXT, which can quote row data). */
 enum pa_fail_reason pa_db_classify(PGconn *conn, const PGresult *res, char *err, size_t errlen);
 
-/* Wait until the connection's socket is readable, up to timeout seconds, waking early when *stop is set.
- * Returns 1 readable, 0 timeout, -1 stopped or error. */
-int pa_db_wait(PGconn *conn, double timeout, volatile sig_atomic_t *stop);
+/* Wait until the connection's socket is readable, up to timeout seconds. Returns 1 readable, 0 timeout, -1 error.
+ * Callers wait in short slices so they can react to signals between them. */
+int pa_db_wait(PGconn *conn, double timeout);
 
 /* Send a cancel request for the running query (bounded, safe from the main loop). */
 void pa_db_cancel(PGconn *conn);

@@ -16,15 +16,21 @@
 
 void pa_catcounts_add(struct pa_catcounts *c, const char *name, long long n)
 {
-    for (size_t i = 0; i < c->n; i++) {
-        if (strcmp(c->v[i].name, name) == 0) {
+    /* kept sorted by name, so every report lists categories in the same order */
+    size_t i = 0;
+    for (; i < c->n; i++) {
+        int cmp = strcmp(c->v[i].name, name);
+        if (cmp == 0) {
             c->v[i].n += n;
             return;
         }
+        if (cmp > 0)
+            break;
     }
     c->v = pa_xrealloc(c->v, (c->n + 1) * sizeof *c->v);
-    c->v[c->n].name = pa_xstrdup(name);
-    c->v[c->n].n = n;
+    memmove(&c->v[i + 1], &c->v[i], (c->n - i) * sizeof *c->v);
+    c->v[i].name = pa_xstrdup(name);
+    c->v[i].n = n;
     c->n++;
 }
 

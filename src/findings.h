@@ -18,7 +18,7 @@
 
 #define PA_SCHEMA_VERSION 1
 
-/* Per-category counter list (categories include custom ones, so keyed by name). */
+/* Per-category counter list, sorted by name (categories include custom ones, so keyed by name). */
 struct pa_catcount {
     char *name;
     long long n;

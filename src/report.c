@@ -1,7 +1,6 @@
 /* report: see report.h. The JSON schema is a public interface: add fields, never rename or remove. */
 #include "report.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "pa_build.h"
@@ -42,16 +41,10 @@ static void human_bytes(long long b, char *out, size_t cap)
     snprintf(out, cap, i ? "%.1f %s" : "%.0f %s", v, u[i]);
 }
 
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(((const struct pa_catcount *)a)->name, ((const struct pa_catcount *)b)->name);
-}
-
 static void text_counts(FILE *out, const char *label, const struct pa_catcounts *c)
 {
     if (!c->n)
         return;
-    qsort(c->v, c->n, sizeof *c->v, by_name); /* order only: the counts are unchanged */
     fprintf(out, "    %-9s", label);
     for (size_t i = 0; i < c->n; i++)
         fprintf(out, "%s%s %lld", i ? ", " : " ", c->v[i].name, c->v[i].n);

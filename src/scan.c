@@ -310,17 +310,19 @@ static void on_finding(void *arg, const struct pa_finding *f)
              f->category, f->rule);
 }
 
-static void progress_line(const struct pa_surface_result *r, double t0, bool final)
+/* rows_pending: rows of the batch in flight, not yet added to r->rows */
+static void progress_line(const struct pa_surface_result *r, double t0, long long rows_pending, bool final)
 {
+    long long done = r->rows + rows_pending;
     double el = pa_now_monotonic() - t0;
-    double rate = el > 0 ? (double)r->rows / el : 0;
+    double rate = el > 0 ? (double)done / el : 0;
     char eta[32] = "?";
-    if (r->rows_estimated > r->rows && rate > 0)
-        snprintf(eta, sizeof eta, "%.0fs", (double)(r->rows_estimated - r->rows) / rate);
+    if (r->rows_estimated > done && rate > 0)
+        snprintf(eta, sizeof eta, "%.0fs", (double)(r->rows_estimated - done) / rate);
     else if (r->rows_estimated > 0)
         snprintf(eta, sizeof eta, "0s");
     fprintf(stderr, "\r\033[K%s.%s: %lld / ~%lld rows, %.0f rows/s, ETA %s%s", r->table, r->surface->column,
-            r->rows, r->rows_estimated > 0 ? r->rows_estimated : 0, rate, eta, final ? "\n" : "");
+            done, r->rows_estimated > 0 ? r->rows_estimated : 0, rate, eta, final ? "\n" : "");
 }
 
 /* Read one batch with COPY; detect each row. Returns rows read (>= 0) or -1 with the surface failed. */
@@ -363,7 +365,7 @@ static long long read_batch(struct scan_state *st, const struct surface_info *si
             res = PQgetResult(conn);
             break;
         }
-        int w = pa_db_wait(conn, wait_bound, NULL);
+        int w = pa_db_wait(conn, wait_bound);
         if (w <= 0 || !PQconsumeInput(conn)) {
             pa_db_cancel(conn);
             r->reason = w == 0 ? PA_FAIL_TIMEOUT : PA_FAIL_CONNECTION_LOST;
@@ -436,9 +438,7 @@ static long long read_batch(struct scan_state *st, const struct surface_info *si
             }
             if (st->opts->progress && last_data - last_print > 0.5) {
                 last_print = last_data;
-                r->rows += rows;
-                progress_line(r, st->surface_t0, false);
-                r->rows -= rows;
+                progress_line(r, st->surface_t0, rows, false);
             }
             continue;
         }
@@ -457,7 +457,7 @@ static long long read_batch(struct scan_state *st, const struct surface_info *si
                 cancel_sent = true;
             }
         }
-        int w = pa_db_wait(conn, 0.25, NULL);
+        int w = pa_db_wait(conn, 0.25);
         if (st->opts->on_tick && pa_now_monotonic() - last_tick > 1) {
             last_tick = pa_now_monotonic();
             st->opts->on_tick(st->opts->observer);
@@ -647,7 +647,7 @@ static void scan_surface(struct scan_state *st, struct pa_surface_result *r)
         pa_buf_append(&start_id, last_id.data, last_id.len);
         have_pos = true;
         if (st->opts->progress)
-            progress_line(r, t0, false);
+            progress_line(r, t0, 0, false);
         if (n < limit)
             break;
         throttle(st, r->rows, t0);
@@ -663,7 +663,7 @@ static void scan_surface(struct scan_state *st, struct pa_surface_result *r)
     r->status = PA_SURFACE_OK;
 out:
     if (st->opts->progress && r->rows)
-        progress_line(r, t0, true);
+        progress_line(r, t0, 0, true);
     r->duration = pa_now_monotonic() - t0;
     if (st->store_conn && PQstatus(st->store_conn) == CONNECTION_OK) {
         if (!st->opts->dry_run)
