@@ -74,11 +74,19 @@ done
 t_psql -c "COPY (SELECT * FROM pii_audit.pii_audit_findings) TO STDOUT" >"$T_DIR/table-view.txt"
 check_clean "findings store" "$T_DIR"/table-*.txt
 
-# error paths: a statement timeout and a failing surface, at debug level
-T_STMT_TIMEOUT=1ms CONF2=$(T_STMT_TIMEOUT=1ms t_config 'surfaces:
+# error paths at debug level: a real statement timeout (the table is locked longer than statement_timeout; the
+# lock wait would be allowed) and a surface that does not exist
+psql -X -q -d "$T_DB" -c "BEGIN; LOCK TABLE hooks IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(8); COMMIT;" >/dev/null 2>&1 &
+locker=$!
+sleep 0.5
+CONF2=$(T_STMT_TIMEOUT=1s T_SCAN_EXTRA="  lock_timeout: 5m" t_config 'surfaces:
   - {table: hooks, column: payload}
-  - {table: notes, column: body}')
+  - {table: notes, column: body}
+  - {table: nope, column: body}')
 t_run --config "$CONF2" --scan-once --full --log-level debug --output json
+t_rc 3 "error-path scan exits 3"
+t_eq "$(jq -r '.surfaces[0].error.reason' "$T_DIR/out")" "timeout" "the error path really was a statement timeout"
 check_clean "timeout error path" "$T_DIR/out" "$T_DIR/err"
+kill $locker 2>/dev/null; wait $locker 2>/dev/null
 check_clean "all runs together" "$T_DIR/all-out" "$T_DIR/all-err"
 t_done

@@ -75,5 +75,16 @@ t_eq "$(reason public.locked.doc)" "failed lock_timeout" "locked table fails wit
 t_eq "$(reason public.good.doc)" "ok -" "the other surface is still scanned"
 [ $(( $(date +%s) - start )) -lt 10 ] && ok "the scan did not wait for the lock holder" || not_ok "scan waited $(( $(date +%s) - start ))s"
 t_eq "$(t_val "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pii-auditd'")" "0" "no connection left behind"
+
+# a statement timeout: the lock waits longer than lock_timeout allows, so statement_timeout (1s) fires first
+CONF3=$(T_STMT_TIMEOUT=1s T_SCAN_EXTRA="  lock_timeout: 5m" t_config 'surfaces:
+  - {table: locked, column: doc}
+  - {table: good, column: doc}')
+t_run --config "$CONF3" --scan-once --output json
+t_rc 3 "statement timeout: exit 3"
+t_eq "$(reason public.locked.doc)" "failed timeout" "a batch over statement_timeout fails the surface with reason timeout"
+msg public.locked.doc | grep -q "statement timeout" && ok "timeout message says so" || not_ok "timeout message: $(msg public.locked.doc)"
+t_eq "$(reason public.good.doc)" "ok -" "the other surface is still scanned"
+t_eq "$(t_val "SELECT error_class FROM pii_audit.scan_run_surfaces WHERE table_name = 'public.locked' ORDER BY scan_id DESC LIMIT 1")" "timeout" "timeout recorded in scan_run_surfaces"
 kill $locker 2>/dev/null; wait $locker 2>/dev/null
 t_done
