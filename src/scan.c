@@ -538,6 +538,16 @@ static void fail_surface(struct pa_surface_result *r, enum pa_fail_reason reason
         snprintf(r->error, sizeof r->error, "%s", msg);
 }
 
+/* A findings-store failure: a lost connection is reported as connection_lost (the server went away, as it would
+ * for the scan connection when both are on one server); anything else is findings_store. */
+static void fail_store(PGconn *store, struct pa_surface_result *r, const char *msg)
+{
+    bool lost = !store || PQstatus(store) == CONNECTION_BAD;
+    char m[sizeof r->error];
+    snprintf(m, sizeof m, "findings store: %s", msg);
+    fail_surface(r, lost ? PA_FAIL_CONNECTION_LOST : PA_FAIL_FINDINGS_STORE, m);
+}
+
 static void scan_surface(struct scan_state *st, struct pa_surface_result *r)
 {
     const struct pa_surface *s = r->surface;
@@ -558,14 +568,16 @@ static void scan_surface(struct scan_state *st, struct pa_surface_result *r)
     if (st->store_conn && !st->opts->dry_run) {
         if (pa_findings_surface_start(st->store_conn, st->scan_id, r->table, s->column,
                                       st->opts->full ? "full" : "incremental", err, sizeof err) != 0) {
-            fail_surface(r, PA_FAIL_FINDINGS_STORE, err);
+            fail_store(st->store_conn, r, err);
             goto out;
         }
         started = true;
         int l = pa_findings_lock_surface(st->store_conn, s->name, err, sizeof err);
         if (l != 1) {
-            fail_surface(r, l == 0 ? PA_FAIL_BUSY : PA_FAIL_FINDINGS_STORE,
-                         l == 0 ? "another pii-auditd is scanning this surface (advisory lock held)" : err);
+            if (l == 0)
+                fail_surface(r, PA_FAIL_BUSY, "another pii-auditd is scanning this surface (advisory lock held)");
+            else
+                fail_store(st->store_conn, r, err);
             goto out;
         }
         locked = true;
@@ -579,7 +591,7 @@ static void scan_surface(struct scan_state *st, struct pa_surface_result *r)
 
     if (st->store_conn && pa_findings_get_cursor(st->store_conn, r->table, s->column, &cur, err, sizeof err) != 0) {
         if (!st->opts->dry_run) {
-            fail_surface(r, PA_FAIL_FINDINGS_STORE, err);
+            fail_store(st->store_conn, r, err);
             goto out;
         }
     }
@@ -636,7 +648,7 @@ static void scan_surface(struct scan_state *st, struct pa_surface_result *r)
             enum pa_fail_reason why = PA_FAIL_NONE;
             if (pa_findings_commit_batch(st->store_conn, &st->batch, &bc, &r->new_by_cat, err, sizeof err, &why) !=
                 0) {
-                fail_surface(r, PA_FAIL_FINDINGS_STORE, err);
+                fail_store(st->store_conn, r, err);
                 goto out;
             }
         }
@@ -656,7 +668,7 @@ static void scan_surface(struct scan_state *st, struct pa_surface_result *r)
     if (st->store_conn && !st->opts->dry_run && r->full) {
         if (pa_findings_complete_full(st->store_conn, st->scan_id, r->table, s->column, si.id_column, si.id_type,
                                       have_pos ? start_id.data : NULL, &r->resolved_by_cat, err, sizeof err) != 0) {
-            fail_surface(r, PA_FAIL_FINDINGS_STORE, err);
+            fail_store(st->store_conn, r, err);
             goto out;
         }
     }
