@@ -17,9 +17,10 @@ PGDIR=$ROOT/.pgtmp/test
 trap 'pa_pg_stop "$PGDIR" immediate' EXIT
 pa_pg_stop "$PGDIR" immediate 2>/dev/null || true
 rm -rf "$PGDIR"
-# the first free port from 55432 (another cluster, or one still shutting down, may hold one)
-port=55432
-while (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && [ $port -lt 55480 ]; do port=$((port + 1)); done
+# the first free port from 55432, or from PA_TEST_PGPORT (another cluster, or one still shutting down, may hold one)
+port=${PA_TEST_PGPORT:-55432}
+limit=$((port + 48))
+while (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && [ $port -lt $limit ]; do port=$((port + 1)); done
 pa_pg_start "$PGDIR" $port
 export PA_REQUIRE_PG=1
 
