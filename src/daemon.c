@@ -271,13 +271,14 @@ static bool run_scan(struct daemon *d, const char *trigger)
                                 .on_tick = obs_tick};
     d->surface_no = 0;
     d->surfaces_n = d->cfg->n_surfaces;
-    pa_metric_add(d->scans, NULL, 1);
+    /* in_progress goes up before scans_total and down only after every metric of this scan is final, so a scrape
+     * that sees scans_total moved and in_progress 0 sees the whole scan */
     pa_metric_set(d->in_progress, NULL, 1);
+    pa_metric_add(d->scans, NULL, 1);
     pa_metric_set(d->start_ts, NULL, pa_now_wall());
     pa_notify_status("scanning (%s)", trigger);
     struct pa_scan_result res;
     pa_scan_run(d->cfg, d->det, &opts, &res);
-    pa_metric_set(d->in_progress, NULL, 0);
     bool reached = true;
     if (res.error[0]) {
         pa_error("scan could not start: %s", res.error);
@@ -296,6 +297,7 @@ static bool run_scan(struct daemon *d, const char *trigger)
     pa_metric_set(d->db_up, NULL, reached ? 1 : 0);
     if (reached && refresh_from_store(d, false) != 0)
         reached = false;
+    pa_metric_set(d->in_progress, NULL, 0);
     atomic_store(&d->ready, reached);
     pa_scan_result_free(&res);
     return reached;

@@ -59,15 +59,19 @@ wait_for() { # seconds command...
     local n=$(( $1 * 10 )); shift
     for _ in $(seq 1 $n); do "$@" && return 0; sleep 0.1; done; return 1
 }
-metric_is() { curl -sf "http://127.0.0.1:$PORT/metrics" | grep -qE "$1"; }
+# (the page is fetched whole first: `curl | grep -q` under pipefail fails when grep exits before curl's last write)
+metric_is() { local page; page=$(curl -sf "http://127.0.0.1:$PORT/metrics") && grep -qE "$1" <<<"$page"; }
 prom_q() { curl -s -G "http://127.0.0.1:$PROM_PORT/api/v1/query" --data-urlencode "query=$1"; }
 prom_has() { prom_q "$1" | jq -e '.status == "success" and (.data.result | length > 0)' >/dev/null 2>&1; }
 scans() { curl -sf "http://127.0.0.1:$PORT/metrics" | sed -n 's/^pii_audit_scans_total //p'; }
 # SIGUSR1 and wait until that scan has finished (scans_total went up, nothing in progress)
+# (generous bounds: under load a scan takes seconds; a scan already running is let finish first, so the count
+# compared is the one before this scan)
 scan_now() {
+    wait_for 60 metric_is '^pii_audit_scan_in_progress 0'
     local before; before=$(scans)
     kill -USR1 "$DPID"
-    wait_for 20 sh -c "[ \"\$(curl -sf http://127.0.0.1:$PORT/metrics | sed -n 's/^pii_audit_scans_total //p')\" -gt $before ] \
+    wait_for 60 sh -c "[ \"\$(curl -sf http://127.0.0.1:$PORT/metrics | sed -n 's/^pii_audit_scans_total //p')\" -gt $before ] \
         && curl -sf http://127.0.0.1:$PORT/metrics | grep -q '^pii_audit_scan_in_progress 0'"
 }
 
