@@ -40,6 +40,9 @@ enum {
 };
 
 static uint8_t cclass[256];
+/* The prefilter's byte classes as lanes of a word (worth_scanning adds them up): digit, upper, ':', '.', '-', '+',
+ * ' ', '@' in bytes 0..7. */
+static uint64_t plane[256];
 static pthread_once_t cclass_once = PTHREAD_ONCE_INIT;
 
 static void cclass_init(void)
@@ -63,6 +66,24 @@ static void cclass_init(void)
         if (c == '@' || c == ':' || c == '.' || c == '-' || c == '+')
             f |= CC_PUNCT;
         cclass[c] = f;
+        uint64_t l = 0;
+        if (c >= '0' && c <= '9')
+            l = 1;
+        else if (c >= 'A' && c <= 'Z')
+            l = 1ULL << 8;
+        else if (c == ':')
+            l = 1ULL << 16;
+        else if (c == '.')
+            l = 1ULL << 24;
+        else if (c == '-')
+            l = 1ULL << 32;
+        else if (c == '+')
+            l = 1ULL << 40;
+        else if (c == ' ')
+            l = 1ULL << 48;
+        else if (c == '@')
+            l = 1ULL << 56;
+        plane[c] = l;
     }
 }
 
@@ -2319,22 +2340,22 @@ static bool worth_scanning(const struct pa_detector *d, const unsigned char *s, 
 #undef PA_HSUM
     }
 #endif
-    for (; i < len; i++) { /* the tail, and short strings: most bytes are lower-case letters, skipped at once */
-        unsigned char c = s[i];
-        if (c == ' ') {
-            st.space++;
-            continue;
-        }
-        if (!(cclass[c] & (CC_DIGIT | CC_UPPER | CC_PUNCT)))
-            continue;
-        if (c == '@')
-            return true;
-        st.digits += is_digit(c);
-        st.upper += (cclass[c] & CC_UPPER) != 0;
-        st.colon += c == ':';
-        st.dot += c == '.';
-        st.dash += c == '-';
-        st.plus += c == '+';
+    /* The tail (and short strings; everything without SSE2): one table load and one add per byte, the counts kept
+     * in the byte lanes of one word, flushed every 255 bytes so that no lane carries into the next. */
+    while (i < len) {
+        size_t stop = len - i > 255 ? i + 255 : len;
+        uint64_t acc = 0;
+        for (; i < stop; i++)
+            acc += plane[s[i]];
+        if (acc >> 56)
+            return true; /* '@' */
+        st.digits += acc & 0xff;
+        st.upper += (acc >> 8) & 0xff;
+        st.colon += (acc >> 16) & 0xff;
+        st.dot += (acc >> 24) & 0xff;
+        st.dash += (acc >> 32) & 0xff;
+        st.plus += (acc >> 40) & 0xff;
+        st.space += (acc >> 48) & 0xff;
     }
     if (st.digits >= 9 || (st.plus && st.digits >= 8)) {
         /* Without + - . : or space only two patterns can match: a card number (13 digits in a row here) and an
@@ -2370,7 +2391,8 @@ static int scan_string(struct vscan *v)
             return 0;
     if (!worth_scanning(d, v->s, v->len))
         return 0;
-    /* The same string under the same steering key flags gives the same matches: one seen clean is not rescanned. */
+    /* The same string under the same steering key flags gives the same matches: one Hyperscan found nothing in is
+     * not scanned again (user agents, URLs, header values repeat from document to document). */
     size_t mi = SIZE_MAX;
     uint64_t mh = 0;
     uint32_t lentag = 0;
