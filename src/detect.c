@@ -2375,7 +2375,8 @@ static bool worth_scanning(const struct pa_detector *d, const unsigned char *s, 
     return (cisco || iban) && has_cisco_or_iban_anchor(s, len, cisco, iban);
 }
 
-static int scan_string(struct vscan *v)
+/* Out of line: on_event's common paths (a memoized name, a short clean value) then need few saved registers. */
+static __attribute__((noinline)) int scan_string(struct vscan *v)
 {
     struct pa_detect_ctx *c = v->c;
     const struct pa_detector *d = c->d;
@@ -2517,6 +2518,45 @@ static void geo_mark(struct pa_detect_ctx *c, unsigned kflags)
         *slot |= (kflags & KF_LAT) ? 1u : 2u;
 }
 
+/* A member name not in the memo: tokenize, ignore_keys, the value scan of the name itself, the dictionary, the flags;
+ * memoized when the name is not PII itself. Returns 1 to stop the walk. Out of line: it is the rare path. */
+static __attribute__((noinline)) int key_miss(struct pa_detect_ctx *c, const struct pa_jw_event *ev, size_t ki,
+                                              uint64_t kh)
+{
+    const struct pa_detector *d = c->d;
+    struct tokens t;
+    tokenize(ev->str, ev->len, &t);
+    if (key_ignored(d, &t)) {
+        c->skip_active = true;
+        c->skip_in_container = false;
+        c->skip_depth = ev->depth;
+        if (ki != SIZE_MAX) {
+            ki = memo_insert(&c->kmemo, ki, kh, ev->str, ev->len, (uint32_t)ev->len);
+            c->kinfo[ki] = (struct kinfo){.ignored = true};
+        }
+        return 0;
+    }
+    /* A key that is itself PII: a value finding, and the path segment becomes <category>. */
+    struct vscan v = {.c = c, .s = (const unsigned char *)ev->str, .len = ev->len, .mode = VM_KEY};
+    if (scan_string(&v) < 0)
+        return 1;
+    if (v.stop)
+        return 1;
+    const struct dent *e = key_lookup(d, &t);
+    if (e && e->cat >= 0 && !d->cat_disabled[e->cat]) {
+        c->key_cat = e->cat;
+        c->key_rule = e->rule;
+    }
+    c->key_flags = key_flags(&t);
+    if (c->key_cat == PA_CAT_NATIONAL_ID)
+        c->key_flags |= KF_NATIONAL;
+    if (ki != SIZE_MAX && !v.redacted && !v.ncat) {
+        ki = memo_insert(&c->kmemo, ki, kh, ev->str, ev->len, (uint32_t)ev->len);
+        c->kinfo[ki] = (struct kinfo){.rule = c->key_rule, .cat = c->key_cat, .flags = c->key_flags};
+    }
+    return 0;
+}
+
 static int on_event(void *arg, struct pa_jw *w, const struct pa_jw_event *ev)
 {
     struct pa_detect_ctx *c = arg;
@@ -2574,36 +2614,8 @@ static int on_event(void *arg, struct pa_jw *w, const struct pa_jw_event *ev)
                 break;
             }
         }
-        struct tokens t;
-        tokenize(ev->str, ev->len, &t);
-        if (key_ignored(d, &t)) {
-            c->skip_active = true;
-            c->skip_in_container = false;
-            c->skip_depth = ev->depth;
-            if (ki != SIZE_MAX) {
-                ki = memo_insert(&c->kmemo, ki, kh, ev->str, ev->len, (uint32_t)ev->len);
-                c->kinfo[ki] = (struct kinfo){.ignored = true};
-            }
-            break;
-        }
-        /* A key that is itself PII: a value finding, and the path segment becomes <category>. */
-        struct vscan v = {.c = c, .s = (const unsigned char *)ev->str, .len = ev->len, .mode = VM_KEY};
-        if (scan_string(&v) < 0)
+        if (key_miss(c, ev, ki, kh))
             return 1;
-        if (v.stop)
-            return 1;
-        const struct dent *e = key_lookup(d, &t);
-        if (e && e->cat >= 0 && !d->cat_disabled[e->cat]) {
-            c->key_cat = e->cat;
-            c->key_rule = e->rule;
-        }
-        c->key_flags = key_flags(&t);
-        if (c->key_cat == PA_CAT_NATIONAL_ID)
-            c->key_flags |= KF_NATIONAL;
-        if (ki != SIZE_MAX && !v.redacted && !v.ncat) {
-            ki = memo_insert(&c->kmemo, ki, kh, ev->str, ev->len, (uint32_t)ev->len);
-            c->kinfo[ki] = (struct kinfo){.rule = c->key_rule, .cat = c->key_cat, .flags = c->key_flags};
-        }
         break;
     }
     case PA_JW_STRING: {
