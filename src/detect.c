@@ -40,6 +40,9 @@ enum {
 };
 
 static uint8_t cclass[256];
+/* The prefilter's byte classes as lanes of a word (worth_scanning adds them up): digit, upper, ':', '.', '-', '+',
+ * ' ', '@' in bytes 0..7. */
+static uint64_t plane[256];
 static pthread_once_t cclass_once = PTHREAD_ONCE_INIT;
 
 static void cclass_init(void)
@@ -63,6 +66,24 @@ static void cclass_init(void)
         if (c == '@' || c == ':' || c == '.' || c == '-' || c == '+')
             f |= CC_PUNCT;
         cclass[c] = f;
+        uint64_t l = 0;
+        if (c >= '0' && c <= '9')
+            l = 1;
+        else if (c >= 'A' && c <= 'Z')
+            l = 1ULL << 8;
+        else if (c == ':')
+            l = 1ULL << 16;
+        else if (c == '.')
+            l = 1ULL << 24;
+        else if (c == '-')
+            l = 1ULL << 32;
+        else if (c == '+')
+            l = 1ULL << 40;
+        else if (c == ' ')
+            l = 1ULL << 48;
+        else if (c == '@')
+            l = 1ULL << 56;
+        plane[c] = l;
     }
 }
 
@@ -1705,18 +1726,98 @@ struct seen_slot {
     int cat;
 };
 
-#define KCACHE_SIZE 512
-#define KCACHE_KEYMAX 48
-
-struct kcache_ent {
+/* A memo of byte strings, per context: open addressing over 64-bit hashes (0 = empty slot), the bytes kept in an
+ * arena for the equality check, so a hash collision can never change a result. When it is full it is cleared, so
+ * its memory is bounded whatever the input. It holds only strings that were not found to be PII (member names, and
+ * values that went through Hyperscan without a single finding); the arena is wiped when cleared or freed. */
+struct memo_slot {
     uint64_t h;
-    uint32_t len; /* 0: empty */
-    int cat;
+    uint32_t off;    /* in the arena */
+    uint32_t lentag; /* length | tag << 16 (the tag is part of the identity: value scans with different key flags) */
+};
+
+struct memo {
+    struct memo_slot *slot;
+    size_t mask, n, max_n;
+    char *arena;
+    size_t alen, acap;
+};
+
+#define KMEMO_SLOTS 2048 /* member names: up to 1024 distinct names, 64 bytes each at most */
+#define KMEMO_KEYMAX 64
+#define VMEMO_SLOTS 4096 /* string values: up to 2048 distinct values, 256 bytes each at most, 256 KB in all */
+#define VMEMO_VALMAX 256
+#define VMEMO_ARENA (256 * 1024)
+
+/* What a member name means: cached per context (names repeat from document to document). */
+struct kinfo {
     const char *rule;
+    int cat;
     unsigned flags;
     bool ignored;
-    char key[KCACHE_KEYMAX];
 };
+
+static void memo_init(struct memo *m, size_t slots, size_t arena)
+{
+    m->slot = pa_xcalloc(slots, sizeof *m->slot);
+    m->mask = slots - 1;
+    m->n = 0;
+    m->max_n = slots / 2;
+    m->arena = pa_xmalloc(arena);
+    m->alen = 0;
+    m->acap = arena;
+}
+
+static void memo_clear(struct memo *m)
+{
+    memset(m->slot, 0, (m->mask + 1) * sizeof *m->slot);
+    explicit_bzero(m->arena, m->alen);
+    m->n = 0;
+    m->alen = 0;
+}
+
+static void memo_free(struct memo *m)
+{
+    if (!m->slot)
+        return;
+    memo_clear(m);
+    free(m->slot);
+    free(m->arena);
+    memset(m, 0, sizeof *m);
+}
+
+static inline bool key_eq(const char *a, const char *b, size_t n);
+
+/* The slot holding (h, s, lentag) — *found = true — or the empty slot where it would go. */
+static inline size_t memo_find(const struct memo *m, uint64_t h, const char *s, uint32_t lentag, bool *found)
+{
+    size_t i = (size_t)h & m->mask;
+    for (;; i = (i + 1) & m->mask) {
+        const struct memo_slot *e = &m->slot[i];
+        if (!e->h)
+            break;
+        if (e->h == h && e->lentag == lentag && key_eq(m->arena + e->off, s, lentag & 0xffff)) {
+            *found = true;
+            return i;
+        }
+    }
+    *found = false;
+    return i;
+}
+
+/* Insert at i (from memo_find, nothing inserted since); returns the slot used (another one if the memo was full). */
+static size_t memo_insert(struct memo *m, size_t i, uint64_t h, const char *s, size_t n, uint32_t lentag)
+{
+    if (m->n + 1 > m->max_n || m->acap - m->alen < n) {
+        memo_clear(m);
+        i = (size_t)h & m->mask;
+    }
+    memcpy(m->arena + m->alen, s, n);
+    m->slot[i] = (struct memo_slot){h, (uint32_t)m->alen, lentag};
+    m->alen += n;
+    m->n++;
+    return i;
+}
 
 struct pa_detect_ctx {
     const struct pa_detector *d;
@@ -1742,7 +1843,11 @@ struct pa_detect_ctx {
 
     /* Keys repeat from document to document: what a key means (dictionary category, flags, ignored) is cached per
      * context, keyed by its raw bytes. Only keys that are not PII themselves are cached. */
-    struct kcache_ent *kcache;
+    struct memo kmemo;
+    struct kinfo *kinfo; /* [KMEMO_SLOTS], by kmemo slot */
+    /* String values that Hyperscan found nothing in (with the key flags that steer the validators): user agents,
+     * URLs, header values and enum-like values repeat across documents. */
+    struct memo vmemo;
 
     size_t *allow_idx; /* allow_paths entries for the current surface */
     size_t n_allow_idx;
@@ -1758,6 +1863,7 @@ struct pa_detect_ctx {
     unsigned key_flags;
     bool skip_active, skip_in_container; /* ignore_keys: skipping a member's value */
     size_t skip_depth;
+    bool no_values; /* pa_detect_ctx_bench_values(c, false) */
 };
 
 struct pa_detect_ctx *pa_detect_ctx_new(const struct pa_detector *d)
@@ -1778,9 +1884,18 @@ struct pa_detect_ctx *pa_detect_ctx_new(const struct pa_detector *d)
     c->rule_gen = pa_xcalloc(d->n_rules, sizeof *c->rule_gen);
     c->cat_gen = pa_xcalloc(d->n_cats, sizeof *c->cat_gen);
     c->allow_idx = pa_xcalloc(d->n_allow ? d->n_allow : 1, sizeof *c->allow_idx);
-    c->kcache = pa_xcalloc(KCACHE_SIZE, sizeof *c->kcache);
+    memo_init(&c->kmemo, KMEMO_SLOTS, KMEMO_SLOTS / 2 * KMEMO_KEYMAX);
+    c->kinfo = pa_xcalloc(KMEMO_SLOTS, sizeof *c->kinfo);
+    memo_init(&c->vmemo, VMEMO_SLOTS, VMEMO_ARENA);
     c->key_cat = -1;
     return c;
+}
+
+void pa_detect_ctx_bench_values(struct pa_detect_ctx *c, bool on)
+{
+    c->no_values = !on;
+    memo_clear(&c->kmemo); /* names memoized without their value scan must be looked at again */
+    memo_clear(&c->vmemo);
 }
 
 void pa_detect_ctx_free(struct pa_detect_ctx *c)
@@ -1797,8 +1912,9 @@ void pa_detect_ctx_free(struct pa_detect_ctx *c)
     free(c->rule_gen);
     free(c->cat_gen);
     free(c->allow_idx);
-    explicit_bzero(c->kcache, KCACHE_SIZE * sizeof *c->kcache);
-    free(c->kcache);
+    memo_free(&c->kmemo);
+    free(c->kinfo);
+    memo_free(&c->vmemo);
     free(c);
 }
 
@@ -2098,8 +2214,20 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
  * Most values (words, prose, short codes, amounts, dates, versions) never reach Hyperscan. With custom patterns
  * only the length check applies (their shape is unknown). */
 struct pstat {
-    size_t digits, colon, dot, dash, plus, upper;
+    size_t digits, colon, dot, dash, plus, upper, space;
 };
+
+/* Is there a run of 13 digits (the shortest card number) without separators? */
+static bool has_digit_run13(const unsigned char *s, size_t len)
+{
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        run = is_digit(s[i]) ? run + 1 : 0;
+        if (run == 13)
+            return true;
+    }
+    return false;
+}
 
 static bool has_cisco_or_iban_anchor(const unsigned char *s, size_t len, bool cisco, bool iban)
 {
@@ -2182,10 +2310,10 @@ static bool worth_scanning(const struct pa_detector *d, const unsigned char *s, 
     const __m128i zero = _mm_setzero_si128(), c0 = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9),
                   cA = _mm_set1_epi8('A'), c25 = _mm_set1_epi8(25), at = _mm_set1_epi8('@'),
                   colon = _mm_set1_epi8(':'), minus = _mm_set1_epi8('-'), period = _mm_set1_epi8('.'),
-                  plus = _mm_set1_epi8('+');
+                  plus = _mm_set1_epi8('+'), space = _mm_set1_epi8(' ');
     while (i + 16 <= len) {
         /* byte counters (each compare gives -1 per hit) flushed before they can wrap */
-        __m128i nd = zero, nc = zero, np = zero, nm = zero, nplus = zero, nu = zero;
+        __m128i nd = zero, nc = zero, np = zero, nm = zero, nplus = zero, nu = zero, ns = zero;
         size_t end = i + 16 * 255;
         for (; i + 16 <= len && i < end; i += 16) {
             __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
@@ -2199,6 +2327,7 @@ static bool worth_scanning(const struct pa_detector *d, const unsigned char *s, 
             np = _mm_sub_epi8(np, _mm_cmpeq_epi8(v, period));
             nm = _mm_sub_epi8(nm, _mm_cmpeq_epi8(v, minus));
             nplus = _mm_sub_epi8(nplus, _mm_cmpeq_epi8(v, plus));
+            ns = _mm_sub_epi8(ns, _mm_cmpeq_epi8(v, space));
         }
 #define PA_HSUM(x) ((size_t)_mm_cvtsi128_si32(x) + (size_t)_mm_extract_epi16(x, 4))
         st.digits += PA_HSUM(_mm_sad_epu8(nd, zero));
@@ -2207,23 +2336,33 @@ static bool worth_scanning(const struct pa_detector *d, const unsigned char *s, 
         st.dot += PA_HSUM(_mm_sad_epu8(np, zero));
         st.dash += PA_HSUM(_mm_sad_epu8(nm, zero));
         st.plus += PA_HSUM(_mm_sad_epu8(nplus, zero));
+        st.space += PA_HSUM(_mm_sad_epu8(ns, zero));
 #undef PA_HSUM
     }
 #endif
-    for (; i < len; i++) { /* the tail, and short strings: most bytes are lower-case letters, skipped at once */
-        unsigned char c = s[i];
-        if (!(cclass[c] & (CC_DIGIT | CC_UPPER | CC_PUNCT)))
-            continue;
-        if (c == '@')
-            return true;
-        st.digits += is_digit(c);
-        st.upper += (cclass[c] & CC_UPPER) != 0;
-        st.colon += c == ':';
-        st.dot += c == '.';
-        st.dash += c == '-';
-        st.plus += c == '+';
+    /* The tail (and short strings; everything without SSE2): one table load and one add per byte, the counts kept
+     * in the byte lanes of one word, flushed every 255 bytes so that no lane carries into the next. */
+    while (i < len) {
+        size_t stop = len - i > 255 ? i + 255 : len;
+        uint64_t acc = 0;
+        for (; i < stop; i++)
+            acc += plane[s[i]];
+        if (acc >> 56)
+            return true; /* '@' */
+        st.digits += acc & 0xff;
+        st.upper += (acc >> 8) & 0xff;
+        st.colon += (acc >> 16) & 0xff;
+        st.dot += (acc >> 24) & 0xff;
+        st.dash += (acc >> 32) & 0xff;
+        st.plus += (acc >> 40) & 0xff;
+        st.space += (acc >> 48) & 0xff;
     }
     if (st.digits >= 9 || (st.plus && st.digits >= 8)) {
+        /* Without + - . : or space only two patterns can match: a card number (13 digits in a row here) and an
+         * IBAN ("AA00..."): digests, signatures and ids full of digits end here. */
+        if (!st.plus && !st.dash && !st.dot && !st.colon && !st.space)
+            return has_digit_run13(s, len) ||
+                   (st.upper >= 2 && len >= 15 && has_cisco_or_iban_anchor(s, len, false, true));
         if (st.colon && (st.dash || st.dot) && is_timestamp_or_uuid(s, len))
             return false;
         if (len == 36 && st.dash == 4 && is_timestamp_or_uuid(s, len))
@@ -2236,10 +2375,13 @@ static bool worth_scanning(const struct pa_detector *d, const unsigned char *s, 
     return (cisco || iban) && has_cisco_or_iban_anchor(s, len, cisco, iban);
 }
 
-static int scan_string(struct vscan *v)
+/* Out of line: on_event's common paths (a memoized name, a short clean value) then need few saved registers. */
+static __attribute__((noinline)) int scan_string(struct vscan *v)
 {
     struct pa_detect_ctx *c = v->c;
     const struct pa_detector *d = c->d;
+    if (c->no_values)
+        return 0;
     if (++c->scan_gen == 0) {
         memset(c->rule_gen, 0, d->n_rules * sizeof *c->rule_gen);
         memset(c->cat_gen, 0, d->n_cats * sizeof *c->cat_gen);
@@ -2250,12 +2392,28 @@ static int scan_string(struct vscan *v)
             return 0;
     if (!worth_scanning(d, v->s, v->len))
         return 0;
+    /* The same string under the same steering key flags gives the same matches: one Hyperscan found nothing in is
+     * not scanned again (user agents, URLs, header values repeat from document to document). */
+    size_t mi = SIZE_MAX;
+    uint64_t mh = 0;
+    uint32_t lentag = 0;
+    if (v->len <= VMEMO_VALMAX && !v->ncat) {
+        bool found;
+        lentag = (uint32_t)v->len | (uint32_t)(v->kflags & (KF_NATIONAL | KF_VERSION)) << 16;
+        mh = key_hash((const char *)v->s, v->len) ^ lentag;
+        mh = mh ? mh : 1;
+        mi = memo_find(&c->vmemo, mh, (const char *)v->s, lentag, &found);
+        if (found)
+            return 0;
+    }
     hs_error_t e = hs_scan(d->db, (const char *)v->s, (unsigned)(v->len > UINT32_MAX ? UINT32_MAX : v->len), 0,
                            c->scratch, on_match, v);
     if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED) {
         c->error = true;
         return -1;
     }
+    if (mi != SIZE_MAX && !v->ncat)
+        memo_insert(&c->vmemo, mi, mh, (const char *)v->s, v->len, lentag);
     return 0;
 }
 
@@ -2360,6 +2518,45 @@ static void geo_mark(struct pa_detect_ctx *c, unsigned kflags)
         *slot |= (kflags & KF_LAT) ? 1u : 2u;
 }
 
+/* A member name not in the memo: tokenize, ignore_keys, the value scan of the name itself, the dictionary, the flags;
+ * memoized when the name is not PII itself. Returns 1 to stop the walk. Out of line: it is the rare path. */
+static __attribute__((noinline)) int key_miss(struct pa_detect_ctx *c, const struct pa_jw_event *ev, size_t ki,
+                                              uint64_t kh)
+{
+    const struct pa_detector *d = c->d;
+    struct tokens t;
+    tokenize(ev->str, ev->len, &t);
+    if (key_ignored(d, &t)) {
+        c->skip_active = true;
+        c->skip_in_container = false;
+        c->skip_depth = ev->depth;
+        if (ki != SIZE_MAX) {
+            ki = memo_insert(&c->kmemo, ki, kh, ev->str, ev->len, (uint32_t)ev->len);
+            c->kinfo[ki] = (struct kinfo){.ignored = true};
+        }
+        return 0;
+    }
+    /* A key that is itself PII: a value finding, and the path segment becomes <category>. */
+    struct vscan v = {.c = c, .s = (const unsigned char *)ev->str, .len = ev->len, .mode = VM_KEY};
+    if (scan_string(&v) < 0)
+        return 1;
+    if (v.stop)
+        return 1;
+    const struct dent *e = key_lookup(d, &t);
+    if (e && e->cat >= 0 && !d->cat_disabled[e->cat]) {
+        c->key_cat = e->cat;
+        c->key_rule = e->rule;
+    }
+    c->key_flags = key_flags(&t);
+    if (c->key_cat == PA_CAT_NATIONAL_ID)
+        c->key_flags |= KF_NATIONAL;
+    if (ki != SIZE_MAX && !v.redacted && !v.ncat) {
+        ki = memo_insert(&c->kmemo, ki, kh, ev->str, ev->len, (uint32_t)ev->len);
+        c->kinfo[ki] = (struct kinfo){.rule = c->key_rule, .cat = c->key_cat, .flags = c->key_flags};
+    }
+    return 0;
+}
+
 static int on_event(void *arg, struct pa_jw *w, const struct pa_jw_event *ev)
 {
     struct pa_detect_ctx *c = arg;
@@ -2397,12 +2594,14 @@ static int on_event(void *arg, struct pa_jw *w, const struct pa_jw_event *ev)
     case PA_JW_KEY: {
         c->key_cat = -1;
         c->key_flags = 0;
-        struct kcache_ent *ke = NULL;
+        size_t ki = SIZE_MAX; /* kmemo slot for this name, when it is short enough to be memoized */
         uint64_t kh = 0;
-        if (ev->len <= KCACHE_KEYMAX) {
-            uint64_t h = key_hash(ev->str, ev->len);
-            ke = &c->kcache[h & (KCACHE_SIZE - 1)];
-            if (ke->h == h && ke->len == ev->len && key_eq(ke->key, ev->str, ev->len)) {
+        if (ev->len <= KMEMO_KEYMAX) {
+            bool found;
+            kh = key_hash(ev->str, ev->len);
+            ki = memo_find(&c->kmemo, kh, ev->str, (uint32_t)ev->len, &found);
+            if (found) {
+                const struct kinfo *ke = &c->kinfo[ki];
                 if (ke->ignored) {
                     c->skip_active = true;
                     c->skip_in_container = false;
@@ -2414,47 +2613,9 @@ static int on_event(void *arg, struct pa_jw *w, const struct pa_jw_event *ev)
                 }
                 break;
             }
-            ke->h = 0; /* invalid until filled below, once the key is known not to be PII itself */
-            ke->len = 0;
-            kh = h;
         }
-        struct tokens t;
-        tokenize(ev->str, ev->len, &t);
-        if (key_ignored(d, &t)) {
-            c->skip_active = true;
-            c->skip_in_container = false;
-            c->skip_depth = ev->depth;
-            if (ke) {
-                memcpy(ke->key, ev->str, ev->len);
-                ke->h = kh;
-                ke->len = (uint32_t)ev->len;
-                ke->ignored = true;
-            }
-            break;
-        }
-        /* A key that is itself PII: a value finding, and the path segment becomes <category>. */
-        struct vscan v = {.c = c, .s = (const unsigned char *)ev->str, .len = ev->len, .mode = VM_KEY};
-        if (scan_string(&v) < 0)
+        if (key_miss(c, ev, ki, kh))
             return 1;
-        if (v.stop)
-            return 1;
-        const struct dent *e = key_lookup(d, &t);
-        if (e && e->cat >= 0 && !d->cat_disabled[e->cat]) {
-            c->key_cat = e->cat;
-            c->key_rule = e->rule;
-        }
-        c->key_flags = key_flags(&t);
-        if (c->key_cat == PA_CAT_NATIONAL_ID)
-            c->key_flags |= KF_NATIONAL;
-        if (ke && !v.redacted && !v.ncat) {
-            memcpy(ke->key, ev->str, ev->len);
-            ke->h = kh;
-            ke->len = (uint32_t)ev->len;
-            ke->ignored = false;
-            ke->cat = c->key_cat;
-            ke->rule = c->key_rule;
-            ke->flags = c->key_flags;
-        }
         break;
     }
     case PA_JW_STRING: {
@@ -2476,7 +2637,7 @@ static int on_event(void *arg, struct pa_jw *w, const struct pa_jw_event *ev)
         /* A JSON number can be a card number (digits only) or, under an ID key, a bare SSN. */
         const unsigned char *s = (const unsigned char *)ev->str;
         size_t n = ev->len;
-        bool digits = n >= 9 && n <= 19;
+        bool digits = n >= 9 && n <= 19 && !c->no_values;
         for (size_t i = 0; i < n && digits; i++)
             digits = is_digit(s[i]);
         if (digits) {

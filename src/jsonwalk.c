@@ -124,6 +124,9 @@ static int set_error(struct pa_jw *w, const char *msg, size_t off)
 
 static inline const char *skip_ws(const char *p, const char *end)
 {
+    /* Most gaps are empty or one space (PostgreSQL prints jsonb as {"a": 1, "b": 2}): decide those on one byte. */
+    if (__builtin_expect(p < end && (unsigned char)*p > ' ', 1))
+        return p;
     while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
         p++;
     return p;

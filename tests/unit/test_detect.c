@@ -847,6 +847,61 @@ START_TEST(test_doc_deep)
 }
 END_TEST
 
+/* The per-context memos (member names, clean string values) must never change a result: every document gives the
+ * same findings in a long-lived context (memos warm, cleared when full) as in a fresh one; a value memoized as clean
+ * under one key's flags is still found under another key; a PII name is never memoized as clean. */
+static void fset_eq(const struct fset *a, const struct fset *b, size_t i)
+{
+    ck_assert_msg(a->n == b->n, "doc %zu: %zu findings warm, %zu fresh", i, a->n, b->n);
+    for (size_t k = 0; k < a->n && k < MAXF; k++) {
+        ck_assert_str_eq(a->f[k].path, b->f[k].path);
+        ck_assert_str_eq(a->f[k].cat, b->f[k].cat);
+        ck_assert_str_eq(a->f[k].rule, b->f[k].rule);
+        ck_assert_int_eq(a->f[k].det, b->f[k].det);
+    }
+}
+
+START_TEST(test_doc_memo_never_changes_results)
+{
+    char err[256];
+    struct pa_detector *d = pa_detect_new(NULL, err, sizeof err);
+    ck_assert_ptr_nonnull(d);
+    struct pa_detect_ctx *warm = pa_detect_ctx_new(d);
+    static const char *const keys[] = {"note", "version", "ssn", "ip", "r9@example.org", "build", "national_id"};
+    static const char *const vals[] = {"host 10.20.30.40 up", "536-22-1234", "536221234", "jane@example.com",
+                                       "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0.6099.130",
+                                       "call (415) 555-0132 now", "4111 1111 1111 1111", "r9@example.org"};
+    struct fset *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    char doc[512];
+    for (size_t i = 0; i < 6000; i++) {
+        /* distinct names and values fill both memos several times over; the fixed ones repeat under every key */
+        snprintf(doc, sizeof doc, "{\"k%zu\": \"id:%08zu:%zx tail\", \"%s\": \"%s\", \"%s\": {\"%s\": \"%s\"}}", i, i,
+                 i * 7919, keys[i % 7], vals[i % 8], keys[(i / 7) % 7], keys[(i / 3) % 7], vals[(i / 5) % 8]);
+        run_with(warm, "public.t.c", PA_DOC_JSON, doc, strlen(doc), a);
+        struct pa_detect_ctx *fresh = pa_detect_ctx_new(d);
+        run_with(fresh, "public.t.c", PA_DOC_JSON, doc, strlen(doc), b);
+        pa_detect_ctx_free(fresh);
+        fset_eq(a, b, i);
+    }
+    /* the same dotted quad: clean under a version key, an address under another key, in either order */
+    run_with(warm, "public.t.c", PA_DOC_JSON, "{\"version\": \"host 10.20.30.40 up\"}", 34, a);
+    ck_assert(!has_cat(a, "ip_address"));
+    run_with(warm, "public.t.c", PA_DOC_JSON, "{\"note\": \"host 10.20.30.40 up\"}", 31, a);
+    EXPECT(a, "$.note", "ip_address", PA_DET_VALUE);
+    run_with(warm, "public.t.c", PA_DOC_JSON, "{\"version\": \"host 10.20.30.40 up\"}", 34, a);
+    ck_assert(!has_cat(a, "ip_address"));
+    /* a PII member name stays redacted however often it is seen */
+    for (int k = 0; k < 3; k++) {
+        run_with(warm, "public.t.c", PA_DOC_JSON, "{\"m\": {\"r9@example.org\": 1}}", 28, a);
+        EXPECT(a, "$.m.<email>", "email", PA_DET_VALUE);
+    }
+    free(a);
+    free(b);
+    pa_detect_ctx_free(warm);
+    pa_detect_free(d);
+}
+END_TEST
+
 START_TEST(test_doc_text)
 {
     struct fset s;
@@ -1242,6 +1297,7 @@ static Suite *detect_suite(void)
     tcase_add_test(tc, test_doc_many_findings);
     tcase_add_test(tc, test_doc_deep);
     tcase_add_test(tc, test_doc_text);
+    tcase_add_test(tc, test_doc_memo_never_changes_results);
     tcase_add_test(tc, test_doc_invalid_json);
     tcase_add_test(tc, test_fuzz_regressions);
     suite_add_tcase(s, tc);
