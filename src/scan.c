@@ -1,7 +1,8 @@
 /* scan: see scan.h. Reads each surface in keyset batches with
- *   COPY (SELECT id::text, col::text FROM t WHERE id > $last ORDER BY id LIMIT n) TO STDOUT (FORMAT binary)
- * so the server streams rows while we detect (its jsonb-to-text work overlaps ours), then commits the batch's
- * findings with the cursor in one transaction. Must never log or store a byte of a scanned value. */
+ *   COPY (SELECT id::text, col::text FROM t WHERE id > $pos AND id <= $end ORDER BY id) TO STDOUT (FORMAT binary)
+ * on pipelined reader threads (see "readers" below), so the server streams rows while we detect (its jsonb-to-text
+ * work overlaps ours), then commits each batch's findings with the cursor in one transaction on the scanning
+ * thread. Must never log or store a byte of a scanned value. */
 #include "scan.h"
 
 #include <arpa/inet.h>
