@@ -1336,8 +1336,11 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
             fail_surface(r, PA_FAIL_CANCELLED, "stopped by a signal before the surface was read");
             continue;
         }
-        /* a surface whose connection broke must not take the next ones down: reconnect once */
-        if (!st.scan_conn || PQstatus(st.scan_conn) != CONNECTION_OK) {
+        /* a surface whose connection broke must not take the next ones down: reconnect once. The readers have
+         * their own connections, so a server restart they saw leaves this idle one looking fine: renew it too. */
+        bool lost = i > 0 && (res->surfaces[i - 1].reason == PA_FAIL_CONNECTION_LOST ||
+                              res->surfaces[i - 1].reason == PA_FAIL_CONNECT);
+        if (!st.scan_conn || lost || PQstatus(st.scan_conn) != CONNECTION_OK) {
             PQfinish(st.scan_conn);
             st.scan_conn = pa_scan_connect_db(cfg, err, sizeof err, &why);
             if (!st.scan_conn) {
