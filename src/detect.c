@@ -1891,6 +1891,12 @@ struct pa_detect_ctx *pa_detect_ctx_new(const struct pa_detector *d)
     return c;
 }
 
+void pa_detect_ctx_wipe(struct pa_detect_ctx *c)
+{
+    memo_clear(&c->kmemo);
+    memo_clear(&c->vmemo);
+}
+
 void pa_detect_ctx_bench_values(struct pa_detect_ctx *c, bool on)
 {
     c->no_values = !on;

@@ -1,13 +1,16 @@
 /* scan: see scan.h. Reads each surface in keyset batches with
- *   COPY (SELECT id::text, col::text FROM t WHERE id > $last ORDER BY id LIMIT n) TO STDOUT (FORMAT binary)
- * so the server streams rows while we detect (its jsonb-to-text work overlaps ours), then commits the batch's
- * findings with the cursor in one transaction. Must never log or store a byte of a scanned value. */
+ *   COPY (SELECT id::text, col::text FROM t WHERE id > $pos AND id <= $end ORDER BY id) TO STDOUT (FORMAT binary)
+ * on pipelined reader threads (see "readers" below), so the server streams rows while we detect (its jsonb-to-text
+ * work overlaps ours), then commits each batch's findings with the cursor in one transaction on the scanning
+ * thread. Must never log or store a byte of a scanned value. */
 #include "scan.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -26,16 +29,10 @@ struct surface_info {
 struct scan_state {
     const struct pa_config *cfg;
     const struct pa_scan_opts *opts;
-    struct pa_detect_ctx *dctx;
-    PGconn *scan_conn;
+    const struct pa_detector *det;
+    PGconn *scan_conn;  /* surface checks and range splits; the readers have their own connections */
     PGconn *store_conn; /* NULL in dry-run when the store is unreachable */
     long long scan_id;
-    struct pa_batch batch;
-    /* the row being detected, for the finding callback */
-    const char *record_id;
-    size_t record_id_len;
-    struct pa_surface_result *res; /* dry-run counts findings here */
-    double surface_t0;             /* start of the current surface, for the progress line */
 };
 
 static void info_free(struct surface_info *si)
@@ -298,15 +295,89 @@ static int parse_copy_row(const char *buf, int len, const char **id, int *idlen,
     return 1;
 }
 
+/* --- readers ---
+ *
+ * A surface is read by scan.parallelism readers (threads), each over its own id range (lo, hi] (NULL = open) and
+ * on its own two connections. A reader pipelines its keyset batches: batch N+1's bounds are fixed by a cheap
+ * index-only boundary query (the limit-th id after batch N's end) and its COPY is sent on the other connection
+ * before batch N is read, so the server starts on N+1 while we detect N and no round trip separates batches.
+ * Each finished batch goes to the coordinator (the scanning thread) through a one-place hand-off; the coordinator
+ * commits findings + cursor on the store connection while the reader goes on. So per reader at most two batches
+ * are in our memory (one being read, one being committed) and one more is requested (its rows wait in the
+ * server's socket buffer). Readers never touch the store, the observer or the surface result. */
+
+struct id_range {
+    char *lo, *hi;  /* exclusive low, inclusive high; NULL = open on that side */
+    char *end;      /* committed position: every row of the range <= end was read and committed */
+    bool complete;  /* every row of the range was read and committed */
+};
+
+struct batch_result {
+    struct pa_batch batch;     /* findings to store */
+    struct pa_catcounts found; /* findings by category (dry run) */
+    long long rows, bytes, invalid_documents, truncated_records;
+    struct pa_buf end;         /* every row of the range <= end was read (empty: no position yet) */
+    bool range_done;
+    bool failed;
+    enum pa_fail_reason reason;
+    char error[512];
+};
+
+struct surface_job;
+
+struct reader {
+    struct surface_job *job;
+    size_t idx;
+    pthread_t thread;
+    PGconn *conn[2];
+    struct pa_detect_ctx *dctx;
+    struct batch_result slot[2];
+    int fill;                   /* index of the slot being filled */
+    struct batch_result *ready; /* handed to the coordinator; NULL once it is done with it (under job->mu) */
+    bool exited;                /* under job->mu */
+    struct batch_result *cur;   /* the slot being filled, for on_finding */
+    const char *record_id;      /* the row being detected */
+    size_t record_id_len;
+};
+
+struct surface_job {
+    const struct scan_state *st;
+    const struct surface_info *si;
+    const char *surface;        /* schema.table.column, for messages */
+    bool store;                 /* findings are recorded (not a dry run) */
+    long long limit;
+    double t0;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool abort;                 /* under mu: give up at the next batch boundary */
+    long long reserved;         /* under mu: rows requested so far (throttle) */
+    struct id_range *ranges;
+    struct reader *readers;
+    size_t n;
+};
+
+/* A batch to read: (lo, hi] with hi NULL = open (then ORDER BY id LIMIT limit). */
+struct batch_req {
+    char *lo, *hi;
+    bool last; /* the range's last batch (when hi is open: if it returns fewer than limit rows) */
+};
+
+static void req_free(struct batch_req *q)
+{
+    free(q->lo);
+    free(q->hi);
+    memset(q, 0, sizeof *q);
+}
+
 static void on_finding(void *arg, const struct pa_finding *f)
 {
-    struct scan_state *st = arg;
-    if (st->store_conn && !st->opts->dry_run)
-        pa_batch_add(&st->batch, st->record_id, st->record_id_len, f->path, f->path_len, f->category,
+    struct reader *rd = arg;
+    if (rd->job->store)
+        pa_batch_add(&rd->cur->batch, rd->record_id, rd->record_id_len, f->path, f->path_len, f->category,
                      f->detector == PA_DET_KEY ? "key" : "value", f->rule);
     else
-        pa_catcounts_add(&st->res->new_by_cat, f->category, 1);
-    pa_debug("finding: record %.*s path %s category %s rule %s", (int)st->record_id_len, st->record_id, f->path,
+        pa_catcounts_add(&rd->cur->found, f->category, 1);
+    pa_debug("finding: record %.*s path %s category %s rule %s", (int)rd->record_id_len, rd->record_id, f->path,
              f->category, f->rule);
 }
 
@@ -325,39 +396,145 @@ static void progress_line(const struct pa_surface_result *r, double t0, long lon
             done, r->rows_estimated > 0 ? r->rows_estimated : 0, rate, eta, final ? "\n" : "");
 }
 
-/* Read one batch with COPY; detect each row. Returns rows read (>= 0) or -1 with the surface failed. */
-static long long read_batch(struct scan_state *st, const struct surface_info *si, const char *after, long long limit,
-                            struct pa_buf *last_id)
+static void result_fail(struct batch_result *b, enum pa_fail_reason reason, const char *msg)
 {
-    struct pa_surface_result *r = st->res;
-    PGconn *conn = st->scan_conn;
+    b->failed = true;
+    b->reason = reason;
+    snprintf(b->error, sizeof b->error, "%s", msg);
+}
+
+static bool job_stopping(struct surface_job *job)
+{
+    const struct pa_scan_opts *o = job->st->opts;
+    if (o->stop && *o->stop)
+        return true;
+    pthread_mutex_lock(&job->mu);
+    bool a = job->abort;
+    pthread_mutex_unlock(&job->mu);
+    return a;
+}
+
+/* " WHERE id > lo AND id <= hi" (either part optional) into sql; -1 when a literal cannot be quoted. */
+static int append_bounds(PGconn *conn, const struct surface_info *si, struct pa_buf *sql, const char *lo,
+                         const char *hi)
+{
+    const char *bound[2] = {lo, hi};
+    bool where = false;
+    for (int i = 0; i < 2; i++) {
+        if (!bound[i])
+            continue;
+        char *lit = PQescapeLiteral(conn, bound[i], strlen(bound[i]));
+        if (!lit)
+            return -1;
+        pa_buf_printf(sql, " %s t.%s %s %s::%s", where ? "AND" : "WHERE", si->qid, i == 0 ? ">" : "<=", lit,
+                      si->id_type);
+        PQfreemem(lit);
+        where = true;
+    }
+    return 0;
+}
+
+/* Fix the next batch of the range after position lo: its end is the limit-th id after lo (an index-only walk
+ * over ids, no document is read), or the range's end when fewer rows are left. */
+static int plan_batch(struct reader *rd, int c, const char *lo, struct batch_req *q, struct batch_result *b)
+{
+    struct surface_job *job = rd->job;
+    const struct surface_info *si = job->si;
+    const struct id_range *rg = &job->ranges[rd->idx];
+    PGconn *conn = rd->conn[c];
+    struct pa_buf sql;
+    pa_buf_init(&sql);
+    pa_buf_printf(&sql, "SELECT t.%s::text FROM %s t", si->qid, si->qtable);
+    int rc = -1;
+    if (append_bounds(conn, si, &sql, lo, rg->hi) != 0) {
+        b->reason = pa_db_classify(conn, NULL, b->error, sizeof b->error);
+        b->failed = true;
+        goto out;
+    }
+    pa_buf_printf(&sql, " ORDER BY t.%s OFFSET %lld LIMIT 1", si->qid, job->limit - 1);
+    PGresult *res = pa_db_exec(conn, sql.data, 0, NULL, PGRES_TUPLES_OK, b->error, sizeof b->error, &b->reason);
+    if (!res) {
+        b->failed = true;
+        goto out;
+    }
+    req_free(q);
+    q->lo = lo ? pa_xstrdup(lo) : NULL;
+    if (PQntuples(res) == 1) {
+        q->hi = pa_xstrdup(PQgetvalue(res, 0, 0));
+    } else {
+        q->hi = rg->hi ? pa_xstrdup(rg->hi) : NULL;
+        q->last = true;
+    }
+    PQclear(res);
+    rc = 0;
+out:
+    pa_buf_free(&sql);
+    return rc;
+}
+
+static int send_batch(struct reader *rd, int c, const struct batch_req *q, struct batch_result *b)
+{
+    const struct surface_info *si = rd->job->si;
+    PGconn *conn = rd->conn[c];
     struct pa_buf sql;
     pa_buf_init(&sql);
     pa_buf_printf(&sql, "COPY (SELECT t.%s::text, t.%s::text FROM %s t", si->qid, si->qcol, si->qtable);
-    if (after) {
-        char *lit = PQescapeLiteral(conn, after, strlen(after));
-        if (!lit) {
-            r->reason = PA_FAIL_CONNECTION_LOST;
-            snprintf(r->error, sizeof r->error, "cannot quote the cursor: %s", PQerrorMessage(conn));
-            pa_buf_free(&sql);
-            return -1;
-        }
-        pa_buf_printf(&sql, " WHERE t.%s > %s::%s", si->qid, lit, si->id_type);
-        PQfreemem(lit);
+    int rc = -1;
+    if (append_bounds(conn, si, &sql, q->lo, q->hi) != 0) {
+        b->reason = pa_db_classify(conn, NULL, b->error, sizeof b->error);
+        b->failed = true;
+        goto out;
     }
-    pa_buf_printf(&sql, " ORDER BY t.%s LIMIT %lld) TO STDOUT (FORMAT binary)", si->qid, limit);
+    pa_buf_printf(&sql, " ORDER BY t.%s", si->qid);
+    if (!q->hi)
+        pa_buf_printf(&sql, " LIMIT %lld", rd->job->limit);
+    pa_buf_appends(&sql, ") TO STDOUT (FORMAT binary)");
+    if (!PQsendQuery(conn, sql.data)) {
+        b->reason = pa_db_classify(conn, NULL, b->error, sizeof b->error);
+        b->failed = true;
+        goto out;
+    }
+    rc = 0;
+out:
+    pa_buf_free(&sql);
+    return rc;
+}
 
+/* Give up on a query sent on conn: cancel it and drain what is left (rows are wiped, never looked at). */
+static void discard_query(PGconn *conn)
+{
+    if (PQstatus(conn) != CONNECTION_OK)
+        return;
+    pa_db_cancel(conn);
+    PGresult *res;
+    while ((res = PQgetResult(conn)) != NULL) {
+        if (PQresultStatus(res) == PGRES_COPY_OUT) {
+            char *buf;
+            int n;
+            while ((n = PQgetCopyData(conn, &buf, 0)) > 0) {
+                explicit_bzero(buf, (size_t)n);
+                PQfreemem(buf);
+            }
+        }
+        PQclear(res);
+        if (PQstatus(conn) == CONNECTION_BAD)
+            break;
+    }
+}
+
+/* Read one batch sent on rd->conn[c]; detect each row into b. Returns rows read (>= 0) or -1 with b failed. The
+ * last id read goes to last_id. */
+static long long read_batch(struct reader *rd, int c, struct batch_result *b, struct pa_buf *last_id)
+{
+    struct surface_job *job = rd->job;
+    const struct scan_state *st = job->st;
+    const struct surface_info *si = job->si;
+    PGconn *conn = rd->conn[c];
     long long rows = 0;
     bool cancel_sent = false, failed = false;
     double stop_seen = 0;
     double wait_bound = (st->cfg->statement_timeout > 0 ? st->cfg->statement_timeout : 3600) + 30;
 
-    if (!PQsendQuery(conn, sql.data)) {
-        r->reason = pa_db_classify(conn, NULL, r->error, sizeof r->error);
-        pa_buf_free(&sql);
-        return -1;
-    }
-    pa_buf_free(&sql);
     PGresult *res = NULL;
     /* wait for the COPY OUT to start */
     for (;;) {
@@ -368,14 +545,14 @@ static long long read_batch(struct scan_state *st, const struct surface_info *si
         int w = pa_db_wait(conn, wait_bound);
         if (w <= 0 || !PQconsumeInput(conn)) {
             pa_db_cancel(conn);
-            r->reason = w == 0 ? PA_FAIL_TIMEOUT : PA_FAIL_CONNECTION_LOST;
-            snprintf(r->error, sizeof r->error, "no answer from the database within %.0fs", wait_bound);
+            b->reason = w == 0 ? PA_FAIL_TIMEOUT : PA_FAIL_CONNECTION_LOST;
+            snprintf(b->error, sizeof b->error, "no answer from the database within %.0fs", wait_bound);
             failed = true;
             goto drain;
         }
     }
     if (PQresultStatus(res) != PGRES_COPY_OUT) {
-        r->reason = pa_db_classify(conn, res, r->error, sizeof r->error);
+        b->reason = pa_db_classify(conn, res, b->error, sizeof b->error);
         PQclear(res);
         res = NULL;
         failed = true;
@@ -384,7 +561,7 @@ static long long read_batch(struct scan_state *st, const struct surface_info *si
     PQclear(res);
     res = NULL;
 
-    double last_data = pa_now_monotonic(), last_print = last_data, last_tick = last_data;
+    double last_data = pa_now_monotonic();
     for (;;) {
         char *buf = NULL;
         int n = PQgetCopyData(conn, &buf, 1);
@@ -394,33 +571,33 @@ static long long read_batch(struct scan_state *st, const struct surface_info *si
             int pr = parse_copy_row(buf, n, &id, &idlen, &doc, &doclen);
             if (pr == 1 && id && idlen >= 0) {
                 rows++;
-                st->record_id = id;
-                st->record_id_len = (size_t)idlen;
+                rd->record_id = id;
+                rd->record_id_len = (size_t)idlen;
                 pa_buf_truncate(last_id, 0);
                 pa_buf_append(last_id, id, (size_t)idlen);
                 if (doc) {
                     struct pa_doc_result dr;
-                    r->bytes += doclen;
-                    if (pa_detect_doc(st->dctx, r->surface->name, si->kind, doc, (size_t)doclen, on_finding, st,
-                                      &dr) != 0) {
-                        r->reason = PA_FAIL_QUERY;
-                        snprintf(r->error, sizeof r->error, "internal detector error on record %.*s", idlen, id);
+                    b->bytes += doclen;
+                    if (pa_detect_doc(rd->dctx, job->surface, si->kind, doc, (size_t)doclen, on_finding, rd, &dr) !=
+                        0) {
+                        b->reason = PA_FAIL_QUERY;
+                        snprintf(b->error, sizeof b->error, "internal detector error on record %.*s", idlen, id);
                         failed = true;
                     }
                     if (dr.invalid_json) {
-                        r->invalid_documents++;
-                        pa_warn("%s: record %.*s holds invalid JSON; scanned as text", r->surface->name, idlen, id);
+                        b->invalid_documents++;
+                        pa_warn("%s: record %.*s holds invalid JSON; scanned as text", job->surface, idlen, id);
                     }
                     if (dr.truncated) {
-                        r->truncated_records++;
+                        b->truncated_records++;
                         pa_warn("%s: record %.*s has more findings than scan.max_findings_per_record; the rest "
                                 "are not recorded",
-                                r->surface->name, idlen, id);
+                                job->surface, idlen, id);
                     }
                 }
             } else if (pr < 0) {
-                r->reason = PA_FAIL_QUERY;
-                snprintf(r->error, sizeof r->error, "malformed COPY data from the server");
+                b->reason = PA_FAIL_QUERY;
+                snprintf(b->error, sizeof b->error, "malformed COPY data from the server");
                 failed = true;
             }
             /* the row buffer held a scanned value: wipe it before libpq's allocator gets it back */
@@ -431,15 +608,6 @@ static long long read_batch(struct scan_state *st, const struct surface_info *si
                 goto drain;
             }
             last_data = pa_now_monotonic();
-            if (last_data - last_tick > 1) {
-                last_tick = last_data;
-                if (st->opts->on_tick)
-                    st->opts->on_tick(st->opts->observer);
-            }
-            if (st->opts->progress && last_data - last_print > 0.5) {
-                last_print = last_data;
-                progress_line(r, st->surface_t0, rows, false);
-            }
             continue;
         }
         if (n == -1)
@@ -449,7 +617,7 @@ static long long read_batch(struct scan_state *st, const struct surface_info *si
             break;
         }
         /* n == 0: nothing buffered yet */
-        if (st->opts->stop && *st->opts->stop && !cancel_sent) {
+        if (!cancel_sent && job_stopping(job)) {
             if (!stop_seen)
                 stop_seen = pa_now_monotonic();
             else if (pa_now_monotonic() - stop_seen > 3) {
@@ -458,18 +626,14 @@ static long long read_batch(struct scan_state *st, const struct surface_info *si
             }
         }
         int w = pa_db_wait(conn, 0.25);
-        if (st->opts->on_tick && pa_now_monotonic() - last_tick > 1) {
-            last_tick = pa_now_monotonic();
-            st->opts->on_tick(st->opts->observer);
-        }
         if (w < 0 || !PQconsumeInput(conn)) {
             failed = true;
             break;
         }
         if (w == 0 && pa_now_monotonic() - last_data > wait_bound) {
             pa_db_cancel(conn);
-            r->reason = PA_FAIL_TIMEOUT;
-            snprintf(r->error, sizeof r->error, "no data from the database within %.0fs", wait_bound);
+            b->reason = PA_FAIL_TIMEOUT;
+            snprintf(b->error, sizeof b->error, "no data from the database within %.0fs", wait_bound);
             failed = true;
             goto drain;
         }
@@ -488,36 +652,176 @@ drain:
                 PQfreemem(buf);
             }
         } else if (s != PGRES_COMMAND_OK && !failed) {
-            r->reason = pa_db_classify(conn, res, r->error, sizeof r->error);
+            b->reason = pa_db_classify(conn, res, b->error, sizeof b->error);
             failed = true;
-        } else if (s != PGRES_COMMAND_OK && r->reason == PA_FAIL_NONE) {
-            r->reason = pa_db_classify(conn, res, r->error, sizeof r->error);
+        } else if (s != PGRES_COMMAND_OK && b->reason == PA_FAIL_NONE) {
+            b->reason = pa_db_classify(conn, res, b->error, sizeof b->error);
         }
         PQclear(res);
         if (PQstatus(conn) == CONNECTION_BAD)
             break;
     }
-    if (failed && r->reason == PA_FAIL_NONE)
-        r->reason = pa_db_classify(conn, NULL, r->error, sizeof r->error);
+    if (failed && b->reason == PA_FAIL_NONE)
+        b->reason = pa_db_classify(conn, NULL, b->error, sizeof b->error);
     if (cancel_sent && failed) {
-        r->reason = PA_FAIL_CANCELLED;
-        snprintf(r->error, sizeof r->error, "stopped by a signal during a batch");
+        b->reason = PA_FAIL_CANCELLED;
+        snprintf(b->error, sizeof b->error, "stopped by a signal during a batch");
     }
+    b->failed = failed;
     return failed ? -1 : rows;
 }
 
-static void throttle(const struct scan_state *st, long long rows_done, double t0)
+/* scan.max_rows_per_second over all readers: a batch may be requested once the rows requested before it are
+ * due. */
+static void throttle(struct surface_job *job)
 {
-    long long rate = st->cfg->max_rows_per_second;
+    long long rate = job->st->cfg->max_rows_per_second;
     if (rate <= 0)
         return;
-    double due = (double)rows_done / (double)rate;
+    pthread_mutex_lock(&job->mu);
+    double due = (double)job->reserved / (double)rate;
+    job->reserved += job->limit;
+    pthread_mutex_unlock(&job->mu);
     for (;;) {
-        double left = due - (pa_now_monotonic() - t0);
-        if (left <= 0 || (st->opts->stop && *st->opts->stop))
+        double left = due - (pa_now_monotonic() - job->t0);
+        if (left <= 0 || job_stopping(job))
             return;
         pa_sleep(left > 0.2 ? 0.2 : left);
     }
+}
+
+/* The next empty slot (waits until the coordinator is done with it). */
+static struct batch_result *take_slot(struct reader *rd)
+{
+    struct batch_result *b = &rd->slot[rd->fill];
+    pthread_mutex_lock(&rd->job->mu);
+    while (rd->ready == b)
+        pthread_cond_wait(&rd->job->cv, &rd->job->mu);
+    pthread_mutex_unlock(&rd->job->mu);
+    pa_batch_reset(&b->batch);
+    pa_detect_ctx_wipe(rd->dctx); /* the memos hold bytes of the last batch's rows */
+    pa_catcounts_free(&b->found);
+    pa_buf_truncate(&b->end, 0);
+    b->rows = b->bytes = b->invalid_documents = b->truncated_records = 0;
+    b->range_done = b->failed = false;
+    b->reason = PA_FAIL_NONE;
+    b->error[0] = '\0';
+    rd->cur = b;
+    return b;
+}
+
+/* Hand a filled slot to the coordinator; waits while the previous one is still being committed. */
+static void hand_off(struct reader *rd, struct batch_result *b)
+{
+    pthread_mutex_lock(&rd->job->mu);
+    while (rd->ready)
+        pthread_cond_wait(&rd->job->cv, &rd->job->mu);
+    rd->ready = b;
+    rd->fill ^= 1;
+    pthread_cond_broadcast(&rd->job->cv);
+    pthread_mutex_unlock(&rd->job->mu);
+}
+
+static void *reader_main(void *arg)
+{
+    struct reader *rd = arg;
+    struct surface_job *job = rd->job;
+    const struct pa_config *cfg = job->st->cfg;
+    const struct id_range *rg = &job->ranges[rd->idx];
+    struct batch_req cur = {0}, next = {0};
+    struct pa_buf last_id;
+    pa_buf_init(&last_id);
+    /* throttled reads gain nothing from requesting ahead: they wait for the schedule anyway */
+    bool prefetch = cfg->max_rows_per_second <= 0;
+    int c = 0;
+    struct batch_result *b = take_slot(rd);
+    char err[512];
+
+    for (int i = 0; i < 2; i++) {
+        enum pa_fail_reason why = PA_FAIL_NONE;
+        rd->conn[i] = pa_scan_connect_db(cfg, err, sizeof err, &why);
+        if (!rd->conn[i]) {
+            result_fail(b, why, err);
+            goto out;
+        }
+    }
+    if (job_stopping(job)) {
+        result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
+        goto out;
+    }
+    throttle(job);
+    if (plan_batch(rd, c, rg->lo, &cur, b) != 0 || send_batch(rd, c, &cur, b) != 0)
+        goto out;
+    for (;;) {
+        bool have_next = false;
+        if (prefetch && !cur.last && !job_stopping(job)) {
+            /* batch N+1 starts on the server before we read batch N */
+            if (plan_batch(rd, c ^ 1, cur.hi, &next, b) != 0 || send_batch(rd, c ^ 1, &next, b) != 0) {
+                discard_query(rd->conn[c]);
+                goto out;
+            }
+            have_next = true;
+        }
+        pa_buf_truncate(&last_id, 0);
+        long long n = read_batch(rd, c, b, &last_id);
+        if (n < 0) {
+            if (have_next)
+                discard_query(rd->conn[c ^ 1]);
+            goto out;
+        }
+        b->rows = n;
+        /* a bounded batch read everything up to its end; an open one up to its last row */
+        const char *end = cur.hi ? cur.hi : last_id.len ? last_id.data : cur.lo;
+        if (end)
+            pa_buf_appends(&b->end, end);
+        b->range_done = cur.last && (cur.hi || n < job->limit);
+        bool done = b->range_done;
+        char *pos = end ? pa_xstrdup(end) : NULL;
+        hand_off(rd, b);
+        if (done) {
+            free(pos);
+            b = NULL;
+            break;
+        }
+        b = take_slot(rd);
+        if (!have_next) {
+            if (job_stopping(job)) {
+                free(pos);
+                result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
+                goto out;
+            }
+            throttle(job);
+            int rc = plan_batch(rd, c ^ 1, pos, &next, b) != 0 || send_batch(rd, c ^ 1, &next, b) != 0 ? -1 : 0;
+            free(pos);
+            if (rc != 0)
+                goto out;
+        } else {
+            free(pos);
+        }
+        req_free(&cur);
+        cur = next;
+        memset(&next, 0, sizeof next);
+        c ^= 1;
+    }
+out:
+    if (b) {
+        if (!b->failed)
+            result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
+        hand_off(rd, b);
+    }
+    req_free(&cur);
+    req_free(&next);
+    pa_buf_free(&last_id);
+    for (int i = 0; i < 2; i++) {
+        if (rd->conn[i])
+            PQfinish(rd->conn[i]);
+        rd->conn[i] = NULL;
+    }
+    pthread_mutex_lock(&job->mu);
+    rd->exited = true;
+    pthread_cond_broadcast(&job->cv);
+    pthread_mutex_unlock(&job->mu);
+    return NULL;
 }
 
 static bool want_surface(const struct pa_scan_opts *o, const struct pa_surface *s)
@@ -548,18 +852,289 @@ static void fail_store(PGconn *store, struct pa_surface_result *r, const char *m
     fail_surface(r, lost ? PA_FAIL_CONNECTION_LOST : PA_FAIL_FINDINGS_STORE, m);
 }
 
+static bool integer_id(const char *type)
+{
+    return strcmp(type, "bigint") == 0 || strcmp(type, "integer") == 0 || strcmp(type, "smallint") == 0;
+}
+
+/* Split points for n readers, strictly increasing in the id's order, into pts (at most n - 1; *np set).
+ * Integer ids: evenly between min and max of the ids after `after`. Other ids (full scans): evenly spaced bounds
+ * of the id column's pg_stats histogram (already in the column's sort order); none when the table was never
+ * analyzed. Any failure here only means fewer readers. */
+static void split_points(PGconn *conn, const struct pa_surface *s, const struct surface_info *si, const char *after,
+                         size_t n, char **pts, size_t *np)
+{
+    *np = 0;
+    char err[256];
+    if (integer_id(si->id_type)) {
+        struct pa_buf sql;
+        pa_buf_init(&sql);
+        pa_buf_printf(&sql, "SELECT min(t.%s)::text, max(t.%s)::text FROM %s t", si->qid, si->qid, si->qtable);
+        if (after) {
+            char *lit = PQescapeLiteral(conn, after, strlen(after));
+            if (!lit) {
+                pa_buf_free(&sql);
+                return;
+            }
+            pa_buf_printf(&sql, " WHERE t.%s > %s::%s", si->qid, lit, si->id_type);
+            PQfreemem(lit);
+        }
+        PGresult *res = pa_db_exec(conn, sql.data, 0, NULL, PGRES_TUPLES_OK, err, sizeof err, NULL);
+        pa_buf_free(&sql);
+        if (!res)
+            return;
+        if (!PQgetisnull(res, 0, 0)) {
+            __int128 lo = strtoll(PQgetvalue(res, 0, 0), NULL, 10), hi = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+            __int128 prev = lo - 1;
+            for (size_t i = 1; i < n; i++) {
+                __int128 p = lo + (hi - lo) * (__int128)i / (__int128)n;
+                if (p <= prev || p >= hi)
+                    continue;
+                pts[(*np)++] = pa_xasprintf("%lld", (long long)p);
+                prev = p;
+            }
+        }
+        PQclear(res);
+        return;
+    }
+    if (after)
+        return; /* incremental scans of non-integer ids read the new rows with one reader */
+    const char *p[] = {s->schema, s->table, si->id_column};
+    PGresult *res = pa_db_exec(conn,
+                               "SELECT b FROM (SELECT histogram_bounds::text::text[] AS h FROM pg_catalog.pg_stats"
+                               "  WHERE schemaname = $1 AND tablename = $2 AND attname = $3"
+                               "  ORDER BY inherited DESC LIMIT 1) s, unnest(s.h) WITH ORDINALITY u(b, o) ORDER BY o",
+                               3, p, PGRES_TUPLES_OK, err, sizeof err, NULL);
+    if (!res)
+        return;
+    int nb = PQntuples(res);
+    if (nb >= 2) {
+        int prev = -1;
+        for (size_t i = 1; i < n; i++) {
+            int k = (int)((long long)(nb - 1) * (long long)i / (long long)n);
+            if (k <= prev || k <= 0 || k >= nb - 1)
+                continue;
+            pts[(*np)++] = pa_xstrdup(PQgetvalue(res, k, 0));
+            prev = k;
+        }
+    } else {
+        pa_info("%s: no statistics on id column %s (run ANALYZE): reading with one reader", s->name,
+                si->id_column);
+    }
+    PQclear(res);
+}
+
+/* The committed prefix: the highest position such that every row of the surface up to it (after the starting
+ * cursor) was read and committed. NULL when there is none yet. */
+static const char *prefix_cursor(const struct surface_job *job, const char *start)
+{
+    const char *cur = start;
+    for (size_t k = 0; k < job->n; k++) {
+        const struct id_range *rg = &job->ranges[k];
+        if (rg->complete) {
+            cur = rg->hi ? rg->hi : rg->end ? rg->end : cur;
+            continue;
+        }
+        if (rg->end)
+            cur = rg->end;
+        break;
+    }
+    return cur;
+}
+
+/* Read the surface with its readers; the calling (scanning) thread commits their batches in each reader's order,
+ * moving the cursor only over the committed prefix. Returns 0, or -1 with the surface failed. *final gets the
+ * position after the last row (NULL if none). */
+static int read_surface(struct scan_state *st, struct pa_surface_result *r, const struct surface_info *si,
+                        const char *after, bool move_cursor, double t0, char **final)
+{
+    const struct pa_config *cfg = st->cfg;
+    const struct pa_surface *s = r->surface;
+    struct surface_job job = {.st = st, .si = si, .surface = s->name, .t0 = t0,
+                              .store = st->store_conn && !st->opts->dry_run};
+    job.limit = cfg->batch_size;
+    if (cfg->max_rows_per_second > 0 && cfg->max_rows_per_second < job.limit)
+        job.limit = cfg->max_rows_per_second; /* keep each throttled step under a second */
+    pthread_mutex_init(&job.mu, NULL);
+    pthread_cond_init(&job.cv, NULL);
+
+    size_t want = cfg->parallelism > 1 ? (size_t)cfg->parallelism : 1;
+    char **pts = pa_xcalloc(want, sizeof *pts);
+    size_t np = 0;
+    if (want > 1)
+        split_points(st->scan_conn, s, si, after, want, pts, &np);
+    job.n = np + 1;
+    job.ranges = pa_xcalloc(job.n, sizeof *job.ranges);
+    job.readers = pa_xcalloc(job.n, sizeof *job.readers);
+    for (size_t k = 0; k < job.n; k++) {
+        job.ranges[k].lo = k == 0 ? (after ? pa_xstrdup(after) : NULL) : pa_xstrdup(pts[k - 1]);
+        job.ranges[k].hi = k < np ? pa_xstrdup(pts[k]) : NULL;
+    }
+    for (size_t k = 0; k < np; k++)
+        free(pts[k]);
+    free(pts);
+    if (job.n > 1)
+        pa_info("%s: %zu readers over %zu id ranges", s->name, job.n, job.n);
+
+    size_t started = 0;
+    for (size_t k = 0; k < job.n; k++) {
+        struct reader *rd = &job.readers[k];
+        rd->job = &job;
+        rd->idx = k;
+        rd->dctx = pa_detect_ctx_new(st->det);
+        for (int i = 0; i < 2; i++) {
+            pa_batch_init(&rd->slot[i].batch);
+            pa_buf_init(&rd->slot[i].end);
+        }
+    }
+    for (size_t k = 0; k < job.n; k++) {
+        if (pthread_create(&job.readers[k].thread, NULL, reader_main, &job.readers[k]) != 0) {
+            pthread_mutex_lock(&job.mu);
+            job.abort = true;
+            for (size_t j = k; j < job.n; j++)
+                job.readers[j].exited = true;
+            pthread_mutex_unlock(&job.mu);
+            fail_surface(r, PA_FAIL_QUERY, "cannot start a reader thread");
+            break;
+        }
+        started++;
+    }
+
+    bool read_failed = r->status != PA_SURFACE_OK && r->reason != PA_FAIL_NONE, store_failed = false;
+    double last_tick = pa_now_monotonic(), last_print = last_tick;
+    char err[512];
+    for (;;) {
+        struct reader *got = NULL;
+        bool all_exited = true;
+        pthread_mutex_lock(&job.mu);
+        for (size_t k = 0; k < job.n && !got; k++)
+            if (job.readers[k].ready)
+                got = &job.readers[k];
+        for (size_t k = 0; k < job.n; k++)
+            if (!job.readers[k].exited)
+                all_exited = false;
+        if (!got && !all_exited) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 250000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&job.cv, &job.mu, &ts);
+        }
+        pthread_mutex_unlock(&job.mu);
+        double now = pa_now_monotonic();
+        if (now - last_tick > 1) {
+            last_tick = now;
+            if (st->opts->on_tick)
+                st->opts->on_tick(st->opts->observer);
+        }
+        if (!got) {
+            if (all_exited)
+                break;
+            continue;
+        }
+
+        struct batch_result *b = got->ready;
+        if (b->failed) {
+            /* the first real failure names the surface's; a cancel only when nothing else went wrong */
+            if (!read_failed || (r->reason == PA_FAIL_CANCELLED && b->reason != PA_FAIL_CANCELLED)) {
+                if (!store_failed)
+                    fail_surface(r, b->reason, b->error);
+                read_failed = true;
+            }
+            pthread_mutex_lock(&job.mu);
+            job.abort = true;
+            pthread_mutex_unlock(&job.mu);
+        } else if (!store_failed) {
+            struct id_range *rg = &job.ranges[got->idx];
+            if (b->end.len) {
+                free(rg->end);
+                rg->end = pa_xstrdup(b->end.data);
+            }
+            rg->complete = b->range_done;
+            r->rows += b->rows;
+            r->bytes += b->bytes;
+            r->invalid_documents += b->invalid_documents;
+            r->truncated_records += b->truncated_records;
+            if (job.store) {
+                struct pa_batch_commit bc = {.scan_id = st->scan_id,
+                                             .table = r->table,
+                                             .column = s->column,
+                                             .id_column = si->id_column,
+                                             .id_type = si->id_type,
+                                             .rows = b->rows,
+                                             .bytes = b->bytes,
+                                             .invalid_documents = b->invalid_documents,
+                                             .truncated_records = b->truncated_records};
+                /* an incremental cursor moves with every batch; a full scan moves it only when there was none */
+                bc.cursor = move_cursor ? prefix_cursor(&job, after) : NULL;
+                enum pa_fail_reason why = PA_FAIL_NONE;
+                if (pa_findings_commit_batch(st->store_conn, &b->batch, &bc, &r->new_by_cat, err, sizeof err,
+                                             &why) != 0) {
+                    fail_store(st->store_conn, r, err);
+                    store_failed = read_failed = true;
+                    pthread_mutex_lock(&job.mu);
+                    job.abort = true;
+                    pthread_mutex_unlock(&job.mu);
+                }
+            } else {
+                for (size_t i = 0; i < b->found.n; i++)
+                    pa_catcounts_add(&r->new_by_cat, b->found.v[i].name, b->found.v[i].n);
+            }
+            if (!store_failed) {
+                pa_debug("%s: batch of %lld rows committed (reader %zu)", s->name, b->rows, got->idx);
+                if (st->opts->on_batch)
+                    st->opts->on_batch(st->opts->observer, r, b->rows, b->bytes);
+                if (st->opts->progress && (now - last_print > 0.5 || job.n == 1)) {
+                    last_print = now;
+                    progress_line(r, t0, 0, false);
+                }
+            }
+        }
+        pthread_mutex_lock(&job.mu);
+        got->ready = NULL;
+        pthread_cond_broadcast(&job.cv);
+        pthread_mutex_unlock(&job.mu);
+    }
+    for (size_t k = 0; k < started; k++)
+        pthread_join(job.readers[k].thread, NULL);
+
+    int rc = read_failed ? -1 : 0;
+    if (rc == 0) {
+        const char *f = prefix_cursor(&job, after);
+        *final = f ? pa_xstrdup(f) : NULL;
+    }
+    for (size_t k = 0; k < job.n; k++) {
+        struct reader *rd = &job.readers[k];
+        if (rd->dctx)
+            pa_detect_ctx_free(rd->dctx);
+        for (int i = 0; i < 2; i++) {
+            pa_batch_free(&rd->slot[i].batch);
+            pa_catcounts_free(&rd->slot[i].found);
+            pa_buf_free(&rd->slot[i].end);
+        }
+        free(job.ranges[k].lo);
+        free(job.ranges[k].hi);
+        free(job.ranges[k].end);
+    }
+    free(job.readers);
+    free(job.ranges);
+    pthread_cond_destroy(&job.cv);
+    pthread_mutex_destroy(&job.mu);
+    return rc;
+}
+
 static void scan_surface(struct scan_state *st, struct pa_surface_result *r)
 {
     const struct pa_surface *s = r->surface;
     const struct pa_config *cfg = st->cfg;
     struct surface_info si = {0};
     struct pa_cursor cur = {0};
-    struct pa_buf last_id, start_id;
-    pa_buf_init(&last_id);
-    pa_buf_init(&start_id);
+    char *final = NULL;
     bool locked = false, started = false;
     double t0 = pa_now_monotonic();
-    st->surface_t0 = t0;
     char err[512];
     pa_log_set_context(s->name, st->scan_id);
 
@@ -607,67 +1182,20 @@ static void scan_surface(struct scan_state *st, struct pa_surface_result *r)
               pa_now_wall() - cur.last_full_scan_at >= cfg->full_scan_interval;
     bool first_ever = !cur.last_id;
     const char *after = r->full ? NULL : cur.last_id;
-    if (after)
-        pa_buf_appends(&start_id, after);
     pa_info("%s: %s scan started (id column %s %s, ~%lld rows)", s->name, r->full ? "full" : "incremental",
             si.id_column, si.id_type, si.estimate > 0 ? si.estimate : 0);
     if (st->opts->on_surface_start)
         st->opts->on_surface_start(st->opts->observer, r);
 
-    long long limit = cfg->batch_size;
-    if (cfg->max_rows_per_second > 0 && cfg->max_rows_per_second < limit)
-        limit = cfg->max_rows_per_second; /* keep each throttled step under a second */
-    bool have_pos = after != NULL;
-    for (;;) {
-        if (st->opts->stop && *st->opts->stop) {
-            fail_surface(r, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
-            goto out;
-        }
-        pa_batch_reset(&st->batch);
-        struct pa_batch_commit bc = {.scan_id = st->scan_id,
-                                     .table = r->table,
-                                     .column = s->column,
-                                     .id_column = si.id_column,
-                                     .id_type = si.id_type};
-        long long inv0 = r->invalid_documents, tr0 = r->truncated_records, by0 = r->bytes;
-        long long n = read_batch(st, &si, have_pos ? start_id.data : NULL, limit, &last_id);
-        if (n < 0) {
-            r->status = r->reason == PA_FAIL_CANCELLED ? PA_SURFACE_CANCELLED : PA_SURFACE_FAILED;
-            goto out;
-        }
-        if (n == 0)
-            break;
-        r->rows += n;
-        if (st->store_conn && !st->opts->dry_run) {
-            bc.rows = n;
-            bc.bytes = r->bytes - by0;
-            bc.invalid_documents = r->invalid_documents - inv0;
-            bc.truncated_records = r->truncated_records - tr0;
-            /* an incremental cursor moves with every batch; a full scan moves it only when there was none */
-            bc.cursor = (!r->full || first_ever) ? last_id.data : NULL;
-            enum pa_fail_reason why = PA_FAIL_NONE;
-            if (pa_findings_commit_batch(st->store_conn, &st->batch, &bc, &r->new_by_cat, err, sizeof err, &why) !=
-                0) {
-                fail_store(st->store_conn, r, err);
-                goto out;
-            }
-        }
-        pa_debug("%s: batch of %lld rows committed, last id %s", s->name, n, last_id.data);
-        if (st->opts->on_batch)
-            st->opts->on_batch(st->opts->observer, r, n, r->bytes - by0);
-        pa_buf_truncate(&start_id, 0);
-        pa_buf_append(&start_id, last_id.data, last_id.len);
-        have_pos = true;
-        if (st->opts->progress)
-            progress_line(r, t0, 0, false);
-        if (n < limit)
-            break;
-        throttle(st, r->rows, t0);
+    if (read_surface(st, r, &si, after, !r->full || first_ever, t0, &final) != 0) {
+        if (r->status == PA_SURFACE_OK)
+            fail_surface(r, r->reason != PA_FAIL_NONE ? r->reason : PA_FAIL_QUERY, NULL);
+        goto out;
     }
 
     if (st->store_conn && !st->opts->dry_run && r->full) {
         if (pa_findings_complete_full(st->store_conn, st->scan_id, r->table, s->column, si.id_column, si.id_type,
-                                      have_pos ? start_id.data : NULL, &r->resolved_by_cat, err, sizeof err) != 0) {
+                                      final, &r->resolved_by_cat, err, sizeof err) != 0) {
             fail_store(st->store_conn, r, err);
             goto out;
         }
@@ -707,8 +1235,7 @@ out:
     if (st->opts->on_surface_done)
         st->opts->on_surface_done(st->opts->observer, r);
     pa_log_set_context(NULL, st->scan_id);
-    pa_buf_free(&last_id);
-    pa_buf_free(&start_id);
+    free(final);
     pa_cursor_free(&cur);
     info_free(&si);
 }
@@ -748,8 +1275,7 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
                 struct pa_scan_result *res)
 {
     memset(res, 0, sizeof *res);
-    struct scan_state st = {.cfg = cfg, .opts = opts};
-    pa_batch_init(&st.batch);
+    struct scan_state st = {.cfg = cfg, .opts = opts, .det = det};
     double t0 = pa_now_monotonic();
     char err[512];
     int rc = -1;
@@ -804,17 +1330,18 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
     pa_info("scan %lld started (%s, %zu surfaces%s)", st.scan_id, opts->trigger, res->n,
             opts->dry_run ? ", dry run" : "");
 
-    st.dctx = pa_detect_ctx_new(det);
     bool use_store = st.store_conn != NULL; /* false only for a dry run without a reachable store */
     for (size_t i = 0; i < res->n; i++) {
         struct pa_surface_result *r = &res->surfaces[i];
-        st.res = r;
         if (opts->stop && *opts->stop) {
             fail_surface(r, PA_FAIL_CANCELLED, "stopped by a signal before the surface was read");
             continue;
         }
-        /* a surface whose connection broke must not take the next ones down: reconnect once */
-        if (!st.scan_conn || PQstatus(st.scan_conn) != CONNECTION_OK) {
+        /* a surface whose connection broke must not take the next ones down: reconnect once. The readers have
+         * their own connections, so a server restart they saw leaves this idle one looking fine: renew it too. */
+        bool lost = i > 0 && (res->surfaces[i - 1].reason == PA_FAIL_CONNECTION_LOST ||
+                              res->surfaces[i - 1].reason == PA_FAIL_CONNECT);
+        if (!st.scan_conn || lost || PQstatus(st.scan_conn) != CONNECTION_OK) {
             PQfinish(st.scan_conn);
             st.scan_conn = pa_scan_connect_db(cfg, err, sizeof err, &why);
             if (!st.scan_conn) {
@@ -885,9 +1412,6 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
     rc = 0;
 out:
     pa_log_set_context(NULL, 0);
-    if (st.dctx)
-        pa_detect_ctx_free(st.dctx);
-    pa_batch_free(&st.batch);
     if (st.scan_conn)
         PQfinish(st.scan_conn);
     if (st.store_conn)
