@@ -792,7 +792,8 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
 
     if (!opts->dry_run) {
         const char *mode = opts->full ? "full" : "incremental";
-        st.scan_id = pa_findings_begin_run(st.store_conn, opts->trigger, mode, (int)res->n, err, sizeof err);
+        st.scan_id = pa_findings_begin_run(st.store_conn, opts->trigger, mode, (int)res->n,
+                                           &res->interrupted_runs, err, sizeof err);
         if (st.scan_id < 0) {
             res->reason = PA_FAIL_FINDINGS_STORE;
             snprintf(res->error, sizeof res->error, "cannot record the scan run: %s", err);

@@ -53,6 +53,7 @@ pg_down() { # mode rows-after min-findings-before-the-cut
     t_eq "$(f_store_val "SELECT status FROM pii_audit.scan_runs ORDER BY id DESC LIMIT 1")" "ok" \
         "$mode: the last run is ok"
     f_metric_is '^pii_audit_database_up 1' && ok "$mode: database_up 1 again" || not_ok "$mode: database_up not back"
+    t_eq "$(f_failures interrupted)" "0" "$mode: a run of this process cut by the outage is not counted again as interrupted"
     F_REC=$F_RECOVERY
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # pii-auditd itself killed with SIGKILL in the middle of an incremental scan, then started again (as systemd's
 # Restart= would). Prometheus sees the target down (the PIIAuditDown expression returns it); the restarted daemon
-# serves the restored gauges at once, marks the killed run interrupted, resumes from the committed cursor (it does
+# serves the restored gauges at once, marks the killed run interrupted and counts it (reason interrupted), resumes from the committed cursor (it does
 # not re-read what was committed) and stores every planted finding exactly once.
 source "$(dirname "$0")/../lib/itest.sh"
 source "$PA_SOURCE_ROOT/tests/lib/faults.sh"
@@ -44,12 +44,14 @@ f_sampler_stop "restart"
 t_eq "$(f_run_status "$run")" "interrupted" "the killed run is marked interrupted"
 t_eq "$(f_surface_status "$run" events)" "interrupted interrupted" "its surface is marked interrupted"
 t_grep "scan run $run was interrupted" "$T_DIR/daemon.err" "the restarted daemon logs the interrupted run"
+t_eq "$(f_failures interrupted)" "1" "the restarted daemon counts it: pii_audit_scan_failures_total{reason=\"interrupted\"} 1"
+f_alert_fires PIIAuditScanFailed reason=interrupted "restart"
 resumed=$(f_store_val "SELECT rows_scanned || ' ' || mode FROM pii_audit.scan_runs WHERE id > $run ORDER BY id LIMIT 1")
 t_eq "$resumed" "$((16000 - cursor)) incremental" "resumed from the committed cursor $cursor (read only the rest)"
 f_check_findings events 16000 "after"
 f_check_cursor events "after"
 f_result "pii-auditd killed with SIGKILL mid-scan, restarted" \
     "kill -KILL during an incremental scan; daemon started again (initial_delay 0s)" "$F_BEFORE of 320" \
-    "320 exactly once; resumed at cursor $cursor" "run marked interrupted (scan_runs); target down" \
+    "320 exactly once; resumed at cursor $cursor" "target down; then interrupted (run marked, counted at restart)" \
     "$F_ALERTS" "$F_RECOVERY s (restart → scan at launch)"
 t_done
