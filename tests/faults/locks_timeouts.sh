@@ -65,7 +65,8 @@ f_result "Statement timeout on one batch" \
     "$F_BEFORE of 300" "300 exactly once" "timeout" "$F_ALERTS" "$F_RECOVERY s (next scan, SIGUSR1)"
 
 # ---- 2. lock: lock_timeout 500ms, several scan cycles while it is held ----
-CONF2=$(f_config "$SURFACES" "  lock_timeout: 500ms")
+# a slower scan (2500 rows/s, ~6 s for the 15000 new rows) so the lock surely lands in the middle of it
+CONF2=$(F_RATE=2500 f_config "$SURFACES" "  lock_timeout: 500ms")
 reloads=$(grep -c "configuration reloaded" "$T_DIR/daemon.err")
 kill -HUP "$DPID"
 wait_for 10 sh -c "[ \$(grep -c 'configuration reloaded' $T_DIR/daemon.err) -gt $reloads ]" \
