@@ -46,12 +46,12 @@ kill_backend() { # which rows min-findings
         "$which: no connection left between scans"
 }
 
-kill_backend scan 15000 40
+kill_backend scan 15000 20
 f_result "The daemon's scanning backend terminated mid-scan" \
     "pg_terminate_backend() on the backend running the COPY" "$F_BEFORE of 300" "300 exactly once" \
     "connection_lost" "$F_ALERTS" "$F_RECOVERY s (next scan, SIGUSR1)"
 f_plant events 15001 30000
-kill_backend store 30000 340
+kill_backend store 30000 310
 f_result "The daemon's findings-store backend terminated mid-scan" \
     "pg_terminate_backend() on the daemon's other backend" "$F_BEFORE of 600" "600 exactly once" \
     "connection_lost" "$F_ALERTS" "$F_RECOVERY s (next scan, SIGUSR1)"

@@ -29,7 +29,7 @@ t_eq "$(t_val "SELECT to_regclass('pii_audit.findings') IS NULL")" "t" "no findi
 
 rows_scanned() { f_metric_val 'pii_audit_rows_scanned_total{table="public.events",column="payload"}'; }
 kill -USR1 "$DPID"
-f_wait_findings events 40 || not_ok "the scan did not get going"
+f_wait_findings events 20 || not_ok "the scan did not get going"
 run=$(f_last_run)
 f_sampler_start
 F_BEFORE=$(f_findings events)

@@ -39,7 +39,7 @@ surface_dur() { f_metric_val "pii_audit_surface_scan_duration_seconds{table=\"pu
 
 # ---- 1. statement timeout on one batch ----
 kill -USR1 "$DPID"
-f_wait_findings events 40 || not_ok "timeout: the scan did not get going"
+f_wait_findings events 20 || not_ok "timeout: the scan did not get going"
 run=$(f_last_run)
 f_sampler_start
 F_BEFORE=$(f_findings events)

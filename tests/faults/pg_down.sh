@@ -57,7 +57,7 @@ pg_down() { # mode rows-after min-findings-before-the-cut
     F_REC=$F_RECOVERY
 }
 
-pg_down fast 15000 40
+pg_down fast 15000 20
 f_result "PostgreSQL fast shutdown mid-scan, restarted after ~3 s" "pg_ctl stop -m fast during a daemon full scan" \
     "$F_BEFORE of 300" "300 exactly once" "connection_lost, then connect while down" \
     "$F_ALERTS" "$F_REC s (daemon's own backoff retry)"
@@ -65,7 +65,7 @@ f_result "PostgreSQL fast shutdown mid-scan, restarted after ~3 s" "pg_ctl stop 
 # the second cut hits an incremental scan of 15000 new rows
 f_plant events 15001 30000
 F_ALERTS=
-pg_down immediate 30000 340
+pg_down immediate 30000 310
 f_result "PostgreSQL immediate shutdown (crash) mid-scan, restarted after ~3 s" \
     "pg_ctl stop -m immediate during a daemon incremental scan" "$F_BEFORE of 600" "600 exactly once" \
     "connection_lost, then connect while down" "$F_ALERTS" "$F_REC s (daemon's own backoff retry)"

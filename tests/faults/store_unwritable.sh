@@ -69,7 +69,7 @@ fault_case() {
 # ---- 1. INSERT/UPDATE revoked ----
 revoke() { t_psql -c "REVOKE INSERT, UPDATE ON pii_audit.findings FROM $ROLE"; }
 regrant() { t_psql -c "GRANT INSERT, UPDATE ON pii_audit.findings TO $ROLE"; }
-fault_case revoke 15000 40 revoke regrant "findings store: permission denied for table findings"
+fault_case revoke 15000 20 revoke regrant "findings store: permission denied for table findings"
 f_result "Findings table unwritable" "REVOKE INSERT, UPDATE ON pii_audit.findings from the daemon's role mid-scan" \
     "$F_BEFORE of 300" "300 exactly once" "findings_store" "$F_ALERTS" "$F_RECOVERY s (next scan after GRANT, SIGUSR1)"
 
