@@ -271,8 +271,10 @@ static bool run_scan(struct daemon *d, const char *trigger)
                                 .on_tick = obs_tick};
     d->surface_no = 0;
     d->surfaces_n = d->cfg->n_surfaces;
-    pa_metric_add(d->scans, NULL, 1);
+    /* in_progress first: a scrape that sees the new scan counted must also see it running (tests and dashboards
+     * wait for "scans_total went up and nothing in progress" to mean "that scan finished") */
     pa_metric_set(d->in_progress, NULL, 1);
+    pa_metric_add(d->scans, NULL, 1);
     pa_metric_set(d->start_ts, NULL, pa_now_wall());
     pa_notify_status("scanning (%s)", trigger);
     struct pa_scan_result res;
