@@ -97,7 +97,7 @@ f_config() {
     T_SCAN_EXTRA="  interval: 1m
   jitter: 0s
   initial_delay: 1h
-  max_rows_per_second: ${F_RATE:-5000}
+  max_rows_per_second: ${F_RATE:-2500}
 ${2:-}" T_BATCH=${F_BATCH:-500} t_config "$1" "metrics:
   listen: [\"127.0.0.1:$F_PORT\"]
 ${3:-}"
@@ -111,7 +111,7 @@ f_start_daemon() { # config
 }
 
 f_metrics() { curl -sf -m 5 "http://127.0.0.1:$F_PORT/metrics"; }
-f_metric_is() { f_metrics | grep -qE -- "$1"; }
+f_metric_is() { local m; m=$(f_metrics) && grep -qE -- "$1" <<<"$m"; } # not a pipe: grep -q + pipefail = SIGPIPE
 f_metric_val() { f_metrics | sed -n "s/^$1 //p"; }
 f_failures() { f_metric_val "pii_audit_scan_failures_total{reason=\"$1\"}"; }
 f_success_ts() { f_metric_val pii_audit_last_scan_success_timestamp_seconds; }
