@@ -279,6 +279,11 @@ static bool run_scan(struct daemon *d, const char *trigger)
     pa_notify_status("scanning (%s)", trigger);
     struct pa_scan_result res;
     pa_scan_run(d->cfg, d->det, &opts, &res);
+    if (res.interrupted_runs > 0) {
+        /* a killed or crashed pii-auditd cannot count its own failure: the run that finds it dead does */
+        const char *lr[] = {pa_fail_reason_name(PA_FAIL_INTERRUPTED)};
+        pa_metric_add(d->failures, lr, res.interrupted_runs);
+    }
     bool reached = true;
     if (res.error[0]) {
         pa_error("scan could not start: %s", res.error);

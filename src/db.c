@@ -27,6 +27,7 @@ static const char *const reason_names[PA_FAIL_COUNT] = {
     [PA_FAIL_SCHEMA] = "schema",
     [PA_FAIL_CANCELLED] = "cancelled",
     [PA_FAIL_QUERY] = "query",
+    [PA_FAIL_INTERRUPTED] = "interrupted",
 };
 
 const char *pa_fail_reason_name(enum pa_fail_reason r)

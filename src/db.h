@@ -28,6 +28,7 @@ enum pa_fail_reason {
     PA_FAIL_SCHEMA,           /* findings schema missing or old */
     PA_FAIL_CANCELLED,        /* stopped by a signal */
     PA_FAIL_QUERY,            /* any other query error */
+    PA_FAIL_INTERRUPTED,      /* a scan run whose process ended (SIGKILL, crash) before finishing it */
     PA_FAIL_COUNT
 };
 

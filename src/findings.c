@@ -121,14 +121,19 @@ int pa_findings_init_db(PGconn *conn, char *err, size_t errlen)
     return 0;
 }
 
-long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *mode, int surfaces_total, char *err,
-                                size_t errlen)
+long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *mode, int surfaces_total,
+                                int *interrupted, char *err, size_t errlen)
 {
+    *interrupted = 0;
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", (int)getpid());
     /* A run left 'running' whose owner no longer holds its advisory lock was interrupted (crash, SIGKILL, lost
      * connection). Mark it so, with its unfinished surfaces. */
     char cls[16];
     snprintf(cls, sizeof cls, "%d", LOCK_RUN_CLASS);
-    const char *p1[] = {cls};
+    const char *p1[] = {cls, host, pid};
     PGresult *r = pa_db_exec(conn,
                              "WITH dead AS ("
                              "  SELECT id FROM pii_audit.scan_runs WHERE status = 'running'"
@@ -140,22 +145,22 @@ long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *m
                              " UPDATE pii_audit.scan_runs SET status = 'interrupted', finished_at = now(),"
                              "   error_class = 'interrupted', error_message = 'the scanning process ended before the "
                              "scan was finished'"
-                             " WHERE id IN (SELECT id FROM dead) RETURNING id",
-                             1, p1, PGRES_TUPLES_OK, err, errlen, NULL);
+                             " WHERE id IN (SELECT id FROM dead)"
+                             " RETURNING id, (hostname IS DISTINCT FROM $2 OR pid IS DISTINCT FROM $3::int)",
+                             3, p1, PGRES_TUPLES_OK, err, errlen, NULL);
     if (!r)
         return -1;
     for (int i = 0; i < PQntuples(r); i++) {
         pa_warn("scan run %s was interrupted (its process ended without finishing it)", PQgetvalue(r, i, 0));
+        if (PQgetvalue(r, i, 1)[0] == 't')
+            (*interrupted)++;
         const char *p2[] = {cls, PQgetvalue(r, i, 0)};
         PQclear(pa_db_exec(conn, "SELECT pg_advisory_unlock($1::int, ($2::bigint % 2147483647)::int)", 2, p2, PGRES_TUPLES_OK, err,
                            errlen, NULL));
     }
     PQclear(r);
 
-    char host[256] = "";
-    gethostname(host, sizeof host - 1);
-    char pid[16], total[16];
-    snprintf(pid, sizeof pid, "%d", (int)getpid());
+    char total[16];
     snprintf(total, sizeof total, "%d", surfaces_total);
     const char *p[] = {trigger, mode, host, pid, PA_VERSION, total};
     r = pa_db_exec(conn,

@@ -37,9 +37,11 @@ int pa_findings_check_schema(PGconn *conn, char *err, size_t errlen);
 int pa_findings_init_db(PGconn *conn, char *err, size_t errlen);
 
 /* Start a scan run: marks runs left 'running' by a dead process as 'interrupted', inserts the new run and holds a
- * session advisory lock that proves this process is alive. Returns the run id or -1. */
-long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *mode, int surfaces_total, char *err,
-                                size_t errlen);
+ * session advisory lock that proves this process is alive. *interrupted receives how many of the runs it marked
+ * belonged to another process (killed or crashed; a run of this process cut by a lost connection was already
+ * counted by its surfaces). Returns the run id or -1. */
+long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *mode, int surfaces_total,
+                                int *interrupted, char *err, size_t errlen);
 
 struct pa_run_totals {
     const char *status; /* ok | partial | failed | cancelled */

@@ -1318,7 +1318,8 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
 
     if (!opts->dry_run) {
         const char *mode = opts->full ? "full" : "incremental";
-        st.scan_id = pa_findings_begin_run(st.store_conn, opts->trigger, mode, (int)res->n, err, sizeof err);
+        st.scan_id = pa_findings_begin_run(st.store_conn, opts->trigger, mode, (int)res->n,
+                                           &res->interrupted_runs, err, sizeof err);
         if (st.scan_id < 0) {
             res->reason = PA_FAIL_FINDINGS_STORE;
             snprintf(res->error, sizeof res->error, "cannot record the scan run: %s", err);
@@ -1392,6 +1393,20 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
         st.store_conn = pa_scan_connect_store(cfg, false, err, sizeof err, &why);
     }
     if (!opts->dry_run && st.store_conn && PQstatus(st.store_conn) == CONNECTION_OK) {
+        /* a surface that lost the store connection could not record its outcome and would stay 'running' in a
+         * finished run: record every failed surface's outcome again now (an idempotent UPDATE) */
+        for (size_t i = 0; i < res->n; i++) {
+            const struct pa_surface_result *r = &res->surfaces[i];
+            if (r->status == PA_SURFACE_OK)
+                continue;
+            struct pa_surface_outcome o = {.status = r->status == PA_SURFACE_CANCELLED ? "cancelled" : "failed",
+                                           .mode = r->full ? "full" : "incremental",
+                                           .error_class = pa_fail_reason_name(r->reason),
+                                           .error_message = r->error};
+            if (pa_findings_surface_finish(st.store_conn, st.scan_id, r->table, r->surface->column, &o, err,
+                                           sizeof err))
+                pa_warn("%s: could not record the surface outcome: %s", r->surface->name, err);
+        }
         struct pa_run_totals t = {
             .status = res->cancelled ? "cancelled" : res->failed == 0 ? "ok" : (size_t)res->failed == res->n ? "failed" : "partial",
             .mode = any_full && any_incr ? "mixed" : any_full ? "full" : "incremental",

@@ -57,6 +57,7 @@ struct pa_scan_result {
     int failed;            /* surfaces that failed or were cancelled */
     bool cancelled;
     long long open_total;  /* open findings on the scanned surfaces after the scan */
+    int interrupted_runs;  /* runs of other processes found dead (killed, crashed) and marked interrupted */
     char error[512];       /* set when the scan could not start at all */
     enum pa_fail_reason reason;
 };
