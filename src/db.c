@@ -110,6 +110,23 @@ static void strip_newlines(char *s)
         s[--n] = '\0';
 }
 
+/* Server notices (e.g. "terminating connection due to administrator command") go through the log module, not raw
+ * to stderr; only the severity, the primary message and the SQLSTATE: DETAIL and CONTEXT may quote data. */
+static void notice_receiver(void *arg, const PGresult *res)
+{
+    (void)arg;
+    const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    char m[512];
+    snprintf(m, sizeof m, "%s", msg ? msg : "(no message)");
+    strip_newlines(m);
+    if (sev && strcmp(sev, "WARNING") == 0)
+        pa_warn("database warning: %s (SQLSTATE %s)", m, state ? state : "?????");
+    else
+        pa_debug("database %s: %s (SQLSTATE %s)", sev ? sev : "notice", m, state ? state : "?????");
+}
+
 PGconn *pa_db_connect(const char *conninfo, const char *password_file, const struct pa_db_settings *s, char *err,
                       size_t errlen, enum pa_fail_reason *reason)
 {
@@ -144,6 +161,7 @@ PGconn *pa_db_connect(const char *conninfo, const char *password_file, const str
         PQfinish(conn);
         return NULL;
     }
+    PQsetNoticeReceiver(conn, notice_receiver, NULL);
 
     char sql[512];
     snprintf(sql, sizeof sql,
