@@ -544,9 +544,14 @@ static long long read_batch(struct reader *rd, int c, struct batch_result *b, st
         }
         int w = pa_db_wait(conn, wait_bound);
         if (w <= 0 || !PQconsumeInput(conn)) {
-            pa_db_cancel(conn);
-            b->reason = w == 0 ? PA_FAIL_TIMEOUT : PA_FAIL_CONNECTION_LOST;
-            snprintf(b->error, sizeof b->error, "no answer from the database within %.0fs", wait_bound);
+            if (w == 0) {
+                pa_db_cancel(conn);
+                b->reason = PA_FAIL_TIMEOUT;
+                snprintf(b->error, sizeof b->error, "no answer from the database within %.0fs", wait_bound);
+            } else {
+                b->reason = PA_FAIL_CONNECTION_LOST; /* the message says what libpq saw */
+                pa_db_classify(conn, NULL, b->error, sizeof b->error);
+            }
             failed = true;
             goto drain;
         }
