@@ -82,7 +82,7 @@ static void build_reference(void)
     for (uint32_t cp = 1; cp <= 0x10FFFF; cp++) { /* NUL cannot occur in a C string label */
         if (cp >= 0xD800 && cp <= 0xDFFF)
             continue;
-        uint8_t b[4];
+        uint8_t b[4] = {0};
         int n = encode(cp, b);
         seq_len[b[0]] = n;
         setbit(prefix1, b[0]);
