@@ -141,4 +141,97 @@ t_nogrep 'AddressSanitizer|runtime error' "$T_DIR/err" "no sanitizer report"
 dump_store >"$T_DIR/store"
 check_clean "hostile JSON" "$T_DIR/out" "$T_DIR/err" "$T_DIR/store"
 
+# ---- invalid UTF-8 in text (and jsonb) surfaces: only a SQL_ASCII database can hold it ----
+ADB=${T_DB}_ascii
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $ADB WITH (FORCE)" >/dev/null
+psql -X -q -d postgres -c "CREATE DATABASE $ADB ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0" >/dev/null
+T_PSQL_DB=$ADB t_init_schema
+T_PSQL_DB=$ADB t_psql <<'SQL'
+CREATE TABLE notes (id int PRIMARY KEY, body text, doc jsonb);
+INSERT INTO notes VALUES
+ (1, E'\xff\xfe ssn 219-09-9999 \xc0\xaf', E'{"\xff\xfe": {"email": "hostile.utf8@example-canary.com"}}'),
+ (2, E'mail hostile.utf8@example-canary.com \xed\xa0\x80 end \xf5', E'{"k": "\xc3\x28", "n": 1}'),
+ (3, E'{"broken": "\xff', NULL), (4, '', '{}'), (5, NULL, 'null');
+SQL
+ACONF=$(T_CONF_DB=$ADB t_config 'surfaces:
+  - {table: notes, column: body}
+  - {table: notes, column: doc}')
+scan --config "$ACONF" --scan-once --full --output json
+t_rc 1 "invalid UTF-8: the scan completes with findings"
+t_eq "$(surf public.notes.body .status)/$(surf public.notes.body .rows)/$(surf public.notes.body .invalid_documents)" \
+    "ok/5/1" "text with invalid UTF-8: every row read, the broken JSON counted invalid"
+t_eq "$(surf public.notes.doc .status)/$(surf public.notes.doc .rows)" "ok/5" "jsonb with invalid UTF-8: every row read"
+t_eq "$(T_PSQL_DB=$ADB t_val "SELECT string_agg(column_name || ' ' || record_id || ' ' || category, '; '
+        ORDER BY column_name, record_id, category) FROM pii_audit.findings")" \
+    "body 1 national_id; body 2 email; doc 1 email" "invalid UTF-8: the PII around it found"
+t_eq "$(T_PSQL_DB=$ADB t_val "SELECT json_path FROM pii_audit.findings WHERE column_name = 'doc'")" \
+    '$["\ufffd\ufffd"].email' "invalid UTF-8 in a key: the path names U+FFFD (escaped), never the raw bytes"
+t_nogrep 'AddressSanitizer|runtime error' "$T_DIR/err" "no sanitizer report"
+T_PSQL_DB=$ADB dump_store >"$T_DIR/store-ascii"
+check_clean "invalid UTF-8" "$T_DIR/out" "$T_DIR/err" "$T_DIR/store-ascii"
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $ADB WITH (FORCE)" >/dev/null
+
+# ---- identifiers that need quoting, and names shaped like SQL injection ----
+t_psql <<'SQL'
+CREATE TABLE canary (id int PRIMARY KEY);
+INSERT INTO canary VALUES (42);
+CREATE SCHEMA "Weird Schema";
+CREATE TABLE "Weird Schema"."Weird Table" ("Row ID" int PRIMARY KEY, "Pay Load" jsonb);
+CREATE TABLE "q""uote" ("i""d" int PRIMARY KEY, "c""ol" jsonb);
+CREATE TABLE "dot.ted" (id int PRIMARY KEY, "a.b" json);
+CREATE TABLE "Tâble_ü" ("idé" int PRIMARY KEY, "dоc" jsonb);
+CREATE TABLE "1leading" (id int PRIMARY KEY, "2col" text);
+CREATE TABLE "MixedCase" ("MixedId" int PRIMARY KEY, "MixedCol" jsonb);
+CREATE TABLE "x""; DROP TABLE canary; --" ("id"") ; DROP TABLE canary; --" int PRIMARY KEY,
+  "doc"" FROM canary; DROP TABLE canary; --" jsonb);
+INSERT INTO "Weird Schema"."Weird Table" VALUES (1, '{"email": "hostile.ident@example-canary.com"}');
+INSERT INTO "q""uote" VALUES (1, '{"email": "hostile.ident@example-canary.com"}');
+INSERT INTO "dot.ted" VALUES (1, '{"email": "hostile.ident@example-canary.com"}');
+INSERT INTO "Tâble_ü" VALUES (1, '{"email": "hostile.ident@example-canary.com"}');
+INSERT INTO "1leading" VALUES (1, 'mail hostile.ident@example-canary.com');
+INSERT INTO "MixedCase" VALUES (1, '{"email": "hostile.ident@example-canary.com"}');
+INSERT INTO "x""; DROP TABLE canary; --" VALUES (1, '{"email": "hostile.ident@example-canary.com"}'),
+  (2, '{"n": 1}');
+SQL
+ICONF=$(t_config "surfaces:
+  - {table: '\"Weird Schema\".\"Weird Table\"', column: '\"Pay Load\"'}
+  - {table: '\"q\"\"uote\"', column: '\"c\"\"ol\"', id_column: '\"i\"\"d\"'}
+  - {table: '\"dot.ted\"', column: '\"a.b\"'}
+  - {table: '\"Tâble_ü\"', column: '\"dоc\"', id_column: '\"idé\"'}
+  - {table: '\"1leading\"', column: '\"2col\"'}
+  - {table: '\"MixedCase\"', column: '\"MixedCol\"', id_column: '\"MixedId\"'}
+  - {table: '\"x\"\"; DROP TABLE canary; --\"', column: '\"doc\"\" FROM canary; DROP TABLE canary; --\"',
+     id_column: '\"id\"\") ; DROP TABLE canary; --\"'}
+  - {schema: '\"public\"\"; DROP TABLE canary; --\"', table: canary, column: id}")
+t_run --config "$ICONF" --check-config
+t_rc 0 "quoted identifiers and injection-shaped quoted names are valid config"
+scan --config "$ICONF" --scan-once --full --output json
+t_rc 3 "identifiers: scanned, the one missing schema fails its surface"
+t_eq "$(jq -r '[.surfaces[] | select(.status == "ok") | .surface + "=" + (.rows|tostring) + "/" + ((.open.email // 0)|tostring)] | join(" ")' "$T_DIR/out")" \
+    'Weird Schema.Weird Table.Pay Load=1/1 public.q"uote.c"ol=1/1 public.dot.ted.a.b=1/1 public.Tâble_ü.dоc=1/1 public.1leading.2col=1/1 public.MixedCase.MixedCol=1/1 public.x"; DROP TABLE canary; --.doc" FROM canary; DROP TABLE canary; --=2/1' \
+    "every quoted surface scanned, every row read, the email found"
+t_eq "$(jq -r '.surfaces[] | select(.status != "ok") | .error.reason' "$T_DIR/out")" "missing" \
+    "a schema name holding SQL is a missing schema, not SQL"
+t_eq "$(t_val "SELECT count(*) FROM pii_audit.findings WHERE table_name = 'public.x\"; DROP TABLE canary; --'
+               AND column_name = 'doc\" FROM canary; DROP TABLE canary; --' AND record_id = '1'")" 1 \
+    "injection-shaped names stored raw in the findings"
+t_eq "$(t_val "SELECT count(*) FROM canary WHERE id = 42")" 1 "the canary table survived the scan"
+# --print-grants quotes every name too: applying its output runs only GRANTs
+t_psql -c "CREATE ROLE pa_hostile_role" >/dev/null 2>&1 || true
+sed 's/user=postgres/user=pa_hostile_role/' "$ICONF" >"$T_DIR/grants.yaml"
+t_run --config "$T_DIR/grants.yaml" --print-grants
+t_rc 0 "--print-grants with injection-shaped names"
+if psql -X -q -v ON_ERROR_STOP=1 -d "$T_DB" -f "$T_DIR/out" >"$T_DIR/grants.log" 2>&1 ||
+   grep -q 'schema "public"; DROP TABLE canary; --" does not exist' "$T_DIR/grants.log"; then
+    ok "--print-grants output applied (only the missing schema refused)"
+else
+    not_ok "--print-grants output applied: $(head -3 "$T_DIR/grants.log")"
+fi
+t_eq "$(t_val "SELECT has_column_privilege('pa_hostile_role', 'public.\"x\"\"; DROP TABLE canary; --\"',
+               'doc\" FROM canary; DROP TABLE canary; --', 'SELECT')")" t "the grant reached the injection-shaped column"
+t_eq "$(t_val "SELECT count(*) FROM canary WHERE id = 42")" 1 "the canary table survived --print-grants"
+t_psql -c "DROP OWNED BY pa_hostile_role; DROP ROLE pa_hostile_role" >/dev/null 2>&1 || true
+dump_store >"$T_DIR/store"
+check_clean "identifiers" "$T_DIR/out" "$T_DIR/err" "$T_DIR/store"
+
 t_done
