@@ -231,6 +231,30 @@ t_eq "$(t_val "SELECT has_column_privilege('pa_hostile_role', 'public.\"x\"\"; D
                'doc\" FROM canary; DROP TABLE canary; --', 'SELECT')")" t "the grant reached the injection-shaped column"
 t_eq "$(t_val "SELECT count(*) FROM canary WHERE id = 42")" 1 "the canary table survived --print-grants"
 t_psql -c "DROP OWNED BY pa_hostile_role; DROP ROLE pa_hostile_role" >/dev/null 2>&1 || true
+# the GRANT an error message suggests quotes what needs quoting: copied into psql it grants exactly that
+t_psql >/dev/null <<'SQL'
+DROP ROLE IF EXISTS pa_hint_role;
+CREATE ROLE pa_hint_role LOGIN;
+GRANT USAGE ON SCHEMA pii_audit TO pa_hint_role;
+GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA pii_audit TO pa_hint_role;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA pii_audit TO pa_hint_role;
+GRANT USAGE ON SCHEMA "Weird Schema" TO pa_hint_role;
+SQL
+HCONF=$(T_USER=pa_hint_role t_config "surfaces:
+  - {table: '\"Weird Schema\".\"Weird Table\"', column: '\"Pay Load\"'}
+  - {table: '\"x\"\"; DROP TABLE canary; --\"', column: '\"doc\"\" FROM canary; DROP TABLE canary; --\"',
+     id_column: '\"id\"\") ; DROP TABLE canary; --\"'}")
+scan --config "$HCONF" --scan-once --full --output json
+t_rc 3 "a role without SELECT: both surfaces fail"
+jq -r '.surfaces[].error.message | sub("^.*: GRANT"; "GRANT") + ";"' "$T_DIR/out" >"$T_DIR/hints.sql"
+t_eq "$(head -1 "$T_DIR/hints.sql")" 'GRANT SELECT ("Row ID", "Pay Load") ON "Weird Schema"."Weird Table" TO pa_hint_role;' \
+    "the hint quotes names that need it"
+t_psql -f "$T_DIR/hints.sql" >"$T_DIR/hints.log" 2>&1 && ok "the hinted GRANTs run as they are" ||
+    not_ok "the hinted GRANTs: $(head -3 "$T_DIR/hints.log")"
+scan --config "$HCONF" --scan-once --full --output json
+t_rc 1 "after applying the hints the role scans both surfaces"
+t_eq "$(t_val "SELECT count(*) FROM canary WHERE id = 42")" 1 "the canary table survived the hinted GRANTs"
+t_psql -c "DROP OWNED BY pa_hint_role; DROP ROLE pa_hint_role" >/dev/null 2>&1 || true
 dump_store >"$T_DIR/store"
 check_clean "identifiers" "$T_DIR/out" "$T_DIR/err" "$T_DIR/store"
 
