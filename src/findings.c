@@ -1,6 +1,7 @@
 /* findings: see findings.h. Every write that moves a cursor commits together with the findings it covers. */
 #include "findings.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,11 +328,36 @@ static void array_elem(struct pa_buf *a, const char *s, size_t n)
     pa_buf_appendc(a, '"');
 }
 
+void pa_findings_store_path(struct pa_buf *out, const char *path, size_t len)
+{
+    pa_buf_truncate(out, 0);
+    if (len <= PA_FINDINGS_PATH_MAX) {
+        pa_buf_append(out, path, len);
+        return;
+    }
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a 64 */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)path[i]) * 1099511628211ULL;
+    size_t cut = PA_FINDINGS_PATH_MAX - 20; /* room for "...#" and 16 hex digits */
+    while (cut > 0 && ((unsigned char)path[cut] & 0xC0) == 0x80)
+        cut--; /* never split a UTF-8 sequence */
+    pa_buf_append(out, path, cut);
+    pa_buf_printf(out, "...#%016llx", (unsigned long long)h);
+}
+
 void pa_batch_add(struct pa_batch *b, const char *record_id, size_t id_len, const char *path, size_t path_len,
                   const char *category, const char *detector, const char *rule)
 {
     array_elem(&b->record_ids, record_id, id_len);
-    array_elem(&b->paths, path, path_len);
+    if (path_len > PA_FINDINGS_PATH_MAX) {
+        struct pa_buf p;
+        pa_buf_init(&p);
+        pa_findings_store_path(&p, path, path_len);
+        array_elem(&b->paths, p.data, p.len);
+        pa_buf_free(&p);
+    } else {
+        array_elem(&b->paths, path, path_len);
+    }
     array_elem(&b->categories, category, strlen(category));
     array_elem(&b->detectors, detector, strlen(detector));
     array_elem(&b->rules, rule, strlen(rule));

@@ -77,6 +77,12 @@ struct pa_batch {
 void pa_batch_init(struct pa_batch *b);
 void pa_batch_reset(struct pa_batch *b);
 void pa_batch_free(struct pa_batch *b);
+/* The json_path stored for a finding: the path itself up to PA_FINDINGS_PATH_MAX bytes; a longer one (64 KB keys,
+ * thousands of levels) is cut at a UTF-8 boundary and ends "...#" + 16 hex digits of a hash of the whole path, so
+ * it stays unique and stable across scans and fits the findings_identity btree (whose entries are limited to
+ * about 2.7 KB: a longer path would fail every batch holding it, for ever). Writes to out (NUL-terminated). */
+#define PA_FINDINGS_PATH_MAX 1024
+void pa_findings_store_path(struct pa_buf *out, const char *path, size_t len);
 void pa_batch_add(struct pa_batch *b, const char *record_id, size_t id_len, const char *path, size_t path_len,
                   const char *category, const char *detector, const char *rule);
 

@@ -50,6 +50,20 @@ static char *quote_ident(PGconn *conn, const char *s)
     return PQescapeIdentifier(conn, s, strlen(s));
 }
 
+/* A name as it must be written in the SQL that an error message suggests (quoted only when PostgreSQL needs it:
+ * "Weird Table", "user", x"; DROP ...), so a hint copied into psql does what it says. Error paths only. */
+static const char *hint_ident(PGconn *conn, const char *name, char *buf, size_t cap)
+{
+    const char *p[] = {name};
+    PGresult *res = PQexecParams(conn, "SELECT pg_catalog.quote_ident($1)", 1, NULL, p, NULL, NULL, 0);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+        snprintf(buf, cap, "%s", PQgetvalue(res, 0, 0));
+    else
+        snprintf(buf, cap, "\"%s\"", name); /* never unquoted: a name that needed quotes must not read as SQL */
+    PQclear(res);
+    return buf;
+}
+
 static PGresult *q(PGconn *conn, const char *sql, int n, const char *const *p, struct pa_surface_result *r)
 {
     return pa_db_exec(conn, sql, n, p, PGRES_TUPLES_OK, r->error, sizeof r->error, &r->reason);
@@ -63,6 +77,7 @@ static int check_surface(PGconn *conn, const struct pa_surface *s, struct surfac
     PGresult *res = NULL;
     const char *p[] = {s->schema, s->table};
     char role[128] = "?";
+    char h1[160], h2[160], h3[160], h4[160], h5[160]; /* quoted names for the SQL in hints (63 bytes, quotes doubled) */
 
     if (!(res = q(conn, "SELECT current_user", 0, NULL, r)))
         goto out;
@@ -103,7 +118,7 @@ static int check_surface(PGconn *conn, const struct pa_surface *s, struct surfac
         r->reason = PA_FAIL_PERMISSION;
         snprintf(r->error, sizeof r->error,
                  "permission denied: role %s lacks USAGE on schema %s (GRANT USAGE ON SCHEMA %s TO %s)", role,
-                 s->schema, s->schema, role);
+                 s->schema, hint_ident(conn, s->schema, h1, sizeof h1), hint_ident(conn, role, h2, sizeof h2));
         goto out;
     }
 
@@ -165,7 +180,8 @@ static int check_surface(PGconn *conn, const struct pa_surface *s, struct surfac
             snprintf(r->error, sizeof r->error,
                      "id column %s of %s.%s is not unique: keyset batches need a column with a unique index "
                      "(CREATE UNIQUE INDEX ... ON %s.%s (%s)) or the primary key",
-                     s->id_column, s->schema, s->table, s->schema, s->table, s->id_column);
+                     s->id_column, s->schema, s->table, hint_ident(conn, s->schema, h1, sizeof h1),
+                     hint_ident(conn, s->table, h2, sizeof h2), hint_ident(conn, s->id_column, h3, sizeof h3));
             goto out;
         }
         si->id_column = pa_xstrdup(s->id_column);
@@ -200,8 +216,9 @@ static int check_surface(PGconn *conn, const struct pa_surface *s, struct surfac
         r->reason = PA_FAIL_PERMISSION;
         snprintf(r->error, sizeof r->error,
                  "permission denied: role %s lacks SELECT on %s.%s (%s, %s): GRANT SELECT (%s, %s) ON %s.%s TO %s",
-                 role, s->schema, s->table, si->id_column, s->column, si->id_column, s->column, s->schema, s->table,
-                 role);
+                 role, s->schema, s->table, si->id_column, s->column, hint_ident(conn, si->id_column, h1, sizeof h1),
+                 hint_ident(conn, s->column, h2, sizeof h2), hint_ident(conn, s->schema, h3, sizeof h3),
+                 hint_ident(conn, s->table, h4, sizeof h4), hint_ident(conn, role, h5, sizeof h5));
         goto out;
     }
     if (rls_active) {
@@ -210,7 +227,7 @@ static int check_surface(PGconn *conn, const struct pa_surface *s, struct surfac
                  "row-level security is active on %s.%s for role %s: rows could be hidden, so the surface cannot be "
                  "scanned completely; give the role BYPASSRLS (ALTER ROLE %s BYPASSRLS) or scan as a role that "
                  "bypasses the policies",
-                 s->schema, s->table, role, role);
+                 s->schema, s->table, role, hint_ident(conn, role, h1, sizeof h1));
         goto out;
     }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on this machine: installs the Debian packages it needs (as root), builds, starts a
 # throwaway PostgreSQL 15 cluster in .pgtmp/, runs unit + integration + end-to-end tests, then the same suite
-# again under AddressSanitizer + UndefinedBehaviorSanitizer (skip that pass with --quick), and stops the cluster.
+# again under AddressSanitizer + UndefinedBehaviorSanitizer, then each libFuzzer target for PA_FUZZ_SECONDS (default
+# 60) under ASan+UBSan, two at a time (skip both with --quick), and stops the cluster.
 #   bash tests/run-all.sh [--quick]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,6 +56,12 @@ if [ $QUICK = 0 ]; then
     echo "== build and test under AddressSanitizer + UndefinedBehaviorSanitizer"
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug || status=1
+    echo "== fuzz each libFuzzer target for ${PA_FUZZ_SECONDS:-60}s under AddressSanitizer + UBSan"
+    if PA_FUZZ_JOBS=2 bash tests/fuzz/run.sh "${PA_FUZZ_SECONDS:-60}"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1)); status=1
+    fi
 fi
 if [ "$skipped" -gt 0 ]; then
     echo "$skipped test(s) were skipped: a skipped test is a failure here" >&2

@@ -1,5 +1,6 @@
 /* libFuzzer target for config: pa_config_load_buffer on arbitrary bytes must never crash, leak or hang, and an
- * error must always be one "name:line:col: ..." line. Not wired into meson; build and run by hand:
+ * error must always be one "name:line:col: ..." line.
+ * Run by tests/fuzz/run.sh (and, 60 s, by run-all.sh); its corpus is replayed by meson test fuzz-replay-*. By hand:
  *
  *   clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc tests/fuzz/fuzz_config.c \
  *     src/config.c src/util.c src/detect.c src/jsonwalk.c $(pkg-config --cflags --libs yaml-0.1 libhs) -lm \

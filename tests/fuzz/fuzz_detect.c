@@ -4,7 +4,7 @@
  * a known category whose name matches its id, a rule, no (path, category) reported twice in a document, the
  * max_findings_per_record limit, and the result counters.
  * It must never print input bytes: a violation is reported by abort() and the crash file.
- * Not wired into meson; build and run by hand:
+ * Run by tests/fuzz/run.sh (and, 60 s, by run-all.sh); its corpus is replayed by meson test fuzz-replay-*. By hand:
  *
  *   clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc tests/fuzz/fuzz_detect.c \
  *     src/detect.c src/jsonwalk.c src/util.c $(pkg-config --cflags --libs libhs) -lm -o /tmp/fuzz_detect

@@ -3,7 +3,7 @@
  * events as JSON and requires the walk of that to deliver the same events (decoding and validation agree).
  * It must never print input bytes: a finding is reported by abort() and the crash file.
  *
- * Not wired into meson yet. Build and run (from the repository root):
+ * Run by tests/fuzz/run.sh (and, 60 s, by run-all.sh); its corpus is replayed by meson test fuzz-replay-*. By hand:
  *   clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
  *     -Isrc src/util.c src/jsonwalk.c tests/fuzz/fuzz_jsonwalk.c -lm -o /tmp/fuzz_jsonwalk
  *   mkdir -p /tmp/jw-corpus && /tmp/fuzz_jsonwalk -max_total_time=60 /tmp/jw-corpus tests/fuzz/corpus/jsonwalk

@@ -6,7 +6,7 @@
  * every code point), the value bit-compatibly (-0 reads back as 0), histogram buckets cumulative and consistent
  * with the value, the whole output valid UTF-8 and one series per distinct sanitized label set.
  * It must never print input bytes: a violation is reported by abort() and the crash file.
- * Not wired into meson; build and run by hand:
+ * Run by tests/fuzz/run.sh (and, 60 s, by run-all.sh); its corpus is replayed by meson test fuzz-replay-*. By hand:
  *
  *   clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc tests/fuzz/fuzz_metrics.c \
  *     src/metrics.c src/util.c -lpthread -lm -o /tmp/fuzz_metrics
@@ -82,7 +82,7 @@ static void build_reference(void)
     for (uint32_t cp = 1; cp <= 0x10FFFF; cp++) { /* NUL cannot occur in a C string label */
         if (cp >= 0xD800 && cp <= 0xDFFF)
             continue;
-        uint8_t b[4];
+        uint8_t b[4] = {0};
         int n = encode(cp, b);
         seq_len[b[0]] = n;
         setbit(prefix1, b[0]);
