@@ -4,11 +4,13 @@
 # journald, a stand-in socket at /run/systemd/journal/socket receives the native-protocol datagrams (needs root).
 source "$(dirname "$0")/../lib/itest.sh"
 SOCK=/run/systemd/journal/socket
+[ "$(id -u)" = 0 ] || { echo "not ok - needs root to bind $SOCK"; T_FAILS=1; t_done; }
+# one stand-in at a time on this machine (two checkouts testing at once would share the fixed socket path)
+mkdir -p /run/lock && exec 9>/run/lock/pii-auditd-journald-test.lock && flock -w 300 9
 if [ -S "$SOCK" ]; then
     echo "not ok - a real journald is running here: this test needs its socket free (run it in CI or a container)"
     T_FAILS=1; t_done
 fi
-[ "$(id -u)" = 0 ] || { echo "not ok - needs root to bind $SOCK"; T_FAILS=1; t_done; }
 t_db
 t_init_schema
 t_psql -c "CREATE TABLE hooks (id bigint PRIMARY KEY, payload jsonb);
