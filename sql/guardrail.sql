@@ -240,6 +240,13 @@ CREATE OR REPLACE FUNCTION pii_guardrail.reject_counts() RETURNS TABLE (table_na
      ORDER BY 1
 $pii_guardrail$;
 REVOKE ALL ON FUNCTION pii_guardrail.reject_counts() FROM PUBLIC;
+DO $pii_guardrail$
+BEGIN
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'pii_auditd') THEN -- the role of sql/roles.sql
+        GRANT EXECUTE ON FUNCTION pii_guardrail.reject_counts() TO pii_auditd;
+    END IF;
+END
+$pii_guardrail$;
 
 -- Install (or update) the trigger on one column. A column that is not json/jsonb is skipped with a notice (the
 -- daemon still scans it).

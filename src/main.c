@@ -161,6 +161,20 @@ static int print_grants(const struct pa_config *cfg)
            " pii_audit.findings TO %s;\n",
            qrole);
     printf("GRANT USAGE ON SEQUENCE pii_audit.scan_runs_id_seq, pii_audit.findings_id_seq TO %s;\n", qrole);
+    /* The guardrail's reject counters (pii_audit_guardrail_rejects_total), when it is installed in this database;
+     * applying the guardrail later grants it to a role named pii_auditd itself. */
+    struct pa_buf lit;
+    pa_buf_init(&lit);
+    for (const char *c = role; *c; c++) {
+        if (*c == '\'')
+            pa_buf_appendc(&lit, '\'');
+        pa_buf_appendc(&lit, *c);
+    }
+    printf("DO $pa$ BEGIN IF pg_catalog.to_regprocedure('pii_guardrail.reject_counts()') IS NOT NULL THEN EXECUTE "
+           "'GRANT EXECUTE ON FUNCTION pii_guardrail.reject_counts() TO ' || pg_catalog.quote_ident('%s'); END IF; "
+           "END $pa$;\n",
+           lit.data ? lit.data : "");
+    pa_buf_free(&lit);
     free(qrole);
     if (conn)
         PQfinish(conn);
