@@ -340,6 +340,13 @@ static void refresh_guardrail(struct daemon *d)
     bool same = (size_t)n == d->gr_n;
     for (int i = 0; same && i < n; i++)
         same = strcmp(PQgetvalue(r, i, 0), d->gr_tables[i]) == 0;
+    /* A counter that went down was reset (the guardrail was removed and installed again): start the family
+     * afresh, which Prometheus reads as a counter reset. */
+    for (int i = 0; same && i < n; i++) {
+        const char *l[] = {PQgetvalue(r, i, 0)};
+        double old = pa_metric_get(d->guardrail_rejects, l);
+        same = !isnan(old) && strtod(PQgetvalue(r, i, 1), NULL) >= old;
+    }
     if (!same) { /* the guarded tables changed: rebuild the family (otherwise update in place, no gap) */
         pa_metric_clear(d->guardrail_rejects);
         gr_tables_free(d);
@@ -350,7 +357,8 @@ static void refresh_guardrail(struct daemon *d)
     }
     for (int i = 0; i < n; i++) {
         const char *l[] = {PQgetvalue(r, i, 0)};
-        pa_metric_set(d->guardrail_rejects, l, strtod(PQgetvalue(r, i, 1), NULL));
+        double v = strtod(PQgetvalue(r, i, 1), NULL), old = pa_metric_get(d->guardrail_rejects, l);
+        pa_metric_add(d->guardrail_rejects, l, isnan(old) ? v : v - old); /* counters are only added to */
     }
     PQclear(r);
     d->gr_warned = false;
