@@ -45,7 +45,7 @@ static const char template_sql[] =
     "-- acronym and a capitalized word (\"IPAddress\"; \"IPs\" and \"IPv4\" stay whole); ASCII letters lower-cased, other\n"
     "-- characters kept as letters without case.\n"
     "CREATE OR REPLACE FUNCTION pii_guardrail.key_tokens(k text) RETURNS text[]\n"
-    "    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE\n"
+    "    LANGUAGE sql IMMUTABLE PARALLEL SAFE\n"
     "    RETURN string_to_array(nullif(btrim(regexp_replace(translate(\n"
     "        regexp_replace(regexp_replace(regexp_replace(regexp_replace(k,\n"
     "            '([A-Z])([A-Z][a-z\\u0080-\\U0010ffff][a-z\\u0080-\\U0010ffff])', '\\1 \\2', 'g'),\n"
@@ -55,13 +55,13 @@ static const char template_sql[] =
     "        'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'),\n"
     "        '[^a-z0-9\\u0080-\\U0010ffff]+', ' ', 'g'), ' '), ''), ' ');\n"
     "\n"
-    "-- Cheap first test: can this key match the dictionary at all? (its letters and digits end with an entry, perhaps\n"
-    "-- followed by a plural s/es and digits). Only keys that pass are tokenized.\n"
-    "CREATE OR REPLACE FUNCTION pii_guardrail.key_candidate(k text) RETURNS boolean\n"
-    "    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE\n"
-    "    RETURN regexp_replace(translate(k, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'),\n"
-    "                          '[^a-z0-9\\u0080-\\U0010ffff]+', '', 'g')\n"
-    "           ~ '(?:@PREFILTER@)(?:e?s)?[0-9]*$';\n"
+    "-- Cheap first test over keys joined by newlines: can one of them match the dictionary at all? (its letters and\n"
+    "-- digits, reversed, start with digits, perhaps a plural s/es, then an entry reversed without its trailing digits).\n"
+    "-- A superset of what key_category() finds; only when it says yes are the keys tokenized one by one.\n"
+    "CREATE OR REPLACE FUNCTION pii_guardrail.keys_candidate(keys text) RETURNS boolean\n"
+    "    LANGUAGE sql IMMUTABLE PARALLEL SAFE -- not STRICT: so that it is inlined into the trigger's query\n"
+    "    RETURN reverse(regexp_replace(lower(keys), '[^[:alnum:]\\n]+', '', 'g'))\n"
+    "           ~ '(?n)^[0-9]*(?:se|s)?(?:@PREFILTER@)';\n"
     "\n"
     "-- The longest trailing run of t[1..m] in the dictionary: its category, '-' for a stop entry or a disabled category,\n"
     "-- NULL when none. Entries marked '=' match only the whole key.\n"
@@ -86,7 +86,7 @@ static const char template_sql[] =
     "\n"
     "-- detectors.ignore_keys (whole normalized keys): never a match, and nested mode does not look below them.\n"
     "CREATE OR REPLACE FUNCTION pii_guardrail.key_ignored(k text) RETURNS boolean\n"
-    "    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE\n"
+    "    LANGUAGE sql IMMUTABLE PARALLEL SAFE\n"
     "    RETURN @IGNORED@;\n"
     "\n"
     "-- The category of a key, as pa_detect_key_category() decides it, or NULL: the longest trailing token run in the\n"
@@ -191,6 +191,13 @@ static const char template_sql[] =
     "        RETURN NEW;\n"
     "    END IF;\n"
     "    IF TG_ARGV[1] = 'nested' THEN\n"
+    "        -- every key at every depth through one jsonpath walk: the cheap test; only when it says yes, the exact walk\n"
+    "        -- (which also skips what is below an ignored key, and knows depths)\n"
+    "        IF NOT pii_guardrail.keys_candidate((\n"
+    "               SELECT string_agg(k #>> '{}', E'\\n')\n"
+    "                 FROM jsonb_path_query(doc, 'strict $.** ? (@.type() == \"object\").keyvalue().key') k)) THEN\n"
+    "            RETURN NEW;\n"
+    "        END IF;\n"
     "        WITH RECURSIVE node(v, depth) AS (\n"
     "            SELECT doc, 0\n"
     "          UNION ALL\n"
@@ -204,16 +211,18 @@ static const char template_sql[] =
     "                      FROM jsonb_array_elements(CASE WHEN jsonb_typeof(node.v) = 'array' THEN node.v END) a\n"
     "                     WHERE jsonb_typeof(a.value) IN ('object', 'array')) c\n"
     "        )\n"
-    "        SELECT x.k, x.c, x.depth + 1 INTO hit_key, hit_cat, hit_depth\n"
-    "          FROM (SELECT k, node.depth,\n"
-    "                       CASE WHEN pii_guardrail.key_candidate(k) THEN pii_guardrail.key_category(k) END AS c\n"
-    "                  FROM node, jsonb_object_keys(CASE WHEN jsonb_typeof(node.v) = 'object' THEN node.v END) k) x\n"
+    "        , member(k, depth) AS (\n"
+    "            SELECT k, node.depth + 1\n"
+    "              FROM node, jsonb_object_keys(CASE WHEN jsonb_typeof(node.v) = 'object' THEN node.v END) k\n"
+    "        )\n"
+    "        SELECT x.k, x.c, x.depth INTO hit_key, hit_cat, hit_depth\n"
+    "          FROM (SELECT k, depth, pii_guardrail.key_category(k) AS c FROM member) x\n"
     "         WHERE x.c IS NOT NULL\n"
     "         LIMIT 1;\n"
-    "    ELSIF jsonb_typeof(doc) = 'object' THEN\n"
+    "    ELSIF jsonb_typeof(doc) = 'object'\n"
+    "          AND pii_guardrail.keys_candidate((SELECT string_agg(k, E'\\n') FROM jsonb_object_keys(doc) k)) THEN\n"
     "        SELECT x.k, x.c, 1 INTO hit_key, hit_cat, hit_depth\n"
-    "          FROM (SELECT k, CASE WHEN pii_guardrail.key_candidate(k) THEN pii_guardrail.key_category(k) END AS c\n"
-    "                  FROM jsonb_object_keys(doc) k) x\n"
+    "          FROM (SELECT k, pii_guardrail.key_category(k) AS c FROM jsonb_object_keys(doc) k) x\n"
     "         WHERE x.c IS NOT NULL\n"
     "         LIMIT 1;\n"
     "    END IF;\n"
@@ -355,8 +364,9 @@ static void json_in_sql(struct pa_buf *b, const char *s)
 struct gen {
     const struct pa_detector *d;
     struct pa_buf dict;      /* {"joined": "category" | "=category" | "-", ...} */
-    struct pa_buf prefilter; /* joined|joined|... of entries that can match */
+    struct pa_buf prefilter; /* reversed|reversed|... of entries that can match */
     struct pa_buf ignored;   /* {joined,...} */
+    char **rev;              /* matching entries reversed, for the prefilter */
     size_t n_dict, n_match, n_ignored;
 };
 
@@ -378,9 +388,27 @@ static void on_entry(void *arg, const char *joined, int category, bool whole_onl
     pa_buf_appends(&v, pa_detect_category_name(g->d, category));
     json_in_sql(&g->dict, v.data);
     pa_buf_free(&v);
-    if (g->n_match++)
-        pa_buf_appendc(&g->prefilter, '|');
-    pa_buf_appends(&g->prefilter, joined); /* letters, digits, UTF-8: no regex metacharacter */
+    /* the prefilter works on reversed keys without trailing digits: "cvv2" -> "vvc" (by characters, not bytes) */
+    size_t n = strlen(joined);
+    while (n > 0 && joined[n - 1] >= '0' && joined[n - 1] <= '9')
+        n--;
+    char *rev = pa_xcalloc(n + 1, 1);
+    size_t o = 0;
+    for (size_t end = n; end > 0;) {
+        size_t start = end - 1;
+        while (start > 0 && ((unsigned char)joined[start] & 0xC0) == 0x80)
+            start--;
+        memcpy(rev + o, joined + start, end - start);
+        o += end - start;
+        end = start;
+    }
+    g->rev = pa_xrealloc(g->rev, (g->n_match + 1) * sizeof *g->rev);
+    g->rev[g->n_match++] = rev;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static void on_ignored(void *arg, const char *joined)
@@ -406,6 +434,21 @@ char *pa_guardrail_sql(const struct pa_config *cfg, const struct pa_detector *d,
     pa_buf_appendc(&g.dict, '{');
     pa_detect_dictionary_each(d, on_entry, &g);
     pa_buf_appendc(&g.dict, '}');
+    qsort(g.rev, g.n_match, sizeof *g.rev, cmp_str);
+    bool match_all = false;
+    for (size_t i = 0; i < g.n_match; i++) {
+        if (!*g.rev[i])
+            match_all = true; /* an entry of digits only: every key is a candidate */
+        if (i && strcmp(g.rev[i], g.rev[i - 1]) == 0)
+            continue;
+        if (g.prefilter.len)
+            pa_buf_appendc(&g.prefilter, '|');
+        pa_buf_appends(&g.prefilter, g.rev[i]);
+    }
+    if (match_all) {
+        pa_buf_truncate(&g.prefilter, 0);
+        pa_buf_appends(&g.prefilter, "|");
+    }
     for (const char *q = g.prefilter.data ? g.prefilter.data : ""; *q; q++) {
         unsigned char ch = (unsigned char)*q;
         if (!(ch == '|' || ch >= 0x80 || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))) {
@@ -521,6 +564,9 @@ char *pa_guardrail_sql(const struct pa_config *cfg, const struct pa_detector *d,
     result = out.data;
     out.data = NULL;
 out:
+    for (size_t i = 0; i < g.n_match; i++)
+        free(g.rev[i]);
+    free(g.rev);
     pa_buf_free(&g.dict);
     pa_buf_free(&g.prefilter);
     pa_buf_free(&g.ignored);

@@ -98,7 +98,8 @@ START_TEST(test_follows_config)
     ck_assert_ptr_nonnull(strstr(sql, "\"loyaltycardno\": \"loyalty\""));  /* extra key, custom category */
     ck_assert_ptr_nonnull(strstr(sql, "= ANY (ARRAY['supportemail'])"));  /* ignore_keys, normalized */
     ck_assert_ptr_nonnull(strstr(sql, "['employee_id', 'EMP-[0-9]{6}']")); /* custom pattern redacts keys */
-    ck_assert_ptr_null(strstr(sql, "|zipcode|"));                          /* not in the prefilter */
+    ck_assert_ptr_null(strstr(sql, "|edocpiz|"));                          /* not in the prefilter */
+    ck_assert_ptr_nonnull(strstr(sql, "|liame|"));                         /* reversed entries */
     free(sql);
 }
 END_TEST
