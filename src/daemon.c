@@ -376,8 +376,9 @@ static bool run_scan(struct daemon *d, const char *trigger)
                                 .on_tick = obs_tick};
     d->surface_no = 0;
     d->surfaces_n = d->cfg->n_surfaces;
-    pa_metric_add(d->scans, NULL, 1);
+    /* in progress first: a scrape that sees the new scan counted also sees it running (tests wait on both) */
     pa_metric_set(d->in_progress, NULL, 1);
+    pa_metric_add(d->scans, NULL, 1);
     pa_metric_set(d->start_ts, NULL, pa_now_wall());
     pa_notify_status("scanning (%s)", trigger);
     struct pa_scan_result res;
@@ -401,9 +402,9 @@ static bool run_scan(struct daemon *d, const char *trigger)
     pa_metric_set(d->db_up, NULL, reached ? 1 : 0);
     if (reached && refresh_from_store(d, false) != 0)
         reached = false;
-    if (reached)
-        refresh_guardrail(d);
     atomic_store(&d->ready, reached);
+    if (reached) /* after the readiness update: /ready must not wait for this */
+        refresh_guardrail(d);
     pa_scan_result_free(&res);
     return reached;
 }
