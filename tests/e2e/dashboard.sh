@@ -70,7 +70,8 @@ wait_for() { # seconds command...
     local n=$(( $1 * 10 )); shift
     for _ in $(seq 1 $n); do "$@" && return 0; sleep 0.1; done; return 1
 }
-metric_is() { curl -sf "http://127.0.0.1:$PORT/metrics" | grep -qE "$1"; }
+# (not `curl | grep -q`: under pipefail, grep leaving early makes curl fail with EPIPE and the match count as a miss)
+metric_is() { local m; m=$(curl -sf "http://127.0.0.1:$PORT/metrics") && grep -qE "$1" <<<"$m"; }
 prom_q() { curl -s -G "http://127.0.0.1:$PROM_PORT/api/v1/query" --data-urlencode "query=$1"; }
 prom_has() { prom_q "$1" | jq -e '.status == "success" and (.data.result | length > 0)' >/dev/null 2>&1; }
 scans() { curl -sf "http://127.0.0.1:$PORT/metrics" | sed -n 's/^pii_audit_scans_total //p'; }
