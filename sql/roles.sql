@@ -20,3 +20,12 @@ GRANT SELECT, INSERT, UPDATE ON pii_audit.scan_runs, pii_audit.scan_run_surfaces
     pii_audit.findings TO pii_auditd;
 GRANT SELECT ON pii_audit.pii_audit_findings TO pii_auditd;
 GRANT USAGE ON SEQUENCE pii_audit.scan_runs_id_seq, pii_audit.findings_id_seq TO pii_auditd;
+-- The write-time guardrail's reject counters (pii_audit_guardrail_rejects_total), when the guardrail is installed
+-- (pii-auditd --print-guardrail-sql; applying it later grants this itself).
+DO $$
+BEGIN
+    IF pg_catalog.to_regprocedure('pii_guardrail.reject_counts()') IS NOT NULL THEN
+        GRANT EXECUTE ON FUNCTION pii_guardrail.reject_counts() TO pii_auditd;
+    END IF;
+END
+$$;

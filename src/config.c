@@ -502,6 +502,12 @@ static int check_listen(struct ctx *, const struct node *, const char *);
     X("detectors.patterns[].regex", PA_KEY_STRING, NULL, true, true,                                               \
       "The expression (Hyperscan syntax: no backreferences or lookarounds), checked at load.", 0,                  \
       set_pattern_regex, check_regex_len, P(regex), 0, 0, 0)                                                       \
+    X("guardrail", PA_KEY_SECTION, NULL, false, true,                                                              \
+      "The write-time guardrail SQL printed by --print-guardrail-sql (the daemon itself does not use it).", 0,     \
+      set_section, NULL, 0, 0, 0, 0)                                                                               \
+    X("guardrail.nested_keys", PA_KEY_BOOL, "false", false, true,                                                  \
+      "Triggers check keys at any depth, not only the document's own keys (slower inserts: docs/performance.md).", \
+      0, NULL, NULL, C(guardrail_nested_keys), 0, 0, 0)                                                            \
     X("metrics", PA_KEY_SECTION, NULL, false, false,                                                               \
       "The Prometheus /metrics endpoint (HTTP, optional TLS and basic auth); see Metrics endpoint.", 0,            \
       set_section, NULL, 0, 0, 0, 0)                                                                               \

@@ -96,6 +96,8 @@ struct pa_config {
     size_t n_surfaces;
 
     struct pa_detect_options detect; /* detectors.*, owned by this struct */
+
+    bool guardrail_nested_keys;      /* guardrail.nested_keys: the generated triggers check keys at any depth */
 };
 
 /* Load and validate. On error returns -1 and writes "file:line:col: message" to err. */

@@ -13,6 +13,7 @@
 
 #include "db.h"
 #include "findings.h"
+#include "guardrail.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -48,8 +49,17 @@ struct daemon {
     /* metric families */
     struct pa_metric *findings, *contaminated, *detected, *resolved, *last_new, *duration, *surface_duration,
         *scans, *failures, *in_progress, *start_ts, *success_ts, *full_ts, *interval, *rows, *bytes, *estimated,
-        *surface_up, *db_up, *reload_ok, *reload_ts, *build_info;
+        *surface_up, *db_up, *reload_ok, *reload_ts, *build_info, *guardrail_rejects;
+    /* guardrail counters: read on a scanned-database session kept between reads */
+    PGconn *gr_conn;
+    char **gr_tables; /* tables of the series currently exported */
+    size_t gr_n;
+    double gr_last;   /* monotonic time of the last read */
+    bool gr_warned;   /* the "cannot read" warning was logged (once until it works again) */
 };
+
+/* How often the guardrail counters are read between scans (they are also read after each scan). */
+#define GUARDRAIL_REFRESH_SECONDS 60.0
 
 static bool is_ready(void *arg)
 {
@@ -116,6 +126,10 @@ static void register_metrics(struct daemon *d)
                        PA_METRIC_GAUGE, 0, NULL);
     d->reload_ts = REG("pii_audit_config_last_reload_success_timestamp_seconds",
                        "Time of the last successful configuration load.", PA_METRIC_GAUGE, 0, NULL);
+    d->guardrail_rejects = REG("pii_audit_guardrail_rejects_total",
+                               "Writes rejected by the write-time guardrail triggers (pii-auditd --print-guardrail-sql), "
+                               "by table; read from the scanned database.",
+                               PA_METRIC_COUNTER, 1, (const char *const[]){"table"});
     d->build_info = REG("pii_audit_build_info", "Build information; the value is always 1.", PA_METRIC_GAUGE, 2, build);
 #undef REG
     const char *bv[] = {PA_VERSION, PA_REVISION};
@@ -259,6 +273,97 @@ static void obs_tick(void *arg)
     watchdog(arg);
 }
 
+static void gr_tables_free(struct daemon *d)
+{
+    for (size_t i = 0; i < d->gr_n; i++)
+        free(d->gr_tables[i]);
+    free(d->gr_tables);
+    d->gr_tables = NULL;
+    d->gr_n = 0;
+}
+
+static void gr_warn(struct daemon *d, const char *why)
+{
+    if (!d->gr_warned)
+        pa_warn("cannot read the guardrail counters (the series keep their last values): %s", why);
+    d->gr_warned = true;
+}
+
+/* Read the guardrail's reject counters from the scanned database (pii_guardrail.reject_counts(), one cheap
+ * catalog-sized query) into pii_audit_guardrail_rejects_total{table}. The guardrail not installed: no series, no
+ * error. A failure keeps the last values and is logged once. */
+static void refresh_guardrail(struct daemon *d)
+{
+    d->gr_last = pa_now_monotonic();
+    char err[512];
+    enum pa_fail_reason why;
+    if (d->gr_conn && PQstatus(d->gr_conn) != CONNECTION_OK) {
+        PQfinish(d->gr_conn);
+        d->gr_conn = NULL;
+    }
+    if (!d->gr_conn && !(d->gr_conn = pa_scan_connect_db(d->cfg, err, sizeof err, &why))) {
+        pa_debug("guardrail counters not read: %s", err);
+        return;
+    }
+    PGresult *r = PQexec(d->gr_conn, "SELECT EXISTS (SELECT FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n "
+                                     "ON n.oid = p.pronamespace WHERE n.nspname = '" PA_GUARDRAIL_SCHEMA "' AND "
+                                     "p.proname = 'reject_counts' AND p.pronargs = 0)");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        gr_warn(d, PQresultErrorMessage(r));
+        PQclear(r);
+        PQfinish(d->gr_conn); /* a session in an unknown state: start afresh next time */
+        d->gr_conn = NULL;
+        return;
+    }
+    bool installed = PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    if (!installed) {
+        if (d->gr_n)
+            pa_info("the write-time guardrail is no longer installed: its reject counters are no longer exported");
+        pa_metric_clear(d->guardrail_rejects);
+        gr_tables_free(d);
+        d->gr_warned = false;
+        return;
+    }
+    r = PQexec(d->gr_conn, "SELECT table_name, rejects FROM " PA_GUARDRAIL_COUNTS_FUNCTION " ORDER BY 1");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQnfields(r) != 2) {
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        if (state && strcmp(state, "42501") == 0)
+            gr_warn(d, "permission denied for " PA_GUARDRAIL_COUNTS_FUNCTION
+                       " (grant it: pii-auditd --print-grants | psql)");
+        else
+            gr_warn(d, PQresultErrorMessage(r));
+        PQclear(r);
+        return;
+    }
+    int n = PQntuples(r);
+    bool same = (size_t)n == d->gr_n;
+    for (int i = 0; same && i < n; i++)
+        same = strcmp(PQgetvalue(r, i, 0), d->gr_tables[i]) == 0;
+    /* A counter that went down was reset (the guardrail was removed and installed again): start the family
+     * afresh, which Prometheus reads as a counter reset. */
+    for (int i = 0; same && i < n; i++) {
+        const char *l[] = {PQgetvalue(r, i, 0)};
+        double old = pa_metric_get(d->guardrail_rejects, l);
+        same = !isnan(old) && strtod(PQgetvalue(r, i, 1), NULL) >= old;
+    }
+    if (!same) { /* the guarded tables changed: rebuild the family (otherwise update in place, no gap) */
+        pa_metric_clear(d->guardrail_rejects);
+        gr_tables_free(d);
+        d->gr_tables = pa_xcalloc((size_t)n + 1, sizeof *d->gr_tables);
+        for (int i = 0; i < n; i++)
+            d->gr_tables[i] = pa_xstrdup(PQgetvalue(r, i, 0));
+        d->gr_n = (size_t)n;
+    }
+    for (int i = 0; i < n; i++) {
+        const char *l[] = {PQgetvalue(r, i, 0)};
+        double v = strtod(PQgetvalue(r, i, 1), NULL), old = pa_metric_get(d->guardrail_rejects, l);
+        pa_metric_add(d->guardrail_rejects, l, isnan(old) ? v : v - old); /* counters are only added to */
+    }
+    PQclear(r);
+    d->gr_warned = false;
+}
+
 /* One scan. Returns true when the database could be reached. */
 static bool run_scan(struct daemon *d, const char *trigger)
 {
@@ -302,8 +407,10 @@ static bool run_scan(struct daemon *d, const char *trigger)
     pa_metric_set(d->db_up, NULL, reached ? 1 : 0);
     if (reached && refresh_from_store(d, false) != 0)
         reached = false;
-    pa_metric_set(d->in_progress, NULL, 0);
     atomic_store(&d->ready, reached);
+    if (reached) /* after the readiness update: /ready must not wait for this */
+        refresh_guardrail(d);
+    pa_metric_set(d->in_progress, NULL, 0);
     pa_scan_result_free(&res);
     return reached;
 }
@@ -391,6 +498,8 @@ int pa_daemon_run(const char *config_path, struct pa_config *cfg, struct pa_dete
     /* gauges from the store before the first scan, so a restart does not reset them */
     bool db = refresh_from_store(&d, true) == 0;
     pa_metric_set(d.db_up, NULL, db ? 1 : 0);
+    if (db)
+        refresh_guardrail(&d);
     atomic_store(&d.ready, db);
     /* serve only once the restored state is in the registry: the first scrape after a restart is already right */
     char err[512];
@@ -443,6 +552,8 @@ int pa_daemon_run(const char *config_path, struct pa_config *cfg, struct pa_dete
                 pa_notify_status("waiting for database (retry in %.0fs)", next - last_end);
             }
         }
+        if (!trigger && pa_now_monotonic() - d.gr_last >= GUARDRAIL_REFRESH_SECONDS)
+            refresh_guardrail(&d);
         pa_sleep(0.2);
     }
     pa_notify_stopping();
@@ -452,6 +563,9 @@ int pa_daemon_run(const char *config_path, struct pa_config *cfg, struct pa_dete
 out:
     if (d.http)
         pa_http_stop(d.http);
+    if (d.gr_conn)
+        PQfinish(d.gr_conn);
+    gr_tables_free(&d);
     pa_metrics_free(d.m);
     pa_detect_free(d.det);
     pa_config_free(d.cfg);

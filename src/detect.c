@@ -1089,6 +1089,21 @@ int pa_detect_key_category(const struct pa_detector *d, const char *key, size_t 
     return e->cat;
 }
 
+void pa_detect_dictionary_each(const struct pa_detector *d, pa_dict_cb cb, void *arg)
+{
+    for (size_t i = 0; i < d->dict.n; i++) {
+        const struct dent *e = &d->dict.e[i];
+        int cat = e->cat < 0 || d->cat_disabled[e->cat] ? -1 : e->cat;
+        cb(arg, e->joined, cat, (e->flags & DF_WHOLE) != 0);
+    }
+}
+
+void pa_detect_ignored_each(const struct pa_detector *d, void (*cb)(void *arg, const char *joined), void *arg)
+{
+    for (size_t i = 0; i < d->ignore.n; i++)
+        cb(arg, d->ignore.e[i].joined);
+}
+
 /* ------------------------------------------------------------------------------------------------------------ */
 /* Validators. Each gets the string and the end offset Hyperscan reported and decides whether a real candidate    */
 /* is there. They never copy more than a bounded candidate to the stack, and wipe it.                           */

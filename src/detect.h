@@ -143,4 +143,14 @@ struct pa_dict_entry {
 };
 const struct pa_dict_entry *pa_detect_default_dictionary(size_t *n);
 
+/* The effective key dictionary of a compiled detector (defaults, then extra_keys overriding them), in a fixed order,
+ * for the guardrail SQL generator: cb once per entry with its joined tokens ("emailaddress"), its category id, or
+ * -1 for a stop entry ("walletaddress": a longer key that blocks a shorter trailing match) and for a disabled
+ * category (a match on it ends the lookup without a finding, as in pa_detect_key_category), and whole_only for
+ * entries that match only a whole key ("pan", never "camera_pan"). */
+typedef void (*pa_dict_cb)(void *arg, const char *joined, int category, bool whole_only);
+void pa_detect_dictionary_each(const struct pa_detector *d, pa_dict_cb cb, void *arg);
+/* The ignore_keys of a compiled detector, normalized and joined ("supportemail"), in configuration order. */
+void pa_detect_ignored_each(const struct pa_detector *d, void (*cb)(void *arg, const char *joined), void *arg);
+
 #endif

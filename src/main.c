@@ -13,6 +13,7 @@
 #include "db.h"
 #include "detect.h"
 #include "findings.h"
+#include "guardrail.h"
 #include "log.h"
 #include "pa_build.h"
 #include "report.h"
@@ -34,7 +35,7 @@ static void usage(FILE *out)
     fprintf(out,
             "Usage: pii-auditd [--config FILE] --scan-once [--full] [--surface TABLE.COLUMN]... [--dry-run]\n"
             "                  [--output text|json] [--log-level error|warn|info|debug]\n"
-            "       pii-auditd [--config FILE] --check-config | --init-db | --print-grants\n"
+            "       pii-auditd [--config FILE] --check-config | --init-db | --print-grants | --print-guardrail-sql\n"
             "       pii-auditd [--config FILE] [--log-level LEVEL]          (run as a daemon)\n"
             "       pii-auditd --help | --version\n"
             "\n"
@@ -55,6 +56,9 @@ static void usage(FILE *out)
             "      --check-config     validate the configuration (regexes included) without touching the database\n"
             "      --init-db          create or upgrade the findings schema (pii_audit) in the findings database\n"
             "      --print-grants     print the GRANT statements the configured surfaces need\n"
+            "      --print-guardrail-sql\n"
+            "                         print the write-time guardrail (triggers rejecting PII keys on the configured\n"
+            "                         surfaces, from the daemon's key dictionary); apply it with psql\n"
             "  -h, --help             this help\n"
             "  -V, --version          version\n"
             "\n"
@@ -157,6 +161,20 @@ static int print_grants(const struct pa_config *cfg)
            " pii_audit.findings TO %s;\n",
            qrole);
     printf("GRANT USAGE ON SEQUENCE pii_audit.scan_runs_id_seq, pii_audit.findings_id_seq TO %s;\n", qrole);
+    /* The guardrail's reject counters (pii_audit_guardrail_rejects_total), when it is installed in this database;
+     * applying the guardrail later grants it to a role named pii_auditd itself. */
+    struct pa_buf lit;
+    pa_buf_init(&lit);
+    for (const char *c = role; *c; c++) {
+        if (*c == '\'')
+            pa_buf_appendc(&lit, '\'');
+        pa_buf_appendc(&lit, *c);
+    }
+    printf("DO $pa$ BEGIN IF pg_catalog.to_regprocedure('pii_guardrail.reject_counts()') IS NOT NULL THEN EXECUTE "
+           "'GRANT EXECUTE ON FUNCTION pii_guardrail.reject_counts() TO ' || pg_catalog.quote_ident('%s'); END IF; "
+           "END $pa$;\n",
+           lit.data ? lit.data : "");
+    pa_buf_free(&lit);
     free(qrole);
     if (conn)
         PQfinish(conn);
@@ -185,7 +203,7 @@ static int init_db(const struct pa_config *cfg)
 int main(int argc, char **argv)
 {
     enum { OPT_SCAN_ONCE = 256, OPT_FULL, OPT_SURFACE, OPT_DRY_RUN, OPT_OUTPUT, OPT_LOG_LEVEL, OPT_CHECK, OPT_INIT,
-           OPT_GRANTS };
+           OPT_GRANTS, OPT_GUARDRAIL };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},     {"scan-once", no_argument, NULL, OPT_SCAN_ONCE},
         {"full", no_argument, NULL, OPT_FULL},        {"surface", required_argument, NULL, OPT_SURFACE},
@@ -193,6 +211,7 @@ int main(int argc, char **argv)
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"check-config", no_argument, NULL, OPT_CHECK}, {"init-db", no_argument, NULL, OPT_INIT},
         {"print-grants", no_argument, NULL, OPT_GRANTS}, {"help", no_argument, NULL, 'h'},
+        {"print-guardrail-sql", no_argument, NULL, OPT_GUARDRAIL},
         {"version", no_argument, NULL, 'V'},          {NULL, 0, NULL, 0}};
 
     /* values we read must never end up in a core file */
@@ -200,7 +219,7 @@ int main(int argc, char **argv)
 
     const char *config_path = PA_DEFAULT_CONFIG_PATH;
     bool scan_once = false, full = false, dry_run = false, json = false, check = false, initdb = false,
-         grants = false;
+         grants = false, guardrail = false;
     int log_level = -1;
     char **only = NULL;
     size_t n_only = 0;
@@ -232,6 +251,7 @@ int main(int argc, char **argv)
         case OPT_CHECK: check = true; break;
         case OPT_INIT: initdb = true; break;
         case OPT_GRANTS: grants = true; break;
+        case OPT_GUARDRAIL: guardrail = true; break;
         case 'h': usage(stdout); return PA_EXIT_CLEAN;
         case 'V': printf("pii-auditd %s (revision %s)\n", PA_VERSION, PA_REVISION); return PA_EXIT_CLEAN;
         default: usage(stderr); return PA_EXIT_USAGE;
@@ -241,8 +261,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "pii-auditd: unexpected argument \"%s\" (see --help)\n", argv[optind]);
         return PA_EXIT_USAGE;
     }
-    if ((int)scan_once + (int)check + (int)initdb + (int)grants > 1) {
-        fprintf(stderr, "pii-auditd: --scan-once, --check-config, --init-db and --print-grants are exclusive\n");
+    if ((int)scan_once + (int)check + (int)initdb + (int)grants + (int)guardrail > 1) {
+        fprintf(stderr, "pii-auditd: --scan-once, --check-config, --init-db, --print-grants and --print-guardrail-sql "
+                        "are exclusive\n");
         return PA_EXIT_USAGE;
     }
     if ((full || dry_run || n_only || json) && !scan_once) {
@@ -282,6 +303,15 @@ int main(int argc, char **argv)
         rc = init_db(cfg);
     } else if (grants) {
         rc = print_grants(cfg);
+    } else if (guardrail) {
+        char *sql = pa_guardrail_sql(cfg, det, err, sizeof err);
+        if (!sql) {
+            fprintf(stderr, "pii-auditd: %s: %s\n", config_path, err);
+            goto out;
+        }
+        fputs(sql, stdout);
+        free(sql);
+        rc = fflush(stdout) == 0 ? PA_EXIT_CLEAN : PA_EXIT_FAILED;
     } else if (scan_once) {
         struct sigaction sa = {.sa_handler = on_stop_signal};
         sigemptyset(&sa.sa_mask);
