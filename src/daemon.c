@@ -50,7 +50,7 @@ struct daemon {
     struct pa_metric *findings, *contaminated, *detected, *resolved, *last_new, *duration, *surface_duration,
         *scans, *failures, *in_progress, *start_ts, *success_ts, *full_ts, *interval, *rows, *bytes, *estimated,
         *surface_up, *db_up, *reload_ok, *reload_ts, *build_info, *guardrail_rejects;
-    /* guardrail counters: read on a scanned-database session kept between reads */
+    /* guardrail counters: read on a short scanned-database session (none is kept open between scans) */
     PGconn *gr_conn;
     char **gr_tables; /* tables of the series currently exported */
     size_t gr_n;
@@ -292,7 +292,7 @@ static void gr_warn(struct daemon *d, const char *why)
 /* Read the guardrail's reject counters from the scanned database (pii_guardrail.reject_counts(), one cheap
  * catalog-sized query) into pii_audit_guardrail_rejects_total{table}. The guardrail not installed: no series, no
  * error. A failure keeps the last values and is logged once. */
-static void refresh_guardrail(struct daemon *d)
+static void read_guardrail(struct daemon *d)
 {
     d->gr_last = pa_now_monotonic();
     char err[512];
@@ -362,6 +362,14 @@ static void refresh_guardrail(struct daemon *d)
     }
     PQclear(r);
     d->gr_warned = false;
+}
+
+/* Connect, read, disconnect: a daemon between scans holds no connection (DBAs count them; the fault tests do). */
+static void refresh_guardrail(struct daemon *d)
+{
+    read_guardrail(d);
+    PQfinish(d->gr_conn);
+    d->gr_conn = NULL;
 }
 
 /* One scan. Returns true when the database could be reached. */
