@@ -118,6 +118,13 @@ static int print_grants(const struct pa_config *cfg)
     printf("-- GRANTs for pii-auditd (role %s), generated from %s\n", role, cfg->path ? cfg->path : "config");
     printf("-- Apply as the owner of the tables (or a superuser), after sql/001_findings_schema.sql and "
            "sql/roles.sql.\n");
+    /* CONNECT is PUBLIC's by default, but hardened databases revoke it */
+    PGresult *dbr = conn ? PQexec(conn, "SELECT quote_ident(current_database())") : NULL;
+    if (PQresultStatus(dbr) == PGRES_TUPLES_OK && PQntuples(dbr) == 1)
+        printf("GRANT CONNECT ON DATABASE %s TO %s;\n", PQgetvalue(dbr, 0, 0), qrole);
+    else
+        printf("-- not connected: also GRANT CONNECT ON DATABASE <the scanned database> TO %s;\n", qrole);
+    PQclear(dbr);
     for (size_t i = 0; i < cfg->n_surfaces; i++) {
         const struct pa_surface *s = &cfg->surfaces[i];
         char *id = s->id_column ? pa_xstrdup(s->id_column) : NULL;
