@@ -1783,6 +1783,14 @@ struct pa_detect_ctx *pa_detect_ctx_new(const struct pa_detector *d)
     return c;
 }
 
+void pa_detect_ctx_wipe(struct pa_detect_ctx *c)
+{
+    pa_jw_wipe(c->w);
+    pa_buf_wipe(&c->path);
+    pa_buf_wipe(&c->pend_path);
+    pa_buf_wipe(&c->seen_arena);
+}
+
 void pa_detect_ctx_free(struct pa_detect_ctx *c)
 {
     if (!c)

@@ -78,6 +78,9 @@ int pa_detect_check_regex(const char *regex, char *err, size_t errlen);
 
 struct pa_detect_ctx *pa_detect_ctx_new(const struct pa_detector *d);
 void pa_detect_ctx_free(struct pa_detect_ctx *c);
+/* Zero every buffer of the context that held bytes of past documents (the walker's decoded strings and names,
+ * paths); the scanner calls it after each batch, so values live no longer than their batch. */
+void pa_detect_ctx_wipe(struct pa_detect_ctx *c);
 
 struct pa_finding {
     const char *path; /* JSONPath, NUL-terminated; PII-looking keys redacted as <category> */

@@ -633,6 +633,7 @@ static void scan_surface(struct scan_state *st, struct pa_surface_result *r)
                                      .id_type = si.id_type};
         long long inv0 = r->invalid_documents, tr0 = r->truncated_records, by0 = r->bytes;
         long long n = read_batch(st, &si, have_pos ? start_id.data : NULL, limit, &last_id);
+        pa_detect_ctx_wipe(st->dctx); /* decoded values of this batch */
         if (n < 0) {
             r->status = r->reason == PA_FAIL_CANCELLED ? PA_SURFACE_CANCELLED : PA_SURFACE_FAILED;
             goto out;
