@@ -2,6 +2,7 @@
 # Runs the whole test suite on this machine: installs the Debian packages it needs (as root), builds, starts a
 # throwaway PostgreSQL 15 cluster in .pgtmp/, runs unit + integration + end-to-end tests, then the same suite
 # again under AddressSanitizer + UndefinedBehaviorSanitizer (skip that pass with --quick), and stops the cluster.
+# The valgrind pass (tests/valgrind.sh --ci: unit tests + a representative subset) runs last, also skipped by --quick.
 #   bash tests/run-all.sh [--quick]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,8 +32,12 @@ run_suite() { # builddir [meson setup args...]
     meson compile -C "$dir" >/dev/null
     local rc=0
     meson test -C "$dir" --print-errorlogs --num-processes 2 || rc=$?
+    count_log "$dir/meson-logs/testlog.json"
+    return $rc
+}
+count_log() { # meson testlog json: add its results to passed/failed/skipped
     local counts
-    counts=$(python3 - "$dir/meson-logs/testlog.json" <<'PY'
+    counts=$(python3 - "$1" <<'PY'
 import json, sys
 p = f = s = 0
 for line in open(sys.argv[1]):
@@ -45,7 +50,6 @@ PY
 )
     read -r p f s <<<"$counts"
     passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
-    return $rc
 }
 
 status=0
@@ -55,6 +59,13 @@ if [ $QUICK = 0 ]; then
     echo "== build and test under AddressSanitizer + UndefinedBehaviorSanitizer"
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug || status=1
+    unset ASAN_OPTIONS UBSAN_OPTIONS
+    echo "== valgrind memcheck: unit tests + a representative subset (tests/valgrind.sh --ci)"
+    # valgrind.sh fails on a failed test (counted below) or on a valgrind error in a passing test (counted here)
+    bash tests/valgrind.sh --ci || { status=1; failed=$((failed + 1)); echo "tests/valgrind.sh --ci failed" >&2; }
+    for l in build/meson-logs/valgrind-unit.json build/meson-logs/valgrind-int.json; do
+        if [ -f "$l" ]; then count_log "$l"; else failed=$((failed + 1)); fi
+    done
 fi
 if [ "$skipped" -gt 0 ]; then
     echo "$skipped test(s) were skipped: a skipped test is a failure here" >&2
