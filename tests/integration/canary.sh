@@ -42,9 +42,9 @@ done
 t_psql -c "COPY (SELECT * FROM pii_audit.pii_audit_findings) TO STDOUT" >"$T_DIR/table-view.txt"
 check_clean "findings store" "$T_DIR"/table-*.txt
 
-# error paths at debug level: a real statement timeout (the table is locked longer than statement_timeout; the
-# lock wait would be allowed) and a surface that does not exist
-psql -X -q -d "$T_DB" -c "BEGIN; LOCK TABLE hooks IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(8); COMMIT;" >/dev/null 2>&1 &
+# error paths at debug level: a real statement timeout (the table stays locked until the scan is over, however slow
+# its start, e.g. under valgrind; the lock wait would be allowed) and a surface that does not exist
+psql -X -q -d "$T_DB" -c "BEGIN; LOCK TABLE hooks IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(300); COMMIT;" >/dev/null 2>&1 &
 locker=$!
 sleep 0.5
 CONF2=$(T_STMT_TIMEOUT=1s T_SCAN_EXTRA="  lock_timeout: 5m" t_config 'surfaces:
@@ -59,7 +59,7 @@ check_clean "timeout error path" "$T_DIR/out" "$T_DIR/err"
 kill $locker 2>/dev/null; wait $locker 2>/dev/null
 # the locker's backend outlives its psql: end it, or the next scan waits for its lock
 t_val "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '$T_DB'
-         AND query LIKE '%pg_sleep(8)%' AND pid <> pg_backend_pid()" >/dev/null
+         AND query LIKE '%pg_sleep(300)%' AND pid <> pg_backend_pid()" >/dev/null
 
 # a surface that fails mid-scan: one row per batch, throttled, and its scan connection killed after the first
 # batches (findings of the committed batches stay, the rest is connection_lost)
@@ -68,7 +68,7 @@ CONF3=$(T_BATCH=1 T_SCAN_EXTRA="  max_rows_per_second: 2" t_config 'surfaces:
   - {table: notes, column: body}' "$CANARY_DETECTORS")
 "$PA_BIN" --config "$CONF3" --scan-once --full --log-level debug --output json >"$T_DIR/out" 2>"$T_DIR/err" &
 scanner=$!
-for _ in $(seq 1 100); do # until two batches of hooks are committed
+for _ in $(seq 1 1200); do # until two batches of hooks are committed (a slow start under valgrind too)
     [ "$(t_val "SELECT coalesce(max(rows_scanned), 0) FROM pii_audit.scan_run_surfaces
                  WHERE status = 'running' AND table_name = 'public.hooks'")" -ge 2 ] && break
     sleep 0.1
