@@ -63,8 +63,13 @@ if [ $QUICK = 0 ]; then
     echo "== valgrind memcheck: unit tests + a representative subset (tests/valgrind.sh --ci)"
     # valgrind.sh fails on a failed test (counted below) or on a valgrind error in a passing test (counted here)
     bash tests/valgrind.sh --ci || { status=1; failed=$((failed + 1)); echo "tests/valgrind.sh --ci failed" >&2; }
-    for l in build/meson-logs/valgrind-unit.json build/meson-logs/valgrind-int.json; do
-        if [ -f "$l" ]; then count_log "$l"; else failed=$((failed + 1)); fi
+    # meson names a wrapped run's log <logbase>-valgrind.json
+    for l in valgrind-unit-valgrind valgrind-int; do
+        if [ -f "build/meson-logs/$l.json" ]; then
+            count_log "build/meson-logs/$l.json"
+        else
+            failed=$((failed + 1)); status=1; echo "no meson log $l.json from tests/valgrind.sh" >&2
+        fi
     done
 fi
 if [ "$skipped" -gt 0 ]; then
