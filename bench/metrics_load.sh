@@ -129,7 +129,8 @@ metric() {   # metric NAME: value of an unlabelled or single-series metric, empt
 }
 
 log "starting the daemon (metrics on 127.0.0.1:$METRICS_PORT, max_rows_per_second $MAX_RPS)"
-"$PA_BIN" --config "$cfg" --log-level info >"$out/metrics_load-daemon.log" 2>&1 &
+allow_root=(); [ "$(id -u)" = 0 ] && allow_root=(--allow-root) # the daemon refuses root without it
+"$PA_BIN" --config "$cfg" --log-level info "${allow_root[@]}" >"$out/metrics_load-daemon.log" 2>&1 &
 daemon_pid=$!
 for _ in $(seq 1 100); do
     curl -fsS --max-time 1 -o /dev/null "$url" 2>/dev/null && break

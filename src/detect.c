@@ -1908,6 +1908,10 @@ struct pa_detect_ctx *pa_detect_ctx_new(const struct pa_detector *d)
 
 void pa_detect_ctx_wipe(struct pa_detect_ctx *c)
 {
+    pa_jw_wipe(c->w);
+    pa_buf_wipe(&c->path);
+    pa_buf_wipe(&c->pend_path);
+    pa_buf_wipe(&c->seen_arena);
     memo_clear(&c->kmemo);
     memo_clear(&c->vmemo);
 }
@@ -1923,6 +1927,7 @@ void pa_detect_ctx_free(struct pa_detect_ctx *c)
 {
     if (!c)
         return;
+    pa_detect_ctx_wipe(c);
     if (c->scratch)
         hs_free_scratch(c->scratch);
     pa_jw_free(c->w);

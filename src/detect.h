@@ -78,8 +78,9 @@ int pa_detect_check_regex(const char *regex, char *err, size_t errlen);
 
 struct pa_detect_ctx *pa_detect_ctx_new(const struct pa_detector *d);
 void pa_detect_ctx_free(struct pa_detect_ctx *c);
-/* Forget (and wipe) the context's memos of member names and clean string values: scanned bytes are kept no longer
- * than one batch. The scanner calls it before each batch; results never depend on it. */
+/* Zero every buffer of the context that held bytes of past documents (the walker's decoded strings and names, paths)
+ * and forget its memos of member names and clean string values: the scanner calls it before each batch and when a
+ * surface ends, so scanned bytes live no longer than their batch. Results never depend on it. */
 void pa_detect_ctx_wipe(struct pa_detect_ctx *c);
 /* For bench/jsonwalk_bench only: on = false switches the value detectors off in this context (keys only), so the
  * cost of each stage can be measured. Contexts start with them on; nothing else may call this. */

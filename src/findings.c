@@ -71,11 +71,46 @@ static int installed_version(PGconn *conn, char *err, size_t errlen)
     return v;
 }
 
+void pa_findings_explain_denied(PGconn *conn, char *err, size_t errlen)
+{
+    if (!strstr(err, "SQLSTATE 42501") || PQstatus(conn) != CONNECTION_OK ||
+        PQtransactionStatus(conn) != PQTRANS_IDLE)
+        return;
+    /* The server names the object, not the privilege: ask which of the grants --print-grants prints for the
+     * findings schema this role lacks, and name them as statements to run. */
+    PGresult *r = PQexec(conn,
+                         "SELECT string_agg(format('GRANT %s ON %s%s TO %s', p.priv, p.kind, p.obj,"
+                         "                         quote_ident(current_user)), '; ' ORDER BY p.ord)"
+                         "  FROM (VALUES (1, 'USAGE', 'SCHEMA ', 'pii_audit'),"
+                         "    (2, 'SELECT', '', 'pii_audit.schema_version'),"
+                         "    (3, 'SELECT', '', 'pii_audit.scan_runs'), (4, 'INSERT', '', 'pii_audit.scan_runs'),"
+                         "    (5, 'UPDATE', '', 'pii_audit.scan_runs'), (6, 'SELECT', '', 'pii_audit.scan_run_surfaces'),"
+                         "    (7, 'INSERT', '', 'pii_audit.scan_run_surfaces'),"
+                         "    (8, 'UPDATE', '', 'pii_audit.scan_run_surfaces'), (9, 'SELECT', '', 'pii_audit.scan_cursors'),"
+                         "    (10, 'INSERT', '', 'pii_audit.scan_cursors'), (11, 'UPDATE', '', 'pii_audit.scan_cursors'),"
+                         "    (12, 'SELECT', '', 'pii_audit.findings'), (13, 'INSERT', '', 'pii_audit.findings'),"
+                         "    (14, 'UPDATE', '', 'pii_audit.findings'),"
+                         "    (15, 'USAGE', 'SEQUENCE ', 'pii_audit.scan_runs_id_seq'),"
+                         "    (16, 'USAGE', 'SEQUENCE ', 'pii_audit.findings_id_seq')) p(ord, priv, kind, obj)"
+                         /* without USAGE on the schema its objects cannot even be looked up */
+                         " WHERE CASE WHEN NOT has_schema_privilege('pii_audit', 'USAGE') THEN p.ord = 1"
+                         "   ELSE NOT CASE p.kind WHEN 'SCHEMA ' THEN true"
+                         "   WHEN 'SEQUENCE ' THEN has_sequence_privilege(p.obj, p.priv)"
+                         "   ELSE has_table_privilege(p.obj, p.priv) END END");
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
+        size_t n = strlen(err);
+        snprintf(err + n, errlen - n, "; the role lacks: %s (see pii-auditd --print-grants)", PQgetvalue(r, 0, 0));
+    }
+    PQclear(r);
+}
+
 int pa_findings_check_schema(PGconn *conn, char *err, size_t errlen)
 {
     int v = installed_version(conn, err, errlen);
-    if (v < 0)
+    if (v < 0) {
+        pa_findings_explain_denied(conn, err, errlen);
         return -1;
+    }
     if (v == PA_SCHEMA_VERSION)
         return 0;
     if (v > PA_SCHEMA_VERSION) {
@@ -149,8 +184,10 @@ long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *m
                              " WHERE id IN (SELECT id FROM dead)"
                              " RETURNING id, (hostname IS DISTINCT FROM $2 OR pid IS DISTINCT FROM $3::int)",
                              3, p1, PGRES_TUPLES_OK, err, errlen, NULL);
-    if (!r)
+    if (!r) {
+        pa_findings_explain_denied(conn, err, errlen);
         return -1;
+    }
     for (int i = 0; i < PQntuples(r); i++) {
         pa_warn("scan run %s was interrupted (its process ended without finishing it)", PQgetvalue(r, i, 0));
         if (PQgetvalue(r, i, 1)[0] == 't')
@@ -168,8 +205,10 @@ long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *m
                    "INSERT INTO pii_audit.scan_runs (trigger, mode, hostname, pid, version, surfaces_total)"
                    " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
                    6, p, PGRES_TUPLES_OK, err, errlen, NULL);
-    if (!r)
+    if (!r) {
+        pa_findings_explain_denied(conn, err, errlen);
         return -1;
+    }
     long long id = atoll(PQgetvalue(r, 0, 0));
     PQclear(r);
     const char *p3[] = {cls, NULL};

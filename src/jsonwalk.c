@@ -102,6 +102,17 @@ void pa_jw_free(struct pa_jw *w)
     free(w);
 }
 
+void pa_jw_wipe(struct pa_jw *w)
+{
+    if (w->arena.data)
+        explicit_bzero(w->arena.data, w->arena.cap);
+    if (w->scratch.data)
+        explicit_bzero(w->scratch.data, w->scratch.cap);
+    explicit_bzero(w->frames, w->frames_cap * sizeof *w->frames);
+    w->arena.len = w->scratch.len = 0;
+    w->depth = 0;
+}
+
 void pa_jw_set_max_depth(struct pa_jw *w, size_t max_depth)
 {
     w->max_depth = max_depth;

@@ -59,6 +59,8 @@ typedef int (*pa_jw_cb)(void *ctx, struct pa_jw *w, const struct pa_jw_event *ev
 struct pa_jw *pa_jw_new(void);
 /* Wipes (explicit_bzero) and frees all buffers. */
 void pa_jw_free(struct pa_jw *w);
+/* Zero the walker's buffers (decoded strings and member names of past documents); keeps the allocations. */
+void pa_jw_wipe(struct pa_jw *w);
 /* Cap on nesting depth (default 1,000,000; PostgreSQL's own parser stops far earlier). Exceeding it is an error. */
 void pa_jw_set_max_depth(struct pa_jw *w, size_t max_depth);
 

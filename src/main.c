@@ -38,6 +38,7 @@ static void usage(FILE *out)
             "       pii-auditd [--config FILE] --check-config | --init-db | --print-grants | --print-guardrail-sql\n"
             "       pii-auditd [--config FILE] [--log-level LEVEL]          (run as a daemon)\n"
             "       pii-auditd --help | --version\n"
+            "       (scans and the daemon refuse to run as root unless --allow-root is given)\n"
             "\n"
             "Finds personal data in PostgreSQL JSON columns and records where it is, never what it is.\n"
             "Without --scan-once it runs as a daemon: a scan every scan.interval, Prometheus metrics on\n"
@@ -59,6 +60,7 @@ static void usage(FILE *out)
             "      --print-guardrail-sql\n"
             "                         print the write-time guardrail (triggers rejecting PII keys on the configured\n"
             "                         surfaces, from the daemon's key dictionary); apply it with psql\n"
+            "      --allow-root       let a scan or the daemon run as root (refused by default)\n"
             "  -h, --help             this help\n"
             "  -V, --version          version\n"
             "\n"
@@ -120,6 +122,13 @@ static int print_grants(const struct pa_config *cfg)
     printf("-- GRANTs for pii-auditd (role %s), generated from %s\n", role, cfg->path ? cfg->path : "config");
     printf("-- Apply as the owner of the tables (or a superuser), after sql/001_findings_schema.sql and "
            "sql/roles.sql.\n");
+    /* CONNECT is PUBLIC's by default, but hardened databases revoke it */
+    PGresult *dbr = conn ? PQexec(conn, "SELECT quote_ident(current_database())") : NULL;
+    if (PQresultStatus(dbr) == PGRES_TUPLES_OK && PQntuples(dbr) == 1)
+        printf("GRANT CONNECT ON DATABASE %s TO %s;\n", PQgetvalue(dbr, 0, 0), qrole);
+    else
+        printf("-- not connected: also GRANT CONNECT ON DATABASE <the scanned database> TO %s;\n", qrole);
+    PQclear(dbr);
     for (size_t i = 0; i < cfg->n_surfaces; i++) {
         const struct pa_surface *s = &cfg->surfaces[i];
         char *id = s->id_column ? pa_xstrdup(s->id_column) : NULL;
@@ -203,7 +212,7 @@ static int init_db(const struct pa_config *cfg)
 int main(int argc, char **argv)
 {
     enum { OPT_SCAN_ONCE = 256, OPT_FULL, OPT_SURFACE, OPT_DRY_RUN, OPT_OUTPUT, OPT_LOG_LEVEL, OPT_CHECK, OPT_INIT,
-           OPT_GRANTS, OPT_GUARDRAIL };
+           OPT_GRANTS, OPT_GUARDRAIL, OPT_ALLOW_ROOT };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},     {"scan-once", no_argument, NULL, OPT_SCAN_ONCE},
         {"full", no_argument, NULL, OPT_FULL},        {"surface", required_argument, NULL, OPT_SURFACE},
@@ -212,14 +221,15 @@ int main(int argc, char **argv)
         {"check-config", no_argument, NULL, OPT_CHECK}, {"init-db", no_argument, NULL, OPT_INIT},
         {"print-grants", no_argument, NULL, OPT_GRANTS}, {"help", no_argument, NULL, 'h'},
         {"print-guardrail-sql", no_argument, NULL, OPT_GUARDRAIL},
-        {"version", no_argument, NULL, 'V'},          {NULL, 0, NULL, 0}};
+        {"version", no_argument, NULL, 'V'},          {"allow-root", no_argument, NULL, OPT_ALLOW_ROOT},
+        {NULL, 0, NULL, 0}};
 
     /* values we read must never end up in a core file */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
     const char *config_path = PA_DEFAULT_CONFIG_PATH;
     bool scan_once = false, full = false, dry_run = false, json = false, check = false, initdb = false,
-         grants = false, guardrail = false;
+         grants = false, guardrail = false, allow_root = false;
     int log_level = -1;
     char **only = NULL;
     size_t n_only = 0;
@@ -252,6 +262,7 @@ int main(int argc, char **argv)
         case OPT_INIT: initdb = true; break;
         case OPT_GRANTS: grants = true; break;
         case OPT_GUARDRAIL: guardrail = true; break;
+        case OPT_ALLOW_ROOT: allow_root = true; break;
         case 'h': usage(stdout); return PA_EXIT_CLEAN;
         case 'V': printf("pii-auditd %s (revision %s)\n", PA_VERSION, PA_REVISION); return PA_EXIT_CLEAN;
         default: usage(stderr); return PA_EXIT_USAGE;
@@ -268,6 +279,13 @@ int main(int argc, char **argv)
     }
     if ((full || dry_run || n_only || json) && !scan_once) {
         fprintf(stderr, "pii-auditd: --full, --surface, --dry-run and --output go with --scan-once\n");
+        return PA_EXIT_USAGE;
+    }
+    /* scans and the daemon read personal data: never with root's powers unless asked; the print-only and schema
+     * modes (--check-config, --print-grants, --print-guardrail-sql, --init-db) read no scanned data and stay usable by an admin */
+    if (geteuid() == 0 && !allow_root && !check && !initdb && !grants && !guardrail) {
+        fprintf(stderr, "pii-auditd: refusing to run as root: a scan reads personal data and must run as an "
+                        "unprivileged user (the systemd unit uses User=pii-auditd); pass --allow-root to override\n");
         return PA_EXIT_USAGE;
     }
     pa_log_init(log_level >= 0 ? (enum pa_log_level)log_level : PA_LOG_WARN);

@@ -871,6 +871,8 @@ static void fail_store(PGconn *store, struct pa_surface_result *r, const char *m
     bool lost = !store || PQstatus(store) == CONNECTION_BAD;
     char m[sizeof r->error];
     snprintf(m, sizeof m, "findings store: %s", msg);
+    if (!lost)
+        pa_findings_explain_denied(store, m, sizeof m);
     fail_surface(r, lost ? PA_FAIL_CONNECTION_LOST : PA_FAIL_FINDINGS_STORE, m);
 }
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on this machine: installs the Debian packages it needs (as root), builds, starts a
-# throwaway PostgreSQL 15 cluster in .pgtmp/, runs unit + integration + end-to-end tests, then the same suite
-# again under AddressSanitizer + UndefinedBehaviorSanitizer, then each libFuzzer target for PA_FUZZ_SECONDS (default
-# 60) under ASan+UBSan, two at a time (skip both with --quick), and stops the cluster.
+# Runs the whole test suite on this machine: installs the Debian packages it needs (as root), builds, starts
+# throwaway PostgreSQL 15 clusters in .pgtmp/, and runs unit + integration + fault + end-to-end tests twice at the same
+# time, once in the normal build and once under AddressSanitizer + UndefinedBehaviorSanitizer (each build on its own
+# cluster: the fault tests stop and restart theirs); then each libFuzzer target for PA_FUZZ_SECONDS (default 60)
+# under ASan+UBSan, two at a time; then the valgrind subset (tests/valgrind.sh --ci). --quick runs the normal build
+# only. Prints `tests: N passed, N failed, N skipped`; a skipped test fails the run.
 #   bash tests/run-all.sh [--quick]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,26 +16,38 @@ source tests/lib/deps.sh
 pa_install_deps
 source tests/lib/pg.sh
 
-PGDIR=$ROOT/.pgtmp/test
-trap 'pa_pg_stop "$PGDIR" immediate' EXIT
-pa_pg_stop "$PGDIR" immediate 2>/dev/null || true
-rm -rf "$PGDIR"
-# the first free port from 55432, or from PA_TEST_PGPORT (another cluster, or one still shutting down, may hold one)
-port=${PA_TEST_PGPORT:-55432}
-limit=$((port + 48))
-while (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && [ $port -lt $limit ]; do port=$((port + 1)); done
-pa_pg_start "$PGDIR" $port
+LOGS=$ROOT/.pgtmp/logs
+CLUSTERS=()
+stop_all() { for d in "${CLUSTERS[@]}"; do pa_pg_stop "$d" immediate; done; }
+trap stop_all EXIT
+# a cluster on the first free port from $2 (another cluster, or one still shutting down, may hold one)
+start_cluster() { # dir first-port -> sets CL_PORT
+    local dir=$1 port=$2 limit=$(($2 + 48))
+    pa_pg_stop "$dir" immediate 2>/dev/null || true
+    rm -rf "$dir"
+    while (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && [ $port -lt $limit ]; do port=$((port + 1)); done
+    pa_pg_start "$dir" $port
+    CLUSTERS+=("$dir")
+    CL_PORT=$port
+}
+rm -rf "$LOGS" && mkdir -p "$LOGS"
 export PA_REQUIRE_PG=1
 
-passed=0 failed=0 skipped=0
-run_suite() { # builddir [meson setup args...]
+# both builds first (compiling uses both cores; the tests below then run on built binaries)
+setup() { # builddir [meson setup args...]
     local dir=$1; shift
     if [ ! -f "$dir/build.ninja" ]; then meson setup "$dir" "$@" >/dev/null; fi
     meson compile -C "$dir" >/dev/null
-    local rc=0
-    meson test -C "$dir" --print-errorlogs --num-processes 2 || rc=$?
-    local counts
-    counts=$(python3 - "$dir/meson-logs/testlog.json" <<'PY'
+}
+echo "== build (debugoptimized)"
+setup build
+if [ $QUICK = 0 ]; then
+    echo "== build under AddressSanitizer + UndefinedBehaviorSanitizer"
+    setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+fi
+
+count_log() { # meson testlog json -> "passed failed skipped"
+    python3 - "$1" <<'PY'
 import json, sys
 p = f = s = 0
 for line in open(sys.argv[1]):
@@ -43,25 +57,65 @@ for line in open(sys.argv[1]):
     else: f += 1
 print(p, f, s)
 PY
-)
-    read -r p f s <<<"$counts"
+}
+passed=0 failed=0 skipped=0
+add_counts() { # "p f s"
+    local p f s
+    read -r p f s <<<"$1"
     passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
-    return $rc
+}
+# One build's suite against its own cluster, in the background; its output goes to $LOGS/<name>.log.
+run_suite() { # name builddir pgdir port [env...]
+    local name=$1 dir=$2 pgdir=$3 port=$4; shift 4
+    (
+        export PA_PGHOST=$pgdir PA_PGPORT=$port PA_PGDIR=$pgdir "$@"
+        rc=0
+        meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes 2 || rc=$?
+        count_log "$dir/meson-logs/testlog.json" >"$LOGS/$name.counts"
+        exit $rc
+    ) >"$LOGS/$name.log" 2>&1 &
 }
 
 status=0
-echo "== build and test (debugoptimized)"
-run_suite build || status=1
+start_cluster "$ROOT/.pgtmp/test" "${PA_TEST_PGPORT:-55432}"
+port_a=$CL_PORT
+run_suite normal build "$ROOT/.pgtmp/test" "$port_a"
+pid_a=$!
 if [ $QUICK = 0 ]; then
-    echo "== build and test under AddressSanitizer + UndefinedBehaviorSanitizer"
-    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-    run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug || status=1
+    start_cluster "$ROOT/.pgtmp/test-asan" $((port_a + 10))
+    run_suite asan build-asan "$ROOT/.pgtmp/test-asan" "$CL_PORT" \
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    pid_b=$!
+fi
+echo "== test (debugoptimized)"
+wait $pid_a || status=1
+cat "$LOGS/normal.log"
+add_counts "$(cat "$LOGS/normal.counts" 2>/dev/null || echo "0 1 0")"
+if [ $QUICK = 0 ]; then
+    echo "== test under AddressSanitizer + UndefinedBehaviorSanitizer"
+    wait $pid_b || status=1
+    cat "$LOGS/asan.log"
+    add_counts "$(cat "$LOGS/asan.counts" 2>/dev/null || echo "0 1 0")"
+
     echo "== fuzz each libFuzzer target for ${PA_FUZZ_SECONDS:-60}s under AddressSanitizer + UBSan"
     if PA_FUZZ_JOBS=2 bash tests/fuzz/run.sh "${PA_FUZZ_SECONDS:-60}"; then
         passed=$((passed + 1))
     else
         failed=$((failed + 1)); status=1
     fi
+
+    echo "== valgrind memcheck: unit tests + a representative subset (tests/valgrind.sh --ci)"
+    # valgrind.sh fails on a failed test (counted below) or on a valgrind error in a passing test (counted here)
+    PA_PGHOST=$ROOT/.pgtmp/test PA_PGPORT=$port_a PA_PGDIR=$ROOT/.pgtmp/test bash tests/valgrind.sh --ci \
+        || { status=1; failed=$((failed + 1)); echo "tests/valgrind.sh --ci failed" >&2; }
+    # meson names a wrapped run's log <logbase>-valgrind.json
+    for l in valgrind-unit-valgrind valgrind-int; do
+        if [ -f "build/meson-logs/$l.json" ]; then
+            add_counts "$(count_log "build/meson-logs/$l.json")"
+        else
+            failed=$((failed + 1)); status=1; echo "no meson log $l.json from tests/valgrind.sh" >&2
+        fi
+    done
 fi
 if [ "$skipped" -gt 0 ]; then
     echo "$skipped test(s) were skipped: a skipped test is a failure here" >&2

@@ -1,63 +1,31 @@
 #!/usr/bin/env bash
 # Canaries: unique PII values planted in every category (in values, in keys, in invalid JSON, in text columns),
-# scanned at the most verbose log level with text and JSON output, in normal and dry-run mode. Not one canary may
-# appear in stdout, stderr, the findings, scan_runs, scan_run_surfaces or scan_cursors tables.
+# scanned at every log level with text and JSON output, in normal and dry-run mode, with logs on stderr and in the
+# journal (a stand-in socket), on the error paths (statement timeout, missing surface, a connection killed
+# mid-scan, invalid JSON). Not one canary may appear in stdout, stderr, the journal, the findings, scan_runs,
+# scan_run_surfaces or scan_cursors tables, or the PostgreSQL server log (every statement of the scans logged).
+# The daemon's channels (/metrics, reload errors, process memory, core files): tests/integration/canary_daemon.sh.
 source "$(dirname "$0")/../lib/itest.sh"
 t_db
 t_init_schema
-CANARIES=(
-  "canary.zq7x@example-canary.com"    # email
-  "canary.key@example-canary.com"     # email used as a JSON key
-  "646 555 0187"                      # phone
-  "219-09-9999"                       # SSN
-  "5105105105105100"                  # card (Mastercard test PAN)
-  "5105 1051 0510 5100"
-  "GB82WEST12345698765432"            # IBAN
-  "203.0.113.77"                      # IPv4
-  "2001:db8::8a2e:370:7334"           # IPv6
-  "3c:22:fb:9a:01:7e"                 # MAC
-  "Zebulon"                           # first name
-  "Quixotewright"                     # last name
-  "742 Evergreen Terrace"             # street address
-  "1971-04-13"                        # date of birth
-  "90210-4477"                        # postal code
-  "CANARY-IDFA-6D92"                  # device id
-  "48.85837"                          # latitude
-  "EMP-918273"                        # custom pattern
-  "123-45-6789"                       # SSN in a text column
-)
-t_psql <<'SQL'
-CREATE TABLE hooks (id bigint PRIMARY KEY, payload jsonb);
-INSERT INTO hooks VALUES
- (1, '{"customer": {"email": "canary.zq7x@example-canary.com", "phone": "+1 646 555 0187",
-       "first_name": "Zebulon", "lastName": "Quixotewright", "ssn": "219-09-9999", "dob": "1971-04-13",
-       "address": {"street": "742 Evergreen Terrace", "zip": "90210-4477"}}}'),
- (2, '{"payment": {"card_number": "5105105105105100", "note": "card 5105 1051 0510 5100, iban GB82WEST12345698765432"}}'),
- (3, '{"net": {"client_ip": "203.0.113.77", "v6": "2001:db8::8a2e:370:7334", "hw": "3c:22:fb:9a:01:7e"},
-       "device": {"idfa": "CANARY-IDFA-6D92"}, "geo": {"lat": 48.85837, "lng": 2.29448}}'),
- (4, '{"recipients": {"canary.key@example-canary.com": {"status": "sent"}}, "ref": "EMP-918273"}'),
- (5, '{"items": [{"sku": "A-1"}, {"contact": ["canary.zq7x@example-canary.com"]}]}');
-CREATE TABLE notes (id bigint PRIMARY KEY, body text);
-INSERT INTO notes VALUES (1, '{"broken": "canary.zq7x@example-canary.com", '), (2, 'ssn 123-45-6789 on file'),
-  (3, '{"x": "\u0063anary.zq7x@example-canary.com"}');
-SQL
+source "$PA_SOURCE_ROOT/tests/lib/canaries.sh"
+canary_load
 CONF=$(t_config 'surfaces:
   - {table: hooks, column: payload}
-  - {table: notes, column: body}' 'detectors:
-  patterns:
-    - {name: employee_id, category: employee_id, regex: "EMP-[0-9]{6}"}')
+  - {table: notes, column: body}' "$CANARY_DETECTORS")
+cp "$CONF" "$T_DIR/conf1.yaml"; CONF=$T_DIR/conf1.yaml # t_config always writes pa.yaml
+# from here on the server logs every statement of this database with its parameters (loading is done)
+t_psql -c "ALTER DATABASE $T_DB SET log_statement = 'all'" -c "ALTER DATABASE $T_DB SET log_min_error_statement = 'info'"
+SERVER_LOG=$PA_PGDIR/server.log
+log_from=$(stat -c %s "$SERVER_LOG" 2>/dev/null || echo 0)
 
-check_clean() { # label file...
-    local label=$1; shift
-    local hit=0
-    for c in "${CANARIES[@]}"; do
-        if grep -qF -- "$c" "$@" 2>/dev/null; then
-            not_ok "$label: canary '$c' leaked into $(grep -lF -- "$c" "$@" | xargs -n1 basename | tr '\n' ' ')"
-            hit=1
-        fi
+for level in error warn info debug; do
+    for out in text json; do
+        t_run --config "$CONF" --scan-once --full --log-level $level --output $out
+        t_rc 1 "scan at $level, $out output, finds PII"
+        check_clean "scan at $level ($out)" "$T_DIR/out" "$T_DIR/err"
     done
-    [ $hit = 0 ] && ok "$label: no canary in $(for f in "$@"; do basename "$f"; done | tr '\n' ' ')"
-}
+done
 
 for mode in "--output text" "--output json" "--dry-run --output text" "--dry-run --output json" "--full --output json"; do
     # shellcheck disable=SC2086
@@ -74,19 +42,75 @@ done
 t_psql -c "COPY (SELECT * FROM pii_audit.pii_audit_findings) TO STDOUT" >"$T_DIR/table-view.txt"
 check_clean "findings store" "$T_DIR"/table-*.txt
 
-# error paths at debug level: a real statement timeout (the table is locked longer than statement_timeout; the
-# lock wait would be allowed) and a surface that does not exist
-psql -X -q -d "$T_DB" -c "BEGIN; LOCK TABLE hooks IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(8); COMMIT;" >/dev/null 2>&1 &
+# error paths at debug level: a real statement timeout (the table stays locked until the scan is over, however slow
+# its start, e.g. under valgrind; the lock wait would be allowed) and a surface that does not exist
+psql -X -q -d "$T_DB" -c "BEGIN; LOCK TABLE hooks IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(300); COMMIT;" >/dev/null 2>&1 &
 locker=$!
 sleep 0.5
 CONF2=$(T_STMT_TIMEOUT=1s T_SCAN_EXTRA="  lock_timeout: 5m" t_config 'surfaces:
   - {table: hooks, column: payload}
   - {table: notes, column: body}
   - {table: nope, column: body}')
+cp "$CONF2" "$T_DIR/conf2.yaml"; CONF2=$T_DIR/conf2.yaml
 t_run --config "$CONF2" --scan-once --full --log-level debug --output json
 t_rc 3 "error-path scan exits 3"
 t_eq "$(jq -r '.surfaces[0].error.reason' "$T_DIR/out")" "timeout" "the error path really was a statement timeout"
 check_clean "timeout error path" "$T_DIR/out" "$T_DIR/err"
 kill $locker 2>/dev/null; wait $locker 2>/dev/null
+# the locker's backend outlives its psql: end it, or the next scan waits for its lock
+t_val "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '$T_DB'
+         AND query LIKE '%pg_sleep(300)%' AND pid <> pg_backend_pid()" >/dev/null
+
+# a surface that fails mid-scan: one row per batch, throttled, and its scan connection killed after the first
+# batches (findings of the committed batches stay, the rest is connection_lost)
+CONF3=$(T_BATCH=1 T_SCAN_EXTRA="  max_rows_per_second: 2" t_config 'surfaces:
+  - {table: hooks, column: payload}
+  - {table: notes, column: body}' "$CANARY_DETECTORS")
+"$PA_BIN" --config "$CONF3" --scan-once --full --log-level debug --output json >"$T_DIR/out" 2>"$T_DIR/err" &
+scanner=$!
+for _ in $(seq 1 1200); do # until two batches of hooks are committed (a slow start under valgrind too)
+    [ "$(t_val "SELECT coalesce(max(rows_scanned), 0) FROM pii_audit.scan_run_surfaces
+                 WHERE status = 'running' AND table_name = 'public.hooks'")" -ge 2 ] && break
+    sleep 0.1
+done
+t_val "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '$T_DB'
+         AND application_name = 'pii-auditd'" >"$T_DIR/killed"
+wait $scanner
+T_RC=$?
+cat "$T_DIR/out" >>"$T_DIR/all-out"; cat "$T_DIR/err" >>"$T_DIR/all-err"
+t_rc 3 "a scan whose connection is killed mid-surface exits 3"
+t_eq "$(jq -r '.surfaces[0].error.reason' "$T_DIR/out")" "connection_lost" "the mid-scan failure is connection_lost"
+[ "$(jq -r '.surfaces[0].rows' "$T_DIR/out")" -ge 1 ] && ok "it failed after reading rows" || not_ok "it failed before reading rows"
+check_clean "mid-scan failure" "$T_DIR/out" "$T_DIR/err"
+
+# the journal: the same scan at debug level with logs to a stand-in journald socket (needs root and a free socket)
+SOCK=/run/systemd/journal/socket
+if [ "$(id -u)" = 0 ] && [ ! -S "$SOCK" ]; then
+    python3 "$PA_SOURCE_ROOT/tests/e2e/journal_listen.py" "$SOCK" "$T_DIR/journal.txt" &
+    lpid=$!
+    for _ in $(seq 1 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+    : >"$T_DIR/jstderr"
+    for c in "$CONF" "$CONF2"; do
+        JOURNAL_STREAM="$(stat -c %d:%i "$T_DIR/jstderr")" "$PA_BIN" --config "$c" --scan-once --full             --log-level debug >/dev/null 2>>"$T_DIR/jstderr"
+    done
+    sleep 0.3
+    kill $lpid; wait $lpid 2>/dev/null
+    rm -f "$SOCK"; rmdir /run/systemd/journal /run/systemd 2>/dev/null
+    t_grep "^PRIORITY=7" "$T_DIR/journal.txt" "debug entries reached the journal"
+    t_grep "^PRIORITY=3" "$T_DIR/journal.txt" "error entries reached the journal"
+    check_clean "journal" "$T_DIR/journal.txt" "$T_DIR/jstderr"
+else
+    not_ok "journal channel not checked: needs root and no running journald (the CI has both)"
+fi
+
+# the server log of the test cluster: every statement the scans sent, their parameters and errors
+if [ -f "$SERVER_LOG" ]; then
+    tail -c +$((log_from + 1)) "$SERVER_LOG" >"$T_DIR/server-log.txt"
+    t_grep "application_name|COPY \\(SELECT|statement: " "$T_DIR/server-log.txt" "the server logged the scans' statements"
+    check_clean "PostgreSQL server log" "$T_DIR/server-log.txt"
+else
+    not_ok "no server log at $SERVER_LOG"
+fi
+t_psql -c "ALTER DATABASE $T_DB RESET log_statement" -c "ALTER DATABASE $T_DB RESET log_min_error_statement"
 check_clean "all runs together" "$T_DIR/all-out" "$T_DIR/all-err"
 t_done

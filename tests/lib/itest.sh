@@ -5,6 +5,9 @@ set -uo pipefail
 
 PA_SOURCE_ROOT=${PA_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 PA_BIN=${PA_BIN:-$PA_SOURCE_ROOT/build/pii-auditd}
+# the tests run the binary through tests/lib/pa-bin.sh: --allow-root as root, an optional tool prefix (valgrind)
+export PA_REAL_BIN=${PA_REAL_BIN:-$PA_BIN}
+if [ "$(id -u)" = 0 ] || [ -n "${PA_BIN_PREFIX:-}" ]; then PA_BIN=$PA_SOURCE_ROOT/tests/lib/pa-bin.sh; fi
 # shellcheck source=tests/lib/pg.sh
 source "$PA_SOURCE_ROOT/tests/lib/pg.sh"
 
