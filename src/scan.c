@@ -865,15 +865,21 @@ static void fail_surface(struct pa_surface_result *r, enum pa_fail_reason reason
 }
 
 /* A findings-store failure: a lost connection is reported as connection_lost (the server went away, as it would
- * for the scan connection when both are on one server); anything else is findings_store. */
-static void fail_store(PGconn *store, struct pa_surface_result *r, const char *msg)
+ * for the scan connection when both are on one server), and so is a failure the store call classified as such (a
+ * server shutting down answers 57P01 before libpq marks the connection bad); anything else is findings_store. */
+static void fail_store_why(PGconn *store, struct pa_surface_result *r, const char *msg, enum pa_fail_reason why)
 {
-    bool lost = !store || PQstatus(store) == CONNECTION_BAD;
+    bool lost = !store || PQstatus(store) == CONNECTION_BAD || why == PA_FAIL_CONNECTION_LOST;
     char m[sizeof r->error];
     snprintf(m, sizeof m, "findings store: %s", msg);
     if (!lost)
         pa_findings_explain_denied(store, m, sizeof m);
     fail_surface(r, lost ? PA_FAIL_CONNECTION_LOST : PA_FAIL_FINDINGS_STORE, m);
+}
+
+static void fail_store(PGconn *store, struct pa_surface_result *r, const char *msg)
+{
+    fail_store_why(store, r, msg, PA_FAIL_NONE);
 }
 
 static bool integer_id(const char *type)
@@ -1097,7 +1103,7 @@ static int read_surface(struct scan_state *st, struct pa_surface_result *r, cons
                 enum pa_fail_reason why = PA_FAIL_NONE;
                 if (pa_findings_commit_batch(st->store_conn, &b->batch, &bc, &r->new_by_cat, err, sizeof err,
                                              &why) != 0) {
-                    fail_store(st->store_conn, r, err);
+                    fail_store_why(st->store_conn, r, err, why);
                     store_failed = read_failed = true;
                     pthread_mutex_lock(&job.mu);
                     job.abort = true;
