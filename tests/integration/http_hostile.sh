@@ -86,7 +86,7 @@ echo "# checks at ${SECONDS}s"
 sleep 3
 RSS1=$(rss_kb)
 echo "# daemon RSS: ${RSS0} KB before the attacks, ${RSS1} KB after"
-if ldd "$PA_BIN" 2>/dev/null | grep -c libasan >/dev/null; then
+if ldd "$PA_REAL_BIN" 2>/dev/null | grep -q libasan; then
     # ASan keeps freed memory in quarantine, so RSS says nothing here; LeakSanitizer checks at exit (below)
     ok "memory: under ASan the RSS bound is checked in the normal build, leaks by LeakSanitizer at exit"
 elif [ $((RSS1 - RSS0)) -lt $((16 * 1024)) ]; then ok "memory bounded: RSS grew $((RSS1 - RSS0)) KB (< 16 MB)"
