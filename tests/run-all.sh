@@ -2,9 +2,9 @@
 # Runs the whole test suite on this machine: installs the Debian packages it needs (as root), builds, starts
 # throwaway PostgreSQL 15 clusters in .pgtmp/, and runs unit + integration + fault + end-to-end tests twice at the same
 # time, once in the normal build and once under AddressSanitizer + UndefinedBehaviorSanitizer (each build on its own
-# cluster: the fault tests stop and restart theirs); then each libFuzzer target for PA_FUZZ_SECONDS (default 60)
-# under ASan+UBSan, two at a time; then the valgrind subset (tests/valgrind.sh --ci). --quick runs the normal build
-# only. Prints `tests: N passed, N failed, N skipped`; a skipped test fails the run.
+# cluster: the fault tests stop and restart theirs); the valgrind subset (tests/valgrind.sh --ci) once the normal
+# suite is done; then each libFuzzer target for PA_FUZZ_SECONDS (default 60) under ASan+UBSan, two at a time.
+# --quick runs the normal build only. Prints `tests: N passed, N failed, N skipped`; a skipped test fails the run.
 #   bash tests/run-all.sh [--quick]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -92,22 +92,22 @@ wait $pid_a || status=1
 cat "$LOGS/normal.log"
 add_counts "$(cat "$LOGS/normal.counts" 2>/dev/null || echo "0 1 0")"
 if [ $QUICK = 0 ]; then
+    # the valgrind subset starts on the normal build's cluster as soon as that suite is done (the sanitizer suite
+    # usually still runs); valgrind.sh fails on a failed test or on a valgrind error in a passing test
+    (PA_PGHOST=$ROOT/.pgtmp/test PA_PGPORT=$port_a PA_PGDIR=$ROOT/.pgtmp/test bash tests/valgrind.sh --ci) \
+        >"$LOGS/valgrind.log" 2>&1 &
+    pid_v=$!
+
     echo "== test under AddressSanitizer + UndefinedBehaviorSanitizer"
     wait $pid_b || status=1
     cat "$LOGS/asan.log"
     add_counts "$(cat "$LOGS/asan.counts" 2>/dev/null || echo "0 1 0")"
 
-    echo "== fuzz each libFuzzer target for ${PA_FUZZ_SECONDS:-60}s under AddressSanitizer + UBSan"
-    if PA_FUZZ_JOBS=2 bash tests/fuzz/run.sh "${PA_FUZZ_SECONDS:-60}"; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1)); status=1
-    fi
-
     echo "== valgrind memcheck: unit tests + a representative subset (tests/valgrind.sh --ci)"
-    # valgrind.sh fails on a failed test (counted below) or on a valgrind error in a passing test (counted here)
-    PA_PGHOST=$ROOT/.pgtmp/test PA_PGPORT=$port_a PA_PGDIR=$ROOT/.pgtmp/test bash tests/valgrind.sh --ci \
-        || { status=1; failed=$((failed + 1)); echo "tests/valgrind.sh --ci failed" >&2; }
+    vrc=0
+    wait $pid_v || vrc=$?
+    cat "$LOGS/valgrind.log"
+    if [ $vrc != 0 ]; then status=1; failed=$((failed + 1)); echo "tests/valgrind.sh --ci failed" >&2; fi
     # meson names a wrapped run's log <logbase>-valgrind.json
     for l in valgrind-unit-valgrind valgrind-int; do
         if [ -f "build/meson-logs/$l.json" ]; then
@@ -116,6 +116,13 @@ if [ $QUICK = 0 ]; then
             failed=$((failed + 1)); status=1; echo "no meson log $l.json from tests/valgrind.sh" >&2
         fi
     done
+
+    echo "== fuzz each libFuzzer target for ${PA_FUZZ_SECONDS:-60}s under AddressSanitizer + UBSan"
+    if PA_FUZZ_JOBS=2 bash tests/fuzz/run.sh "${PA_FUZZ_SECONDS:-60}"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1)); status=1
+    fi
 fi
 if [ "$skipped" -gt 0 ]; then
     echo "$skipped test(s) were skipped: a skipped test is a failure here" >&2
