@@ -3,8 +3,8 @@
 # throwaway PostgreSQL 15 clusters in .pgtmp/, and runs unit + integration + fault + end-to-end tests twice at the same
 # time, once in the normal build and once under AddressSanitizer + UndefinedBehaviorSanitizer (each build on its own
 # cluster: the fault tests stop and restart theirs); the valgrind subset (tests/valgrind.sh --ci) once the normal
-# suite is done; then each libFuzzer target for PA_FUZZ_SECONDS (default 60) under ASan+UBSan, two at a time.
-# --quick runs the normal build only. Prints `tests: N passed, N failed, N skipped`; a skipped test fails the run.
+# suite is done; and, alongside at the lowest CPU priority, each libFuzzer target for PA_FUZZ_SECONDS (default 60)
+# under ASan+UBSan, two at a time. --quick runs the normal build only. Prints `tests: N passed, N failed, N skipped`; a skipped test fails the run.
 #   bash tests/run-all.sh [--quick]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,6 +77,13 @@ run_suite() { # name builddir pgdir port [env...]
 }
 
 status=0
+if [ $QUICK = 0 ]; then
+    # fuzzing runs alongside the suites at the lowest CPU priority: the tests mostly wait on PostgreSQL and on their
+    # daemons, and the fuzzers take the idle CPU (each target still runs its full time; execs/s are lower; the
+    # per-input hang limit is 30 s instead of 10 since a starved input may wait for the CPU)
+    (PA_FUZZ_JOBS=2 PA_FUZZ_TIMEOUT=30 nice -n 19 bash tests/fuzz/run.sh "${PA_FUZZ_SECONDS:-60}") >"$LOGS/fuzz.log" 2>&1 &
+    pid_f=$!
+fi
 start_cluster "$ROOT/.pgtmp/test" "${PA_TEST_PGPORT:-55432}"
 port_a=$CL_PORT
 run_suite normal build "$ROOT/.pgtmp/test" "$port_a"
@@ -117,8 +124,11 @@ if [ $QUICK = 0 ]; then
         fi
     done
 
-    echo "== fuzz each libFuzzer target for ${PA_FUZZ_SECONDS:-60}s under AddressSanitizer + UBSan"
-    if PA_FUZZ_JOBS=2 bash tests/fuzz/run.sh "${PA_FUZZ_SECONDS:-60}"; then
+    echo "== fuzz each libFuzzer target for ${PA_FUZZ_SECONDS:-60}s under AddressSanitizer + UBSan (ran alongside)"
+    frc=0
+    wait $pid_f || frc=$?
+    cat "$LOGS/fuzz.log"
+    if [ $frc = 0 ]; then
         passed=$((passed + 1))
     else
         failed=$((failed + 1)); status=1

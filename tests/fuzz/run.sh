@@ -3,7 +3,7 @@
 # copy of its seed corpus (the repository's corpus is never written). Fails when any target finds a crash, a leak,
 # a timeout or an out-of-memory; prints execs/s and coverage (cov:/ft: from libFuzzer's last line) per target.
 #   bash tests/fuzz/run.sh <seconds> [target...]      targets: jsonwalk detect config metrics (default: all)
-# Environment: PA_FUZZ_JOBS (targets run at once, default 2), PA_FUZZ_OUT (build/work dir, default build-fuzz/),
+# Environment: PA_FUZZ_JOBS (targets run at once, default 2), PA_FUZZ_TIMEOUT (seconds per input, default 10), PA_FUZZ_OUT (build/work dir, default build-fuzz/),
 # PA_FUZZ_KEEP_CORPUS=1 keeps the grown corpora in $PA_FUZZ_OUT/run-*/corpus-<target>.
 # A crash input is kept as $PA_FUZZ_OUT/run-*/<target>/crash-* (never printed: it may hold PII-shaped bytes);
 # add it to tests/fuzz/corpus/<target>/regress-<what>.<ext> with the fix, and the replay tests run it from then on.
@@ -60,7 +60,7 @@ run_one() {
     cp tests/fuzz/corpus/"$t"/* "$RUN/corpus-$t"/
     (cd "$dir" && ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0 \
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        "$OUT/fuzz_$t" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -max_len="${MAXLEN[$t]}" \
+        "$OUT/fuzz_$t" -max_total_time="$SECS" -timeout="${PA_FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -max_len="${MAXLEN[$t]}" \
         -print_final_stats=1 -artifact_prefix="$dir/" "$RUN/corpus-$t" >"$dir/log" 2>&1)
     echo $? >"$dir/rc"
 }
