@@ -99,7 +99,9 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 med() { cut -d' ' -f"${2:-1}" "$out/$1.times" | median; }
 psql_c=(psql -X -q -v ON_ERROR_STOP=1 -h "$pgdir" -p "$PORT" -U postgres -d postgres)
 copy_cmd=("${psql_c[@]}" -c "COPY (SELECT id, raw_payload FROM bench.attribution_events) TO STDOUT")
-scan() { local c=$1; shift; timed "$c${LABEL_SUFFIX:-}" "$PA_BIN" --config "$out/$c.yaml" --scan-once --output json "$@"; }
+ROOTFLAG=()
+[ "$(id -u)" = 0 ] && ROOTFLAG=(--allow-root) # scans refuse root without it
+scan() { local c=$1; shift; timed "$c${LABEL_SUFFIX:-}" "$PA_BIN" --config "$out/$c.yaml" --scan-once --output json "${ROOTFLAG[@]}" "$@"; }
 
 rm -f "$out"/*.times
 say "warm-up COPY"
