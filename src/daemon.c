@@ -412,10 +412,12 @@ static bool run_scan(struct daemon *d, const char *trigger)
         if (res.failed == 0)
             pa_metric_set(d->success_ts, NULL, pa_now_wall());
     }
-    pa_metric_set(d->db_up, NULL, reached ? 1 : 0);
+    bool db_up = reached;
     if (reached && refresh_from_store(d, false) != 0)
         reached = false;
     atomic_store(&d->ready, reached);
+    /* after the readiness update: a scrape that sees the database up again finds /ready agreeing */
+    pa_metric_set(d->db_up, NULL, db_up ? 1 : 0);
     if (reached) /* after the readiness update: /ready must not wait for this */
         refresh_guardrail(d);
     pa_metric_set(d->in_progress, NULL, 0);
