@@ -517,7 +517,18 @@ out:
     return rc;
 }
 
-/* Give up on a query sent on conn: cancel it and drain what is left (rows are wiped, never looked at). */
+/* The rest of a COPY in progress on conn, discarded: each row is wiped, never looked at. */
+static void discard_copy_rows(PGconn *conn)
+{
+    char *buf;
+    int n;
+    while ((n = PQgetCopyData(conn, &buf, 0)) > 0) {
+        explicit_bzero(buf, (size_t)n);
+        PQfreemem(buf);
+    }
+}
+
+/* Give up on a query sent on conn: cancel it and drain what is left. */
 static void discard_query(PGconn *conn)
 {
     if (PQstatus(conn) != CONNECTION_OK)
@@ -525,14 +536,8 @@ static void discard_query(PGconn *conn)
     pa_db_cancel(conn);
     PGresult *res;
     while ((res = PQgetResult(conn)) != NULL) {
-        if (PQresultStatus(res) == PGRES_COPY_OUT) {
-            char *buf;
-            int n;
-            while ((n = PQgetCopyData(conn, &buf, 0)) > 0) {
-                explicit_bzero(buf, (size_t)n);
-                PQfreemem(buf);
-            }
-        }
+        if (PQresultStatus(res) == PGRES_COPY_OUT)
+            discard_copy_rows(conn);
         PQclear(res);
         if (PQstatus(conn) == CONNECTION_BAD)
             break;
@@ -666,13 +671,7 @@ drain:
     while ((res = PQgetResult(conn)) != NULL) {
         ExecStatusType s = PQresultStatus(res);
         if (s == PGRES_COPY_OUT) {
-            /* we stopped mid-COPY: the cancel is on its way, discard the remaining rows */
-            char *buf;
-            int n;
-            while ((n = PQgetCopyData(conn, &buf, 0)) > 0) {
-                explicit_bzero(buf, (size_t)n);
-                PQfreemem(buf);
-            }
+            discard_copy_rows(conn); /* we stopped mid-COPY: the cancel is on its way */
         } else if (s != PGRES_COMMAND_OK && !failed) {
             b->reason = pa_db_classify(conn, res, b->error, sizeof b->error);
             failed = true;
@@ -798,27 +797,21 @@ static void *reader_main(void *arg)
             pa_buf_appends(&b->end, end);
         b->range_done = cur.last && (cur.hi || n < job->limit);
         bool done = b->range_done;
-        char *pos = end ? pa_xstrdup(end) : NULL;
         hand_off(rd, b);
         if (done) {
-            free(pos);
             b = NULL;
             break;
         }
         b = take_slot(rd);
         if (!have_next) {
             if (job_stopping(job)) {
-                free(pos);
                 result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
                 goto out;
             }
             throttle(job);
-            int rc = plan_batch(rd, c ^ 1, pos, &next, b) != 0 || send_batch(rd, c ^ 1, &next, b) != 0 ? -1 : 0;
-            free(pos);
-            if (rc != 0)
+            /* end still points into cur or last_id: neither changes before this batch is planned */
+            if (plan_batch(rd, c ^ 1, end, &next, b) != 0 || send_batch(rd, c ^ 1, &next, b) != 0)
                 goto out;
-        } else {
-            free(pos);
         }
         req_free(&cur);
         cur = next;
@@ -900,14 +893,9 @@ static void split_points(PGconn *conn, const struct pa_surface *s, const struct 
         struct pa_buf sql;
         pa_buf_init(&sql);
         pa_buf_printf(&sql, "SELECT min(t.%s)::text, max(t.%s)::text FROM %s t", si->qid, si->qid, si->qtable);
-        if (after) {
-            char *lit = PQescapeLiteral(conn, after, strlen(after));
-            if (!lit) {
-                pa_buf_free(&sql);
-                return;
-            }
-            pa_buf_printf(&sql, " WHERE t.%s > %s::%s", si->qid, lit, si->id_type);
-            PQfreemem(lit);
+        if (append_bounds(conn, si, &sql, after, NULL) != 0) {
+            pa_buf_free(&sql);
+            return;
         }
         PGresult *res = pa_db_exec(conn, sql.data, 0, NULL, PGRES_TUPLES_OK, err, sizeof err, NULL);
         pa_buf_free(&sql);
