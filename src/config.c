@@ -434,8 +434,9 @@ static int check_listen(struct ctx *, const struct node *, const char *);
     X("scan.batch_size", PA_KEY_INT, "5000", false, true,                                                          \
       "Rows fetched per keyset batch (one short transaction each).", 0, NULL, NULL, C(batch_size), 0, 1, 1000000) \
     X("scan.parallelism", PA_KEY_INT, "1", false, true,                                                           \
-      "Readers per surface: the id range is split into this many parts read on as many connections at once.", 0,  \
-      NULL, NULL, C(parallelism), 0, 1, 16)                                                                        \
+      "Readers per scan: each surface's id range is split in this many parts, read (of one or more surfaces) at "  \
+      "once.",                                                                                                      \
+      0, NULL, NULL, C(parallelism), 0, 1, 16)                                                                        \
     X("scan.statement_timeout", PA_KEY_DURATION, "30s", false, true,                                               \
       "statement_timeout for every scanner query: bounds each batch.", 0, NULL, NULL, C(statement_timeout), 0, 1,  \
       H_S)                                                                                                         \

@@ -17,8 +17,8 @@
 enum pa_log_level pa_log_threshold = PA_LOG_INFO;
 
 static bool use_journal;
-static char ctx_surface[256];
-static long long ctx_scan_id;
+static _Thread_local char ctx_surface[256]; /* per thread: readers log for their own surface */
+static _Thread_local long long ctx_scan_id;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 

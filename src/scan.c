@@ -32,6 +32,8 @@ struct scan_state {
     const struct pa_detector *det;
     PGconn *scan_conn;  /* surface checks and range splits; the readers have their own connections */
     PGconn *store_conn; /* NULL in dry-run when the store is unreachable */
+    unsigned store_gen; /* counts store sessions: a surface's lock lives on the session it was taken on */
+    bool renew_scan_conn; /* a surface lost its connection: renew scan_conn before the next one */
     long long scan_id;
 };
 
@@ -329,7 +331,11 @@ struct id_range {
     bool complete;  /* every row of the range was read and committed */
 };
 
+struct surface_job;
+
 struct batch_result {
+    struct surface_job *job;   /* the surface and range this batch was read from */
+    size_t range;
     struct pa_batch batch;     /* findings to store */
     struct pa_catcounts found; /* findings by category (dry run) */
     long long rows, bytes, invalid_documents, truncated_records;
@@ -340,37 +346,70 @@ struct batch_result {
     char error[512];
 };
 
-struct surface_job;
+struct scan_pool;
 
+/* A reader thread of the scan's pool: it takes id ranges from the pool's queue, of any surface, and reads each on
+ * its two connections (kept from range to range, renewed after a failure). */
 struct reader {
-    struct surface_job *job;
-    size_t idx;
+    struct scan_pool *pool;
     pthread_t thread;
     PGconn *conn[2];
     struct pa_detect_ctx *dctx;
     struct batch_result slot[2];
     int fill;                   /* index of the slot being filled */
-    struct batch_result *ready; /* handed to the coordinator; NULL once it is done with it (under job->mu) */
-    bool exited;                /* under job->mu */
+    struct batch_result *ready; /* handed to the coordinator; NULL once it is done with it (under pool->mu) */
+    bool idle;                  /* under pool->mu: waiting for a range */
+    struct surface_job *job;    /* the range being read: job->ranges[idx] */
+    size_t idx;
     struct batch_result *cur;   /* the slot being filled, for on_finding */
     const char *record_id;      /* the row being detected */
     size_t record_id_len;
 };
 
+/* One surface of the scan, from its checks to its outcome. Owned by the coordinator (the scanning thread) except
+ * `abort`, and the ranges' bounds, which readers only read. */
 struct surface_job {
+    struct scan_pool *pool;
     const struct scan_state *st;
-    const struct surface_info *si;
+    struct pa_surface_result *r;
+    struct surface_info info;
+    const struct surface_info *si; /* &info */
     const char *surface;        /* schema.table.column, for messages */
     bool store;                 /* findings are recorded (not a dry run) */
     long long limit;
     double t0;
+    bool abort;                 /* under pool->mu: give up at the next batch boundary */
+    struct pa_cursor cursor;    /* the stored cursor at the start */
+    const char *after;          /* where this scan starts (NULL: the beginning) */
+    bool move_cursor;           /* every committed batch moves the cursor (incremental and first scans) */
+    bool started, locked;       /* recorded in scan_run_surfaces; advisory lock held on the store session */
+    unsigned store_gen;         /* the store session the lock is held on */
+    bool read_failed, store_failed;
+    struct id_range *ranges;
+    size_t n;                   /* ranges */
+    size_t open;                /* ranges a reader may still hand batches of (queued or being read) */
+    double last_print;
+};
+
+/* A range waiting for a reader. */
+struct work {
+    struct surface_job *job;
+    size_t idx;
+};
+
+/* The scan's readers (scan.parallelism of them) and their queue of ranges. Surfaces are read in parallel when
+ * readers are free: a surface is started when a reader is idle and no range waits, so at most scan.parallelism
+ * backends produce rows at any time, whatever the number of surfaces. */
+struct scan_pool {
+    const struct scan_state *st;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    bool abort;                 /* under mu: give up at the next batch boundary */
-    long long reserved;         /* under mu: rows requested so far (throttle) */
-    struct id_range *ranges;
     struct reader *readers;
-    size_t n;
+    size_t n;        /* readers started */
+    struct work *queue;
+    size_t qhead, qlen, qcap;
+    bool shutdown;   /* under mu: no more ranges will come */
+    double next_due; /* under mu: scan.max_rows_per_second, when the next batch may be requested */
 };
 
 /* A batch to read: (lo, hi] with hi NULL = open (then ORDER BY id LIMIT limit). */
@@ -425,9 +464,9 @@ static bool job_stopping(struct surface_job *job)
     const struct pa_scan_opts *o = job->st->opts;
     if (o->stop && *o->stop)
         return true;
-    pthread_mutex_lock(&job->mu);
+    pthread_mutex_lock(&job->pool->mu);
     bool a = job->abort;
-    pthread_mutex_unlock(&job->mu);
+    pthread_mutex_unlock(&job->pool->mu);
     return a;
 }
 
@@ -692,19 +731,22 @@ drain:
     return failed ? -1 : rows;
 }
 
-/* scan.max_rows_per_second over all readers: a batch may be requested once the rows requested before it are
- * due. */
-static void throttle(struct surface_job *job)
+/* scan.max_rows_per_second over all readers of the scan: a batch may be requested once the rows requested before it
+ * are due. A reader that was idle does not earn credit for a burst. */
+static void throttle(struct reader *rd)
 {
+    struct surface_job *job = rd->job;
+    struct scan_pool *pool = rd->pool;
     long long rate = job->st->cfg->max_rows_per_second;
     if (rate <= 0)
         return;
-    pthread_mutex_lock(&job->mu);
-    double due = (double)job->reserved / (double)rate;
-    job->reserved += job->limit;
-    pthread_mutex_unlock(&job->mu);
+    pthread_mutex_lock(&pool->mu);
+    double now = pa_now_monotonic();
+    double due = pool->next_due > now ? pool->next_due : now;
+    pool->next_due = due + (double)job->limit / (double)rate;
+    pthread_mutex_unlock(&pool->mu);
     for (;;) {
-        double left = due - (pa_now_monotonic() - job->t0);
+        double left = due - pa_now_monotonic();
         if (left <= 0 || job_stopping(job))
             return;
         pa_sleep(left > 0.2 ? 0.2 : left);
@@ -715,14 +757,16 @@ static void throttle(struct surface_job *job)
 static struct batch_result *take_slot(struct reader *rd)
 {
     struct batch_result *b = &rd->slot[rd->fill];
-    pthread_mutex_lock(&rd->job->mu);
+    pthread_mutex_lock(&rd->pool->mu);
     while (rd->ready == b)
-        pthread_cond_wait(&rd->job->cv, &rd->job->mu);
-    pthread_mutex_unlock(&rd->job->mu);
+        pthread_cond_wait(&rd->pool->cv, &rd->pool->mu);
+    pthread_mutex_unlock(&rd->pool->mu);
     pa_batch_reset(&b->batch);
     pa_detect_ctx_wipe(rd->dctx); /* the memos hold bytes of the last batch's rows */
     pa_catcounts_free(&b->found);
     pa_buf_truncate(&b->end, 0);
+    b->job = rd->job;
+    b->range = rd->idx;
     b->rows = b->bytes = b->invalid_documents = b->truncated_records = 0;
     b->range_done = b->failed = false;
     b->reason = PA_FAIL_NONE;
@@ -734,18 +778,28 @@ static struct batch_result *take_slot(struct reader *rd)
 /* Hand a filled slot to the coordinator; waits while the previous one is still being committed. */
 static void hand_off(struct reader *rd, struct batch_result *b)
 {
-    pthread_mutex_lock(&rd->job->mu);
+    pthread_mutex_lock(&rd->pool->mu);
     while (rd->ready)
-        pthread_cond_wait(&rd->job->cv, &rd->job->mu);
+        pthread_cond_wait(&rd->pool->cv, &rd->pool->mu);
     rd->ready = b;
     rd->fill ^= 1;
-    pthread_cond_broadcast(&rd->job->cv);
-    pthread_mutex_unlock(&rd->job->mu);
+    pthread_cond_broadcast(&rd->pool->cv);
+    pthread_mutex_unlock(&rd->pool->mu);
 }
 
-static void *reader_main(void *arg)
+static void close_conns(struct reader *rd)
 {
-    struct reader *rd = arg;
+    for (int i = 0; i < 2; i++) {
+        if (rd->conn[i])
+            PQfinish(rd->conn[i]);
+        rd->conn[i] = NULL;
+    }
+}
+
+/* Read the range rd->job->ranges[rd->idx] in pipelined batches. Its last batch handed off is either range_done or
+ * failed (a cancel is a failure). */
+static void read_range(struct reader *rd)
+{
     struct surface_job *job = rd->job;
     const struct pa_config *cfg = job->st->cfg;
     const struct id_range *rg = &job->ranges[rd->idx];
@@ -759,6 +813,10 @@ static void *reader_main(void *arg)
     char err[512];
 
     for (int i = 0; i < 2; i++) {
+        if (rd->conn[i] && PQstatus(rd->conn[i]) == CONNECTION_OK)
+            continue;
+        if (rd->conn[i])
+            PQfinish(rd->conn[i]);
         enum pa_fail_reason why = PA_FAIL_NONE;
         rd->conn[i] = pa_scan_connect_db(cfg, err, sizeof err, &why);
         if (!rd->conn[i]) {
@@ -770,7 +828,7 @@ static void *reader_main(void *arg)
         result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
         goto out;
     }
-    throttle(job);
+    throttle(rd);
     if (plan_batch(rd, c, rg->lo, &cur, b) != 0 || send_batch(rd, c, &cur, b) != 0)
         goto out;
     for (;;) {
@@ -808,7 +866,7 @@ static void *reader_main(void *arg)
                 result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
                 goto out;
             }
-            throttle(job);
+            throttle(rd);
             /* end still points into cur or last_id: neither changes before this batch is planned */
             if (plan_batch(rd, c ^ 1, end, &next, b) != 0 || send_batch(rd, c ^ 1, &next, b) != 0)
                 goto out;
@@ -823,19 +881,39 @@ out:
         if (!b->failed)
             result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
         hand_off(rd, b);
+        close_conns(rd); /* whatever state they were left in, the next range starts on fresh sessions */
     }
     req_free(&cur);
     req_free(&next);
     pa_buf_free(&last_id);
-    for (int i = 0; i < 2; i++) {
-        if (rd->conn[i])
-            PQfinish(rd->conn[i]);
-        rd->conn[i] = NULL;
+}
+
+static void *reader_main(void *arg)
+{
+    struct reader *rd = arg;
+    struct scan_pool *pool = rd->pool;
+    for (;;) {
+        pthread_mutex_lock(&pool->mu);
+        rd->idle = true;
+        pthread_cond_broadcast(&pool->cv); /* the coordinator may start the next surface */
+        while (!pool->qlen && !pool->shutdown)
+            pthread_cond_wait(&pool->cv, &pool->mu);
+        if (!pool->qlen) {
+            pthread_mutex_unlock(&pool->mu);
+            break;
+        }
+        struct work w = pool->queue[pool->qhead];
+        pool->qhead = (pool->qhead + 1) % pool->qcap;
+        pool->qlen--;
+        rd->idle = false;
+        rd->job = w.job;
+        rd->idx = w.idx;
+        pthread_mutex_unlock(&pool->mu);
+        pa_log_set_context(w.job->surface, w.job->st->scan_id);
+        read_range(rd);
+        pa_log_set_context(NULL, w.job->st->scan_id);
     }
-    pthread_mutex_lock(&job->mu);
-    rd->exited = true;
-    pthread_cond_broadcast(&job->cv);
-    pthread_mutex_unlock(&job->mu);
+    close_conns(rd);
     return NULL;
 }
 
@@ -960,201 +1038,69 @@ static const char *prefix_cursor(const struct surface_job *job, const char *star
     return cur;
 }
 
-/* Read the surface with its readers; the calling (scanning) thread commits their batches in each reader's order,
- * moving the cursor only over the committed prefix. Returns 0, or -1 with the surface failed. *final gets the
- * position after the last row (NULL if none). */
-static int read_surface(struct scan_state *st, struct pa_surface_result *r, const struct surface_info *si,
-                        const char *after, bool move_cursor, double t0, char **final)
+/* Queue a range for the readers; under pool->mu. */
+static void pool_enqueue(struct scan_pool *pool, struct surface_job *job, size_t idx)
 {
-    const struct pa_config *cfg = st->cfg;
-    const struct pa_surface *s = r->surface;
-    struct surface_job job = {.st = st, .si = si, .surface = s->name, .t0 = t0,
-                              .store = st->store_conn && !st->opts->dry_run};
-    job.limit = cfg->batch_size;
-    if (cfg->max_rows_per_second > 0 && cfg->max_rows_per_second < job.limit)
-        job.limit = cfg->max_rows_per_second; /* keep each throttled step under a second */
-    pthread_mutex_init(&job.mu, NULL);
-    pthread_cond_init(&job.cv, NULL);
-
-    size_t want = cfg->parallelism > 1 ? (size_t)cfg->parallelism : 1;
-    char **pts = pa_xcalloc(want, sizeof *pts);
-    size_t np = 0;
-    if (want > 1)
-        split_points(st->scan_conn, s, si, after, want, pts, &np);
-    job.n = np + 1;
-    job.ranges = pa_xcalloc(job.n, sizeof *job.ranges);
-    job.readers = pa_xcalloc(job.n, sizeof *job.readers);
-    for (size_t k = 0; k < job.n; k++) {
-        job.ranges[k].lo = k == 0 ? (after ? pa_xstrdup(after) : NULL) : pa_xstrdup(pts[k - 1]);
-        job.ranges[k].hi = k < np ? pa_xstrdup(pts[k]) : NULL;
+    if (pool->qlen == pool->qcap) {
+        size_t cap = pool->qcap ? pool->qcap * 2 : 16;
+        struct work *q = pa_xcalloc(cap, sizeof *q);
+        for (size_t i = 0; i < pool->qlen; i++)
+            q[i] = pool->queue[(pool->qhead + i) % pool->qcap];
+        free(pool->queue);
+        pool->queue = q;
+        pool->qcap = cap;
+        pool->qhead = 0;
     }
-    for (size_t k = 0; k < np; k++)
-        free(pts[k]);
-    free(pts);
-    if (job.n > 1)
-        pa_info("%s: %zu readers over %zu id ranges", s->name, job.n, job.n);
-
-    size_t started = 0;
-    for (size_t k = 0; k < job.n; k++) {
-        struct reader *rd = &job.readers[k];
-        rd->job = &job;
-        rd->idx = k;
-        rd->dctx = pa_detect_ctx_new(st->det);
-        for (int i = 0; i < 2; i++) {
-            pa_batch_init(&rd->slot[i].batch);
-            pa_buf_init(&rd->slot[i].end);
-        }
-    }
-    for (size_t k = 0; k < job.n; k++) {
-        if (pthread_create(&job.readers[k].thread, NULL, reader_main, &job.readers[k]) != 0) {
-            pthread_mutex_lock(&job.mu);
-            job.abort = true;
-            for (size_t j = k; j < job.n; j++)
-                job.readers[j].exited = true;
-            pthread_mutex_unlock(&job.mu);
-            fail_surface(r, PA_FAIL_QUERY, "cannot start a reader thread");
-            break;
-        }
-        started++;
-    }
-
-    bool read_failed = r->status != PA_SURFACE_OK && r->reason != PA_FAIL_NONE, store_failed = false;
-    double last_tick = pa_now_monotonic(), last_print = last_tick;
-    char err[512];
-    for (;;) {
-        struct reader *got = NULL;
-        bool all_exited = true;
-        pthread_mutex_lock(&job.mu);
-        for (size_t k = 0; k < job.n && !got; k++)
-            if (job.readers[k].ready)
-                got = &job.readers[k];
-        for (size_t k = 0; k < job.n; k++)
-            if (!job.readers[k].exited)
-                all_exited = false;
-        if (!got && !all_exited) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 250000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&job.cv, &job.mu, &ts);
-        }
-        pthread_mutex_unlock(&job.mu);
-        double now = pa_now_monotonic();
-        if (now - last_tick > 1) {
-            last_tick = now;
-            if (st->opts->on_tick)
-                st->opts->on_tick(st->opts->observer);
-        }
-        if (!got) {
-            if (all_exited)
-                break;
-            continue;
-        }
-
-        struct batch_result *b = got->ready;
-        if (b->failed) {
-            /* the first real failure names the surface's; a cancel only when nothing else went wrong */
-            if (!read_failed || (r->reason == PA_FAIL_CANCELLED && b->reason != PA_FAIL_CANCELLED)) {
-                if (!store_failed)
-                    fail_surface(r, b->reason, b->error);
-                read_failed = true;
-            }
-            pthread_mutex_lock(&job.mu);
-            job.abort = true;
-            pthread_mutex_unlock(&job.mu);
-        } else if (!store_failed) {
-            struct id_range *rg = &job.ranges[got->idx];
-            if (b->end.len) {
-                free(rg->end);
-                rg->end = pa_xstrdup(b->end.data);
-            }
-            rg->complete = b->range_done;
-            r->rows += b->rows;
-            r->bytes += b->bytes;
-            r->invalid_documents += b->invalid_documents;
-            r->truncated_records += b->truncated_records;
-            if (job.store) {
-                struct pa_batch_commit bc = {.scan_id = st->scan_id,
-                                             .table = r->table,
-                                             .column = s->column,
-                                             .id_column = si->id_column,
-                                             .id_type = si->id_type,
-                                             .rows = b->rows,
-                                             .bytes = b->bytes,
-                                             .invalid_documents = b->invalid_documents,
-                                             .truncated_records = b->truncated_records};
-                /* an incremental cursor moves with every batch; a full scan moves it only when there was none */
-                bc.cursor = move_cursor ? prefix_cursor(&job, after) : NULL;
-                enum pa_fail_reason why = PA_FAIL_NONE;
-                if (pa_findings_commit_batch(st->store_conn, &b->batch, &bc, &r->new_by_cat, err, sizeof err,
-                                             &why) != 0) {
-                    fail_store_why(st->store_conn, r, err, why);
-                    store_failed = read_failed = true;
-                    pthread_mutex_lock(&job.mu);
-                    job.abort = true;
-                    pthread_mutex_unlock(&job.mu);
-                }
-            } else {
-                for (size_t i = 0; i < b->found.n; i++)
-                    pa_catcounts_add(&r->new_by_cat, b->found.v[i].name, b->found.v[i].n);
-            }
-            if (!store_failed) {
-                pa_debug("%s: batch of %lld rows committed (reader %zu)", s->name, b->rows, got->idx);
-                if (st->opts->on_batch)
-                    st->opts->on_batch(st->opts->observer, r, b->rows, b->bytes);
-                if (st->opts->progress && (now - last_print > 0.5 || job.n == 1)) {
-                    last_print = now;
-                    progress_line(r, t0, 0, false);
-                }
-            }
-        }
-        pthread_mutex_lock(&job.mu);
-        got->ready = NULL;
-        pthread_cond_broadcast(&job.cv);
-        pthread_mutex_unlock(&job.mu);
-    }
-    for (size_t k = 0; k < started; k++)
-        pthread_join(job.readers[k].thread, NULL);
-
-    int rc = read_failed ? -1 : 0;
-    if (rc == 0) {
-        const char *f = prefix_cursor(&job, after);
-        *final = f ? pa_xstrdup(f) : NULL;
-    }
-    for (size_t k = 0; k < job.n; k++) {
-        struct reader *rd = &job.readers[k];
-        if (rd->dctx)
-            pa_detect_ctx_free(rd->dctx);
-        for (int i = 0; i < 2; i++) {
-            pa_batch_free(&rd->slot[i].batch);
-            pa_catcounts_free(&rd->slot[i].found);
-            pa_buf_free(&rd->slot[i].end);
-        }
-        free(job.ranges[k].lo);
-        free(job.ranges[k].hi);
-        free(job.ranges[k].end);
-    }
-    free(job.readers);
-    free(job.ranges);
-    pthread_cond_destroy(&job.cv);
-    pthread_mutex_destroy(&job.mu);
-    return rc;
+    pool->queue[(pool->qhead + pool->qlen) % pool->qcap] = (struct work){job, idx};
+    pool->qlen++;
 }
 
-static void scan_surface(struct scan_state *st, struct pa_surface_result *r)
+/* Take the queued ranges of job (of every job when NULL) off the queue; under pool->mu. A job that loses a range
+ * it had not failed for is cancelled: it was not read in full. */
+static void pool_drop(struct scan_pool *pool, struct surface_job *job)
 {
+    size_t kept = 0;
+    for (size_t i = 0; i < pool->qlen; i++) {
+        struct work w = pool->queue[(pool->qhead + i) % pool->qcap];
+        if (job && w.job != job) {
+            pool->queue[(pool->qhead + kept++) % pool->qcap] = w;
+            continue;
+        }
+        w.job->open--;
+        if (!w.job->read_failed) {
+            fail_surface(w.job->r, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
+            w.job->read_failed = true;
+        }
+    }
+    pool->qlen = kept;
+}
+
+static void job_abort(struct scan_pool *pool, struct surface_job *job)
+{
+    pthread_mutex_lock(&pool->mu);
+    job->abort = true;
+    pool_drop(pool, job);
+    pthread_mutex_unlock(&pool->mu);
+}
+
+/* Record the surface, take its lock, check it, read its cursor and queue its id ranges. Returns false when it
+ * ended before any read (a check or the store failed): end_surface() is due at once. */
+static bool begin_surface(struct scan_state *st, struct scan_pool *pool, struct surface_job *job)
+{
+    struct pa_surface_result *r = job->r;
     const struct pa_surface *s = r->surface;
     const struct pa_config *cfg = st->cfg;
-    struct surface_info si = {0};
-    struct pa_cursor cur = {0};
-    char *final = NULL;
-    bool locked = false, started = false;
-    double t0 = pa_now_monotonic();
     char err[512];
-    pa_log_set_context(s->name, st->scan_id);
+    job->pool = pool;
+    job->st = st;
+    job->si = &job->info;
+    job->surface = s->name;
+    job->store = st->store_conn && !st->opts->dry_run;
+    job->limit = cfg->batch_size;
+    if (cfg->max_rows_per_second > 0 && cfg->max_rows_per_second < job->limit)
+        job->limit = cfg->max_rows_per_second; /* keep each throttled step under a second */
+    job->t0 = job->last_print = pa_now_monotonic();
+    job->store_gen = st->store_gen;
 
     /* record the surface first, so a surface that fails its checks has its outcome in scan_run_surfaces; the
      * mode is corrected when it finishes */
@@ -1162,71 +1108,180 @@ static void scan_surface(struct scan_state *st, struct pa_surface_result *r)
         if (pa_findings_surface_start(st->store_conn, st->scan_id, r->table, s->column,
                                       st->opts->full ? "full" : "incremental", err, sizeof err) != 0) {
             fail_store(st->store_conn, r, err);
-            goto out;
+            return false;
         }
-        started = true;
+        job->started = true;
         int l = pa_findings_lock_surface(st->store_conn, s->name, err, sizeof err);
         if (l != 1) {
             if (l == 0)
                 fail_surface(r, PA_FAIL_BUSY, "another pii-auditd is scanning this surface (advisory lock held)");
             else
                 fail_store(st->store_conn, r, err);
-            goto out;
+            return false;
         }
-        locked = true;
+        job->locked = true;
     }
     r->full = st->opts->full || st->opts->dry_run;
-    if (check_surface(st->scan_conn, s, &si, r) != 0) {
+    if (check_surface(st->scan_conn, s, &job->info, r) != 0) {
         r->status = PA_SURFACE_FAILED;
-        goto out;
+        return false;
     }
-    r->rows_estimated = si.estimate;
+    r->rows_estimated = job->info.estimate;
 
-    if (st->store_conn && pa_findings_get_cursor(st->store_conn, r->table, s->column, &cur, err, sizeof err) != 0) {
+    struct pa_cursor *cur = &job->cursor;
+    if (st->store_conn && pa_findings_get_cursor(st->store_conn, r->table, s->column, cur, err, sizeof err) != 0) {
         if (!st->opts->dry_run) {
             fail_store(st->store_conn, r, err);
-            goto out;
+            return false;
         }
     }
-    if (cur.id_type && strcmp(cur.id_type, si.id_type) != 0) {
-        pa_warn("%s: the id column type changed from %s to %s; reading the surface in full", s->name, cur.id_type,
-                si.id_type);
-        free(cur.last_id);
-        cur.last_id = NULL;
-        cur.last_full_scan_at = 0;
+    if (cur->id_type && strcmp(cur->id_type, job->info.id_type) != 0) {
+        pa_warn("%s: the id column type changed from %s to %s; reading the surface in full", s->name, cur->id_type,
+                job->info.id_type);
+        free(cur->last_id);
+        cur->last_id = NULL;
+        cur->last_full_scan_at = 0;
     }
     /* a dry run records nothing, so it reads everything: its "open" is what it found */
-    r->full = st->opts->full || st->opts->dry_run || !cur.last_id || cur.last_full_scan_at <= 0 ||
-              pa_now_wall() - cur.last_full_scan_at >= cfg->full_scan_interval;
-    bool first_ever = !cur.last_id;
-    const char *after = r->full ? NULL : cur.last_id;
+    r->full = st->opts->full || st->opts->dry_run || !cur->last_id || cur->last_full_scan_at <= 0 ||
+              pa_now_wall() - cur->last_full_scan_at >= cfg->full_scan_interval;
+    job->after = r->full ? NULL : cur->last_id;
+    /* an incremental cursor moves with every batch; a full scan moves it only when there was none */
+    job->move_cursor = !r->full || !cur->last_id;
     pa_info("%s: %s scan started (id column %s %s, ~%lld rows)", s->name, r->full ? "full" : "incremental",
-            si.id_column, si.id_type, si.estimate > 0 ? si.estimate : 0);
+            job->info.id_column, job->info.id_type, job->info.estimate > 0 ? job->info.estimate : 0);
     if (st->opts->on_surface_start)
         st->opts->on_surface_start(st->opts->observer, r);
 
-    if (read_surface(st, r, &si, after, !r->full || first_ever, t0, &final) != 0) {
-        if (r->status == PA_SURFACE_OK)
-            fail_surface(r, r->reason != PA_FAIL_NONE ? r->reason : PA_FAIL_QUERY, NULL);
-        goto out;
+    size_t want = cfg->parallelism > 1 ? (size_t)cfg->parallelism : 1;
+    char **pts = pa_xcalloc(want, sizeof *pts);
+    size_t np = 0;
+    if (want > 1)
+        split_points(st->scan_conn, s, &job->info, job->after, want, pts, &np);
+    job->n = np + 1;
+    job->ranges = pa_xcalloc(job->n, sizeof *job->ranges);
+    for (size_t k = 0; k < job->n; k++) {
+        job->ranges[k].lo = k == 0 ? (job->after ? pa_xstrdup(job->after) : NULL) : pa_xstrdup(pts[k - 1]);
+        job->ranges[k].hi = k < np ? pa_xstrdup(pts[k]) : NULL;
     }
+    for (size_t k = 0; k < np; k++)
+        free(pts[k]);
+    free(pts);
+    if (job->n > 1)
+        pa_info("%s: %zu readers over %zu id ranges", s->name, pool->n < job->n ? pool->n : job->n, job->n);
+    pthread_mutex_lock(&pool->mu);
+    for (size_t k = 0; k < job->n; k++)
+        pool_enqueue(pool, job, k);
+    job->open = job->n;
+    pthread_cond_broadcast(&pool->cv);
+    pthread_mutex_unlock(&pool->mu);
+    return true;
+}
 
-    if (st->store_conn && !st->opts->dry_run && r->full) {
-        if (pa_findings_complete_full(st->store_conn, st->scan_id, r->table, s->column, si.id_column, si.id_type,
-                                      final, &r->resolved_by_cat, err, sizeof err) != 0) {
-            fail_store(st->store_conn, r, err);
-            goto out;
+/* A batch handed off by a reader: its findings and the cursor committed in one transaction (or counted, in a dry
+ * run). The cursor only moves over the committed prefix of the surface's ranges. */
+static void take_batch(struct scan_state *st, struct scan_pool *pool, struct batch_result *b)
+{
+    struct surface_job *job = b->job;
+    struct pa_surface_result *r = job->r;
+    const struct pa_surface *s = r->surface;
+    double now = pa_now_monotonic();
+    char err[512];
+    if (b->failed) {
+        /* the first real failure names the surface's; a cancel only when nothing else went wrong */
+        if (!job->read_failed || (r->reason == PA_FAIL_CANCELLED && b->reason != PA_FAIL_CANCELLED)) {
+            if (!job->store_failed)
+                fail_surface(r, b->reason, b->error);
+            job->read_failed = true;
+        }
+        job_abort(pool, job);
+    } else if (!job->store_failed) {
+        struct id_range *rg = &job->ranges[b->range];
+        if (b->end.len) {
+            free(rg->end);
+            rg->end = pa_xstrdup(b->end.data);
+        }
+        rg->complete = b->range_done;
+        r->rows += b->rows;
+        r->bytes += b->bytes;
+        r->invalid_documents += b->invalid_documents;
+        r->truncated_records += b->truncated_records;
+        if (job->store) {
+            struct pa_batch_commit bc = {.scan_id = st->scan_id,
+                                         .table = r->table,
+                                         .column = s->column,
+                                         .id_column = job->info.id_column,
+                                         .id_type = job->info.id_type,
+                                         .rows = b->rows,
+                                         .bytes = b->bytes,
+                                         .invalid_documents = b->invalid_documents,
+                                         .truncated_records = b->truncated_records};
+            bc.cursor = job->move_cursor ? prefix_cursor(job, job->after) : NULL;
+            enum pa_fail_reason why = PA_FAIL_NONE;
+            int rc = -1;
+            if (job->store_gen != st->store_gen || !st->store_conn)
+                snprintf(err, sizeof err, "the connection was lost during the scan (and the surface's lock with it)");
+            else
+                rc = pa_findings_commit_batch(st->store_conn, &b->batch, &bc, &r->new_by_cat, err, sizeof err,
+                                              &why);
+            if (rc != 0) {
+                fail_store_why(job->store_gen == st->store_gen ? st->store_conn : NULL, r, err, why);
+                job->store_failed = job->read_failed = true;
+                job_abort(pool, job);
+            }
+        } else {
+            for (size_t i = 0; i < b->found.n; i++)
+                pa_catcounts_add(&r->new_by_cat, b->found.v[i].name, b->found.v[i].n);
+        }
+        if (!job->store_failed) {
+            pa_debug("%s: batch of %lld rows committed (range %zu)", s->name, b->rows, b->range);
+            if (st->opts->on_batch)
+                st->opts->on_batch(st->opts->observer, r, b->rows, b->bytes);
+            if (st->opts->progress && (now - job->last_print > 0.5 || job->n == 1)) {
+                job->last_print = now;
+                progress_line(r, job->t0, 0, false);
+            }
         }
     }
-    r->status = PA_SURFACE_OK;
+    if (b->failed || b->range_done)
+        job->open--; /* the reader is done with this range */
+}
+
+/* The surface's outcome: the full scan's resolutions, the recorded outcome, the lock released, the log line. */
+static void end_surface(struct scan_state *st, struct surface_job *job, bool was_read)
+{
+    struct pa_surface_result *r = job->r;
+    const struct pa_surface *s = r->surface;
+    char err[512];
+    char *final = NULL;
+    bool same_store = job->store_gen == st->store_gen;
+    if (was_read && !job->read_failed) {
+        const char *f = prefix_cursor(job, job->after);
+        final = f ? pa_xstrdup(f) : NULL;
+        if (st->store_conn && !st->opts->dry_run && r->full) {
+            if (!same_store) {
+                fail_store_why(NULL, r, "the connection was lost during the scan (and the surface's lock with it)",
+                               PA_FAIL_CONNECTION_LOST);
+                goto out;
+            }
+            if (pa_findings_complete_full(st->store_conn, st->scan_id, r->table, s->column, job->info.id_column,
+                                          job->info.id_type, final, &r->resolved_by_cat, err, sizeof err) != 0) {
+                fail_store(st->store_conn, r, err);
+                goto out;
+            }
+        }
+        r->status = PA_SURFACE_OK;
+    } else if (was_read && r->status == PA_SURFACE_OK) {
+        fail_surface(r, r->reason != PA_FAIL_NONE ? r->reason : PA_FAIL_QUERY, NULL);
+    }
 out:
     if (st->opts->progress && r->rows)
-        progress_line(r, t0, 0, true);
-    r->duration = pa_now_monotonic() - t0;
+        progress_line(r, job->t0, 0, true);
+    r->duration = pa_now_monotonic() - job->t0;
     if (st->store_conn && PQstatus(st->store_conn) == CONNECTION_OK) {
         if (!st->opts->dry_run)
             pa_findings_open_counts(st->store_conn, r->table, s->column, &r->open_by_cat, err, sizeof err);
-        if (started) {
+        if (job->started) {
             struct pa_surface_outcome o = {
                 .status = r->status == PA_SURFACE_OK ? "ok" : r->status == PA_SURFACE_CANCELLED ? "cancelled" : "failed",
                 .mode = r->full ? "full" : "incremental",
@@ -1235,7 +1290,7 @@ out:
             if (pa_findings_surface_finish(st->store_conn, st->scan_id, r->table, s->column, &o, err, sizeof err))
                 pa_warn("%s: could not record the surface outcome: %s", s->name, err);
         }
-        if (locked)
+        if (job->locked && same_store)
             pa_findings_unlock_surface(st->store_conn, s->name);
     }
     if (st->opts->dry_run) {
@@ -1252,10 +1307,199 @@ out:
         pa_error("%s: surface not scanned (%s): %s", s->name, pa_fail_reason_name(r->reason), r->error);
     if (st->opts->on_surface_done)
         st->opts->on_surface_done(st->opts->observer, r);
-    pa_log_set_context(NULL, st->scan_id);
+    /* a surface whose connection broke must not take the next ones down: the scanning connection is renewed
+     * before the next surface (the readers renew theirs after a failed range) */
+    if (r->reason == PA_FAIL_CONNECTION_LOST || r->reason == PA_FAIL_CONNECT)
+        st->renew_scan_conn = true;
     free(final);
-    pa_cursor_free(&cur);
-    info_free(&si);
+}
+
+static void job_free(struct surface_job *job)
+{
+    for (size_t k = 0; k < job->n; k++) {
+        free(job->ranges[k].lo);
+        free(job->ranges[k].hi);
+        free(job->ranges[k].end);
+    }
+    free(job->ranges);
+    pa_cursor_free(&job->cursor);
+    info_free(&job->info);
+}
+
+/* Start the scan's readers; returns how many started. */
+static size_t pool_start(struct scan_pool *pool, const struct scan_state *st, size_t want)
+{
+    pool->st = st;
+    pthread_mutex_init(&pool->mu, NULL);
+    pthread_cond_init(&pool->cv, NULL);
+    pool->readers = pa_xcalloc(want, sizeof *pool->readers);
+    for (size_t k = 0; k < want; k++) {
+        struct reader *rd = &pool->readers[k];
+        rd->pool = pool;
+        rd->dctx = pa_detect_ctx_new(st->det);
+        for (int i = 0; i < 2; i++) {
+            pa_batch_init(&rd->slot[i].batch);
+            pa_buf_init(&rd->slot[i].end);
+        }
+        if (pthread_create(&rd->thread, NULL, reader_main, rd) != 0) {
+            pa_warn("cannot start reader thread %zu of %zu", k + 1, want);
+            pa_detect_ctx_free(rd->dctx);
+            for (int i = 0; i < 2; i++) {
+                pa_batch_free(&rd->slot[i].batch);
+                pa_buf_free(&rd->slot[i].end);
+            }
+            break;
+        }
+        pool->n++;
+    }
+    return pool->n;
+}
+
+static void pool_stop(struct scan_pool *pool)
+{
+    pthread_mutex_lock(&pool->mu);
+    pool->shutdown = true;
+    pthread_cond_broadcast(&pool->cv);
+    pthread_mutex_unlock(&pool->mu);
+    for (size_t k = 0; k < pool->n; k++) {
+        struct reader *rd = &pool->readers[k];
+        pthread_join(rd->thread, NULL);
+        pa_detect_ctx_free(rd->dctx);
+        for (int i = 0; i < 2; i++) {
+            pa_batch_free(&rd->slot[i].batch);
+            pa_catcounts_free(&rd->slot[i].found);
+            pa_buf_free(&rd->slot[i].end);
+        }
+    }
+    free(pool->readers);
+    free(pool->queue);
+    pthread_cond_destroy(&pool->cv);
+    pthread_mutex_destroy(&pool->mu);
+}
+
+/* Renew the scanning and store connections before a surface when they broke. Returns false with the surface
+ * failed when one cannot be had. */
+static bool surface_conns(struct scan_state *st, struct pa_surface_result *r, bool use_store)
+{
+    char err[512];
+    enum pa_fail_reason why = PA_FAIL_NONE;
+    /* the readers have their own connections, so a server restart they saw leaves this idle one looking fine:
+     * renew it after a lost connection too */
+    if (!st->scan_conn || st->renew_scan_conn || PQstatus(st->scan_conn) != CONNECTION_OK) {
+        PQfinish(st->scan_conn);
+        st->scan_conn = pa_scan_connect_db(st->cfg, err, sizeof err, &why);
+        if (!st->scan_conn) {
+            fail_surface(r, why, err);
+            return false; /* the next surface tries again */
+        }
+        st->renew_scan_conn = false;
+    }
+    if (use_store && (!st->store_conn || PQstatus(st->store_conn) != CONNECTION_OK)) {
+        PQfinish(st->store_conn);
+        st->store_gen++; /* locks and commits of surfaces begun on the old session are void */
+        st->store_conn = pa_scan_connect_store(st->cfg, false, err, sizeof err, &why);
+        if (!st->store_conn) {
+            fail_surface(r, PA_FAIL_FINDINGS_STORE, err);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Scan the surfaces: the scanning thread starts a surface whenever a reader is idle and no range waits, and
+ * commits the batches the readers hand off, of whichever surface. With scan.parallelism 1 the surfaces are read
+ * one after the other on one reader; with N, up to N ranges of one or more surfaces at a time. */
+static void scan_surfaces(struct scan_state *st, struct pa_scan_result *res)
+{
+    const struct pa_scan_opts *opts = st->opts;
+    bool use_store = st->store_conn != NULL; /* false only for a dry run without a reachable store */
+    struct scan_pool pool = {0};
+    size_t want = st->cfg->parallelism > 1 ? (size_t)st->cfg->parallelism : 1;
+    if (res->n > 0 && pool_start(&pool, st, want) == 0) {
+        for (size_t i = 0; i < res->n; i++)
+            fail_surface(&res->surfaces[i], PA_FAIL_QUERY, "cannot start a reader thread");
+        pool_stop(&pool);
+        return;
+    }
+    struct surface_job *jobs = pa_xcalloc(res->n ? res->n : 1, sizeof *jobs);
+    size_t next = 0, active = 0, turn = 0;
+    double last_tick = pa_now_monotonic();
+    for (;;) {
+        struct reader *got = NULL;
+        bool can_start = false;
+        pthread_mutex_lock(&pool.mu);
+        for (size_t k = 0; k < pool.n && !got; k++) {
+            struct reader *rd = &pool.readers[(turn + k) % pool.n];
+            if (rd->ready)
+                got = rd;
+        }
+        for (size_t k = 0; k < pool.n && !pool.qlen; k++)
+            if (pool.readers[k].idle)
+                can_start = true;
+        if (!got && !(can_start && next < res->n) && (active > 0 || next < res->n)) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 250000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&pool.cv, &pool.mu, &ts);
+        }
+        pthread_mutex_unlock(&pool.mu);
+        double now = pa_now_monotonic();
+        if (now - last_tick > 1) {
+            last_tick = now;
+            if (opts->on_tick)
+                opts->on_tick(opts->observer);
+        }
+        if (got) {
+            turn = (size_t)(got - pool.readers) + 1;
+            pa_log_set_context(got->ready->job->surface, st->scan_id);
+            take_batch(st, &pool, got->ready);
+            pthread_mutex_lock(&pool.mu);
+            got->ready = NULL;
+            pthread_cond_broadcast(&pool.cv);
+            pthread_mutex_unlock(&pool.mu);
+        }
+        if (opts->stop && *opts->stop) {
+            pthread_mutex_lock(&pool.mu);
+            pool_drop(&pool, NULL);
+            pthread_mutex_unlock(&pool.mu);
+        }
+        for (size_t i = 0; i < next; i++) {
+            struct surface_job *job = &jobs[i];
+            if (job->r && job->ranges && job->open == 0) {
+                pa_log_set_context(job->surface, st->scan_id);
+                end_surface(st, job, true);
+                job->r = NULL; /* ended */
+                active--;
+            }
+        }
+        if (next < res->n && can_start) {
+            struct pa_surface_result *r = &res->surfaces[next];
+            struct surface_job *job = &jobs[next++];
+            pa_log_set_context(r->surface->name, st->scan_id);
+            if (opts->stop && *opts->stop) {
+                fail_surface(r, PA_FAIL_CANCELLED, "stopped by a signal before the surface was read");
+            } else if (surface_conns(st, r, use_store)) {
+                job->r = r;
+                if (begin_surface(st, &pool, job)) {
+                    active++;
+                } else {
+                    end_surface(st, job, false);
+                    job->r = NULL;
+                }
+            }
+        }
+        pa_log_set_context(NULL, st->scan_id);
+        if (next >= res->n && active == 0)
+            break;
+    }
+    pool_stop(&pool);
+    for (size_t i = 0; i < res->n; i++)
+        job_free(&jobs[i]);
+    free(jobs);
 }
 
 PGconn *pa_scan_connect_db(const struct pa_config *cfg, char *err, size_t errlen, enum pa_fail_reason *why)
@@ -1349,35 +1593,8 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
     pa_info("scan %lld started (%s, %zu surfaces%s)", st.scan_id, opts->trigger, res->n,
             opts->dry_run ? ", dry run" : "");
 
-    bool use_store = st.store_conn != NULL; /* false only for a dry run without a reachable store */
-    for (size_t i = 0; i < res->n; i++) {
-        struct pa_surface_result *r = &res->surfaces[i];
-        if (opts->stop && *opts->stop) {
-            fail_surface(r, PA_FAIL_CANCELLED, "stopped by a signal before the surface was read");
-            continue;
-        }
-        /* a surface whose connection broke must not take the next ones down: reconnect once. The readers have
-         * their own connections, so a server restart they saw leaves this idle one looking fine: renew it too. */
-        bool lost = i > 0 && (res->surfaces[i - 1].reason == PA_FAIL_CONNECTION_LOST ||
-                              res->surfaces[i - 1].reason == PA_FAIL_CONNECT);
-        if (!st.scan_conn || lost || PQstatus(st.scan_conn) != CONNECTION_OK) {
-            PQfinish(st.scan_conn);
-            st.scan_conn = pa_scan_connect_db(cfg, err, sizeof err, &why);
-            if (!st.scan_conn) {
-                fail_surface(r, why, err);
-                continue; /* the next surface tries again */
-            }
-        }
-        if (use_store && (!st.store_conn || PQstatus(st.store_conn) != CONNECTION_OK)) {
-            PQfinish(st.store_conn);
-            st.store_conn = pa_scan_connect_store(cfg, false, err, sizeof err, &why);
-            if (!st.store_conn) {
-                fail_surface(r, PA_FAIL_FINDINGS_STORE, err);
-                continue;
-            }
-        }
-        scan_surface(&st, r);
-    }
+    if (res->n)
+        scan_surfaces(&st, res);
 
     long long rows = 0, bytes = 0, nf = 0, rf = 0, inv = 0;
     bool any_full = false, any_incr = false;

@@ -2,7 +2,7 @@
  * and the findings commit per batch. The same code path serves --scan-once and the daemon's schedule.
  *
  * Each batch is one short read-only statement (no snapshot across batches); the DB load is capped by
- * scan.batch_size, scan.parallelism (readers per surface) and scan.max_rows_per_second. Memory is bounded per
+ * scan.batch_size, scan.parallelism (readers per scan, over the id ranges of one or more surfaces) and scan.max_rows_per_second. Memory is bounded per
  * reader by one row plus two batches' findings, whatever the table size. A surface that fails (missing, no grant, RLS, timeout, lost connection) fails alone; the others
  * are still scanned. Values live only in libpq's row buffer and are wiped before it is freed. */
 #ifndef PA_SCAN_H

@@ -136,4 +136,46 @@ t_eq "$(jq -r '(.totals.new_findings|tostring) + " " + (.totals.resolved_finding
 t_eq "$(distinct)" "$(t_val "SELECT count(*) FROM pii_audit.findings")" "no duplicates at the end"
 t_grep "finding: record" "$T_DIR/all-err" "debug lines were written by the readers"
 t_nogrep "example\.(com|org)|415 555|10\.0\." "$T_DIR/all-err" "no value in any log line, even at debug"
+# surfaces in parallel on one pool of readers: with parallelism 2 a surface that cannot be split (text ids, no
+# statistics) leaves the second reader free, and the next surface is read beside it; the readers keep their
+# connections from surface to surface (server-side session count, pg_stat_database.sessions)
+t_psql -c "CREATE TABLE big_text (code text PRIMARY KEY, doc jsonb) WITH (autovacuum_enabled = false);
+  INSERT INTO big_text SELECT 'B' || lpad(g::text, 6, '0'), jsonb_build_object('n', g, 'email',
+      CASE WHEN g % 100 = 0 THEN 'big' || g || '@example.net' END) FROM generate_series(1, 20000) g;
+  CREATE TABLE small_text (code text PRIMARY KEY, doc jsonb) WITH (autovacuum_enabled = false);
+  INSERT INTO small_text SELECT 'S' || g, jsonb_build_object('email', 'small' || g || '@example.net')
+    FROM generate_series(1, 20) g;"
+SURF2='surfaces:
+  - {table: big_text, column: doc}
+  - {table: small_text, column: doc}
+  - {table: ev_uuid, column: doc}
+  - {table: ev_text, column: doc}'
+conf2() { T_BATCH=200 T_SCAN_EXTRA="  parallelism: $1" t_config "$SURF2"; }
+sessions() { t_val "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"; }
+# sessions the last pii-auditd run opened: wait until its backends are gone (each query here is a session too)
+scan_sessions() { # sessions-before
+    local q=1
+    while [ "$(t_val "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pii-auditd'")" != 0 ]; do
+        q=$((q + 1))
+        sleep 0.1
+    done
+    echo $(($(sessions) - $1 - q - 1))
+}
+s0=$(sessions)
+t_run --config "$(conf2 1)" --scan-once --full --output json --log-level info
+t_rc 1 "one reader over four surfaces: findings"
+t_eq "$(scan_sessions "$s0")" "4" "one reader: 4 sessions for 4 surfaces (its 2, the checks', the store's)"
+ref2=$(opens)
+order1=$(grep -oE '(big_text|small_text)\.doc: full scan done' "$T_DIR/err" | tr '\n' ' ')
+t_eq "$order1" "big_text.doc: full scan done small_text.doc: full scan done " "one reader reads the surfaces in order"
+t_psql -c "DELETE FROM pii_audit.findings WHERE table_name IN ('public.big_text', 'public.small_text', 'public.ev_uuid', 'public.ev_text')"
+s0=$(sessions)
+t_run --config "$(conf2 2)" --scan-once --full --output json --log-level info
+t_rc 1 "two readers over four surfaces: findings"
+t_eq "$(scan_sessions "$s0")" "6" "two readers: 6 sessions for 4 surfaces of up to 2 ranges each (connections reused)"
+t_eq "$(opens)" "$ref2" "two readers over four surfaces find what one reader finds"
+t_eq "$(distinct)" "$(t_val "SELECT count(*) FROM pii_audit.findings")" "no duplicates"
+order2=$(grep -oE '(big_text|small_text)\.doc: full scan done' "$T_DIR/err" | tr '\n' ' ')
+t_eq "$order2" "small_text.doc: full scan done big_text.doc: full scan done " "the small surface was read beside the big one"
+t_grep "public.big_text.doc: no statistics on id column code" "$T_DIR/err" "the big surface could not be split"
 t_done
