@@ -409,6 +409,7 @@ struct scan_pool {
     struct work *queue;
     size_t qhead, qlen, qcap;
     bool shutdown;   /* under mu: no more ranges will come */
+    bool stopped;    /* the readers are joined and freed */
     double next_due; /* under mu: scan.max_rows_per_second, when the next batch may be requested */
 };
 
@@ -892,6 +893,14 @@ static void *reader_main(void *arg)
 {
     struct reader *rd = arg;
     struct scan_pool *pool = rd->pool;
+    /* connect before the first range comes; a failure here is only reported if the range's own attempt fails */
+    for (int i = 0; i < 2; i++) {
+        char err[512];
+        enum pa_fail_reason why;
+        if ((pool->st->opts->stop && *pool->st->opts->stop) ||
+            !(rd->conn[i] = pa_scan_connect_db(pool->st->cfg, err, sizeof err, &why)))
+            break;
+    }
     for (;;) {
         pthread_mutex_lock(&pool->mu);
         rd->idle = true;
@@ -909,9 +918,10 @@ static void *reader_main(void *arg)
         rd->job = w.job;
         rd->idx = w.idx;
         pthread_mutex_unlock(&pool->mu);
-        pa_log_set_context(w.job->surface, w.job->st->scan_id);
-        read_range(rd);
-        pa_log_set_context(NULL, w.job->st->scan_id);
+        long long scan_id = w.job->st->scan_id;
+        pa_log_set_context(w.job->surface, scan_id);
+        read_range(rd); /* the job may be gone once its last batch is handed off */
+        pa_log_set_context(NULL, scan_id);
     }
     close_conns(rd);
     return NULL;
@@ -1357,6 +1367,9 @@ static size_t pool_start(struct scan_pool *pool, const struct scan_state *st, si
 
 static void pool_stop(struct scan_pool *pool)
 {
+    if (pool->stopped)
+        return;
+    pool->stopped = true;
     pthread_mutex_lock(&pool->mu);
     pool->shutdown = true;
     pthread_cond_broadcast(&pool->cv);
@@ -1409,16 +1422,13 @@ static bool surface_conns(struct scan_state *st, struct pa_surface_result *r, bo
 /* Scan the surfaces: the scanning thread starts a surface whenever a reader is idle and no range waits, and
  * commits the batches the readers hand off, of whichever surface. With scan.parallelism 1 the surfaces are read
  * one after the other on one reader; with N, up to N ranges of one or more surfaces at a time. */
-static void scan_surfaces(struct scan_state *st, struct pa_scan_result *res)
+static void scan_surfaces(struct scan_state *st, struct scan_pool *pool, struct pa_scan_result *res)
 {
     const struct pa_scan_opts *opts = st->opts;
     bool use_store = st->store_conn != NULL; /* false only for a dry run without a reachable store */
-    struct scan_pool pool = {0};
-    size_t want = st->cfg->parallelism > 1 ? (size_t)st->cfg->parallelism : 1;
-    if (res->n > 0 && pool_start(&pool, st, want) == 0) {
+    if (pool->n == 0) {
         for (size_t i = 0; i < res->n; i++)
             fail_surface(&res->surfaces[i], PA_FAIL_QUERY, "cannot start a reader thread");
-        pool_stop(&pool);
         return;
     }
     struct surface_job *jobs = pa_xcalloc(res->n ? res->n : 1, sizeof *jobs);
@@ -1427,14 +1437,14 @@ static void scan_surfaces(struct scan_state *st, struct pa_scan_result *res)
     for (;;) {
         struct reader *got = NULL;
         bool can_start = false;
-        pthread_mutex_lock(&pool.mu);
-        for (size_t k = 0; k < pool.n && !got; k++) {
-            struct reader *rd = &pool.readers[(turn + k) % pool.n];
+        pthread_mutex_lock(&pool->mu);
+        for (size_t k = 0; k < pool->n && !got; k++) {
+            struct reader *rd = &pool->readers[(turn + k) % pool->n];
             if (rd->ready)
                 got = rd;
         }
-        for (size_t k = 0; k < pool.n && !pool.qlen; k++)
-            if (pool.readers[k].idle)
+        for (size_t k = 0; k < pool->n && !pool->qlen; k++)
+            if (pool->readers[k].idle)
                 can_start = true;
         if (!got && !(can_start && next < res->n) && (active > 0 || next < res->n)) {
             struct timespec ts;
@@ -1444,9 +1454,9 @@ static void scan_surfaces(struct scan_state *st, struct pa_scan_result *res)
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000L;
             }
-            pthread_cond_timedwait(&pool.cv, &pool.mu, &ts);
+            pthread_cond_timedwait(&pool->cv, &pool->mu, &ts);
         }
-        pthread_mutex_unlock(&pool.mu);
+        pthread_mutex_unlock(&pool->mu);
         double now = pa_now_monotonic();
         if (now - last_tick > 1) {
             last_tick = now;
@@ -1454,18 +1464,18 @@ static void scan_surfaces(struct scan_state *st, struct pa_scan_result *res)
                 opts->on_tick(opts->observer);
         }
         if (got) {
-            turn = (size_t)(got - pool.readers) + 1;
+            turn = (size_t)(got - pool->readers) + 1;
             pa_log_set_context(got->ready->job->surface, st->scan_id);
-            take_batch(st, &pool, got->ready);
-            pthread_mutex_lock(&pool.mu);
+            take_batch(st, pool, got->ready);
+            pthread_mutex_lock(&pool->mu);
             got->ready = NULL;
-            pthread_cond_broadcast(&pool.cv);
-            pthread_mutex_unlock(&pool.mu);
+            pthread_cond_broadcast(&pool->cv);
+            pthread_mutex_unlock(&pool->mu);
         }
         if (opts->stop && *opts->stop) {
-            pthread_mutex_lock(&pool.mu);
-            pool_drop(&pool, NULL);
-            pthread_mutex_unlock(&pool.mu);
+            pthread_mutex_lock(&pool->mu);
+            pool_drop(pool, NULL);
+            pthread_mutex_unlock(&pool->mu);
         }
         for (size_t i = 0; i < next; i++) {
             struct surface_job *job = &jobs[i];
@@ -1484,7 +1494,7 @@ static void scan_surfaces(struct scan_state *st, struct pa_scan_result *res)
                 fail_surface(r, PA_FAIL_CANCELLED, "stopped by a signal before the surface was read");
             } else if (surface_conns(st, r, use_store)) {
                 job->r = r;
-                if (begin_surface(st, &pool, job)) {
+                if (begin_surface(st, pool, job)) {
                     active++;
                 } else {
                     end_surface(st, job, false);
@@ -1496,7 +1506,7 @@ static void scan_surfaces(struct scan_state *st, struct pa_scan_result *res)
         if (next >= res->n && active == 0)
             break;
     }
-    pool_stop(&pool);
+    pool_stop(pool); /* no reader touches a job any more */
     for (size_t i = 0; i < res->n; i++)
         job_free(&jobs[i]);
     free(jobs);
@@ -1542,6 +1552,14 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
     char err[512];
     int rc = -1;
     enum pa_fail_reason why = PA_FAIL_NONE;
+    /* the readers start first: their connections are made while this thread makes its own and checks the first
+     * surface (a backend's start is most of a small incremental scan) */
+    struct scan_pool pool = {0};
+    bool pooled = false;
+    for (size_t i = 0; i < cfg->n_surfaces && !pooled; i++)
+        pooled = want_surface(opts, &cfg->surfaces[i]);
+    if (pooled)
+        pool_start(&pool, &st, cfg->parallelism > 1 ? (size_t)cfg->parallelism : 1);
 
     st.store_conn = pa_scan_connect_store(cfg, false, err, sizeof err, &why);
     if (!st.store_conn && !opts->dry_run) {
@@ -1594,7 +1612,7 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
             opts->dry_run ? ", dry run" : "");
 
     if (res->n)
-        scan_surfaces(&st, res);
+        scan_surfaces(&st, &pool, res);
 
     long long rows = 0, bytes = 0, nf = 0, rf = 0, inv = 0;
     bool any_full = false, any_incr = false;
@@ -1661,6 +1679,8 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
             st.scan_id, res->duration, res->n, res->failed, rows, nf, rf, res->open_total);
     rc = 0;
 out:
+    if (pooled)
+        pool_stop(&pool);
     pa_log_set_context(NULL, 0);
     if (st.scan_conn)
         PQfinish(st.scan_conn);
