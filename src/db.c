@@ -240,10 +240,12 @@ void pa_db_cancel(PGconn *conn)
     PQfreeCancel(c);
 }
 
-PGresult *pa_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, ExecStatusType want,
-                     char *err, size_t errlen, enum pa_fail_reason *reason)
+PGresult *pa_db_exec_state(PGconn *conn, const char *sql, int nparams, const char *const *params, ExecStatusType want,
+                           char *err, size_t errlen, enum pa_fail_reason *reason, char sqlstate[6])
 {
     PGresult *r = nparams ? PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0) : PQexec(conn, sql);
+    if (sqlstate)
+        sqlstate[0] = '\0';
     if (r && PQresultStatus(r) == want) {
         if (reason)
             *reason = PA_FAIL_NONE;
@@ -252,6 +254,15 @@ PGresult *pa_db_exec(PGconn *conn, const char *sql, int nparams, const char *con
     enum pa_fail_reason rr = pa_db_classify(conn, r, err, errlen);
     if (reason)
         *reason = rr;
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (sqlstate && state)
+        snprintf(sqlstate, 6, "%.5s", state);
     PQclear(r);
     return NULL;
+}
+
+PGresult *pa_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, ExecStatusType want,
+                     char *err, size_t errlen, enum pa_fail_reason *reason)
+{
+    return pa_db_exec_state(conn, sql, nparams, params, want, err, errlen, reason, NULL);
 }
