@@ -163,18 +163,21 @@ static void state_cb(void *arg, const char *kind, const char *table, const char 
     r->value = value;
 }
 
+/* The findings gauges are rebuilt with pa_metric_replace: a scrape sees the old set or the new one, never an empty
+ * family in between. */
 static void apply_state(struct daemon *d, const struct state_rows *rows)
 {
-    pa_metric_clear(d->findings);
-    pa_metric_clear(d->contaminated);
+    const char **fl = pa_xcalloc(rows->n * 3 + 1, sizeof *fl), **cl = pa_xcalloc(rows->n * 2 + 1, sizeof *cl);
+    double *fv = pa_xcalloc(rows->n + 1, sizeof *fv), *cv = pa_xcalloc(rows->n + 1, sizeof *cv);
+    size_t nf = 0, nc = 0;
     for (size_t i = 0; i < rows->n; i++) {
         const struct state_row *r = &rows->v[i];
         if (strcmp(r->kind, "open") == 0 && r->table && r->column && r->category) {
-            const char *l[] = {r->table, r->column, r->category};
-            pa_metric_set(d->findings, l, r->value);
+            fl[nf * 3] = r->table, fl[nf * 3 + 1] = r->column, fl[nf * 3 + 2] = r->category;
+            fv[nf++] = r->value;
         } else if (strcmp(r->kind, "records") == 0 && r->table && r->column) {
-            const char *l[] = {r->table, r->column};
-            pa_metric_set(d->contaminated, l, r->value);
+            cl[nc * 2] = r->table, cl[nc * 2 + 1] = r->column;
+            cv[nc++] = r->value;
         } else if (strcmp(r->kind, "full_scan") == 0 && r->table && r->column) {
             const char *l[] = {r->table, r->column};
             pa_metric_set(d->full_ts, l, r->value);
@@ -182,6 +185,12 @@ static void apply_state(struct daemon *d, const struct state_rows *rows)
             pa_metric_set(d->last_new, NULL, r->value);
         }
     }
+    pa_metric_replace(d->findings, nf, fl, fv);
+    pa_metric_replace(d->contaminated, nc, cl, cv);
+    free(fl);
+    free(cl);
+    free(fv);
+    free(cv);
 }
 
 static void state_rows_free(struct state_rows *rows)
