@@ -203,8 +203,9 @@ static void state_rows_free(struct state_rows *rows)
     free(rows->v);
 }
 
-/* Refresh the store-derived gauges. Returns 0 when the database answered. */
-static int refresh_from_store(struct daemon *d, bool set_success)
+/* Refresh the store-derived gauges. check_schema: the schema version is not known to be current (a scan that
+ * started has just checked it on the same store). Returns 0 when the database answered. */
+static int refresh_from_store(struct daemon *d, bool set_success, bool check_schema)
 {
     char err[512];
     enum pa_fail_reason why;
@@ -214,7 +215,7 @@ static int refresh_from_store(struct daemon *d, bool set_success)
         return -1;
     }
     int rc = -1;
-    if (pa_findings_check_schema(conn, err, sizeof err) != 0) {
+    if (check_schema && pa_findings_check_schema(conn, err, sizeof err) != 0) {
         pa_error("%s", err);
         goto out;
     }
@@ -376,15 +377,12 @@ static bool run_scan(struct daemon *d, const char *trigger)
         reached = res.reason != PA_FAIL_CONNECT && res.reason != PA_FAIL_CONNECTION_LOST;
     } else {
         pa_metric_observe(d->duration, NULL, res.duration);
-        long long nf = 0;
-        for (size_t i = 0; i < res.n; i++)
-            nf += pa_catcounts_total(&res.surfaces[i].new_by_cat);
-        pa_metric_set(d->last_new, NULL, (double)nf);
         if (res.failed == 0)
             pa_metric_set(d->success_ts, NULL, pa_now_wall());
     }
     bool db_up = reached;
-    if (reached && refresh_from_store(d, false) != 0)
+    /* pii_audit_last_scan_new_findings comes from the store with the other gauges (the last ok or partial run) */
+    if (reached && refresh_from_store(d, false, res.error[0] != '\0') != 0)
         reached = false;
     atomic_store(&d->ready, reached);
     /* after the readiness update: a scrape that sees the database up again finds /ready agreeing */
@@ -477,7 +475,7 @@ int pa_daemon_run(const char *config_path, struct pa_config *cfg, struct pa_dete
 
     d.wd_period = pa_notify_watchdog_period();
     /* gauges from the store before the first scan, so a restart does not reset them */
-    bool db = refresh_from_store(&d, true) == 0;
+    bool db = refresh_from_store(&d, true, true) == 0;
     pa_metric_set(d.db_up, NULL, db ? 1 : 0);
     if (db)
         refresh_guardrail(&d);
