@@ -487,8 +487,7 @@ int pa_daemon_run(const char *config_path, struct pa_config *cfg, struct pa_dete
         pa_error("cannot start the metrics endpoint: %s", err);
         goto out;
     }
-    for (size_t i = 0; i < cfg->web.n_listen; i++)
-        pa_info("serving /metrics on %s%s", cfg->web.listen[i], cfg->web.tls_cert_file ? " (TLS)" : "");
+    /* http.c logs each listening address with its bound port */
 
     pa_notify_ready();
     pa_info("pii-auditd %s started: %zu surfaces, scan every %.0fs", PA_VERSION, cfg->n_surfaces, cfg->interval);
