@@ -1831,6 +1831,11 @@ out:
     return ret;
 }
 
+double pa_config_jitter(const struct pa_config *c)
+{
+    return c->jitter >= 0 ? c->jitter : c->interval / 10;
+}
+
 const struct pa_surface *pa_config_find_surface(const struct pa_config *c, const char *name)
 {
     if (!c || !name)
@@ -1941,7 +1946,7 @@ char *pa_config_dump(const struct pa_config *c)
             break;
         case PA_KEY_DURATION:
             if (*(const double *)p < 0) { /* scan.jitter unset */
-                pa_format_duration(c->interval / 10, tmp, sizeof tmp);
+                pa_format_duration(pa_config_jitter(c), tmp, sizeof tmp);
                 pa_buf_printf(&b, "%s: %s (unset: 10%% of scan.interval)\n", name, tmp);
                 break;
             }

@@ -110,6 +110,9 @@ void pa_config_free(struct pa_config *c);
 /* The surface named "schema.table.column" (or "table.column" meaning public), or NULL. */
 const struct pa_surface *pa_config_find_surface(const struct pa_config *c, const char *name);
 
+/* The bound of the random delay added to each scan.interval: scan.jitter, or 10% of scan.interval when unset. */
+double pa_config_jitter(const struct pa_config *c);
+
 /* Added by the config module: */
 
 /* The key reference as a Markdown table generated from the key table (name, type, default, range, reload, doc);

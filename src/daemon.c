@@ -413,8 +413,7 @@ static bool web_equal(const struct pa_web_config *a, const struct pa_web_config 
 
 static double jitter_of(const struct pa_config *c)
 {
-    double j = c->jitter >= 0 ? c->jitter : c->interval * 0.1;
-    return j * ((double)random() / (double)RAND_MAX);
+    return pa_config_jitter(c) * ((double)random() / (double)RAND_MAX);
 }
 
 static void reload(struct daemon *d, double *next, double last_end)
