@@ -75,13 +75,17 @@ struct pa_http {
 /* ------------------------------------------------------------------------------------------------------------- */
 /* Responses. */
 
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type, const char *body,
-                             const char *hname, const char *hvalue)
+/* Every answer goes out here, with the same headers. mode: MHD_RESPMEM_PERSISTENT for static text,
+ * MHD_RESPMEM_MUST_FREE for a malloc'd body that MHD frees once sent (freed here when no response can be made). */
+static enum MHD_Result reply_body(struct MHD_Connection *conn, unsigned status, const char *type, char *body, size_t len,
+                                  enum MHD_ResponseMemoryMode mode, const char *hname, const char *hvalue)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(body), (void *)(uintptr_t)body, MHD_RESPMEM_PERSISTENT);
-    if (!r)
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
+    if (!r) {
+        if (mode == MHD_RESPMEM_MUST_FREE)
+            free(body);
         return MHD_NO;
+    }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -90,6 +94,12 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
     enum MHD_Result ret = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type, const char *body,
+                             const char *hname, const char *hvalue)
+{
+    return reply_body(conn, status, type, (char *)(uintptr_t)body, strlen(body), MHD_RESPMEM_PERSISTENT, hname, hvalue);
 }
 
 static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status, const char *body)
@@ -101,20 +111,8 @@ static enum MHD_Result reply_metrics(struct pa_http *h, struct MHD_Connection *c
 {
     struct pa_buf b;
     pa_buf_init(&b);
-    pa_metrics_render(h->m, &b);
-    if (!b.data)
-        pa_buf_appends(&b, "");
-    /* MHD frees the rendered buffer with free() once sent */
-    struct MHD_Response *r = MHD_create_response_from_buffer(b.len, b.data, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(b.data);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE_METRICS);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
-    MHD_destroy_response(r);
-    return ret;
+    pa_metrics_render(h->m, &b); /* b.data is never NULL after a render */
+    return reply_body(conn, MHD_HTTP_OK, CONTENT_TYPE_METRICS, b.data, b.len, MHD_RESPMEM_MUST_FREE, NULL, NULL);
 }
 
 /* ------------------------------------------------------------------------------------------------------------- */
