@@ -357,39 +357,6 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 /* ------------------------------------------------------------------------------------------------------------- */
 /* Start-up: addresses, sockets, TLS material. */
 
-/* "host:port", "[v6]:port", ":port" -> host (NULL: all interfaces) and port (0 allowed: tests). */
-static int split_listen(const char *a, char *host, size_t hcap, bool *any, unsigned *port)
-{
-    const char *p;
-    *any = false;
-    if (a[0] == '[') {
-        const char *rb = strchr(a, ']');
-        if (!rb || rb[1] != ':' || (size_t)(rb - a - 1) >= hcap || rb == a + 1)
-            return -1;
-        snprintf(host, hcap, "%.*s", (int)(rb - a - 1), a + 1);
-        p = rb + 2;
-    } else {
-        const char *c = strrchr(a, ':');
-        if (!c || (size_t)(c - a) >= hcap || memchr(a, ':', (size_t)(c - a)))
-            return -1;
-        snprintf(host, hcap, "%.*s", (int)(c - a), a);
-        *any = c == a;
-        p = c + 1;
-    }
-    if (!*p || strlen(p) > 5)
-        return -1;
-    unsigned v = 0;
-    for (; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return -1;
-        v = v * 10 + (unsigned)(*p - '0');
-    }
-    if (v > 65535)
-        return -1;
-    *port = v;
-    return 0;
-}
-
 static int bind_addr(const struct sockaddr *sa, socklen_t len, bool dual, int *err)
 {
     int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -413,14 +380,13 @@ static int bind_addr(const struct sockaddr *sa, socklen_t len, bool dual, int *e
 static int open_listener(const char *addr, bool *v6, int *port, char *err, size_t errlen)
 {
     char host[256];
-    bool any;
     unsigned p;
     int e = 0, fd = -1;
-    if (split_listen(addr, host, sizeof host, &any, &p)) {
+    if (pa_config_split_listen(addr, strlen(addr), host, sizeof host, &p)) {
         snprintf(err, errlen, "metrics.listen %s: expected host:port, [ipv6]:port or :port", addr);
         return -1;
     }
-    if (any) {
+    if (!host[0]) {
         /* all interfaces: one IPv6 socket that also accepts IPv4, or plain IPv4 where IPv6 is disabled */
         struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT, .sin6_port = htons((uint16_t)p)};
         fd = bind_addr((struct sockaddr *)&s6, sizeof s6, true, &e);
