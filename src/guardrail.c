@@ -328,18 +328,6 @@ static const char template_sql[] =
 
 #define TAG "$pii_guardrail$"
 
-/* A SQL string literal (standard_conforming_strings is set on by the script). */
-static void sql_literal(struct pa_buf *b, const char *s)
-{
-    pa_buf_appendc(b, '\'');
-    for (; *s; s++) {
-        if (*s == '\'')
-            pa_buf_appendc(b, '\'');
-        pa_buf_appendc(b, *s);
-    }
-    pa_buf_appendc(b, '\'');
-}
-
 /* A JSON string (inside a SQL literal: quotes doubled as well). Joined keys are letters, digits and UTF-8 bytes;
  * category names are [a-z][a-z0-9_]*; escape anyway. */
 static void json_in_sql(struct pa_buf *b, const char *s)
@@ -415,7 +403,7 @@ static void on_ignored(void *arg, const char *joined)
 {
     struct gen *g = arg;
     pa_buf_appends(&g->ignored, g->n_ignored++ ? ", " : "");
-    sql_literal(&g->ignored, joined);
+    pa_buf_append_sql_literal(&g->ignored, joined);
 }
 
 char *pa_guardrail_sql(const struct pa_config *cfg, const struct pa_detector *d, char *err, size_t errlen)
@@ -470,9 +458,9 @@ char *pa_guardrail_sql(const struct pa_config *cfg, const struct pa_detector *d,
             goto out;
         }
         pa_buf_appends(&custom, ",\n        [");
-        sql_literal(&custom, p->category);
+        pa_buf_append_sql_literal(&custom, p->category);
         pa_buf_appends(&custom, ", ");
-        sql_literal(&custom, p->regex);
+        pa_buf_append_sql_literal(&custom, p->regex);
         pa_buf_appendc(&custom, ']');
     }
 
@@ -480,18 +468,18 @@ char *pa_guardrail_sql(const struct pa_config *cfg, const struct pa_detector *d,
         const struct pa_surface *s = &cfg->surfaces[i];
         struct pa_buf *r = &rows;
         pa_buf_appends(r, i ? ", (" : "(");
-        sql_literal(r, s->schema);
+        pa_buf_append_sql_literal(r, s->schema);
         pa_buf_appends(r, ", ");
-        sql_literal(r, s->table);
+        pa_buf_append_sql_literal(r, s->table);
         pa_buf_appends(r, ", ");
-        sql_literal(r, s->column);
+        pa_buf_append_sql_literal(r, s->column);
         pa_buf_appendc(r, ')');
         pa_buf_appends(&installs, "SELECT pii_guardrail.install(");
-        sql_literal(&installs, s->schema);
+        pa_buf_append_sql_literal(&installs, s->schema);
         pa_buf_appends(&installs, ", ");
-        sql_literal(&installs, s->table);
+        pa_buf_append_sql_literal(&installs, s->table);
         pa_buf_appends(&installs, ", ");
-        sql_literal(&installs, s->column);
+        pa_buf_append_sql_literal(&installs, s->column);
         pa_buf_printf(&installs, ", %s);\n", cfg->guardrail_nested_keys ? "true" : "false");
     }
 

@@ -174,15 +174,11 @@ static int print_grants(const struct pa_config *cfg)
      * applying the guardrail later grants it to a role named pii_auditd itself. */
     struct pa_buf lit;
     pa_buf_init(&lit);
-    for (const char *c = role; *c; c++) {
-        if (*c == '\'')
-            pa_buf_appendc(&lit, '\'');
-        pa_buf_appendc(&lit, *c);
-    }
+    pa_buf_append_sql_literal(&lit, role);
     printf("DO $pa$ BEGIN IF pg_catalog.to_regprocedure('pii_guardrail.reject_counts()') IS NOT NULL THEN EXECUTE "
-           "'GRANT EXECUTE ON FUNCTION pii_guardrail.reject_counts() TO ' || pg_catalog.quote_ident('%s'); END IF; "
+           "'GRANT EXECUTE ON FUNCTION pii_guardrail.reject_counts() TO ' || pg_catalog.quote_ident(%s); END IF; "
            "END $pa$;\n",
-           lit.data ? lit.data : "");
+           lit.data);
     pa_buf_free(&lit);
     free(qrole);
     if (conn)
