@@ -52,10 +52,10 @@ void pa_catcounts_free(struct pa_catcounts *c)
     c->n = 0;
 }
 
-static int installed_version(PGconn *conn, char *err, size_t errlen)
+static int installed_version(PGconn *conn, char *err, size_t errlen, enum pa_fail_reason *why)
 {
     PGresult *r = pa_db_exec(conn, "SELECT to_regclass('pii_audit.schema_version') IS NOT NULL", 0, NULL,
-                             PGRES_TUPLES_OK, err, errlen, NULL);
+                             PGRES_TUPLES_OK, err, errlen, why);
     if (!r)
         return -1;
     bool exists = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
@@ -63,7 +63,7 @@ static int installed_version(PGconn *conn, char *err, size_t errlen)
     if (!exists)
         return 0;
     r = pa_db_exec(conn, "SELECT coalesce(max(version), 0) FROM pii_audit.schema_version", 0, NULL, PGRES_TUPLES_OK,
-                   err, errlen, NULL);
+                   err, errlen, why);
     if (!r)
         return -1;
     int v = atoi(PQgetvalue(r, 0, 0));
@@ -71,10 +71,10 @@ static int installed_version(PGconn *conn, char *err, size_t errlen)
     return v;
 }
 
-void pa_findings_explain_denied(PGconn *conn, char *err, size_t errlen)
+/* why: the failure's reason as pa_db_exec classified it (PA_FAIL_PERMISSION is SQLSTATE 42501). */
+static void explain_denied(PGconn *conn, enum pa_fail_reason why, char *err, size_t errlen)
 {
-    if (!strstr(err, "SQLSTATE 42501") || PQstatus(conn) != CONNECTION_OK ||
-        PQtransactionStatus(conn) != PQTRANS_IDLE)
+    if (why != PA_FAIL_PERMISSION || PQstatus(conn) != CONNECTION_OK || PQtransactionStatus(conn) != PQTRANS_IDLE)
         return;
     /* The server names the object, not the privilege: ask which of the grants --print-grants prints for the
      * findings schema this role lacks, and name them as statements to run. */
@@ -104,11 +104,18 @@ void pa_findings_explain_denied(PGconn *conn, char *err, size_t errlen)
     PQclear(r);
 }
 
+void pa_findings_explain_denied(PGconn *conn, char *err, size_t errlen)
+{
+    /* for callers that kept only pa_db_exec's message, which always ends with the SQLSTATE */
+    explain_denied(conn, strstr(err, "(SQLSTATE 42501)") ? PA_FAIL_PERMISSION : PA_FAIL_NONE, err, errlen);
+}
+
 int pa_findings_check_schema(PGconn *conn, char *err, size_t errlen)
 {
-    int v = installed_version(conn, err, errlen);
+    enum pa_fail_reason why = PA_FAIL_NONE;
+    int v = installed_version(conn, err, errlen, &why);
     if (v < 0) {
-        pa_findings_explain_denied(conn, err, errlen);
+        explain_denied(conn, why, err, errlen);
         return -1;
     }
     if (v == PA_SCHEMA_VERSION)
@@ -136,7 +143,7 @@ int pa_findings_check_schema(PGconn *conn, char *err, size_t errlen)
 
 int pa_findings_init_db(PGconn *conn, char *err, size_t errlen)
 {
-    int v = installed_version(conn, err, errlen);
+    int v = installed_version(conn, err, errlen, NULL);
     if (v < 0)
         return -1;
     for (unsigned i = 0; i < pa_sql_files_count; i++) {
@@ -170,6 +177,7 @@ long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *m
     char cls[16];
     snprintf(cls, sizeof cls, "%d", LOCK_RUN_CLASS);
     const char *p1[] = {cls, host, pid};
+    enum pa_fail_reason why = PA_FAIL_NONE;
     PGresult *r = pa_db_exec(conn,
                              "WITH dead AS ("
                              "  SELECT id FROM pii_audit.scan_runs WHERE status = 'running'"
@@ -183,9 +191,9 @@ long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *m
                              "scan was finished'"
                              " WHERE id IN (SELECT id FROM dead)"
                              " RETURNING id, (hostname IS DISTINCT FROM $2 OR pid IS DISTINCT FROM $3::int)",
-                             3, p1, PGRES_TUPLES_OK, err, errlen, NULL);
+                             3, p1, PGRES_TUPLES_OK, err, errlen, &why);
     if (!r) {
-        pa_findings_explain_denied(conn, err, errlen);
+        explain_denied(conn, why, err, errlen);
         return -1;
     }
     for (int i = 0; i < PQntuples(r); i++) {
@@ -204,9 +212,9 @@ long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *m
     r = pa_db_exec(conn,
                    "INSERT INTO pii_audit.scan_runs (trigger, mode, hostname, pid, version, surfaces_total)"
                    " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                   6, p, PGRES_TUPLES_OK, err, errlen, NULL);
+                   6, p, PGRES_TUPLES_OK, err, errlen, &why);
     if (!r) {
-        pa_findings_explain_denied(conn, err, errlen);
+        explain_denied(conn, why, err, errlen);
         return -1;
     }
     long long id = atoll(PQgetvalue(r, 0, 0));
