@@ -622,21 +622,23 @@ int pa_findings_load_state(PGconn *conn, pa_findings_state_cb cb, void *arg, dou
                              "  extract(epoch FROM last_full_scan_at)::float8"
                              "  FROM pii_audit.scan_cursors WHERE last_full_scan_at IS NOT NULL"
                              " UNION ALL (SELECT 'last_new', NULL, NULL, NULL, new_findings::float8"
-                             "  FROM pii_audit.scan_runs WHERE status IN ('ok', 'partial') ORDER BY id DESC LIMIT 1)",
+                             "  FROM pii_audit.scan_runs WHERE status IN ('ok', 'partial') ORDER BY id DESC LIMIT 1)"
+                             /* one round trip: the last success rides along as a row of its own */
+                             " UNION ALL SELECT 'last_success', NULL, NULL, NULL,"
+                             "  coalesce(extract(epoch FROM max(finished_at)), 0)::float8"
+                             "  FROM pii_audit.scan_runs WHERE status = 'ok'",
                              0, NULL, PGRES_TUPLES_OK, err, errlen, NULL);
     if (!r)
         return -1;
-    for (int i = 0; i < PQntuples(r); i++)
-        cb(arg, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
-           PQgetisnull(r, i, 3) ? NULL : PQgetvalue(r, i, 3), atof(PQgetvalue(r, i, 4)));
-    PQclear(r);
-    r = pa_db_exec(conn,
-                   "SELECT coalesce(extract(epoch FROM max(finished_at)), 0)::float8 FROM pii_audit.scan_runs"
-                   " WHERE status = 'ok'",
-                   0, NULL, PGRES_TUPLES_OK, err, errlen, NULL);
-    if (!r)
-        return -1;
-    *last_success = atof(PQgetvalue(r, 0, 0));
+    *last_success = 0;
+    for (int i = 0; i < PQntuples(r); i++) {
+        double v = atof(PQgetvalue(r, i, 4));
+        if (strcmp(PQgetvalue(r, i, 0), "last_success") == 0)
+            *last_success = v;
+        else
+            cb(arg, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+               PQgetisnull(r, i, 3) ? NULL : PQgetvalue(r, i, 3), v);
+    }
     PQclear(r);
     return 0;
 }
