@@ -361,50 +361,65 @@ void pa_batch_free(struct pa_batch *b)
     b->n = 0;
 }
 
-/* Append one element to a PostgreSQL array literal under construction (without the braces). */
-static void array_elem(struct pa_buf *a, const char *s, size_t n)
+static void array_escaped(struct pa_buf *a, const char *s, size_t n)
 {
-    if (a->len)
-        pa_buf_appendc(a, ',');
-    pa_buf_appendc(a, '"');
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '"' || s[i] == '\\')
             pa_buf_appendc(a, '\\');
         pa_buf_appendc(a, s[i]);
     }
+}
+
+/* Append one element to a PostgreSQL array literal under construction (without the braces): s[0..n) then tail (a
+ * NUL-terminated suffix, "" for none). */
+static void array_elem2(struct pa_buf *a, const char *s, size_t n, const char *tail)
+{
+    if (a->len)
+        pa_buf_appendc(a, ',');
+    pa_buf_appendc(a, '"');
+    array_escaped(a, s, n);
+    array_escaped(a, tail, strlen(tail));
     pa_buf_appendc(a, '"');
 }
 
-void pa_findings_store_path(struct pa_buf *out, const char *path, size_t len)
+static void array_elem(struct pa_buf *a, const char *s, size_t n)
 {
-    pa_buf_truncate(out, 0);
-    if (len <= PA_FINDINGS_PATH_MAX) {
-        pa_buf_append(out, path, len);
-        return;
-    }
+    array_elem2(a, s, n, "");
+}
+
+/* The stored form of a path (see pa_findings_store_path) as the bytes of path to keep and a suffix written to tail
+ * ("" when the path is kept whole). Returns how many bytes of path to keep. */
+static size_t store_path_cut(const char *path, size_t len, char tail[24])
+{
+    tail[0] = '\0';
+    if (len <= PA_FINDINGS_PATH_MAX)
+        return len;
     uint64_t h = 1469598103934665603ULL; /* FNV-1a 64 */
     for (size_t i = 0; i < len; i++)
         h = (h ^ (unsigned char)path[i]) * 1099511628211ULL;
     size_t cut = PA_FINDINGS_PATH_MAX - 20; /* room for "...#" and 16 hex digits */
     while (cut > 0 && ((unsigned char)path[cut] & 0xC0) == 0x80)
         cut--; /* never split a UTF-8 sequence */
-    pa_buf_append(out, path, cut);
-    pa_buf_printf(out, "...#%016llx", (unsigned long long)h);
+    snprintf(tail, 24, "...#%016llx", (unsigned long long)h);
+    return cut;
+}
+
+void pa_findings_store_path(struct pa_buf *out, const char *path, size_t len)
+{
+    char tail[24];
+    size_t keep = store_path_cut(path, len, tail);
+    pa_buf_truncate(out, 0);
+    pa_buf_append(out, path, keep);
+    pa_buf_appends(out, tail);
 }
 
 void pa_batch_add(struct pa_batch *b, const char *record_id, size_t id_len, const char *path, size_t path_len,
                   const char *category, const char *detector, const char *rule)
 {
+    char tail[24];
+    size_t keep = store_path_cut(path, path_len, tail);
     array_elem(&b->record_ids, record_id, id_len);
-    if (path_len > PA_FINDINGS_PATH_MAX) {
-        struct pa_buf p;
-        pa_buf_init(&p);
-        pa_findings_store_path(&p, path, path_len);
-        array_elem(&b->paths, p.data, p.len);
-        pa_buf_free(&p);
-    } else {
-        array_elem(&b->paths, path, path_len);
-    }
+    array_elem2(&b->paths, path, keep, tail); /* no copy of the path, also when it is cut */
     array_elem(&b->categories, category, strlen(category));
     array_elem(&b->detectors, detector, strlen(detector));
     array_elem(&b->rules, rule, strlen(rule));
