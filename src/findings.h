@@ -120,8 +120,6 @@ int pa_findings_surface_finish(PGconn *conn, long long scan_id, const char *tabl
 int pa_findings_open_counts(PGconn *conn, const char *table, const char *column, struct pa_catcounts *out,
                             char *err, size_t errlen);
 
-#endif
-
 /* State for the daemon's gauges, read back from the store (after a restart, before the first new scan completes):
  * cb is called with kind "open" (table, column, category, open findings), "records" (table, column, NULL,
  * distinct records with open findings), "full_scan" (table, column, NULL, epoch seconds of the last full scan) and
@@ -131,3 +129,5 @@ typedef void (*pa_findings_state_cb)(void *arg, const char *kind, const char *ta
                                      const char *category, double value);
 int pa_findings_load_state(PGconn *conn, pa_findings_state_cb cb, void *arg, double *last_success, char *err,
                            size_t errlen);
+
+#endif
