@@ -60,8 +60,8 @@ void pa_db_describe(const char *conninfo, char *out, size_t cap);
  * the primary message and SQLSTATE only (never DETAIL/CONTEXT, which can quote row data). */
 enum pa_fail_reason pa_db_classify(PGconn *conn, const PGresult *res, char *err, size_t errlen);
 
-/* Wait until the connection's socket is readable, up to timeout seconds. Returns 1 readable, 0 timeout, -1 error.
- * Callers wait in short slices so they can react to signals between them. */
+/* Wait until the connection's socket is readable, up to timeout seconds (one poll, resumed after a signal). Returns
+ * 1 readable, 0 timeout, -1 error. Callers that must react to a stop request pass short timeouts and loop. */
 int pa_db_wait(PGconn *conn, double timeout);
 
 /* Send a cancel request for the running query (bounded, safe from the main loop). */
