@@ -1426,12 +1426,11 @@ static int set_tls_file(struct ctx *c, size_t k, const struct node *n, void *obj
     return set_path(c, k, n, obj, disp);
 }
 
-/* metrics.listen: "host:port", "[v6]:port" or ":port". Only the syntax and the numbers are checked here; names are
- * resolved and sockets bound when the endpoint starts (http.c reports those errors with the address). */
-static const char *listen_error(const char *s, size_t len)
+#define PORT_RANGE "the port must be a number from 1 to 65535"
+
+const char *pa_config_split_listen(const char *s, size_t len, char *host, size_t hcap, unsigned *port)
 {
-    char host[256];
-    const char *port;
+    const char *ps;
     unsigned char addr[16];
     if (len > 0 && s[0] == '[') {
         const char *rb = memchr(s, ']', len);
@@ -1440,13 +1439,13 @@ static const char *listen_error(const char *s, size_t len)
         size_t hl = (size_t)(rb - s - 1);
         if (rb + 1 == s + len || rb[1] != ':')
             return "missing :port after ]";
-        if (hl == 0 || hl >= sizeof host)
+        if (hl == 0 || hl >= hcap)
             return "invalid IPv6 address in [...]";
         memcpy(host, s + 1, hl);
         host[hl] = '\0';
         if (inet_pton(AF_INET6, host, addr) != 1)
             return "invalid IPv6 address in [...]";
-        port = rb + 2;
+        ps = rb + 2;
     } else {
         const char *colon = NULL;
         for (size_t i = 0; i < len; i++)
@@ -1457,7 +1456,7 @@ static const char *listen_error(const char *s, size_t len)
         size_t hl = (size_t)(colon - s);
         if (memchr(s, ':', hl))
             return "an IPv6 address must be in brackets, such as \"[::1]:10187\"";
-        if (hl >= sizeof host)
+        if (hl >= hcap)
             return "the host name is too long";
         memcpy(host, s, hl);
         host[hl] = '\0';
@@ -1472,20 +1471,31 @@ static const char *listen_error(const char *s, size_t len)
         }
         if (numeric && inet_pton(AF_INET, host, addr) != 1)
             return "invalid IPv4 address";
-        port = colon + 1;
+        ps = colon + 1;
     }
-    size_t pl = len - (size_t)(port - s);
-    long v = 0;
-    if (pl == 0 || pl > 5 || port[0] == '0')
-        return "the port must be a number from 1 to 65535";
+    size_t pl = len - (size_t)(ps - s);
+    unsigned v = 0;
+    if (pl == 0 || pl > 5 || (ps[0] == '0' && pl > 1))
+        return PORT_RANGE;
     for (size_t i = 0; i < pl; i++) {
-        if (port[i] < '0' || port[i] > '9')
-            return "the port must be a number from 1 to 65535";
-        v = v * 10 + (port[i] - '0');
+        if (ps[i] < '0' || ps[i] > '9')
+            return PORT_RANGE;
+        v = v * 10 + (unsigned)(ps[i] - '0');
     }
-    if (v < 1 || v > 65535)
-        return "the port must be a number from 1 to 65535";
+    if (v > 65535)
+        return PORT_RANGE;
+    *port = v;
     return NULL;
+}
+
+/* metrics.listen: only the syntax and the numbers are checked here; names are resolved and sockets bound when the
+ * endpoint starts (http.c reports those errors with the address). Port 0 (an ephemeral port) is for tests only. */
+static const char *listen_error(const char *s, size_t len)
+{
+    char host[256];
+    unsigned port;
+    const char *why = pa_config_split_listen(s, len, host, sizeof host, &port);
+    return why ? why : port == 0 ? PORT_RANGE : NULL;
 }
 
 static int check_listen(struct ctx *c, const struct node *n, const char *disp)
@@ -1832,6 +1842,11 @@ out:
     return ret;
 }
 
+double pa_config_jitter(const struct pa_config *c)
+{
+    return c->jitter >= 0 ? c->jitter : c->interval / 10;
+}
+
 const struct pa_surface *pa_config_find_surface(const struct pa_config *c, const char *name)
 {
     if (!c || !name)
@@ -1942,7 +1957,7 @@ char *pa_config_dump(const struct pa_config *c)
             break;
         case PA_KEY_DURATION:
             if (*(const double *)p < 0) { /* scan.jitter unset */
-                pa_format_duration(c->interval / 10, tmp, sizeof tmp);
+                pa_format_duration(pa_config_jitter(c), tmp, sizeof tmp);
                 pa_buf_printf(&b, "%s: %s (unset: 10%% of scan.interval)\n", name, tmp);
                 break;
             }

@@ -110,6 +110,15 @@ void pa_config_free(struct pa_config *c);
 /* The surface named "schema.table.column" (or "table.column" meaning public), or NULL. */
 const struct pa_surface *pa_config_find_surface(const struct pa_config *c, const char *name);
 
+/* The bound of the random delay added to each scan.interval: scan.jitter, or 10% of scan.interval when unset. */
+double pa_config_jitter(const struct pa_config *c);
+
+/* Split a metrics.listen address, "host:port", "[ipv6]:port" or ":port" (len bytes of s; the one parser of that
+ * syntax, for the config and the HTTP endpoint): host receives the host without brackets ("" = all interfaces),
+ * *port the port, 0 included (tests bind ephemeral ports; the config refuses 0). Returns NULL, or why s is not an
+ * address. */
+const char *pa_config_split_listen(const char *s, size_t len, char *host, size_t hcap, unsigned *port);
+
 /* Added by the config module: */
 
 /* The key reference as a Markdown table generated from the key table (name, type, default, range, reload, doc);

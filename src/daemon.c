@@ -51,9 +51,7 @@ struct daemon {
         *scans, *failures, *in_progress, *start_ts, *success_ts, *full_ts, *interval, *rows, *bytes, *estimated,
         *surface_up, *db_up, *reload_ok, *reload_ts, *build_info, *guardrail_rejects;
     /* guardrail counters: read on a short scanned-database session (none is kept open between scans) */
-    PGconn *gr_conn;
-    char **gr_tables; /* tables of the series currently exported */
-    size_t gr_n;
+    size_t gr_n;      /* series currently exported */
     double gr_last;   /* monotonic time of the last read */
     bool gr_warned;   /* the "cannot read" warning was logged (once until it works again) */
 };
@@ -165,18 +163,21 @@ static void state_cb(void *arg, const char *kind, const char *table, const char 
     r->value = value;
 }
 
+/* The findings gauges are rebuilt with pa_metric_replace: a scrape sees the old set or the new one, never an empty
+ * family in between. */
 static void apply_state(struct daemon *d, const struct state_rows *rows)
 {
-    pa_metric_clear(d->findings);
-    pa_metric_clear(d->contaminated);
+    const char **fl = pa_xcalloc(rows->n * 3 + 1, sizeof *fl), **cl = pa_xcalloc(rows->n * 2 + 1, sizeof *cl);
+    double *fv = pa_xcalloc(rows->n + 1, sizeof *fv), *cv = pa_xcalloc(rows->n + 1, sizeof *cv);
+    size_t nf = 0, nc = 0;
     for (size_t i = 0; i < rows->n; i++) {
         const struct state_row *r = &rows->v[i];
         if (strcmp(r->kind, "open") == 0 && r->table && r->column && r->category) {
-            const char *l[] = {r->table, r->column, r->category};
-            pa_metric_set(d->findings, l, r->value);
+            fl[nf * 3] = r->table, fl[nf * 3 + 1] = r->column, fl[nf * 3 + 2] = r->category;
+            fv[nf++] = r->value;
         } else if (strcmp(r->kind, "records") == 0 && r->table && r->column) {
-            const char *l[] = {r->table, r->column};
-            pa_metric_set(d->contaminated, l, r->value);
+            cl[nc * 2] = r->table, cl[nc * 2 + 1] = r->column;
+            cv[nc++] = r->value;
         } else if (strcmp(r->kind, "full_scan") == 0 && r->table && r->column) {
             const char *l[] = {r->table, r->column};
             pa_metric_set(d->full_ts, l, r->value);
@@ -184,6 +185,12 @@ static void apply_state(struct daemon *d, const struct state_rows *rows)
             pa_metric_set(d->last_new, NULL, r->value);
         }
     }
+    pa_metric_replace(d->findings, nf, fl, fv);
+    pa_metric_replace(d->contaminated, nc, cl, cv);
+    free(fl);
+    free(cl);
+    free(fv);
+    free(cv);
 }
 
 static void state_rows_free(struct state_rows *rows)
@@ -196,8 +203,9 @@ static void state_rows_free(struct state_rows *rows)
     free(rows->v);
 }
 
-/* Refresh the store-derived gauges. Returns 0 when the database answered. */
-static int refresh_from_store(struct daemon *d, bool set_success)
+/* Refresh the store-derived gauges. check_schema: the schema version is not known to be current (a scan that
+ * started has just checked it on the same store). Returns 0 when the database answered. */
+static int refresh_from_store(struct daemon *d, bool set_success, bool check_schema)
 {
     char err[512];
     enum pa_fail_reason why;
@@ -207,7 +215,7 @@ static int refresh_from_store(struct daemon *d, bool set_success)
         return -1;
     }
     int rc = -1;
-    if (pa_findings_check_schema(conn, err, sizeof err) != 0) {
+    if (check_schema && pa_findings_check_schema(conn, err, sizeof err) != 0) {
         pa_error("%s", err);
         goto out;
     }
@@ -273,15 +281,6 @@ static void obs_tick(void *arg)
     watchdog(arg);
 }
 
-static void gr_tables_free(struct daemon *d)
-{
-    for (size_t i = 0; i < d->gr_n; i++)
-        free(d->gr_tables[i]);
-    free(d->gr_tables);
-    d->gr_tables = NULL;
-    d->gr_n = 0;
-}
-
 static void gr_warn(struct daemon *d, const char *why)
 {
     if (!d->gr_warned)
@@ -290,76 +289,42 @@ static void gr_warn(struct daemon *d, const char *why)
 }
 
 /* Read the guardrail's reject counters from the scanned database (pii_guardrail.reject_counts(), one cheap
- * catalog-sized query) into pii_audit_guardrail_rejects_total{table}. The guardrail not installed: no series, no
- * error. A failure keeps the last values and is logged once. */
-static void read_guardrail(struct daemon *d)
+ * catalog-sized query) into pii_audit_guardrail_rejects_total{table}. The guardrail not installed (no such schema
+ * or function): no series, no error. A failure keeps the last values and is logged once, with the value-free
+ * message of pa_db_exec (never the server's DETAIL). */
+static void read_guardrail(struct daemon *d, PGconn *conn)
 {
-    d->gr_last = pa_now_monotonic();
-    char err[512];
+    char err[512], state[6];
     enum pa_fail_reason why;
-    if (d->gr_conn && PQstatus(d->gr_conn) != CONNECTION_OK) {
-        PQfinish(d->gr_conn);
-        d->gr_conn = NULL;
-    }
-    if (!d->gr_conn && !(d->gr_conn = pa_scan_connect_db(d->cfg, err, sizeof err, &why))) {
-        pa_debug("guardrail counters not read: %s", err);
-        return;
-    }
-    PGresult *r = PQexec(d->gr_conn, "SELECT EXISTS (SELECT FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n "
-                                     "ON n.oid = p.pronamespace WHERE n.nspname = '" PA_GUARDRAIL_SCHEMA "' AND "
-                                     "p.proname = 'reject_counts' AND p.pronargs = 0)");
-    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-        gr_warn(d, PQresultErrorMessage(r));
-        PQclear(r);
-        PQfinish(d->gr_conn); /* a session in an unknown state: start afresh next time */
-        d->gr_conn = NULL;
-        return;
-    }
-    bool installed = PQgetvalue(r, 0, 0)[0] == 't';
-    PQclear(r);
-    if (!installed) {
+    PGresult *r = pa_db_exec_state(conn, "SELECT table_name, rejects FROM " PA_GUARDRAIL_COUNTS_FUNCTION " ORDER BY 1",
+                                   0, NULL, PGRES_TUPLES_OK, err, sizeof err, &why, state);
+    if (!r && (strcmp(state, "42883") == 0 || strcmp(state, "3F000") == 0)) {
         if (d->gr_n)
             pa_info("the write-time guardrail is no longer installed: its reject counters are no longer exported");
-        pa_metric_clear(d->guardrail_rejects);
-        gr_tables_free(d);
+        pa_metric_replace(d->guardrail_rejects, 0, NULL, NULL);
+        d->gr_n = 0;
         d->gr_warned = false;
         return;
     }
-    r = PQexec(d->gr_conn, "SELECT table_name, rejects FROM " PA_GUARDRAIL_COUNTS_FUNCTION " ORDER BY 1");
-    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQnfields(r) != 2) {
-        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-        if (state && strcmp(state, "42501") == 0)
-            gr_warn(d, "permission denied for " PA_GUARDRAIL_COUNTS_FUNCTION
-                       " (grant it: pii-auditd --print-grants | psql)");
-        else
-            gr_warn(d, PQresultErrorMessage(r));
-        PQclear(r);
+    if (!r) {
+        gr_warn(d, why == PA_FAIL_PERMISSION ? "permission denied for " PA_GUARDRAIL_COUNTS_FUNCTION
+                                               " (grant it: pii-auditd --print-grants | psql)"
+                                             : err);
         return;
     }
-    int n = PQntuples(r);
-    bool same = (size_t)n == d->gr_n;
-    for (int i = 0; same && i < n; i++)
-        same = strcmp(PQgetvalue(r, i, 0), d->gr_tables[i]) == 0;
-    /* A counter that went down was reset (the guardrail was removed and installed again): start the family
-     * afresh, which Prometheus reads as a counter reset. */
-    for (int i = 0; same && i < n; i++) {
-        const char *l[] = {PQgetvalue(r, i, 0)};
-        double old = pa_metric_get(d->guardrail_rejects, l);
-        same = !isnan(old) && strtod(PQgetvalue(r, i, 1), NULL) >= old;
+    /* The counters are mirrored as read: guarded tables that changed come and go with the family, and a counter
+     * that went down (the guardrail removed and installed again) reads as a counter reset to Prometheus. */
+    size_t n = (size_t)PQntuples(r);
+    const char **tables = pa_xcalloc(n + 1, sizeof *tables);
+    double *values = pa_xcalloc(n + 1, sizeof *values);
+    for (size_t i = 0; i < n; i++) {
+        tables[i] = PQgetvalue(r, (int)i, 0);
+        values[i] = strtod(PQgetvalue(r, (int)i, 1), NULL);
     }
-    if (!same) { /* the guarded tables changed: rebuild the family (otherwise update in place, no gap) */
-        pa_metric_clear(d->guardrail_rejects);
-        gr_tables_free(d);
-        d->gr_tables = pa_xcalloc((size_t)n + 1, sizeof *d->gr_tables);
-        for (int i = 0; i < n; i++)
-            d->gr_tables[i] = pa_xstrdup(PQgetvalue(r, i, 0));
-        d->gr_n = (size_t)n;
-    }
-    for (int i = 0; i < n; i++) {
-        const char *l[] = {PQgetvalue(r, i, 0)};
-        double v = strtod(PQgetvalue(r, i, 1), NULL), old = pa_metric_get(d->guardrail_rejects, l);
-        pa_metric_add(d->guardrail_rejects, l, isnan(old) ? v : v - old); /* counters are only added to */
-    }
+    pa_metric_replace(d->guardrail_rejects, n, tables, values);
+    d->gr_n = n;
+    free(tables);
+    free(values);
     PQclear(r);
     d->gr_warned = false;
 }
@@ -367,9 +332,16 @@ static void read_guardrail(struct daemon *d)
 /* Connect, read, disconnect: a daemon between scans holds no connection (DBAs count them; the fault tests do). */
 static void refresh_guardrail(struct daemon *d)
 {
-    read_guardrail(d);
-    PQfinish(d->gr_conn);
-    d->gr_conn = NULL;
+    d->gr_last = pa_now_monotonic();
+    char err[512];
+    enum pa_fail_reason why;
+    PGconn *conn = pa_scan_connect_db(d->cfg, err, sizeof err, &why);
+    if (!conn) {
+        pa_debug("guardrail counters not read: %s", err);
+        return;
+    }
+    read_guardrail(d, conn);
+    PQfinish(conn);
 }
 
 /* One scan. Returns true when the database could be reached. */
@@ -405,15 +377,12 @@ static bool run_scan(struct daemon *d, const char *trigger)
         reached = res.reason != PA_FAIL_CONNECT && res.reason != PA_FAIL_CONNECTION_LOST;
     } else {
         pa_metric_observe(d->duration, NULL, res.duration);
-        long long nf = 0;
-        for (size_t i = 0; i < res.n; i++)
-            nf += pa_catcounts_total(&res.surfaces[i].new_by_cat);
-        pa_metric_set(d->last_new, NULL, (double)nf);
         if (res.failed == 0)
             pa_metric_set(d->success_ts, NULL, pa_now_wall());
     }
     bool db_up = reached;
-    if (reached && refresh_from_store(d, false) != 0)
+    /* pii_audit_last_scan_new_findings comes from the store with the other gauges (the last ok or partial run) */
+    if (reached && refresh_from_store(d, false, res.error[0] != '\0') != 0)
         reached = false;
     atomic_store(&d->ready, reached);
     /* after the readiness update: a scrape that sees the database up again finds /ready agreeing */
@@ -444,8 +413,7 @@ static bool web_equal(const struct pa_web_config *a, const struct pa_web_config 
 
 static double jitter_of(const struct pa_config *c)
 {
-    double j = c->jitter >= 0 ? c->jitter : c->interval * 0.1;
-    return j * ((double)random() / (double)RAND_MAX);
+    return pa_config_jitter(c) * ((double)random() / (double)RAND_MAX);
 }
 
 static void reload(struct daemon *d, double *next, double last_end)
@@ -506,7 +474,7 @@ int pa_daemon_run(const char *config_path, struct pa_config *cfg, struct pa_dete
 
     d.wd_period = pa_notify_watchdog_period();
     /* gauges from the store before the first scan, so a restart does not reset them */
-    bool db = refresh_from_store(&d, true) == 0;
+    bool db = refresh_from_store(&d, true, true) == 0;
     pa_metric_set(d.db_up, NULL, db ? 1 : 0);
     if (db)
         refresh_guardrail(&d);
@@ -518,8 +486,7 @@ int pa_daemon_run(const char *config_path, struct pa_config *cfg, struct pa_dete
         pa_error("cannot start the metrics endpoint: %s", err);
         goto out;
     }
-    for (size_t i = 0; i < cfg->web.n_listen; i++)
-        pa_info("serving /metrics on %s%s", cfg->web.listen[i], cfg->web.tls_cert_file ? " (TLS)" : "");
+    /* http.c logs each listening address with its bound port */
 
     pa_notify_ready();
     pa_info("pii-auditd %s started: %zu surfaces, scan every %.0fs", PA_VERSION, cfg->n_surfaces, cfg->interval);
@@ -573,9 +540,6 @@ int pa_daemon_run(const char *config_path, struct pa_config *cfg, struct pa_dete
 out:
     if (d.http)
         pa_http_stop(d.http);
-    if (d.gr_conn)
-        PQfinish(d.gr_conn);
-    gr_tables_free(&d);
     pa_metrics_free(d.m);
     pa_detect_free(d.det);
     pa_config_free(d.cfg);

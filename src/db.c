@@ -3,6 +3,7 @@
 #include "db.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,20 +213,20 @@ enum pa_fail_reason pa_db_classify(PGconn *conn, const PGresult *res, char *err,
 
 int pa_db_wait(PGconn *conn, double timeout)
 {
+    struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
+    if (pfd.fd < 0)
+        return -1;
     double deadline = pa_now_monotonic() + timeout;
     for (;;) {
         double left = deadline - pa_now_monotonic();
         if (left <= 0)
             return 0;
-        struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
-        if (pfd.fd < 0)
+        int rc = poll(&pfd, 1, left < INT_MAX / 1000.0 ? (int)(left * 1000) + 1 : INT_MAX);
+        if (rc >= 0)
+            return rc > 0 ? 1 : 0;
+        if (errno != EINTR)
             return -1;
-        int ms = left > 0.2 ? 200 : (int)(left * 1000) + 1;
-        int rc = poll(&pfd, 1, ms);
-        if (rc > 0)
-            return 1;
-        if (rc < 0 && errno != EINTR)
-            return -1;
+        /* a signal: wait out the rest (the callers' own slices let them react to it) */
     }
 }
 
@@ -240,10 +241,12 @@ void pa_db_cancel(PGconn *conn)
     PQfreeCancel(c);
 }
 
-PGresult *pa_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, ExecStatusType want,
-                     char *err, size_t errlen, enum pa_fail_reason *reason)
+PGresult *pa_db_exec_state(PGconn *conn, const char *sql, int nparams, const char *const *params, ExecStatusType want,
+                           char *err, size_t errlen, enum pa_fail_reason *reason, char sqlstate[6])
 {
     PGresult *r = nparams ? PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0) : PQexec(conn, sql);
+    if (sqlstate)
+        sqlstate[0] = '\0';
     if (r && PQresultStatus(r) == want) {
         if (reason)
             *reason = PA_FAIL_NONE;
@@ -252,6 +255,15 @@ PGresult *pa_db_exec(PGconn *conn, const char *sql, int nparams, const char *con
     enum pa_fail_reason rr = pa_db_classify(conn, r, err, errlen);
     if (reason)
         *reason = rr;
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (sqlstate && state)
+        snprintf(sqlstate, 6, "%.5s", state);
     PQclear(r);
     return NULL;
+}
+
+PGresult *pa_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, ExecStatusType want,
+                     char *err, size_t errlen, enum pa_fail_reason *reason)
+{
+    return pa_db_exec_state(conn, sql, nparams, params, want, err, errlen, reason, NULL);
 }

@@ -45,6 +45,10 @@ struct pa_db_settings {
  * pii-auditd. Returns NULL and a safe message in err on failure (*reason set). */
 PGconn *pa_db_connect(const char *conninfo, const char *password_file, const struct pa_db_settings *s,
                       char *err, size_t errlen, enum pa_fail_reason *reason);
+/* pa_db_exec that also hands back the SQLSTATE of a failure in sqlstate ("" when there is none, e.g. a lost
+ * connection), for a caller to whom one error is an answer (42883: the function is not there). */
+PGresult *pa_db_exec_state(PGconn *conn, const char *sql, int nparams, const char *const *params, ExecStatusType want,
+                           char *err, size_t errlen, enum pa_fail_reason *reason, char sqlstate[6]);
 
 /* Validate that a conninfo parses, without echoing it. 0 or -1 with a safe message. */
 int pa_db_check_conninfo(const char *conninfo, char *err, size_t errlen);
@@ -56,8 +60,8 @@ void pa_db_describe(const char *conninfo, char *out, size_t cap);
  * the primary message and SQLSTATE only (never DETAIL/CONTEXT, which can quote row data). */
 enum pa_fail_reason pa_db_classify(PGconn *conn, const PGresult *res, char *err, size_t errlen);
 
-/* Wait until the connection's socket is readable, up to timeout seconds. Returns 1 readable, 0 timeout, -1 error.
- * Callers wait in short slices so they can react to signals between them. */
+/* Wait until the connection's socket is readable, up to timeout seconds (one poll, resumed after a signal). Returns
+ * 1 readable, 0 timeout, -1 error. Callers that must react to a stop request pass short timeouts and loop. */
 int pa_db_wait(PGconn *conn, double timeout);
 
 /* Send a cancel request for the running query (bounded, safe from the main loop). */
@@ -66,5 +70,9 @@ void pa_db_cancel(PGconn *conn);
 /* Run a command and return its result; on failure returns NULL with err/reason filled (result cleared). */
 PGresult *pa_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, ExecStatusType want,
                      char *err, size_t errlen, enum pa_fail_reason *reason);
+/* pa_db_exec that also hands back the SQLSTATE of a failure in sqlstate ("" when there is none, e.g. a lost
+ * connection), for a caller to whom one error is an answer (42883: the function is not there). */
+PGresult *pa_db_exec_state(PGconn *conn, const char *sql, int nparams, const char *const *params, ExecStatusType want,
+                           char *err, size_t errlen, enum pa_fail_reason *reason, char sqlstate[6]);
 
 #endif

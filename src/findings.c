@@ -52,10 +52,10 @@ void pa_catcounts_free(struct pa_catcounts *c)
     c->n = 0;
 }
 
-static int installed_version(PGconn *conn, char *err, size_t errlen)
+static int installed_version(PGconn *conn, char *err, size_t errlen, enum pa_fail_reason *why)
 {
     PGresult *r = pa_db_exec(conn, "SELECT to_regclass('pii_audit.schema_version') IS NOT NULL", 0, NULL,
-                             PGRES_TUPLES_OK, err, errlen, NULL);
+                             PGRES_TUPLES_OK, err, errlen, why);
     if (!r)
         return -1;
     bool exists = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
@@ -63,7 +63,7 @@ static int installed_version(PGconn *conn, char *err, size_t errlen)
     if (!exists)
         return 0;
     r = pa_db_exec(conn, "SELECT coalesce(max(version), 0) FROM pii_audit.schema_version", 0, NULL, PGRES_TUPLES_OK,
-                   err, errlen, NULL);
+                   err, errlen, why);
     if (!r)
         return -1;
     int v = atoi(PQgetvalue(r, 0, 0));
@@ -71,10 +71,10 @@ static int installed_version(PGconn *conn, char *err, size_t errlen)
     return v;
 }
 
-void pa_findings_explain_denied(PGconn *conn, char *err, size_t errlen)
+/* why: the failure's reason as pa_db_exec classified it (PA_FAIL_PERMISSION is SQLSTATE 42501). */
+static void explain_denied(PGconn *conn, enum pa_fail_reason why, char *err, size_t errlen)
 {
-    if (!strstr(err, "SQLSTATE 42501") || PQstatus(conn) != CONNECTION_OK ||
-        PQtransactionStatus(conn) != PQTRANS_IDLE)
+    if (why != PA_FAIL_PERMISSION || PQstatus(conn) != CONNECTION_OK || PQtransactionStatus(conn) != PQTRANS_IDLE)
         return;
     /* The server names the object, not the privilege: ask which of the grants --print-grants prints for the
      * findings schema this role lacks, and name them as statements to run. */
@@ -104,11 +104,18 @@ void pa_findings_explain_denied(PGconn *conn, char *err, size_t errlen)
     PQclear(r);
 }
 
+void pa_findings_explain_denied(PGconn *conn, char *err, size_t errlen)
+{
+    /* for callers that kept only pa_db_exec's message, which always ends with the SQLSTATE */
+    explain_denied(conn, strstr(err, "(SQLSTATE 42501)") ? PA_FAIL_PERMISSION : PA_FAIL_NONE, err, errlen);
+}
+
 int pa_findings_check_schema(PGconn *conn, char *err, size_t errlen)
 {
-    int v = installed_version(conn, err, errlen);
+    enum pa_fail_reason why = PA_FAIL_NONE;
+    int v = installed_version(conn, err, errlen, &why);
     if (v < 0) {
-        pa_findings_explain_denied(conn, err, errlen);
+        explain_denied(conn, why, err, errlen);
         return -1;
     }
     if (v == PA_SCHEMA_VERSION)
@@ -136,7 +143,7 @@ int pa_findings_check_schema(PGconn *conn, char *err, size_t errlen)
 
 int pa_findings_init_db(PGconn *conn, char *err, size_t errlen)
 {
-    int v = installed_version(conn, err, errlen);
+    int v = installed_version(conn, err, errlen, NULL);
     if (v < 0)
         return -1;
     for (unsigned i = 0; i < pa_sql_files_count; i++) {
@@ -170,6 +177,7 @@ long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *m
     char cls[16];
     snprintf(cls, sizeof cls, "%d", LOCK_RUN_CLASS);
     const char *p1[] = {cls, host, pid};
+    enum pa_fail_reason why = PA_FAIL_NONE;
     PGresult *r = pa_db_exec(conn,
                              "WITH dead AS ("
                              "  SELECT id FROM pii_audit.scan_runs WHERE status = 'running'"
@@ -183,9 +191,9 @@ long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *m
                              "scan was finished'"
                              " WHERE id IN (SELECT id FROM dead)"
                              " RETURNING id, (hostname IS DISTINCT FROM $2 OR pid IS DISTINCT FROM $3::int)",
-                             3, p1, PGRES_TUPLES_OK, err, errlen, NULL);
+                             3, p1, PGRES_TUPLES_OK, err, errlen, &why);
     if (!r) {
-        pa_findings_explain_denied(conn, err, errlen);
+        explain_denied(conn, why, err, errlen);
         return -1;
     }
     for (int i = 0; i < PQntuples(r); i++) {
@@ -204,9 +212,9 @@ long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *m
     r = pa_db_exec(conn,
                    "INSERT INTO pii_audit.scan_runs (trigger, mode, hostname, pid, version, surfaces_total)"
                    " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                   6, p, PGRES_TUPLES_OK, err, errlen, NULL);
+                   6, p, PGRES_TUPLES_OK, err, errlen, &why);
     if (!r) {
-        pa_findings_explain_denied(conn, err, errlen);
+        explain_denied(conn, why, err, errlen);
         return -1;
     }
     long long id = atoll(PQgetvalue(r, 0, 0));
@@ -353,50 +361,65 @@ void pa_batch_free(struct pa_batch *b)
     b->n = 0;
 }
 
-/* Append one element to a PostgreSQL array literal under construction (without the braces). */
-static void array_elem(struct pa_buf *a, const char *s, size_t n)
+static void array_escaped(struct pa_buf *a, const char *s, size_t n)
 {
-    if (a->len)
-        pa_buf_appendc(a, ',');
-    pa_buf_appendc(a, '"');
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '"' || s[i] == '\\')
             pa_buf_appendc(a, '\\');
         pa_buf_appendc(a, s[i]);
     }
+}
+
+/* Append one element to a PostgreSQL array literal under construction (without the braces): s[0..n) then tail (a
+ * NUL-terminated suffix, "" for none). */
+static void array_elem2(struct pa_buf *a, const char *s, size_t n, const char *tail)
+{
+    if (a->len)
+        pa_buf_appendc(a, ',');
+    pa_buf_appendc(a, '"');
+    array_escaped(a, s, n);
+    array_escaped(a, tail, strlen(tail));
     pa_buf_appendc(a, '"');
 }
 
-void pa_findings_store_path(struct pa_buf *out, const char *path, size_t len)
+static void array_elem(struct pa_buf *a, const char *s, size_t n)
 {
-    pa_buf_truncate(out, 0);
-    if (len <= PA_FINDINGS_PATH_MAX) {
-        pa_buf_append(out, path, len);
-        return;
-    }
+    array_elem2(a, s, n, "");
+}
+
+/* The stored form of a path (see pa_findings_store_path) as the bytes of path to keep and a suffix written to tail
+ * ("" when the path is kept whole). Returns how many bytes of path to keep. */
+static size_t store_path_cut(const char *path, size_t len, char tail[24])
+{
+    tail[0] = '\0';
+    if (len <= PA_FINDINGS_PATH_MAX)
+        return len;
     uint64_t h = 1469598103934665603ULL; /* FNV-1a 64 */
     for (size_t i = 0; i < len; i++)
         h = (h ^ (unsigned char)path[i]) * 1099511628211ULL;
     size_t cut = PA_FINDINGS_PATH_MAX - 20; /* room for "...#" and 16 hex digits */
     while (cut > 0 && ((unsigned char)path[cut] & 0xC0) == 0x80)
         cut--; /* never split a UTF-8 sequence */
-    pa_buf_append(out, path, cut);
-    pa_buf_printf(out, "...#%016llx", (unsigned long long)h);
+    snprintf(tail, 24, "...#%016llx", (unsigned long long)h);
+    return cut;
+}
+
+void pa_findings_store_path(struct pa_buf *out, const char *path, size_t len)
+{
+    char tail[24];
+    size_t keep = store_path_cut(path, len, tail);
+    pa_buf_truncate(out, 0);
+    pa_buf_append(out, path, keep);
+    pa_buf_appends(out, tail);
 }
 
 void pa_batch_add(struct pa_batch *b, const char *record_id, size_t id_len, const char *path, size_t path_len,
                   const char *category, const char *detector, const char *rule)
 {
+    char tail[24];
+    size_t keep = store_path_cut(path, path_len, tail);
     array_elem(&b->record_ids, record_id, id_len);
-    if (path_len > PA_FINDINGS_PATH_MAX) {
-        struct pa_buf p;
-        pa_buf_init(&p);
-        pa_findings_store_path(&p, path, path_len);
-        array_elem(&b->paths, p.data, p.len);
-        pa_buf_free(&p);
-    } else {
-        array_elem(&b->paths, path, path_len);
-    }
+    array_elem2(&b->paths, path, keep, tail); /* no copy of the path, also when it is cut */
     array_elem(&b->categories, category, strlen(category));
     array_elem(&b->detectors, detector, strlen(detector));
     array_elem(&b->rules, rule, strlen(rule));
@@ -614,21 +637,23 @@ int pa_findings_load_state(PGconn *conn, pa_findings_state_cb cb, void *arg, dou
                              "  extract(epoch FROM last_full_scan_at)::float8"
                              "  FROM pii_audit.scan_cursors WHERE last_full_scan_at IS NOT NULL"
                              " UNION ALL (SELECT 'last_new', NULL, NULL, NULL, new_findings::float8"
-                             "  FROM pii_audit.scan_runs WHERE status IN ('ok', 'partial') ORDER BY id DESC LIMIT 1)",
+                             "  FROM pii_audit.scan_runs WHERE status IN ('ok', 'partial') ORDER BY id DESC LIMIT 1)"
+                             /* one round trip: the last success rides along as a row of its own */
+                             " UNION ALL SELECT 'last_success', NULL, NULL, NULL,"
+                             "  coalesce(extract(epoch FROM max(finished_at)), 0)::float8"
+                             "  FROM pii_audit.scan_runs WHERE status = 'ok'",
                              0, NULL, PGRES_TUPLES_OK, err, errlen, NULL);
     if (!r)
         return -1;
-    for (int i = 0; i < PQntuples(r); i++)
-        cb(arg, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
-           PQgetisnull(r, i, 3) ? NULL : PQgetvalue(r, i, 3), atof(PQgetvalue(r, i, 4)));
-    PQclear(r);
-    r = pa_db_exec(conn,
-                   "SELECT coalesce(extract(epoch FROM max(finished_at)), 0)::float8 FROM pii_audit.scan_runs"
-                   " WHERE status = 'ok'",
-                   0, NULL, PGRES_TUPLES_OK, err, errlen, NULL);
-    if (!r)
-        return -1;
-    *last_success = atof(PQgetvalue(r, 0, 0));
+    *last_success = 0;
+    for (int i = 0; i < PQntuples(r); i++) {
+        double v = atof(PQgetvalue(r, i, 4));
+        if (strcmp(PQgetvalue(r, i, 0), "last_success") == 0)
+            *last_success = v;
+        else
+            cb(arg, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+               PQgetisnull(r, i, 3) ? NULL : PQgetvalue(r, i, 3), v);
+    }
     PQclear(r);
     return 0;
 }

@@ -33,8 +33,9 @@ void pa_catcounts_free(struct pa_catcounts *c);
 
 /* Check schema_version. 0 when current; -1 with a message saying exactly which file(s) to apply. */
 int pa_findings_check_schema(PGconn *conn, char *err, size_t errlen);
-/* When err reports a permission error (SQLSTATE 42501) and conn is idle, append the findings-schema grants the
- * role lacks, as GRANT statements (the server's message names the object but not the privilege). */
+/* When err (a message of pa_db_exec, which ends with the SQLSTATE) reports a permission error (42501) and conn is
+ * idle, append the findings-schema grants the role lacks, as GRANT statements (the server's message names the
+ * object but not the privilege). Inside findings.c the classified reason is used instead of the message. */
 void pa_findings_explain_denied(PGconn *conn, char *err, size_t errlen);
 /* Apply the embedded sql/NNN_*.sql files newer than the installed version (--init-db). */
 int pa_findings_init_db(PGconn *conn, char *err, size_t errlen);
@@ -119,8 +120,6 @@ int pa_findings_surface_finish(PGconn *conn, long long scan_id, const char *tabl
 int pa_findings_open_counts(PGconn *conn, const char *table, const char *column, struct pa_catcounts *out,
                             char *err, size_t errlen);
 
-#endif
-
 /* State for the daemon's gauges, read back from the store (after a restart, before the first new scan completes):
  * cb is called with kind "open" (table, column, category, open findings), "records" (table, column, NULL,
  * distinct records with open findings), "full_scan" (table, column, NULL, epoch seconds of the last full scan) and
@@ -130,3 +129,5 @@ typedef void (*pa_findings_state_cb)(void *arg, const char *kind, const char *ta
                                      const char *category, double value);
 int pa_findings_load_state(PGconn *conn, pa_findings_state_cb cb, void *arg, double *last_success, char *err,
                            size_t errlen);
+
+#endif

@@ -71,7 +71,7 @@ static const char template_sql[] =
     "    e text;\n"
     "BEGIN\n"
     "    FOR i IN 1 .. m LOOP\n"
-    "        e := '@DICT@'::jsonb ->> array_to_string(t[i:m], '');\n"
+    "        e := @DICT@::jsonb ->> array_to_string(t[i:m], '');\n"
     "        IF e IS NOT NULL THEN\n"
     "            IF left(e, 1) <> '=' THEN\n"
     "                RETURN e;\n"
@@ -328,42 +328,9 @@ static const char template_sql[] =
 
 #define TAG "$pii_guardrail$"
 
-/* A SQL string literal (standard_conforming_strings is set on by the script). */
-static void sql_literal(struct pa_buf *b, const char *s)
-{
-    pa_buf_appendc(b, '\'');
-    for (; *s; s++) {
-        if (*s == '\'')
-            pa_buf_appendc(b, '\'');
-        pa_buf_appendc(b, *s);
-    }
-    pa_buf_appendc(b, '\'');
-}
-
-/* A JSON string (inside a SQL literal: quotes doubled as well). Joined keys are letters, digits and UTF-8 bytes;
- * category names are [a-z][a-z0-9_]*; escape anyway. */
-static void json_in_sql(struct pa_buf *b, const char *s)
-{
-    pa_buf_appendc(b, '"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            pa_buf_appendc(b, '\\');
-            pa_buf_appendc(b, (char)c);
-        } else if (c == '\'') {
-            pa_buf_appends(b, "''");
-        } else if (c < 0x20) {
-            pa_buf_printf(b, "\\u%04x", c);
-        } else {
-            pa_buf_appendc(b, (char)c);
-        }
-    }
-    pa_buf_appendc(b, '"');
-}
-
 struct gen {
     const struct pa_detector *d;
-    struct pa_buf dict;      /* {"joined": "category" | "=category" | "-", ...} */
+    struct pa_buf dict;      /* JSON {"joined": "category" | "=category" | "-", ...}: one SQL literal in the output */
     struct pa_buf prefilter; /* reversed|reversed|... of entries that can match */
     struct pa_buf ignored;   /* {joined,...} */
     char **rev;              /* matching entries reversed, for the prefilter */
@@ -375,7 +342,7 @@ static void on_entry(void *arg, const char *joined, int category, bool whole_onl
     struct gen *g = arg;
     if (g->n_dict++)
         pa_buf_appends(&g->dict, ", ");
-    json_in_sql(&g->dict, joined);
+    pa_buf_append_json_string(&g->dict, joined, strlen(joined));
     pa_buf_appends(&g->dict, ": ");
     if (category < 0) {
         pa_buf_appends(&g->dict, "\"-\"");
@@ -386,7 +353,7 @@ static void on_entry(void *arg, const char *joined, int category, bool whole_onl
     if (whole_only)
         pa_buf_appendc(&v, '=');
     pa_buf_appends(&v, pa_detect_category_name(g->d, category));
-    json_in_sql(&g->dict, v.data);
+    pa_buf_append_json_string(&g->dict, v.data, v.len);
     pa_buf_free(&v);
     /* the prefilter works on reversed keys without trailing digits: "cvv2" -> "vvc" (by characters, not bytes) */
     size_t n = strlen(joined);
@@ -415,7 +382,7 @@ static void on_ignored(void *arg, const char *joined)
 {
     struct gen *g = arg;
     pa_buf_appends(&g->ignored, g->n_ignored++ ? ", " : "");
-    sql_literal(&g->ignored, joined);
+    pa_buf_append_sql_literal(&g->ignored, joined);
 }
 
 char *pa_guardrail_sql(const struct pa_config *cfg, const struct pa_detector *d, char *err, size_t errlen)
@@ -424,7 +391,8 @@ char *pa_guardrail_sql(const struct pa_config *cfg, const struct pa_detector *d,
     pa_buf_init(&g.dict);
     pa_buf_init(&g.prefilter);
     pa_buf_init(&g.ignored);
-    struct pa_buf custom, rows, installs, out;
+    struct pa_buf dict_sql, custom, rows, installs, out;
+    pa_buf_init(&dict_sql);
     pa_buf_init(&custom);
     pa_buf_init(&rows);
     pa_buf_init(&installs);
@@ -434,6 +402,7 @@ char *pa_guardrail_sql(const struct pa_config *cfg, const struct pa_detector *d,
     pa_buf_appendc(&g.dict, '{');
     pa_detect_dictionary_each(d, on_entry, &g);
     pa_buf_appendc(&g.dict, '}');
+    pa_buf_append_sql_literal(&dict_sql, g.dict.data);
     qsort(g.rev, g.n_match, sizeof *g.rev, cmp_str);
     bool match_all = false;
     for (size_t i = 0; i < g.n_match; i++) {
@@ -470,9 +439,9 @@ char *pa_guardrail_sql(const struct pa_config *cfg, const struct pa_detector *d,
             goto out;
         }
         pa_buf_appends(&custom, ",\n        [");
-        sql_literal(&custom, p->category);
+        pa_buf_append_sql_literal(&custom, p->category);
         pa_buf_appends(&custom, ", ");
-        sql_literal(&custom, p->regex);
+        pa_buf_append_sql_literal(&custom, p->regex);
         pa_buf_appendc(&custom, ']');
     }
 
@@ -480,18 +449,18 @@ char *pa_guardrail_sql(const struct pa_config *cfg, const struct pa_detector *d,
         const struct pa_surface *s = &cfg->surfaces[i];
         struct pa_buf *r = &rows;
         pa_buf_appends(r, i ? ", (" : "(");
-        sql_literal(r, s->schema);
+        pa_buf_append_sql_literal(r, s->schema);
         pa_buf_appends(r, ", ");
-        sql_literal(r, s->table);
+        pa_buf_append_sql_literal(r, s->table);
         pa_buf_appends(r, ", ");
-        sql_literal(r, s->column);
+        pa_buf_append_sql_literal(r, s->column);
         pa_buf_appendc(r, ')');
         pa_buf_appends(&installs, "SELECT pii_guardrail.install(");
-        sql_literal(&installs, s->schema);
+        pa_buf_append_sql_literal(&installs, s->schema);
         pa_buf_appends(&installs, ", ");
-        sql_literal(&installs, s->table);
+        pa_buf_append_sql_literal(&installs, s->table);
         pa_buf_appends(&installs, ", ");
-        sql_literal(&installs, s->column);
+        pa_buf_append_sql_literal(&installs, s->column);
         pa_buf_printf(&installs, ", %s);\n", cfg->guardrail_nested_keys ? "true" : "false");
     }
 
@@ -527,7 +496,7 @@ char *pa_guardrail_sql(const struct pa_config *cfg, const struct pa_detector *d,
         const char *text;
     } subst[] = {
         {"@PREFILTER@", g.prefilter.data ? g.prefilter.data : ""},
-        {"@DICT@", g.dict.data},
+        {"@DICT@", dict_sql.data},
         {"@IGNORED@", NULL},
         {"@CUSTOM@", custom.data ? custom.data : ""},
         {"@SURFACE_ROWS@", rows.data ? rows.data : ""},
@@ -568,6 +537,7 @@ out:
         free(g.rev[i]);
     free(g.rev);
     pa_buf_free(&g.dict);
+    pa_buf_free(&dict_sql);
     pa_buf_free(&g.prefilter);
     pa_buf_free(&g.ignored);
     pa_buf_free(&custom);

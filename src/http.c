@@ -75,13 +75,17 @@ struct pa_http {
 /* ------------------------------------------------------------------------------------------------------------- */
 /* Responses. */
 
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type, const char *body,
-                             const char *hname, const char *hvalue)
+/* Every answer goes out here, with the same headers. mode: MHD_RESPMEM_PERSISTENT for static text,
+ * MHD_RESPMEM_MUST_FREE for a malloc'd body that MHD frees once sent (freed here when no response can be made). */
+static enum MHD_Result reply_body(struct MHD_Connection *conn, unsigned status, const char *type, char *body, size_t len,
+                                  enum MHD_ResponseMemoryMode mode, const char *hname, const char *hvalue)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(body), (void *)(uintptr_t)body, MHD_RESPMEM_PERSISTENT);
-    if (!r)
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
+    if (!r) {
+        if (mode == MHD_RESPMEM_MUST_FREE)
+            free(body);
         return MHD_NO;
+    }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -90,6 +94,12 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
     enum MHD_Result ret = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type, const char *body,
+                             const char *hname, const char *hvalue)
+{
+    return reply_body(conn, status, type, (char *)(uintptr_t)body, strlen(body), MHD_RESPMEM_PERSISTENT, hname, hvalue);
 }
 
 static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status, const char *body)
@@ -101,20 +111,8 @@ static enum MHD_Result reply_metrics(struct pa_http *h, struct MHD_Connection *c
 {
     struct pa_buf b;
     pa_buf_init(&b);
-    pa_metrics_render(h->m, &b);
-    if (!b.data)
-        pa_buf_appends(&b, "");
-    /* MHD frees the rendered buffer with free() once sent */
-    struct MHD_Response *r = MHD_create_response_from_buffer(b.len, b.data, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(b.data);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE_METRICS);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
-    MHD_destroy_response(r);
-    return ret;
+    pa_metrics_render(h->m, &b); /* b.data is never NULL after a render */
+    return reply_body(conn, MHD_HTTP_OK, CONTENT_TYPE_METRICS, b.data, b.len, MHD_RESPMEM_MUST_FREE, NULL, NULL);
 }
 
 /* ------------------------------------------------------------------------------------------------------------- */
@@ -359,39 +357,6 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 /* ------------------------------------------------------------------------------------------------------------- */
 /* Start-up: addresses, sockets, TLS material. */
 
-/* "host:port", "[v6]:port", ":port" -> host (NULL: all interfaces) and port (0 allowed: tests). */
-static int split_listen(const char *a, char *host, size_t hcap, bool *any, unsigned *port)
-{
-    const char *p;
-    *any = false;
-    if (a[0] == '[') {
-        const char *rb = strchr(a, ']');
-        if (!rb || rb[1] != ':' || (size_t)(rb - a - 1) >= hcap || rb == a + 1)
-            return -1;
-        snprintf(host, hcap, "%.*s", (int)(rb - a - 1), a + 1);
-        p = rb + 2;
-    } else {
-        const char *c = strrchr(a, ':');
-        if (!c || (size_t)(c - a) >= hcap || memchr(a, ':', (size_t)(c - a)))
-            return -1;
-        snprintf(host, hcap, "%.*s", (int)(c - a), a);
-        *any = c == a;
-        p = c + 1;
-    }
-    if (!*p || strlen(p) > 5)
-        return -1;
-    unsigned v = 0;
-    for (; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return -1;
-        v = v * 10 + (unsigned)(*p - '0');
-    }
-    if (v > 65535)
-        return -1;
-    *port = v;
-    return 0;
-}
-
 static int bind_addr(const struct sockaddr *sa, socklen_t len, bool dual, int *err)
 {
     int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -415,14 +380,13 @@ static int bind_addr(const struct sockaddr *sa, socklen_t len, bool dual, int *e
 static int open_listener(const char *addr, bool *v6, int *port, char *err, size_t errlen)
 {
     char host[256];
-    bool any;
     unsigned p;
     int e = 0, fd = -1;
-    if (split_listen(addr, host, sizeof host, &any, &p)) {
+    if (pa_config_split_listen(addr, strlen(addr), host, sizeof host, &p)) {
         snprintf(err, errlen, "metrics.listen %s: expected host:port, [ipv6]:port or :port", addr);
         return -1;
     }
-    if (any) {
+    if (!host[0]) {
         /* all interfaces: one IPv6 socket that also accepts IPv4, or plain IPv4 where IPv6 is disabled */
         struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT, .sin6_port = htons((uint16_t)p)};
         fd = bind_addr((struct sockaddr *)&s6, sizeof s6, true, &e);

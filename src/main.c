@@ -174,15 +174,11 @@ static int print_grants(const struct pa_config *cfg)
      * applying the guardrail later grants it to a role named pii_auditd itself. */
     struct pa_buf lit;
     pa_buf_init(&lit);
-    for (const char *c = role; *c; c++) {
-        if (*c == '\'')
-            pa_buf_appendc(&lit, '\'');
-        pa_buf_appendc(&lit, *c);
-    }
+    pa_buf_append_sql_literal(&lit, role);
     printf("DO $pa$ BEGIN IF pg_catalog.to_regprocedure('pii_guardrail.reject_counts()') IS NOT NULL THEN EXECUTE "
-           "'GRANT EXECUTE ON FUNCTION pii_guardrail.reject_counts() TO ' || pg_catalog.quote_ident('%s'); END IF; "
+           "'GRANT EXECUTE ON FUNCTION pii_guardrail.reject_counts() TO ' || pg_catalog.quote_ident(%s); END IF; "
            "END $pa$;\n",
-           lit.data ? lit.data : "");
+           lit.data);
     pa_buf_free(&lit);
     free(qrole);
     if (conn)
@@ -288,7 +284,9 @@ int main(int argc, char **argv)
                         "unprivileged user (the systemd unit uses User=pii-auditd); pass --allow-root to override\n");
         return PA_EXIT_USAGE;
     }
-    pa_log_init(log_level >= 0 ? (enum pa_log_level)log_level : PA_LOG_WARN);
+    bool run_daemon = !scan_once && !check && !initdb && !grants && !guardrail;
+    /* a service logs its scans by default; the one-shot modes only what goes wrong */
+    pa_log_init(log_level >= 0 ? (enum pa_log_level)log_level : run_daemon ? PA_LOG_INFO : PA_LOG_WARN);
 
     struct pa_config *cfg = NULL;
     char err[1024];
@@ -354,8 +352,6 @@ int main(int argc, char **argv)
         rc = pa_report_exit_code(&res);
         pa_scan_result_free(&res);
     } else {
-        if (log_level < 0)
-            pa_log_init(PA_LOG_INFO); /* a service logs its scans by default */
         rc = pa_daemon_run(config_path, cfg, det);
         cfg = NULL; /* owned and freed by the daemon */
         det = NULL;

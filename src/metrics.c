@@ -638,9 +638,9 @@ void pa_metric_observe(struct pa_metric *f, const char *const *label_values, dou
     key_free(&k, f);
 }
 
-void pa_metric_clear(struct pa_metric *f)
+/* The caller holds the lock. */
+static void clear_locked(struct pa_metric *f)
 {
-    pthread_mutex_lock(&f->reg->mu);
     if (f->n_labels == 0) {
         series_reset(f, f->sorted[0]); /* the single series stays, at zero */
     } else {
@@ -649,7 +649,31 @@ void pa_metric_clear(struct pa_metric *f)
         f->n_series = 0;
         memset(f->slots, 0, f->n_slots * sizeof *f->slots);
     }
+}
+
+void pa_metric_clear(struct pa_metric *f)
+{
+    pthread_mutex_lock(&f->reg->mu);
+    clear_locked(f);
     pthread_mutex_unlock(&f->reg->mu);
+}
+
+void pa_metric_replace(struct pa_metric *f, size_t n, const char *const *label_values, const double *values)
+{
+    if (f->type == PA_METRIC_HISTOGRAM)
+        misuse(f->name, "pa_metric_replace is for gauges and counters only");
+    /* keys are checked (and may allocate) before the lock is taken: the lock covers only the swap */
+    struct key *keys = pa_xcalloc(n ? n : 1, sizeof *keys);
+    for (size_t i = 0; i < n; i++)
+        key_make(&keys[i], f, f->n_labels ? label_values + i * f->n_labels : NULL);
+    pthread_mutex_lock(&f->reg->mu);
+    clear_locked(f);
+    for (size_t i = 0; i < n; i++)
+        series_get(f, keys[i].values, keys[i].hash, true)->value = values[i];
+    pthread_mutex_unlock(&f->reg->mu);
+    for (size_t i = 0; i < n; i++)
+        key_free(&keys[i], f);
+    free(keys);
 }
 
 double pa_metric_get(struct pa_metric *f, const char *const *label_values)

@@ -33,6 +33,12 @@ void pa_metric_add(struct pa_metric *f, const char *const *label_values, double 
 void pa_metric_observe(struct pa_metric *f, const char *const *label_values, double v); /* histogram */
 /* Drop every series of a family (a gauge rebuilt from a fresh source, e.g. open findings after a scan). */
 void pa_metric_clear(struct pa_metric *f);
+/* Replace every series of a gauge or counter family by n new ones in one step under the registry lock, so a scrape
+ * sees the old set or the new one, never an empty family in between. label_values holds n rows of n_labels values
+ * (row i starts at label_values[i * n_labels]; NULL for a family without labels), values[i] is row i's value (a
+ * later row with the same labels wins). Counter values are taken as given: for counters mirrored from another
+ * source, where a lower value reads as a reset to Prometheus. */
+void pa_metric_replace(struct pa_metric *f, size_t n, const char *const *label_values, const double *values);
 /* Current value of a gauge/counter series, or NaN when it does not exist (tests, the daemon's own logic). */
 double pa_metric_get(struct pa_metric *f, const char *const *label_values);
 

@@ -251,3 +251,14 @@ void pa_buf_append_json_string(struct pa_buf *b, const char *s, size_t n)
     }
     pa_buf_appendc(b, '"');
 }
+
+void pa_buf_append_sql_literal(struct pa_buf *b, const char *s)
+{
+    pa_buf_appendc(b, '\'');
+    for (; *s; s++) {
+        if (*s == '\'')
+            pa_buf_appendc(b, '\'');
+        pa_buf_appendc(b, *s);
+    }
+    pa_buf_appendc(b, '\'');
+}

@@ -48,5 +48,8 @@ void pa_sleep(double seconds);
 
 /* JSON string escaping for output we produce (paths, names): appends "..." with escapes. */
 void pa_buf_append_json_string(struct pa_buf *b, const char *s, size_t n);
+/* A SQL string literal for SQL we print or generate: '...' with quotes doubled (standard_conforming_strings on, the
+ * default since PostgreSQL 9.1; backslashes are plain characters). */
+void pa_buf_append_sql_literal(struct pa_buf *b, const char *s);
 
 #endif

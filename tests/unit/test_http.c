@@ -189,6 +189,9 @@ START_TEST(test_routes)
 
     ck_assert_int_eq(req(port, "GET", "/metrics", NULL, &r), 200);
     ck_assert_str_eq(header(r, "Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+    /* every answer, /metrics included, carries the same protective headers */
+    ck_assert_str_eq(header(r, "X-Content-Type-Options"), "nosniff");
+    ck_assert_str_eq(header(r, "Cache-Control"), "no-store");
     ck_assert_ptr_nonnull(strstr(body_of(r), "# TYPE pa_test_scans_total counter\npa_test_scans_total 3\n"));
     ck_assert_ptr_nonnull(strstr(body_of(r), "pa_test_open_findings{surface=\"public.t.c\"} 7\n"));
     free(r);
@@ -201,6 +204,8 @@ START_TEST(test_routes)
 
     ck_assert_int_eq(req(port, "GET", "/healthz", NULL, &r), 200);
     ck_assert_str_eq(body_of(r), "ok\n");
+    ck_assert_str_eq(header(r, "X-Content-Type-Options"), "nosniff");
+    ck_assert_str_eq(header(r, "Cache-Control"), "no-store");
     free(r);
     atomic_store(&is_ready, false);
     ck_assert_int_eq(req(port, "GET", "/ready", NULL, &r), 503);

@@ -590,6 +590,104 @@ START_TEST(test_concurrent)
 }
 END_TEST
 
+/* pa_metric_replace swaps a family's whole series set under one lock: a scrape during a rebuild never sees the
+ * family empty (which would resolve an alert on it falsely) nor half-built. */
+struct repl {
+    struct pa_metric *g, *c;
+    struct pa_metrics *m;
+    volatile int done;
+    int renders, bad;
+};
+
+static void *repl_renderer(void *arg)
+{
+    struct repl *rp = arg;
+    struct pa_buf b;
+    pa_buf_init(&b);
+    while (!__atomic_load_n(&rp->done, __ATOMIC_ACQUIRE)) {
+        pa_buf_truncate(&b, 0);
+        pa_metrics_render_families(rp->m, &b);
+        int g = 0, c = 0;
+        for (const char *p = b.data; (p = strstr(p, "\npa_test_open{")) != NULL; p++)
+            g++;
+        for (const char *p = b.data; (p = strstr(p, "\npa_test_rejects_total{")) != NULL; p++)
+            c++;
+        if (g != 3 || c != 2)
+            rp->bad++;
+        rp->renders++;
+    }
+    pa_buf_free(&b);
+    return NULL;
+}
+
+START_TEST(test_replace)
+{
+    struct repl rp = {0};
+    rp.m = pa_metrics_new();
+    const char *tc[] = {"table", "category"};
+    const char *t[] = {"table"};
+    rp.g = pa_metrics_register(rp.m, "pa_test_open", "Open.", PA_METRIC_GAUGE, 2, tc, NULL, 0);
+    rp.c = pa_metrics_register(rp.m, "pa_test_rejects_total", "Rejects.", PA_METRIC_COUNTER, 1, t, NULL, 0);
+    struct pa_metric *u = pa_metrics_register(rp.m, "pa_test_last", "Last.", PA_METRIC_GAUGE, 0, NULL, NULL, 0);
+
+    /* exact result: the old series go, the new ones are set; a later duplicate row wins */
+    pa_metric_set(rp.g, (const char *[]){"old", "email"}, 9);
+    const char *rows[] = {"a", "email", "a", "phone", "b", "iban", "a", "email"};
+    pa_metric_replace(rp.g, 4, rows, (const double[]){1, 2, 3, 4});
+    ck_assert(isnan(pa_metric_get(rp.g, (const char *[]){"old", "email"})));
+    ck_assert(pa_metric_get(rp.g, (const char *[]){"a", "email"}) == 4);
+    ck_assert(pa_metric_get(rp.g, (const char *[]){"a", "phone"}) == 2);
+    ck_assert(pa_metric_get(rp.g, (const char *[]){"b", "iban"}) == 3);
+    /* counters mirrored from elsewhere: taken as given, also lower (a reset at the source) */
+    pa_metric_replace(rp.c, 2, (const char *[]){"t1", "t2"}, (const double[]){5, 7});
+    pa_metric_replace(rp.c, 2, (const char *[]){"t1", "t2"}, (const double[]){6, 1});
+    ck_assert(pa_metric_get(rp.c, (const char *[]){"t1"}) == 6);
+    ck_assert(pa_metric_get(rp.c, (const char *[]){"t2"}) == 1);
+    /* without labels: the one series; zero rows = cleared (at zero) */
+    pa_metric_replace(u, 1, NULL, (const double[]){42});
+    ck_assert(pa_metric_get(u, NULL) == 42);
+    pa_metric_replace(u, 0, NULL, NULL);
+    ck_assert(pa_metric_get(u, NULL) == 0);
+    pa_metric_replace(rp.c, 0, NULL, NULL);
+    ck_assert(isnan(pa_metric_get(rp.c, (const char *[]){"t1"})));
+    /* invalid UTF-8 is sanitized as by pa_metric_set: one series per rendered label set */
+    pa_metric_replace(rp.c, 2, (const char *[]){"x\xff", "x\xfe"}, (const double[]){1, 2});
+    ck_assert(pa_metric_get(rp.c, (const char *[]){"x\xef\xbf\xbd"}) == 2);
+    char *s = render(rp.m);
+    ck_assert_str_eq(s, "# HELP pa_test_open Open.\n"
+                        "# TYPE pa_test_open gauge\n"
+                        "pa_test_open{table=\"a\",category=\"email\"} 4\n"
+                        "pa_test_open{table=\"a\",category=\"phone\"} 2\n"
+                        "pa_test_open{table=\"b\",category=\"iban\"} 3\n"
+                        "# HELP pa_test_rejects_total Rejects.\n"
+                        "# TYPE pa_test_rejects_total counter\n"
+                        "pa_test_rejects_total{table=\"x\xef\xbf\xbd\"} 2\n"
+                        "# HELP pa_test_last Last.\n"
+                        "# TYPE pa_test_last gauge\n"
+                        "pa_test_last 0\n");
+    free(s);
+
+    /* concurrent scrapes always see the full sets */
+    pa_metric_replace(rp.c, 2, (const char *[]){"t1", "t2"}, (const double[]){0, 0});
+    pthread_t r;
+    ck_assert_int_eq(pthread_create(&r, NULL, repl_renderer, &rp), 0);
+    for (int i = 0; i < 20000; i++) {
+        char cat[16];
+        snprintf(cat, sizeof cat, "c%d", i % 7);
+        const char *gr[] = {"a", "email", "a", cat, "b", "iban"};
+        if (i % 7 == 0)
+            gr[3] = "phone";
+        pa_metric_replace(rp.g, 3, gr, (const double[]){i, i, i});
+        pa_metric_replace(rp.c, 2, (const char *[]){"t1", i % 2 ? "t2" : "t3"}, (const double[]){i, i});
+    }
+    __atomic_store_n(&rp.done, 1, __ATOMIC_RELEASE);
+    pthread_join(r, NULL);
+    ck_assert_int_gt(rp.renders, 0);
+    ck_assert_int_eq(rp.bad, 0);
+    pa_metrics_free(rp.m);
+}
+END_TEST
+
 /* ---- process metrics -------------------------------------------------------------------------------------- */
 
 static double value_of(const char *text, const char *name)
@@ -857,6 +955,7 @@ int main(void)
     tcase_add_test(tc, test_counter_never_decreases);
     tcase_add_test(tc, test_many_series);
     tcase_add_test(tc, test_concurrent);
+    tcase_add_test(tc, test_replace);
     tcase_add_test(tc, test_process_metrics);
     tcase_add_test(tc, test_promtool);
     suite_add_tcase(s, tc);

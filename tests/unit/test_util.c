@@ -62,6 +62,12 @@ START_TEST(test_buf)
     ck_assert_uint_eq(b.cap, cap);
     pa_buf_append_json_string(&b, "a\"b\\\n\x01", 6);
     ck_assert_str_eq(b.data, "\"a\\\"b\\\\\\n\\u0001\"");
+    pa_buf_truncate(&b, 0);
+    pa_buf_append_sql_literal(&b, "o'hara\\x");
+    ck_assert_str_eq(b.data, "'o''hara\\x'");
+    pa_buf_truncate(&b, 0);
+    pa_buf_append_sql_literal(&b, "");
+    ck_assert_str_eq(b.data, "''");
     pa_buf_free(&b);
 }
 END_TEST
