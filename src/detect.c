@@ -15,6 +15,12 @@
 
 #include "jsonwalk.h"
 
+/* Documents are walked by a copy of the walker (jsonwalk_impl.h) that calls on_event directly: it is inlined at each
+ * event site, where the event's kind is a constant. */
+static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_jw *w, const struct pa_jw_event *ev);
+#define JW_DELIVER(cb_, ctx_, w_, ev_) ((void)(cb_), on_event((ctx_), (w_), (ev_)))
+#include "jsonwalk_impl.h"
+
 #include <arpa/inet.h>
 #include <hs/hs.h>
 #ifdef __SSE2__
@@ -2583,7 +2589,7 @@ static __attribute__((noinline)) int key_miss(struct pa_detect_ctx *c, const str
     return 0;
 }
 
-static int on_event(void *arg, struct pa_jw *w, const struct pa_jw_event *ev)
+static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_jw *w, const struct pa_jw_event *ev)
 {
     struct pa_detect_ctx *c = arg;
     const struct pa_detector *d = c->d;
@@ -2750,7 +2756,7 @@ int pa_detect_doc(struct pa_detect_ctx *c, const char *surface, enum pa_doc_kind
     }
     int rc = 0;
     if (walk) {
-        int wr = pa_jw_walk(c->w, buf, len, on_event, c);
+        int wr = jw_walk(c->w, buf, len, NULL, c);
         if (c->error) {
             rc = -1;
             goto out;
