@@ -51,8 +51,14 @@ static uint8_t cclass[256];
 static uint64_t plane[256];
 static pthread_once_t cclass_once = PTHREAD_ONCE_INIT;
 
+static bool have_popcnt;
+
 static void cclass_init(void)
 {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    have_popcnt = __builtin_cpu_supports("popcnt");
+#endif
     for (int c = 0; c < 256; c++) {
         uint8_t f = 0;
         if (c >= '0' && c <= '9')
@@ -2330,12 +2336,65 @@ static bool is_timestamp_or_uuid(const unsigned char *s, size_t len)
     return i + 2 == len && is_digit(s[i]) && is_digit(s[i + 1]);
 }
 
-static bool worth_scanning(const struct pa_detector *d, const unsigned char *s, size_t len)
+/* Positional class masks of a string of at most 64 bytes (bit i = byte i), for the mask form of the prefilter. */
+struct pmask {
+    uint64_t digit, upper, hex, dot, dash;
+};
+
+/* has_digit_run13 over a digit mask: 13 set bits in a row. */
+static inline bool run13_mask(uint64_t m)
 {
-    if (!d->db || len < d->min_width)
-        return false;
-    if (!d->precheck)
+    m &= m >> 1; /* bit i: digits at i..i+1 */
+    m &= m >> 2; /* i..i+3 */
+    m &= m >> 4; /* i..i+7 */
+    return (m & (m >> 5)) != 0; /* i..i+12 */
+}
+
+/* has_cisco_or_iban_anchor over masks (len >= 5: anchors start at 0..len-5, as there). */
+static inline bool anchor_mask(const struct pmask *m, size_t len, bool cisco, bool iban)
+{
+    uint64_t start = (1ULL << (len - 4)) - 1;
+    uint64_t a = cisco ? m->hex & (m->hex >> 1) & (m->hex >> 2) & (m->hex >> 3) & (m->dot >> 4) : 0;
+    uint64_t b = iban ? m->upper & (m->upper >> 1) & (m->digit >> 2) & (m->digit >> 3) : 0;
+    return ((a | b) & start) != 0;
+}
+
+/* is_timestamp_or_uuid, the UUID shape decided on the masks. */
+static inline bool ts_or_uuid(const unsigned char *s, size_t len, const struct pmask *m)
+{
+    if (m && len == 36) {
+        const uint64_t dashes = (1ULL << 8) | (1ULL << 13) | (1ULL << 18) | (1ULL << 23), all = (1ULL << 36) - 1;
+        if ((m->dash & dashes) == dashes && ((m->hex | dashes) & all) == all)
+            return true;
+    }
+    return is_timestamp_or_uuid(s, len);
+}
+
+/* The prefilter's decision on a string's byte counts (and its masks when m is not NULL: then the run and anchor
+ * checks are a few shifts instead of loops; both forms give the same answer). */
+static inline __attribute__((always_inline)) bool pdecide(const struct pstat *st, const unsigned char *s, size_t len,
+                                                          const struct pmask *m)
+{
+    if (st->digits >= 9 || (st->plus && st->digits >= 8)) {
+        /* Without + - . : or space only two patterns can match: a card number (13 digits in a row here) and an
+         * IBAN ("AA00..."): digests, signatures and ids full of digits end here. */
+        if (!st->plus && !st->dash && !st->dot && !st->colon && !st->space)
+            return (m ? run13_mask(m->digit) : has_digit_run13(s, len)) ||
+                   (st->upper >= 2 && len >= 15 && (m ? anchor_mask(m, len, false, true) : has_cisco_or_iban_anchor(s, len, false, true)));
+        if (st->colon && (st->dash || st->dot) && ts_or_uuid(s, len, m))
+            return false;
+        if (len == 36 && st->dash == 4 && ts_or_uuid(s, len, m))
+            return false;
         return true;
+    }
+    if ((st->digits >= 4 && st->dot >= 3) || (st->colon >= 2 && st->digits) || st->colon >= 5 || st->dash >= 5)
+        return !(st->colon && ts_or_uuid(s, len, m));
+    bool cisco = st->dot >= 2 && len >= 14, iban = st->upper >= 2 && st->digits >= 2 && len >= 15;
+    return (cisco || iban) && (m ? anchor_mask(m, len, cisco, iban) : has_cisco_or_iban_anchor(s, len, cisco, iban));
+}
+
+static bool worth_scanning_counts(const unsigned char *s, size_t len)
+{
     struct pstat st = {0};
     size_t i = 0;
 #ifdef __SSE2__
@@ -2389,22 +2448,104 @@ static bool worth_scanning(const struct pa_detector *d, const unsigned char *s, 
         st.plus += (acc >> 40) & 0xff;
         st.space += (acc >> 48) & 0xff;
     }
-    if (st.digits >= 9 || (st.plus && st.digits >= 8)) {
-        /* Without + - . : or space only two patterns can match: a card number (13 digits in a row here) and an
-         * IBAN ("AA00..."): digests, signatures and ids full of digits end here. */
-        if (!st.plus && !st.dash && !st.dot && !st.colon && !st.space)
-            return has_digit_run13(s, len) ||
-                   (st.upper >= 2 && len >= 15 && has_cisco_or_iban_anchor(s, len, false, true));
-        if (st.colon && (st.dash || st.dot) && is_timestamp_or_uuid(s, len))
-            return false;
-        if (len == 36 && st.dash == 4 && is_timestamp_or_uuid(s, len))
-            return false;
-        return true;
+    return pdecide(&st, s, len, NULL);
+}
+
+#if defined(__SSE2__) && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define PA_HAVE_PMASK 1
+/* 8 to 64 bytes: the classes of every byte as masks, from 16-byte loads inside the string (the last one overlaps the
+ * one before; a string under 16 bytes is read as two overlapping 8-byte words), then the counts are popcounts. Needs
+ * the popcnt instruction (chosen at run time: pa_detect's callers build for baseline x86-64). */
+static __attribute__((target("popcnt"))) bool worth_scanning_masks(const unsigned char *s, size_t len)
+{
+    const __m128i c0 = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9), cA = _mm_set1_epi8('A'),
+                  c25 = _mm_set1_epi8(25), ca = _mm_set1_epi8('a'), five = _mm_set1_epi8(5),
+                  c20 = _mm_set1_epi8(0x20), at = _mm_set1_epi8('@'), colon = _mm_set1_epi8(':'),
+                  minus = _mm_set1_epi8('-'), period = _mm_set1_epi8('.'), plus = _mm_set1_epi8('+'),
+                  space = _mm_set1_epi8(' ');
+    struct pmask m = {0};
+    uint64_t mat = 0, mcolon = 0, mplus = 0, mspace = 0;
+    size_t off = 0;
+    for (;;) {
+        __m128i v;
+        if (len < 16) {
+            uint64_t lo, hi;
+            memcpy(&lo, s, 8);
+            memcpy(&hi, s + len - 8, 8);
+            v = _mm_set_epi64x((long long)hi, (long long)lo);
+        } else {
+            v = _mm_loadu_si128((const __m128i *)(const void *)(s + off));
+        }
+        __m128i t = _mm_sub_epi8(v, c0);
+        __m128i dg = _mm_cmpeq_epi8(_mm_min_epu8(t, nine), t);
+        __m128i u = _mm_sub_epi8(v, cA);
+        __m128i up = _mm_cmpeq_epi8(_mm_min_epu8(u, c25), u);
+        __m128i l = _mm_sub_epi8(_mm_or_si128(v, c20), ca);
+        __m128i hx = _mm_or_si128(dg, _mm_cmpeq_epi8(_mm_min_epu8(l, five), l));
+        uint64_t b_dg = (unsigned)_mm_movemask_epi8(dg), b_up = (unsigned)_mm_movemask_epi8(up),
+                 b_hx = (unsigned)_mm_movemask_epi8(hx),
+                 b_dot = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, period)),
+                 b_dash = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, minus)),
+                 b_at = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, at)),
+                 b_colon = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, colon)),
+                 b_plus = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, plus)),
+                 b_space = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, space));
+        if (len < 16) {
+            /* lanes 0..7: bytes 0..7; lanes 8..15: bytes len-8..len-1 */
+#define PA_SPREAD(b) (((b) & 0xff) | (((b) >> 8) << (len - 8)))
+            m.digit = PA_SPREAD(b_dg);
+            m.upper = PA_SPREAD(b_up);
+            m.hex = PA_SPREAD(b_hx);
+            m.dot = PA_SPREAD(b_dot);
+            m.dash = PA_SPREAD(b_dash);
+            mat = PA_SPREAD(b_at);
+            mcolon = PA_SPREAD(b_colon);
+            mplus = PA_SPREAD(b_plus);
+            mspace = PA_SPREAD(b_space);
+#undef PA_SPREAD
+            break;
+        }
+        /* chunk at off: bits land at their byte positions; the last chunk overlaps the one before, which ORs the
+         * same bits again */
+        m.digit |= b_dg << off;
+        m.upper |= b_up << off;
+        m.hex |= b_hx << off;
+        m.dot |= b_dot << off;
+        m.dash |= b_dash << off;
+        mat |= b_at << off;
+        mcolon |= b_colon << off;
+        mplus |= b_plus << off;
+        mspace |= b_space << off;
+        if (off + 16 == len)
+            break;
+        off = off + 32 <= len ? off + 16 : len - 16;
     }
-    if ((st.digits >= 4 && st.dot >= 3) || (st.colon >= 2 && st.digits) || st.colon >= 5 || st.dash >= 5)
-        return !(st.colon && is_timestamp_or_uuid(s, len));
-    bool cisco = st.dot >= 2 && len >= 14, iban = st.upper >= 2 && st.digits >= 2 && len >= 15;
-    return (cisco || iban) && has_cisco_or_iban_anchor(s, len, cisco, iban);
+    if (mat)
+        return true;
+    struct pstat st = {
+        .digits = (size_t)__builtin_popcountll(m.digit),
+        .colon = (size_t)__builtin_popcountll(mcolon),
+        .dot = (size_t)__builtin_popcountll(m.dot),
+        .dash = (size_t)__builtin_popcountll(m.dash),
+        .plus = (size_t)__builtin_popcountll(mplus),
+        .upper = (size_t)__builtin_popcountll(m.upper),
+        .space = (size_t)__builtin_popcountll(mspace),
+    };
+    return pdecide(&st, s, len, &m);
+}
+#endif
+
+static bool worth_scanning(const struct pa_detector *d, const unsigned char *s, size_t len)
+{
+    if (!d->db || len < d->min_width)
+        return false;
+    if (!d->precheck)
+        return true;
+#ifdef PA_HAVE_PMASK
+    if (len >= 8 && len <= 64 && have_popcnt)
+        return worth_scanning_masks(s, len);
+#endif
+    return worth_scanning_counts(s, len);
 }
 
 /* Out of line: on_event's common paths (a memoized name, a short clean value) then need few saved registers. */

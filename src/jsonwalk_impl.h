@@ -86,14 +86,22 @@ static int set_error(struct pa_jw *w, const char *msg, size_t off)
     return -1;
 }
 
-static inline const char *skip_ws(const char *p, const char *end)
+static __attribute__((noinline)) const char *skip_ws_loop(const char *p, const char *end)
 {
-    /* Most gaps are empty or one space (PostgreSQL prints jsonb as {"a": 1, "b": 2}): decide those on one byte. */
-    if (__builtin_expect(p < end && (unsigned char)*p > ' ', 1))
-        return p;
     while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
         p++;
     return p;
+}
+
+static inline const char *skip_ws(const char *p, const char *end)
+{
+    /* Most gaps are empty or one space (PostgreSQL prints jsonb as {"a": 1, "b": 2}): decide those on one or two
+     * bytes; longer gaps (pretty-printed json) take the loop. */
+    if (__builtin_expect(p < end && (unsigned char)*p > ' ', 1))
+        return p;
+    if (__builtin_expect(end - p >= 2 && *p == ' ' && (unsigned char)p[1] > ' ', 1))
+        return p + 1;
+    return skip_ws_loop(p, end);
 }
 
 /* The first byte at or after p that ends a plain run inside a string ('"', '\\' or a control character), or
@@ -470,6 +478,10 @@ member:
         f->label = NULL;
         EMIT(PA_JW_KEY, s, slen, w->depth, (size_t)(at - buf), false);
     }
+    if (__builtin_expect(end - p >= 3 && p[0] == ':' && p[1] == ' ' && (unsigned char)p[2] > ' ', 1)) {
+        p += 2; /* jsonb's ": " */
+        goto value;
+    }
     p = skip_ws(p, end);
     if (p == end)
         FAIL("unexpected end of input (expected ':')", p);
@@ -506,6 +518,10 @@ after_value:
         FAIL("expected ',' or ']' after an array element", p);
     }
     if (*p == ',') {
+        if (__builtin_expect(end - p >= 3 && p[1] == ' ' && p[2] == '"', 1)) {
+            p += 2; /* jsonb's ", " before the next member name */
+            goto member;
+        }
         p = skip_ws(p + 1, end);
         if (p < end && *p == '}')
             FAIL("trailing comma in object", p);
