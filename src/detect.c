@@ -42,7 +42,6 @@ enum {
     CC_EMAIL_LOCAL = 16,  /* [A-Za-z0-9._%+'-] */
     CC_DOMAIN = 32,       /* [A-Za-z0-9.-] */
     CC_SPACE = 64,
-    CC_PUNCT = 128,       /* @ : . - + (the precheck counts them) */
 };
 
 static uint8_t cclass[256];
@@ -75,8 +74,6 @@ static void cclass_init(void)
             f |= CC_DOMAIN;
         if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v')
             f |= CC_SPACE;
-        if (c == '@' || c == ':' || c == '.' || c == '-' || c == '+')
-            f |= CC_PUNCT;
         cclass[c] = f;
         uint64_t l = 0;
         if (c >= '0' && c <= '9')
@@ -1833,8 +1830,9 @@ static inline size_t memo_find(const struct memo *m, uint64_t h, const char *s, 
 }
 
 /* Insert at i (from memo_find, nothing inserted since); returns the slot used (another one if the memo was full). */
-static size_t memo_insert(struct memo *m, size_t i, uint64_t h, const char *s, size_t n, uint32_t lentag)
+static size_t memo_insert(struct memo *m, size_t i, uint64_t h, const char *s, uint32_t lentag)
 {
+    size_t n = lentag & 0xffff;
     if (m->n + 1 > m->max_n || m->acap - m->alen < n) {
         memo_clear(m);
         i = (size_t)h & m->mask;
@@ -1890,8 +1888,17 @@ struct pa_detect_ctx {
     unsigned key_flags;
     bool skip_active, skip_in_container; /* ignore_keys: skipping a member's value */
     size_t skip_depth;
-    bool no_values; /* pa_detect_ctx_bench_values(c, false) */
+    bool no_values;      /* pa_detect_ctx_bench_values(c, false) */
+    size_t scan_min;     /* scan_string is called for strings of at least this length (the detector's shortest match;
+                            SIZE_MAX when the value detectors are off) ... */
+    unsigned scan_kf;    /* ... or when the key flags have one of these (KF_NATIONAL: a bare SSN may be shorter) */
 };
+
+static void scan_limits(struct pa_detect_ctx *c)
+{
+    c->scan_min = c->no_values || !c->d->db ? SIZE_MAX : c->d->min_width;
+    c->scan_kf = c->no_values ? 0 : KF_NATIONAL;
+}
 
 struct pa_detect_ctx *pa_detect_ctx_new(const struct pa_detector *d)
 {
@@ -1915,6 +1922,7 @@ struct pa_detect_ctx *pa_detect_ctx_new(const struct pa_detector *d)
     c->kinfo = pa_xcalloc(KMEMO_SLOTS, sizeof *c->kinfo);
     memo_init(&c->vmemo, VMEMO_SLOTS, VMEMO_ARENA);
     c->key_cat = -1;
+    scan_limits(c);
     return c;
 }
 
@@ -1931,6 +1939,7 @@ void pa_detect_ctx_wipe(struct pa_detect_ctx *c)
 void pa_detect_ctx_bench_values(struct pa_detect_ctx *c, bool on)
 {
     c->no_values = !on;
+    scan_limits(c);
     memo_clear(&c->kmemo); /* names memoized without their value scan must be looked at again */
     memo_clear(&c->vmemo);
 }
@@ -1939,7 +1948,8 @@ void pa_detect_ctx_free(struct pa_detect_ctx *c)
 {
     if (!c)
         return;
-    pa_detect_ctx_wipe(c);
+    /* pa_jw_free, pa_buf_free and memo_free each wipe what they free (decoded strings, names, paths, memoized
+     * names and values) */
     if (c->scratch)
         hs_free_scratch(c->scratch);
     pa_jw_free(c->w);
@@ -2078,6 +2088,13 @@ static uint64_t key_hash(const char *s, size_t n)
     }
     h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
     h ^= h >> 29;
+    return h;
+}
+
+/* The hash of a memo entry (bytes and length | tag): never 0, which marks an empty slot. */
+static inline uint64_t memo_hash(const char *s, size_t n, uint32_t lentag)
+{
+    uint64_t h = key_hash(s, n) ^ lentag;
     return h ? h : 1;
 }
 
@@ -2553,8 +2570,6 @@ static __attribute__((noinline)) int scan_string(struct vscan *v)
 {
     struct pa_detect_ctx *c = v->c;
     const struct pa_detector *d = c->d;
-    if (c->no_values)
-        return 0;
     if (++c->scan_gen == 0) {
         memset(c->rule_gen, 0, d->n_rules * sizeof *c->rule_gen);
         memset(c->cat_gen, 0, d->n_cats * sizeof *c->cat_gen);
@@ -2573,8 +2588,7 @@ static __attribute__((noinline)) int scan_string(struct vscan *v)
     if (v->len <= VMEMO_VALMAX && !v->ncat) {
         bool found;
         lentag = (uint32_t)v->len | (uint32_t)(v->kflags & (KF_NATIONAL | KF_VERSION)) << 16;
-        mh = key_hash((const char *)v->s, v->len) ^ lentag;
-        mh = mh ? mh : 1;
+        mh = memo_hash((const char *)v->s, v->len, lentag);
         mi = memo_find(&c->vmemo, mh, (const char *)v->s, lentag, &found);
         if (found)
             return 0;
@@ -2586,14 +2600,14 @@ static __attribute__((noinline)) int scan_string(struct vscan *v)
         return -1;
     }
     if (mi != SIZE_MAX && !v->ncat)
-        memo_insert(&c->vmemo, mi, mh, (const char *)v->s, v->len, lentag);
+        memo_insert(&c->vmemo, mi, mh, (const char *)v->s, lentag);
     return 0;
 }
 
 int pa_detect_value(struct pa_detect_ctx *c, const char *s, size_t len, pa_value_cb cb, void *arg)
 {
     struct vscan v = {.c = c, .s = (const unsigned char *)s, .len = len, .mode = VM_PUBLIC, .ucb = cb, .uarg = arg};
-    if (scan_string(&v) < 0)
+    if (len >= c->scan_min && scan_string(&v) < 0)
         return -1;
     return v.ncat;
 }
@@ -2704,14 +2718,14 @@ static __attribute__((noinline)) int key_miss(struct pa_detect_ctx *c, const str
         c->skip_in_container = false;
         c->skip_depth = ev->depth;
         if (ki != SIZE_MAX) {
-            ki = memo_insert(&c->kmemo, ki, kh, ev->str, ev->len, (uint32_t)ev->len);
+            ki = memo_insert(&c->kmemo, ki, kh, ev->str, (uint32_t)ev->len);
             c->kinfo[ki] = (struct kinfo){.ignored = true};
         }
         return 0;
     }
     /* A key that is itself PII: a value finding, and the path segment becomes <category>. */
     struct vscan v = {.c = c, .s = (const unsigned char *)ev->str, .len = ev->len, .mode = VM_KEY};
-    if (scan_string(&v) < 0)
+    if (ev->len >= c->scan_min && scan_string(&v) < 0)
         return 1;
     if (v.stop)
         return 1;
@@ -2724,7 +2738,7 @@ static __attribute__((noinline)) int key_miss(struct pa_detect_ctx *c, const str
     if (c->key_cat == PA_CAT_NATIONAL_ID)
         c->key_flags |= KF_NATIONAL;
     if (ki != SIZE_MAX && !v.redacted && !v.ncat) {
-        ki = memo_insert(&c->kmemo, ki, kh, ev->str, ev->len, (uint32_t)ev->len);
+        ki = memo_insert(&c->kmemo, ki, kh, ev->str, (uint32_t)ev->len);
         c->kinfo[ki] = (struct kinfo){.rule = c->key_rule, .cat = c->key_cat, .flags = c->key_flags};
     }
     return 0;
@@ -2771,7 +2785,7 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
         uint64_t kh = 0;
         if (ev->len <= KMEMO_KEYMAX) {
             bool found;
-            kh = key_hash(ev->str, ev->len);
+            kh = memo_hash(ev->str, ev->len, (uint32_t)ev->len);
             ki = memo_find(&c->kmemo, kh, ev->str, (uint32_t)ev->len, &found);
             if (found) {
                 const struct kinfo *ke = &c->kinfo[ki];
@@ -2798,9 +2812,11 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
             emit_key_finding(c, kc, krule);
         if (data)
             geo_mark(c, kf);
-        struct vscan v = {.c = c, .s = s, .len = ev->len, .kflags = kf, .mode = VM_VALUE};
-        if (scan_string(&v) < 0)
-            return 1;
+        if (ev->len >= c->scan_min || (kf & c->scan_kf)) { /* else scan_string would find nothing */
+            struct vscan v = {.c = c, .s = s, .len = ev->len, .kflags = kf, .mode = VM_VALUE};
+            if (scan_string(&v) < 0)
+                return 1;
+        }
         break;
     }
     case PA_JW_NUMBER: {
@@ -2857,7 +2873,7 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
 static int scan_as_text(struct pa_detect_ctx *c, const char *buf, size_t len)
 {
     struct vscan v = {.c = c, .s = (const unsigned char *)buf, .len = len, .mode = VM_FIXED, .fixed_path = "$"};
-    return scan_string(&v);
+    return len >= c->scan_min ? scan_string(&v) : 0;
 }
 
 int pa_detect_doc(struct pa_detect_ctx *c, const char *surface, enum pa_doc_kind kind, const char *buf, size_t len,
