@@ -2100,15 +2100,33 @@ static inline uint64_t memo_hash(const char *s, size_t n, uint32_t lentag)
 
 static inline bool key_eq(const char *a, const char *b, size_t n)
 {
-    if (n >= 8 && n <= 16) { /* two overlapping words: no call for the common key lengths */
-        uint64_t x0, y0, x1, y1;
+    /* two overlapping words (or half-words) and no call for the common lengths: keys are mostly 2..24 bytes */
+    if (n >= 8) {
+        if (n > 24)
+            return memcmp(a, b, n) == 0;
+        uint64_t x0, y0, x1, y1, x2 = 0, y2 = 0;
         memcpy(&x0, a, 8);
         memcpy(&y0, b, 8);
         memcpy(&x1, a + n - 8, 8);
         memcpy(&y1, b + n - 8, 8);
+        if (n > 16) {
+            memcpy(&x2, a + 8, 8);
+            memcpy(&y2, b + 8, 8);
+        }
+        return ((x0 ^ y0) | (x1 ^ y1) | (x2 ^ y2)) == 0;
+    }
+    if (n >= 4) {
+        uint32_t x0, y0, x1, y1;
+        memcpy(&x0, a, 4);
+        memcpy(&y0, b, 4);
+        memcpy(&x1, a + n - 4, 4);
+        memcpy(&y1, b + n - 4, 4);
         return ((x0 ^ y0) | (x1 ^ y1)) == 0;
     }
-    return memcmp(a, b, n) == 0;
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
 }
 
 static void cur_path(struct pa_detect_ctx *c)
@@ -2470,80 +2488,82 @@ static bool worth_scanning_counts(const unsigned char *s, size_t len)
 
 #if defined(__SSE2__) && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define PA_HAVE_PMASK 1
-/* 8 to 64 bytes: the classes of every byte as masks, from 16-byte loads inside the string (the last one overlaps the
- * one before; a string under 16 bytes is read as two overlapping 8-byte words), then the counts are popcounts. Needs
- * the popcnt instruction (chosen at run time: pa_detect's callers build for baseline x86-64). */
+/* 8 to 64 bytes: the classes of every byte as positional masks (bit i = byte i), from 16-byte loads inside the
+ * string (the last one overlaps the one before and ORs the same bits again; a string under 16 bytes is read as two
+ * overlapping 8-byte words), then the counts are popcounts. Two passes: digits and @ : . - first, which decide most
+ * strings; upper case, hex, + and space only when the decision needs them. Needs the popcnt instruction (chosen at
+ * run time: the project builds for baseline x86-64). */
+static inline __m128i pm_load(const unsigned char *s, size_t len, size_t off)
+{
+    if (len < 16) {
+        uint64_t lo, hi;
+        memcpy(&lo, s, 8);
+        memcpy(&hi, s + len - 8, 8);
+        return _mm_set_epi64x((long long)hi, (long long)lo);
+    }
+    return _mm_loadu_si128((const __m128i *)(const void *)(s + off));
+}
+
+/* the lanes of a compare as byte positions */
+static inline uint64_t pm_place(__m128i cmp, size_t len, size_t off)
+{
+    uint64_t b = (unsigned)_mm_movemask_epi8(cmp);
+    if (len < 16) /* lanes 0..7: bytes 0..7; lanes 8..15: bytes len-8..len-1 */
+        return (b & 0xff) | ((b >> 8) << (len - 8));
+    return b << off;
+}
+
+/* the next chunk's offset, or 0 when the string is covered */
+static inline size_t pm_next(size_t len, size_t off)
+{
+    if (len < 16 || off + 16 == len)
+        return 0;
+    return off + 32 <= len ? off + 16 : len - 16;
+}
+
+static inline __m128i pm_range(__m128i v, char lo, char n) /* lo <= v < lo + n, as unsigned bytes */
+{
+    __m128i t = _mm_sub_epi8(v, _mm_set1_epi8(lo));
+    return _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8((char)(n - 1))), t);
+}
+
 static __attribute__((target("popcnt"))) bool worth_scanning_masks(const unsigned char *s, size_t len)
 {
-    const __m128i c0 = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9), cA = _mm_set1_epi8('A'),
-                  c25 = _mm_set1_epi8(25), ca = _mm_set1_epi8('a'), five = _mm_set1_epi8(5),
-                  c20 = _mm_set1_epi8(0x20), at = _mm_set1_epi8('@'), colon = _mm_set1_epi8(':'),
-                  minus = _mm_set1_epi8('-'), period = _mm_set1_epi8('.'), plus = _mm_set1_epi8('+'),
-                  space = _mm_set1_epi8(' ');
     struct pmask m = {0};
     uint64_t mat = 0, mcolon = 0, mplus = 0, mspace = 0;
     size_t off = 0;
-    for (;;) {
-        __m128i v;
-        if (len < 16) {
-            uint64_t lo, hi;
-            memcpy(&lo, s, 8);
-            memcpy(&hi, s + len - 8, 8);
-            v = _mm_set_epi64x((long long)hi, (long long)lo);
-        } else {
-            v = _mm_loadu_si128((const __m128i *)(const void *)(s + off));
-        }
-        __m128i t = _mm_sub_epi8(v, c0);
-        __m128i dg = _mm_cmpeq_epi8(_mm_min_epu8(t, nine), t);
-        __m128i u = _mm_sub_epi8(v, cA);
-        __m128i up = _mm_cmpeq_epi8(_mm_min_epu8(u, c25), u);
-        __m128i l = _mm_sub_epi8(_mm_or_si128(v, c20), ca);
-        __m128i hx = _mm_or_si128(dg, _mm_cmpeq_epi8(_mm_min_epu8(l, five), l));
-        uint64_t b_dg = (unsigned)_mm_movemask_epi8(dg), b_up = (unsigned)_mm_movemask_epi8(up),
-                 b_hx = (unsigned)_mm_movemask_epi8(hx),
-                 b_dot = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, period)),
-                 b_dash = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, minus)),
-                 b_at = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, at)),
-                 b_colon = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, colon)),
-                 b_plus = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, plus)),
-                 b_space = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, space));
-        if (len < 16) {
-            /* lanes 0..7: bytes 0..7; lanes 8..15: bytes len-8..len-1 */
-#define PA_SPREAD(b) (((b) & 0xff) | (((b) >> 8) << (len - 8)))
-            m.digit = PA_SPREAD(b_dg);
-            m.upper = PA_SPREAD(b_up);
-            m.hex = PA_SPREAD(b_hx);
-            m.dot = PA_SPREAD(b_dot);
-            m.dash = PA_SPREAD(b_dash);
-            mat = PA_SPREAD(b_at);
-            mcolon = PA_SPREAD(b_colon);
-            mplus = PA_SPREAD(b_plus);
-            mspace = PA_SPREAD(b_space);
-#undef PA_SPREAD
-            break;
-        }
-        /* chunk at off: bits land at their byte positions; the last chunk overlaps the one before, which ORs the
-         * same bits again */
-        m.digit |= b_dg << off;
-        m.upper |= b_up << off;
-        m.hex |= b_hx << off;
-        m.dot |= b_dot << off;
-        m.dash |= b_dash << off;
-        mat |= b_at << off;
-        mcolon |= b_colon << off;
-        mplus |= b_plus << off;
-        mspace |= b_space << off;
-        if (off + 16 == len)
-            break;
-        off = off + 32 <= len ? off + 16 : len - 16;
-    }
+    do {
+        __m128i v = pm_load(s, len, off);
+        m.digit |= pm_place(pm_range(v, '0', 10), len, off);
+        mat |= pm_place(_mm_cmpeq_epi8(v, _mm_set1_epi8('@')), len, off);
+        mcolon |= pm_place(_mm_cmpeq_epi8(v, _mm_set1_epi8(':')), len, off);
+        m.dot |= pm_place(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')), len, off);
+        m.dash |= pm_place(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')), len, off);
+    } while ((off = pm_next(len, off)) != 0);
     if (mat)
         return true;
+    size_t digits = (size_t)__builtin_popcountll(m.digit), colon = (size_t)__builtin_popcountll(mcolon),
+           dot = (size_t)__builtin_popcountll(m.dot), dash = (size_t)__builtin_popcountll(m.dash);
+    if (digits < 8) {
+        /* pdecide's first rule cannot apply; its second needs only these counts, its last upper case or hex */
+        if ((digits >= 4 && dot >= 3) || (colon >= 2 && digits) || colon >= 5 || dash >= 5)
+            return !(colon && is_timestamp_or_uuid(s, len));
+        if (!(dot >= 2 && len >= 14) && !(digits >= 2 && len >= 15))
+            return false;
+    }
+    do {
+        __m128i v = pm_load(s, len, off);
+        __m128i l = _mm_or_si128(v, _mm_set1_epi8(0x20));
+        m.upper |= pm_place(pm_range(v, 'A', 26), len, off);
+        m.hex |= pm_place(_mm_or_si128(pm_range(v, '0', 10), pm_range(l, 'a', 6)), len, off);
+        mplus |= pm_place(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')), len, off);
+        mspace |= pm_place(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), len, off);
+    } while ((off = pm_next(len, off)) != 0);
     struct pstat st = {
-        .digits = (size_t)__builtin_popcountll(m.digit),
-        .colon = (size_t)__builtin_popcountll(mcolon),
-        .dot = (size_t)__builtin_popcountll(m.dot),
-        .dash = (size_t)__builtin_popcountll(m.dash),
+        .digits = digits,
+        .colon = colon,
+        .dot = dot,
+        .dash = dash,
         .plus = (size_t)__builtin_popcountll(mplus),
         .upper = (size_t)__builtin_popcountll(m.upper),
         .space = (size_t)__builtin_popcountll(mspace),
