@@ -2290,9 +2290,42 @@ struct pstat {
     size_t digits, colon, dot, dash, plus, upper, space;
 };
 
+/* has_digit_run13 over a digit mask: 13 set bits in a row. */
+static inline bool run13_mask(uint64_t m)
+{
+    m &= m >> 1; /* bit i: digits at i..i+1 */
+    m &= m >> 2; /* i..i+3 */
+    m &= m >> 4; /* i..i+7 */
+    return (m & (m >> 5)) != 0; /* i..i+12 */
+}
+
 /* Is there a run of 13 digits (the shortest card number) without separators? */
 static bool has_digit_run13(const unsigned char *s, size_t len)
 {
+#ifdef __SSE2__
+    if (len >= 16) {
+        /* digit masks of 16-byte chunks slid into a 64-byte window (newest bytes in the high bits): a run of 13
+         * ending in the newest chunk lies inside the window */
+        const __m128i c0 = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+        uint64_t win = 0;
+        size_t off = 0;
+        for (; off + 16 <= len; off += 16) {
+            __m128i t = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s + off)), c0);
+            uint64_t b = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(t, nine), t));
+            win = (win >> 16) | (b << 48);
+            if (run13_mask(win))
+                return true;
+        }
+        if (off < len) { /* the last len - off bytes: the top lanes of the chunk that ends the string */
+            size_t r = len - off;
+            __m128i t = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s + len - 16)), c0);
+            uint64_t b = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(t, nine), t));
+            win = (win >> r) | ((b >> (16 - r)) << (64 - r));
+            return run13_mask(win);
+        }
+        return false;
+    }
+#endif
     size_t run = 0;
     for (size_t i = 0; i < len; i++) {
         run = is_digit(s[i]) ? run + 1 : 0;
@@ -2375,15 +2408,6 @@ static bool is_timestamp_or_uuid(const unsigned char *s, size_t len)
 struct pmask {
     uint64_t digit, upper, hex, dot, dash;
 };
-
-/* has_digit_run13 over a digit mask: 13 set bits in a row. */
-static inline bool run13_mask(uint64_t m)
-{
-    m &= m >> 1; /* bit i: digits at i..i+1 */
-    m &= m >> 2; /* i..i+3 */
-    m &= m >> 4; /* i..i+7 */
-    return (m & (m >> 5)) != 0; /* i..i+12 */
-}
 
 /* has_cisco_or_iban_anchor over masks (len >= 5: anchors start at 0..len-5, as there). */
 static inline bool anchor_mask(const struct pmask *m, size_t len, bool cisco, bool iban)
