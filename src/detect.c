@@ -50,7 +50,7 @@ static uint8_t cclass[256];
 static uint64_t plane[256];
 static pthread_once_t cclass_once = PTHREAD_ONCE_INIT;
 
-static bool have_popcnt;
+static bool have_popcnt __attribute__((unused)); /* read only where the mask prefilter is built */
 
 static void cclass_init(void)
 {
