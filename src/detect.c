@@ -15,6 +15,12 @@
 
 #include "jsonwalk.h"
 
+/* Documents are walked by a copy of the walker (jsonwalk_impl.h) that calls on_event directly: it is inlined at each
+ * event site, where the event's kind is a constant. */
+static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_jw *w, const struct pa_jw_event *ev);
+#define JW_DELIVER(cb_, ctx_, w_, ev_) ((void)(cb_), on_event((ctx_), (w_), (ev_)))
+#include "jsonwalk_impl.h"
+
 #include <arpa/inet.h>
 #include <hs/hs.h>
 #ifdef __SSE2__
@@ -36,7 +42,6 @@ enum {
     CC_EMAIL_LOCAL = 16,  /* [A-Za-z0-9._%+'-] */
     CC_DOMAIN = 32,       /* [A-Za-z0-9.-] */
     CC_SPACE = 64,
-    CC_PUNCT = 128,       /* @ : . - + (the precheck counts them) */
 };
 
 static uint8_t cclass[256];
@@ -45,8 +50,14 @@ static uint8_t cclass[256];
 static uint64_t plane[256];
 static pthread_once_t cclass_once = PTHREAD_ONCE_INIT;
 
+static bool have_popcnt __attribute__((unused)); /* read only where the mask prefilter is built */
+
 static void cclass_init(void)
 {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    have_popcnt = __builtin_cpu_supports("popcnt");
+#endif
     for (int c = 0; c < 256; c++) {
         uint8_t f = 0;
         if (c >= '0' && c <= '9')
@@ -63,8 +74,6 @@ static void cclass_init(void)
             f |= CC_DOMAIN;
         if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v')
             f |= CC_SPACE;
-        if (c == '@' || c == ':' || c == '.' || c == '-' || c == '+')
-            f |= CC_PUNCT;
         cclass[c] = f;
         uint64_t l = 0;
         if (c >= '0' && c <= '9')
@@ -1821,8 +1830,9 @@ static inline size_t memo_find(const struct memo *m, uint64_t h, const char *s, 
 }
 
 /* Insert at i (from memo_find, nothing inserted since); returns the slot used (another one if the memo was full). */
-static size_t memo_insert(struct memo *m, size_t i, uint64_t h, const char *s, size_t n, uint32_t lentag)
+static size_t memo_insert(struct memo *m, size_t i, uint64_t h, const char *s, uint32_t lentag)
 {
+    size_t n = lentag & 0xffff;
     if (m->n + 1 > m->max_n || m->acap - m->alen < n) {
         memo_clear(m);
         i = (size_t)h & m->mask;
@@ -1878,8 +1888,17 @@ struct pa_detect_ctx {
     unsigned key_flags;
     bool skip_active, skip_in_container; /* ignore_keys: skipping a member's value */
     size_t skip_depth;
-    bool no_values; /* pa_detect_ctx_bench_values(c, false) */
+    bool no_values;      /* pa_detect_ctx_bench_values(c, false) */
+    size_t scan_min;     /* scan_string is called for strings of at least this length (the detector's shortest match;
+                            SIZE_MAX when the value detectors are off) ... */
+    unsigned scan_kf;    /* ... or when the key flags have one of these (KF_NATIONAL: a bare SSN may be shorter) */
 };
+
+static void scan_limits(struct pa_detect_ctx *c)
+{
+    c->scan_min = c->no_values || !c->d->db ? SIZE_MAX : c->d->min_width;
+    c->scan_kf = c->no_values ? 0 : KF_NATIONAL;
+}
 
 struct pa_detect_ctx *pa_detect_ctx_new(const struct pa_detector *d)
 {
@@ -1903,6 +1922,7 @@ struct pa_detect_ctx *pa_detect_ctx_new(const struct pa_detector *d)
     c->kinfo = pa_xcalloc(KMEMO_SLOTS, sizeof *c->kinfo);
     memo_init(&c->vmemo, VMEMO_SLOTS, VMEMO_ARENA);
     c->key_cat = -1;
+    scan_limits(c);
     return c;
 }
 
@@ -1919,6 +1939,7 @@ void pa_detect_ctx_wipe(struct pa_detect_ctx *c)
 void pa_detect_ctx_bench_values(struct pa_detect_ctx *c, bool on)
 {
     c->no_values = !on;
+    scan_limits(c);
     memo_clear(&c->kmemo); /* names memoized without their value scan must be looked at again */
     memo_clear(&c->vmemo);
 }
@@ -1927,7 +1948,8 @@ void pa_detect_ctx_free(struct pa_detect_ctx *c)
 {
     if (!c)
         return;
-    pa_detect_ctx_wipe(c);
+    /* pa_jw_free, pa_buf_free and memo_free each wipe what they free (decoded strings, names, paths, memoized
+     * names and values) */
     if (c->scratch)
         hs_free_scratch(c->scratch);
     pa_jw_free(c->w);
@@ -2066,20 +2088,45 @@ static uint64_t key_hash(const char *s, size_t n)
     }
     h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
     h ^= h >> 29;
+    return h;
+}
+
+/* The hash of a memo entry (bytes and length | tag): never 0, which marks an empty slot. */
+static inline uint64_t memo_hash(const char *s, size_t n, uint32_t lentag)
+{
+    uint64_t h = key_hash(s, n) ^ lentag;
     return h ? h : 1;
 }
 
 static inline bool key_eq(const char *a, const char *b, size_t n)
 {
-    if (n >= 8 && n <= 16) { /* two overlapping words: no call for the common key lengths */
-        uint64_t x0, y0, x1, y1;
+    /* two overlapping words (or half-words) and no call for the common lengths: keys are mostly 2..24 bytes */
+    if (n >= 8) {
+        if (n > 24)
+            return memcmp(a, b, n) == 0;
+        uint64_t x0, y0, x1, y1, x2 = 0, y2 = 0;
         memcpy(&x0, a, 8);
         memcpy(&y0, b, 8);
         memcpy(&x1, a + n - 8, 8);
         memcpy(&y1, b + n - 8, 8);
+        if (n > 16) {
+            memcpy(&x2, a + 8, 8);
+            memcpy(&y2, b + 8, 8);
+        }
+        return ((x0 ^ y0) | (x1 ^ y1) | (x2 ^ y2)) == 0;
+    }
+    if (n >= 4) {
+        uint32_t x0, y0, x1, y1;
+        memcpy(&x0, a, 4);
+        memcpy(&y0, b, 4);
+        memcpy(&x1, a + n - 4, 4);
+        memcpy(&y1, b + n - 4, 4);
         return ((x0 ^ y0) | (x1 ^ y1)) == 0;
     }
-    return memcmp(a, b, n) == 0;
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
 }
 
 static void cur_path(struct pa_detect_ctx *c)
@@ -2243,9 +2290,42 @@ struct pstat {
     size_t digits, colon, dot, dash, plus, upper, space;
 };
 
+/* has_digit_run13 over a digit mask: 13 set bits in a row. */
+static inline bool run13_mask(uint64_t m)
+{
+    m &= m >> 1; /* bit i: digits at i..i+1 */
+    m &= m >> 2; /* i..i+3 */
+    m &= m >> 4; /* i..i+7 */
+    return (m & (m >> 5)) != 0; /* i..i+12 */
+}
+
 /* Is there a run of 13 digits (the shortest card number) without separators? */
 static bool has_digit_run13(const unsigned char *s, size_t len)
 {
+#ifdef __SSE2__
+    if (len >= 16) {
+        /* digit masks of 16-byte chunks slid into a 64-byte window (newest bytes in the high bits): a run of 13
+         * ending in the newest chunk lies inside the window */
+        const __m128i c0 = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+        uint64_t win = 0;
+        size_t off = 0;
+        for (; off + 16 <= len; off += 16) {
+            __m128i t = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s + off)), c0);
+            uint64_t b = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(t, nine), t));
+            win = (win >> 16) | (b << 48);
+            if (run13_mask(win))
+                return true;
+        }
+        if (off < len) { /* the last len - off bytes: the top lanes of the chunk that ends the string */
+            size_t r = len - off;
+            __m128i t = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s + len - 16)), c0);
+            uint64_t b = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(t, nine), t));
+            win = (win >> r) | ((b >> (16 - r)) << (64 - r));
+            return run13_mask(win);
+        }
+        return false;
+    }
+#endif
     size_t run = 0;
     for (size_t i = 0; i < len; i++) {
         run = is_digit(s[i]) ? run + 1 : 0;
@@ -2324,12 +2404,56 @@ static bool is_timestamp_or_uuid(const unsigned char *s, size_t len)
     return i + 2 == len && is_digit(s[i]) && is_digit(s[i + 1]);
 }
 
-static bool worth_scanning(const struct pa_detector *d, const unsigned char *s, size_t len)
+/* Positional class masks of a string of at most 64 bytes (bit i = byte i), for the mask form of the prefilter. */
+struct pmask {
+    uint64_t digit, upper, hex, dot, dash;
+};
+
+/* has_cisco_or_iban_anchor over masks (len >= 5: anchors start at 0..len-5, as there). */
+static inline bool anchor_mask(const struct pmask *m, size_t len, bool cisco, bool iban)
 {
-    if (!d->db || len < d->min_width)
-        return false;
-    if (!d->precheck)
+    uint64_t start = (1ULL << (len - 4)) - 1;
+    uint64_t a = cisco ? m->hex & (m->hex >> 1) & (m->hex >> 2) & (m->hex >> 3) & (m->dot >> 4) : 0;
+    uint64_t b = iban ? m->upper & (m->upper >> 1) & (m->digit >> 2) & (m->digit >> 3) : 0;
+    return ((a | b) & start) != 0;
+}
+
+/* is_timestamp_or_uuid, the UUID shape decided on the masks. */
+static inline bool ts_or_uuid(const unsigned char *s, size_t len, const struct pmask *m)
+{
+    if (m && len == 36) {
+        const uint64_t dashes = (1ULL << 8) | (1ULL << 13) | (1ULL << 18) | (1ULL << 23), all = (1ULL << 36) - 1;
+        if ((m->dash & dashes) == dashes && ((m->hex | dashes) & all) == all)
+            return true;
+    }
+    return is_timestamp_or_uuid(s, len);
+}
+
+/* The prefilter's decision on a string's byte counts (and its masks when m is not NULL: then the run and anchor
+ * checks are a few shifts instead of loops; both forms give the same answer). */
+static inline __attribute__((always_inline)) bool pdecide(const struct pstat *st, const unsigned char *s, size_t len,
+                                                          const struct pmask *m)
+{
+    if (st->digits >= 9 || (st->plus && st->digits >= 8)) {
+        /* Without + - . : or space only two patterns can match: a card number (13 digits in a row here) and an
+         * IBAN ("AA00..."): digests, signatures and ids full of digits end here. */
+        if (!st->plus && !st->dash && !st->dot && !st->colon && !st->space)
+            return (m ? run13_mask(m->digit) : has_digit_run13(s, len)) ||
+                   (st->upper >= 2 && len >= 15 && (m ? anchor_mask(m, len, false, true) : has_cisco_or_iban_anchor(s, len, false, true)));
+        if (st->colon && (st->dash || st->dot) && ts_or_uuid(s, len, m))
+            return false;
+        if (len == 36 && st->dash == 4 && ts_or_uuid(s, len, m))
+            return false;
         return true;
+    }
+    if ((st->digits >= 4 && st->dot >= 3) || (st->colon >= 2 && st->digits) || st->colon >= 5 || st->dash >= 5)
+        return !(st->colon && ts_or_uuid(s, len, m));
+    bool cisco = st->dot >= 2 && len >= 14, iban = st->upper >= 2 && st->digits >= 2 && len >= 15;
+    return (cisco || iban) && (m ? anchor_mask(m, len, cisco, iban) : has_cisco_or_iban_anchor(s, len, cisco, iban));
+}
+
+static bool worth_scanning_counts(const unsigned char *s, size_t len)
+{
     struct pstat st = {0};
     size_t i = 0;
 #ifdef __SSE2__
@@ -2383,22 +2507,106 @@ static bool worth_scanning(const struct pa_detector *d, const unsigned char *s, 
         st.plus += (acc >> 40) & 0xff;
         st.space += (acc >> 48) & 0xff;
     }
-    if (st.digits >= 9 || (st.plus && st.digits >= 8)) {
-        /* Without + - . : or space only two patterns can match: a card number (13 digits in a row here) and an
-         * IBAN ("AA00..."): digests, signatures and ids full of digits end here. */
-        if (!st.plus && !st.dash && !st.dot && !st.colon && !st.space)
-            return has_digit_run13(s, len) ||
-                   (st.upper >= 2 && len >= 15 && has_cisco_or_iban_anchor(s, len, false, true));
-        if (st.colon && (st.dash || st.dot) && is_timestamp_or_uuid(s, len))
-            return false;
-        if (len == 36 && st.dash == 4 && is_timestamp_or_uuid(s, len))
-            return false;
-        return true;
+    return pdecide(&st, s, len, NULL);
+}
+
+#if defined(__SSE2__) && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define PA_HAVE_PMASK 1
+/* 8 to 64 bytes: the classes of every byte as positional masks (bit i = byte i), from 16-byte loads inside the
+ * string (the last one overlaps the one before and ORs the same bits again; a string under 16 bytes is read as two
+ * overlapping 8-byte words), then the counts are popcounts. Two passes: digits and @ : . - first, which decide most
+ * strings; upper case, hex, + and space only when the decision needs them. Needs the popcnt instruction (chosen at
+ * run time: the project builds for baseline x86-64). */
+static inline __m128i pm_load(const unsigned char *s, size_t len, size_t off)
+{
+    if (len < 16) {
+        uint64_t lo, hi;
+        memcpy(&lo, s, 8);
+        memcpy(&hi, s + len - 8, 8);
+        return _mm_set_epi64x((long long)hi, (long long)lo);
     }
-    if ((st.digits >= 4 && st.dot >= 3) || (st.colon >= 2 && st.digits) || st.colon >= 5 || st.dash >= 5)
-        return !(st.colon && is_timestamp_or_uuid(s, len));
-    bool cisco = st.dot >= 2 && len >= 14, iban = st.upper >= 2 && st.digits >= 2 && len >= 15;
-    return (cisco || iban) && has_cisco_or_iban_anchor(s, len, cisco, iban);
+    return _mm_loadu_si128((const __m128i *)(const void *)(s + off));
+}
+
+/* the lanes of a compare as byte positions */
+static inline uint64_t pm_place(__m128i cmp, size_t len, size_t off)
+{
+    uint64_t b = (unsigned)_mm_movemask_epi8(cmp);
+    if (len < 16) /* lanes 0..7: bytes 0..7; lanes 8..15: bytes len-8..len-1 */
+        return (b & 0xff) | ((b >> 8) << (len - 8));
+    return b << off;
+}
+
+/* the next chunk's offset, or 0 when the string is covered */
+static inline size_t pm_next(size_t len, size_t off)
+{
+    if (len < 16 || off + 16 == len)
+        return 0;
+    return off + 32 <= len ? off + 16 : len - 16;
+}
+
+static inline __m128i pm_range(__m128i v, char lo, char n) /* lo <= v < lo + n, as unsigned bytes */
+{
+    __m128i t = _mm_sub_epi8(v, _mm_set1_epi8(lo));
+    return _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8((char)(n - 1))), t);
+}
+
+static __attribute__((target("popcnt"))) bool worth_scanning_masks(const unsigned char *s, size_t len)
+{
+    struct pmask m = {0};
+    uint64_t mat = 0, mcolon = 0, mplus = 0, mspace = 0;
+    size_t off = 0;
+    do {
+        __m128i v = pm_load(s, len, off);
+        m.digit |= pm_place(pm_range(v, '0', 10), len, off);
+        mat |= pm_place(_mm_cmpeq_epi8(v, _mm_set1_epi8('@')), len, off);
+        mcolon |= pm_place(_mm_cmpeq_epi8(v, _mm_set1_epi8(':')), len, off);
+        m.dot |= pm_place(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')), len, off);
+        m.dash |= pm_place(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')), len, off);
+    } while ((off = pm_next(len, off)) != 0);
+    if (mat)
+        return true;
+    size_t digits = (size_t)__builtin_popcountll(m.digit), colon = (size_t)__builtin_popcountll(mcolon),
+           dot = (size_t)__builtin_popcountll(m.dot), dash = (size_t)__builtin_popcountll(m.dash);
+    if (digits < 8) {
+        /* pdecide's first rule cannot apply; its second needs only these counts, its last upper case or hex */
+        if ((digits >= 4 && dot >= 3) || (colon >= 2 && digits) || colon >= 5 || dash >= 5)
+            return !(colon && is_timestamp_or_uuid(s, len));
+        if (!(dot >= 2 && len >= 14) && !(digits >= 2 && len >= 15))
+            return false;
+    }
+    do {
+        __m128i v = pm_load(s, len, off);
+        __m128i l = _mm_or_si128(v, _mm_set1_epi8(0x20));
+        m.upper |= pm_place(pm_range(v, 'A', 26), len, off);
+        m.hex |= pm_place(_mm_or_si128(pm_range(v, '0', 10), pm_range(l, 'a', 6)), len, off);
+        mplus |= pm_place(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')), len, off);
+        mspace |= pm_place(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), len, off);
+    } while ((off = pm_next(len, off)) != 0);
+    struct pstat st = {
+        .digits = digits,
+        .colon = colon,
+        .dot = dot,
+        .dash = dash,
+        .plus = (size_t)__builtin_popcountll(mplus),
+        .upper = (size_t)__builtin_popcountll(m.upper),
+        .space = (size_t)__builtin_popcountll(mspace),
+    };
+    return pdecide(&st, s, len, &m);
+}
+#endif
+
+static bool worth_scanning(const struct pa_detector *d, const unsigned char *s, size_t len)
+{
+    if (!d->db || len < d->min_width)
+        return false;
+    if (!d->precheck)
+        return true;
+#ifdef PA_HAVE_PMASK
+    if (len >= 8 && len <= 64 && have_popcnt)
+        return worth_scanning_masks(s, len);
+#endif
+    return worth_scanning_counts(s, len);
 }
 
 /* Out of line: on_event's common paths (a memoized name, a short clean value) then need few saved registers. */
@@ -2406,8 +2614,6 @@ static __attribute__((noinline)) int scan_string(struct vscan *v)
 {
     struct pa_detect_ctx *c = v->c;
     const struct pa_detector *d = c->d;
-    if (c->no_values)
-        return 0;
     if (++c->scan_gen == 0) {
         memset(c->rule_gen, 0, d->n_rules * sizeof *c->rule_gen);
         memset(c->cat_gen, 0, d->n_cats * sizeof *c->cat_gen);
@@ -2426,8 +2632,7 @@ static __attribute__((noinline)) int scan_string(struct vscan *v)
     if (v->len <= VMEMO_VALMAX && !v->ncat) {
         bool found;
         lentag = (uint32_t)v->len | (uint32_t)(v->kflags & (KF_NATIONAL | KF_VERSION)) << 16;
-        mh = key_hash((const char *)v->s, v->len) ^ lentag;
-        mh = mh ? mh : 1;
+        mh = memo_hash((const char *)v->s, v->len, lentag);
         mi = memo_find(&c->vmemo, mh, (const char *)v->s, lentag, &found);
         if (found)
             return 0;
@@ -2439,14 +2644,14 @@ static __attribute__((noinline)) int scan_string(struct vscan *v)
         return -1;
     }
     if (mi != SIZE_MAX && !v->ncat)
-        memo_insert(&c->vmemo, mi, mh, (const char *)v->s, v->len, lentag);
+        memo_insert(&c->vmemo, mi, mh, (const char *)v->s, lentag);
     return 0;
 }
 
 int pa_detect_value(struct pa_detect_ctx *c, const char *s, size_t len, pa_value_cb cb, void *arg)
 {
     struct vscan v = {.c = c, .s = (const unsigned char *)s, .len = len, .mode = VM_PUBLIC, .ucb = cb, .uarg = arg};
-    if (scan_string(&v) < 0)
+    if (len >= c->scan_min && scan_string(&v) < 0)
         return -1;
     return v.ncat;
 }
@@ -2557,14 +2762,14 @@ static __attribute__((noinline)) int key_miss(struct pa_detect_ctx *c, const str
         c->skip_in_container = false;
         c->skip_depth = ev->depth;
         if (ki != SIZE_MAX) {
-            ki = memo_insert(&c->kmemo, ki, kh, ev->str, ev->len, (uint32_t)ev->len);
+            ki = memo_insert(&c->kmemo, ki, kh, ev->str, (uint32_t)ev->len);
             c->kinfo[ki] = (struct kinfo){.ignored = true};
         }
         return 0;
     }
     /* A key that is itself PII: a value finding, and the path segment becomes <category>. */
     struct vscan v = {.c = c, .s = (const unsigned char *)ev->str, .len = ev->len, .mode = VM_KEY};
-    if (scan_string(&v) < 0)
+    if (ev->len >= c->scan_min && scan_string(&v) < 0)
         return 1;
     if (v.stop)
         return 1;
@@ -2577,13 +2782,13 @@ static __attribute__((noinline)) int key_miss(struct pa_detect_ctx *c, const str
     if (c->key_cat == PA_CAT_NATIONAL_ID)
         c->key_flags |= KF_NATIONAL;
     if (ki != SIZE_MAX && !v.redacted && !v.ncat) {
-        ki = memo_insert(&c->kmemo, ki, kh, ev->str, ev->len, (uint32_t)ev->len);
+        ki = memo_insert(&c->kmemo, ki, kh, ev->str, (uint32_t)ev->len);
         c->kinfo[ki] = (struct kinfo){.rule = c->key_rule, .cat = c->key_cat, .flags = c->key_flags};
     }
     return 0;
 }
 
-static int on_event(void *arg, struct pa_jw *w, const struct pa_jw_event *ev)
+static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_jw *w, const struct pa_jw_event *ev)
 {
     struct pa_detect_ctx *c = arg;
     const struct pa_detector *d = c->d;
@@ -2624,7 +2829,7 @@ static int on_event(void *arg, struct pa_jw *w, const struct pa_jw_event *ev)
         uint64_t kh = 0;
         if (ev->len <= KMEMO_KEYMAX) {
             bool found;
-            kh = key_hash(ev->str, ev->len);
+            kh = memo_hash(ev->str, ev->len, (uint32_t)ev->len);
             ki = memo_find(&c->kmemo, kh, ev->str, (uint32_t)ev->len, &found);
             if (found) {
                 const struct kinfo *ke = &c->kinfo[ki];
@@ -2651,9 +2856,11 @@ static int on_event(void *arg, struct pa_jw *w, const struct pa_jw_event *ev)
             emit_key_finding(c, kc, krule);
         if (data)
             geo_mark(c, kf);
-        struct vscan v = {.c = c, .s = s, .len = ev->len, .kflags = kf, .mode = VM_VALUE};
-        if (scan_string(&v) < 0)
-            return 1;
+        if (ev->len >= c->scan_min || (kf & c->scan_kf)) { /* else scan_string would find nothing */
+            struct vscan v = {.c = c, .s = s, .len = ev->len, .kflags = kf, .mode = VM_VALUE};
+            if (scan_string(&v) < 0)
+                return 1;
+        }
         break;
     }
     case PA_JW_NUMBER: {
@@ -2710,7 +2917,7 @@ static int on_event(void *arg, struct pa_jw *w, const struct pa_jw_event *ev)
 static int scan_as_text(struct pa_detect_ctx *c, const char *buf, size_t len)
 {
     struct vscan v = {.c = c, .s = (const unsigned char *)buf, .len = len, .mode = VM_FIXED, .fixed_path = "$"};
-    return scan_string(&v);
+    return len >= c->scan_min ? scan_string(&v) : 0;
 }
 
 int pa_detect_doc(struct pa_detect_ctx *c, const char *surface, enum pa_doc_kind kind, const char *buf, size_t len,
@@ -2750,7 +2957,7 @@ int pa_detect_doc(struct pa_detect_ctx *c, const char *surface, enum pa_doc_kind
     }
     int rc = 0;
     if (walk) {
-        int wr = pa_jw_walk(c->w, buf, len, on_event, c);
+        int wr = jw_walk(c->w, buf, len, NULL, c);
         if (c->error) {
             rc = -1;
             goto out;

@@ -1,0 +1,548 @@
+/* jsonwalk_impl: the walker's internals and its state machine as an always-inline template, private to src/.
+ *
+ * jsonwalk.c instantiates it as pa_jw_walk (events go to a callback through a pointer). detect.c instantiates it a
+ * second time with its event handler called directly (it defines JW_DELIVER(cb, ctx, w, ev) before including this
+ * header): the handler is then inlined at each event site, where the event's kind is a constant, so the per-event
+ * call, the event record and the dispatch on its kind disappear. Both instances are the same code: the unit tests
+ * and fuzzers of pa_jw_walk cover the walker of both (bench/detect_diff.sh compares the detectors' results).
+ *
+ * Same rules as jsonwalk.c: no recursion, no allocation per token, no input byte outside the walker's buffers.
+ */
+#ifndef PA_JSONWALK_IMPL_H
+#define PA_JSONWALK_IMPL_H
+
+#include "jsonwalk.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#ifndef JW_DELIVER
+#define JW_DELIVER(cb_, ctx_, w_, ev_) (cb_)((ctx_), (w_), (ev_))
+#endif
+
+/* A byte buffer that only grows. Unlike pa_buf it wipes the old block when it moves, because it holds decoded
+ * personal data and realloc would leave a copy behind in freed memory. */
+struct dbuf {
+    char *data;
+    size_t len;
+    size_t cap;
+};
+
+struct frame {
+    uint64_t user;     /* the consumer's slot (pa_jw_user) */
+    const char *key;   /* objects: current member name in the input, or NULL when it was decoded to arena+koff */
+    size_t koff;       /* arena length when this container opened; its decoded member name starts here */
+    size_t n;          /* arrays: index of the current element; objects: length of the current member name */
+    const char *label; /* objects: redaction label of the current member (pa_jw_redact_key), or NULL */
+    bool is_array;
+};
+
+struct pa_jw {
+    struct frame *frames;
+    size_t depth; /* open containers */
+    size_t frames_cap;
+    size_t max_depth;
+    struct dbuf arena;   /* decoded member names of the open objects, innermost last */
+    struct dbuf scratch; /* the current decoded string value */
+    /* The current event opens or closes a container: that container is frames[depth - 1], and paths and member
+     * names describe it as a value of its parent. */
+    bool ev_container;
+    const char *err;
+    size_t err_off;
+};
+
+#define PA_JW_DEFAULT_MAX_DEPTH 1000000
+
+static void dbuf_grow(struct dbuf *b, size_t need)
+{
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap = cap <= SIZE_MAX / 2 ? cap * 2 : need;
+    char *p = pa_xmalloc(cap);
+    if (b->data) {
+        memcpy(p, b->data, b->len);
+        explicit_bzero(b->data, b->cap);
+        free(b->data);
+    }
+    b->data = p;
+    b->cap = cap;
+}
+
+static inline void dbuf_reserve(struct dbuf *b, size_t extra)
+{
+    if (b->cap - b->len < extra)
+        dbuf_grow(b, b->len + extra);
+}
+
+/* Only static strings reach here: the message is logged, so it must not depend on input bytes. */
+static int set_error(struct pa_jw *w, const char *msg, size_t off)
+{
+    w->err = msg;
+    w->err_off = off;
+    return -1;
+}
+
+static __attribute__((noinline)) const char *skip_ws_loop(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    return p;
+}
+
+static inline const char *skip_ws(const char *p, const char *end)
+{
+    /* Most gaps are empty or one space (PostgreSQL prints jsonb as {"a": 1, "b": 2}): decide those on one or two
+     * bytes; longer gaps (pretty-printed json) take the loop. */
+    if (__builtin_expect(p < end && (unsigned char)*p > ' ', 1))
+        return p;
+    if (__builtin_expect(end - p >= 2 && *p == ' ' && (unsigned char)p[1] > ' ', 1))
+        return p + 1;
+    return skip_ws_loop(p, end);
+}
+
+/* The first byte at or after p that ends a plain run inside a string ('"', '\\' or a control character), or
+ * end. This is where most of the bytes of a typical document are spent, hence 16 bytes per step. */
+static inline const char *scan_plain(const char *p, const char *end)
+{
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i bslash = _mm_set1_epi8('\\');
+    const __m128i ctl = _mm_set1_epi8(0x1f);
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        /* min(v, 0x1f) == v  <=>  v <= 0x1f as unsigned bytes */
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                                 _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
+        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+        if (bits)
+            return p + __builtin_ctz(bits);
+        p += 16;
+    }
+#endif
+    while (p < end) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"' || c == '\\' || c < 0x20)
+            break;
+        p++;
+    }
+    return p;
+}
+
+static inline int hexval(unsigned char c)
+{
+    if ((unsigned)(c - '0') < 10u)
+        return c - '0';
+    c |= 0x20;
+    if ((unsigned)(c - 'a') < 6u)
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* The 4 hex digits at p as a code unit, or -1 (also when fewer than 4 bytes remain). */
+static inline long hex4(const char *p, const char *end)
+{
+    if (end - p < 4)
+        return -1;
+    int a = hexval((unsigned char)p[0]), b = hexval((unsigned char)p[1]);
+    int c = hexval((unsigned char)p[2]), d = hexval((unsigned char)p[3]);
+    if ((a | b | c | d) < 0)
+        return -1;
+    return (long)((a << 12) | (b << 8) | (c << 4) | d);
+}
+
+static inline size_t utf8_put(char *o, unsigned long cp)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xc0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xe0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        o[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    o[0] = (char)(0xf0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    o[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/* The slow part of parse_string: the string at quote has an escape, a control character or no end, and p is
+ * at the first of those. Kept out of line so that the common case stays small enough to inline. */
+static __attribute__((noinline)) int decode_string(struct pa_jw *w, const char *buf, const char *quote,
+                                                   const char *p, const char **pp, const char *end,
+                                                   struct dbuf *dst, const char **out, size_t *outlen)
+{
+    const char *run = quote + 1;
+    size_t base = dst->len;
+    for (;;) {
+        if (p == end)
+            return set_error(w, "unterminated string", (size_t)(quote - buf));
+        unsigned char c = (unsigned char)*p;
+        if (c == '"')
+            break;
+        if (c < 0x20)
+            return set_error(w, "control character in string (must be escaped)", (size_t)(p - buf));
+        /* a backslash: flush the plain run before it (plus room for the longest decoded escape, 4 bytes) */
+        size_t n = (size_t)(p - run);
+        dbuf_reserve(dst, n + 4);
+        memcpy(dst->data + dst->len, run, n);
+        dst->len += n;
+        if (end - p < 2)
+            return set_error(w, "unterminated string", (size_t)(quote - buf));
+        char *o = dst->data + dst->len;
+        switch (p[1]) {
+        case '"': *o = '"'; break;
+        case '\\': *o = '\\'; break;
+        case '/': *o = '/'; break;
+        case 'b': *o = '\b'; break;
+        case 'f': *o = '\f'; break;
+        case 'n': *o = '\n'; break;
+        case 'r': *o = '\r'; break;
+        case 't': *o = '\t'; break;
+        case 'u': {
+            long cp = hex4(p + 2, end);
+            if (cp < 0)
+                return set_error(w, "invalid \\u escape in string", (size_t)(p - buf));
+            p += 6;
+            if (cp >= 0xd800 && cp <= 0xdbff) {
+                long lo = (end - p >= 2 && p[0] == '\\' && p[1] == 'u') ? hex4(p + 2, end) : -1;
+                if (lo >= 0xdc00 && lo <= 0xdfff) {
+                    cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                    p += 6;
+                } else {
+                    /* PostgreSQL json (not jsonb) keeps such text; reporting beats rejecting the document */
+                    cp = 0xfffd;
+                }
+            } else if (cp >= 0xdc00 && cp <= 0xdfff) {
+                cp = 0xfffd;
+            }
+            dst->len += utf8_put(o, (unsigned long)cp);
+            run = p;
+            p = scan_plain(p, end);
+            continue;
+        }
+        default:
+            return set_error(w, "invalid escape in string", (size_t)(p - buf));
+        }
+        dst->len++;
+        p += 2;
+        run = p;
+        p = scan_plain(p, end);
+    }
+    size_t n = (size_t)(p - run);
+    dbuf_reserve(dst, n);
+    memcpy(dst->data + dst->len, run, n);
+    dst->len += n;
+    *out = dst->data + base;
+    *outlen = dst->len - base;
+    *pp = p + 1;
+    return 1;
+}
+
+/* Parse the string whose opening quote is at *pp. Returns 0 when it had no escapes (*out points into the input:
+ * zero copy), 1 when it was decoded (appended to dst; *out points there), -1 on error. On success *pp is just
+ * past the closing quote. Decoded output is never longer than the escaped input, but it is reserved per piece
+ * because the string's length is not known until its end. */
+static inline __attribute__((always_inline)) int parse_string(struct pa_jw *w, const char *buf, const char **pp,
+                                                              const char *end, struct dbuf *dst, const char **out,
+                                                              size_t *outlen)
+{
+    const char *run = *pp + 1;
+    const char *p = scan_plain(run, end);
+    if (__builtin_expect(p < end && *p == '"', 1)) {
+        *out = run;
+        *outlen = (size_t)(p - run);
+        *pp = p + 1;
+        return 0;
+    }
+    return decode_string(w, buf, *pp, p, pp, end, dst, out, outlen);
+}
+
+static inline bool jw_is_digit(char c)
+{
+    return (unsigned)(c - '0') < 10u;
+}
+
+/* Validate the number starting at p; returns its end, or NULL (error set). */
+static const char *parse_number(struct pa_jw *w, const char *buf, const char *p, const char *end)
+{
+    const char *start = p;
+    if (*p == '-')
+        p++;
+    if (p == end || !jw_is_digit(*p))
+        goto bad;
+    if (*p == '0') {
+        p++;
+        if (p < end && jw_is_digit(*p)) {
+            set_error(w, "invalid number (leading zero)", (size_t)(start - buf));
+            return NULL;
+        }
+    } else {
+        while (p < end && jw_is_digit(*p))
+            p++;
+    }
+    if (p < end && *p == '.') {
+        p++;
+        if (p == end || !jw_is_digit(*p))
+            goto bad;
+        while (p < end && jw_is_digit(*p))
+            p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (p == end || !jw_is_digit(*p))
+            goto bad;
+        while (p < end && jw_is_digit(*p))
+            p++;
+    }
+    return p;
+bad:
+    set_error(w, "invalid number", (size_t)(start - buf));
+    return NULL;
+}
+
+static __attribute__((noinline)) void grow_frames(struct pa_jw *w)
+{
+    size_t cap = w->frames_cap * 2;
+    w->frames = pa_xrealloc(w->frames, cap * sizeof *w->frames);
+    w->frames_cap = cap;
+}
+
+static inline void push(struct pa_jw *w, bool is_array)
+{
+    if (__builtin_expect(w->depth == w->frames_cap, 0))
+        grow_frames(w);
+    struct frame *f = &w->frames[w->depth++];
+    f->user = 0;
+    f->key = NULL;
+    f->koff = w->arena.len;
+    f->n = 0;
+    f->label = NULL;
+    f->is_array = is_array;
+}
+
+/* Deliver one event; a non-zero return from the callback stops the walk with 1. */
+#define EMIT(kind_, str_, len_, depth_, off_, container_)                                                          \
+    do {                                                                                                           \
+        ev.kind = (kind_);                                                                                         \
+        ev.str = (str_);                                                                                           \
+        ev.len = (len_);                                                                                           \
+        ev.depth = (depth_);                                                                                       \
+        ev.offset = (off_);                                                                                        \
+        w->ev_container = (container_);                                                                            \
+        if (JW_DELIVER(cb, ctx, w, &ev)) {                                                                         \
+            rc = 1;                                                                                                \
+            goto out;                                                                                              \
+        }                                                                                                          \
+    } while (0)
+
+#define FAIL(msg_, at_)                                                                                            \
+    do {                                                                                                           \
+        set_error(w, (msg_), (size_t)((at_) - buf));                                                               \
+        goto out;                                                                                                  \
+    } while (0)
+
+/* The walk (see pa_jw_walk in jsonwalk.h for the contract); JW_DELIVER delivers each event. */
+static inline __attribute__((always_inline)) int jw_walk(struct pa_jw *w, const char *buf, size_t len, pa_jw_cb cb,
+                                                        void *ctx)
+{
+    int rc = -1;
+    struct pa_jw_event ev;
+    struct frame *f;
+    const char *s;
+    size_t slen;
+
+    w->depth = 0;
+    w->arena.len = 0;
+    w->scratch.len = 0;
+    w->ev_container = false;
+    w->err = NULL;
+    w->err_off = 0;
+    if (len == 0) {
+        set_error(w, "empty input", 0);
+        goto out;
+    }
+    const char *p = buf;
+    const char *const end = buf + len;
+    p = skip_ws(p, end);
+    if (p == end)
+        FAIL("empty input (only whitespace)", p);
+
+value:
+    if (p == end)
+        FAIL("unexpected end of input (expected a value)", p);
+    switch (*p) {
+    case '{':
+        if (w->depth >= w->max_depth)
+            FAIL("nesting too deep", p);
+        push(w, false);
+        EMIT(PA_JW_OBJECT_BEGIN, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
+        p = skip_ws(p + 1, end);
+        if (p < end && *p == '}') {
+            EMIT(PA_JW_OBJECT_END, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
+            w->arena.len = w->frames[--w->depth].koff;
+            p++;
+            goto after_value;
+        }
+        goto member;
+    case '[':
+        if (w->depth >= w->max_depth)
+            FAIL("nesting too deep", p);
+        push(w, true);
+        EMIT(PA_JW_ARRAY_BEGIN, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
+        p = skip_ws(p + 1, end);
+        if (p < end && *p == ']') {
+            EMIT(PA_JW_ARRAY_END, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
+            w->arena.len = w->frames[--w->depth].koff;
+            p++;
+            goto after_value;
+        }
+        goto value;
+    case '"': {
+        const char *at = p;
+        w->scratch.len = 0;
+        if (parse_string(w, buf, &p, end, &w->scratch, &s, &slen) < 0)
+            goto out;
+        EMIT(PA_JW_STRING, s, slen, w->depth, (size_t)(at - buf), false);
+        goto after_value;
+    }
+    case '-':
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
+    case '8':
+    case '9': {
+        const char *q = parse_number(w, buf, p, end);
+        if (!q)
+            goto out;
+        EMIT(PA_JW_NUMBER, p, (size_t)(q - p), w->depth, (size_t)(p - buf), false);
+        p = q;
+        goto after_value;
+    }
+    case 't':
+        if (end - p < 4 || memcmp(p, "true", 4) != 0)
+            FAIL("invalid literal", p);
+        EMIT(PA_JW_TRUE, p, 4, w->depth, (size_t)(p - buf), false);
+        p += 4;
+        goto after_value;
+    case 'f':
+        if (end - p < 5 || memcmp(p, "false", 5) != 0)
+            FAIL("invalid literal", p);
+        EMIT(PA_JW_FALSE, p, 5, w->depth, (size_t)(p - buf), false);
+        p += 5;
+        goto after_value;
+    case 'n':
+        if (end - p < 4 || memcmp(p, "null", 4) != 0)
+            FAIL("invalid literal", p);
+        EMIT(PA_JW_NULL, p, 4, w->depth, (size_t)(p - buf), false);
+        p += 4;
+        goto after_value;
+    default:
+        FAIL("expected a value", p);
+    }
+
+member:
+    /* p is at the expected opening quote of a member name (whitespace skipped) */
+    if (p == end)
+        FAIL("unexpected end of input (expected a member name)", p);
+    if (*p != '"')
+        FAIL("expected a member name (a string)", p);
+    {
+        const char *at = p;
+        f = &w->frames[w->depth - 1];
+        w->arena.len = f->koff;
+        int r = parse_string(w, buf, &p, end, &w->arena, &s, &slen);
+        if (r < 0)
+            goto out;
+        f->key = r == 0 ? s : NULL;
+        f->n = slen;
+        f->label = NULL;
+        EMIT(PA_JW_KEY, s, slen, w->depth, (size_t)(at - buf), false);
+    }
+    if (__builtin_expect(end - p >= 3 && p[0] == ':' && p[1] == ' ' && (unsigned char)p[2] > ' ', 1)) {
+        p += 2; /* jsonb's ": " */
+        goto value;
+    }
+    p = skip_ws(p, end);
+    if (p == end)
+        FAIL("unexpected end of input (expected ':')", p);
+    if (*p != ':')
+        FAIL("expected ':' after a member name", p);
+    p = skip_ws(p + 1, end);
+    goto value;
+
+after_value:
+    p = skip_ws(p, end);
+    if (w->depth == 0) {
+        if (p != end)
+            FAIL("unexpected data after the top-level value", p);
+        rc = 0;
+        goto out;
+    }
+    if (p == end)
+        FAIL("unexpected end of input (unclosed array or object)", p);
+    f = &w->frames[w->depth - 1];
+    if (f->is_array) {
+        if (*p == ',') {
+            f->n++;
+            p = skip_ws(p + 1, end);
+            if (p < end && *p == ']')
+                FAIL("trailing comma in array", p);
+            goto value;
+        }
+        if (*p == ']') {
+            EMIT(PA_JW_ARRAY_END, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
+            w->arena.len = w->frames[--w->depth].koff;
+            p++;
+            goto after_value;
+        }
+        FAIL("expected ',' or ']' after an array element", p);
+    }
+    if (*p == ',') {
+        if (__builtin_expect(end - p >= 3 && p[1] == ' ' && p[2] == '"', 1)) {
+            p += 2; /* jsonb's ", " before the next member name */
+            goto member;
+        }
+        p = skip_ws(p + 1, end);
+        if (p < end && *p == '}')
+            FAIL("trailing comma in object", p);
+        goto member;
+    }
+    if (*p == '}') {
+        EMIT(PA_JW_OBJECT_END, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
+        w->arena.len = w->frames[--w->depth].koff;
+        p++;
+        goto after_value;
+    }
+    FAIL("expected ',' or '}' after an object member", p);
+
+out:
+    /* No container is open between walks: the accessors then answer "top level", whatever happened. */
+    w->depth = 0;
+    w->ev_container = false;
+    return rc;
+}
+
+#undef EMIT
+#undef FAIL
+
+#endif
