@@ -90,6 +90,18 @@ for f in $bad; do
 done
 leaks=$(grep -hE "(definitely|indirectly) lost: [1-9]" "$LOGS"/vg.*.log | wc -l || true)
 echo "valgrind: $n processes checked, $errors with errors, $leaks definite/indirect leak lines," \
-     "$incomplete without a summary (killed); unit $((t1 - t0)) s, integration/e2e $((t2 - t1)) s"
+     "$incomplete without a summary (killed); unit $((t1 - t0)) s, integration/e2e/faults $((t2 - t1)) s"
+# the leak summary over every process (a process that freed everything prints no per-kind lines: it counts 0)
+awk '/(definitely|indirectly|possibly) lost:|still reachable:/ {
+        kind = ($2 == "still") ? "still reachable" : $2 " lost"
+        b = $(NF - 4); gsub(",", "", b); k = $(NF - 1); gsub(",", "", k)
+        bytes[kind] += b; blocks[kind] += k
+    }
+    END {
+        printf "valgrind leaks:"
+        split("definitely lost,indirectly lost,possibly lost,still reachable", kinds, ",")
+        for (i = 1; i <= 4; i++) printf "%s %s %d bytes in %d blocks", (i > 1 ? "," : ""), kinds[i], bytes[kinds[i]], blocks[kinds[i]]
+        printf "\n"
+    }' "$LOGS"/vg.*.log
 [ "$errors" = 0 ] && [ "$leaks" = 0 ] || status=1
 exit $status
