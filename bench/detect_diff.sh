@@ -35,13 +35,18 @@ else
 fi
 corpus_mut+=(tests/data/*.sql tests/data/*.tsv tests/fuzz/corpus/detect/* tests/fuzz/corpus/jsonwalk/*)
 for f in "$root"/../shared/peer-vectors/*.jsonl; do [ -f "$f" ] && corpus_mut+=("$f"); done
+# both dumps at once; each must succeed (a crash would leave a short output that could still compare equal)
+pids=()
 for v in base new; do
     {
-        [ ${#corpus_plain[@]} -gt 0 ] && "$tmp/dump_$v" --mutations=0 "${corpus_plain[@]}"
+        if [ ${#corpus_plain[@]} -gt 0 ]; then "$tmp/dump_$v" --mutations=0 "${corpus_plain[@]}" || exit; fi
         "$tmp/dump_$v" --mutations=6 "${corpus_mut[@]}"
     } >"$tmp/$v.out" &
+    pids+=($!)
 done
-wait
+for i in 0 1; do
+    wait "${pids[$i]}" || { echo "detect_diff: the $([ $i = 0 ] && echo base || echo new) dump failed" >&2; exit 1; }
+done
 lines=$(wc -l <"$tmp/base.out")
 findings=$(grep -c ' | ' "$tmp/base.out" || true)
 if cmp -s "$tmp/base.out" "$tmp/new.out"; then

@@ -46,12 +46,10 @@ source "$root/tests/lib/pg.sh"
 [ -x "$PA_PG_BIN/initdb" ] || die "$PA_PG_BIN/initdb not found: apt-get install postgresql-15"
 [ -x "$PA_BIN" ] || die "pii-auditd binary not found at $PA_BIN (build it: meson setup build && ninja -C build; or set PA_BIN)"
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# shellcheck source=tests/lib/wait.sh
+source "$root/tests/lib/wait.sh"
 if [ -z "${METRICS_PORT:-}" ]; then
-    for p in $(seq 10187 10287); do
-        if port_free "$p"; then METRICS_PORT=$p; break; fi
-    done
-    [ -n "${METRICS_PORT:-}" ] || die "no free port in 10187..10287 (set METRICS_PORT)"
+    METRICS_PORT=$(pa_free_port 10187 10287 2>/dev/null) || die "no free port in 10187..10287 (set METRICS_PORT)"
 fi
 url=http://127.0.0.1:$METRICS_PORT/metrics
 

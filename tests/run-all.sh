@@ -15,6 +15,7 @@ QUICK=0
 source tests/lib/deps.sh
 pa_install_deps
 source tests/lib/pg.sh
+source tests/lib/wait.sh
 
 LOGS=$ROOT/.pgtmp/logs
 CLUSTERS=()
@@ -22,10 +23,10 @@ stop_all() { for d in "${CLUSTERS[@]}"; do pa_pg_stop "$d" immediate; done; }
 trap stop_all EXIT
 # a cluster on the first free port from $2 (another cluster, or one still shutting down, may hold one)
 start_cluster() { # dir first-port -> sets CL_PORT
-    local dir=$1 port=$2 limit=$(($2 + 48))
+    local dir=$1 port
     pa_pg_stop "$dir" immediate 2>/dev/null || true
     rm -rf "$dir"
-    while (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && [ $port -lt $limit ]; do port=$((port + 1)); done
+    port=$(pa_free_port "$2" $(($2 + 48)))
     pa_pg_start "$dir" $port
     CLUSTERS+=("$dir")
     CL_PORT=$port

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The test suite under valgrind memcheck: the unit tests (Check, CK_FORK=no) run under valgrind, and the
-# integration / end-to-end tests run every pii-auditd invocation under valgrind (tests/lib/pa-bin.sh puts
+# integration / end-to-end / fault tests run every pii-auditd invocation under valgrind (tests/lib/pa-bin.sh puts
 # $PA_BIN_PREFIX in front of the binary; exec keeps the PID, so signals still reach the daemon). Each process writes
 # its own log; the script fails unless every log ends with "ERROR SUMMARY: 0 errors" (leaks of kind definite and
 # indirect count as errors) and every test passes.
-#   bash tests/valgrind.sh            unit tests + every integration and e2e test (long: see docs/testing.md)
+#   bash tests/valgrind.sh            unit tests + every integration, e2e and fault test (long: see docs/testing.md)
 #   bash tests/valgrind.sh --ci       unit tests + a representative subset (what tests/run-all.sh runs)
 #   bash tests/valgrind.sh TEST...    unit tests + the named meson tests
 # meson's logs: build/meson-logs/valgrind-unit.json and valgrind-int.json; valgrind's: build/valgrind-logs/.
@@ -38,10 +38,9 @@ if [ -z "${PA_PGHOST:-}" ]; then
     trap 'pa_pg_stop "$PGDIR" immediate' EXIT
     pa_pg_stop "$PGDIR" immediate 2>/dev/null || true
     rm -rf "$PGDIR"
-    port=${PA_TEST_PGPORT:-55532}
-    limit=$((port + 48))
-    while (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && [ $port -lt $limit ]; do port=$((port + 1)); done
-    pa_pg_start "$PGDIR" $port
+    source tests/lib/wait.sh
+    port=$(pa_free_port "${PA_TEST_PGPORT:-55532}" $((${PA_TEST_PGPORT:-55532} + 48)))
+    pa_pg_start "$PGDIR" "$port"
 fi
 export PA_REQUIRE_PG=1
 
@@ -62,15 +61,16 @@ echo "== unit tests under valgrind"
 CK_FORK=no meson test -C "$BUILD" --suite unit --num-processes 2 --timeout-multiplier 10 --print-errorlogs \
     --logbase valgrind-unit --wrapper "$VG" || status=1
 t1=$(date +%s)
-echo "== integration and e2e tests with pii-auditd under valgrind ${tests[*]:-(all)}"
-# everything runs ~20-50x slower under valgrind: meson's timeouts are stretched; tests with short fixed waits for
-# the daemon (e2e/daemon.sh, dashboard.sh) can time out in the full run (docs/testing.md)
+echo "== integration, e2e and fault tests with pii-auditd under valgrind ${tests[*]:-(all)}"
+# everything runs ~20-50x slower under valgrind: meson's timeouts are stretched, and so is every deadline and window
+# the tests wait against (PA_TIME_SCALE, tests/lib/wait.sh: waits only last longer, no check is dropped)
 export PA_BIN_PREFIX="$VG"
+export PA_TIME_SCALE=${PA_VALGRIND_TIME_SCALE:-10}  # (not inherited: run-all.sh has its own, 1)
 if [ ${#tests[@]} -gt 0 ]; then
     meson test -C "$BUILD" --num-processes 1 --timeout-multiplier 10 --print-errorlogs --logbase valgrind-int \
         "${tests[@]}" || status=1
 else
-    meson test -C "$BUILD" --suite integration --suite e2e --num-processes 1 --timeout-multiplier 10 \
+    meson test -C "$BUILD" --suite integration --suite e2e --suite faults --num-processes 1 --timeout-multiplier 10 \
         --print-errorlogs --logbase valgrind-int || status=1
 fi
 t2=$(date +%s)
@@ -90,6 +90,18 @@ for f in $bad; do
 done
 leaks=$(grep -hE "(definitely|indirectly) lost: [1-9]" "$LOGS"/vg.*.log | wc -l || true)
 echo "valgrind: $n processes checked, $errors with errors, $leaks definite/indirect leak lines," \
-     "$incomplete without a summary (killed); unit $((t1 - t0)) s, integration/e2e $((t2 - t1)) s"
+     "$incomplete without a summary (killed); unit $((t1 - t0)) s, integration/e2e/faults $((t2 - t1)) s"
+# the leak summary over every process (a process that freed everything prints no per-kind lines: it counts 0)
+awk '/(definitely|indirectly|possibly) lost:|still reachable:/ {
+        kind = ($2 == "still") ? "still reachable" : $2 " lost"
+        b = $(NF - 4); gsub(",", "", b); k = $(NF - 1); gsub(",", "", k)
+        bytes[kind] += b; blocks[kind] += k
+    }
+    END {
+        printf "valgrind leaks:"
+        split("definitely lost,indirectly lost,possibly lost,still reachable", kinds, ",")
+        for (i = 1; i <= 4; i++) printf "%s %s %d bytes in %d blocks", (i > 1 ? "," : ""), kinds[i], bytes[kinds[i]], blocks[kinds[i]]
+        printf "\n"
+    }' "$LOGS"/vg.*.log
 [ "$errors" = 0 ] && [ "$leaks" = 0 ] || status=1
 exit $status

@@ -9,9 +9,7 @@ RULES=$ROOT/alerts/pii-auditd.rules.yml
 TESTS=$ROOT/alerts/tests/pii-auditd.rules.test.yml
 RUNBOOKS=$ROOT/docs/runbooks.md
 METRICS=$ROOT/docs/metrics.md
-fails=0 passes=0
-ok() { passes=$((passes + 1)); echo "ok - $*"; }
-not_ok() { fails=$((fails + 1)); echo "not ok - $*"; }
+source "$ROOT/tests/lib/tap.sh"
 
 PROMTOOL=${PROMTOOL:-$(command -v promtool)}
 if [ -z "$PROMTOOL" ]; then
@@ -141,5 +139,4 @@ for name in names:
 EOF
 )
 
-echo "alert_rules: $passes passed, $fails failed"
-[ "$fails" = 0 ] || exit 1
+t_done

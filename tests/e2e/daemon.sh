@@ -5,43 +5,33 @@
 # 405; SIGHUP with a good and a bad config; SIGTERM during a long scan (exit 0 within 10 s, scan recorded
 # cancelled, nothing lost); database down at start and coming back; sd_notify messages in order.
 source "$(dirname "$0")/../lib/itest.sh"
+source "$PA_SOURCE_ROOT/tests/lib/daemon.sh"
 t_db
 t_init_schema
 t_psql -c "CREATE TABLE events (id bigint PRIMARY KEY, payload jsonb NOT NULL);
   INSERT INTO events SELECT g, jsonb_build_object('order', g, 'items', jsonb_build_array(jsonb_build_object('sku', 'S' || g)))
   FROM generate_series(1, 2000) g;"
-PORT=$((20000 + RANDOM % 20000))
-PROM_PORT=$((PORT + 1))
+PORT=$D_PORT
 CONF=$(T_SCAN_EXTRA="  interval: 1h
   initial_delay: 0s" t_config 'surfaces:
   - {table: events, column: payload}' "metrics:
   listen: [\"127.0.0.1:$PORT\"]")
 
 python3 "$PA_SOURCE_ROOT/tests/e2e/notify_listen.py" "$T_DIR/notify.sock" "$T_DIR/notify.log" &
-NPID=$!
-PIDS=($NPID)
-cleanup_procs() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
-trap 'cleanup_procs; t_cleanup' EXIT
-for _ in $(seq 1 50); do [ -S "$T_DIR/notify.sock" ] && break; sleep 0.1; done
+D_PIDS+=($!)
+wait_for 5 test -S "$T_DIR/notify.sock"
 
 start_daemon() { # config
     # WATCHDOG_USEC/WATCHDOG_PID as systemd sets them for WatchdogSec=2s (the PID is the exec'd process's own)
     NOTIFY_SOCKET=$T_DIR/notify.sock WATCHDOG_USEC=2000000 bash -c 'export WATCHDOG_PID=$$; exec "$0" "$@"' \
         "$PA_BIN" --config "$1" --log-level info >>"$T_DIR/daemon.out" 2>>"$T_DIR/daemon.err" &
     DPID=$!
-    PIDS+=($DPID)
-    for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return 0; sleep 0.1; done
-    return 1
-}
-metric() { curl -sf "http://127.0.0.1:$PORT/metrics" | grep -E "^$1( |\{)" ; }
-wait_for() { # seconds command...
-    local n=$(( $1 * 10 )); shift
-    for _ in $(seq 1 $n); do "$@" && return 0; sleep 0.1; done; return 1
+    D_PIDS+=($DPID)
+    wait_for 5 curl -sf -o /dev/null "$D_URL/healthz"
 }
 
 start_daemon "$CONF" && ok "daemon serves /healthz" || not_ok "daemon did not start"
-wait_for 15 grep -q "pii_audit_scans_total 1" <(curl -sf "http://127.0.0.1:$PORT/metrics") 
-wait_for 15 sh -c "curl -sf http://127.0.0.1:$PORT/metrics | grep -q '^pii_audit_last_scan_success_timestamp_seconds [1-9]'" \
+wait_for 15 d_metric_is '^pii_audit_last_scan_success_timestamp_seconds [1-9]' \
     && ok "first scan at launch succeeded" || not_ok "first scan did not succeed"
 t_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/ready")" "200" "/ready is 200 with the database up"
 t_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/nope")" "404" "unknown path 404"
@@ -66,26 +56,16 @@ ok "every documented metric has HELP and TYPE"
 t_grep '^pii_audit_rows_scanned_total\{table="public.events",column="payload"\} 2000' "$T_DIR/metrics.txt" "rows scanned counted"
 
 # a real Prometheus scrapes it
-mkdir -p "$T_DIR/prom"
-cat >"$T_DIR/prom/prometheus.yml" <<YAML
-global: {scrape_interval: 1s, evaluation_interval: 1s}
-scrape_configs:
-  - job_name: pii-auditd
-    static_configs: [{targets: ["127.0.0.1:$PORT"]}]
-YAML
-prometheus --config.file="$T_DIR/prom/prometheus.yml" --storage.tsdb.path="$T_DIR/prom/data" \
-    --web.listen-address="127.0.0.1:$PROM_PORT" >"$T_DIR/prom/log" 2>&1 &
-PIDS+=($!)
-prom_q() { curl -sf -G "http://127.0.0.1:$PROM_PORT/api/v1/query" --data-urlencode "query=$1"; }
-wait_for 30 sh -c "curl -sf -G http://127.0.0.1:$PROM_PORT/api/v1/query --data-urlencode 'query=up{job=\"pii-auditd\"} == 1' | grep -q '\"value\"'" \
+d_prom_start
+wait_for 30 d_prom_has 'up{job="pii-auditd"} == 1' \
     && ok "Prometheus scrapes the daemon" || not_ok "Prometheus never scraped the daemon"
 
 # plant PII, SIGUSR1 -> the findings appear in Prometheus
 t_psql -c "INSERT INTO events VALUES (2001, '{\"customer\": {\"email\": \"planted.e2e@example.com\"}}')"
 kill -USR1 "$DPID"
-wait_for 30 sh -c "curl -sf -G http://127.0.0.1:$PROM_PORT/api/v1/query --data-urlencode 'query=pii_audit_findings{table=\"public.events\",column=\"payload\",category=\"email\"} > 0' | grep -q '\"value\"'" \
+wait_for 30 d_prom_has 'pii_audit_findings{table="public.events",column="payload",category="email"} > 0' \
     && ok "Prometheus API: pii_audit_findings > 0 for public.events.payload / email" || not_ok "findings never reached Prometheus"
-prom_q 'pii_audit_findings' >"$T_DIR/prom-findings.json"
+d_prom_q 'pii_audit_findings' >"$T_DIR/prom-findings.json"
 t_eq "$(jq -r '.data.result | length' "$T_DIR/prom-findings.json")" "1" "exactly one findings series"
 t_eq "$(t_val "SELECT trigger FROM pii_audit.scan_runs ORDER BY id DESC LIMIT 1")" "signal" "SIGUSR1 scan recorded with trigger signal"
 t_nogrep "planted.e2e" "$T_DIR/daemon.err" "planted value never logged"
@@ -95,12 +75,12 @@ t_nogrep "planted.e2e" "$T_DIR/metrics2.txt" "planted value never in /metrics"
 # reload: a good config (interval change) and a bad one
 sed "s/interval: 1h/interval: 2h/" "$CONF" >"$T_DIR/pa2.yaml" && cp "$T_DIR/pa2.yaml" "$CONF"
 kill -HUP "$DPID"
-wait_for 10 sh -c "curl -sf http://127.0.0.1:$PORT/metrics | grep -q '^pii_audit_scan_interval_seconds 7200'" \
+wait_for 10 d_metric_is '^pii_audit_scan_interval_seconds 7200' \
     && ok "good reload applied (interval 7200)" || not_ok "good reload not applied"
 cp "$CONF" "$T_DIR/good.yaml"
 echo "scan: {batch_size: lots}" >>"$CONF"
 kill -HUP "$DPID"
-wait_for 10 sh -c "curl -sf http://127.0.0.1:$PORT/metrics | grep -q '^pii_audit_config_last_reload_successful 0'" \
+wait_for 10 d_metric_is '^pii_audit_config_last_reload_successful 0' \
     && ok "bad reload refused (last_reload_successful 0)" || not_ok "bad reload not reported"
 t_grep "reload refused" "$T_DIR/daemon.err" "bad reload logged"
 kill -0 "$DPID" 2>/dev/null && ok "daemon still running on the old config" || not_ok "daemon died on a bad reload"
@@ -109,9 +89,12 @@ cp "$T_DIR/good.yaml" "$CONF"
 # SIGTERM during a long scan: a bigger table, throttled
 t_psql -c "INSERT INTO events SELECT g, jsonb_build_object('order', g) FROM generate_series(3000, 60000) g;"
 sed -i "s/^  batch_size: .*/  batch_size: 500\n  max_rows_per_second: 5000/" "$CONF"
-kill -HUP "$DPID"; sleep 0.5
+reloads=$(grep -c "configuration reloaded" "$T_DIR/daemon.err")
+kill -HUP "$DPID"
+reloaded() { [ "$(grep -c "configuration reloaded" "$T_DIR/daemon.err")" -gt "$reloads" ]; }
+wait_for 5 reloaded || not_ok "the throttled config was not reloaded"
 kill -USR1 "$DPID"
-wait_for 10 sh -c "curl -sf http://127.0.0.1:$PORT/metrics | grep -q '^pii_audit_scan_in_progress 1'" \
+wait_for 10 d_metric_is '^pii_audit_scan_in_progress 1' \
     && ok "long scan running" || not_ok "long scan did not start"
 sleep 1
 start=$(date +%s%N)
@@ -119,7 +102,7 @@ kill -TERM "$DPID"
 wait "$DPID"; drc=$?
 elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 t_eq "$drc" "0" "SIGTERM: exit 0"
-[ "$elapsed_ms" -lt 10000 ] && ok "SIGTERM: stopped in ${elapsed_ms} ms" || not_ok "SIGTERM took ${elapsed_ms} ms"
+[ "$elapsed_ms" -lt "$(pa_scaled 10000)" ] && ok "SIGTERM: stopped in ${elapsed_ms} ms" || not_ok "SIGTERM took ${elapsed_ms} ms"
 t_eq "$(t_val "SELECT status FROM pii_audit.scan_runs ORDER BY id DESC LIMIT 1")" "cancelled" "the scan is recorded cancelled"
 t_eq "$(t_val "SELECT count(*) FROM pii_audit.findings WHERE record_id = '2001'")" "1" "the committed finding is kept"
 sleep 0.3
@@ -145,14 +128,14 @@ kill -TERM "$DPID"; wait "$DPID"
 : >"$T_DIR/notify.log"
 pa_pg_stop "$PA_PGDIR" fast
 start_daemon "$CONF" && ok "daemon starts with the database down" || not_ok "daemon did not start without a database"
-sleep 2
+sleep "$(pa_scaled 2)"
 curl -sf "http://127.0.0.1:$PORT/metrics" >"$T_DIR/metrics3.txt"
 t_grep '^pii_audit_database_up 0' "$T_DIR/metrics3.txt" "database_up 0"
 t_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/ready")" "503" "/ready is 503 without the database"
 t_grep 'pii_audit_scan_failures_total\{reason="connect"\} [1-9]' "$T_DIR/metrics3.txt" "failed attempts counted with reason connect"
 t_grep "waiting for database" "$T_DIR/notify.log" "STATUS says waiting for database"
 pa_pg_restart "$PA_PGDIR"
-wait_for 40 sh -c "curl -sf http://127.0.0.1:$PORT/metrics | grep -q '^pii_audit_database_up 1'" \
+wait_for 40 d_metric_is '^pii_audit_database_up 1' \
     && ok "database back: database_up 1 (capped backoff retried)" || not_ok "database_up never came back"
 t_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/ready")" "200" "/ready 200 again"
 curl -sf "http://127.0.0.1:$PORT/metrics" >"$T_DIR/metrics4.txt"

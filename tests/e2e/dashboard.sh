@@ -9,6 +9,7 @@
 # (c) no dangling names: every pii_audit_* metric referenced by an alert rule (alerts/pii-auditd.rules.yml) or a
 #     panel is exported (# TYPE) by the running daemon.
 source "$(dirname "$0")/../lib/itest.sh"
+source "$PA_SOURCE_ROOT/tests/lib/daemon.sh"
 DASH=${PA_DASHBOARD:-$PA_SOURCE_ROOT/etc/grafana/pii-auditd.json}  # PA_DASHBOARD: check another file
 TABLE=public.dash_events
 
@@ -47,8 +48,7 @@ t_psql -c "CREATE TABLE dash_events (id bigint PRIMARY KEY, payload jsonb NOT NU
   INSERT INTO dash_events VALUES (201, '{\"email\": \"someone@example.com\"}'),
                                  (202, '{\"contact\": {\"email\": \"other.person@example.com\"}}');
   ANALYZE dash_events;"
-PORT=$((20000 + RANDOM % 20000))
-PROM_PORT=$((PORT + 1))
+PORT=$D_PORT
 CONF=$(T_SCAN_EXTRA="  interval: 1h
   initial_delay: 0s" t_config 'surfaces:
   - {table: dash_events, column: payload}' "metrics:
@@ -63,49 +63,24 @@ reject() { # a write the guardrail must reject
 }
 reject 900 && ok "the guardrail rejects a PII key" || not_ok "the guardrail did not reject"
 
-PIDS=()
-cleanup_procs() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
-trap 'cleanup_procs; t_cleanup' EXIT
-wait_for() { # seconds command...
-    local n=$(( $1 * 10 )); shift
-    for _ in $(seq 1 $n); do "$@" && return 0; sleep 0.1; done; return 1
-}
-# (the page is fetched whole first: `curl | grep -q` under pipefail fails when grep exits before curl's last write)
-metric_is() { local page; page=$(curl -sf "http://127.0.0.1:$PORT/metrics") && grep -qE "$1" <<<"$page"; }
-prom_q() { curl -s -G "http://127.0.0.1:$PROM_PORT/api/v1/query" --data-urlencode "query=$1"; }
-prom_has() { prom_q "$1" | jq -e '.status == "success" and (.data.result | length > 0)' >/dev/null 2>&1; }
-scans() { curl -sf "http://127.0.0.1:$PORT/metrics" | sed -n 's/^pii_audit_scans_total //p'; }
 # SIGUSR1 and wait until that scan has finished (scans_total went up, nothing in progress)
 # (generous bounds: under load a scan takes seconds; a scan already running is let finish first, so the count
 # compared is the one before this scan)
 scan_now() {
-    wait_for 60 metric_is '^pii_audit_scan_in_progress 0'
-    local before; before=$(scans)
-    kill -USR1 "$DPID"
-    wait_for 60 sh -c "[ \"\$(curl -sf http://127.0.0.1:$PORT/metrics | sed -n 's/^pii_audit_scans_total //p')\" -gt $before ] \
-        && curl -sf http://127.0.0.1:$PORT/metrics | grep -q '^pii_audit_scan_in_progress 0'"
+    wait_for 60 d_idle
+    d_scan_now 60
 }
+# Prometheus' range for increase()/rate() over what it scraped here (panels: $__rate_interval): 1m, stretched with
+# the time scale (tests/lib/wait.sh), since under valgrind the scans that move the counters take that much longer
+RANGE=$(pa_scaled 1)m
 
-"$PA_BIN" --config "$CONF" --log-level info >>"$T_DIR/daemon.out" 2>>"$T_DIR/daemon.err" &
-DPID=$!
-PIDS+=("$DPID")
-wait_for 10 curl -sf "http://127.0.0.1:$PORT/healthz" -o /dev/null && ok "daemon serves /healthz" || not_ok "daemon did not start"
-wait_for 20 metric_is '^pii_audit_last_scan_success_timestamp_seconds [1-9]' \
+d_start "$CONF" && ok "daemon serves /healthz" || not_ok "daemon did not start"
+wait_for 20 d_metric_is '^pii_audit_last_scan_success_timestamp_seconds [1-9]' \
     && ok "first scan at launch succeeded" || not_ok "first scan did not succeed"
 
 # Prometheus scraping every second and evaluating the alert rules (ALERTS for the alerts panel)
-mkdir -p "$T_DIR/prom"
-cat >"$T_DIR/prom/prometheus.yml" <<YAML
-global: {scrape_interval: 1s, evaluation_interval: 1s}
-rule_files: ["$PA_SOURCE_ROOT/alerts/pii-auditd.rules.yml"]
-scrape_configs:
-  - job_name: pii-auditd
-    static_configs: [{targets: ["127.0.0.1:$PORT"]}]
-YAML
-prometheus --config.file="$T_DIR/prom/prometheus.yml" --storage.tsdb.path="$T_DIR/prom/data" \
-    --web.listen-address="127.0.0.1:$PROM_PORT" >"$T_DIR/prom/log" 2>&1 &
-PIDS+=($!)
-wait_for 30 prom_has "pii_audit_findings{table=\"$TABLE\",column=\"payload\",category=\"email\"} > 0" \
+d_prom_start "$PA_SOURCE_ROOT/alerts/pii-auditd.rules.yml"
+wait_for 30 d_prom_has "pii_audit_findings{table=\"$TABLE\",column=\"payload\",category=\"email\"} > 0" \
     && ok "Prometheus has the findings of $TABLE" || not_ok "findings never reached Prometheus"
 
 # Give every panel something to show:
@@ -113,25 +88,25 @@ wait_for 30 prom_has "pii_audit_findings{table=\"$TABLE\",column=\"payload\",cat
 t_psql -c "ALTER TABLE dash_events RENAME TO dash_events_away"
 scan_now && ok "scan with the table missing finished" || not_ok "scan with the table missing did not finish"
 t_psql -c "ALTER TABLE dash_events_away RENAME TO dash_events"
-metric_is '^pii_audit_scan_failures_total\{reason="[a-z_]+"\} [1-9]' \
+d_metric_is '^pii_audit_scan_failures_total\{reason="[a-z_]+"\} [1-9]' \
     && ok "a scan failure is counted" || not_ok "no scan failure counted"
 # - a resolved finding and a new one: delete one planted record, plant another, force a full scan (no cursor)
 t_psql -c "DELETE FROM dash_events WHERE id = 202;
   INSERT INTO dash_events VALUES (203, '{\"note\": \"mail third.person@example.com\"}'); -- a value: passes the guardrail
   DELETE FROM pii_audit.scan_cursors;"
 scan_now && ok "full scan finished" || not_ok "full scan did not finish"
-metric_is '^pii_audit_findings_resolved_total\{table="public.dash_events",column="payload",category="email"\} [1-9]' \
+d_metric_is '^pii_audit_findings_resolved_total\{table="public.dash_events",column="payload",category="email"\} [1-9]' \
     && ok "a finding was resolved" || not_ok "no finding resolved"
 # - more guardrail rejects, read by the daemon after the next scan (increase() > 0 for the guardrail panel)
 reject 901 && reject 902 || not_ok "later guardrail rejects"
 # - a few more scans for rate() over the histogram, then let Prometheus scrape them
 scan_now; scan_now
-wait_for 15 prom_has 'increase(pii_audit_guardrail_rejects_total{table="public.dash_events"}[1m]) > 0' \
+wait_for 15 d_prom_has "increase(pii_audit_guardrail_rejects_total{table=\"public.dash_events\"}[$RANGE]) > 0" \
     && ok "Prometheus sees guardrail rejects increase" || not_ok "guardrail rejects never increased in Prometheus"
-wait_for 15 prom_has "increase(pii_audit_findings_resolved_total[1m])" \
+wait_for 15 d_prom_has "increase(pii_audit_findings_resolved_total[$RANGE])" \
     && ok "Prometheus has two samples of the resolved counter" || not_ok "resolved counter never reached Prometheus"
 sleep 2
-wait_for 30 prom_has 'ALERTS{alertname="PIIAuditContaminationDetected", alertstate="pending"}' \
+wait_for 30 d_prom_has 'ALERTS{alertname="PIIAuditContaminationDetected", alertstate="pending"}' \
     && ok "PIIAuditContaminationDetected is pending in Prometheus" || not_ok "no pending PIIAuditContaminationDetected"
 
 # Every panel target through Prometheus' query API, with the dashboard's variables substituted
@@ -142,9 +117,9 @@ while IFS=$'\t' read -r title expr; do
     q=$expr
     q=${q//'${instance}'/$INSTANCE}; q=${q//'$instance'/$INSTANCE}
     q=${q//'${table}'/$TABLE};       q=${q//'$table'/$TABLE}
-    q=${q//'$__rate_interval'/1m};   q=${q//'$__interval'/15s};  q=${q//'$__range'/5m}
+    q=${q//'$__rate_interval'/$RANGE};   q=${q//'$__interval'/15s};  q=${q//'$__range'/5m}
     if [[ $q == *'$'* ]]; then not_ok "[$title] unsubstituted variable in: $q"; continue; fi
-    prom_q "$q" >"$T_DIR/q.json"
+    d_prom_q "$q" >"$T_DIR/q.json"
     status=$(jq -r '.status // "none"' "$T_DIR/q.json" 2>/dev/null)
     count=$(jq -r '.data.result | length' "$T_DIR/q.json" 2>/dev/null)
     if [ "$status" != "success" ]; then
@@ -171,9 +146,9 @@ done
     || not_ok "only $n metric names found in the rules and the dashboard"
 
 # the variables' own queries
-t_eq "$(prom_q 'group by (instance) (pii_audit_build_info)' | jq -r '.data.result[].metric.instance')" "$INSTANCE" \
+t_eq "$(d_prom_q 'group by (instance) (pii_audit_build_info)' | jq -r '.data.result[].metric.instance')" "$INSTANCE" \
     "\$instance query finds $INSTANCE"
-t_eq "$(prom_q "group by (table) (pii_audit_findings{instance=~\"$INSTANCE\"})" | jq -r '.data.result[].metric.table')" \
+t_eq "$(d_prom_q "group by (table) (pii_audit_findings{instance=~\"$INSTANCE\"})" | jq -r '.data.result[].metric.table')" \
     "$TABLE" "\$table query finds $TABLE"
 t_nogrep "someone@example.com|other.person|third.person" "$T_DIR/daemon.err" "planted values never logged"
 t_done

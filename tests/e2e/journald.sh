@@ -20,7 +20,7 @@ CONF=$(t_config 'surfaces:
 python3 "$PA_SOURCE_ROOT/tests/e2e/journal_listen.py" "$SOCK" "$T_DIR/journal.txt" &
 LPID=$!
 trap 'kill $LPID 2>/dev/null; rm -f $SOCK; rmdir /run/systemd/journal /run/systemd 2>/dev/null; t_cleanup' EXIT
-for _ in $(seq 1 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+wait_for 5 test -S "$SOCK"
 
 : >"$T_DIR/stderr.txt"
 JOURNAL_STREAM="$(stat -c %d:%i "$T_DIR/stderr.txt")" "$PA_BIN" --config "$CONF" --scan-once --log-level debug \

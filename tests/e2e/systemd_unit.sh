@@ -6,9 +6,7 @@ ROOT=${PA_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${PA_BUILD_ROOT:-$ROOT/build}
 DEST=$(mktemp -d)
 trap 'rm -rf "$DEST"' EXIT
-fails=0 passes=0
-ok() { passes=$((passes + 1)); echo "ok - $*"; }
-not_ok() { fails=$((fails + 1)); echo "not ok - $*"; }
+source "$ROOT/tests/lib/tap.sh"
 
 DESTDIR=$DEST meson install -C "$BUILD" --no-rebuild --quiet >/dev/null 2>&1 || DESTDIR=$DEST meson install -C "$BUILD" --no-rebuild >/dev/null
 unit=$(find "$DEST" -name pii-auditd.service | head -1)
@@ -36,5 +34,4 @@ if [ -n "$score" ] && awk "BEGIN{exit !($score <= 2.0)}"; then ok "security expo
 grep -q '^Type=notify' "$ROOT/systemd/pii-auditd.service" && ok "Type=notify" || not_ok "Type=notify"
 grep -q '^ExecReload=/bin/kill -HUP \$MAINPID' "$ROOT/systemd/pii-auditd.service" && ok "ExecReload sends HUP" || not_ok "ExecReload"
 grep -q '^LimitCORE=0' "$ROOT/systemd/pii-auditd.service" && ok "LimitCORE=0" || not_ok "LimitCORE=0"
-echo "systemd-unit: $passes passed, $fails failed"
-[ "$fails" = 0 ]
+t_done

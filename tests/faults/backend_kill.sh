@@ -11,8 +11,7 @@ t_init_schema
 f_plant events 1 15000
 CONF=$(f_config 'surfaces:
   - {table: events, column: payload}')
-f_start_daemon "$CONF" && ok "daemon serves /healthz" || not_ok "daemon did not start"
-f_prom_ready && ok "Prometheus scrapes the daemon" || not_ok "Prometheus never scraped the daemon"
+f_start "$CONF"
 
 # which: "scan" (the backend running the COPY) or "store" (the other pii-auditd backend)
 kill_backend() { # which rows min-findings
@@ -36,7 +35,7 @@ kill_backend() { # which rows min-findings
     else
         t_eq "$killed" "1" "$which: the store backend terminated"
     fi
-    wait_for 15 f_idle && ok "$which: the scan ended" || not_ok "$which: the scan did not end"
+    wait_for 15 d_idle && ok "$which: the scan ended" || not_ok "$which: the scan did not end"
     t_eq "$(f_failures connection_lost)" "$((lost0 + 1))" "$which: failure counted with reason connection_lost"
     f_alert_fires PIIAuditScanFailed reason=connection_lost "$which"
     f_alert_fires PIIAuditSurfaceUnreadable table=public.events "$which"
@@ -44,7 +43,7 @@ kill_backend() { # which rows min-findings
     t_eq "$(f_surface_status "$run" events)" "failed connection_lost" "$which: the surface outcome is recorded"
     f_check_cursor events "$which"
     local t0; t0=$(f_now)
-    f_scan_now && f_wait_recovered "$t0" 30 && ok "$which: the next scan succeeds (${F_RECOVERY}s)" \
+    d_scan_now && f_wait_recovered "$t0" 30 && ok "$which: the next scan succeeds (${F_RECOVERY}s)" \
         || not_ok "$which: the next scan did not succeed"
     f_sampler_stop "$which"
     f_check_findings events "$rows" "$which"

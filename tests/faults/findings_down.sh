@@ -12,22 +12,20 @@ f_plant events 1 15000
 
 # the findings store: its own cluster on the first free port after the test cluster's
 SDIR=$T_DIR/store
-SPORT=$((PA_PGPORT + 1))
-while (exec 3<>/dev/tcp/127.0.0.1/$SPORT) 2>/dev/null; do SPORT=$((SPORT + 1)); done
+SPORT=$(pa_free_port $((PA_PGPORT + 1)))
 (pa_pg_start "$SDIR" "$SPORT") || { not_ok "could not start the findings cluster"; t_done; }
 stop_store() { pa_pg_stop "$SDIR" immediate; }
-trap 'stop_store; f_cleanup' EXIT
+trap 'stop_store; d_cleanup' EXIT
 F_STORE_ARGS=(-h "$SDIR" -p "$SPORT" -U postgres -d pa_store)
 psql -X -q -h "$SDIR" -p "$SPORT" -U postgres -d postgres -c "CREATE DATABASE pa_store" >/dev/null
 psql -X -q -v ON_ERROR_STOP=1 "${F_STORE_ARGS[@]}" -f "$PA_SOURCE_ROOT/sql/001_findings_schema.sql" >/dev/null
 CONF=$(f_config 'surfaces:
   - {table: events, column: payload}' "" "findings:
   conninfo: \"host=$SDIR port=$SPORT dbname=pa_store user=postgres\"")
-f_start_daemon "$CONF" && ok "daemon serves /healthz" || not_ok "daemon did not start"
-f_prom_ready && ok "Prometheus scrapes the daemon" || not_ok "Prometheus never scraped the daemon"
+f_start "$CONF"
 t_eq "$(t_val "SELECT to_regclass('pii_audit.findings') IS NULL")" "t" "no findings schema in the scanned database"
 
-rows_scanned() { f_metric_val 'pii_audit_rows_scanned_total{table="public.events",column="payload"}'; }
+rows_scanned() { d_metric_val 'pii_audit_rows_scanned_total{table="public.events",column="payload"}'; }
 kill -USR1 "$DPID"
 f_wait_findings events 20 || not_ok "the scan did not get going"
 run=$(f_last_run)
@@ -35,17 +33,17 @@ f_sampler_start
 F_BEFORE=$(f_findings events)
 pa_pg_stop "$SDIR" fast
 down_at=$(date +%s)
-wait_for 10 sh -c "curl -sf http://127.0.0.1:$F_PORT/metrics | grep -q '^pii_audit_scan_failures_total{reason=\"connection_lost\"} 1'" \
+wait_for 10 d_metric_is '^pii_audit_scan_failures_total\{reason="connection_lost"\} 1' \
     && ok "the lost store is counted (reason connection_lost)" || not_ok "no connection_lost counted"
 t_grep "surface not scanned \(connection_lost\): findings store:" "$T_DIR/daemon.err" "the log says the findings store was lost"
 F_ALERTS=
 f_alert_fires PIIAuditScanFailed reason=connection_lost "store down"
-wait_for 10 f_metric_is '^pii_audit_database_up 0' && ok "database_up 0 while the store is down" \
+wait_for 10 d_metric_is '^pii_audit_database_up 0' && ok "database_up 0 while the store is down" \
     || not_ok "database_up not 0"
 rs1=$(rows_scanned)
-sleep 2
+sleep "$(pa_scaled 2)"
 t_eq "$(rows_scanned)" "$rs1" "no batch acknowledged while the store is down (rows_scanned stays at $rs1)"
-wait_for 10 sh -c "curl -sf http://127.0.0.1:$F_PORT/metrics | grep -q '^pii_audit_scan_failures_total{reason=\"connect\"} [1-9]'" \
+wait_for 10 d_metric_is '^pii_audit_scan_failures_total\{reason="connect"\} [1-9]' \
     && ok "retries while the store is down counted as connect" || not_ok "no connect failure counted"
 t_eq "$(t_val "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pii-auditd'")" "0" \
     "no connection to the scanned database piles up while the store is down"

@@ -19,15 +19,14 @@ SURFACES='surfaces:
   - {table: events, column: payload}
   - {table: other, column: payload}'
 CONF=$(T_STMT_TIMEOUT=1s f_config "$SURFACES" "  lock_timeout: 5m")
-f_start_daemon "$CONF" && ok "daemon serves /healthz" || not_ok "daemon did not start"
-f_prom_ready && ok "Prometheus scrapes the daemon" || not_ok "Prometheus never scraped the daemon"
+f_start "$CONF"
 
 # Another session holds ACCESS EXCLUSIVE on events until unlock (pg_terminate_backend of the holder).
 lock_events() {
     PGAPPNAME=pa_locker psql -X -q -d "$T_DB" -c "BEGIN; LOCK TABLE events IN ACCESS EXCLUSIVE MODE;
         SELECT pg_sleep(600); COMMIT;" >/dev/null 2>&1 &
     LOCKER=$!
-    F_PIDS+=("$LOCKER")
+    D_PIDS+=("$LOCKER")
     wait_for 10 sh -c "[ \"\$(psql -X -A -t -d $T_DB -c \"SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
         WHERE a.application_name = 'pa_locker' AND l.granted AND l.mode = 'AccessExclusiveLock'\")\" = 1 ]"
 }
@@ -35,7 +34,7 @@ unlock_events() {
     t_val "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pa_locker'" >/dev/null
     wait "$LOCKER" 2>/dev/null
 }
-surface_dur() { f_metric_val "pii_audit_surface_scan_duration_seconds{table=\"public.events\",column=\"payload\"}"; }
+surface_dur() { d_metric_val "pii_audit_surface_scan_duration_seconds{table=\"public.events\",column=\"payload\"}"; }
 
 # ---- 1. statement timeout on one batch ----
 kill -USR1 "$DPID"
@@ -44,7 +43,7 @@ run=$(f_last_run)
 f_sampler_start
 F_BEFORE=$(f_findings events)
 lock_events && ok "timeout: events locked mid-scan" || not_ok "timeout: could not lock events"
-wait_for 15 f_idle && ok "timeout: the scan ended" || not_ok "timeout: the scan did not end"
+wait_for 15 d_idle && ok "timeout: the scan ended" || not_ok "timeout: the scan did not end"
 t_eq "$(f_surface_status "$run" events)" "failed timeout" "timeout: events failed with reason timeout"
 t_eq "$(f_surface_status "$run" other)" "ok -" "timeout: the other surface was scanned"
 t_eq "$(f_run_status "$run")" "partial" "timeout: the run is partial"
@@ -55,7 +54,7 @@ f_alert_fires PIIAuditSurfaceUnreadable table=public.events "timeout"
 f_check_cursor events "timeout"
 t0=$(f_now)
 unlock_events
-f_scan_now && f_wait_recovered "$t0" 30 && ok "timeout: the next scan succeeds (${F_RECOVERY}s)" \
+d_scan_now && f_wait_recovered "$t0" 30 && ok "timeout: the next scan succeeds (${F_RECOVERY}s)" \
     || not_ok "timeout: the next scan did not succeed"
 f_sampler_stop "timeout"
 f_check_findings events 15000 "timeout"
@@ -66,7 +65,8 @@ f_result "Statement timeout on one batch" \
 
 # ---- 2. lock: lock_timeout 500ms, several scan cycles while it is held ----
 # a slower scan (2500 rows/s, ~6 s for the 15000 new rows) so the lock surely lands in the middle of it
-CONF2=$(F_RATE=2500 f_config "$SURFACES" "  lock_timeout: 500ms")
+# (f_config rewrites $CONF, the daemon's config file, in place)
+F_RATE=2500 f_config "$SURFACES" "  lock_timeout: 500ms" >/dev/null
 reloads=$(grep -c "configuration reloaded" "$T_DIR/daemon.err")
 kill -HUP "$DPID"
 wait_for 10 sh -c "[ \$(grep -c 'configuration reloaded' $T_DIR/daemon.err) -gt $reloads ]" \
@@ -78,22 +78,22 @@ f_plant events 15001 30000
     sleep 0.1
 done) >"$T_DIR/conns" &
 CONNS=$!
-F_PIDS+=("$CONNS")
+D_PIDS+=("$CONNS")
 kill -USR1 "$DPID"
 f_wait_findings events 310 || not_ok "lock: the scan did not get going"
 run=$(f_last_run)
 f_sampler_start
 F_BEFORE=$(f_findings events)
 lock_events && ok "lock: events locked mid-scan" || not_ok "lock: could not lock events"
-wait_for 15 f_idle && ok "lock: the scan ended" || not_ok "lock: the scan did not end"
+wait_for 15 d_idle && ok "lock: the scan ended" || not_ok "lock: the scan did not end"
 t_eq "$(f_surface_status "$run" events)" "failed lock_timeout" "lock: events failed with reason lock_timeout"
 t_eq "$(f_surface_status "$run" other)" "ok -" "lock: the other surface was scanned"
 f_check_cursor events "lock"
 idle_conns=""
 for cycle in 2 3; do
-    f_scan_now || not_ok "lock: cycle $cycle did not finish"
+    d_scan_now || not_ok "lock: cycle $cycle did not finish"
     d=$(surface_dur)
-    awk -v d="$d" 'BEGIN { exit !(d < 2.0) }' && ok "lock: cycle $cycle: events gave up after ${d}s (lock_timeout 0.5s)" \
+    awk -v d="$d" -v s="$PA_TIME_SCALE" 'BEGIN { exit !(d < 2.0 * s) }' && ok "lock: cycle $cycle: events gave up after ${d}s (lock_timeout 0.5s)" \
         || not_ok "lock: cycle $cycle: events waited ${d}s"
     sleep 0.3
     idle_conns="$idle_conns $(t_val "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pii-auditd'")"
@@ -108,7 +108,7 @@ f_alert_fires PIIAuditScanFailed reason=lock_timeout "lock"
 f_alert_fires PIIAuditSurfaceUnreadable table=public.events "lock"
 t0=$(f_now)
 unlock_events
-f_scan_now && f_wait_recovered "$t0" 30 && ok "lock: the next scan succeeds (${F_RECOVERY}s)" \
+d_scan_now && f_wait_recovered "$t0" 30 && ok "lock: the next scan succeeds (${F_RECOVERY}s)" \
     || not_ok "lock: the next scan did not succeed"
 f_sampler_stop "lock"
 kill "$CONNS"; wait "$CONNS" 2>/dev/null

@@ -13,8 +13,7 @@ t_init_schema
 f_plant events 1 15000
 CONF=$(f_config 'surfaces:
   - {table: events, column: payload}')
-f_start_daemon "$CONF" && ok "daemon serves /healthz" || not_ok "daemon did not start"
-f_prom_ready && ok "Prometheus scrapes the daemon" || not_ok "Prometheus never scraped the daemon"
+f_start "$CONF"
 
 pg_down() { # mode rows-after min-findings-before-the-cut
     local mode=$1 rows=$2 min=$3
@@ -26,16 +25,16 @@ pg_down() { # mode rows-after min-findings-before-the-cut
     run=$(f_last_run)
     f_sampler_start
     F_BEFORE=$(f_findings events)
-    scans0=$(f_scans)
+    scans0=$(d_scans)
     pa_pg_stop "$PA_PGDIR" "$mode"
     local down_at; down_at=$(date +%s)
-    wait_for 10 sh -c "[ \"\$(curl -sf http://127.0.0.1:$F_PORT/metrics | sed -n 's/^pii_audit_scan_failures_total{reason=\"connection_lost\"} //p')\" -gt $lost0 ]" \
+    wait_for 10 f_failures_above connection_lost "$lost0" \
         && ok "$mode: the cut scan is counted as connection_lost" || not_ok "$mode: no connection_lost counted"
     f_alert_fires PIIAuditScanFailed reason=connection_lost "$mode"
-    wait_for 10 f_metric_is '^pii_audit_database_up 0' && ok "$mode: database_up 0 while it is down" \
+    wait_for 10 d_metric_is '^pii_audit_database_up 0' && ok "$mode: database_up 0 while it is down" \
         || not_ok "$mode: database_up not 0"
     sleep 2 # down for a while: the daemon retries with backoff
-    local tries=$(( $(f_scans) - scans0 ))
+    local tries=$(( $(d_scans) - scans0 ))
     local t0; t0=$(f_now)
     pa_pg_restart "$PA_PGDIR"
     local up_for=$(( $(date +%s) - down_at ))
@@ -52,7 +51,7 @@ pg_down() { # mode rows-after min-findings-before-the-cut
     f_check_cursor events "$mode"
     t_eq "$(f_store_val "SELECT status FROM pii_audit.scan_runs ORDER BY id DESC LIMIT 1")" "ok" \
         "$mode: the last run is ok"
-    f_metric_is '^pii_audit_database_up 1' && ok "$mode: database_up 1 again" || not_ok "$mode: database_up not back"
+    d_metric_is '^pii_audit_database_up 1' && ok "$mode: database_up 1 again" || not_ok "$mode: database_up not back"
     t_eq "$(f_failures interrupted)" "0" "$mode: a run of this process cut by the outage is not counted again as interrupted"
     F_REC=$F_RECOVERY
 }

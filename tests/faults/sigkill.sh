@@ -11,9 +11,8 @@ t_init_schema
 f_plant events 1 1000
 CONF=$(f_config 'surfaces:
   - {table: events, column: payload}')
-f_start_daemon "$CONF" && ok "daemon serves /healthz" || not_ok "daemon did not start"
-f_prom_ready && ok "Prometheus scrapes the daemon" || not_ok "Prometheus never scraped the daemon"
-f_scan_now && ok "first full scan done" || not_ok "first full scan did not finish"
+f_start "$CONF"
+d_scan_now && ok "first full scan done" || not_ok "first full scan did not finish"
 f_check_findings events 1000 "before"
 
 f_plant events 1001 16000
@@ -28,13 +27,13 @@ ok "killed with SIGKILL mid-scan ($F_BEFORE findings, cursor $cursor)"
 f_check_cursor events "killed"
 t_eq "$(f_run_status "$run")" "running" "the killed run is still 'running' until the next start"
 F_ALERTS=
-f_alert_fires PIIAuditDown instance="127.0.0.1:$F_PORT" "killed"
+f_alert_fires PIIAuditDown instance="127.0.0.1:$D_PORT" "killed"
 
 # restart, scanning at launch
 sed 's/initial_delay: 1h/initial_delay: 0s/' "$CONF" >"$T_DIR/restart.yaml"
 t0=$(f_now)
-f_start_daemon "$T_DIR/restart.yaml" && ok "restarted daemon serves /healthz" || not_ok "restart failed"
-f_metrics >"$T_DIR/metrics-restart.txt"
+d_start "$T_DIR/restart.yaml" && ok "restarted daemon serves /healthz" || not_ok "restart failed"
+d_metrics >"$T_DIR/metrics-restart.txt"
 t_grep '^pii_audit_findings\{table="public.events",column="payload",category="email"\} [1-9]' \
     "$T_DIR/metrics-restart.txt" "findings gauge restored from the store at once"
 f_sampler_start

@@ -18,7 +18,7 @@ cleanup_disk() {
         umount "$MNT"
     fi
 }
-trap 'cleanup_disk; f_cleanup' EXIT
+trap 'cleanup_disk; d_cleanup' EXIT
 f_prom_start
 t_db
 psql -X -q -d postgres -c "DROP TABLESPACE IF EXISTS $TS" >/dev/null 2>&1
@@ -34,8 +34,7 @@ t_psql -c "DROP ROLE IF EXISTS $ROLE; CREATE ROLE $ROLE LOGIN;
   GRANT USAGE ON ALL SEQUENCES IN SCHEMA pii_audit TO $ROLE; GRANT SELECT ON events TO $ROLE;" >/dev/null
 CONF=$(T_USER=$ROLE f_config 'surfaces:
   - {table: events, column: payload}')
-f_start_daemon "$CONF" && ok "daemon serves /healthz" || not_ok "daemon did not start"
-f_prom_ready && ok "Prometheus scrapes the daemon" || not_ok "Prometheus never scraped the daemon"
+f_start "$CONF"
 
 # fault_case NAME ROWS MIN INJECT CLEAR MESSAGE-REGEX
 fault_case() {
@@ -47,7 +46,7 @@ fault_case() {
     f_sampler_start
     F_BEFORE=$(f_findings events)
     $inject
-    wait_for 20 f_idle && ok "$name: the scan ended" || not_ok "$name: the scan did not end"
+    wait_for 20 d_idle && ok "$name: the scan ended" || not_ok "$name: the scan did not end"
     t_eq "$(f_surface_status "$run" events)" "failed findings_store" "$name: the surface failed with findings_store"
     local m
     m=$(f_store_val "SELECT error_message FROM pii_audit.scan_run_surfaces WHERE scan_id = $run")
@@ -59,7 +58,7 @@ fault_case() {
     f_check_cursor events "$name"
     local t0; t0=$(f_now)
     $clear
-    f_scan_now && f_wait_recovered "$t0" 30 && ok "$name: the next scan succeeds (${F_RECOVERY}s)" \
+    d_scan_now && f_wait_recovered "$t0" 30 && ok "$name: the next scan succeeds (${F_RECOVERY}s)" \
         || not_ok "$name: the next scan did not succeed"
     f_sampler_stop "$name"
     f_check_findings events "$rows" "$name"

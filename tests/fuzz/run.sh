@@ -66,10 +66,8 @@ run_one() {
 }
 
 # At most JOBS targets at a time.
-pids=()
 for t in "${TARGETS[@]}"; do
     run_one "$t" &
-    pids+=($!)
     while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
 done
 wait

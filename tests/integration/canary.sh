@@ -88,7 +88,7 @@ SOCK=/run/systemd/journal/socket
 if [ "$(id -u)" = 0 ] && [ ! -S "$SOCK" ]; then
     python3 "$PA_SOURCE_ROOT/tests/e2e/journal_listen.py" "$SOCK" "$T_DIR/journal.txt" &
     lpid=$!
-    for _ in $(seq 1 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+    wait_for 5 test -S "$SOCK"
     : >"$T_DIR/jstderr"
     for c in "$CONF" "$CONF2"; do
         JOURNAL_STREAM="$(stat -c %d:%i "$T_DIR/jstderr")" "$PA_BIN" --config "$c" --scan-once --full             --log-level debug >/dev/null 2>>"$T_DIR/jstderr"

@@ -6,10 +6,11 @@
 # so a SIGABRT with an unlimited core limit leaves no core (a control process in the same place does dump).
 source "$(dirname "$0")/../lib/itest.sh"
 source "$PA_SOURCE_ROOT/tests/lib/canaries.sh"
+source "$PA_SOURCE_ROOT/tests/lib/daemon.sh"
 t_db
 t_init_schema
 canary_load
-PORT=$((20000 + RANDOM % 20000))
+PORT=$D_PORT
 CONF=$(T_SCAN_EXTRA="  interval: 1h
   initial_delay: 0s" t_config 'surfaces:
   - {table: hooks, column: payload}
@@ -21,20 +22,16 @@ CONF=$T_DIR/daemon.yaml
 # AddressSanitizer builds have their own allocator (no wipefree.c): have it fill freed blocks with zeros
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}max_free_fill_size=2147483647:free_fill_byte=0"
 
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; t_cleanup' EXIT
 "$PA_BIN" --config "$CONF" --log-level debug >"$T_DIR/daemon.out" 2>"$T_DIR/daemon.err" &
 DPID=$!
-PIDS+=($DPID)
-metrics() { curl -sf "http://127.0.0.1:$PORT/metrics"; }
-scans_done() { metrics | awk '$1 == "pii_audit_scans_total" {n = $2} $1 == "pii_audit_scan_in_progress" {p = $2}
+D_PIDS+=($DPID)
+scans_done() { d_metrics | awk '$1 == "pii_audit_scans_total" {n = $2} $1 == "pii_audit_scan_in_progress" {p = $2}
                               END {print (p == 0 ? n : -1)}'; }
-wait_scans() { # n: until n scans are done and none runs
-    # up to 2 min: a start under valgrind is slow
-    for _ in $(seq 1 1200); do [ "$(scans_done 2>/dev/null)" = "$1" ] && return 0; sleep 0.1; done; return 1
-}
+scans_are() { [ "$(scans_done 2>/dev/null)" = "$1" ]; }
+wait_scans() { wait_for 120 scans_are "$1"; } # n: until n scans are done and none runs
+
 wait_scans 1 && ok "the scan at launch finished" || not_ok "the scan at launch did not finish"
-metrics >"$T_DIR/metrics-1.txt"
+d_metrics >"$T_DIR/metrics-1.txt"
 t_grep '^pii_audit_findings\{.*category="email"' "$T_DIR/metrics-1.txt" "findings are in the metrics"
 
 memcheck() { # label: the whole memory of the daemon holds no canary
@@ -65,7 +62,7 @@ printf 'database:\n  conninfo: "host=%s port=%s dbname=%s password=ReloadS3cret"
 kill -HUP $DPID
 sleep 1
 t_grep "reload refused" "$T_DIR/daemon.err" "the bad reloads are refused"
-t_eq "$(metrics | awk '$1 == "pii_audit_config_last_reload_successful" {print $2}')" "0" "reload failure is in the metrics"
+t_eq "$(d_metrics | awk '$1 == "pii_audit_config_last_reload_successful" {print $2}')" "0" "reload failure is in the metrics"
 t_nogrep "ReloadS3cret" "$T_DIR/daemon.err" "the password in a refused config is not logged"
 cp "$T_DIR/good.yaml" "$CONF"
 kill -HUP $DPID
@@ -74,7 +71,7 @@ kill -USR1 $DPID
 wait_scans 3 && ok "scan after a good reload" || not_ok "no scan after the good reload"
 
 for path in metrics healthz ready; do curl -s "http://127.0.0.1:$PORT/$path" >"$T_DIR/http-$path.txt"; done
-metrics >"$T_DIR/metrics-2.txt"
+d_metrics >"$T_DIR/metrics-2.txt"
 check_clean "daemon channels" "$T_DIR/metrics-1.txt" "$T_DIR/metrics-2.txt" "$T_DIR"/http-*.txt "$T_DIR/daemon.out" \
     "$T_DIR/daemon.err"
 t_grep "finding: record" "$T_DIR/daemon.err" "debug logging really was on"

@@ -21,7 +21,7 @@ t_rc 0 "--print-guardrail-sql for etc/pii-auditd.yaml"
 cmp -s "$T_DIR/out" "$PA_SOURCE_ROOT/sql/guardrail.sql" && ok "sql/guardrail.sql is exactly its output" \
     || not_ok "sql/guardrail.sql differs from --print-guardrail-sql (regenerate it)"
 
-PORT=$((20000 + RANDOM % 20000))
+PORT=$(pa_free_port)
 SURFACES="$T_DEMO_SURFACES
   - table: public.plain_notes
     column: body"
@@ -172,8 +172,10 @@ DPID=$!
 trap 'kill $DPID 2>/dev/null; wait 2>/dev/null; t_cleanup' EXIT
 scrape() { curl -sf "http://127.0.0.1:$PORT/metrics" >"$T_DIR/metrics.txt"; }
 series() { grep -E "^pii_audit_guardrail_rejects_total\{table=\"$1\"\} " "$T_DIR/metrics.txt" | awk '{print $2}'; }
-for _ in $(seq 1 100); do scrape && grep -q '^pii_audit_scans_total 1' "$T_DIR/metrics.txt" \
-    && grep -q '^pii_audit_scan_in_progress 0' "$T_DIR/metrics.txt" && break; sleep 0.2; done
+first_scan_done() {
+    scrape && grep -q '^pii_audit_scans_total 1' "$T_DIR/metrics.txt" && grep -q '^pii_audit_scan_in_progress 0' "$T_DIR/metrics.txt"
+}
+wait_for 20 first_scan_done
 t_eq "$(series public.attribution_events)" "$(counter attribution_events)" "daemon exports the attribution_events rejects"
 t_eq "$(series public.revenue_ledger)" "$(counter revenue_ledger)" "daemon exports the revenue_ledger rejects"
 t_eq "$(series public.dead_events)" "$(counter dead_events)" "daemon exports the dead_events rejects"
@@ -184,7 +186,8 @@ t_nogrep "cannot read the guardrail counters" "$T_DIR/daemon.err" "no warning wi
 ins attribution_events raw_payload '{"passport_number": "x"}'
 want=$(counter attribution_events)
 kill -USR1 $DPID
-for _ in $(seq 1 100); do scrape && [ "$(series public.attribution_events)" = "$want" ] && break; sleep 0.2; done
+exported() { scrape && [ "$(series "$1")" = "$2" ]; } # table value ("" = no series)
+wait_for 20 exported public.attribution_events "$want"
 t_eq "$(series public.attribution_events)" "$want" "a new reject shows after the next scan"
 
 # reconfigure without dead_events: its trigger goes, the series follows
@@ -201,7 +204,7 @@ t_eq "$(t_val "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'dead_events'::re
 ins dead_events raw_payload '{"email": "x"}'
 t_rc 0 "and accepts PII keys again"
 kill -USR1 $DPID
-for _ in $(seq 1 100); do scrape && [ -z "$(series public.dead_events)" ] && break; sleep 0.2; done
+wait_for 20 exported public.dead_events ""
 t_eq "$(series public.dead_events)" "" "the dropped table's series is gone"
 t_eq "$(series public.attribution_events)" "$want" "the others stay"
 
@@ -215,7 +218,8 @@ t_rc 0 "PII keys are accepted after the uninstall"
 apply "$PA_SOURCE_ROOT/sql/guardrail_uninstall.sql"
 t_rc 0 "uninstalling twice works"
 kill -USR1 $DPID
-for _ in $(seq 1 100); do scrape && ! grep -q '^pii_audit_guardrail_rejects_total{' "$T_DIR/metrics.txt" && break; sleep 0.2; done
+no_series() { scrape && ! grep -q '^pii_audit_guardrail_rejects_total{' "$T_DIR/metrics.txt"; }
+wait_for 20 no_series
 t_nogrep '^pii_audit_guardrail_rejects_total\{' "$T_DIR/metrics.txt" "no series once the guardrail is gone"
 t_nogrep "cannot read the guardrail counters|ERROR|error" "$T_DIR/daemon.err" "and no error logged for it"
 apply "$T_DIR/guardrail.sql"

@@ -2,17 +2,15 @@
 # The metrics endpoint driven by curl, as Prometheus and an operator would: basic auth, TLS (openssl-made CA, server
 # and client certificates), mutual TLS, routes and methods, /ready toggling, a 64 KB header, 200 concurrent
 # connections, promtool on the output, start-up errors. Runs tests/unit/http_serve (a test helper around
-# pa_http_start). No database: tests/lib/itest.sh would skip (exit 77) without the test cluster, so the few helpers it
-# provides are repeated here with the same output conventions.
+# pa_http_start). No database: tests/lib/itest.sh would skip (exit 77) without the test cluster, so only its check
+# helpers (tests/lib/tap.sh) are used.
 set -uo pipefail
 
 PA_SOURCE_ROOT=${PA_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 PA_BUILD_ROOT=${PA_BUILD_ROOT:-$PA_SOURCE_ROOT/build}
 SERVE=${PA_HTTP_SERVE:-$PA_BUILD_ROOT/tests/http_serve}
 
-T_NAME=$(basename "$0" .sh)
-T_FAILS=0
-T_CHECKS=0
+source "$PA_SOURCE_ROOT/tests/lib/tap.sh"
 T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/pa-${T_NAME}.XXXXXX")
 SERVE_PID=
 
@@ -22,20 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { T_CHECKS=$((T_CHECKS + 1)); echo "ok - $*"; }
-not_ok() {
-    T_CHECKS=$((T_CHECKS + 1)); T_FAILS=$((T_FAILS + 1)); echo "not ok - $*"
-    echo "  --- server stderr:"; sed 's/^/  | /' "$T_DIR/serve.err" 2>/dev/null | tail -20
-}
-t_eq() { if [ "$1" == "$2" ]; then ok "$3"; else not_ok "$3 (got '$1', want '$2')"; fi; }
-t_ne() { if [ "$1" != "$2" ]; then ok "$3"; else not_ok "$3 (got '$1')"; fi; }
-t_grep() { if grep -qE -- "$1" "$2"; then ok "$3"; else not_ok "$3 (no /$1/ in $(basename "$2"))"; fi; }
-t_nogrep() { if grep -qE -- "$1" "$2"; then not_ok "$3 (found /$1/ in $(basename "$2"))"; else ok "$3"; fi; }
-t_done() {
-    echo "$T_NAME: $((T_CHECKS - T_FAILS)) passed, $T_FAILS failed"
-    [ "$T_FAILS" -eq 0 ] || { echo "(artifacts kept in $T_DIR)"; exit 1; }
-    exit 0
-}
+t_fail_context() { echo "  --- server stderr:"; sed 's/^/  | /' "$T_DIR/serve.err" 2>/dev/null | tail -20; }
 
 for tool in curl openssl; do
     command -v "$tool" >/dev/null || { echo "FAIL: $tool is needed" >&2; exit 1; }

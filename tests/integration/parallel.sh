@@ -67,17 +67,12 @@ cursor_ok() { # message
                         AND f.record_id = r.record_id AND f.json_path = r.json_path AND f.category = r.category)")
     t_eq "$missing" "0" "$1 (cursor ${c:-none})"
 }
+has_findings() { [ "$(t_val "SELECT count(*) FROM pii_audit.findings" 2>/dev/null || echo 0)" -ge "$1" ]; }
 kill_mid_scan() { # signal min-findings config
-    "$PA_BIN" --config "$3" --scan-once --surface public.events.payload --output json >"$T_DIR/out" 2>"$T_DIR/err" &
-    local pid=$!
-    for _ in $(seq 1 150); do
-        sleep 0.1
-        n=$(t_val "SELECT count(*) FROM pii_audit.findings" 2>/dev/null || echo 0)
-        [ "${n:-0}" -ge "$2" ] && break
-    done
-    kill "-$1" "$pid"
-    wait "$pid"
-    T_RC=$?
+    t_run_bg --config "$3" --scan-once --surface public.events.payload --output json
+    wait_for 15 has_findings "$2"
+    kill "-$1" "$T_BG_PID"
+    t_run_wait
 }
 
 # killed in the middle of the first (full) parallel scan

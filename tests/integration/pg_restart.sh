@@ -17,19 +17,14 @@ CONF=$(T_BATCH=500 T_SCAN_EXTRA="  max_rows_per_second: 6000" t_config 'surfaces
   - table: events
     column: payload')
 
+has_findings() { [ "$(t_val "SELECT count(*) FROM pii_audit.findings" 2>/dev/null || echo 0)" -ge "$1" ]; }
 kill_mid_scan() { # expected-min-findings-before-kill
-    "$PA_BIN" --config "$CONF" --scan-once --output json >"$T_DIR/out" 2>"$T_DIR/err" &
-    local pid=$!
-    for _ in $(seq 1 100); do
-        sleep 0.2
-        n=$(t_val "SELECT count(*) FROM pii_audit.findings" 2>/dev/null || echo 0)
-        [ "${n:-0}" -ge "$1" ] && break
-    done
+    t_run_bg --config "$CONF" --scan-once --output json
+    wait_for 20 has_findings "$1"
     pa_pg_stop "$PA_PGDIR" immediate
-    wait $pid
-    T_RC=$?
+    t_run_wait
     pa_pg_restart "$PA_PGDIR"
-    for _ in $(seq 1 50); do pg_isready -q && break; sleep 0.2; done
+    wait_for 10 pg_isready -q
 }
 
 kill_mid_scan 200

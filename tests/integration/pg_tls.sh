@@ -24,8 +24,7 @@ openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 
 [ -s server.crt ] && ok "CA and server certificate made with openssl" || not_ok "certificate generation failed"
 
 # --- a TLS-only cluster on a free port ---
-port=$((PA_PGPORT + 40))
-while (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; do port=$((port + 1)); done
+port=$(pa_free_port $((PA_PGPORT + 40)))
 if [ "$(id -u)" = 0 ]; then chown postgres: "$D"; fi
 pa__as_pg "$PA_PG_BIN/initdb" -D "$D/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$D/initdb.log" 2>&1 ||
     { cat "$D/initdb.log"; not_ok "initdb"; t_done; }

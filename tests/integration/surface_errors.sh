@@ -61,10 +61,15 @@ t_eq "$(t_val "SELECT error_class FROM pii_audit.scan_run_surfaces WHERE table_n
 t_eq "$(t_val "SELECT count(*) FROM pii_audit.scan_cursors WHERE table_name = 'public.rls'")" "0" "no cursor for a surface that was never read"
 
 # a surface locked by another session: the scan waits at most lock_timeout, fails that surface alone
+# The lock is held for LOCK_S seconds, through both scans below; "did not wait for the lock holder" means the first
+# scan ended in less than half of that. Both scale with PA_TIME_SCALE (slower pii-auditd under valgrind).
+LOCK_S=$(pa_scaled 20)
 t_psql -c "CREATE TABLE locked (id bigint PRIMARY KEY, doc jsonb); INSERT INTO locked VALUES (1, '{}');"
-psql -X -q -d "$T_DB" -c "BEGIN; LOCK TABLE locked IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(20); COMMIT;" >/dev/null 2>&1 &
+PGAPPNAME=pa_locker psql -X -q -d "$T_DB" -c "BEGIN; LOCK TABLE locked IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep($LOCK_S); COMMIT;" >/dev/null 2>&1 &
 locker=$!
-sleep 1
+locked() { [ "$(t_val "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+    WHERE a.application_name = 'pa_locker' AND l.granted AND l.mode = 'AccessExclusiveLock'")" = 1 ]; }
+wait_for 10 locked || not_ok "the locker did not get its lock"
 CONF2=$(T_SCAN_EXTRA="  lock_timeout: 500ms" t_config 'surfaces:
   - {table: locked, column: doc}
   - {table: good, column: doc}')
@@ -73,7 +78,7 @@ t_run --config "$CONF2" --scan-once --output json
 t_rc 3 "locked surface: exit 3"
 t_eq "$(reason public.locked.doc)" "failed lock_timeout" "locked table fails with lock_timeout"
 t_eq "$(reason public.good.doc)" "ok -" "the other surface is still scanned"
-[ $(( $(date +%s) - start )) -lt 10 ] && ok "the scan did not wait for the lock holder" || not_ok "scan waited $(( $(date +%s) - start ))s"
+[ $(( $(date +%s) - start )) -lt $((LOCK_S / 2)) ] && ok "the scan did not wait for the lock holder" || not_ok "scan waited $(( $(date +%s) - start ))s"
 t_eq "$(t_val "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pii-auditd'")" "0" "no connection left behind"
 
 # a statement timeout: the lock waits longer than lock_timeout allows, so statement_timeout (1s) fires first
@@ -86,5 +91,6 @@ t_eq "$(reason public.locked.doc)" "failed timeout" "a batch over statement_time
 msg public.locked.doc | grep -q "statement timeout" && ok "timeout message says so" || not_ok "timeout message: $(msg public.locked.doc)"
 t_eq "$(reason public.good.doc)" "ok -" "the other surface is still scanned"
 t_eq "$(t_val "SELECT error_class FROM pii_audit.scan_run_surfaces WHERE table_name = 'public.locked' ORDER BY scan_id DESC LIMIT 1")" "timeout" "timeout recorded in scan_run_surfaces"
+t_val "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pa_locker'" >/dev/null
 kill $locker 2>/dev/null; wait $locker 2>/dev/null
 t_done

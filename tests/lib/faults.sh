@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Helpers for tests/faults/*.sh (source after tests/lib/itest.sh). Each case runs the real daemon against the test
+# Helpers for tests/faults/*.sh (source after tests/lib/itest.sh; it sources tests/lib/daemon.sh, whose d_* helpers
+# start the daemon, read its metrics and query Prometheus). Each case runs the real daemon against the test
 # PostgreSQL with planted PII, injects one fault mid-scan, and then checks:
 #   - the findings table: every planted finding exactly once, none resolved, the cursor never ahead of them;
 #   - /metrics answered all along (a background sampler scrapes it every 0.3 s);
@@ -12,26 +13,10 @@
 F_RULES=$PA_SOURCE_ROOT/alerts/pii-auditd.rules.yml
 F_REPORT=${PA_FAULTS_REPORT:-${PA_BUILD_ROOT:-$T_DIR}/faults-report}/$T_NAME.tsv
 mkdir -p "$(dirname "$F_REPORT")" && : >"$F_REPORT"
-F_PIDS=()
-F_PORT=$((20000 + RANDOM % 20000))
-F_PROM_PORT=$((F_PORT + 1))
+# shellcheck source=tests/lib/daemon.sh
+source "$PA_SOURCE_ROOT/tests/lib/daemon.sh"
 # The findings store, when it is not the scanned database (findings_down.sh): psql arguments.
 F_STORE_ARGS=()
-
-f_cleanup() {
-    local p
-    for p in "${F_PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    t_cleanup
-}
-trap f_cleanup EXIT
-
-wait_for() { # seconds command...
-    local n=$(($1 * 10))
-    shift
-    for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-    return 1
-}
 
 # A value from the findings store.
 f_store_val() {
@@ -99,33 +84,13 @@ f_config() {
   initial_delay: 1h
   max_rows_per_second: ${F_RATE:-2500}
 ${2:-}" T_BATCH=${F_BATCH:-500} t_config "$1" "metrics:
-  listen: [\"127.0.0.1:$F_PORT\"]
+  listen: [\"127.0.0.1:$D_PORT\"]
 ${3:-}"
 }
 
-f_start_daemon() { # config
-    "$PA_BIN" --config "$1" --log-level info >>"$T_DIR/daemon.out" 2>>"$T_DIR/daemon.err" &
-    DPID=$!
-    F_PIDS+=("$DPID")
-    wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$F_PORT/healthz"
-}
-
-f_metrics() { curl -sf -m 5 "http://127.0.0.1:$F_PORT/metrics"; }
-f_metric_is() { local m; m=$(f_metrics) && grep -qE -- "$1" <<<"$m"; } # not a pipe: grep -q + pipefail = SIGPIPE
-f_metric_val() { f_metrics | sed -n "s/^$1 //p"; }
-f_failures() { f_metric_val "pii_audit_scan_failures_total{reason=\"$1\"}"; }
-f_success_ts() { f_metric_val pii_audit_last_scan_success_timestamp_seconds; }
-f_scans() { f_metric_val pii_audit_scans_total; }
-f_idle() { f_metric_is '^pii_audit_scan_in_progress 0'; }
-
-# SIGUSR1 and wait until that scan has finished.
-f_scan_done() { [ "$(f_scans)" -gt "$1" ] && f_idle; }
-f_scan_now() {
-    local before
-    before=$(f_scans)
-    kill -USR1 "$DPID"
-    wait_for "${1:-30}" f_scan_done "$before"
-}
+f_failures() { d_metric_val "pii_audit_scan_failures_total{reason=\"$1\"}"; }
+f_failures_above() { [ "$(f_failures "$1")" -gt "$2" ] 2>/dev/null; } # reason count
+f_success_ts() { d_metric_val pii_audit_last_scan_success_timestamp_seconds; }
 
 # Wait until the daemon has stored at least N findings of TABLE (the fault goes in mid-scan).
 f_has_findings() { [ "$(f_findings "$1" 2>/dev/null || echo 0)" -ge "$2" ]; }
@@ -145,11 +110,11 @@ f_now() { date +%s.%N; }
 f_sampler_start() {
     : >"$T_DIR/sampler"
     (while :; do
-        if curl -sf -m 2 -o /dev/null "http://127.0.0.1:$F_PORT/metrics"; then echo ok; else echo fail; fi
+        if curl -sf -m "$(pa_scaled 2)" -o /dev/null "$D_URL/metrics"; then echo ok; else echo fail; fi
         sleep 0.3
     done) >>"$T_DIR/sampler" 2>/dev/null &
     F_SAMPLER=$!
-    F_PIDS+=("$F_SAMPLER")
+    D_PIDS+=("$F_SAMPLER")
 }
 f_sampler_stop() { # label
     kill "$F_SAMPLER" 2>/dev/null
@@ -165,25 +130,16 @@ f_sampler_stop() { # label
 }
 
 # ---- Prometheus and the alert rules ------------------------------------------------------------------------------
-f_prom_start() {
-    mkdir -p "$T_DIR/prom"
-    cat >"$T_DIR/prom/prometheus.yml" <<YAML
-global: {scrape_interval: 1s, evaluation_interval: 1s}
-rule_files: ["$F_RULES"]
-scrape_configs:
-  - job_name: pii-auditd
-    static_configs: [{targets: ["127.0.0.1:$F_PORT"]}]
-YAML
-    prometheus --config.file="$T_DIR/prom/prometheus.yml" --storage.tsdb.path="$T_DIR/prom/data" \
-        --web.listen-address="127.0.0.1:$F_PROM_PORT" >"$T_DIR/prom/log" 2>&1 &
-    F_PIDS+=($!)
-}
-f_prom_q() { curl -sf -G "http://127.0.0.1:$F_PROM_PORT/api/v1/query" --data-urlencode "query=$1"; }
+f_prom_start() { d_prom_start "$F_RULES"; }
 # The daemon has been scraped (so a failure counter's step from 0 is visible to increase()).
-f_prom_has() { f_prom_q "$1" | jq -e '.data.result | length > 0' >/dev/null 2>&1; }
-f_prom_ready() { wait_for 30 f_prom_has 'pii_audit_scan_failures_total{reason="connect"}'; }
+f_prom_ready() { wait_for 30 d_prom_has 'pii_audit_scan_failures_total{reason="connect"}'; }
+# Start the daemon on CONFIG and check that it serves /healthz and that Prometheus (f_prom_start) scrapes it.
+f_start() { # config
+    d_start "$1" && ok "daemon serves /healthz" || not_ok "daemon did not start"
+    f_prom_ready && ok "Prometheus scrapes the daemon" || not_ok "Prometheus never scraped the daemon"
+}
 f_expr_has() { # expr label value: the expression returns a series with that label
-    f_prom_q "$1" | jq -e --arg k "$2" --arg v "$3" '[.data.result[] | select(.metric[$k] == $v)] | length > 0' \
+    d_prom_q "$1" | jq -e --arg k "$2" --arg v "$3" '[.data.result[] | select(.metric[$k] == $v)] | length > 0' \
         >/dev/null 2>&1
 }
 f_alert_expr() { # alert name -> its expr, from the rules file

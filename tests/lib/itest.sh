@@ -10,10 +10,10 @@ export PA_REAL_BIN=${PA_REAL_BIN:-$PA_BIN}
 if [ "$(id -u)" = 0 ] || [ -n "${PA_BIN_PREFIX:-}" ]; then PA_BIN=$PA_SOURCE_ROOT/tests/lib/pa-bin.sh; fi
 # shellcheck source=tests/lib/pg.sh
 source "$PA_SOURCE_ROOT/tests/lib/pg.sh"
-
-T_NAME=$(basename "$0" .sh)
-T_FAILS=0
-T_CHECKS=0
+# shellcheck source=tests/lib/tap.sh
+source "$PA_SOURCE_ROOT/tests/lib/tap.sh"
+# shellcheck source=tests/lib/wait.sh
+source "$PA_SOURCE_ROOT/tests/lib/wait.sh"
 
 if [ -z "${PA_PGHOST:-}" ]; then
     if [ -n "${PA_REQUIRE_PG:-}" ]; then
@@ -72,34 +72,26 @@ T_DEMO_SURFACES='surfaces:
   - table: public.revenue_ledger
     column: metadata'
 
-# Run the binary; stdout to $T_DIR/out, stderr to $T_DIR/err, exit code in $T_RC.
+# Run the binary; stdout to $T_DIR/out, stderr to $T_DIR/err, exit code in $T_RC. Everything it printed is also
+# appended to $T_DIR/all-out and all-err, for checks over every run of a test (no value in any log line, ...).
 t_run() {
     "$PA_BIN" "$@" >"$T_DIR/out" 2>"$T_DIR/err"
     T_RC=$?
+    t_run_log
+}
+t_run_log() {
     cat "$T_DIR/out" >>"$T_DIR/all-out"
     cat "$T_DIR/err" >>"$T_DIR/all-err"
     return 0
 }
-
-ok() { T_CHECKS=$((T_CHECKS + 1)); echo "ok - $*"; }
-not_ok() {
-    T_CHECKS=$((T_CHECKS + 1)); T_FAILS=$((T_FAILS + 1)); echo "not ok - $*"
-    echo "  --- stdout:"; sed 's/^/  | /' "$T_DIR/out" 2>/dev/null | head -40
-    echo "  --- stderr:"; sed 's/^/  | /' "$T_DIR/err" 2>/dev/null | head -40
+# The same in the background (a test that signals or kills the run meanwhile): T_BG_PID is its PID; t_run_wait
+# waits for it, sets $T_RC and appends its output to all-out/all-err like t_run.
+t_run_bg() {
+    "$PA_BIN" "$@" >"$T_DIR/out" 2>"$T_DIR/err" &
+    T_BG_PID=$!
 }
-t_eq() { # actual expected message
-    if [ "$1" == "$2" ]; then ok "$3"; else not_ok "$3 (got '$1', want '$2')"; fi
-}
-t_rc() { t_eq "$T_RC" "$1" "$2 (exit code)"; }
-t_grep() { # pattern file message
-    if grep -qE -- "$1" "$2"; then ok "$3"; else not_ok "$3 (no /$1/ in $(basename "$2"))"; fi
-}
-t_nogrep() {
-    if grep -qE -- "$1" "$2"; then not_ok "$3 (found /$1/ in $(basename "$2"))"; else ok "$3"; fi
-}
-
-t_done() {
-    echo "$T_NAME: $((T_CHECKS - T_FAILS)) passed, $T_FAILS failed"
-    [ "$T_FAILS" -eq 0 ] || { echo "(artifacts kept in $T_DIR)"; exit 1; }
-    exit 0
+t_run_wait() {
+    wait "$T_BG_PID"
+    T_RC=$?
+    t_run_log
 }
