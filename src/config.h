@@ -80,7 +80,7 @@ struct pa_config {
     char *findings_password_file;  /* findings.password_file or NULL (= database.password_file if same db) */
 
     long long batch_size;          /* scan.batch_size */
-    long long parallelism;         /* scan.parallelism: readers per surface, 1 .. 16 */
+    long long parallelism;         /* scan.parallelism: readers per scan, 1 .. 16 */
     double statement_timeout;      /* scan.statement_timeout, seconds */
     double lock_timeout;           /* scan.lock_timeout, seconds */
     double connect_timeout;        /* scan.connect_timeout, seconds */
