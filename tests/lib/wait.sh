@@ -7,8 +7,8 @@
 #   pa_scaled N     N x PA_TIME_SCALE (whole seconds, or any whole-number bound)
 #   wait_for SECONDS COMMAND...   run COMMAND every 0.1 s until it succeeds; fails after SECONDS x PA_TIME_SCALE s
 #                   of tries (the count of tries is fixed, so a slow COMMAND on a loaded machine stretches it)
-#   pa_free_port [FIRST [LIMIT]]  the first port from FIRST (default: random in 20000-39999) up to LIMIT (default
-#                   FIRST + 1000) where nothing on 127.0.0.1 accepts a connection
+#   pa_free_port [FIRST [LIMIT]]  the first port from FIRST (default: random in 20000-31999) up to LIMIT (default
+#                   FIRST + 1000) where nothing on 127.0.0.1 accepts a connection and a bind succeeds
 
 PA_TIME_SCALE=${PA_TIME_SCALE:-1}
 if ! [[ $PA_TIME_SCALE =~ ^[1-9][0-9]*$ ]]; then
@@ -26,9 +26,14 @@ wait_for() { # seconds command...
     return 1
 }
 
-pa_port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# busy: something listens there, or the port cannot be bound (also the local port of a client connection: a
+# listener that came after it would get "Address already in use")
+pa_port_busy() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    ! python3 -c 'import socket, sys; socket.socket().bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null
+}
 pa_free_port() { # [first [limit]]
-    local port=${1:-$((20000 + RANDOM % 20000))}
+    local port=${1:-$((20000 + RANDOM % 12000))} # below Linux's ephemeral ports (32768-60999): no client takes it
     local limit=${2:-$((port + 1000))}
     while pa_port_busy "$port"; do
         port=$((port + 1))
