@@ -45,10 +45,6 @@ struct pa_db_settings {
  * pii-auditd. Returns NULL and a safe message in err on failure (*reason set). */
 PGconn *pa_db_connect(const char *conninfo, const char *password_file, const struct pa_db_settings *s,
                       char *err, size_t errlen, enum pa_fail_reason *reason);
-/* pa_db_exec that also hands back the SQLSTATE of a failure in sqlstate ("" when there is none, e.g. a lost
- * connection), for a caller to whom one error is an answer (42883: the function is not there). */
-PGresult *pa_db_exec_state(PGconn *conn, const char *sql, int nparams, const char *const *params, ExecStatusType want,
-                           char *err, size_t errlen, enum pa_fail_reason *reason, char sqlstate[6]);
 
 /* Validate that a conninfo parses, without echoing it. 0 or -1 with a safe message. */
 int pa_db_check_conninfo(const char *conninfo, char *err, size_t errlen);

@@ -227,9 +227,10 @@ static void cache_put(struct pa_http *h, const unsigned char d[32])
     pthread_mutex_unlock(&h->lock);
 }
 
-/* bcrypt of pw with the salt and cost of hash, compared in constant time. */
-static bool bcrypt_ok(const char *pw, const char *hash)
+/* bcrypt of pw with the salt and cost of hash, compared in constant time (and counted). */
+static bool bcrypt_ok(struct pa_http *h, const char *pw, const char *hash)
 {
+    __atomic_fetch_add(&h->bcrypt_checks, 1, __ATOMIC_RELAXED);
     struct crypt_data *cd = pa_xcalloc(1, sizeof *cd);
     const char *r = crypt_r(pw, hash, cd);
     bool ok = r && r[0] != '*' && strlen(r) == strlen(hash) && ct_equal(r, hash, strlen(hash));
@@ -266,15 +267,14 @@ static bool auth_ok(struct pa_http *h, struct MHD_Connection *conn)
         if (strcmp(h->users[i].name, user) == 0)
             u = &h->users[i];
     if (!u) {
-        __atomic_fetch_add(&h->bcrypt_checks, 1, __ATOMIC_RELAXED);
-        bcrypt_ok(pw, DUMMY_HASH);
+        bcrypt_ok(h, pw, DUMMY_HASH);
         goto out;
     }
     unsigned char d[32];
     cache_digest(h, u->name, pw, pwlen, d);
     if (cache_hit(h, d)) {
         ok = true;
-    } else if (__atomic_fetch_add(&h->bcrypt_checks, 1, __ATOMIC_RELAXED), bcrypt_ok(pw, u->hash)) {
+    } else if (bcrypt_ok(h, pw, u->hash)) {
         cache_put(h, d);
         ok = true;
     }

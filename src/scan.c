@@ -33,6 +33,8 @@ struct scan_state {
     PGconn *scan_conn;  /* surface checks and range splits; the readers have their own connections */
     PGconn *store_conn; /* NULL in dry-run when the store is unreachable */
     unsigned store_gen; /* counts store sessions: a surface's lock lives on the session it was taken on */
+    long long limit;    /* rows per batch: scan.batch_size, or less to keep a throttled step under a second */
+    size_t readers;     /* scan.parallelism: reader threads, and id ranges per surface */
     bool renew_scan_conn; /* a surface lost its connection: renew scan_conn before the next one */
     long long scan_id;
 };
@@ -373,10 +375,8 @@ struct surface_job {
     const struct scan_state *st;
     struct pa_surface_result *r;
     struct surface_info info;
-    const struct surface_info *si; /* &info */
     const char *surface;        /* schema.table.column, for messages */
     bool store;                 /* findings are recorded (not a dry run) */
-    long long limit;
     double t0;
     bool abort;                 /* under pool->mu: give up at the next batch boundary */
     struct pa_cursor cursor;    /* the stored cursor at the start */
@@ -496,7 +496,7 @@ static int append_bounds(PGconn *conn, const struct surface_info *si, struct pa_
 static int plan_batch(struct reader *rd, int c, const char *lo, struct batch_req *q, struct batch_result *b)
 {
     struct surface_job *job = rd->job;
-    const struct surface_info *si = job->si;
+    const struct surface_info *si = &job->info;
     const struct id_range *rg = &job->ranges[rd->idx];
     PGconn *conn = rd->conn[c];
     struct pa_buf sql;
@@ -508,7 +508,7 @@ static int plan_batch(struct reader *rd, int c, const char *lo, struct batch_req
         b->failed = true;
         goto out;
     }
-    pa_buf_printf(&sql, " ORDER BY t.%s OFFSET %lld LIMIT 1", si->qid, job->limit - 1);
+    pa_buf_printf(&sql, " ORDER BY t.%s OFFSET %lld LIMIT 1", si->qid, job->st->limit - 1);
     PGresult *res = pa_db_exec(conn, sql.data, 0, NULL, PGRES_TUPLES_OK, b->error, sizeof b->error, &b->reason);
     if (!res) {
         b->failed = true;
@@ -531,7 +531,7 @@ out:
 
 static int send_batch(struct reader *rd, int c, const struct batch_req *q, struct batch_result *b)
 {
-    const struct surface_info *si = rd->job->si;
+    const struct surface_info *si = &rd->job->info;
     PGconn *conn = rd->conn[c];
     struct pa_buf sql;
     pa_buf_init(&sql);
@@ -544,7 +544,7 @@ static int send_batch(struct reader *rd, int c, const struct batch_req *q, struc
     }
     pa_buf_printf(&sql, " ORDER BY t.%s", si->qid);
     if (!q->hi)
-        pa_buf_printf(&sql, " LIMIT %lld", rd->job->limit);
+        pa_buf_printf(&sql, " LIMIT %lld", rd->job->st->limit);
     pa_buf_appends(&sql, ") TO STDOUT (FORMAT binary)");
     if (!PQsendQuery(conn, sql.data)) {
         b->reason = pa_db_classify(conn, NULL, b->error, sizeof b->error);
@@ -590,7 +590,7 @@ static long long read_batch(struct reader *rd, int c, struct batch_result *b, st
 {
     struct surface_job *job = rd->job;
     const struct scan_state *st = job->st;
-    const struct surface_info *si = job->si;
+    const struct surface_info *si = &job->info;
     PGconn *conn = rd->conn[c];
     long long rows = 0;
     bool cancel_sent = false, failed = false;
@@ -744,7 +744,7 @@ static void throttle(struct reader *rd)
     pthread_mutex_lock(&pool->mu);
     double now = pa_now_monotonic();
     double due = pool->next_due > now ? pool->next_due : now;
-    pool->next_due = due + (double)job->limit / (double)rate;
+    pool->next_due = due + (double)job->st->limit / (double)rate;
     pthread_mutex_unlock(&pool->mu);
     for (;;) {
         double left = due - pa_now_monotonic();
@@ -788,6 +788,20 @@ static void hand_off(struct reader *rd, struct batch_result *b)
     pthread_mutex_unlock(&rd->pool->mu);
 }
 
+/* The reader's two scan connections, made or renewed. 0, or -1 with err and *why set. */
+static int connect_conns(struct reader *rd, char *err, size_t errlen, enum pa_fail_reason *why)
+{
+    for (int i = 0; i < 2; i++) {
+        if (rd->conn[i] && PQstatus(rd->conn[i]) == CONNECTION_OK)
+            continue;
+        if (rd->conn[i])
+            PQfinish(rd->conn[i]);
+        if (!(rd->conn[i] = pa_scan_connect_db(rd->pool->st->cfg, err, errlen, why)))
+            return -1;
+    }
+    return 0;
+}
+
 static void close_conns(struct reader *rd)
 {
     for (int i = 0; i < 2; i++) {
@@ -813,17 +827,10 @@ static void read_range(struct reader *rd)
     struct batch_result *b = take_slot(rd);
     char err[512];
 
-    for (int i = 0; i < 2; i++) {
-        if (rd->conn[i] && PQstatus(rd->conn[i]) == CONNECTION_OK)
-            continue;
-        if (rd->conn[i])
-            PQfinish(rd->conn[i]);
-        enum pa_fail_reason why = PA_FAIL_NONE;
-        rd->conn[i] = pa_scan_connect_db(cfg, err, sizeof err, &why);
-        if (!rd->conn[i]) {
-            result_fail(b, why, err);
-            goto out;
-        }
+    enum pa_fail_reason why = PA_FAIL_NONE;
+    if (connect_conns(rd, err, sizeof err, &why) != 0) {
+        result_fail(b, why, err);
+        goto out;
     }
     if (job_stopping(job)) {
         result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
@@ -854,7 +861,7 @@ static void read_range(struct reader *rd)
         const char *end = cur.hi ? cur.hi : last_id.len ? last_id.data : cur.lo;
         if (end)
             pa_buf_appends(&b->end, end);
-        b->range_done = cur.last && (cur.hi || n < job->limit);
+        b->range_done = cur.last && (cur.hi || n < job->st->limit);
         bool done = b->range_done;
         hand_off(rd, b);
         if (done) {
@@ -904,12 +911,10 @@ static void *reader_main(void *arg)
     struct reader *rd = arg;
     struct scan_pool *pool = rd->pool;
     /* connect before the first range comes; a failure here is only reported if the range's own attempt fails */
-    for (int i = 0; i < 2; i++) {
+    if (!(pool->st->opts->stop && *pool->st->opts->stop)) {
         char err[512];
         enum pa_fail_reason why;
-        if ((pool->st->opts->stop && *pool->st->opts->stop) ||
-            !(rd->conn[i] = pa_scan_connect_db(pool->st->cfg, err, sizeof err, &why)))
-            break;
+        connect_conns(rd, err, sizeof err, &why);
     }
     for (;;) {
         pthread_mutex_lock(&pool->mu);
@@ -1104,6 +1109,14 @@ static void job_abort(struct scan_pool *pool, struct surface_job *job)
     pthread_mutex_unlock(&pool->mu);
 }
 
+/* The store session the surface's lock was taken on was replaced (it broke while another surface began): its lock
+ * and its work on the store are gone. */
+#define STORE_SESSION_LOST "the connection was lost during the scan (and the surface's lock with it)"
+static bool store_session_lost(const struct scan_state *st, const struct surface_job *job)
+{
+    return job->store_gen != st->store_gen || !st->store_conn;
+}
+
 /* Record the surface, take its lock, check it, read its cursor and queue its id ranges. Returns false when it
  * ended before any read (a check or the store failed): end_surface() is due at once. */
 static bool begin_surface(struct scan_state *st, struct scan_pool *pool, struct surface_job *job)
@@ -1114,12 +1127,8 @@ static bool begin_surface(struct scan_state *st, struct scan_pool *pool, struct 
     char err[512];
     job->pool = pool;
     job->st = st;
-    job->si = &job->info;
     job->surface = s->name;
     job->store = st->store_conn && !st->opts->dry_run;
-    job->limit = cfg->batch_size;
-    if (cfg->max_rows_per_second > 0 && cfg->max_rows_per_second < job->limit)
-        job->limit = cfg->max_rows_per_second; /* keep each throttled step under a second */
     job->t0 = job->last_print = pa_now_monotonic();
     job->store_gen = st->store_gen;
 
@@ -1174,7 +1183,7 @@ static bool begin_surface(struct scan_state *st, struct scan_pool *pool, struct 
     if (st->opts->on_surface_start)
         st->opts->on_surface_start(st->opts->observer, r);
 
-    size_t want = cfg->parallelism > 1 ? (size_t)cfg->parallelism : 1;
+    size_t want = st->readers;
     char **pts = pa_xcalloc(want, sizeof *pts);
     size_t np = 0;
     if (want > 1)
@@ -1240,13 +1249,14 @@ static void take_batch(struct scan_state *st, struct scan_pool *pool, struct bat
             bc.cursor = job->move_cursor ? prefix_cursor(job, job->after) : NULL;
             enum pa_fail_reason why = PA_FAIL_NONE;
             int rc = -1;
-            if (job->store_gen != st->store_gen || !st->store_conn)
-                snprintf(err, sizeof err, "the connection was lost during the scan (and the surface's lock with it)");
+            bool lost = store_session_lost(st, job);
+            if (lost)
+                snprintf(err, sizeof err, STORE_SESSION_LOST);
             else
                 rc = pa_findings_commit_batch(st->store_conn, &b->batch, &bc, &r->new_by_cat, err, sizeof err,
                                               &why);
             if (rc != 0) {
-                fail_store_why(job->store_gen == st->store_gen ? st->store_conn : NULL, r, err, why);
+                fail_store_why(lost ? NULL : st->store_conn, r, err, why);
                 job->store_failed = job->read_failed = true;
                 job_abort(pool, job);
             }
@@ -1274,15 +1284,12 @@ static void end_surface(struct scan_state *st, struct surface_job *job, bool was
     struct pa_surface_result *r = job->r;
     const struct pa_surface *s = r->surface;
     char err[512];
-    char *final = NULL;
-    bool same_store = job->store_gen == st->store_gen;
+    bool same_store = !store_session_lost(st, job);
     if (was_read && !job->read_failed) {
-        const char *f = prefix_cursor(job, job->after);
-        final = f ? pa_xstrdup(f) : NULL;
+        const char *final = prefix_cursor(job, job->after); /* points into the job's ranges */
         if (st->store_conn && !st->opts->dry_run && r->full) {
             if (!same_store) {
-                fail_store_why(NULL, r, "the connection was lost during the scan (and the surface's lock with it)",
-                               PA_FAIL_CONNECTION_LOST);
+                fail_store_why(NULL, r, STORE_SESSION_LOST, PA_FAIL_CONNECTION_LOST);
                 goto out;
             }
             if (pa_findings_complete_full(st->store_conn, st->scan_id, r->table, s->column, job->info.id_column,
@@ -1332,7 +1339,6 @@ out:
      * before the next surface (the readers renew theirs after a failed range) */
     if (r->reason == PA_FAIL_CONNECTION_LOST || r->reason == PA_FAIL_CONNECT)
         st->renew_scan_conn = true;
-    free(final);
 }
 
 static void job_free(struct surface_job *job)
@@ -1347,9 +1353,20 @@ static void job_free(struct surface_job *job)
     info_free(&job->info);
 }
 
-/* Start the scan's readers; returns how many started. */
-static size_t pool_start(struct scan_pool *pool, const struct scan_state *st, size_t want)
+static void reader_free(struct reader *rd)
 {
+    pa_detect_ctx_free(rd->dctx);
+    for (int i = 0; i < 2; i++) {
+        pa_batch_free(&rd->slot[i].batch);
+        pa_catcounts_free(&rd->slot[i].found);
+        pa_buf_free(&rd->slot[i].end);
+    }
+}
+
+/* Start the scan's readers (st->readers of them); returns how many started. */
+static size_t pool_start(struct scan_pool *pool, const struct scan_state *st)
+{
+    size_t want = st->readers;
     pool->st = st;
     pthread_mutex_init(&pool->mu, NULL);
     pthread_cond_init(&pool->cv, NULL);
@@ -1364,11 +1381,7 @@ static size_t pool_start(struct scan_pool *pool, const struct scan_state *st, si
         }
         if (pthread_create(&rd->thread, NULL, reader_main, rd) != 0) {
             pa_warn("cannot start reader thread %zu of %zu", k + 1, want);
-            pa_detect_ctx_free(rd->dctx);
-            for (int i = 0; i < 2; i++) {
-                pa_batch_free(&rd->slot[i].batch);
-                pa_buf_free(&rd->slot[i].end);
-            }
+            reader_free(rd);
             break;
         }
         pool->n++;
@@ -1388,12 +1401,7 @@ static void pool_stop(struct scan_pool *pool)
     for (size_t k = 0; k < pool->n; k++) {
         struct reader *rd = &pool->readers[k];
         pthread_join(rd->thread, NULL);
-        pa_detect_ctx_free(rd->dctx);
-        for (int i = 0; i < 2; i++) {
-            pa_batch_free(&rd->slot[i].batch);
-            pa_catcounts_free(&rd->slot[i].found);
-            pa_buf_free(&rd->slot[i].end);
-        }
+        reader_free(rd);
     }
     free(pool->readers);
     free(pool->queue);
@@ -1559,6 +1567,9 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
 {
     memset(res, 0, sizeof *res);
     struct scan_state st = {.cfg = cfg, .opts = opts, .det = det};
+    st.limit = cfg->max_rows_per_second > 0 && cfg->max_rows_per_second < cfg->batch_size ? cfg->max_rows_per_second
+                                                                                           : cfg->batch_size;
+    st.readers = cfg->parallelism > 1 ? (size_t)cfg->parallelism : 1;
     double t0 = pa_now_monotonic();
     char err[512];
     int rc = -1;
@@ -1570,7 +1581,7 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
     for (size_t i = 0; i < cfg->n_surfaces && !pooled; i++)
         pooled = want_surface(opts, &cfg->surfaces[i]);
     if (pooled)
-        pool_start(&pool, &st, cfg->parallelism > 1 ? (size_t)cfg->parallelism : 1);
+        pool_start(&pool, &st);
 
     st.store_conn = pa_scan_connect_store(cfg, false, err, sizeof err, &why);
     if (!st.store_conn && !opts->dry_run) {
