@@ -18,7 +18,7 @@ base=${1:-$(git merge-base HEAD main)}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/base"
-git archive "$base" src/util.c src/util.h src/jsonwalk.c src/jsonwalk.h src/detect.c src/detect.h | tar -x -C "$tmp/base"
+git archive "$base" src | tar -x -C "$tmp/base" # all of src/: the files it includes change (jsonwalk_impl.h)
 build() { # SRCDIR OUT
     cc -std=c11 -D_GNU_SOURCE -O2 -march=x86-64 -I"$1" "$1/util.c" "$1/jsonwalk.c" "$1/detect.c" \
         bench/detect_dump.c $(pkg-config --cflags --libs libhs) -lm -o "$2"
