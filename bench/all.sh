@@ -11,7 +11,8 @@
 # bench/gen.sql unless BENCH_REUSE=1 finds them loaded. COPY and the scans: median of RUNS (3) interleaved rounds,
 # after one untimed warm-up COPY. Installs nothing.
 #
-# Environment: ROWS (default 100000), RUNS (3), PA_BIN (build/pii-auditd), BENCH_PORT (55499), BENCH_REUSE=1.
+# Environment: ROWS (default 100000), RUNS (3), PA_BIN (build/pii-auditd), BENCH_PORT (55499), BENCH_REUSE=1,
+# BENCH_PGDIR (the cluster's directory, default bench/out/pg).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,7 +23,7 @@ PORT=${BENCH_PORT:-55499}
 PA_BIN=${PA_BIN:-build/pii-auditd}
 case $PA_BIN in /*) ;; *) PA_BIN=$root/$PA_BIN ;; esac
 out=$here/out
-pgdir=$out/pg
+pgdir=${BENCH_PGDIR:-$out/pg}
 
 die() { echo "bench: $*" >&2; exit 1; }
 say() { echo "bench: $*" >&2; }
@@ -84,21 +85,35 @@ rate_table=attribution_events
 config rate "$rate_table" "max_rows_per_second: 20000"
 "$PA_BIN" --config "$out/p1.yaml" --init-db >"$out/init-db.log" 2>&1 || die "--init-db failed (see $out/init-db.log)"
 
-# timed LABEL CMD...: wall seconds and peak RSS (KB) appended to $out/LABEL.times; pii-auditd exits 1 on findings
+# busy jiffies of the whole machine (user nice system irq softirq steal; not idle, iowait)
+cpu_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+hz=$(getconf CLK_TCK)
+# timed LABEL CMD...: wall seconds, peak RSS (KB) and the machine's busy core-seconds over the run (every process:
+# the server's backends too) appended to $out/LABEL.times; pii-auditd exits 1 on findings
 timed() {
-    local label=$1 rc=0
+    local label=$1 rc=0 b0 b1
     shift
+    b0=$(cpu_busy)
     /usr/bin/time -o "$out/time.tmp" -f '%e %M' "$@" >"$out/$label.stdout" 2>"$out/$label.stderr" || rc=$?
+    b1=$(cpu_busy)
     if [ "$rc" -gt 1 ] || { [[ $label == copy* || $label == sql* ]] && [ "$rc" -ne 0 ]; }; then
         tail -n 20 "$out/$label.stderr" >&2
         die "$label failed with exit code $rc"
     fi
-    tail -n 1 "$out/time.tmp" >>"$out/$label.times"
+    echo "$(tail -n 1 "$out/time.tmp") $(awk -v d=$((b1 - b0)) -v hz="$hz" 'BEGIN { printf "%.1f", d / hz }')" >>"$out/$label.times"
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 med() { cut -d' ' -f"${2:-1}" "$out/$1.times" | median; }
 psql_c=(psql -X -q -v ON_ERROR_STOP=1 -h "$pgdir" -p "$PORT" -U postgres -d postgres)
 copy_cmd=("${psql_c[@]}" -c "COPY (SELECT id, raw_payload FROM bench.attribution_events) TO STDOUT")
+# The floor of parallelism 2: two COPYs of the two halves of the id range (split as the scan splits integer ids), at
+# the same time, with no detection at all. What it leaves of the machine is all two readers can use.
+minid=$(sql -c "SELECT min(id) FROM bench.attribution_events")
+midid=$((minid + (maxid - minid + 1) / 2))
+printf -v psql_q '%q ' "${psql_c[@]}"
+copy2_cmd=(bash -c "$psql_q -c 'COPY (SELECT id, raw_payload FROM bench.attribution_events WHERE id < $midid) TO STDOUT' >/dev/null & p=\$!
+    $psql_q -c 'COPY (SELECT id, raw_payload FROM bench.attribution_events WHERE id >= $midid) TO STDOUT' >/dev/null || exit 1
+    wait \$p")
 ROOTFLAG=()
 [ "$(id -u)" = 0 ] && ROOTFLAG=(--allow-root) # scans refuse root without it
 scan() { local c=$1; shift; timed "$c${LABEL_SUFFIX:-}" "$PA_BIN" --config "$out/$c.yaml" --scan-once --output json "${ROOTFLAG[@]}" "$@"; }
@@ -107,10 +122,11 @@ rm -f "$out"/*.times
 say "warm-up COPY"
 "${copy_cmd[@]}" >/dev/null
 for i in $(seq 1 "$RUNS"); do
-    say "round $i/$RUNS: COPY, one reader, two readers, a tenth"
+    say "round $i/$RUNS: COPY, one reader, two readers, two half COPYs at once, a tenth"
     timed copy "${copy_cmd[@]}"
     scan p1 --dry-run --full
     scan p2 --dry-run --full
+    timed copy2 "${copy2_cmd[@]}"
     scan tenth --dry-run --full
 done
 
@@ -168,14 +184,17 @@ load_end=$(uptime)
     echo "load at start: $load_start"
     echo "load at end:   $load_end"
     echo "bench.attribution_events: $nrows rows, $(awk -v b="$json_bytes" 'BEGIN { printf "%.1f", b / 1e6 }') MB of JSON text; truth: $truth_rows rows, $truth_findings findings"
-    for l in copy p1 p2 tenth store p1-incr; do echo "samples $l (s KB): $(tr '\n' ';' <"$out/$l.times")"; done
+    for l in copy p1 p2 copy2 tenth store p1-incr; do echo "samples $l (s KB core-s): $(tr '\n' ';' <"$out/$l.times")"; done
     cs=$(med copy)
-    awk -v cs="$cs" -v p1="$(med p1)" -v p2="$(med p2)" -v r1="$(med p1 2)" -v rt="$(med tenth 2)" -v st="$(med store)" \
+    awk -v cs="$cs" -v p1="$(med p1)" -v p2="$(med p2)" -v c2="$(med copy2)" -v r1="$(med p1 2)" -v rt="$(med tenth 2)" -v st="$(med store)" \
+        -v ccpu="$(med copy 3)" -v p1cpu="$(med p1 3)" -v p2cpu="$(med p2 3)" -v c2cpu="$(med copy2 3)" -v ncpu="$(nproc)" \
         -v inc="$(med p1-incr)" -v rr="$rate_rows" -v rs="$rate_secs" -v rows="$nrows" -v tenth="$tenth" 'BEGIN {
         printf "%-44s %10s %9s %s\n", "measure", "value", "ratio", "target"
         printf "%-44s %9.2fs %9s\n", "COPY (psql), median", cs, ""
         printf "%-44s %9.2fs %8.2fx %s\n", "one reader, dry-run full scan", p1, p1 / cs, "<= 1.10x COPY"
         printf "%-44s %9.2fs %8.2fx %s\n", "parallelism 2, dry-run full scan", p2, p2 / cs, "<= 0.65x COPY"
+        printf "%-44s %9.2fs %8.2fx %s\n", "two half COPYs at once (floor of the above)", c2, c2 / cs, "(no detection)"
+        printf "%-44s %4.1f %4.1f %4.1f %4.1f of %d cores x wall\n", "machine busy core-s: COPY p1 p2 2xCOPY", ccpu, p1cpu, p2cpu, c2cpu, ncpu
         printf "%-44s %8.1fMB %9s %s\n", "peak RSS, " rows " rows", r1 / 1024, "", "<= 64 MB"
         printf "%-44s %8.1fMB %+7.1f%% %s\n", "peak RSS, " tenth " rows", rt / 1024, 100 * (r1 - rt) / rt, "within 10%"
         printf "%-44s %9.2fs %9s\n", "full scan recording findings (once)", st, ""
