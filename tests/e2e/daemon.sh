@@ -27,7 +27,7 @@ start_daemon() { # config
         "$PA_BIN" --config "$1" --log-level info >>"$T_DIR/daemon.out" 2>>"$T_DIR/daemon.err" &
     DPID=$!
     D_PIDS+=($DPID)
-    wait_for 5 curl -sf -o /dev/null "$D_URL/healthz"
+    d_wait_up 5
 }
 
 start_daemon "$CONF" && ok "daemon serves /healthz" || not_ok "daemon did not start"

@@ -28,7 +28,8 @@ D_PIDS+=($DPID)
 scans_done() { d_metrics | awk '$1 == "pii_audit_scans_total" {n = $2} $1 == "pii_audit_scan_in_progress" {p = $2}
                               END {print (p == 0 ? n : -1)}'; }
 scans_are() { [ "$(scans_done 2>/dev/null)" = "$1" ]; }
-wait_scans() { wait_for 120 scans_are "$1"; } # n: until n scans are done and none runs
+scans_are_or_dead() { d_dead || scans_are "$1"; }
+wait_scans() { wait_for 120 scans_are_or_dead "$1" && ! d_died; } # n: until n scans are done and none runs
 
 wait_scans 1 && ok "the scan at launch finished" || not_ok "the scan at launch did not finish"
 d_metrics >"$T_DIR/metrics-1.txt"

@@ -4,13 +4,15 @@
 # D_PROM_PORT for Prometheus; every process started here (and any the test adds to D_PIDS) is killed at exit.
 #   d_start CONFIG [LOG_LEVEL]   start the daemon (stdout/stderr appended to $T_DIR/daemon.out/.err), DPID = its
 #                                PID; fails unless it serves /healthz within 10 s (scaled, tests/lib/wait.sh)
-#   d_wait_up                    wait for /healthz only (for a daemon the test started itself)
+#   d_wait_up [SECONDS]          wait for /healthz only (for a daemon the test started itself, DPID set), default
+#                                10 s (scaled); fails at once, with the end of daemon.err, if the daemon exits
+#   d_dead                       the daemon DPID names is no longer running
 #   d_metrics                    the /metrics page
 #   d_metric_is REGEX            a line of the page matches (the page is fetched whole first: `curl | grep -q`
 #                                under pipefail fails when grep exits before curl's last write)
 #   d_metric_val NAME            the value of the series named exactly NAME (labels included), empty if absent
 #   d_scans / d_idle / d_scan_now [SECONDS]   scans_total; no scan in progress; SIGUSR1 and wait until that scan
-#                                has finished (default 30 s, scaled)
+#                                has finished (default 30 s, scaled; fails at once if the daemon exits)
 #   d_prom_start [RULES_FILE]    a real Prometheus scraping the daemon every second (evaluating RULES_FILE)
 #   d_prom_q EXPR / d_prom_has EXPR   Prometheus' /api/v1/query; the query succeeds and returns a series
 
@@ -27,7 +29,16 @@ d_cleanup() {
 }
 trap d_cleanup EXIT
 
-d_wait_up() { wait_for 10 curl -sf -o /dev/null "$D_URL/healthz"; }
+# The daemon DPID names has exited (waits below stop at once then, instead of waiting out their bound).
+d_dead() { [ -n "${DPID:-}" ] && ! kill -0 "$DPID" 2>/dev/null; }
+d_died() {
+    d_dead || return 1
+    echo "the daemon (pid $DPID) has exited; the end of its stderr:" >&2
+    tail -n 5 "$T_DIR/daemon.err" >&2 2>/dev/null
+    return 0
+}
+d_up_or_dead() { d_dead || curl -sf -o /dev/null "$D_URL/healthz"; }
+d_wait_up() { wait_for "${1:-10}" d_up_or_dead && ! d_died; } # [seconds]
 d_start() { # config [log level]
     "$PA_BIN" --config "$1" --log-level "${2:-info}" >>"$T_DIR/daemon.out" 2>>"$T_DIR/daemon.err" &
     DPID=$!
@@ -41,11 +52,12 @@ d_metric_val() { d_metrics | awk -v m="$1" '$1 == m {print $2}'; }
 d_scans() { d_metric_val pii_audit_scans_total; }
 d_idle() { d_metric_is '^pii_audit_scan_in_progress 0'; }
 d_scan_done() { [ "$(d_scans)" -gt "$1" ] && d_idle; }
+d_scan_done_or_dead() { d_dead || d_scan_done "$1"; }
 d_scan_now() { # [seconds]
     local before
     before=$(d_scans)
     kill -USR1 "$DPID"
-    wait_for "${1:-30}" d_scan_done "$before"
+    wait_for "${1:-30}" d_scan_done_or_dead "$before" && ! d_died
 }
 
 d_prom_start() { # [rules file]
