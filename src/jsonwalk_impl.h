@@ -86,6 +86,13 @@ static int set_error(struct pa_jw *w, const char *msg, size_t off)
     return -1;
 }
 
+/* set_error for decode_string, which returns a position (NULL on error). */
+static const char *string_error(struct pa_jw *w, const char *msg, size_t off)
+{
+    set_error(w, msg, off);
+    return NULL;
+}
+
 static __attribute__((noinline)) const char *skip_ws_loop(const char *p, const char *end)
 {
     while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
@@ -178,29 +185,37 @@ static inline size_t utf8_put(char *o, unsigned long cp)
     return 4;
 }
 
+/* A decoded string (decode_string's result). Its own type, so that only it lives in memory: the walker's position
+ * and the string of the fast path stay in registers (their addresses never escape to an out-of-line call). */
+struct jw_span {
+    const char *s;
+    size_t len;
+};
+
 /* The slow part of parse_string: the string at quote has an escape, a control character or no end, and p is
- * at the first of those. Kept out of line so that the common case stays small enough to inline. */
-static __attribute__((noinline)) int decode_string(struct pa_jw *w, const char *buf, const char *quote,
-                                                   const char *p, const char **pp, const char *end,
-                                                   struct dbuf *dst, const char **out, size_t *outlen)
+ * at the first of those. Kept out of line so that the common case stays small enough to inline. Returns the
+ * position just past the closing quote (the decoded bytes are appended to dst, *out says where), or NULL. */
+static __attribute__((noinline)) const char *decode_string(struct pa_jw *w, const char *buf, const char *quote,
+                                                           const char *p, const char *end, struct dbuf *dst,
+                                                           struct jw_span *out)
 {
     const char *run = quote + 1;
     size_t base = dst->len;
     for (;;) {
         if (p == end)
-            return set_error(w, "unterminated string", (size_t)(quote - buf));
+            return string_error(w, "unterminated string", (size_t)(quote - buf));
         unsigned char c = (unsigned char)*p;
         if (c == '"')
             break;
         if (c < 0x20)
-            return set_error(w, "control character in string (must be escaped)", (size_t)(p - buf));
+            return string_error(w, "control character in string (must be escaped)", (size_t)(p - buf));
         /* a backslash: flush the plain run before it (plus room for the longest decoded escape, 4 bytes) */
         size_t n = (size_t)(p - run);
         dbuf_reserve(dst, n + 4);
         memcpy(dst->data + dst->len, run, n);
         dst->len += n;
         if (end - p < 2)
-            return set_error(w, "unterminated string", (size_t)(quote - buf));
+            return string_error(w, "unterminated string", (size_t)(quote - buf));
         char *o = dst->data + dst->len;
         switch (p[1]) {
         case '"': *o = '"'; break;
@@ -214,7 +229,7 @@ static __attribute__((noinline)) int decode_string(struct pa_jw *w, const char *
         case 'u': {
             long cp = hex4(p + 2, end);
             if (cp < 0)
-                return set_error(w, "invalid \\u escape in string", (size_t)(p - buf));
+                return string_error(w, "invalid \\u escape in string", (size_t)(p - buf));
             p += 6;
             if (cp >= 0xd800 && cp <= 0xdbff) {
                 long lo = (end - p >= 2 && p[0] == '\\' && p[1] == 'u') ? hex4(p + 2, end) : -1;
@@ -234,7 +249,7 @@ static __attribute__((noinline)) int decode_string(struct pa_jw *w, const char *
             continue;
         }
         default:
-            return set_error(w, "invalid escape in string", (size_t)(p - buf));
+            return string_error(w, "invalid escape in string", (size_t)(p - buf));
         }
         dst->len++;
         p += 2;
@@ -245,29 +260,34 @@ static __attribute__((noinline)) int decode_string(struct pa_jw *w, const char *
     dbuf_reserve(dst, n);
     memcpy(dst->data + dst->len, run, n);
     dst->len += n;
-    *out = dst->data + base;
-    *outlen = dst->len - base;
-    *pp = p + 1;
-    return 1;
+    out->s = dst->data + base;
+    out->len = dst->len - base;
+    return p + 1;
 }
 
-/* Parse the string whose opening quote is at *pp. Returns 0 when it had no escapes (*out points into the input:
- * zero copy), 1 when it was decoded (appended to dst; *out points there), -1 on error. On success *pp is just
- * past the closing quote. Decoded output is never longer than the escaped input, but it is reserved per piece
- * because the string's length is not known until its end. */
-static inline __attribute__((always_inline)) int parse_string(struct pa_jw *w, const char *buf, const char **pp,
-                                                              const char *end, struct dbuf *dst, const char **out,
-                                                              size_t *outlen)
+/* Parse the string whose opening quote is at quote. Returns the position just past the closing quote, or NULL on
+ * error. *decoded is false when it had no escapes (*out points into the input: zero copy), true when it was
+ * decoded (appended to dst; *out points there). Decoded output is never longer than the escaped input, but it is
+ * reserved per piece because the string's length is not known until its end. */
+static inline __attribute__((always_inline)) const char *parse_string(struct pa_jw *w, const char *buf,
+                                                                      const char *quote, const char *end,
+                                                                      struct dbuf *dst, const char **out,
+                                                                      size_t *outlen, bool *decoded)
 {
-    const char *run = *pp + 1;
+    const char *run = quote + 1;
     const char *p = scan_plain(run, end);
     if (__builtin_expect(p < end && *p == '"', 1)) {
         *out = run;
         *outlen = (size_t)(p - run);
-        *pp = p + 1;
-        return 0;
+        *decoded = false;
+        return p + 1;
     }
-    return decode_string(w, buf, *pp, p, pp, end, dst, out, outlen);
+    struct jw_span sp;
+    p = decode_string(w, buf, quote, p, end, dst, &sp);
+    *out = sp.s;
+    *outlen = sp.len;
+    *decoded = true;
+    return p;
 }
 
 static inline bool jw_is_digit(char c)
@@ -414,8 +434,10 @@ value:
         goto value;
     case '"': {
         const char *at = p;
+        bool decoded;
         w->scratch.len = 0;
-        if (parse_string(w, buf, &p, end, &w->scratch, &s, &slen) < 0)
+        p = parse_string(w, buf, at, end, &w->scratch, &s, &slen, &decoded);
+        if (!p)
             goto out;
         EMIT(PA_JW_STRING, s, slen, w->depth, (size_t)(at - buf), false);
         goto after_value;
@@ -470,10 +492,11 @@ member:
         const char *at = p;
         f = &w->frames[w->depth - 1];
         w->arena.len = f->koff;
-        int r = parse_string(w, buf, &p, end, &w->arena, &s, &slen);
-        if (r < 0)
+        bool decoded;
+        p = parse_string(w, buf, at, end, &w->arena, &s, &slen, &decoded);
+        if (!p)
             goto out;
-        f->key = r == 0 ? s : NULL;
+        f->key = decoded ? NULL : s;
         f->n = slen;
         f->label = NULL;
         EMIT(PA_JW_KEY, s, slen, w->depth, (size_t)(at - buf), false);
