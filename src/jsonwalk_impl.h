@@ -410,6 +410,8 @@ static inline __attribute__((always_inline)) int jw_walk(struct pa_jw *w, const 
     }
     const char *p = buf;
     const char *const end = buf + len;
+    /* p < end3 <=> at least 3 bytes from p on (end - p >= 3): the fast paths' bound, one compare */
+    const char *const end3 = len >= 3 ? end - 2 : buf;
     p = skip_ws(p, end);
     if (p == end)
         FAIL("empty input (only whitespace)", p);
@@ -434,7 +436,7 @@ value_nz:
             FAIL("nesting too deep", p);
         push(w, false);
         EMIT(PA_JW_OBJECT_BEGIN, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
-        if (__builtin_expect(end - p >= 2 && p[1] == '"', 1)) {
+        if (__builtin_expect(p < end3 && p[1] == '"', 1)) {
             p++; /* jsonb's {"name": ... */
             goto member_q;
         }
@@ -531,7 +533,7 @@ member_q:
         f->label = NULL;
         EMIT(PA_JW_KEY, s, slen, w->depth, (size_t)(at - buf), false);
     }
-    if (__builtin_expect(end - p >= 3 && two_bytes(p, ':', ' '), 1)) {
+    if (__builtin_expect(p < end3 && two_bytes(p, ':', ' '), 1)) {
         p += 2; /* jsonb's ": "; more whitespace after it is skipped at value_nz */
         goto value_nz;
     }
@@ -571,7 +573,7 @@ after_value:
         FAIL("expected ',' or ']' after an array element", p);
     }
     if (*p == ',') {
-        if (__builtin_expect(end - p >= 3 && two_bytes(p + 1, ' ', '"'), 1)) {
+        if (__builtin_expect(p < end3 && two_bytes(p + 1, ' ', '"'), 1)) {
             p += 2; /* jsonb's ", " before the next member name */
             goto member_q;
         }
