@@ -125,20 +125,26 @@ static inline bool two_bytes(const char *p, char a, char b)
 
 /* The first byte at or after p that ends a plain run inside a string ('"', '\\' or a control character), or
  * end. This is where most of the bytes of a typical document are spent, hence 16 bytes per step. */
+#if defined(__SSE2__)
+/* Bit i set when p[i] ends a plain run ('"', '\\' or a control character); 16 bytes from p must be readable. */
+static inline unsigned special16(const char *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    /* min(v, 0x1f) == v  <=>  v <= 0x1f as unsigned bytes */
+    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                          _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                             _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
 static inline const char *scan_plain(const char *p, const char *end)
 {
 #if defined(__SSE2__)
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i bslash = _mm_set1_epi8('\\');
-    const __m128i ctl = _mm_set1_epi8(0x1f);
     while (end - p >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        /* min(v, 0x1f) == v  <=>  v <= 0x1f as unsigned bytes */
-        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
-                                 _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
-        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+        unsigned bits = special16(p);
         if (bits)
-            return p + __builtin_ctz(bits);
+            return p + (unsigned)__builtin_ctz(bits);
         p += 16;
     }
 #endif
@@ -287,13 +293,37 @@ static inline __attribute__((always_inline)) const char *parse_string(struct pa_
                                                                       size_t *outlen, bool *decoded)
 {
     const char *run = quote + 1;
-    const char *p = scan_plain(run, end);
+    const char *p;
+#if defined(__SSE2__)
+    /* Most strings end within the first 16 bytes: then the bit found is inside the input (no end check). */
+    if (__builtin_expect(end - run >= 16, 1)) {
+        unsigned bits = special16(run);
+        if (__builtin_expect(bits != 0, 1)) {
+            p = run + (unsigned)__builtin_ctz(bits);
+            if (__builtin_expect(*p == '"', 1)) {
+                *out = run;
+                *outlen = (size_t)(p - run);
+                *decoded = false;
+                return p + 1;
+            }
+            goto slow;
+        }
+        p = scan_plain(run + 16, end);
+    } else {
+        p = scan_plain(run, end);
+    }
+#else
+    p = scan_plain(run, end);
+#endif
     if (__builtin_expect(p < end && *p == '"', 1)) {
         *out = run;
         *outlen = (size_t)(p - run);
         *decoded = false;
         return p + 1;
     }
+#if defined(__SSE2__)
+slow:;
+#endif
     struct jw_span sp;
     p = decode_string(w, buf, quote, p, end, dst, &sp);
     *out = sp.s;
