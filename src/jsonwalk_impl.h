@@ -337,6 +337,28 @@ static inline bool jw_is_digit(char c)
     return (unsigned)(c - '0') < 10u;
 }
 
+/* The end of the run of ASCII digits at p (p itself when there is none). */
+static inline const char *skip_digits(const char *p, const char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* 8 bytes at a time: t = byte ^ '0' is a digit's value (0..9) exactly when its high nibble is 0 and t + 6 does
+     * not carry into it. A byte that fails may carry into the next one, but only bytes after the first failing
+     * one are disturbed, and the lowest flagged byte is the answer. */
+    while (end - p >= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        uint64_t t = x ^ 0x3030303030303030u;
+        uint64_t nd = (t | (t + 0x0606060606060606u)) & 0xf0f0f0f0f0f0f0f0u;
+        if (nd)
+            return p + ((unsigned)__builtin_ctzll(nd) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < end && jw_is_digit(*p))
+        p++;
+    return p;
+}
+
 /* Validate the number starting at p; returns its end, or NULL (error set). */
 static const char *parse_number(struct pa_jw *w, const char *buf, const char *p, const char *end)
 {
@@ -352,15 +374,13 @@ static const char *parse_number(struct pa_jw *w, const char *buf, const char *p,
             return NULL;
         }
     } else {
-        while (p < end && jw_is_digit(*p))
-            p++;
+        p = skip_digits(p + 1, end);
     }
     if (p < end && *p == '.') {
         p++;
         if (p == end || !jw_is_digit(*p))
             goto bad;
-        while (p < end && jw_is_digit(*p))
-            p++;
+        p = skip_digits(p + 1, end);
     }
     if (p < end && (*p == 'e' || *p == 'E')) {
         p++;
@@ -368,8 +388,7 @@ static const char *parse_number(struct pa_jw *w, const char *buf, const char *p,
             p++;
         if (p == end || !jw_is_digit(*p))
             goto bad;
-        while (p < end && jw_is_digit(*p))
-            p++;
+        p = skip_digits(p + 1, end);
     }
     return p;
 bad:
