@@ -111,6 +111,10 @@ static inline const char *skip_ws(const char *p, const char *end)
     return skip_ws_loop(p, end);
 }
 
+/* scan_plain for the rest of a string longer than 16 bytes, out of line: inlined, its loop would keep the three
+ * constants of special16 in registers and make the first 16 bytes (all that most strings need) copy them. */
+static const char *scan_plain_rest(const char *p, const char *end);
+
 /* p[0] == a && p[1] == b, as one 16-bit compare where the byte order allows it (p + 2 <= end). */
 static inline bool two_bytes(const char *p, char a, char b)
 {
@@ -155,6 +159,11 @@ static inline const char *scan_plain(const char *p, const char *end)
         p++;
     }
     return p;
+}
+
+static __attribute__((noinline)) const char *scan_plain_rest(const char *p, const char *end)
+{
+    return scan_plain(p, end);
 }
 
 static inline int hexval(unsigned char c)
@@ -308,7 +317,7 @@ static inline __attribute__((always_inline)) const char *parse_string(struct pa_
             }
             goto slow;
         }
-        p = scan_plain(run + 16, end);
+        p = scan_plain_rest(run + 16, end);
     } else {
         p = scan_plain(run, end);
     }
