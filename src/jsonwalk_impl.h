@@ -43,7 +43,8 @@ struct frame {
 
 struct pa_jw {
     struct frame *frames;
-    size_t depth; /* open containers */
+    size_t depth;      /* open containers */
+    struct frame *top; /* during a walk: the innermost open container (frames + depth - 1), or NULL */
     size_t frames_cap;
     size_t max_depth;
     struct dbuf arena;   /* decoded member names of the open objects, innermost last */
@@ -412,6 +413,7 @@ static __attribute__((noinline)) void grow_frames(struct pa_jw *w)
     w->frames_cap = cap;
 }
 
+/* Open a container: it becomes w->top. */
 static inline void push(struct pa_jw *w, bool is_array)
 {
     if (__builtin_expect(w->depth == w->frames_cap, 0))
@@ -423,6 +425,7 @@ static inline void push(struct pa_jw *w, bool is_array)
     f->n = 0;
     f->label = NULL;
     f->is_array = is_array;
+    w->top = f;
 }
 
 /* Deliver one event; a non-zero return from the callback stops the walk with 1. */
@@ -438,6 +441,13 @@ static inline void push(struct pa_jw *w, bool is_array)
             rc = 1;                                                                                                \
             goto out;                                                                                              \
         }                                                                                                          \
+    } while (0)
+
+/* Close the innermost container (its closing event has been delivered). */
+#define POP()                                                                                                      \
+    do {                                                                                                           \
+        w->arena.len = w->top->koff;                                                                               \
+        w->top = --w->depth ? w->top - 1 : NULL;                                                                   \
     } while (0)
 
 #define FAIL(msg_, at_)                                                                                            \
@@ -457,6 +467,7 @@ static inline __attribute__((always_inline)) int jw_walk(struct pa_jw *w, const 
     size_t slen;
 
     w->depth = 0;
+    w->top = NULL;
     w->arena.len = 0;
     w->scratch.len = 0;
     w->ev_container = false;
@@ -501,7 +512,7 @@ value_nz:
         p = skip_ws(p + 1, end);
         if (p < end && *p == '}') {
             EMIT(PA_JW_OBJECT_END, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
-            w->arena.len = w->frames[--w->depth].koff;
+            POP();
             p++;
             goto after_value;
         }
@@ -514,7 +525,7 @@ value_nz:
         p = skip_ws(p + 1, end);
         if (p < end && *p == ']') {
             EMIT(PA_JW_ARRAY_END, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
-            w->arena.len = w->frames[--w->depth].koff;
+            POP();
             p++;
             goto after_value;
         }
@@ -580,7 +591,7 @@ member_q:
     /* p < end and *p == '"' */
     {
         const char *at = p;
-        f = &w->frames[w->depth - 1];
+        f = w->top;
         w->arena.len = f->koff;
         bool decoded;
         p = parse_string(w, buf, at, end, &w->arena, &s, &slen, &decoded);
@@ -605,7 +616,8 @@ member_q:
 
 after_value:
     p = skip_ws(p, end);
-    if (w->depth == 0) {
+    f = w->top;
+    if (!f) {
         if (p != end)
             FAIL("unexpected data after the top-level value", p);
         rc = 0;
@@ -613,7 +625,6 @@ after_value:
     }
     if (p == end)
         FAIL("unexpected end of input (unclosed array or object)", p);
-    f = &w->frames[w->depth - 1];
     if (f->is_array) {
         if (*p == ',') {
             f->n++;
@@ -624,7 +635,7 @@ after_value:
         }
         if (*p == ']') {
             EMIT(PA_JW_ARRAY_END, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
-            w->arena.len = w->frames[--w->depth].koff;
+            POP();
             p++;
             goto after_value;
         }
@@ -642,7 +653,7 @@ after_value:
     }
     if (*p == '}') {
         EMIT(PA_JW_OBJECT_END, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
-        w->arena.len = w->frames[--w->depth].koff;
+        POP();
         p++;
         goto after_value;
     }
@@ -651,11 +662,13 @@ after_value:
 out:
     /* No container is open between walks: the accessors then answer "top level", whatever happened. */
     w->depth = 0;
+    w->top = NULL;
     w->ev_container = false;
     return rc;
 }
 
 #undef EMIT
+#undef POP
 #undef FAIL
 
 #endif
