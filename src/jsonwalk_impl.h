@@ -296,9 +296,11 @@ static __attribute__((noinline)) const char *decode_string(struct pa_jw *w, cons
 /* Parse the string whose opening quote is at quote. Returns the position just past the closing quote, or NULL on
  * error. *decoded is false when it had no escapes (*out points into the input: zero copy), true when it was
  * decoded (appended to dst; *out points there). Decoded output is never longer than the escaped input, but it is
- * reserved per piece because the string's length is not known until its end. */
+ * reserved per piece because the string's length is not known until its end. end16 is the walk's fast-path bound
+ * (jw_walk): run < end16 when 16 bytes from run on are inside the input. */
 static inline __attribute__((always_inline)) const char *parse_string(struct pa_jw *w, const char *buf,
                                                                       const char *quote, const char *end,
+                                                                      const char *end16,
                                                                       struct dbuf *dst, const char **out,
                                                                       size_t *outlen, bool *decoded)
 {
@@ -306,7 +308,7 @@ static inline __attribute__((always_inline)) const char *parse_string(struct pa_
     const char *p;
 #if defined(__SSE2__)
     /* Most strings end within the first 16 bytes: then the bit found is inside the input (no end check). */
-    if (__builtin_expect(end - run >= 16, 1)) {
+    if (__builtin_expect(run < end16, 1)) {
         unsigned bits = special16(run);
         if (__builtin_expect(bits != 0, 1)) {
             p = run + (unsigned)__builtin_ctz(bits);
@@ -479,8 +481,9 @@ static inline __attribute__((always_inline)) int jw_walk(struct pa_jw *w, const 
     }
     const char *p = buf;
     const char *const end = buf + len;
-    /* p < end3 <=> at least 3 bytes from p on (end - p >= 3): the fast paths' bound, one compare */
-    const char *const end3 = len >= 3 ? end - 2 : buf;
+    /* p < end16 <=> at least 16 bytes from p on (end - p >= 16): the bound of every fast path (a string's first
+     * 16 bytes, jsonb's separators), one compare; the last 15 bytes of a document take the general paths */
+    const char *const end16 = len >= 16 ? end - 15 : buf;
     p = skip_ws(p, end);
     if (p == end)
         FAIL("empty input (only whitespace)", p);
@@ -505,7 +508,7 @@ value_nz:
             FAIL("nesting too deep", p);
         push(w, false);
         EMIT(PA_JW_OBJECT_BEGIN, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
-        if (__builtin_expect(p < end3 && p[1] == '"', 1)) {
+        if (__builtin_expect(p < end16 && p[1] == '"', 1)) {
             p++; /* jsonb's {"name": ... */
             goto member_q;
         }
@@ -535,7 +538,7 @@ value_nz:
         const char *at = p;
         bool decoded;
         w->scratch.len = 0;
-        p = parse_string(w, buf, at, end, &w->scratch, &s, &slen, &decoded);
+        p = parse_string(w, buf, at, end, end16, &w->scratch, &s, &slen, &decoded);
         if (!p)
             goto out;
         EMIT(PA_JW_STRING, s, slen, w->depth, (size_t)(at - buf), false);
@@ -594,7 +597,7 @@ member_q:
         f = w->top;
         w->arena.len = f->koff;
         bool decoded;
-        p = parse_string(w, buf, at, end, &w->arena, &s, &slen, &decoded);
+        p = parse_string(w, buf, at, end, end16, &w->arena, &s, &slen, &decoded);
         if (!p)
             goto out;
         f->key = decoded ? NULL : s;
@@ -602,7 +605,7 @@ member_q:
         f->label = NULL;
         EMIT(PA_JW_KEY, s, slen, w->depth, (size_t)(at - buf), false);
     }
-    if (__builtin_expect(p < end3 && two_bytes(p, ':', ' '), 1)) {
+    if (__builtin_expect(p < end16 && two_bytes(p, ':', ' '), 1)) {
         p += 2; /* jsonb's ": "; more whitespace after it is skipped at value_nz */
         goto value_nz;
     }
@@ -642,7 +645,7 @@ after_value:
         FAIL("expected ',' or ']' after an array element", p);
     }
     if (*p == ',') {
-        if (__builtin_expect(p < end3 && two_bytes(p + 1, ' ', '"'), 1)) {
+        if (__builtin_expect(p < end16 && two_bytes(p + 1, ' ', '"'), 1)) {
             p += 2; /* jsonb's ", " before the next member name */
             goto member_q;
         }
