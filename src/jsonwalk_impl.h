@@ -618,8 +618,13 @@ member_q:
     goto value;
 
 after_value:
-    p = skip_ws(p, end);
     f = w->top;
+    /* jsonb's ", " before the next member name, decided before the general checks (all of which it passes) */
+    if (__builtin_expect(p < end16 && f && !f->is_array && two_bytes(p, ',', ' ') && p[2] == '"', 1)) {
+        p += 2;
+        goto member_q;
+    }
+    p = skip_ws(p, end);
     if (!f) {
         if (p != end)
             FAIL("unexpected data after the top-level value", p);
