@@ -297,12 +297,14 @@ static __attribute__((noinline)) const char *decode_string(struct pa_jw *w, cons
  * error. *decoded is false when it had no escapes (*out points into the input: zero copy), true when it was
  * decoded (appended to dst; *out points there). Decoded output is never longer than the escaped input, but it is
  * reserved per piece because the string's length is not known until its end. end16 is the walk's fast-path bound
- * (jw_walk): run < end16 when 16 bytes from run on are inside the input. */
+ * (jw_walk): run < end16 when 16 bytes from run on are inside the input. restart: a decoded string replaces what dst
+ * held (string values in scratch) instead of being appended (member names in the arena). */
 static inline __attribute__((always_inline)) const char *parse_string(struct pa_jw *w, const char *buf,
                                                                       const char *quote, const char *end,
                                                                       const char *end16,
-                                                                      struct dbuf *dst, const char **out,
-                                                                      size_t *outlen, bool *decoded)
+                                                                      struct dbuf *dst, bool restart,
+                                                                      const char **out, size_t *outlen,
+                                                                      bool *decoded)
 {
     const char *run = quote + 1;
     const char *p;
@@ -337,6 +339,8 @@ static inline __attribute__((always_inline)) const char *parse_string(struct pa_
 slow:;
 #endif
     struct jw_span sp;
+    if (restart)
+        dst->len = 0;
     p = decode_string(w, buf, quote, p, end, dst, &sp);
     *out = sp.s;
     *outlen = sp.len;
@@ -537,8 +541,7 @@ value_nz:
     string_value: {
         const char *at = p;
         bool decoded;
-        w->scratch.len = 0;
-        p = parse_string(w, buf, at, end, end16, &w->scratch, &s, &slen, &decoded);
+        p = parse_string(w, buf, at, end, end16, &w->scratch, true, &s, &slen, &decoded);
         if (!p)
             goto out;
         EMIT(PA_JW_STRING, s, slen, w->depth, (size_t)(at - buf), false);
@@ -597,7 +600,7 @@ member_q:
         f = w->top;
         w->arena.len = f->koff;
         bool decoded;
-        p = parse_string(w, buf, at, end, end16, &w->arena, &s, &slen, &decoded);
+        p = parse_string(w, buf, at, end, end16, &w->arena, false, &s, &slen, &decoded);
         if (!p)
             goto out;
         f->key = decoded ? NULL : s;
