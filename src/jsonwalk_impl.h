@@ -297,12 +297,12 @@ static __attribute__((noinline)) const char *decode_string(struct pa_jw *w, cons
  * error. *decoded is false when it had no escapes (*out points into the input: zero copy), true when it was
  * decoded (appended to dst; *out points there). Decoded output is never longer than the escaped input, but it is
  * reserved per piece because the string's length is not known until its end. end16 is the walk's fast-path bound
- * (jw_walk): run < end16 when 16 bytes from run on are inside the input. restart: a decoded string replaces what dst
- * held (string values in scratch) instead of being appended (member names in the arena). */
+ * (jw_walk): run < end16 when 16 bytes from run on are inside the input. A decoded string is written at dst->data + base
+ * (dst->len is set there first: 0 for string values, the object's koff for member names). */
 static inline __attribute__((always_inline)) const char *parse_string(struct pa_jw *w, const char *buf,
                                                                       const char *quote, const char *end,
                                                                       const char *end16,
-                                                                      struct dbuf *dst, bool restart,
+                                                                      struct dbuf *dst, size_t base,
                                                                       const char **out, size_t *outlen,
                                                                       bool *decoded)
 {
@@ -339,8 +339,7 @@ static inline __attribute__((always_inline)) const char *parse_string(struct pa_
 slow:;
 #endif
     struct jw_span sp;
-    if (restart)
-        dst->len = 0;
+    dst->len = base;
     p = decode_string(w, buf, quote, p, end, dst, &sp);
     *out = sp.s;
     *outlen = sp.len;
@@ -541,7 +540,7 @@ value_nz:
     string_value: {
         const char *at = p;
         bool decoded;
-        p = parse_string(w, buf, at, end, end16, &w->scratch, true, &s, &slen, &decoded);
+        p = parse_string(w, buf, at, end, end16, &w->scratch, 0, &s, &slen, &decoded);
         if (!p)
             goto out;
         EMIT(PA_JW_STRING, s, slen, w->depth, (size_t)(at - buf), false);
@@ -598,9 +597,10 @@ member_q:
     {
         const char *at = p;
         f = w->top;
-        w->arena.len = f->koff;
+        /* a decoded name goes to the arena at f->koff (parse_string sets arena.len there); a name in the input
+         * leaves the arena as it is: at most the previous decoded name of each open object stays there */
         bool decoded;
-        p = parse_string(w, buf, at, end, end16, &w->arena, false, &s, &slen, &decoded);
+        p = parse_string(w, buf, at, end, end16, &w->arena, f->koff, &s, &slen, &decoded);
         if (!p)
             goto out;
         f->key = decoded ? NULL : s;
