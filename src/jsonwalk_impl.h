@@ -114,7 +114,9 @@ static inline const char *skip_ws(const char *p, const char *end)
 
 /* scan_plain for the rest of a string longer than 16 bytes, out of line: inlined, its loop would keep the three
  * constants of special16 in registers and make the first 16 bytes (all that most strings need) copy them. */
+#if defined(__SSE2__)
 static const char *scan_plain_rest(const char *p, const char *end);
+#endif
 
 /* p[0] == a && p[1] == b, as one 16-bit compare where the byte order allows it (p + 2 <= end). */
 static inline bool two_bytes(const char *p, char a, char b)
@@ -162,10 +164,12 @@ static inline const char *scan_plain(const char *p, const char *end)
     return p;
 }
 
+#if defined(__SSE2__)
 static __attribute__((noinline)) const char *scan_plain_rest(const char *p, const char *end)
 {
     return scan_plain(p, end);
 }
+#endif
 
 static inline int hexval(unsigned char c)
 {
@@ -338,7 +342,7 @@ static inline __attribute__((always_inline)) const char *parse_string(struct pa_
 #if defined(__SSE2__)
 slow:;
 #endif
-    struct jw_span sp;
+    struct jw_span sp = {NULL, 0};
     dst->len = base;
     p = decode_string(w, buf, quote, p, end, dst, &sp);
     *out = sp.s;
