@@ -112,12 +112,6 @@ static inline const char *skip_ws(const char *p, const char *end)
     return skip_ws_loop(p, end);
 }
 
-/* scan_plain for the rest of a string longer than 16 bytes, out of line: inlined, its loop would keep the three
- * constants of special16 in registers and make the first 16 bytes (all that most strings need) copy them. */
-#if defined(__SSE2__)
-static const char *scan_plain_rest(const char *p, const char *end);
-#endif
-
 /* p[0] == a && p[1] == b, as one 16-bit compare where the byte order allows it (p + 2 <= end). */
 static inline bool two_bytes(const char *p, char a, char b)
 {
@@ -130,8 +124,6 @@ static inline bool two_bytes(const char *p, char a, char b)
 #endif
 }
 
-/* The first byte at or after p that ends a plain run inside a string ('"', '\\' or a control character), or
- * end. This is where most of the bytes of a typical document are spent, hence 16 bytes per step. */
 #if defined(__SSE2__)
 /* Bit i set when p[i] ends a plain run ('"', '\\' or a control character); 16 bytes from p must be readable. */
 static inline unsigned special16(const char *p)
@@ -145,6 +137,8 @@ static inline unsigned special16(const char *p)
 }
 #endif
 
+/* The first byte at or after p that ends a plain run inside a string ('"', '\\' or a control character), or
+ * end. This is where most of the bytes of a typical document are spent, hence 16 bytes per step. */
 static inline const char *scan_plain(const char *p, const char *end)
 {
 #if defined(__SSE2__)
@@ -165,6 +159,8 @@ static inline const char *scan_plain(const char *p, const char *end)
 }
 
 #if defined(__SSE2__)
+/* scan_plain for the rest of a string longer than 16 bytes, out of line: inlined, its loop would keep the three
+ * constants of special16 in registers and make the first 16 bytes (all that most strings need) copy them. */
 static __attribute__((noinline)) const char *scan_plain_rest(const char *p, const char *end)
 {
     return scan_plain(p, end);
@@ -299,10 +295,10 @@ static __attribute__((noinline)) const char *decode_string(struct pa_jw *w, cons
 
 /* Parse the string whose opening quote is at quote. Returns the position just past the closing quote, or NULL on
  * error. *decoded is false when it had no escapes (*out points into the input: zero copy), true when it was
- * decoded (appended to dst; *out points there). Decoded output is never longer than the escaped input, but it is
- * reserved per piece because the string's length is not known until its end. end16 is the walk's fast-path bound
- * (jw_walk): run < end16 when 16 bytes from run on are inside the input. A decoded string is written at dst->data + base
- * (dst->len is set there first: 0 for string values, the object's koff for member names). */
+ * decoded into dst at dst->data + base (dst->len is set to base first: 0 for string values, the object's koff
+ * for member names; *out points there). Decoded output is never longer than the escaped input, but it is reserved
+ * per piece because the string's length is not known until its end. end16 is the walk's fast-path bound
+ * (jw_walk): run < end16 when the 16 bytes from run on are inside the input. */
 static inline __attribute__((always_inline)) const char *parse_string(struct pa_jw *w, const char *buf,
                                                                       const char *quote, const char *end,
                                                                       const char *end16,
@@ -465,7 +461,11 @@ static inline void push(struct pa_jw *w, bool is_array)
         goto out;                                                                                                  \
     } while (0)
 
-/* The walk (see pa_jw_walk in jsonwalk.h for the contract); JW_DELIVER delivers each event. */
+/* The walk (see pa_jw_walk in jsonwalk.h for the contract); JW_DELIVER delivers each event.
+ * PostgreSQL prints jsonb as {"a": 1, "b": [2]}: that layout takes fast paths ('{"', '": ', '", "', a string's
+ * first 16 bytes, 8 digits at a time) while 16 bytes remain (end16). Each is a shortcut for an input that the
+ * general path accepts with the same events; every error, and every other layout, goes through the general path
+ * (tests/unit/test_jsonwalk.c, tcase fast_paths, holds the two against each other). */
 static inline __attribute__((always_inline)) int jw_walk(struct pa_jw *w, const char *buf, size_t len, pa_jw_cb cb,
                                                         void *ctx)
 {
