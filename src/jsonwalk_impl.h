@@ -43,7 +43,8 @@ struct frame {
 
 struct pa_jw {
     struct frame *frames;
-    size_t depth; /* open containers */
+    size_t depth;      /* open containers */
+    struct frame *top; /* during a walk: the innermost open container (frames + depth - 1), or NULL */
     size_t frames_cap;
     size_t max_depth;
     struct dbuf arena;   /* decoded member names of the open objects, innermost last */
@@ -86,6 +87,13 @@ static int set_error(struct pa_jw *w, const char *msg, size_t off)
     return -1;
 }
 
+/* set_error for decode_string, which returns a position (NULL on error). */
+static const char *string_error(struct pa_jw *w, const char *msg, size_t off)
+{
+    set_error(w, msg, off);
+    return NULL;
+}
+
 static __attribute__((noinline)) const char *skip_ws_loop(const char *p, const char *end)
 {
     while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
@@ -104,22 +112,40 @@ static inline const char *skip_ws(const char *p, const char *end)
     return skip_ws_loop(p, end);
 }
 
+/* p[0] == a && p[1] == b, as one 16-bit compare where the byte order allows it (p + 2 <= end). */
+static inline bool two_bytes(const char *p, char a, char b)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v == (uint16_t)((unsigned char)a | (unsigned char)b << 8);
+#else
+    return p[0] == a && p[1] == b;
+#endif
+}
+
+#if defined(__SSE2__)
+/* Bit i set when p[i] ends a plain run ('"', '\\' or a control character); 16 bytes from p must be readable. */
+static inline unsigned special16(const char *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    /* min(v, 0x1f) == v  <=>  v <= 0x1f as unsigned bytes */
+    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                          _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                             _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
 /* The first byte at or after p that ends a plain run inside a string ('"', '\\' or a control character), or
  * end. This is where most of the bytes of a typical document are spent, hence 16 bytes per step. */
 static inline const char *scan_plain(const char *p, const char *end)
 {
 #if defined(__SSE2__)
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i bslash = _mm_set1_epi8('\\');
-    const __m128i ctl = _mm_set1_epi8(0x1f);
     while (end - p >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        /* min(v, 0x1f) == v  <=>  v <= 0x1f as unsigned bytes */
-        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
-                                 _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
-        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+        unsigned bits = special16(p);
         if (bits)
-            return p + __builtin_ctz(bits);
+            return p + (unsigned)__builtin_ctz(bits);
         p += 16;
     }
 #endif
@@ -131,6 +157,15 @@ static inline const char *scan_plain(const char *p, const char *end)
     }
     return p;
 }
+
+#if defined(__SSE2__)
+/* scan_plain for the rest of a string longer than 16 bytes, out of line: inlined, its loop would keep the three
+ * constants of special16 in registers and make the first 16 bytes (all that most strings need) copy them. */
+static __attribute__((noinline)) const char *scan_plain_rest(const char *p, const char *end)
+{
+    return scan_plain(p, end);
+}
+#endif
 
 static inline int hexval(unsigned char c)
 {
@@ -178,29 +213,37 @@ static inline size_t utf8_put(char *o, unsigned long cp)
     return 4;
 }
 
+/* A decoded string (decode_string's result). Its own type, so that only it lives in memory: the walker's position
+ * and the string of the fast path stay in registers (their addresses never escape to an out-of-line call). */
+struct jw_span {
+    const char *s;
+    size_t len;
+};
+
 /* The slow part of parse_string: the string at quote has an escape, a control character or no end, and p is
- * at the first of those. Kept out of line so that the common case stays small enough to inline. */
-static __attribute__((noinline)) int decode_string(struct pa_jw *w, const char *buf, const char *quote,
-                                                   const char *p, const char **pp, const char *end,
-                                                   struct dbuf *dst, const char **out, size_t *outlen)
+ * at the first of those. Kept out of line so that the common case stays small enough to inline. Returns the
+ * position just past the closing quote (the decoded bytes are appended to dst, *out says where), or NULL. */
+static __attribute__((noinline)) const char *decode_string(struct pa_jw *w, const char *buf, const char *quote,
+                                                           const char *p, const char *end, struct dbuf *dst,
+                                                           struct jw_span *out)
 {
     const char *run = quote + 1;
     size_t base = dst->len;
     for (;;) {
         if (p == end)
-            return set_error(w, "unterminated string", (size_t)(quote - buf));
+            return string_error(w, "unterminated string", (size_t)(quote - buf));
         unsigned char c = (unsigned char)*p;
         if (c == '"')
             break;
         if (c < 0x20)
-            return set_error(w, "control character in string (must be escaped)", (size_t)(p - buf));
+            return string_error(w, "control character in string (must be escaped)", (size_t)(p - buf));
         /* a backslash: flush the plain run before it (plus room for the longest decoded escape, 4 bytes) */
         size_t n = (size_t)(p - run);
         dbuf_reserve(dst, n + 4);
         memcpy(dst->data + dst->len, run, n);
         dst->len += n;
         if (end - p < 2)
-            return set_error(w, "unterminated string", (size_t)(quote - buf));
+            return string_error(w, "unterminated string", (size_t)(quote - buf));
         char *o = dst->data + dst->len;
         switch (p[1]) {
         case '"': *o = '"'; break;
@@ -214,7 +257,7 @@ static __attribute__((noinline)) int decode_string(struct pa_jw *w, const char *
         case 'u': {
             long cp = hex4(p + 2, end);
             if (cp < 0)
-                return set_error(w, "invalid \\u escape in string", (size_t)(p - buf));
+                return string_error(w, "invalid \\u escape in string", (size_t)(p - buf));
             p += 6;
             if (cp >= 0xd800 && cp <= 0xdbff) {
                 long lo = (end - p >= 2 && p[0] == '\\' && p[1] == 'u') ? hex4(p + 2, end) : -1;
@@ -234,7 +277,7 @@ static __attribute__((noinline)) int decode_string(struct pa_jw *w, const char *
             continue;
         }
         default:
-            return set_error(w, "invalid escape in string", (size_t)(p - buf));
+            return string_error(w, "invalid escape in string", (size_t)(p - buf));
         }
         dst->len++;
         p += 2;
@@ -245,34 +288,90 @@ static __attribute__((noinline)) int decode_string(struct pa_jw *w, const char *
     dbuf_reserve(dst, n);
     memcpy(dst->data + dst->len, run, n);
     dst->len += n;
-    *out = dst->data + base;
-    *outlen = dst->len - base;
-    *pp = p + 1;
-    return 1;
+    out->s = dst->data + base;
+    out->len = dst->len - base;
+    return p + 1;
 }
 
-/* Parse the string whose opening quote is at *pp. Returns 0 when it had no escapes (*out points into the input:
- * zero copy), 1 when it was decoded (appended to dst; *out points there), -1 on error. On success *pp is just
- * past the closing quote. Decoded output is never longer than the escaped input, but it is reserved per piece
- * because the string's length is not known until its end. */
-static inline __attribute__((always_inline)) int parse_string(struct pa_jw *w, const char *buf, const char **pp,
-                                                              const char *end, struct dbuf *dst, const char **out,
-                                                              size_t *outlen)
+/* Parse the string whose opening quote is at quote. Returns the position just past the closing quote, or NULL on
+ * error. *decoded is false when it had no escapes (*out points into the input: zero copy), true when it was
+ * decoded into dst at dst->data + base (dst->len is set to base first: 0 for string values, the object's koff
+ * for member names; *out points there). Decoded output is never longer than the escaped input, but it is reserved
+ * per piece because the string's length is not known until its end. end16 is the walk's fast-path bound
+ * (jw_walk): run < end16 when the 16 bytes from run on are inside the input. */
+static inline __attribute__((always_inline)) const char *parse_string(struct pa_jw *w, const char *buf,
+                                                                      const char *quote, const char *end,
+                                                                      const char *end16,
+                                                                      struct dbuf *dst, size_t base,
+                                                                      const char **out, size_t *outlen,
+                                                                      bool *decoded)
 {
-    const char *run = *pp + 1;
-    const char *p = scan_plain(run, end);
+    const char *run = quote + 1;
+    const char *p;
+#if defined(__SSE2__)
+    /* Most strings end within the first 16 bytes: then the bit found is inside the input (no end check). */
+    if (__builtin_expect(run < end16, 1)) {
+        unsigned bits = special16(run);
+        if (__builtin_expect(bits != 0, 1)) {
+            p = run + (unsigned)__builtin_ctz(bits);
+            if (__builtin_expect(*p == '"', 1)) {
+                *out = run;
+                *outlen = (size_t)(p - run);
+                *decoded = false;
+                return p + 1;
+            }
+            goto slow;
+        }
+        p = scan_plain_rest(run + 16, end);
+    } else {
+        p = scan_plain(run, end);
+    }
+#else
+    p = scan_plain(run, end);
+#endif
     if (__builtin_expect(p < end && *p == '"', 1)) {
         *out = run;
         *outlen = (size_t)(p - run);
-        *pp = p + 1;
-        return 0;
+        *decoded = false;
+        return p + 1;
     }
-    return decode_string(w, buf, *pp, p, pp, end, dst, out, outlen);
+#if defined(__SSE2__)
+slow:;
+#endif
+    struct jw_span sp = {NULL, 0};
+    dst->len = base;
+    p = decode_string(w, buf, quote, p, end, dst, &sp);
+    *out = sp.s;
+    *outlen = sp.len;
+    *decoded = true;
+    return p;
 }
 
 static inline bool jw_is_digit(char c)
 {
     return (unsigned)(c - '0') < 10u;
+}
+
+/* The end of the run of ASCII digits at p (p itself when there is none). */
+static inline const char *skip_digits(const char *p, const char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* 8 bytes at a time: t = byte ^ '0' is a digit's value (0..9) exactly when its high nibble is 0 and t + 6 does
+     * not carry into it. A byte that fails may carry into the next one, but only bytes after the first failing
+     * one are disturbed, and the lowest flagged byte is the answer. */
+    while (end - p >= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        uint64_t t = x ^ 0x3030303030303030u;
+        uint64_t nd = (t | (t + 0x0606060606060606u)) & 0xf0f0f0f0f0f0f0f0u;
+        if (nd)
+            return p + ((unsigned)__builtin_ctzll(nd) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < end && jw_is_digit(*p))
+        p++;
+    return p;
 }
 
 /* Validate the number starting at p; returns its end, or NULL (error set). */
@@ -290,15 +389,13 @@ static const char *parse_number(struct pa_jw *w, const char *buf, const char *p,
             return NULL;
         }
     } else {
-        while (p < end && jw_is_digit(*p))
-            p++;
+        p = skip_digits(p + 1, end);
     }
     if (p < end && *p == '.') {
         p++;
         if (p == end || !jw_is_digit(*p))
             goto bad;
-        while (p < end && jw_is_digit(*p))
-            p++;
+        p = skip_digits(p + 1, end);
     }
     if (p < end && (*p == 'e' || *p == 'E')) {
         p++;
@@ -306,8 +403,7 @@ static const char *parse_number(struct pa_jw *w, const char *buf, const char *p,
             p++;
         if (p == end || !jw_is_digit(*p))
             goto bad;
-        while (p < end && jw_is_digit(*p))
-            p++;
+        p = skip_digits(p + 1, end);
     }
     return p;
 bad:
@@ -322,6 +418,7 @@ static __attribute__((noinline)) void grow_frames(struct pa_jw *w)
     w->frames_cap = cap;
 }
 
+/* Open a container: it becomes w->top. */
 static inline void push(struct pa_jw *w, bool is_array)
 {
     if (__builtin_expect(w->depth == w->frames_cap, 0))
@@ -333,6 +430,7 @@ static inline void push(struct pa_jw *w, bool is_array)
     f->n = 0;
     f->label = NULL;
     f->is_array = is_array;
+    w->top = f;
 }
 
 /* Deliver one event; a non-zero return from the callback stops the walk with 1. */
@@ -350,13 +448,24 @@ static inline void push(struct pa_jw *w, bool is_array)
         }                                                                                                          \
     } while (0)
 
+/* Close the innermost container (its closing event has been delivered). */
+#define POP()                                                                                                      \
+    do {                                                                                                           \
+        w->arena.len = w->top->koff;                                                                               \
+        w->top = --w->depth ? w->top - 1 : NULL;                                                                   \
+    } while (0)
+
 #define FAIL(msg_, at_)                                                                                            \
     do {                                                                                                           \
         set_error(w, (msg_), (size_t)((at_) - buf));                                                               \
         goto out;                                                                                                  \
     } while (0)
 
-/* The walk (see pa_jw_walk in jsonwalk.h for the contract); JW_DELIVER delivers each event. */
+/* The walk (see pa_jw_walk in jsonwalk.h for the contract); JW_DELIVER delivers each event.
+ * PostgreSQL prints jsonb as {"a": 1, "b": [2]}: that layout takes fast paths ('{"', '": ', '", "', a string's
+ * first 16 bytes, 8 digits at a time) while 16 bytes remain (end16). Each is a shortcut for an input that the
+ * general path accepts with the same events; every error, and every other layout, goes through the general path
+ * (tests/unit/test_jsonwalk.c, tcase fast_paths, holds the two against each other). */
 static inline __attribute__((always_inline)) int jw_walk(struct pa_jw *w, const char *buf, size_t len, pa_jw_cb cb,
                                                         void *ctx)
 {
@@ -367,6 +476,7 @@ static inline __attribute__((always_inline)) int jw_walk(struct pa_jw *w, const 
     size_t slen;
 
     w->depth = 0;
+    w->top = NULL;
     w->arena.len = 0;
     w->scratch.len = 0;
     w->ev_container = false;
@@ -378,6 +488,9 @@ static inline __attribute__((always_inline)) int jw_walk(struct pa_jw *w, const 
     }
     const char *p = buf;
     const char *const end = buf + len;
+    /* p < end16 <=> at least 16 bytes from p on (end - p >= 16): the bound of every fast path (a string's first
+     * 16 bytes, jsonb's separators), one compare; the last 15 bytes of a document take the general paths */
+    const char *const end16 = len >= 16 ? end - 15 : buf;
     p = skip_ws(p, end);
     if (p == end)
         FAIL("empty input (only whitespace)", p);
@@ -385,16 +498,31 @@ static inline __attribute__((always_inline)) int jw_walk(struct pa_jw *w, const 
 value:
     if (p == end)
         FAIL("unexpected end of input (expected a value)", p);
+value_nz:
+    /* p < end. Whitespace reaches here only from the ": " fast path below; every other way in has skipped it.
+     * Strings first: they are the most frequent value, and one compare is cheaper than the switch's dispatch. */
+    if (*p == '"')
+        goto string_value;
     switch (*p) {
+    case ' ':
+    case '\t':
+    case '\n':
+    case '\r':
+        p = skip_ws_loop(p, end);
+        goto value;
     case '{':
         if (w->depth >= w->max_depth)
             FAIL("nesting too deep", p);
         push(w, false);
         EMIT(PA_JW_OBJECT_BEGIN, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
+        if (__builtin_expect(p < end16 && p[1] == '"', 1)) {
+            p++; /* jsonb's {"name": ... */
+            goto member_q;
+        }
         p = skip_ws(p + 1, end);
         if (p < end && *p == '}') {
             EMIT(PA_JW_OBJECT_END, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
-            w->arena.len = w->frames[--w->depth].koff;
+            POP();
             p++;
             goto after_value;
         }
@@ -407,15 +535,17 @@ value:
         p = skip_ws(p + 1, end);
         if (p < end && *p == ']') {
             EMIT(PA_JW_ARRAY_END, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
-            w->arena.len = w->frames[--w->depth].koff;
+            POP();
             p++;
             goto after_value;
         }
         goto value;
-    case '"': {
+    case '"':
+    string_value: {
         const char *at = p;
-        w->scratch.len = 0;
-        if (parse_string(w, buf, &p, end, &w->scratch, &s, &slen) < 0)
+        bool decoded;
+        p = parse_string(w, buf, at, end, end16, &w->scratch, 0, &s, &slen, &decoded);
+        if (!p)
             goto out;
         EMIT(PA_JW_STRING, s, slen, w->depth, (size_t)(at - buf), false);
         goto after_value;
@@ -466,21 +596,25 @@ member:
         FAIL("unexpected end of input (expected a member name)", p);
     if (*p != '"')
         FAIL("expected a member name (a string)", p);
+member_q:
+    /* p < end and *p == '"' */
     {
         const char *at = p;
-        f = &w->frames[w->depth - 1];
-        w->arena.len = f->koff;
-        int r = parse_string(w, buf, &p, end, &w->arena, &s, &slen);
-        if (r < 0)
+        f = w->top;
+        /* a decoded name goes to the arena at f->koff (parse_string sets arena.len there); a name in the input
+         * leaves the arena as it is: at most the previous decoded name of each open object stays there */
+        bool decoded;
+        p = parse_string(w, buf, at, end, end16, &w->arena, f->koff, &s, &slen, &decoded);
+        if (!p)
             goto out;
-        f->key = r == 0 ? s : NULL;
+        f->key = decoded ? NULL : s;
         f->n = slen;
         f->label = NULL;
         EMIT(PA_JW_KEY, s, slen, w->depth, (size_t)(at - buf), false);
     }
-    if (__builtin_expect(end - p >= 3 && p[0] == ':' && p[1] == ' ' && (unsigned char)p[2] > ' ', 1)) {
-        p += 2; /* jsonb's ": " */
-        goto value;
+    if (__builtin_expect(p < end16 && two_bytes(p, ':', ' '), 1)) {
+        p += 2; /* jsonb's ": "; more whitespace after it is skipped at value_nz */
+        goto value_nz;
     }
     p = skip_ws(p, end);
     if (p == end)
@@ -491,8 +625,14 @@ member:
     goto value;
 
 after_value:
+    f = w->top;
+    /* jsonb's ", " before the next member name, decided before the general checks (all of which it passes) */
+    if (__builtin_expect(p < end16 && f && !f->is_array && two_bytes(p, ',', ' ') && p[2] == '"', 1)) {
+        p += 2;
+        goto member_q;
+    }
     p = skip_ws(p, end);
-    if (w->depth == 0) {
+    if (!f) {
         if (p != end)
             FAIL("unexpected data after the top-level value", p);
         rc = 0;
@@ -500,7 +640,6 @@ after_value:
     }
     if (p == end)
         FAIL("unexpected end of input (unclosed array or object)", p);
-    f = &w->frames[w->depth - 1];
     if (f->is_array) {
         if (*p == ',') {
             f->n++;
@@ -511,16 +650,16 @@ after_value:
         }
         if (*p == ']') {
             EMIT(PA_JW_ARRAY_END, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
-            w->arena.len = w->frames[--w->depth].koff;
+            POP();
             p++;
             goto after_value;
         }
         FAIL("expected ',' or ']' after an array element", p);
     }
     if (*p == ',') {
-        if (__builtin_expect(end - p >= 3 && p[1] == ' ' && p[2] == '"', 1)) {
+        if (__builtin_expect(p < end16 && two_bytes(p + 1, ' ', '"'), 1)) {
             p += 2; /* jsonb's ", " before the next member name */
-            goto member;
+            goto member_q;
         }
         p = skip_ws(p + 1, end);
         if (p < end && *p == '}')
@@ -529,7 +668,7 @@ after_value:
     }
     if (*p == '}') {
         EMIT(PA_JW_OBJECT_END, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
-        w->arena.len = w->frames[--w->depth].koff;
+        POP();
         p++;
         goto after_value;
     }
@@ -538,11 +677,13 @@ after_value:
 out:
     /* No container is open between walks: the accessors then answer "top level", whatever happened. */
     w->depth = 0;
+    w->top = NULL;
     w->ev_container = false;
     return rc;
 }
 
 #undef EMIT
+#undef POP
 #undef FAIL
 
 #endif

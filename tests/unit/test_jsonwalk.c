@@ -443,6 +443,215 @@ START_TEST(test_long_numbers)
 }
 END_TEST
 
+/* ---- fast paths (jsonb's separators, a string's first 16 bytes, 8-digit runs) against the general paths ---- */
+
+/* Walk a private heap copy of exactly len bytes (sanitizers see any read past the end) with a trace. */
+static int walk_trace_exact(struct pa_jw *w, const char *json, size_t len, struct trace *t)
+{
+    char *in = pa_xmalloc(len ? len : 1);
+    memcpy(in, json, len);
+    int rc = walk_trace_w(w, in, len, t);
+    free(in);
+    return rc;
+}
+
+/* jsonb's layout ({"a": 1, "b": [2]}) takes the fast paths; the same document with a space around every
+ * structural character takes the general ones. Both must give the same events, decoded strings and paths, for
+ * tokens of every length around the 16-byte bound, escapes and digit runs at every position, and any distance from
+ * the end of an unpadded buffer. */
+static void spaced(const char *compact, struct pa_buf *out)
+{
+    bool in_str = false;
+    pa_buf_truncate(out, 0);
+    for (const char *c = compact; *c; c++) {
+        if (in_str) {
+            pa_buf_appendc(out, *c);
+            if (*c == '\\' && c[1])
+                pa_buf_appendc(out, *++c);
+            else if (*c == '"')
+                in_str = false;
+        } else if (*c == '"') {
+            pa_buf_appendc(out, *c);
+            in_str = true;
+        } else if (strchr("{}[]:,", *c)) {
+            pa_buf_appendc(out, ' ');
+            pa_buf_appendc(out, *c);
+            pa_buf_appends(out, "\t");
+        } else if (*c != ' ') {
+            pa_buf_appendc(out, *c);
+        }
+    }
+}
+
+static void expect_same_as_spaced(struct pa_jw *w, const char *compact)
+{
+    struct pa_buf sp;
+    pa_buf_init(&sp);
+    spaced(compact, &sp);
+    struct trace a = {.extras = true}, b = {.extras = true};
+    int ra = walk_trace_exact(w, compact, strlen(compact), &a);
+    int rb = walk_trace_exact(w, sp.data, sp.len, &b);
+    ck_assert_msg(ra == 0 && rb == 0, "walk of %s: %d / %d (%s)", compact, ra, rb, pa_jw_error(w, NULL));
+    ck_assert_str_eq(a.b.data, b.b.data);
+    pa_buf_free(&a.b);
+    pa_buf_free(&b.b);
+    pa_buf_free(&sp);
+}
+
+START_TEST(test_fast_paths_match_general)
+{
+    struct pa_jw *w = pa_jw_new();
+    struct pa_buf doc, str;
+    pa_buf_init(&doc);
+    pa_buf_init(&str);
+    static const char *const tails[] = {"", "}", "]}", "\"}", "1}"};
+    for (size_t kl = 0; kl <= 36; kl++) {
+        for (size_t vl = 0; vl <= 36; vl++) {
+            /* a string value of vl bytes, plain, with an escape at position vl % 7, or a backslash run */
+            for (int form = 0; form < 4; form++) {
+                pa_buf_truncate(&str, 0);
+                for (size_t i = 0; i < vl; i++)
+                    pa_buf_appendc(&str, (char)('a' + i % 26));
+                if (form == 1 && vl >= 2)
+                    memcpy(str.data + vl % (vl - 1), "\\n", 2);
+                if (form == 2 && vl >= 6)
+                    memcpy(str.data + vl % (vl - 5), "\\u00e9", 6);
+                if (form == 3 && vl >= 4)
+                    memcpy(str.data + vl % (vl - 3), "\\\\\\\"", 4);
+                pa_buf_truncate(&doc, 0);
+                pa_buf_appends(&doc, "{\"");
+                for (size_t i = 0; i < kl; i++)
+                    pa_buf_appendc(&doc, (char)('k' + i % 10));
+                pa_buf_printf(&doc, "\": \"%s\", \"n\": ", str.data);
+                for (size_t i = 0; i < vl % 21 + 1; i++) /* 1..21 digits */
+                    pa_buf_appendc(&doc, (char)('1' + i % 9));
+                if (vl % 3 == 1)
+                    pa_buf_appends(&doc, ".25e-7");
+                pa_buf_printf(&doc, ", \"o\": {\"x\": [true, false, null, -0, \"%s\"], \"e\": {}, \"a\": []}}",
+                              str.data);
+                expect_same_as_spaced(w, doc.data);
+                /* and cut short: both fail, with the same message (offsets differ with the spacing) */
+                for (size_t t = 0; t < PA_ARRAY_LEN(tails); t++) {
+                    size_t cut = doc.len - 1 - (kl + vl + t) % (doc.len - 1);
+                    struct trace a = {0};
+                    ck_assert_int_eq(walk_trace_exact(w, doc.data, cut, &a), -1);
+                    pa_buf_free(&a.b);
+                }
+            }
+        }
+    }
+    pa_buf_free(&doc);
+    pa_buf_free(&str);
+    pa_jw_free(w);
+}
+END_TEST
+
+/* Errors where the fast paths end: the message and offset must be the general path's, whatever the distance from
+ * the end of the (unpadded) buffer. Each case is also walked after 1..40 spaces, which shift every token against
+ * the 16-byte bound. */
+START_TEST(test_fast_path_errors)
+{
+    static const struct {
+        const char *json;
+        size_t off;
+        const char *msg;
+    } cases[] = {
+        {"{\"a\": ", 6, "unexpected end of input (expected a value)"},
+        {"{\"a\": \t", 7, "unexpected end of input (expected a value)"},
+        {"{\"a\":  }", 7, "expected a value"},
+        {"{\"a\": , \"b\": 1}", 6, "expected a value"},
+        {"{\"a\": 1, ", 9, "unexpected end of input (expected a member name)"},
+        {"{\"a\": 1, }", 9, "trailing comma in object"},
+        {"{\"a\": 1, 2}", 9, "expected a member name (a string)"},
+        {"{\"a\": \"x\", \"b\"", 14, "unexpected end of input (expected ':')"},
+        {"{\"a\": \"x\", \"b\": ", 16, "unexpected end of input (expected a value)"},
+        {"{\"", 1, "unterminated string"},
+        {"{\"a", 1, "unterminated string"},
+        {"{\"a\": \"", 6, "unterminated string"},
+        {"{\"a\": \"0123456789abcdef", 6, "unterminated string"},
+        {"{\"a\": \"0123456789abcdef\\", 6, "unterminated string"},
+        {"{\"a\": \"0123456789abcde\x01\"}", 22, "control character in string (must be escaped)"},
+        {"[12345678901234567890", 21, "unexpected end of input (unclosed array or object)"},
+        {"[123456789012345678.", 1, "invalid number"},
+        {"[1234567890123456789e", 1, "invalid number"},
+        {"[12345678x]", 9, "expected ',' or ']' after an array element"},
+        {"[0123456789]", 1, "invalid number (leading zero)"},
+        {"{\"a\": 1,", 8, "unexpected end of input (expected a member name)"},
+        {"{\"a\":", 5, "unexpected end of input (expected a value)"},
+        {"{\"a\": \"x\" ,", 11, "unexpected end of input (expected a member name)"},
+        {"{\"a\": {\"", 7, "unterminated string"},
+        {"{\"a\": [\"", 7, "unterminated string"},
+        {"{\"a\": \"\\u00e9\\ud800", 6, "unterminated string"},
+        {"{\"a\": 1 \"b\": 2}", 8, "expected ',' or '}' after an object member"},
+        {"{\"a\": \"x\", \"b\" 1}", 15, "expected ':' after a member name"},
+        {"{\"a\": \"x\",  \"b\": 1, }", 20, "trailing comma in object"},
+        {"{\"a\":\t\"x\"}x", 10, "unexpected data after the top-level value"},
+        {"[\"0123456789abcdef0123\" , ]", 26, "trailing comma in array"},
+    };
+    struct pa_jw *w = pa_jw_new();
+    struct pa_buf doc;
+    pa_buf_init(&doc);
+    for (size_t i = 0; i < PA_ARRAY_LEN(cases); i++) {
+        for (size_t pad = 0; pad <= 40; pad++) {
+            pa_buf_truncate(&doc, 0);
+            for (size_t k = 0; k < pad; k++)
+                pa_buf_appendc(&doc, ' ');
+            pa_buf_appends(&doc, cases[i].json);
+            struct trace t = {0};
+            ck_assert_int_eq(walk_trace_exact(w, doc.data, doc.len, &t), -1);
+            pa_buf_free(&t.b);
+            size_t off;
+            const char *msg = pa_jw_error(w, &off);
+            ck_assert_msg(strcmp(msg, cases[i].msg) == 0 && off == cases[i].off + pad, "case %zu pad %zu: %s at %zu",
+                          i, pad, msg, off);
+        }
+    }
+    pa_buf_free(&doc);
+    pa_jw_free(w);
+}
+END_TEST
+
+/* Digit runs of every length up to 24 followed by every byte: the number's extent and the verdict must be the
+ * byte loop's. */
+START_TEST(test_digit_runs)
+{
+    struct pa_jw *w = pa_jw_new();
+    char doc[32];
+    for (size_t n = 1; n <= 24; n++) {
+        for (int c = 0; c < 256; c++) {
+            doc[0] = '[';
+            for (size_t i = 0; i < n; i++)
+                doc[1 + i] = (char)('1' + (i * 7) % 9);
+            doc[1 + n] = (char)c;
+            doc[2 + n] = ']';
+            struct trace t = {0};
+            int rc = walk_trace_exact(w, doc, n + 3, &t);
+            size_t off;
+            const char *msg = pa_jw_error(w, &off);
+            if (c >= '0' && c <= '9') {
+                ck_assert_int_eq(rc, 0); /* one number of n + 1 digits */
+                ck_assert_uint_eq(strlen(t.b.data), strlen("AB0$ N1$[0]=") + n + 1 + strlen(" AE0$"));
+            } else if (c == ']' || c == ',' || c == '.' || c == 'e' || c == 'E') {
+                ck_assert_int_eq(rc, -1); /* "[1]]", "[1,]", "[1.]", "[1e]" */
+            } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+                ck_assert_int_eq(rc, 0);
+            } else {
+                ck_assert_int_eq(rc, -1);
+                ck_assert_str_eq(msg, "expected ',' or ']' after an array element");
+                ck_assert_uint_eq(off, n + 1);
+            }
+            pa_buf_free(&t.b);
+            /* the same number at the very end of the buffer (top level) */
+            rc = walk_trace_exact(w, doc + 1, n, &t);
+            ck_assert_int_eq(rc, 0);
+            ck_assert_uint_eq(t.b.len, strlen("N0$=") + n);
+            pa_buf_free(&t.b);
+        }
+    }
+    pa_jw_free(w);
+}
+END_TEST
+
 /* ---- invalid input ---- */
 
 struct bad_case {
@@ -1181,6 +1390,13 @@ static Suite *jsonwalk_suite(void)
     tcase_add_test(tc, test_escaped_keys);
     tcase_add_test(tc, test_numbers);
     tcase_add_test(tc, test_long_numbers);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("fast_paths");
+    tcase_set_timeout(tc, 300); /* thousands of documents; also run under valgrind */
+    tcase_add_test(tc, test_fast_paths_match_general);
+    tcase_add_test(tc, test_fast_path_errors);
+    tcase_add_test(tc, test_digit_runs);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("invalid");
