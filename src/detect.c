@@ -1769,6 +1769,21 @@ struct memo {
 
 #define KMEMO_SLOTS 2048 /* member names: up to 1024 distinct names, 64 bytes each at most */
 #define KMEMO_KEYMAX 64
+#define KMEMO_TAG (1u << 16) /* every name's lentag has it: an empty slot (lentag 0) never equals a name, not even "" */
+
+/* Member-name guesses. Webhook payloads repeat object shapes, so the name that follows a given member name in the
+ * same object (or that opens the value of a given member) is nearly always the one that did last time: kguess[ctx]
+ * is the kmemo slot of the name last seen in context ctx, and a name equal to the guessed slot's bytes reuses its
+ * kinfo without hashing or probing. A guess is only ever a slot index: it is checked against the slot's bytes (a
+ * cleared or reused slot simply fails or holds its own kinfo), so a wrong or stale guess costs a lookup, never a
+ * result. Contexts (kept in the walker's per-container slot, bits 32..63; detect's lat/lng bits are 0..1):
+ *   KG_NEXT(s)  = s                    the name after the name in slot s in the same object
+ *   KG_FIRST(s) = KMEMO_SLOTS + s      the first name of an object that is the value of member s, or an element
+ *                                      (at any array depth) of its value
+ *   KG_NONE     = 2 * KMEMO_SLOTS      anything else (top level, after a name that is not memoized) */
+#define KG_FIRST(s) ((uint32_t)KMEMO_SLOTS + (uint32_t)(s))
+#define KG_NONE ((uint32_t)(2 * KMEMO_SLOTS))
+#define KGUESS_N (2 * KMEMO_SLOTS + 1)
 #define VMEMO_SLOTS 4096 /* string values: up to 2048 distinct values, 256 bytes each at most, 256 KB in all */
 #define VMEMO_VALMAX 256
 #define VMEMO_ARENA (256 * 1024)
@@ -1870,6 +1885,8 @@ struct pa_detect_ctx {
      * context, keyed by its raw bytes. Only keys that are not PII themselves are cached. */
     struct memo kmemo;
     struct kinfo *kinfo; /* [KMEMO_SLOTS], by kmemo slot */
+    uint16_t *kguess;    /* [KGUESS_N]: the kmemo slot guessed per context (see KG_NONE) */
+    uint32_t kg_child;   /* the context of the first name of a container opening now: KG_FIRST of the last name */
     /* String values that Hyperscan found nothing in (with the key flags that steer the validators): user agents,
      * URLs, header values and enum-like values repeat across documents. */
     struct memo vmemo;
@@ -1920,6 +1937,7 @@ struct pa_detect_ctx *pa_detect_ctx_new(const struct pa_detector *d)
     c->allow_idx = pa_xcalloc(d->n_allow ? d->n_allow : 1, sizeof *c->allow_idx);
     memo_init(&c->kmemo, KMEMO_SLOTS, KMEMO_SLOTS / 2 * KMEMO_KEYMAX);
     c->kinfo = pa_xcalloc(KMEMO_SLOTS, sizeof *c->kinfo);
+    c->kguess = pa_xcalloc(KGUESS_N, sizeof *c->kguess);
     memo_init(&c->vmemo, VMEMO_SLOTS, VMEMO_ARENA);
     c->key_cat = -1;
     scan_limits(c);
@@ -1962,6 +1980,7 @@ void pa_detect_ctx_free(struct pa_detect_ctx *c)
     free(c->allow_idx);
     memo_free(&c->kmemo);
     free(c->kinfo);
+    free(c->kguess);
     memo_free(&c->vmemo);
     free(c);
 }
@@ -2740,39 +2759,51 @@ static void emit_key_finding(struct pa_detect_ctx *c, int cat, const char *rule)
     emit(c, c->path.data, c->path.len, cat, PA_DET_KEY, rule);
 }
 
+/* The walker's per-container slot of the innermost open container (pa_jw_user(w, 0)), read directly: detect.c
+ * has the walker's internals (jsonwalk_impl.h) and the call would cost more than the read. NULL at top level. */
+static inline struct frame *jw_top(struct pa_jw *w)
+{
+    return w->top;
+}
+
 static void geo_mark(struct pa_detect_ctx *c, unsigned kflags)
 {
     if (!(kflags & (KF_LAT | KF_LNG)))
         return;
-    uint64_t *slot = pa_jw_user(c->w, 0);
-    if (slot && !pa_jw_in_array(c->w))
-        *slot |= (kflags & KF_LAT) ? 1u : 2u;
+    struct frame *f = jw_top(c->w);
+    if (f && !f->is_array)
+        f->user |= (kflags & KF_LAT) ? 1u : 2u;
 }
 
 /* A member name not in the memo: tokenize, ignore_keys, the value scan of the name itself, the dictionary, the flags;
- * memoized when the name is not PII itself. Returns 1 to stop the walk. Out of line: it is the rare path. */
-static __attribute__((noinline)) int key_miss(struct pa_detect_ctx *c, const struct pa_jw_event *ev, size_t ki,
-                                              uint64_t kh)
+ * memoized when the name is not PII itself. Returns the kmemo slot it was memoized in, KMISS_NONE when it was not
+ * (too long, or PII), KMISS_STOP to stop the walk. Out of line: it is the rare path. It takes the name, not the event:
+ * the event record's address then never leaves on_event, so the walker's event fields need not be stored. */
+#define KMISS_NONE SIZE_MAX
+#define KMISS_STOP (SIZE_MAX - 1)
+
+static __attribute__((noinline)) size_t key_miss(struct pa_detect_ctx *c, const char *str, size_t len, size_t depth,
+                                                 size_t ki, uint64_t kh)
 {
     const struct pa_detector *d = c->d;
     struct tokens t;
-    tokenize(ev->str, ev->len, &t);
+    tokenize(str, len, &t);
     if (key_ignored(d, &t)) {
         c->skip_active = true;
         c->skip_in_container = false;
-        c->skip_depth = ev->depth;
+        c->skip_depth = depth;
         if (ki != SIZE_MAX) {
-            ki = memo_insert(&c->kmemo, ki, kh, ev->str, (uint32_t)ev->len);
+            ki = memo_insert(&c->kmemo, ki, kh, str, (uint32_t)len | KMEMO_TAG);
             c->kinfo[ki] = (struct kinfo){.ignored = true};
         }
-        return 0;
+        return ki;
     }
     /* A key that is itself PII: a value finding, and the path segment becomes <category>. */
-    struct vscan v = {.c = c, .s = (const unsigned char *)ev->str, .len = ev->len, .mode = VM_KEY};
-    if (ev->len >= c->scan_min && scan_string(&v) < 0)
-        return 1;
+    struct vscan v = {.c = c, .s = (const unsigned char *)str, .len = len, .mode = VM_KEY};
+    if (len >= c->scan_min && scan_string(&v) < 0)
+        return KMISS_STOP;
     if (v.stop)
-        return 1;
+        return KMISS_STOP;
     const struct dent *e = key_lookup(d, &t);
     if (e && e->cat >= 0 && !d->cat_disabled[e->cat]) {
         c->key_cat = e->cat;
@@ -2782,10 +2813,21 @@ static __attribute__((noinline)) int key_miss(struct pa_detect_ctx *c, const str
     if (c->key_cat == PA_CAT_NATIONAL_ID)
         c->key_flags |= KF_NATIONAL;
     if (ki != SIZE_MAX && !v.redacted && !v.ncat) {
-        ki = memo_insert(&c->kmemo, ki, kh, ev->str, (uint32_t)ev->len);
+        ki = memo_insert(&c->kmemo, ki, kh, str, (uint32_t)len | KMEMO_TAG);
         c->kinfo[ki] = (struct kinfo){.rule = c->key_rule, .cat = c->key_cat, .flags = c->key_flags};
+        return ki;
     }
-    return 0;
+    return KMISS_NONE;
+}
+
+/* The guess context of the first name in the container opening now (its slot in the walker is w->top): below an
+ * array, the array's own; below a member, the member's; at top level none. */
+static inline uint32_t kg_container(const struct pa_detect_ctx *c, const struct pa_jw *w, size_t depth)
+{
+    if (!depth)
+        return KG_NONE;
+    const struct frame *parent = w->top - 1;
+    return parent->is_array ? (uint32_t)(parent->user >> 32) : c->kg_child;
 }
 
 static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_jw *w, const struct pa_jw_event *ev)
@@ -2825,28 +2867,49 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
     case PA_JW_KEY: {
         c->key_cat = -1;
         c->key_flags = 0;
-        size_t ki = SIZE_MAX; /* kmemo slot for this name, when it is short enough to be memoized */
-        uint64_t kh = 0;
-        if (ev->len <= KMEMO_KEYMAX) {
-            bool found;
-            kh = memo_hash(ev->str, ev->len, (uint32_t)ev->len);
-            ki = memo_find(&c->kmemo, kh, ev->str, (uint32_t)ev->len, &found);
-            if (found) {
-                const struct kinfo *ke = &c->kinfo[ki];
-                if (ke->ignored) {
-                    c->skip_active = true;
-                    c->skip_in_container = false;
-                    c->skip_depth = ev->depth;
-                } else {
-                    c->key_cat = ke->cat;
-                    c->key_rule = ke->rule;
-                    c->key_flags = ke->flags;
+        /* the guess first: the slot of the name seen last in this context, if these are its bytes */
+        struct frame *obj = w->top;
+        uint32_t gctx = (uint32_t)(obj->user >> 32);
+        size_t ki = c->kguess[gctx]; /* kmemo slot for this name */
+        const struct memo_slot *gs = &c->kmemo.slot[ki];
+        if (__builtin_expect((size_t)gs->lentag != ev->len + KMEMO_TAG ||
+                                 !key_eq(c->kmemo.arena + gs->off, ev->str, ev->len), 0)) {
+            ki = SIZE_MAX; /* not memoized when too long */
+            uint64_t kh = 0;
+            bool found = false;
+            if (ev->len <= KMEMO_KEYMAX) {
+                uint32_t lentag = (uint32_t)ev->len | KMEMO_TAG;
+                kh = memo_hash(ev->str, ev->len, lentag);
+                ki = memo_find(&c->kmemo, kh, ev->str, lentag, &found);
+            }
+            if (!found) {
+                ki = key_miss(c, ev->str, ev->len, ev->depth, ki, kh);
+                if (ki == KMISS_STOP)
+                    return 1;
+                if (ki == KMISS_NONE) {
+                    obj->user = (obj->user & 0xffffffffu) | (uint64_t)KG_NONE << 32;
+                    c->kg_child = KG_NONE;
+                    break;
                 }
+                c->kguess[gctx] = (uint16_t)ki;
+                obj->user = (obj->user & 0xffffffffu) | (uint64_t)ki << 32;
+                c->kg_child = KG_FIRST(ki);
                 break;
             }
+            c->kguess[gctx] = (uint16_t)ki;
         }
-        if (key_miss(c, ev, ki, kh))
-            return 1;
+        obj->user = (obj->user & 0xffffffffu) | (uint64_t)ki << 32;
+        c->kg_child = KG_FIRST(ki);
+        const struct kinfo *ke = &c->kinfo[ki];
+        if (ke->ignored) {
+            c->skip_active = true;
+            c->skip_in_container = false;
+            c->skip_depth = ev->depth;
+        } else {
+            c->key_cat = ke->cat;
+            c->key_rule = ke->rule;
+            c->key_flags = ke->flags;
+        }
         break;
     }
     case PA_JW_STRING: {
@@ -2889,6 +2952,7 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
     }
     case PA_JW_OBJECT_BEGIN:
     case PA_JW_ARRAY_BEGIN:
+        w->top->user = (uint64_t)kg_container(c, w, ev->depth) << 32;
         if (kc >= 0) {
             pa_buf_truncate(&c->pend_path, 0);
             pa_jw_path(w, &c->pend_path);
@@ -2898,8 +2962,7 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
         }
         break;
     case PA_JW_OBJECT_END: {
-        uint64_t *slot = pa_jw_user(w, 0);
-        if (slot && (*slot & 3) == 3 && !d->cat_disabled[PA_CAT_GEOLOCATION]) {
+        if ((jw_top(w)->user & 3) == 3 && !d->cat_disabled[PA_CAT_GEOLOCATION]) {
             cur_path(c);
             emit(c, c->path.data, c->path.len, PA_CAT_GEOLOCATION, PA_DET_KEY, "key:lat_lng_pair");
         }

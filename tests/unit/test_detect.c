@@ -902,6 +902,166 @@ START_TEST(test_doc_memo_never_changes_results)
 }
 END_TEST
 
+/* Member-name guesses (a name equal to the one seen last in the same place reuses what it means without a lookup)
+ * must never change a result: documents of repeating shapes whose names change by one byte (first, middle, last),
+ * by one byte of length (added, dropped), names of 0..70 bytes (around the memo's 64-byte limit and the word
+ * compares' 4/8/16/24), dictionary names and near misses, PII names (never memoized), ignored names, the same names
+ * under other parents and in arrays, a document with more distinct names than the memo holds (cleared mid-walk) and
+ * wipes between documents: a long-lived context must give what a fresh one gives, document by document. The values
+ * repeat per member too, which the value guesses rely on. */
+static uint64_t t_rng(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static void t_name(struct pa_buf *b, const char *base, uint64_t r)
+{
+    size_t n = strlen(base);
+    char tmp[96];
+    memcpy(tmp, base, n);
+    switch (r % 8) { /* mostly as it is; else one byte changed, added or dropped */
+    case 0:
+        if (n)
+            tmp[0] ^= 1;
+        break;
+    case 1:
+        if (n)
+            tmp[n / 2] = tmp[n / 2] == 'q' ? 'r' : 'q';
+        break;
+    case 2:
+        if (n)
+            tmp[n - 1] = tmp[n - 1] == 'z' ? 'y' : 'z';
+        break;
+    case 3:
+        tmp[n++] = 's';
+        break;
+    case 4:
+        if (n)
+            n--;
+        break;
+    default:
+        break;
+    }
+    pa_buf_appendc(b, '"');
+    pa_buf_append(b, tmp, n);
+    pa_buf_appendc(b, '"');
+}
+
+START_TEST(test_doc_name_guesses)
+{
+    char *ignore[] = {"audit_trail"};
+    struct pa_detect_options o = {.ignore_keys = ignore, .n_ignore_keys = 1};
+    struct pa_detector *d = make(&o);
+    struct pa_detect_ctx *warm = pa_detect_ctx_new(d);
+    static const char *const names[] = {
+        "", "a", "ab", "abc", "abcd", "abcdefg", "abcdefgh", "abcdefghi", "abcdefghijklmno", "abcdefghijklmnop",
+        "abcdefghijklmnopq", "abcdefghijklmnopqrstuvwx", "abcdefghijklmnopqrstuvwxy",
+        "a123456789b123456789c123456789d123456789e123456789f123456789g12", /* 63 */
+        "a123456789b123456789c123456789d123456789e123456789f123456789g123", /* 64 */
+        "a123456789b123456789c123456789d123456789e123456789f123456789g1234", /* 65 */
+        "a123456789b123456789c123456789d123456789e123456789f123456789g123456789", /* 70 */
+        "email", "emails", "emall", "email_address", "phone", "ssn", "national_id", "lat", "lng", "latitude", "version",
+        "audit_trail", "audit_trails", "r9@example.org", "10.20.30.40", "id", "name", "price", "title", "items"};
+    /* values of 8..16 bytes too (remembered per member when the prefilter rejects them): equal first and last 8
+     * bytes at two lengths, one byte away from PII */
+    static const char *const vals[] = {"\"x\"", "\"jane@example.com\"", "\"536-22-1234\"", "\"536221234\"", "12.5",
+                                       "\"host 10.20.30.40 up\"", "null", "\"\"", "4111111111111111", "-33.86",
+                                       "\"aaaaaaaa\"", "\"aaaaaaaaa\"", "\"ann@ex.co\"", "\"ann-ex.co\"",
+                                       "\"10.20.30.40\"", "\"10.20.30,40\"", "\"536-22-123\""};
+    const size_t nn = PA_ARRAY_LEN(names), nv = PA_ARRAY_LEN(vals);
+    /* a few fixed shapes (name index lists), repeated with mutations */
+    size_t shapes[6][8];
+    uint64_t rng = 0x9e3779b97f4a7c15ULL;
+    for (size_t k = 0; k < 6; k++)
+        for (size_t j = 0; j < 8; j++)
+            shapes[k][j] = t_rng(&rng) % nn;
+    struct fset *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    struct pa_buf doc;
+    pa_buf_init(&doc);
+    for (size_t i = 0; i < 4000; i++) {
+        pa_buf_truncate(&doc, 0);
+        const size_t *sh = shapes[t_rng(&rng) % 6];
+        pa_buf_appendc(&doc, '{');
+        for (size_t j = 0; j < 8; j++) {
+            uint64_t r = t_rng(&rng);
+            if (j)
+                pa_buf_appends(&doc, ", ");
+            t_name(&doc, names[sh[j]], r % 5 ? 7 : r >> 8); /* 4 in 5 exactly the shape's name */
+            pa_buf_appends(&doc, ": ");
+            switch ((r >> 20) % 4) {
+            case 0: /* an object of the next shape's names, or an array of two of them */
+            case 1: {
+                bool arr = (r >> 22) & 1;
+                const size_t *sub = shapes[(r >> 24) % 6];
+                if (arr)
+                    pa_buf_appendc(&doc, '[');
+                for (size_t e = 0; e < (arr ? 2u : 1u); e++) {
+                    pa_buf_appends(&doc, e ? ", {" : "{");
+                    for (size_t m = 0; m < 4; m++) {
+                        uint64_t q = t_rng(&rng);
+                        if (m)
+                            pa_buf_appends(&doc, ", ");
+                        t_name(&doc, names[sub[m]], q % 4 ? 7 : q >> 8);
+                        pa_buf_appends(&doc, ": ");
+                        pa_buf_appends(&doc, vals[(q >> 16) % nv]);
+                    }
+                    pa_buf_appendc(&doc, '}');
+                }
+                if (arr)
+                    pa_buf_appendc(&doc, ']');
+                break;
+            }
+            default:
+                pa_buf_appends(&doc, vals[(r >> 24) % nv]);
+                break;
+            }
+        }
+        pa_buf_appendc(&doc, '}');
+        run_with(warm, "public.t.c", PA_DOC_JSON, doc.data, doc.len, a);
+        ck_assert_msg(!a->res.invalid_json, "doc %zu is not JSON", i);
+        struct pa_detect_ctx *fresh = pa_detect_ctx_new(d);
+        run_with(fresh, "public.t.c", PA_DOC_JSON, doc.data, doc.len, b);
+        pa_detect_ctx_free(fresh);
+        fset_eq(a, b, i);
+        if (i % 997 == 996)
+            pa_detect_ctx_wipe(warm);
+    }
+    /* more distinct names in one document than the name memo holds: it is cleared while guesses point into it */
+    for (int rep = 0; rep < 3; rep++) {
+        pa_buf_truncate(&doc, 0);
+        pa_buf_appendc(&doc, '[');
+        for (size_t i = 0; i < 2500; i++)
+            pa_buf_printf(&doc, "%s{\"k%zu\": 1, \"email\": \"x\", \"ssn\": {\"n%zu\": \"536-22-1234\"}}", i ? ", " : "",
+                          (i * 7 + (size_t)rep) % 1500, i % 3);
+        pa_buf_appendc(&doc, ']');
+        run_with(warm, "public.t.c", PA_DOC_JSON, doc.data, doc.len, a);
+        struct pa_detect_ctx *fresh = pa_detect_ctx_new(d);
+        run_with(fresh, "public.t.c", PA_DOC_JSON, doc.data, doc.len, b);
+        pa_detect_ctx_free(fresh);
+        fset_eq(a, b, 10000 + (size_t)rep);
+    }
+    /* a name of 65,536 + 5 bytes where one of 5 bytes is guessed (its length must not alias the guess's) */
+    for (int rep = 0; rep < 3; rep++) {
+        pa_buf_truncate(&doc, 0);
+        pa_buf_appends(&doc, "{\"x\": 1, \"");
+        if (rep == 1)
+            for (size_t i = 0; i < 65536; i++)
+                pa_buf_appendc(&doc, 'a');
+        pa_buf_appends(&doc, "email\": \"y\"}");
+        run_with(warm, "public.t.c", PA_DOC_JSON, doc.data, doc.len, a);
+        ck_assert_uint_eq(a->n, rep == 1 ? 0u : 1u);
+    }
+    pa_buf_free(&doc);
+    free(a);
+    free(b);
+    pa_detect_ctx_free(warm);
+    pa_detect_free(d);
+}
+END_TEST
+
 START_TEST(test_doc_text)
 {
     struct fset s;
@@ -1302,6 +1462,7 @@ static Suite *detect_suite(void)
     tcase_add_test(tc, test_doc_deep);
     tcase_add_test(tc, test_doc_text);
     tcase_add_test(tc, test_doc_memo_never_changes_results);
+    tcase_add_test(tc, test_doc_name_guesses);
     tcase_add_test(tc, test_doc_invalid_json);
     tcase_add_test(tc, test_fuzz_regressions);
     suite_add_tcase(s, tc);
