@@ -1909,12 +1909,14 @@ struct pa_detect_ctx {
     size_t scan_min;     /* scan_string is called for strings of at least this length (the detector's shortest match;
                             SIZE_MAX when the value detectors are off) ... */
     unsigned scan_kf;    /* ... or when the key flags have one of these (KF_NATIONAL: a bare SSN may be shorter) */
+    bool short_pf;       /* the value detectors are on and the prefilter applies (no custom pattern): short_clean */
 };
 
 static void scan_limits(struct pa_detect_ctx *c)
 {
     c->scan_min = c->no_values || !c->d->db ? SIZE_MAX : c->d->min_width;
     c->scan_kf = c->no_values ? 0 : KF_NATIONAL;
+    c->short_pf = !c->no_values && c->d->db && c->d->precheck;
 }
 
 struct pa_detect_ctx *pa_detect_ctx_new(const struct pa_detector *d)
@@ -2471,7 +2473,7 @@ static inline __attribute__((always_inline)) bool pdecide(const struct pstat *st
     return (cisco || iban) && (m ? anchor_mask(m, len, cisco, iban) : has_cisco_or_iban_anchor(s, len, cisco, iban));
 }
 
-static bool worth_scanning_counts(const unsigned char *s, size_t len)
+static __attribute__((noinline)) bool worth_scanning_counts(const unsigned char *s, size_t len)
 {
     struct pstat st = {0};
     size_t i = 0;
@@ -2528,6 +2530,36 @@ static bool worth_scanning_counts(const unsigned char *s, size_t len)
     }
     return pdecide(&st, s, len, NULL);
 }
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define PA_HAVE_SHORT_PF 1
+/* 0x80 in each byte of x that equals ch, exactly (no false positives: the add cannot carry between bytes). */
+static inline uint64_t bytes_eq(uint64_t x, unsigned char ch)
+{
+    const uint64_t lo7 = 0x7f7f7f7f7f7f7f7fULL;
+    uint64_t t = x ^ (0x0101010101010101ULL * ch);
+    return ~(((t & lo7) + lo7) | t | lo7);
+}
+
+/* Strings of 1..7 bytes, decided without a call: every pattern that the prefilter lets through at that length needs
+ * an '@', a ':', a '.' or a '-' (pdecide: '@'; 4 digits and 3 dots; 2 colons and a digit; 5 colons or dashes; its
+ * 9-digit, 14- and 15-byte rules need more bytes), so a string with none of them cannot match. True = skip it; the
+ * others go through worth_scanning_counts as before. The bytes are read as one word (two overlapping 4-byte loads,
+ * or the 1..3 bytes one by one), the lanes past len zero, which equals none of those bytes. */
+static inline bool short_clean(const unsigned char *s, size_t len)
+{
+    uint64_t x;
+    if (len >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + len - 4, 4);
+        x = (uint64_t)lo | (uint64_t)hi << ((len - 4) * 8);
+    } else {
+        x = (uint64_t)s[0] | (uint64_t)s[len >> 1] << ((len >> 1) * 8) | (uint64_t)s[len - 1] << ((len - 1) * 8);
+    }
+    return !(bytes_eq(x, '@') | bytes_eq(x, ':') | bytes_eq(x, '.') | bytes_eq(x, '-'));
+}
+#endif
 
 #if defined(__SSE2__) && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define PA_HAVE_PMASK 1
@@ -2621,6 +2653,10 @@ static bool worth_scanning(const struct pa_detector *d, const unsigned char *s, 
         return false;
     if (!d->precheck)
         return true;
+#ifdef PA_HAVE_SHORT_PF
+    if (len < 8 && short_clean(s, len))
+        return false;
+#endif
 #ifdef PA_HAVE_PMASK
     if (len >= 8 && len <= 64 && have_popcnt)
         return worth_scanning_masks(s, len);
@@ -2628,8 +2664,24 @@ static bool worth_scanning(const struct pa_detector *d, const unsigned char *s, 
     return worth_scanning_counts(s, len);
 }
 
-/* Out of line: on_event's common paths (a memoized name, a short clean value) then need few saved registers. */
-static __attribute__((noinline)) int scan_string(struct vscan *v)
+/* worth_scanning where the caller knows that the value detectors are on, there is no custom pattern and len >= the
+ * shortest match (on_event, when c->short_pf): short strings decided inline, the others by one call. */
+static inline __attribute__((always_inline)) bool prefilter_pass(const unsigned char *s, size_t len)
+{
+#ifdef PA_HAVE_SHORT_PF
+    if (len < 8)
+        return !short_clean(s, len) && worth_scanning_counts(s, len);
+#endif
+#ifdef PA_HAVE_PMASK
+    if (len >= 8 && len <= 64 && have_popcnt)
+        return worth_scanning_masks(s, len);
+#endif
+    return worth_scanning_counts(s, len);
+}
+
+/* The rest of a string's scan: the bare SSN under an ID key, the prefilter (unless the caller has applied it), the
+ * memo of clean values, Hyperscan. */
+static inline __attribute__((always_inline)) int scan_body(struct vscan *v, bool prefilter)
 {
     struct pa_detect_ctx *c = v->c;
     const struct pa_detector *d = c->d;
@@ -2641,7 +2693,7 @@ static __attribute__((noinline)) int scan_string(struct vscan *v)
     if ((v->kflags & KF_NATIONAL) && !d->cat_disabled[PA_CAT_NATIONAL_ID] && check_ssn_bare(v->s, v->len))
         if (hit(v, R_SSN_BARE))
             return 0;
-    if (!worth_scanning(d, v->s, v->len))
+    if (prefilter && !worth_scanning(d, v->s, v->len))
         return 0;
     /* The same string under the same steering key flags gives the same matches: one Hyperscan found nothing in is
      * not scanned again (user agents, URLs, header values repeat from document to document). */
@@ -2665,6 +2717,18 @@ static __attribute__((noinline)) int scan_string(struct vscan *v)
     if (mi != SIZE_MAX && !v->ncat)
         memo_insert(&c->vmemo, mi, mh, (const char *)v->s, lentag);
     return 0;
+}
+
+/* Out of line: on_event's common paths (a memoized name, a short clean value) then need few saved registers. */
+static __attribute__((noinline)) int scan_string(struct vscan *v)
+{
+    return scan_body(v, true);
+}
+
+/* scan_string for a string that prefilter_pass let through (no KF_NATIONAL: on_event checks) */
+static __attribute__((noinline)) int scan_string_passed(struct vscan *v)
+{
+    return scan_body(v, false);
 }
 
 int pa_detect_value(struct pa_detect_ctx *c, const char *s, size_t len, pa_value_cb cb, void *arg)
@@ -2921,8 +2985,15 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
             geo_mark(c, kf);
         if (ev->len >= c->scan_min || (kf & c->scan_kf)) { /* else scan_string would find nothing */
             struct vscan v = {.c = c, .s = s, .len = ev->len, .kflags = kf, .mode = VM_VALUE};
-            if (scan_string(&v) < 0)
+            if (c->short_pf && !(kf & c->scan_kf)) {
+                /* the prefilter here: most values end at it (short ones without a call) */
+                if (!prefilter_pass(s, ev->len))
+                    break;
+                if (scan_string_passed(&v) < 0)
+                    return 1;
+            } else if (scan_string(&v) < 0) {
                 return 1;
+            }
         }
         break;
     }

@@ -1062,6 +1062,69 @@ START_TEST(test_doc_name_guesses)
 }
 END_TEST
 
+/* The value prefilter (and its short-string and long-string forms) may only skip strings that hold nothing: a
+ * detector with a custom pattern that never matches has no prefilter (every string goes to Hyperscan), so both must
+ * report the same (category, rule) pairs for every string: random short strings over the bytes the prefilter looks
+ * at, and long strings with a value planted at every offset in noise. */
+static void vlist(struct pa_detect_ctx *c, const char *s, size_t len, struct vres *v)
+{
+    memset(v, 0, sizeof *v);
+    ck_assert_int_ge(pa_detect_value(c, s, len, vcollect, v), 0);
+}
+
+static void vsame(struct pa_detect_ctx *pf, struct pa_detect_ctx *all, const char *s, size_t len, size_t i)
+{
+    struct vres x, y;
+    vlist(pf, s, len, &x);
+    vlist(all, s, len, &y);
+    ck_assert_msg(x.mask == y.mask && x.nrules == y.nrules, "string %zu (%zu bytes): mask %x with the prefilter, %x "
+                  "without", i, len, x.mask, y.mask);
+    for (size_t k = 0; k < x.nrules; k++)
+        ck_assert_str_eq(x.rules[k], y.rules[k]);
+}
+
+START_TEST(test_value_prefilter_exact)
+{
+    struct pa_detect_pattern never[] = {{"never", "never_cat", "zq\\x01never\\x02qz"}};
+    struct pa_detect_options o = {.patterns = never, .n_patterns = 1};
+    struct pa_detector *dall = make(&o);
+    struct pa_detect_ctx *all = pa_detect_ctx_new(dall);
+    struct pa_detect_ctx *pf = pa_detect_ctx_new(g_det);
+    uint64_t rng = 0x2545f4914f6cdd1dULL;
+    char s[256];
+    /* short strings: every byte class of the prefilter's short form and a few more */
+    static const char alpha[] = "0123456789.:-@+ aAfFxZ/";
+    for (size_t i = 0; i < 300000; i++) {
+        uint64_t r = t_rng(&rng);
+        size_t len = 1 + r % 9;
+        for (size_t k = 0; k < len; k++)
+            s[k] = alpha[t_rng(&rng) % (sizeof alpha - 1)];
+        vsame(pf, all, s, len, i);
+    }
+    /* long strings: noise with dots, digits, upper and hex letters, and a planted value at every offset */
+    static const char *const planted[] = {"DE89370400440532013000", "GB82 WEST 1234 5698 7654 32", "0123.4567.89ab",
+                                          "00:1A:2b:3C:4d:5E", "192.168.10.20", "fe80::1ff:fe23:4567:890a",
+                                          "4111 1111 1111 1111", "+14155550132", "ann@example.com", "536-22-1234"};
+    static const char noise[] = "abcdefXYZ.0123-_/ ";
+    for (size_t p = 0; p < PA_ARRAY_LEN(planted); p++) {
+        size_t pl = strlen(planted[p]);
+        for (size_t len = 16; len <= 200; len += 1 + len / 16) {
+            for (size_t at = 0; at + pl <= len; at++) {
+                for (size_t k = 0; k < len; k++)
+                    s[k] = noise[t_rng(&rng) % (sizeof noise - 1)];
+                memcpy(s + at, planted[p], pl);
+                vsame(pf, all, s, len, p * 100000 + len * 256 + at);
+                s[at + pl - 1] = '.'; /* the anchor, but cut short */
+                vsame(pf, all, s, len, p * 100000 + len * 256 + at);
+            }
+        }
+    }
+    pa_detect_ctx_free(pf);
+    pa_detect_ctx_free(all);
+    pa_detect_free(dall);
+}
+END_TEST
+
 START_TEST(test_doc_text)
 {
     struct fset s;
@@ -1447,6 +1510,7 @@ static Suite *detect_suite(void)
     tcase_add_test(tc, test_value_mac);
     tcase_add_test(tc, test_value_precision);
     tcase_add_test(tc, test_value_rules_and_multi);
+    tcase_add_test(tc, test_value_prefilter_exact);
     suite_add_tcase(s, tc);
     tc = tcase_create("documents");
     tcase_set_timeout(tc, 60);
