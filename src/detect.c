@@ -2356,8 +2356,72 @@ static bool has_digit_run13(const unsigned char *s, size_t len)
     return false;
 }
 
+#ifdef __SSE2__
+/* The anchors of has_cisco_or_iban_anchor as bits (i: an anchor starts at byte i of the window), from the class
+ * masks of a 64-byte window. */
+static inline uint64_t anchor_bits(uint64_t hex, uint64_t dot, uint64_t up, uint64_t dig, bool cisco, bool iban)
+{
+    uint64_t a = cisco ? hex & (hex >> 1) & (hex >> 2) & (hex >> 3) & (dot >> 4) : 0;
+    uint64_t b = iban ? up & (up >> 1) & (dig >> 2) & (dig >> 3) : 0;
+    return a | b;
+}
+
+/* has_cisco_or_iban_anchor for len >= 16 (long URLs and user agents with two dots take this often): the class masks
+ * of 16-byte chunks slid into 64-bit windows, newest bytes in the high bits, as in has_digit_run13. An anchor is
+ * counted when it starts at bit 0..59 (its 5 bytes are in the window, so in the string); every start i with
+ * i + 4 < len is at such a bit in some window. */
+static bool has_anchor_sse(const unsigned char *s, size_t len, bool cisco, bool iban)
+{
+    const __m128i c0 = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9), ca = _mm_set1_epi8('a'), five = _mm_set1_epi8(5),
+                  cA = _mm_set1_epi8('A'), c25 = _mm_set1_epi8(25), lc = _mm_set1_epi8(0x20),
+                  period = _mm_set1_epi8('.');
+    const uint64_t starts = (1ULL << 60) - 1;
+    uint64_t wh = 0, wdot = 0, wu = 0, wd = 0;
+    size_t off = 0;
+    for (;;) {
+        size_t r = 16; /* new bytes in this step */
+        const unsigned char *p = s + off;
+        if (off + 16 > len) {
+            r = len - off;
+            p = s + len - 16; /* the chunk that ends the string: its top r lanes are new */
+        }
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i t = _mm_sub_epi8(v, c0);
+        __m128i dg = _mm_cmpeq_epi8(_mm_min_epu8(t, nine), t);
+        __m128i l = _mm_sub_epi8(_mm_or_si128(v, lc), ca);
+        uint64_t bd = (unsigned)_mm_movemask_epi8(dg);
+        uint64_t bh = (unsigned)_mm_movemask_epi8(_mm_or_si128(dg, _mm_cmpeq_epi8(_mm_min_epu8(l, five), l)));
+        __m128i u = _mm_sub_epi8(v, cA);
+        uint64_t bu = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(u, c25), u));
+        uint64_t bp = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, period));
+        if (r == 16) {
+            wd = (wd >> 16) | (bd << 48);
+            wh = (wh >> 16) | (bh << 48);
+            wu = (wu >> 16) | (bu << 48);
+            wdot = (wdot >> 16) | (bp << 48);
+        } else {
+            if (!r)
+                return false;
+            wd = (wd >> r) | ((bd >> (16 - r)) << (64 - r));
+            wh = (wh >> r) | ((bh >> (16 - r)) << (64 - r));
+            wu = (wu >> r) | ((bu >> (16 - r)) << (64 - r));
+            wdot = (wdot >> r) | ((bp >> (16 - r)) << (64 - r));
+        }
+        if (anchor_bits(wh, wdot, wu, wd, cisco, iban) & starts)
+            return true;
+        if (r < 16)
+            return false;
+        off += 16;
+    }
+}
+#endif
+
 static bool has_cisco_or_iban_anchor(const unsigned char *s, size_t len, bool cisco, bool iban)
 {
+#ifdef __SSE2__
+    if (len >= 16)
+        return has_anchor_sse(s, len, cisco, iban);
+#endif
     for (size_t i = 0; i + 4 < len; i++) {
         if (cisco && s[i + 4] == '.' && is_hex(s[i]) && is_hex(s[i + 1]) && is_hex(s[i + 2]) && is_hex(s[i + 3]))
             return true;
