@@ -1859,6 +1859,8 @@ static size_t memo_insert(struct memo *m, size_t i, uint64_t h, const char *s, u
     return i;
 }
 
+enum { EV_SKIP = 1, EV_PEND = 2 }; /* pa_detect_ctx.state */
+
 struct pa_detect_ctx {
     const struct pa_detector *d;
     hs_scratch_t *scratch;
@@ -1867,7 +1869,6 @@ struct pa_detect_ctx {
     struct pa_buf path;      /* the current event's rendered path */
     bool path_valid;
     struct pa_buf pend_path; /* a container value whose key matched, waiting for its first child */
-    bool pend_active;
     int pend_cat;
     const char *pend_rule;
 
@@ -1900,10 +1901,12 @@ struct pa_detect_ctx {
     struct pa_doc_result *res;
     bool stop;  /* max findings reached */
     bool error; /* Hyperscan failed */
+    bool halt;  /* stop || error: on_event stops the walk */
     int key_cat; /* dictionary category of the member whose value comes next, or -1 */
     const char *key_rule;
     unsigned key_flags;
-    bool skip_active, skip_in_container; /* ignore_keys: skipping a member's value */
+    uint8_t state;       /* EV_SKIP or EV_PEND (never both): on_event's rare paths, one test for the two */
+    bool skip_in_container; /* ignore_keys: skipping a member's value (EV_SKIP) */
     size_t skip_depth;
     bool no_values;      /* pa_detect_ctx_bench_values(c, false) */
     size_t scan_min;     /* scan_string is called for strings of at least this length (the detector's shortest match;
@@ -2064,6 +2067,7 @@ static bool emit(struct pa_detect_ctx *c, const char *path, size_t plen, int cat
     if (d->max_findings && c->res->findings >= d->max_findings) {
         c->res->truncated = true;
         c->stop = true;
+        c->halt = true;
         return true;
     }
     c->seen[k] = (struct seen_slot){h, c->seen_gen, (uint32_t)c->seen_arena.len, (uint32_t)plen, cat};
@@ -2776,6 +2780,7 @@ static inline __attribute__((always_inline)) int scan_body(struct vscan *v, bool
                            c->scratch, on_match, v);
     if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED) {
         c->error = true;
+        c->halt = true;
         return -1;
     }
     if (mi != SIZE_MAX && !v->ncat)
@@ -2917,7 +2922,7 @@ static __attribute__((noinline)) size_t key_miss(struct pa_detect_ctx *c, const 
     struct tokens t;
     tokenize(str, len, &t);
     if (key_ignored(d, &t)) {
-        c->skip_active = true;
+        c->state = EV_SKIP;
         c->skip_in_container = false;
         c->skip_depth = depth;
         if (ki != SIZE_MAX) {
@@ -2964,21 +2969,21 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
     const struct pa_detector *d = c->d;
     c->path_valid = false;
 
-    if (c->skip_active) { /* the value of an ignored key, and everything below it */
-        if (!c->skip_in_container) {
-            if (ev->kind == PA_JW_OBJECT_BEGIN || ev->kind == PA_JW_ARRAY_BEGIN)
-                c->skip_in_container = true;
-            else
-                c->skip_active = false;
-        } else if ((ev->kind == PA_JW_OBJECT_END || ev->kind == PA_JW_ARRAY_END) && ev->depth == c->skip_depth) {
-            c->skip_active = false;
+    if (__builtin_expect(c->state != 0, 0)) {
+        if (c->state == EV_SKIP) { /* the value of an ignored key, and everything below it */
+            if (!c->skip_in_container) {
+                if (ev->kind == PA_JW_OBJECT_BEGIN || ev->kind == PA_JW_ARRAY_BEGIN)
+                    c->skip_in_container = true;
+                else
+                    c->state = 0;
+            } else if ((ev->kind == PA_JW_OBJECT_END || ev->kind == PA_JW_ARRAY_END) && ev->depth == c->skip_depth) {
+                c->state = 0;
+            }
+            return 0;
         }
-        return 0;
-    }
-
-    if (c->pend_active) {
-        /* The event after a matched key's container opened: its first child, or its end (empty: no finding). */
-        c->pend_active = false;
+        /* EV_PEND: the event after a matched key's container opened: its first child, or its end (empty: no
+         * finding). */
+        c->state = 0;
         if (ev->kind != PA_JW_OBJECT_END && ev->kind != PA_JW_ARRAY_END)
             emit(c, c->pend_path.data, c->pend_path.len, c->pend_cat, PA_DET_KEY, c->pend_rule);
     }
@@ -3030,7 +3035,7 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
         c->kg_child = KG_FIRST(ki);
         const struct kinfo *ke = &c->kinfo[ki];
         if (ke->ignored) {
-            c->skip_active = true;
+            c->state = EV_SKIP;
             c->skip_in_container = false;
             c->skip_depth = ev->depth;
         } else {
@@ -3091,7 +3096,7 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
         if (kc >= 0) {
             pa_buf_truncate(&c->pend_path, 0);
             pa_jw_path(w, &c->pend_path);
-            c->pend_active = true;
+            c->state = EV_PEND;
             c->pend_cat = kc;
             c->pend_rule = krule;
         }
@@ -3109,7 +3114,7 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
     case PA_JW_NULL:
         break;
     }
-    return (c->stop || c->error) ? 1 : 0;
+    return c->halt;
 }
 
 static int scan_as_text(struct pa_detect_ctx *c, const char *buf, size_t len)
@@ -3131,8 +3136,8 @@ int pa_detect_doc(struct pa_detect_ctx *c, const char *surface, enum pa_doc_kind
     c->cb_arg = arg;
     c->stop = false;
     c->error = false;
-    c->pend_active = false;
-    c->skip_active = false;
+    c->halt = false;
+    c->state = 0;
     c->key_cat = -1;
     c->key_flags = 0;
     if (++c->seen_gen == 0) {
@@ -3162,7 +3167,7 @@ int pa_detect_doc(struct pa_detect_ctx *c, const char *surface, enum pa_doc_kind
         }
         if (wr < 0) {
             res->invalid_json = true;
-            c->pend_active = false;
+            c->state = 0;
             if (!c->stop && scan_as_text(c, buf, len) < 0)
                 rc = -1;
         }
