@@ -1784,6 +1784,16 @@ struct memo {
 #define KG_FIRST(s) ((uint32_t)KMEMO_SLOTS + (uint32_t)(s))
 #define KG_NONE ((uint32_t)(2 * KMEMO_SLOTS))
 #define KGUESS_N (2 * KMEMO_SLOTS + 1)
+/* Value guesses: the string value of 8..16 bytes that the prefilter rejected last in a guess context (the member's
+ * name slot, or the array's context: see KG_NONE), kept as its first and last 8 bytes and its length (which together
+ * are the whole string). The prefilter's answer depends on the bytes alone, so a value equal to the guess is
+ * rejected again without it; a wrong guess costs the compare. Enum-like values repeat per member ("usd",
+ * "application/json", "ingest-high"). Holds value bytes: wiped with the memos. */
+#define VGUESS_N 1024
+struct vguess {
+    uint64_t w0, w1;
+    uint64_t len; /* 0: empty */
+};
 #define VMEMO_SLOTS 4096 /* string values: up to 2048 distinct values, 256 bytes each at most, 256 KB in all */
 #define VMEMO_VALMAX 256
 #define VMEMO_ARENA (256 * 1024)
@@ -1891,6 +1901,7 @@ struct pa_detect_ctx {
     /* String values that Hyperscan found nothing in (with the key flags that steer the validators): user agents,
      * URLs, header values and enum-like values repeat across documents. */
     struct memo vmemo;
+    struct vguess *vguess; /* [VGUESS_N] */
 
     size_t *allow_idx; /* allow_paths entries for the current surface */
     size_t n_allow_idx;
@@ -1944,6 +1955,7 @@ struct pa_detect_ctx *pa_detect_ctx_new(const struct pa_detector *d)
     c->kinfo = pa_xcalloc(KMEMO_SLOTS, sizeof *c->kinfo);
     c->kguess = pa_xcalloc(KGUESS_N, sizeof *c->kguess);
     memo_init(&c->vmemo, VMEMO_SLOTS, VMEMO_ARENA);
+    c->vguess = pa_xcalloc(VGUESS_N, sizeof *c->vguess);
     c->key_cat = -1;
     scan_limits(c);
     return c;
@@ -1957,6 +1969,7 @@ void pa_detect_ctx_wipe(struct pa_detect_ctx *c)
     pa_buf_wipe(&c->seen_arena);
     memo_clear(&c->kmemo);
     memo_clear(&c->vmemo);
+    explicit_bzero(c->vguess, VGUESS_N * sizeof *c->vguess);
 }
 
 void pa_detect_ctx_bench_values(struct pa_detect_ctx *c, bool on)
@@ -1987,6 +2000,8 @@ void pa_detect_ctx_free(struct pa_detect_ctx *c)
     free(c->kinfo);
     free(c->kguess);
     memo_free(&c->vmemo);
+    explicit_bzero(c->vguess, VGUESS_N * sizeof *c->vguess);
+    free(c->vguess);
     free(c);
 }
 
@@ -3056,8 +3071,22 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
             struct vscan v = {.c = c, .s = s, .len = ev->len, .kflags = kf, .mode = VM_VALUE};
             if (c->short_pf && !(kf & c->scan_kf)) {
                 /* the prefilter here: most values end at it (short ones without a call) */
-                if (!prefilter_pass(s, ev->len))
+                size_t n = ev->len;
+                struct frame *top = jw_top(w);
+                if (n >= 8 && n <= 16 && top) {
+                    uint64_t x0, x1;
+                    memcpy(&x0, s, 8);
+                    memcpy(&x1, s + n - 8, 8);
+                    struct vguess *g = &c->vguess[(top->user >> 32) & (VGUESS_N - 1)];
+                    if (g->len == n && g->w0 == x0 && g->w1 == x1)
+                        break; /* rejected last time here */
+                    if (!prefilter_pass(s, n)) {
+                        *g = (struct vguess){x0, x1, n};
+                        break;
+                    }
+                } else if (!prefilter_pass(s, n)) {
                     break;
+                }
                 if (scan_string_passed(&v) < 0)
                     return 1;
             } else if (scan_string(&v) < 0) {

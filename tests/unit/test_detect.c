@@ -1062,6 +1062,51 @@ START_TEST(test_doc_name_guesses)
 }
 END_TEST
 
+/* Value guesses (a value of 8..16 bytes equal to the one the prefilter rejected last under the same member is not
+ * looked at again) must compare every byte and the length: each pair is a clean value and a PII value with the same
+ * first 8 bytes, the same last 8, or one byte more or less, one after the other under one member, as a member's
+ * value and as array elements, in a long-lived context against a fresh one. */
+START_TEST(test_doc_value_guesses)
+{
+    static const char *const pairs[][2] = {
+        {"10.20.30,40", "10.20.30.40"},                /* first 8 bytes equal */
+        {"1,20.30.40", "1.20.30.40"},                  /* last 8 bytes equal */
+        {"ann@ex.co", "ann-ex.co"},                    /* PII first, then clean */
+        {"10.20.30-4", "10.20.30.4"},                  /* 10 bytes */
+        {"192.168.1,100", "192.168.1.100"},            /* 13 bytes */
+        {"10.20.30.40,50,60", "10.20.30.40.50.60"},    /* 17 bytes: not guessed */
+        {"4111 1111 1111 111", "4111 1111 1111 1111"}, /* one byte more */
+        {"x 10.20,30.40 y", "x 10.20.30.40 y"},        /* a middle byte */
+        {"ab:cd:ef:01:23:4", "ab:cd:ef:01:23:45"},
+        {"536-22-123", "536-22-1234"},
+    };
+    struct pa_detect_ctx *warm = pa_detect_ctx_new(g_det);
+    struct fset *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    char doc[256];
+    size_t k = 0;
+    for (int rep = 0; rep < 3; rep++)
+        for (size_t p = 0; p < PA_ARRAY_LEN(pairs); p++)
+            for (int order = 0; order < 2; order++)
+                for (int form = 0; form < 3; form++, k++) {
+                    const char *x = pairs[p][order], *y = pairs[p][!order];
+                    if (form == 0)
+                        snprintf(doc, sizeof doc, "{\"k\": \"%s\"}", rep == 1 ? y : x);
+                    else if (form == 1)
+                        snprintf(doc, sizeof doc, "{\"k\": \"%s\", \"l\": [\"%s\", \"%s\"]}", x, x, y);
+                    else
+                        snprintf(doc, sizeof doc, "{\"m\": {\"k\": \"%s\"}, \"n\": {\"k\": \"%s\"}}", x, y);
+                    run_with(warm, "public.t.c", PA_DOC_JSON, doc, strlen(doc), a);
+                    struct pa_detect_ctx *fresh = pa_detect_ctx_new(g_det);
+                    run_with(fresh, "public.t.c", PA_DOC_JSON, doc, strlen(doc), b);
+                    pa_detect_ctx_free(fresh);
+                    fset_eq(a, b, k);
+                }
+    free(a);
+    free(b);
+    pa_detect_ctx_free(warm);
+}
+END_TEST
+
 /* The value prefilter (and its short-string and long-string forms) may only skip strings that hold nothing: a
  * detector with a custom pattern that never matches has no prefilter (every string goes to Hyperscan), so both must
  * report the same (category, rule) pairs for every string: random short strings over the bytes the prefilter looks
@@ -1527,6 +1572,7 @@ static Suite *detect_suite(void)
     tcase_add_test(tc, test_doc_text);
     tcase_add_test(tc, test_doc_memo_never_changes_results);
     tcase_add_test(tc, test_doc_name_guesses);
+    tcase_add_test(tc, test_doc_value_guesses);
     tcase_add_test(tc, test_doc_invalid_json);
     tcase_add_test(tc, test_fuzz_regressions);
     suite_add_tcase(s, tc);
