@@ -2647,84 +2647,62 @@ static inline bool short_clean(const unsigned char *s, size_t len)
 #if defined(__SSE2__) && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define PA_HAVE_PMASK 1
 /* 8 to 64 bytes: the classes of every byte as positional masks (bit i = byte i), from 16-byte loads inside the
- * string (the last one overlaps the one before and ORs the same bits again; a string under 16 bytes is read as two
- * overlapping 8-byte words), then the counts are popcounts. Two passes: digits and @ : . - first, which decide most
- * strings; upper case, hex, + and space only when the decision needs them. Needs the popcnt instruction (chosen at
- * run time: the project builds for baseline x86-64). */
-static inline __m128i pm_load(const unsigned char *s, size_t len, size_t off)
-{
-    if (len < 16) {
-        uint64_t lo, hi;
-        memcpy(&lo, s, 8);
-        memcpy(&hi, s + len - 8, 8);
-        return _mm_set_epi64x((long long)hi, (long long)lo);
-    }
-    return _mm_loadu_si128((const __m128i *)(const void *)(s + off));
-}
-
-/* the lanes of a compare as byte positions */
-static inline uint64_t pm_place(__m128i cmp, size_t len, size_t off)
-{
-    uint64_t b = (unsigned)_mm_movemask_epi8(cmp);
-    if (len < 16) /* lanes 0..7: bytes 0..7; lanes 8..15: bytes len-8..len-1 */
-        return (b & 0xff) | ((b >> 8) << (len - 8));
-    return b << off;
-}
-
-/* the next chunk's offset, or 0 when the string is covered */
-static inline size_t pm_next(size_t len, size_t off)
-{
-    if (len < 16 || off + 16 == len)
-        return 0;
-    return off + 32 <= len ? off + 16 : len - 16;
-}
-
-static inline __m128i pm_range(__m128i v, char lo, char n) /* lo <= v < lo + n, as unsigned bytes */
-{
-    __m128i t = _mm_sub_epi8(v, _mm_set1_epi8(lo));
-    return _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8((char)(n - 1))), t);
-}
-
+ * string (the last one overlaps the one before and ORs the same bits again; a string of at most 16 bytes is read as
+ * two 8-byte words), all nine classes in one pass (most strings need them all: a first pass over digits and @ : . -
+ * decided under a tenth of them), then the counts are popcounts. Needs the popcnt instruction (chosen at run time:
+ * the project builds for baseline x86-64). */
 static __attribute__((target("popcnt"))) bool worth_scanning_masks(const unsigned char *s, size_t len)
 {
-    struct pmask m = {0};
-    uint64_t mat = 0, mcolon = 0, mplus = 0, mspace = 0;
-    size_t off = 0;
-    do {
-        __m128i v = pm_load(s, len, off);
-        m.digit |= pm_place(pm_range(v, '0', 10), len, off);
-        mat |= pm_place(_mm_cmpeq_epi8(v, _mm_set1_epi8('@')), len, off);
-        mcolon |= pm_place(_mm_cmpeq_epi8(v, _mm_set1_epi8(':')), len, off);
-        m.dot |= pm_place(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')), len, off);
-        m.dash |= pm_place(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')), len, off);
-    } while ((off = pm_next(len, off)) != 0);
-    if (mat)
-        return true;
-    size_t digits = (size_t)__builtin_popcountll(m.digit), colon = (size_t)__builtin_popcountll(mcolon),
-           dot = (size_t)__builtin_popcountll(m.dot), dash = (size_t)__builtin_popcountll(m.dash);
-    if (digits < 8) {
-        /* pdecide's first rule cannot apply; its second needs only these counts, its last upper case or hex */
-        if ((digits >= 4 && dot >= 3) || (colon >= 2 && digits) || colon >= 5 || dash >= 5)
-            return !(colon && is_timestamp_or_uuid(s, len));
-        if (!(dot >= 2 && len >= 14) && !(digits >= 2 && len >= 15))
-            return false;
+    const __m128i c0 = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9), cA = _mm_set1_epi8('A'), c25 = _mm_set1_epi8(25),
+                  ca = _mm_set1_epi8('a'), five = _mm_set1_epi8(5), lc = _mm_set1_epi8(0x20);
+    uint64_t dig = 0, up = 0, hex = 0, dot = 0, dash = 0, at = 0, colon = 0, plus = 0, space = 0;
+    /* every class of the 16 bytes of v at once, their bits placed at byte offset sh of the string */
+#define PM_CHUNK(v_, sh_)                                                                                            \
+    do {                                                                                                             \
+        __m128i t_ = _mm_sub_epi8((v_), c0), u_ = _mm_sub_epi8((v_), cA);                                           \
+        __m128i l_ = _mm_sub_epi8(_mm_or_si128((v_), lc), ca);                                                       \
+        __m128i d_ = _mm_cmpeq_epi8(_mm_min_epu8(t_, nine), t_);                                                     \
+        dig |= (uint64_t)(unsigned)_mm_movemask_epi8(d_) << (sh_);                                                  \
+        up |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(u_, c25), u_)) << (sh_);            \
+        hex |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(d_, _mm_cmpeq_epi8(_mm_min_epu8(l_, five), l_)))  \
+               << (sh_);                                                                                             \
+        dot |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8('.'))) << (sh_);            \
+        dash |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8('-'))) << (sh_);           \
+        at |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8('@'))) << (sh_);             \
+        colon |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8(':'))) << (sh_);          \
+        plus |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8('+'))) << (sh_);           \
+        space |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8(' '))) << (sh_);         \
+    } while (0)
+    if (len <= 16) {
+        /* bytes 0..7, then bytes 8..len-1 (the word that ends the string, shifted down past the overlap): lane i is
+         * byte i, the lanes past len zero (in no class) */
+        uint64_t lo, hi = 0;
+        memcpy(&lo, s, 8);
+        if (len > 8) {
+            memcpy(&hi, s + len - 8, 8);
+            hi >>= (16 - len) * 8;
+        }
+        __m128i v = _mm_set_epi64x((long long)hi, (long long)lo);
+        PM_CHUNK(v, 0);
+    } else {
+        size_t off = 0;
+        for (; off + 16 <= len; off += 16)
+            PM_CHUNK(_mm_loadu_si128((const __m128i *)(const void *)(s + off)), off);
+        if (off < len) /* the chunk that ends the string: it ORs the bits of the overlap again */
+            PM_CHUNK(_mm_loadu_si128((const __m128i *)(const void *)(s + len - 16)), len - 16);
     }
-    do {
-        __m128i v = pm_load(s, len, off);
-        __m128i l = _mm_or_si128(v, _mm_set1_epi8(0x20));
-        m.upper |= pm_place(pm_range(v, 'A', 26), len, off);
-        m.hex |= pm_place(_mm_or_si128(pm_range(v, '0', 10), pm_range(l, 'a', 6)), len, off);
-        mplus |= pm_place(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')), len, off);
-        mspace |= pm_place(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), len, off);
-    } while ((off = pm_next(len, off)) != 0);
+#undef PM_CHUNK
+    if (at)
+        return true;
+    struct pmask m = {.digit = dig, .upper = up, .hex = hex, .dot = dot, .dash = dash};
     struct pstat st = {
-        .digits = digits,
-        .colon = colon,
-        .dot = dot,
-        .dash = dash,
-        .plus = (size_t)__builtin_popcountll(mplus),
-        .upper = (size_t)__builtin_popcountll(m.upper),
-        .space = (size_t)__builtin_popcountll(mspace),
+        .digits = (size_t)__builtin_popcountll(dig),
+        .colon = (size_t)__builtin_popcountll(colon),
+        .dot = (size_t)__builtin_popcountll(dot),
+        .dash = (size_t)__builtin_popcountll(dash),
+        .plus = (size_t)__builtin_popcountll(plus),
+        .upper = (size_t)__builtin_popcountll(up),
+        .space = (size_t)__builtin_popcountll(space),
     };
     return pdecide(&st, s, len, &m);
 }
