@@ -3046,7 +3046,6 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
         if (data)
             geo_mark(c, kf);
         if (ev->len >= c->scan_min || (kf & c->scan_kf)) { /* else scan_string would find nothing */
-            struct vscan v = {.c = c, .s = s, .len = ev->len, .kflags = kf, .mode = VM_VALUE};
             if (c->short_pf && !(kf & c->scan_kf)) {
                 /* the prefilter here: most values end at it (short ones without a call) */
                 size_t n = ev->len;
@@ -3065,10 +3064,13 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
                 } else if (!prefilter_pass(s, n)) {
                     break;
                 }
+                struct vscan v = {.c = c, .s = s, .len = n, .kflags = kf, .mode = VM_VALUE};
                 if (scan_string_passed(&v) < 0)
                     return 1;
-            } else if (scan_string(&v) < 0) {
-                return 1;
+            } else {
+                struct vscan v = {.c = c, .s = s, .len = ev->len, .kflags = kf, .mode = VM_VALUE};
+                if (scan_string(&v) < 0)
+                    return 1;
             }
         }
         break;
