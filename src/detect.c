@@ -2892,6 +2892,28 @@ static inline struct frame *jw_top(struct pa_jw *w)
     return w->top;
 }
 
+/* The guess context of a container (bits 32..63 of its slot: see KG_NONE), read and written as the upper half alone
+ * where the byte order allows (one 4-byte access instead of a read-modify-write of the slot). */
+static inline uint32_t kg_get(const struct frame *f)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint32_t g;
+    memcpy(&g, (const char *)&f->user + 4, 4);
+    return g;
+#else
+    return (uint32_t)(f->user >> 32);
+#endif
+}
+
+static inline void kg_set(struct frame *f, uint32_t g)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy((char *)&f->user + 4, &g, 4);
+#else
+    f->user = (f->user & 0xffffffffu) | (uint64_t)g << 32;
+#endif
+}
+
 static void geo_mark(struct pa_detect_ctx *c, unsigned kflags)
 {
     if (!(kflags & (KF_LAT | KF_LNG)))
@@ -2953,7 +2975,7 @@ static inline uint32_t kg_container(const struct pa_detect_ctx *c, const struct 
     if (!depth)
         return KG_NONE;
     const struct frame *parent = w->top - 1;
-    return parent->is_array ? (uint32_t)(parent->user >> 32) : c->kg_child;
+    return parent->is_array ? kg_get(parent) : c->kg_child;
 }
 
 static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_jw *w, const struct pa_jw_event *ev)
@@ -2995,7 +3017,7 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
         c->key_flags = 0;
         /* the guess first: the slot of the name seen last in this context, if these are its bytes */
         struct frame *obj = w->top;
-        uint32_t gctx = (uint32_t)(obj->user >> 32);
+        uint32_t gctx = kg_get(obj);
         size_t ki = c->kguess[gctx]; /* kmemo slot for this name */
         const struct memo_slot *gs = &c->kmemo.slot[ki];
         if (__builtin_expect((size_t)gs->lentag != ev->len + KMEMO_TAG ||
@@ -3013,18 +3035,18 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
                 if (ki == KMISS_STOP)
                     return 1;
                 if (ki == KMISS_NONE) {
-                    obj->user = (obj->user & 0xffffffffu) | (uint64_t)KG_NONE << 32;
+                    kg_set(obj, KG_NONE);
                     c->kg_child = KG_NONE;
                     break;
                 }
                 c->kguess[gctx] = (uint16_t)ki;
-                obj->user = (obj->user & 0xffffffffu) | (uint64_t)ki << 32;
+                kg_set(obj, (uint32_t)ki);
                 c->kg_child = KG_FIRST(ki);
                 break;
             }
             c->kguess[gctx] = (uint16_t)ki;
         }
-        obj->user = (obj->user & 0xffffffffu) | (uint64_t)ki << 32;
+        kg_set(obj, (uint32_t)ki);
         c->kg_child = KG_FIRST(ki);
         const struct kinfo *ke = &c->kinfo[ki];
         if (ke->ignored) {
@@ -3054,7 +3076,7 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
                     uint64_t x0, x1;
                     memcpy(&x0, s, 8);
                     memcpy(&x1, s + n - 8, 8);
-                    struct vguess *g = &c->vguess[(top->user >> 32) & (VGUESS_N - 1)];
+                    struct vguess *g = &c->vguess[kg_get(top) & (VGUESS_N - 1)];
                     if (g->len == n && g->w0 == x0 && g->w1 == x1)
                         break; /* rejected last time here */
                     if (!prefilter_pass(s, n)) {
