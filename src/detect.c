@@ -1803,11 +1803,13 @@ struct vguess {
 
 /* What a member name means: cached per context (names repeat from document to document). */
 struct kinfo {
-    const char *rule;
-    int cat;
-    unsigned flags;
+    const char *rule; /* when cat >= 0 */
+    int cat;          /* dictionary category, or -1 (also for an ignored name) */
+    unsigned flags;   /* KF_* */
     bool ignored;
 };
+
+static const struct kinfo kinfo_none = {NULL, -1, 0, false};
 
 static void memo_init(struct memo *m, size_t slots, size_t arena)
 {
@@ -1880,7 +1882,6 @@ struct pa_detect_ctx {
     struct pa_jw *w;
 
     struct pa_buf path;      /* the current event's rendered path */
-    bool path_valid;
     struct pa_buf pend_path; /* a container value whose key matched, waiting for its first child */
     int pend_cat;
     const char *pend_rule;
@@ -1916,9 +1917,8 @@ struct pa_detect_ctx {
     bool stop;  /* max findings reached */
     bool error; /* Hyperscan failed */
     bool halt;  /* stop || error: on_event stops the walk */
-    int key_cat; /* dictionary category of the member whose value comes next, or -1 */
-    const char *key_rule;
-    unsigned key_flags;
+    const struct kinfo *kcur; /* what the name of the member whose value comes next means; kinfo_none elsewhere */
+    struct kinfo kmiss;       /* ... when that name is not memoized */
     uint8_t state;       /* EV_SKIP or EV_PEND (never both): on_event's rare paths, one test for the two */
     bool skip_in_container; /* ignore_keys: skipping a member's value (EV_SKIP) */
     size_t skip_depth;
@@ -1959,7 +1959,7 @@ struct pa_detect_ctx *pa_detect_ctx_new(const struct pa_detector *d)
     c->kguess = pa_xcalloc(KGUESS_N, sizeof *c->kguess);
     memo_init(&c->vmemo, VMEMO_SLOTS, VMEMO_ARENA);
     c->vguess = pa_xcalloc(VGUESS_N, sizeof *c->vguess);
-    c->key_cat = -1;
+    c->kcur = &kinfo_none;
     scan_limits(c);
     return c;
 }
@@ -2172,13 +2172,12 @@ static inline bool key_eq(const char *a, const char *b, size_t n)
     return true;
 }
 
+/* The current event's path in c->path, rendered on each call: only findings need it (a few per document), so no
+ * per-event invalidation is kept. */
 static void cur_path(struct pa_detect_ctx *c)
 {
-    if (!c->path_valid) {
-        pa_buf_truncate(&c->path, 0);
-        pa_jw_path(c->w, &c->path);
-        c->path_valid = true;
-    }
+    pa_buf_truncate(&c->path, 0);
+    pa_jw_path(c->w, &c->path);
 }
 
 /* ------------------------------------------------------------------------------------------------------------ */
@@ -2221,7 +2220,6 @@ static int hit(struct vscan *v, int r)
     case VM_KEY:
         if (!v->redacted) {
             pa_jw_redact_key(c->w, d->cat_names[cat]);
-            c->path_valid = false;
             v->redacted = true;
         }
         /* fall through */
@@ -2949,15 +2947,18 @@ static __attribute__((noinline)) size_t key_miss(struct pa_detect_ctx *c, const 
                                                  size_t ki, uint64_t kh)
 {
     const struct pa_detector *d = c->d;
+    struct kinfo *k = &c->kmiss;
+    *k = kinfo_none;
     struct tokens t;
     tokenize(str, len, &t);
     if (key_ignored(d, &t)) {
         c->state = EV_SKIP;
         c->skip_in_container = false;
         c->skip_depth = depth;
+        k->ignored = true;
         if (ki != SIZE_MAX) {
             ki = memo_insert(&c->kmemo, ki, kh, str, (uint32_t)len | KMEMO_TAG);
-            c->kinfo[ki] = (struct kinfo){.ignored = true};
+            c->kinfo[ki] = *k;
         }
         return ki;
     }
@@ -2969,15 +2970,15 @@ static __attribute__((noinline)) size_t key_miss(struct pa_detect_ctx *c, const 
         return KMISS_STOP;
     const struct dent *e = key_lookup(d, &t);
     if (e && e->cat >= 0 && !d->cat_disabled[e->cat]) {
-        c->key_cat = e->cat;
-        c->key_rule = e->rule;
+        k->cat = e->cat;
+        k->rule = e->rule;
     }
-    c->key_flags = key_flags(&t);
-    if (c->key_cat == PA_CAT_NATIONAL_ID)
-        c->key_flags |= KF_NATIONAL;
+    k->flags = key_flags(&t);
+    if (k->cat == PA_CAT_NATIONAL_ID)
+        k->flags |= KF_NATIONAL;
     if (ki != SIZE_MAX && !v.redacted && !v.ncat) {
         ki = memo_insert(&c->kmemo, ki, kh, str, (uint32_t)len | KMEMO_TAG);
-        c->kinfo[ki] = (struct kinfo){.rule = c->key_rule, .cat = c->key_cat, .flags = c->key_flags};
+        c->kinfo[ki] = *k;
         return ki;
     }
     return KMISS_NONE;
@@ -2997,7 +2998,6 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
 {
     struct pa_detect_ctx *c = arg;
     const struct pa_detector *d = c->d;
-    c->path_valid = false;
 
     if (__builtin_expect(c->state != 0, 0)) {
         if (c->state == EV_SKIP) { /* the value of an ignored key, and everything below it */
@@ -3018,18 +3018,13 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
             emit(c, c->pend_path.data, c->pend_path.len, c->pend_cat, PA_DET_KEY, c->pend_rule);
     }
 
-    int kc = c->key_cat;
-    const char *krule = c->key_rule;
-    unsigned kf = c->key_flags;
-    if (ev->kind != PA_JW_KEY) {
-        c->key_cat = -1;
-        c->key_flags = 0;
-    }
+    /* what the member name before this value means (kinfo_none when this is not a member's value) */
+    const struct kinfo *kcur = c->kcur;
+    if (ev->kind != PA_JW_KEY)
+        c->kcur = &kinfo_none;
 
     switch (ev->kind) {
     case PA_JW_KEY: {
-        c->key_cat = -1;
-        c->key_flags = 0;
         /* the guess first: the slot of the name seen last in this context, if these are its bytes */
         struct frame *obj = w->top;
         uint32_t gctx = kg_get(obj);
@@ -3046,14 +3041,17 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
                 ki = memo_find(&c->kmemo, kh, ev->str, lentag, &found);
             }
             if (!found) {
+                c->kcur = &kinfo_none;
                 ki = key_miss(c, ev->str, ev->len, ev->depth, ki, kh);
                 if (ki == KMISS_STOP)
                     return 1;
                 if (ki == KMISS_NONE) {
+                    c->kcur = &c->kmiss;
                     kg_set(obj, kg_base(obj) ^ KG_PREV_NONE);
                     c->kg_child = 0;
                     break;
                 }
+                c->kcur = &c->kinfo[ki];
                 c->kguess[gctx] = (uint16_t)ki;
                 kg_set(obj, kg_base(obj) ^ (uint32_t)ki);
                 c->kg_child = (uint32_t)ki + 1;
@@ -3064,22 +3062,21 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
         kg_set(obj, kg_base(obj) ^ (uint32_t)ki);
         c->kg_child = (uint32_t)ki + 1;
         const struct kinfo *ke = &c->kinfo[ki];
+        c->kcur = ke; /* an ignored name's cat is -1 and flags 0 */
         if (ke->ignored) {
             c->state = EV_SKIP;
             c->skip_in_container = false;
             c->skip_depth = ev->depth;
-        } else {
-            c->key_cat = ke->cat;
-            c->key_rule = ke->rule;
-            c->key_flags = ke->flags;
         }
         break;
     }
     case PA_JW_STRING: {
         const unsigned char *s = (const unsigned char *)ev->str;
+        int kc = kcur->cat;
+        unsigned kf = kcur->flags;
         bool data = (kc >= 0 || (kf & (KF_LAT | KF_LNG))) && string_carries_data(s, ev->len);
         if (kc >= 0 && data)
-            emit_key_finding(c, kc, krule);
+            emit_key_finding(c, kc, kcur->rule);
         if (data)
             geo_mark(c, kf);
         if (ev->len >= c->scan_min || (kf & c->scan_kf)) { /* else scan_string would find nothing */
@@ -3113,8 +3110,9 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
         break;
     }
     case PA_JW_NUMBER: {
-        if (kc >= 0)
-            emit_key_finding(c, kc, krule);
+        unsigned kf = kcur->flags;
+        if (kcur->cat >= 0)
+            emit_key_finding(c, kcur->cat, kcur->rule);
         geo_mark(c, kf);
         /* A JSON number can be a card number (digits only) or, under an ID key, a bare SSN. */
         const unsigned char *s = (const unsigned char *)ev->str;
@@ -3140,12 +3138,12 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
     case PA_JW_ARRAY_BEGIN: {
         uint32_t base = kg_container(c, w, ev->depth);
         w->top->user = (uint64_t)(base ^ KG_PREV_FIRST) << 32 | (uint64_t)base << 16;
-        if (kc >= 0) {
+        if (kcur->cat >= 0) {
             pa_buf_truncate(&c->pend_path, 0);
             pa_jw_path(w, &c->pend_path);
             c->state = EV_PEND;
-            c->pend_cat = kc;
-            c->pend_rule = krule;
+            c->pend_cat = kcur->cat;
+            c->pend_rule = kcur->rule;
         }
         break;
     }
@@ -3186,8 +3184,7 @@ int pa_detect_doc(struct pa_detect_ctx *c, const char *surface, enum pa_doc_kind
     c->error = false;
     c->halt = false;
     c->state = 0;
-    c->key_cat = -1;
-    c->key_flags = 0;
+    c->kcur = &kinfo_none;
     if (++c->seen_gen == 0) {
         memset(c->seen, 0, (c->seen_mask + 1) * sizeof *c->seen);
         c->seen_gen = 1;
