@@ -2656,23 +2656,24 @@ static __attribute__((target("popcnt"))) bool worth_scanning_masks(const unsigne
 {
     const __m128i c0 = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9), cA = _mm_set1_epi8('A'), c25 = _mm_set1_epi8(25),
                   ca = _mm_set1_epi8('a'), five = _mm_set1_epi8(5), lc = _mm_set1_epi8(0x20);
-    uint64_t dig = 0, up = 0, hex = 0, dot = 0, dash = 0, at = 0, colon = 0, plus = 0, space = 0;
-    /* every class of the 16 bytes of v at once, their bits placed at byte offset sh of the string */
-#define PM_CHUNK(v_, sh_)                                                                                            \
+    uint64_t dig, up, hex, dot, dash, at, colon, plus, space;
+    /* every class of the 16 bytes of v at once, their bits placed at byte offset sh of the string; op_ is = for the
+     * first chunk, |= for the others */
+#define PM_CHUNK(v_, sh_, op_)                                                                                       \
     do {                                                                                                             \
         __m128i t_ = _mm_sub_epi8((v_), c0), u_ = _mm_sub_epi8((v_), cA);                                           \
         __m128i l_ = _mm_sub_epi8(_mm_or_si128((v_), lc), ca);                                                       \
         __m128i d_ = _mm_cmpeq_epi8(_mm_min_epu8(t_, nine), t_);                                                     \
-        dig |= (uint64_t)(unsigned)_mm_movemask_epi8(d_) << (sh_);                                                  \
-        up |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(u_, c25), u_)) << (sh_);            \
-        hex |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(d_, _mm_cmpeq_epi8(_mm_min_epu8(l_, five), l_)))  \
+        dig op_(uint64_t)(unsigned)_mm_movemask_epi8(d_) << (sh_);                                                  \
+        up op_(uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(u_, c25), u_)) << (sh_);            \
+        hex op_(uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(d_, _mm_cmpeq_epi8(_mm_min_epu8(l_, five), l_)))  \
                << (sh_);                                                                                             \
-        dot |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8('.'))) << (sh_);            \
-        dash |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8('-'))) << (sh_);           \
-        at |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8('@'))) << (sh_);             \
-        colon |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8(':'))) << (sh_);          \
-        plus |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8('+'))) << (sh_);           \
-        space |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8(' '))) << (sh_);         \
+        dot op_(uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8('.'))) << (sh_);            \
+        dash op_(uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8('-'))) << (sh_);           \
+        at op_(uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8('@'))) << (sh_);             \
+        colon op_(uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8(':'))) << (sh_);          \
+        plus op_(uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8('+'))) << (sh_);           \
+        space op_(uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8(' '))) << (sh_);         \
     } while (0)
     if (len <= 16) {
         /* bytes 0..7, then bytes 8..len-1 (the word that ends the string, shifted down past the overlap): lane i is
@@ -2684,13 +2685,14 @@ static __attribute__((target("popcnt"))) bool worth_scanning_masks(const unsigne
             hi >>= (16 - len) * 8;
         }
         __m128i v = _mm_set_epi64x((long long)hi, (long long)lo);
-        PM_CHUNK(v, 0);
+        PM_CHUNK(v, 0, =);
     } else {
-        size_t off = 0;
+        PM_CHUNK(_mm_loadu_si128((const __m128i *)(const void *)s), 0, =);
+        size_t off = 16;
         for (; off + 16 <= len; off += 16)
-            PM_CHUNK(_mm_loadu_si128((const __m128i *)(const void *)(s + off)), off);
+            PM_CHUNK(_mm_loadu_si128((const __m128i *)(const void *)(s + off)), off, |=);
         if (off < len) /* the chunk that ends the string: it ORs the bits of the overlap again */
-            PM_CHUNK(_mm_loadu_si128((const __m128i *)(const void *)(s + len - 16)), len - 16);
+            PM_CHUNK(_mm_loadu_si128((const __m128i *)(const void *)(s + len - 16)), len - 16, |=);
     }
 #undef PM_CHUNK
     if (at)
