@@ -1787,14 +1787,14 @@ struct memo {
 #define KGUESS_N (1u << KGUESS_BITS)
 #define KG_PREV_FIRST ((uint32_t)KMEMO_SLOTS)
 #define KG_PREV_NONE ((uint32_t)KMEMO_SLOTS + 1)
-/* Value guesses: the string value of 8..16 bytes that the prefilter rejected last in a guess context (the member's
- * name, or the array's: see KGUESS_BITS), kept as its first and last 8 bytes and its length (which together
- * are the whole string). The prefilter's answer depends on the bytes alone, so a value equal to the guess is
+/* Value guesses: the string value of 8..24 bytes that the prefilter rejected last in a guess context (the member's
+ * name, or the array's: see KGUESS_BITS), kept as its first 8 bytes, its last 8, bytes 8..15 when it is longer than
+ * 16 (0 otherwise) and its length (which together are the whole string). The prefilter's answer depends on the bytes alone, so a value equal to the guess is
  * rejected again without it; a wrong guess costs the compare. Enum-like values repeat per member ("usd",
  * "application/json", "ingest-high"). Holds value bytes: wiped with the memos. */
 #define VGUESS_N 1024
 struct vguess {
-    uint64_t w0, w1;
+    uint64_t w0, w1, w2;
     uint64_t len; /* 0: empty */
 };
 #define VMEMO_SLOTS 4096 /* string values: up to 2048 distinct values, 256 bytes each at most, 256 KB in all */
@@ -3086,15 +3086,17 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
                 /* the prefilter here: most values end at it (short ones without a call) */
                 size_t n = ev->len;
                 struct frame *top = jw_top(w);
-                if (n >= 8 && n <= 16 && top) {
-                    uint64_t x0, x1;
+                if (n >= 8 && n <= 24 && top) {
+                    uint64_t x0, x1, x2 = 0;
                     memcpy(&x0, s, 8);
                     memcpy(&x1, s + n - 8, 8);
+                    if (n > 16)
+                        memcpy(&x2, s + 8, 8);
                     struct vguess *g = &c->vguess[kg_get(top) & (VGUESS_N - 1)];
-                    if (g->len == n && g->w0 == x0 && g->w1 == x1)
+                    if (g->len == n && g->w0 == x0 && g->w1 == x1 && g->w2 == x2)
                         break; /* rejected last time here */
                     if (!prefilter_pass(s, n)) {
-                        *g = (struct vguess){x0, x1, n};
+                        *g = (struct vguess){x0, x1, x2, n};
                         break;
                     }
                 } else if (!prefilter_pass(s, n)) {

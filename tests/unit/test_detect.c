@@ -1062,9 +1062,9 @@ START_TEST(test_doc_name_guesses)
 }
 END_TEST
 
-/* Value guesses (a value of 8..16 bytes equal to the one the prefilter rejected last under the same member is not
+/* Value guesses (a value of 8..24 bytes equal to the one the prefilter rejected last under the same member is not
  * looked at again) must compare every byte and the length: each pair is a clean value and a PII value with the same
- * first 8 bytes, the same last 8, or one byte more or less, one after the other under one member, as a member's
+ * first 8 bytes, the same last 8, the same first and last 8, or one byte more or less, one after the other under one member, as a member's
  * value and as array elements, in a long-lived context against a fresh one. */
 START_TEST(test_doc_value_guesses)
 {
@@ -1074,7 +1074,9 @@ START_TEST(test_doc_value_guesses)
         {"ann@ex.co", "ann-ex.co"},                    /* PII first, then clean */
         {"10.20.30-4", "10.20.30.4"},                  /* 10 bytes */
         {"192.168.1,100", "192.168.1.100"},            /* 13 bytes */
-        {"10.20.30.40,50,60", "10.20.30.40.50.60"},    /* 17 bytes: not guessed */
+        {"10.20.30.40,50,60", "10.20.30.40.50.60"},    /* 17 bytes */
+        {"abcdefg 10.20,30.4 zzzzz", "abcdefg 10.20.30.4 zzzzz"}, /* 24 bytes: only bytes 8..15 differ */
+        {"abcdefg 10.20,30.4 zzzzzz", "abcdefg 10.20.30.4 zzzzzz"}, /* 25 bytes: not guessed */
         {"4111 1111 1111 111", "4111 1111 1111 1111"}, /* one byte more */
         {"x 10.20,30.40 y", "x 10.20.30.40 y"},        /* a middle byte */
         {"ab:cd:ef:01:23:4", "ab:cd:ef:01:23:45"},
