@@ -3133,7 +3133,8 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
             }
             if ((kf & KF_NATIONAL) && !d->cat_disabled[PA_CAT_NATIONAL_ID] && check_ssn_bare(s, n))
                 hit(&v, R_SSN_BARE);
-            if (n >= 13 && !d->cat_disabled[PA_CAT_CREDIT_CARD] && check_card_sequence(s, n, 0, n))
+            /* check_card_sequence(s, n, 0, n) for one group of 13..19 digits, without its copy: the issuer, Luhn */
+            if (n >= 13 && !d->cat_disabled[PA_CAT_CREDIT_CARD] && card_issuer_ok(s, n) && luhn_ok(s, n))
                 hit(&v, R_CC);
         }
         break;
