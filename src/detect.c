@@ -1769,17 +1769,47 @@ struct memo {
 
 #define KMEMO_SLOTS 2048 /* member names: up to 1024 distinct names, 64 bytes each at most */
 #define KMEMO_KEYMAX 64
+#define KMEMO_TAG (1u << 16) /* every name's lentag has it: an empty slot (lentag 0) never equals a name, not even "" */
+
+/* Member-name guesses. Webhook payloads repeat object shapes, so the name that follows a given member name in an
+ * object held by a given member (or that opens such an object) is nearly always the one that did last time:
+ * kguess[ctx] is the kmemo slot of the name last seen in context ctx, and a name equal to the guessed slot's bytes
+ * reuses its kinfo without hashing or probing (94% of the names of the corpus; 79% when the context is the previous
+ * name alone, which confuses the names after "name" or "id" in different objects). A guess is only ever a slot
+ * index: it is checked against the slot's length and bytes (a cleared or reused slot simply fails or holds its own
+ * kinfo), so a wrong, stale or colliding guess costs a lookup, never a result.
+ * A container's base is a 13-bit scramble of its holder (the member whose value it is, or the holder of the array it
+ * is in: kmemo slot + 1, 0 for none); the context of a name is base ^ the previous name's slot in the same object,
+ * base ^ KG_PREV_FIRST for the first, base ^ KG_PREV_NONE after a name that is not memoized. Both live in the
+ * walker's per-container slot: bits 16..31 the base, 32..63 the context of the object's next name (detect's lat/lng
+ * bits are 0..1). */
+#define KGUESS_BITS 13
+#define KGUESS_N (1u << KGUESS_BITS)
+#define KG_PREV_FIRST ((uint32_t)KMEMO_SLOTS)
+#define KG_PREV_NONE ((uint32_t)KMEMO_SLOTS + 1)
+/* Value guesses: the string value of 8..24 bytes that the prefilter rejected last in a guess context (the member's
+ * name, or the array's: see KGUESS_BITS), kept as its first 8 bytes, its last 8, bytes 8..15 when it is longer than
+ * 16 (0 otherwise) and its length (which together are the whole string). The prefilter's answer depends on the bytes alone, so a value equal to the guess is
+ * rejected again without it; a wrong guess costs the compare. Enum-like values repeat per member ("usd",
+ * "application/json", "ingest-high"). Holds value bytes: wiped with the memos. */
+#define VGUESS_N 1024
+struct vguess {
+    uint64_t w0, w1, w2;
+    uint64_t len; /* 0: empty */
+};
 #define VMEMO_SLOTS 4096 /* string values: up to 2048 distinct values, 256 bytes each at most, 256 KB in all */
 #define VMEMO_VALMAX 256
 #define VMEMO_ARENA (256 * 1024)
 
 /* What a member name means: cached per context (names repeat from document to document). */
 struct kinfo {
-    const char *rule;
-    int cat;
-    unsigned flags;
+    const char *rule; /* when cat >= 0 */
+    int cat;          /* dictionary category, or -1 (also for an ignored name) */
+    unsigned flags;   /* KF_* */
     bool ignored;
 };
+
+static const struct kinfo kinfo_none = {NULL, -1, 0, false};
 
 static void memo_init(struct memo *m, size_t slots, size_t arena)
 {
@@ -1844,15 +1874,15 @@ static size_t memo_insert(struct memo *m, size_t i, uint64_t h, const char *s, u
     return i;
 }
 
+enum { EV_SKIP = 1, EV_PEND = 2 }; /* pa_detect_ctx.state */
+
 struct pa_detect_ctx {
     const struct pa_detector *d;
     hs_scratch_t *scratch;
     struct pa_jw *w;
 
     struct pa_buf path;      /* the current event's rendered path */
-    bool path_valid;
     struct pa_buf pend_path; /* a container value whose key matched, waiting for its first child */
-    bool pend_active;
     int pend_cat;
     const char *pend_rule;
 
@@ -1870,9 +1900,12 @@ struct pa_detect_ctx {
      * context, keyed by its raw bytes. Only keys that are not PII themselves are cached. */
     struct memo kmemo;
     struct kinfo *kinfo; /* [KMEMO_SLOTS], by kmemo slot */
+    uint16_t *kguess;    /* [KGUESS_N]: the kmemo slot guessed per context (see KGUESS_BITS) */
+    uint32_t kg_child;   /* the holder of a container opening now: the last name's kmemo slot + 1, or 0 */
     /* String values that Hyperscan found nothing in (with the key flags that steer the validators): user agents,
      * URLs, header values and enum-like values repeat across documents. */
     struct memo vmemo;
+    struct vguess *vguess; /* [VGUESS_N] */
 
     size_t *allow_idx; /* allow_paths entries for the current surface */
     size_t n_allow_idx;
@@ -1883,21 +1916,24 @@ struct pa_detect_ctx {
     struct pa_doc_result *res;
     bool stop;  /* max findings reached */
     bool error; /* Hyperscan failed */
-    int key_cat; /* dictionary category of the member whose value comes next, or -1 */
-    const char *key_rule;
-    unsigned key_flags;
-    bool skip_active, skip_in_container; /* ignore_keys: skipping a member's value */
+    bool halt;  /* stop || error: on_event stops the walk */
+    const struct kinfo *kcur; /* what the name of the member whose value comes next means; kinfo_none elsewhere */
+    struct kinfo kmiss;       /* ... when that name is not memoized */
+    uint8_t state;       /* EV_SKIP or EV_PEND (never both): on_event's rare paths, one test for the two */
+    bool skip_in_container; /* ignore_keys: skipping a member's value (EV_SKIP) */
     size_t skip_depth;
     bool no_values;      /* pa_detect_ctx_bench_values(c, false) */
     size_t scan_min;     /* scan_string is called for strings of at least this length (the detector's shortest match;
                             SIZE_MAX when the value detectors are off) ... */
     unsigned scan_kf;    /* ... or when the key flags have one of these (KF_NATIONAL: a bare SSN may be shorter) */
+    bool short_pf;       /* the value detectors are on and the prefilter applies (no custom pattern): short_clean */
 };
 
 static void scan_limits(struct pa_detect_ctx *c)
 {
     c->scan_min = c->no_values || !c->d->db ? SIZE_MAX : c->d->min_width;
     c->scan_kf = c->no_values ? 0 : KF_NATIONAL;
+    c->short_pf = !c->no_values && c->d->db && c->d->precheck;
 }
 
 struct pa_detect_ctx *pa_detect_ctx_new(const struct pa_detector *d)
@@ -1920,8 +1956,10 @@ struct pa_detect_ctx *pa_detect_ctx_new(const struct pa_detector *d)
     c->allow_idx = pa_xcalloc(d->n_allow ? d->n_allow : 1, sizeof *c->allow_idx);
     memo_init(&c->kmemo, KMEMO_SLOTS, KMEMO_SLOTS / 2 * KMEMO_KEYMAX);
     c->kinfo = pa_xcalloc(KMEMO_SLOTS, sizeof *c->kinfo);
+    c->kguess = pa_xcalloc(KGUESS_N, sizeof *c->kguess);
     memo_init(&c->vmemo, VMEMO_SLOTS, VMEMO_ARENA);
-    c->key_cat = -1;
+    c->vguess = pa_xcalloc(VGUESS_N, sizeof *c->vguess);
+    c->kcur = &kinfo_none;
     scan_limits(c);
     return c;
 }
@@ -1934,6 +1972,7 @@ void pa_detect_ctx_wipe(struct pa_detect_ctx *c)
     pa_buf_wipe(&c->seen_arena);
     memo_clear(&c->kmemo);
     memo_clear(&c->vmemo);
+    explicit_bzero(c->vguess, VGUESS_N * sizeof *c->vguess);
 }
 
 void pa_detect_ctx_bench_values(struct pa_detect_ctx *c, bool on)
@@ -1962,7 +2001,10 @@ void pa_detect_ctx_free(struct pa_detect_ctx *c)
     free(c->allow_idx);
     memo_free(&c->kmemo);
     free(c->kinfo);
+    free(c->kguess);
     memo_free(&c->vmemo);
+    explicit_bzero(c->vguess, VGUESS_N * sizeof *c->vguess);
+    free(c->vguess);
     free(c);
 }
 
@@ -2043,6 +2085,7 @@ static bool emit(struct pa_detect_ctx *c, const char *path, size_t plen, int cat
     if (d->max_findings && c->res->findings >= d->max_findings) {
         c->res->truncated = true;
         c->stop = true;
+        c->halt = true;
         return true;
     }
     c->seen[k] = (struct seen_slot){h, c->seen_gen, (uint32_t)c->seen_arena.len, (uint32_t)plen, cat};
@@ -2129,13 +2172,12 @@ static inline bool key_eq(const char *a, const char *b, size_t n)
     return true;
 }
 
+/* The current event's path in c->path, rendered on each call: only findings need it (a few per document), so no
+ * per-event invalidation is kept. */
 static void cur_path(struct pa_detect_ctx *c)
 {
-    if (!c->path_valid) {
-        pa_buf_truncate(&c->path, 0);
-        pa_jw_path(c->w, &c->path);
-        c->path_valid = true;
-    }
+    pa_buf_truncate(&c->path, 0);
+    pa_jw_path(c->w, &c->path);
 }
 
 /* ------------------------------------------------------------------------------------------------------------ */
@@ -2178,7 +2220,6 @@ static int hit(struct vscan *v, int r)
     case VM_KEY:
         if (!v->redacted) {
             pa_jw_redact_key(c->w, d->cat_names[cat]);
-            c->path_valid = false;
             v->redacted = true;
         }
         /* fall through */
@@ -2335,8 +2376,72 @@ static bool has_digit_run13(const unsigned char *s, size_t len)
     return false;
 }
 
+#ifdef __SSE2__
+/* The anchors of has_cisco_or_iban_anchor as bits (i: an anchor starts at byte i of the window), from the class
+ * masks of a 64-byte window. */
+static inline uint64_t anchor_bits(uint64_t hex, uint64_t dot, uint64_t up, uint64_t dig, bool cisco, bool iban)
+{
+    uint64_t a = cisco ? hex & (hex >> 1) & (hex >> 2) & (hex >> 3) & (dot >> 4) : 0;
+    uint64_t b = iban ? up & (up >> 1) & (dig >> 2) & (dig >> 3) : 0;
+    return a | b;
+}
+
+/* has_cisco_or_iban_anchor for len >= 16 (long URLs and user agents with two dots take this often): the class masks
+ * of 16-byte chunks slid into 64-bit windows, newest bytes in the high bits, as in has_digit_run13. An anchor is
+ * counted when it starts at bit 0..59 (its 5 bytes are in the window, so in the string); every start i with
+ * i + 4 < len is at such a bit in some window. */
+static bool has_anchor_sse(const unsigned char *s, size_t len, bool cisco, bool iban)
+{
+    const __m128i c0 = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9), ca = _mm_set1_epi8('a'), five = _mm_set1_epi8(5),
+                  cA = _mm_set1_epi8('A'), c25 = _mm_set1_epi8(25), lc = _mm_set1_epi8(0x20),
+                  period = _mm_set1_epi8('.');
+    const uint64_t starts = (1ULL << 60) - 1;
+    uint64_t wh = 0, wdot = 0, wu = 0, wd = 0;
+    size_t off = 0;
+    for (;;) {
+        size_t r = 16; /* new bytes in this step */
+        const unsigned char *p = s + off;
+        if (off + 16 > len) {
+            r = len - off;
+            p = s + len - 16; /* the chunk that ends the string: its top r lanes are new */
+        }
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i t = _mm_sub_epi8(v, c0);
+        __m128i dg = _mm_cmpeq_epi8(_mm_min_epu8(t, nine), t);
+        __m128i l = _mm_sub_epi8(_mm_or_si128(v, lc), ca);
+        uint64_t bd = (unsigned)_mm_movemask_epi8(dg);
+        uint64_t bh = (unsigned)_mm_movemask_epi8(_mm_or_si128(dg, _mm_cmpeq_epi8(_mm_min_epu8(l, five), l)));
+        __m128i u = _mm_sub_epi8(v, cA);
+        uint64_t bu = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(u, c25), u));
+        uint64_t bp = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, period));
+        if (r == 16) {
+            wd = (wd >> 16) | (bd << 48);
+            wh = (wh >> 16) | (bh << 48);
+            wu = (wu >> 16) | (bu << 48);
+            wdot = (wdot >> 16) | (bp << 48);
+        } else {
+            if (!r)
+                return false;
+            wd = (wd >> r) | ((bd >> (16 - r)) << (64 - r));
+            wh = (wh >> r) | ((bh >> (16 - r)) << (64 - r));
+            wu = (wu >> r) | ((bu >> (16 - r)) << (64 - r));
+            wdot = (wdot >> r) | ((bp >> (16 - r)) << (64 - r));
+        }
+        if (anchor_bits(wh, wdot, wu, wd, cisco, iban) & starts)
+            return true;
+        if (r < 16)
+            return false;
+        off += 16;
+    }
+}
+#endif
+
 static bool has_cisco_or_iban_anchor(const unsigned char *s, size_t len, bool cisco, bool iban)
 {
+#ifdef __SSE2__
+    if (len >= 16)
+        return has_anchor_sse(s, len, cisco, iban);
+#endif
     for (size_t i = 0; i + 4 < len; i++) {
         if (cisco && s[i + 4] == '.' && is_hex(s[i]) && is_hex(s[i + 1]) && is_hex(s[i + 2]) && is_hex(s[i + 3]))
             return true;
@@ -2452,7 +2557,7 @@ static inline __attribute__((always_inline)) bool pdecide(const struct pstat *st
     return (cisco || iban) && (m ? anchor_mask(m, len, cisco, iban) : has_cisco_or_iban_anchor(s, len, cisco, iban));
 }
 
-static bool worth_scanning_counts(const unsigned char *s, size_t len)
+static __attribute__((noinline)) bool worth_scanning_counts(const unsigned char *s, size_t len)
 {
     struct pstat st = {0};
     size_t i = 0;
@@ -2510,87 +2615,97 @@ static bool worth_scanning_counts(const unsigned char *s, size_t len)
     return pdecide(&st, s, len, NULL);
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define PA_HAVE_SHORT_PF 1
+/* 0x80 in each byte of x that equals ch, exactly (no false positives: the add cannot carry between bytes). */
+static inline uint64_t bytes_eq(uint64_t x, unsigned char ch)
+{
+    const uint64_t lo7 = 0x7f7f7f7f7f7f7f7fULL;
+    uint64_t t = x ^ (0x0101010101010101ULL * ch);
+    return ~(((t & lo7) + lo7) | t | lo7);
+}
+
+/* Strings of 1..7 bytes, decided without a call: every pattern that the prefilter lets through at that length needs
+ * an '@', a ':', a '.' or a '-' (pdecide: '@'; 4 digits and 3 dots; 2 colons and a digit; 5 colons or dashes; its
+ * 9-digit, 14- and 15-byte rules need more bytes), so a string with none of them cannot match. True = skip it; the
+ * others go through worth_scanning_counts as before. The bytes are read as one word (two overlapping 4-byte loads,
+ * or the 1..3 bytes one by one), the lanes past len zero, which equals none of those bytes. */
+static inline bool short_clean(const unsigned char *s, size_t len)
+{
+    uint64_t x;
+    if (len >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + len - 4, 4);
+        x = (uint64_t)lo | (uint64_t)hi << ((len - 4) * 8);
+    } else {
+        x = (uint64_t)s[0] | (uint64_t)s[len >> 1] << ((len >> 1) * 8) | (uint64_t)s[len - 1] << ((len - 1) * 8);
+    }
+    return !(bytes_eq(x, '@') | bytes_eq(x, ':') | bytes_eq(x, '.') | bytes_eq(x, '-'));
+}
+#endif
+
 #if defined(__SSE2__) && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define PA_HAVE_PMASK 1
 /* 8 to 64 bytes: the classes of every byte as positional masks (bit i = byte i), from 16-byte loads inside the
- * string (the last one overlaps the one before and ORs the same bits again; a string under 16 bytes is read as two
- * overlapping 8-byte words), then the counts are popcounts. Two passes: digits and @ : . - first, which decide most
- * strings; upper case, hex, + and space only when the decision needs them. Needs the popcnt instruction (chosen at
- * run time: the project builds for baseline x86-64). */
-static inline __m128i pm_load(const unsigned char *s, size_t len, size_t off)
-{
-    if (len < 16) {
-        uint64_t lo, hi;
-        memcpy(&lo, s, 8);
-        memcpy(&hi, s + len - 8, 8);
-        return _mm_set_epi64x((long long)hi, (long long)lo);
-    }
-    return _mm_loadu_si128((const __m128i *)(const void *)(s + off));
-}
-
-/* the lanes of a compare as byte positions */
-static inline uint64_t pm_place(__m128i cmp, size_t len, size_t off)
-{
-    uint64_t b = (unsigned)_mm_movemask_epi8(cmp);
-    if (len < 16) /* lanes 0..7: bytes 0..7; lanes 8..15: bytes len-8..len-1 */
-        return (b & 0xff) | ((b >> 8) << (len - 8));
-    return b << off;
-}
-
-/* the next chunk's offset, or 0 when the string is covered */
-static inline size_t pm_next(size_t len, size_t off)
-{
-    if (len < 16 || off + 16 == len)
-        return 0;
-    return off + 32 <= len ? off + 16 : len - 16;
-}
-
-static inline __m128i pm_range(__m128i v, char lo, char n) /* lo <= v < lo + n, as unsigned bytes */
-{
-    __m128i t = _mm_sub_epi8(v, _mm_set1_epi8(lo));
-    return _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8((char)(n - 1))), t);
-}
-
+ * string (the last one overlaps the one before and ORs the same bits again; a string of at most 16 bytes is read as
+ * two 8-byte words), all nine classes in one pass (most strings need them all: a first pass over digits and @ : . -
+ * decided under a tenth of them), then the counts are popcounts. Needs the popcnt instruction (chosen at run time:
+ * the project builds for baseline x86-64). */
 static __attribute__((target("popcnt"))) bool worth_scanning_masks(const unsigned char *s, size_t len)
 {
-    struct pmask m = {0};
-    uint64_t mat = 0, mcolon = 0, mplus = 0, mspace = 0;
-    size_t off = 0;
-    do {
-        __m128i v = pm_load(s, len, off);
-        m.digit |= pm_place(pm_range(v, '0', 10), len, off);
-        mat |= pm_place(_mm_cmpeq_epi8(v, _mm_set1_epi8('@')), len, off);
-        mcolon |= pm_place(_mm_cmpeq_epi8(v, _mm_set1_epi8(':')), len, off);
-        m.dot |= pm_place(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')), len, off);
-        m.dash |= pm_place(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')), len, off);
-    } while ((off = pm_next(len, off)) != 0);
-    if (mat)
-        return true;
-    size_t digits = (size_t)__builtin_popcountll(m.digit), colon = (size_t)__builtin_popcountll(mcolon),
-           dot = (size_t)__builtin_popcountll(m.dot), dash = (size_t)__builtin_popcountll(m.dash);
-    if (digits < 8) {
-        /* pdecide's first rule cannot apply; its second needs only these counts, its last upper case or hex */
-        if ((digits >= 4 && dot >= 3) || (colon >= 2 && digits) || colon >= 5 || dash >= 5)
-            return !(colon && is_timestamp_or_uuid(s, len));
-        if (!(dot >= 2 && len >= 14) && !(digits >= 2 && len >= 15))
-            return false;
+    const __m128i c0 = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9), cA = _mm_set1_epi8('A'), c25 = _mm_set1_epi8(25),
+                  ca = _mm_set1_epi8('a'), five = _mm_set1_epi8(5), lc = _mm_set1_epi8(0x20);
+    uint64_t dig, up, hex, dot, dash, at, colon, plus, space;
+    /* every class of the 16 bytes of v at once, their bits placed at byte offset sh of the string; op_ is = for the
+     * first chunk, |= for the others */
+#define PM_CHUNK(v_, sh_, op_)                                                                                       \
+    do {                                                                                                             \
+        __m128i t_ = _mm_sub_epi8((v_), c0), u_ = _mm_sub_epi8((v_), cA);                                           \
+        __m128i l_ = _mm_sub_epi8(_mm_or_si128((v_), lc), ca);                                                       \
+        __m128i d_ = _mm_cmpeq_epi8(_mm_min_epu8(t_, nine), t_);                                                     \
+        dig op_(uint64_t)(unsigned)_mm_movemask_epi8(d_) << (sh_);                                                  \
+        up op_(uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(u_, c25), u_)) << (sh_);            \
+        hex op_(uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(d_, _mm_cmpeq_epi8(_mm_min_epu8(l_, five), l_)))  \
+               << (sh_);                                                                                             \
+        dot op_(uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8('.'))) << (sh_);            \
+        dash op_(uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8('-'))) << (sh_);           \
+        at op_(uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8('@'))) << (sh_);             \
+        colon op_(uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8(':'))) << (sh_);          \
+        plus op_(uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8('+'))) << (sh_);           \
+        space op_(uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8(' '))) << (sh_);         \
+    } while (0)
+    if (len <= 16) {
+        /* bytes 0..7, then bytes 8..len-1 (the word that ends the string, shifted down past the overlap): lane i is
+         * byte i, the lanes past len zero (in no class) */
+        uint64_t lo, hi = 0;
+        memcpy(&lo, s, 8);
+        if (len > 8) {
+            memcpy(&hi, s + len - 8, 8);
+            hi >>= (16 - len) * 8;
+        }
+        __m128i v = _mm_set_epi64x((long long)hi, (long long)lo);
+        PM_CHUNK(v, 0, =);
+    } else {
+        PM_CHUNK(_mm_loadu_si128((const __m128i *)(const void *)s), 0, =);
+        size_t off = 16;
+        for (; off + 16 <= len; off += 16)
+            PM_CHUNK(_mm_loadu_si128((const __m128i *)(const void *)(s + off)), off, |=);
+        if (off < len) /* the chunk that ends the string: it ORs the bits of the overlap again */
+            PM_CHUNK(_mm_loadu_si128((const __m128i *)(const void *)(s + len - 16)), len - 16, |=);
     }
-    do {
-        __m128i v = pm_load(s, len, off);
-        __m128i l = _mm_or_si128(v, _mm_set1_epi8(0x20));
-        m.upper |= pm_place(pm_range(v, 'A', 26), len, off);
-        m.hex |= pm_place(_mm_or_si128(pm_range(v, '0', 10), pm_range(l, 'a', 6)), len, off);
-        mplus |= pm_place(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')), len, off);
-        mspace |= pm_place(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), len, off);
-    } while ((off = pm_next(len, off)) != 0);
+#undef PM_CHUNK
+    if (at)
+        return true;
+    struct pmask m = {.digit = dig, .upper = up, .hex = hex, .dot = dot, .dash = dash};
     struct pstat st = {
-        .digits = digits,
-        .colon = colon,
-        .dot = dot,
-        .dash = dash,
-        .plus = (size_t)__builtin_popcountll(mplus),
-        .upper = (size_t)__builtin_popcountll(m.upper),
-        .space = (size_t)__builtin_popcountll(mspace),
+        .digits = (size_t)__builtin_popcountll(dig),
+        .colon = (size_t)__builtin_popcountll(colon),
+        .dot = (size_t)__builtin_popcountll(dot),
+        .dash = (size_t)__builtin_popcountll(dash),
+        .plus = (size_t)__builtin_popcountll(plus),
+        .upper = (size_t)__builtin_popcountll(up),
+        .space = (size_t)__builtin_popcountll(space),
     };
     return pdecide(&st, s, len, &m);
 }
@@ -2602,6 +2717,10 @@ static bool worth_scanning(const struct pa_detector *d, const unsigned char *s, 
         return false;
     if (!d->precheck)
         return true;
+#ifdef PA_HAVE_SHORT_PF
+    if (len < 8 && short_clean(s, len))
+        return false;
+#endif
 #ifdef PA_HAVE_PMASK
     if (len >= 8 && len <= 64 && have_popcnt)
         return worth_scanning_masks(s, len);
@@ -2609,8 +2728,24 @@ static bool worth_scanning(const struct pa_detector *d, const unsigned char *s, 
     return worth_scanning_counts(s, len);
 }
 
-/* Out of line: on_event's common paths (a memoized name, a short clean value) then need few saved registers. */
-static __attribute__((noinline)) int scan_string(struct vscan *v)
+/* worth_scanning where the caller knows that the value detectors are on, there is no custom pattern and len >= the
+ * shortest match (on_event, when c->short_pf): short strings decided inline, the others by one call. */
+static inline __attribute__((always_inline)) bool prefilter_pass(const unsigned char *s, size_t len)
+{
+#ifdef PA_HAVE_SHORT_PF
+    if (len < 8)
+        return !short_clean(s, len) && worth_scanning_counts(s, len);
+#endif
+#ifdef PA_HAVE_PMASK
+    if (len >= 8 && len <= 64 && have_popcnt)
+        return worth_scanning_masks(s, len);
+#endif
+    return worth_scanning_counts(s, len);
+}
+
+/* The rest of a string's scan: the bare SSN under an ID key, the prefilter (unless the caller has applied it), the
+ * memo of clean values, Hyperscan. */
+static inline __attribute__((always_inline)) int scan_body(struct vscan *v, bool prefilter)
 {
     struct pa_detect_ctx *c = v->c;
     const struct pa_detector *d = c->d;
@@ -2622,7 +2757,7 @@ static __attribute__((noinline)) int scan_string(struct vscan *v)
     if ((v->kflags & KF_NATIONAL) && !d->cat_disabled[PA_CAT_NATIONAL_ID] && check_ssn_bare(v->s, v->len))
         if (hit(v, R_SSN_BARE))
             return 0;
-    if (!worth_scanning(d, v->s, v->len))
+    if (prefilter && !worth_scanning(d, v->s, v->len))
         return 0;
     /* The same string under the same steering key flags gives the same matches: one Hyperscan found nothing in is
      * not scanned again (user agents, URLs, header values repeat from document to document). */
@@ -2641,11 +2776,24 @@ static __attribute__((noinline)) int scan_string(struct vscan *v)
                            c->scratch, on_match, v);
     if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED) {
         c->error = true;
+        c->halt = true;
         return -1;
     }
     if (mi != SIZE_MAX && !v->ncat)
         memo_insert(&c->vmemo, mi, mh, (const char *)v->s, lentag);
     return 0;
+}
+
+/* Out of line: on_event's common paths (a memoized name, a short clean value) then need few saved registers. */
+static __attribute__((noinline)) int scan_string(struct vscan *v)
+{
+    return scan_body(v, true);
+}
+
+/* scan_string for a string that prefilter_pass let through (no KF_NATIONAL: on_event checks) */
+static __attribute__((noinline)) int scan_string_passed(struct vscan *v)
+{
+    return scan_body(v, false);
 }
 
 int pa_detect_value(struct pa_detect_ctx *c, const char *s, size_t len, pa_value_cb cb, void *arg)
@@ -2740,132 +2888,235 @@ static void emit_key_finding(struct pa_detect_ctx *c, int cat, const char *rule)
     emit(c, c->path.data, c->path.len, cat, PA_DET_KEY, rule);
 }
 
+/* The walker's per-container slot of the innermost open container (pa_jw_user(w, 0)), read directly: detect.c
+ * has the walker's internals (jsonwalk_impl.h) and the call would cost more than the read. NULL at top level. */
+static inline struct frame *jw_top(struct pa_jw *w)
+{
+    return w->top;
+}
+
+/* The guess context of a container's next name (bits 32..63 of its slot: see KGUESS_BITS), read and written as the
+ * upper half alone where the byte order allows (one 4-byte access instead of a read-modify-write of the slot). */
+static inline uint32_t kg_get(const struct frame *f)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint32_t g;
+    memcpy(&g, (const char *)&f->user + 4, 4);
+    return g;
+#else
+    return (uint32_t)(f->user >> 32);
+#endif
+}
+
+static inline void kg_set(struct frame *f, uint32_t g)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy((char *)&f->user + 4, &g, 4);
+#else
+    f->user = (f->user & 0xffffffffu) | (uint64_t)g << 32;
+#endif
+}
+
+/* A container's guess base (bits 16..31 of its slot) */
+static inline uint32_t kg_base(const struct frame *f)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint16_t b;
+    memcpy(&b, (const char *)&f->user + 2, 2);
+    return b;
+#else
+    return (uint32_t)(f->user >> 16) & 0xffffu;
+#endif
+}
+
 static void geo_mark(struct pa_detect_ctx *c, unsigned kflags)
 {
     if (!(kflags & (KF_LAT | KF_LNG)))
         return;
-    uint64_t *slot = pa_jw_user(c->w, 0);
-    if (slot && !pa_jw_in_array(c->w))
-        *slot |= (kflags & KF_LAT) ? 1u : 2u;
+    struct frame *f = jw_top(c->w);
+    if (f && !f->is_array)
+        f->user |= (kflags & KF_LAT) ? 1u : 2u;
 }
 
 /* A member name not in the memo: tokenize, ignore_keys, the value scan of the name itself, the dictionary, the flags;
- * memoized when the name is not PII itself. Returns 1 to stop the walk. Out of line: it is the rare path. */
-static __attribute__((noinline)) int key_miss(struct pa_detect_ctx *c, const struct pa_jw_event *ev, size_t ki,
-                                              uint64_t kh)
+ * memoized when the name is not PII itself. Returns the kmemo slot it was memoized in, KMISS_NONE when it was not
+ * (too long, or PII), KMISS_STOP to stop the walk. Out of line: it is the rare path. It takes the name, not the event:
+ * the event record's address then never leaves on_event, so the walker's event fields need not be stored. */
+#define KMISS_NONE SIZE_MAX
+#define KMISS_STOP (SIZE_MAX - 1)
+
+static __attribute__((noinline)) size_t key_miss(struct pa_detect_ctx *c, const char *str, size_t len, size_t depth,
+                                                 size_t ki, uint64_t kh)
 {
     const struct pa_detector *d = c->d;
+    struct kinfo *k = &c->kmiss;
+    *k = kinfo_none;
     struct tokens t;
-    tokenize(ev->str, ev->len, &t);
+    tokenize(str, len, &t);
     if (key_ignored(d, &t)) {
-        c->skip_active = true;
+        c->state = EV_SKIP;
         c->skip_in_container = false;
-        c->skip_depth = ev->depth;
+        c->skip_depth = depth;
+        k->ignored = true;
         if (ki != SIZE_MAX) {
-            ki = memo_insert(&c->kmemo, ki, kh, ev->str, (uint32_t)ev->len);
-            c->kinfo[ki] = (struct kinfo){.ignored = true};
+            ki = memo_insert(&c->kmemo, ki, kh, str, (uint32_t)len | KMEMO_TAG);
+            c->kinfo[ki] = *k;
         }
-        return 0;
+        return ki;
     }
     /* A key that is itself PII: a value finding, and the path segment becomes <category>. */
-    struct vscan v = {.c = c, .s = (const unsigned char *)ev->str, .len = ev->len, .mode = VM_KEY};
-    if (ev->len >= c->scan_min && scan_string(&v) < 0)
-        return 1;
+    struct vscan v = {.c = c, .s = (const unsigned char *)str, .len = len, .mode = VM_KEY};
+    if (len >= c->scan_min && scan_string(&v) < 0)
+        return KMISS_STOP;
     if (v.stop)
-        return 1;
+        return KMISS_STOP;
     const struct dent *e = key_lookup(d, &t);
     if (e && e->cat >= 0 && !d->cat_disabled[e->cat]) {
-        c->key_cat = e->cat;
-        c->key_rule = e->rule;
+        k->cat = e->cat;
+        k->rule = e->rule;
     }
-    c->key_flags = key_flags(&t);
-    if (c->key_cat == PA_CAT_NATIONAL_ID)
-        c->key_flags |= KF_NATIONAL;
+    k->flags = key_flags(&t);
+    if (k->cat == PA_CAT_NATIONAL_ID)
+        k->flags |= KF_NATIONAL;
     if (ki != SIZE_MAX && !v.redacted && !v.ncat) {
-        ki = memo_insert(&c->kmemo, ki, kh, ev->str, (uint32_t)ev->len);
-        c->kinfo[ki] = (struct kinfo){.rule = c->key_rule, .cat = c->key_cat, .flags = c->key_flags};
+        ki = memo_insert(&c->kmemo, ki, kh, str, (uint32_t)len | KMEMO_TAG);
+        c->kinfo[ki] = *k;
+        return ki;
     }
-    return 0;
+    return KMISS_NONE;
+}
+
+/* The guess base of the container opening now (its slot in the walker is w->top): below an array, the array's; below
+ * a member, the scramble of the member's slot; at top level that of none. */
+static inline uint32_t kg_container(const struct pa_detect_ctx *c, const struct pa_jw *w, size_t depth)
+{
+    if (depth && w->top[-1].is_array)
+        return kg_base(w->top - 1);
+    uint32_t holder = depth ? c->kg_child : 0;
+    return (holder * 0x9e3779b1u) >> (32 - KGUESS_BITS);
 }
 
 static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_jw *w, const struct pa_jw_event *ev)
 {
     struct pa_detect_ctx *c = arg;
     const struct pa_detector *d = c->d;
-    c->path_valid = false;
 
-    if (c->skip_active) { /* the value of an ignored key, and everything below it */
-        if (!c->skip_in_container) {
-            if (ev->kind == PA_JW_OBJECT_BEGIN || ev->kind == PA_JW_ARRAY_BEGIN)
-                c->skip_in_container = true;
-            else
-                c->skip_active = false;
-        } else if ((ev->kind == PA_JW_OBJECT_END || ev->kind == PA_JW_ARRAY_END) && ev->depth == c->skip_depth) {
-            c->skip_active = false;
+    if (__builtin_expect(c->state != 0, 0)) {
+        if (c->state == EV_SKIP) { /* the value of an ignored key, and everything below it */
+            if (!c->skip_in_container) {
+                if (ev->kind == PA_JW_OBJECT_BEGIN || ev->kind == PA_JW_ARRAY_BEGIN)
+                    c->skip_in_container = true;
+                else
+                    c->state = 0;
+            } else if ((ev->kind == PA_JW_OBJECT_END || ev->kind == PA_JW_ARRAY_END) && ev->depth == c->skip_depth) {
+                c->state = 0;
+            }
+            return 0;
         }
-        return 0;
-    }
-
-    if (c->pend_active) {
-        /* The event after a matched key's container opened: its first child, or its end (empty: no finding). */
-        c->pend_active = false;
+        /* EV_PEND: the event after a matched key's container opened: its first child, or its end (empty: no
+         * finding). */
+        c->state = 0;
         if (ev->kind != PA_JW_OBJECT_END && ev->kind != PA_JW_ARRAY_END)
             emit(c, c->pend_path.data, c->pend_path.len, c->pend_cat, PA_DET_KEY, c->pend_rule);
     }
 
-    int kc = c->key_cat;
-    const char *krule = c->key_rule;
-    unsigned kf = c->key_flags;
-    if (ev->kind != PA_JW_KEY) {
-        c->key_cat = -1;
-        c->key_flags = 0;
-    }
+    /* what the member name before this value means (kinfo_none when this is not a member's value) */
+    const struct kinfo *kcur = c->kcur;
+    if (ev->kind != PA_JW_KEY)
+        c->kcur = &kinfo_none;
 
     switch (ev->kind) {
     case PA_JW_KEY: {
-        c->key_cat = -1;
-        c->key_flags = 0;
-        size_t ki = SIZE_MAX; /* kmemo slot for this name, when it is short enough to be memoized */
-        uint64_t kh = 0;
-        if (ev->len <= KMEMO_KEYMAX) {
-            bool found;
-            kh = memo_hash(ev->str, ev->len, (uint32_t)ev->len);
-            ki = memo_find(&c->kmemo, kh, ev->str, (uint32_t)ev->len, &found);
-            if (found) {
-                const struct kinfo *ke = &c->kinfo[ki];
-                if (ke->ignored) {
-                    c->skip_active = true;
-                    c->skip_in_container = false;
-                    c->skip_depth = ev->depth;
-                } else {
-                    c->key_cat = ke->cat;
-                    c->key_rule = ke->rule;
-                    c->key_flags = ke->flags;
+        /* the guess first: the slot of the name seen last in this context, if these are its bytes */
+        struct frame *obj = w->top;
+        uint32_t gctx = kg_get(obj);
+        size_t ki = c->kguess[gctx]; /* kmemo slot for this name */
+        const struct memo_slot *gs = &c->kmemo.slot[ki];
+        if (__builtin_expect((size_t)gs->lentag != ev->len + KMEMO_TAG ||
+                                 !key_eq(c->kmemo.arena + gs->off, ev->str, ev->len), 0)) {
+            ki = SIZE_MAX; /* not memoized when too long */
+            uint64_t kh = 0;
+            bool found = false;
+            if (ev->len <= KMEMO_KEYMAX) {
+                uint32_t lentag = (uint32_t)ev->len | KMEMO_TAG;
+                kh = memo_hash(ev->str, ev->len, lentag);
+                ki = memo_find(&c->kmemo, kh, ev->str, lentag, &found);
+            }
+            if (!found) {
+                c->kcur = &kinfo_none;
+                ki = key_miss(c, ev->str, ev->len, ev->depth, ki, kh);
+                if (ki == KMISS_STOP)
+                    return 1;
+                if (ki == KMISS_NONE) {
+                    c->kcur = &c->kmiss;
+                    kg_set(obj, kg_base(obj) ^ KG_PREV_NONE);
+                    c->kg_child = 0;
+                    break;
                 }
+                c->kcur = &c->kinfo[ki];
+                c->kguess[gctx] = (uint16_t)ki;
+                kg_set(obj, kg_base(obj) ^ (uint32_t)ki);
+                c->kg_child = (uint32_t)ki + 1;
                 break;
             }
+            c->kguess[gctx] = (uint16_t)ki;
         }
-        if (key_miss(c, ev, ki, kh))
-            return 1;
+        kg_set(obj, kg_base(obj) ^ (uint32_t)ki);
+        c->kg_child = (uint32_t)ki + 1;
+        const struct kinfo *ke = &c->kinfo[ki];
+        c->kcur = ke; /* an ignored name's cat is -1 and flags 0 */
+        if (ke->ignored) {
+            c->state = EV_SKIP;
+            c->skip_in_container = false;
+            c->skip_depth = ev->depth;
+        }
         break;
     }
     case PA_JW_STRING: {
         const unsigned char *s = (const unsigned char *)ev->str;
+        int kc = kcur->cat;
+        unsigned kf = kcur->flags;
         bool data = (kc >= 0 || (kf & (KF_LAT | KF_LNG))) && string_carries_data(s, ev->len);
         if (kc >= 0 && data)
-            emit_key_finding(c, kc, krule);
+            emit_key_finding(c, kc, kcur->rule);
         if (data)
             geo_mark(c, kf);
         if (ev->len >= c->scan_min || (kf & c->scan_kf)) { /* else scan_string would find nothing */
-            struct vscan v = {.c = c, .s = s, .len = ev->len, .kflags = kf, .mode = VM_VALUE};
-            if (scan_string(&v) < 0)
-                return 1;
+            if (c->short_pf && !(kf & c->scan_kf)) {
+                /* the prefilter here: most values end at it (short ones without a call) */
+                size_t n = ev->len;
+                struct frame *top = jw_top(w);
+                if (n >= 8 && n <= 24 && top) {
+                    uint64_t x0, x1, x2 = 0;
+                    memcpy(&x0, s, 8);
+                    memcpy(&x1, s + n - 8, 8);
+                    if (n > 16)
+                        memcpy(&x2, s + 8, 8);
+                    struct vguess *g = &c->vguess[kg_get(top) & (VGUESS_N - 1)];
+                    if (g->len == n && g->w0 == x0 && g->w1 == x1 && g->w2 == x2)
+                        break; /* rejected last time here */
+                    if (!prefilter_pass(s, n)) {
+                        *g = (struct vguess){x0, x1, x2, n};
+                        break;
+                    }
+                } else if (!prefilter_pass(s, n)) {
+                    break;
+                }
+                struct vscan v = {.c = c, .s = s, .len = n, .kflags = kf, .mode = VM_VALUE};
+                if (scan_string_passed(&v) < 0)
+                    return 1;
+            } else {
+                struct vscan v = {.c = c, .s = s, .len = ev->len, .kflags = kf, .mode = VM_VALUE};
+                if (scan_string(&v) < 0)
+                    return 1;
+            }
         }
         break;
     }
     case PA_JW_NUMBER: {
-        if (kc >= 0)
-            emit_key_finding(c, kc, krule);
+        unsigned kf = kcur->flags;
+        if (kcur->cat >= 0)
+            emit_key_finding(c, kcur->cat, kcur->rule);
         geo_mark(c, kf);
         /* A JSON number can be a card number (digits only) or, under an ID key, a bare SSN. */
         const unsigned char *s = (const unsigned char *)ev->str;
@@ -2882,24 +3133,27 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
             }
             if ((kf & KF_NATIONAL) && !d->cat_disabled[PA_CAT_NATIONAL_ID] && check_ssn_bare(s, n))
                 hit(&v, R_SSN_BARE);
-            if (n >= 13 && !d->cat_disabled[PA_CAT_CREDIT_CARD] && check_card_sequence(s, n, 0, n))
+            /* check_card_sequence(s, n, 0, n) for one group of 13..19 digits, without its copy: the issuer, Luhn */
+            if (n >= 13 && !d->cat_disabled[PA_CAT_CREDIT_CARD] && card_issuer_ok(s, n) && luhn_ok(s, n))
                 hit(&v, R_CC);
         }
         break;
     }
     case PA_JW_OBJECT_BEGIN:
-    case PA_JW_ARRAY_BEGIN:
-        if (kc >= 0) {
+    case PA_JW_ARRAY_BEGIN: {
+        uint32_t base = kg_container(c, w, ev->depth);
+        w->top->user = (uint64_t)(base ^ KG_PREV_FIRST) << 32 | (uint64_t)base << 16;
+        if (kcur->cat >= 0) {
             pa_buf_truncate(&c->pend_path, 0);
             pa_jw_path(w, &c->pend_path);
-            c->pend_active = true;
-            c->pend_cat = kc;
-            c->pend_rule = krule;
+            c->state = EV_PEND;
+            c->pend_cat = kcur->cat;
+            c->pend_rule = kcur->rule;
         }
         break;
+    }
     case PA_JW_OBJECT_END: {
-        uint64_t *slot = pa_jw_user(w, 0);
-        if (slot && (*slot & 3) == 3 && !d->cat_disabled[PA_CAT_GEOLOCATION]) {
+        if ((jw_top(w)->user & 3) == 3 && !d->cat_disabled[PA_CAT_GEOLOCATION]) {
             cur_path(c);
             emit(c, c->path.data, c->path.len, PA_CAT_GEOLOCATION, PA_DET_KEY, "key:lat_lng_pair");
         }
@@ -2911,7 +3165,7 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
     case PA_JW_NULL:
         break;
     }
-    return (c->stop || c->error) ? 1 : 0;
+    return c->halt;
 }
 
 static int scan_as_text(struct pa_detect_ctx *c, const char *buf, size_t len)
@@ -2933,10 +3187,9 @@ int pa_detect_doc(struct pa_detect_ctx *c, const char *surface, enum pa_doc_kind
     c->cb_arg = arg;
     c->stop = false;
     c->error = false;
-    c->pend_active = false;
-    c->skip_active = false;
-    c->key_cat = -1;
-    c->key_flags = 0;
+    c->halt = false;
+    c->state = 0;
+    c->kcur = &kinfo_none;
     if (++c->seen_gen == 0) {
         memset(c->seen, 0, (c->seen_mask + 1) * sizeof *c->seen);
         c->seen_gen = 1;
@@ -2964,7 +3217,7 @@ int pa_detect_doc(struct pa_detect_ctx *c, const char *surface, enum pa_doc_kind
         }
         if (wr < 0) {
             res->invalid_json = true;
-            c->pend_active = false;
+            c->state = 0;
             if (!c->stop && scan_as_text(c, buf, len) < 0)
                 rc = -1;
         }

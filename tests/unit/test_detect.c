@@ -902,6 +902,276 @@ START_TEST(test_doc_memo_never_changes_results)
 }
 END_TEST
 
+/* Member-name guesses (a name equal to the one seen last in the same place reuses what it means without a lookup)
+ * must never change a result: documents of repeating shapes whose names change by one byte (first, middle, last),
+ * by one byte of length (added, dropped), names of 0..70 bytes (around the memo's 64-byte limit and the word
+ * compares' 4/8/16/24), dictionary names and near misses, PII names (never memoized), ignored names, the same names
+ * under other parents and in arrays, a document with more distinct names than the memo holds (cleared mid-walk) and
+ * wipes between documents: a long-lived context must give what a fresh one gives, document by document. The values
+ * repeat per member too, which the value guesses rely on. */
+static uint64_t t_rng(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static void t_name(struct pa_buf *b, const char *base, uint64_t r)
+{
+    size_t n = strlen(base);
+    char tmp[96];
+    memcpy(tmp, base, n);
+    switch (r % 8) { /* mostly as it is; else one byte changed, added or dropped */
+    case 0:
+        if (n)
+            tmp[0] ^= 1;
+        break;
+    case 1:
+        if (n)
+            tmp[n / 2] = tmp[n / 2] == 'q' ? 'r' : 'q';
+        break;
+    case 2:
+        if (n)
+            tmp[n - 1] = tmp[n - 1] == 'z' ? 'y' : 'z';
+        break;
+    case 3:
+        tmp[n++] = 's';
+        break;
+    case 4:
+        if (n)
+            n--;
+        break;
+    default:
+        break;
+    }
+    pa_buf_appendc(b, '"');
+    pa_buf_append(b, tmp, n);
+    pa_buf_appendc(b, '"');
+}
+
+START_TEST(test_doc_name_guesses)
+{
+    char *ignore[] = {"audit_trail"};
+    struct pa_detect_options o = {.ignore_keys = ignore, .n_ignore_keys = 1};
+    struct pa_detector *d = make(&o);
+    struct pa_detect_ctx *warm = pa_detect_ctx_new(d);
+    static const char *const names[] = {
+        "", "a", "ab", "abc", "abcd", "abcdefg", "abcdefgh", "abcdefghi", "abcdefghijklmno", "abcdefghijklmnop",
+        "abcdefghijklmnopq", "abcdefghijklmnopqrstuvwx", "abcdefghijklmnopqrstuvwxy",
+        "a123456789b123456789c123456789d123456789e123456789f123456789g12", /* 63 */
+        "a123456789b123456789c123456789d123456789e123456789f123456789g123", /* 64 */
+        "a123456789b123456789c123456789d123456789e123456789f123456789g1234", /* 65 */
+        "a123456789b123456789c123456789d123456789e123456789f123456789g123456789", /* 70 */
+        "email", "emails", "emall", "email_address", "phone", "ssn", "national_id", "lat", "lng", "latitude", "version",
+        "audit_trail", "audit_trails", "r9@example.org", "10.20.30.40", "id", "name", "price", "title", "items"};
+    /* values of 8..16 bytes too (remembered per member when the prefilter rejects them): equal first and last 8
+     * bytes at two lengths, one byte away from PII */
+    static const char *const vals[] = {"\"x\"", "\"jane@example.com\"", "\"536-22-1234\"", "\"536221234\"", "12.5",
+                                       "\"host 10.20.30.40 up\"", "null", "\"\"", "4111111111111111", "-33.86",
+                                       "\"aaaaaaaa\"", "\"aaaaaaaaa\"", "\"ann@ex.co\"", "\"ann-ex.co\"",
+                                       "\"10.20.30.40\"", "\"10.20.30,40\"", "\"536-22-123\""};
+    const size_t nn = PA_ARRAY_LEN(names), nv = PA_ARRAY_LEN(vals);
+    /* a few fixed shapes (name index lists), repeated with mutations */
+    size_t shapes[6][8];
+    uint64_t rng = 0x9e3779b97f4a7c15ULL;
+    for (size_t k = 0; k < 6; k++)
+        for (size_t j = 0; j < 8; j++)
+            shapes[k][j] = t_rng(&rng) % nn;
+    struct fset *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    struct pa_buf doc;
+    pa_buf_init(&doc);
+    for (size_t i = 0; i < 4000; i++) {
+        pa_buf_truncate(&doc, 0);
+        const size_t *sh = shapes[t_rng(&rng) % 6];
+        pa_buf_appendc(&doc, '{');
+        for (size_t j = 0; j < 8; j++) {
+            uint64_t r = t_rng(&rng);
+            if (j)
+                pa_buf_appends(&doc, ", ");
+            t_name(&doc, names[sh[j]], r % 5 ? 7 : r >> 8); /* 4 in 5 exactly the shape's name */
+            pa_buf_appends(&doc, ": ");
+            switch ((r >> 20) % 4) {
+            case 0: /* an object of the next shape's names, or an array of two of them */
+            case 1: {
+                bool arr = (r >> 22) & 1;
+                const size_t *sub = shapes[(r >> 24) % 6];
+                if (arr)
+                    pa_buf_appendc(&doc, '[');
+                for (size_t e = 0; e < (arr ? 2u : 1u); e++) {
+                    pa_buf_appends(&doc, e ? ", {" : "{");
+                    for (size_t m = 0; m < 4; m++) {
+                        uint64_t q = t_rng(&rng);
+                        if (m)
+                            pa_buf_appends(&doc, ", ");
+                        t_name(&doc, names[sub[m]], q % 4 ? 7 : q >> 8);
+                        pa_buf_appends(&doc, ": ");
+                        pa_buf_appends(&doc, vals[(q >> 16) % nv]);
+                    }
+                    pa_buf_appendc(&doc, '}');
+                }
+                if (arr)
+                    pa_buf_appendc(&doc, ']');
+                break;
+            }
+            default:
+                pa_buf_appends(&doc, vals[(r >> 24) % nv]);
+                break;
+            }
+        }
+        pa_buf_appendc(&doc, '}');
+        run_with(warm, "public.t.c", PA_DOC_JSON, doc.data, doc.len, a);
+        ck_assert_msg(!a->res.invalid_json, "doc %zu is not JSON", i);
+        struct pa_detect_ctx *fresh = pa_detect_ctx_new(d);
+        run_with(fresh, "public.t.c", PA_DOC_JSON, doc.data, doc.len, b);
+        pa_detect_ctx_free(fresh);
+        fset_eq(a, b, i);
+        if (i % 997 == 996)
+            pa_detect_ctx_wipe(warm);
+    }
+    /* more distinct names in one document than the name memo holds: it is cleared while guesses point into it */
+    for (int rep = 0; rep < 3; rep++) {
+        pa_buf_truncate(&doc, 0);
+        pa_buf_appendc(&doc, '[');
+        for (size_t i = 0; i < 2500; i++)
+            pa_buf_printf(&doc, "%s{\"k%zu\": 1, \"email\": \"x\", \"ssn\": {\"n%zu\": \"536-22-1234\"}}", i ? ", " : "",
+                          (i * 7 + (size_t)rep) % 1500, i % 3);
+        pa_buf_appendc(&doc, ']');
+        run_with(warm, "public.t.c", PA_DOC_JSON, doc.data, doc.len, a);
+        struct pa_detect_ctx *fresh = pa_detect_ctx_new(d);
+        run_with(fresh, "public.t.c", PA_DOC_JSON, doc.data, doc.len, b);
+        pa_detect_ctx_free(fresh);
+        fset_eq(a, b, 10000 + (size_t)rep);
+    }
+    /* a name of 65,536 + 5 bytes where one of 5 bytes is guessed (its length must not alias the guess's) */
+    for (int rep = 0; rep < 3; rep++) {
+        pa_buf_truncate(&doc, 0);
+        pa_buf_appends(&doc, "{\"x\": 1, \"");
+        if (rep == 1)
+            for (size_t i = 0; i < 65536; i++)
+                pa_buf_appendc(&doc, 'a');
+        pa_buf_appends(&doc, "email\": \"y\"}");
+        run_with(warm, "public.t.c", PA_DOC_JSON, doc.data, doc.len, a);
+        ck_assert_uint_eq(a->n, rep == 1 ? 0u : 1u);
+    }
+    pa_buf_free(&doc);
+    free(a);
+    free(b);
+    pa_detect_ctx_free(warm);
+    pa_detect_free(d);
+}
+END_TEST
+
+/* Value guesses (a value of 8..24 bytes equal to the one the prefilter rejected last under the same member is not
+ * looked at again) must compare every byte and the length: each pair is a clean value and a PII value with the same
+ * first 8 bytes, the same last 8, the same first and last 8, or one byte more or less, one after the other under one member, as a member's
+ * value and as array elements, in a long-lived context against a fresh one. */
+START_TEST(test_doc_value_guesses)
+{
+    static const char *const pairs[][2] = {
+        {"10.20.30,40", "10.20.30.40"},                /* first 8 bytes equal */
+        {"1,20.30.40", "1.20.30.40"},                  /* last 8 bytes equal */
+        {"ann@ex.co", "ann-ex.co"},                    /* PII first, then clean */
+        {"10.20.30-4", "10.20.30.4"},                  /* 10 bytes */
+        {"192.168.1,100", "192.168.1.100"},            /* 13 bytes */
+        {"10.20.30.40,50,60", "10.20.30.40.50.60"},    /* 17 bytes */
+        {"abcdefg 10.20,30.4 zzzzz", "abcdefg 10.20.30.4 zzzzz"}, /* 24 bytes: only bytes 8..15 differ */
+        {"abcdefg 10.20,30.4 zzzzzz", "abcdefg 10.20.30.4 zzzzzz"}, /* 25 bytes: not guessed */
+        {"4111 1111 1111 111", "4111 1111 1111 1111"}, /* one byte more */
+        {"x 10.20,30.40 y", "x 10.20.30.40 y"},        /* a middle byte */
+        {"ab:cd:ef:01:23:4", "ab:cd:ef:01:23:45"},
+        {"536-22-123", "536-22-1234"},
+    };
+    struct pa_detect_ctx *warm = pa_detect_ctx_new(g_det);
+    struct fset *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    char doc[256];
+    size_t k = 0;
+    for (int rep = 0; rep < 3; rep++)
+        for (size_t p = 0; p < PA_ARRAY_LEN(pairs); p++)
+            for (int order = 0; order < 2; order++)
+                for (int form = 0; form < 3; form++, k++) {
+                    const char *x = pairs[p][order], *y = pairs[p][!order];
+                    if (form == 0)
+                        snprintf(doc, sizeof doc, "{\"k\": \"%s\"}", rep == 1 ? y : x);
+                    else if (form == 1)
+                        snprintf(doc, sizeof doc, "{\"k\": \"%s\", \"l\": [\"%s\", \"%s\"]}", x, x, y);
+                    else
+                        snprintf(doc, sizeof doc, "{\"m\": {\"k\": \"%s\"}, \"n\": {\"k\": \"%s\"}}", x, y);
+                    run_with(warm, "public.t.c", PA_DOC_JSON, doc, strlen(doc), a);
+                    struct pa_detect_ctx *fresh = pa_detect_ctx_new(g_det);
+                    run_with(fresh, "public.t.c", PA_DOC_JSON, doc, strlen(doc), b);
+                    pa_detect_ctx_free(fresh);
+                    fset_eq(a, b, k);
+                }
+    free(a);
+    free(b);
+    pa_detect_ctx_free(warm);
+}
+END_TEST
+
+/* The value prefilter (and its short-string and long-string forms) may only skip strings that hold nothing: a
+ * detector with a custom pattern that never matches has no prefilter (every string goes to Hyperscan), so both must
+ * report the same (category, rule) pairs for every string: random short strings over the bytes the prefilter looks
+ * at, and long strings with a value planted at every offset in noise. */
+static void vlist(struct pa_detect_ctx *c, const char *s, size_t len, struct vres *v)
+{
+    memset(v, 0, sizeof *v);
+    ck_assert_int_ge(pa_detect_value(c, s, len, vcollect, v), 0);
+}
+
+static void vsame(struct pa_detect_ctx *pf, struct pa_detect_ctx *all, const char *s, size_t len, size_t i)
+{
+    struct vres x, y;
+    vlist(pf, s, len, &x);
+    vlist(all, s, len, &y);
+    ck_assert_msg(x.mask == y.mask && x.nrules == y.nrules, "string %zu (%zu bytes): mask %x with the prefilter, %x "
+                  "without", i, len, x.mask, y.mask);
+    for (size_t k = 0; k < x.nrules; k++)
+        ck_assert_str_eq(x.rules[k], y.rules[k]);
+}
+
+START_TEST(test_value_prefilter_exact)
+{
+    struct pa_detect_pattern never[] = {{"never", "never_cat", "zq\\x01never\\x02qz"}};
+    struct pa_detect_options o = {.patterns = never, .n_patterns = 1};
+    struct pa_detector *dall = make(&o);
+    struct pa_detect_ctx *all = pa_detect_ctx_new(dall);
+    struct pa_detect_ctx *pf = pa_detect_ctx_new(g_det);
+    uint64_t rng = 0x2545f4914f6cdd1dULL;
+    char s[256];
+    /* short strings: every byte class of the prefilter's short form and a few more */
+    static const char alpha[] = "0123456789.:-@+ aAfFxZ/";
+    for (size_t i = 0; i < 300000; i++) {
+        uint64_t r = t_rng(&rng);
+        size_t len = 1 + r % 9;
+        for (size_t k = 0; k < len; k++)
+            s[k] = alpha[t_rng(&rng) % (sizeof alpha - 1)];
+        vsame(pf, all, s, len, i);
+    }
+    /* long strings: noise with dots, digits, upper and hex letters, and a planted value at every offset */
+    static const char *const planted[] = {"DE89370400440532013000", "GB82 WEST 1234 5698 7654 32", "0123.4567.89ab",
+                                          "00:1A:2b:3C:4d:5E", "192.168.10.20", "fe80::1ff:fe23:4567:890a",
+                                          "4111 1111 1111 1111", "+14155550132", "ann@example.com", "536-22-1234"};
+    static const char noise[] = "abcdefXYZ.0123-_/ ";
+    for (size_t p = 0; p < PA_ARRAY_LEN(planted); p++) {
+        size_t pl = strlen(planted[p]);
+        for (size_t len = 16; len <= 200; len += 1 + len / 16) {
+            for (size_t at = 0; at + pl <= len; at++) {
+                for (size_t k = 0; k < len; k++)
+                    s[k] = noise[t_rng(&rng) % (sizeof noise - 1)];
+                memcpy(s + at, planted[p], pl);
+                vsame(pf, all, s, len, p * 100000 + len * 256 + at);
+                s[at + pl - 1] = '.'; /* the anchor, but cut short */
+                vsame(pf, all, s, len, p * 100000 + len * 256 + at);
+            }
+        }
+    }
+    pa_detect_ctx_free(pf);
+    pa_detect_ctx_free(all);
+    pa_detect_free(dall);
+}
+END_TEST
+
 START_TEST(test_doc_text)
 {
     struct fset s;
@@ -1287,6 +1557,7 @@ static Suite *detect_suite(void)
     tcase_add_test(tc, test_value_mac);
     tcase_add_test(tc, test_value_precision);
     tcase_add_test(tc, test_value_rules_and_multi);
+    tcase_add_test(tc, test_value_prefilter_exact);
     suite_add_tcase(s, tc);
     tc = tcase_create("documents");
     tcase_set_timeout(tc, 60);
@@ -1302,6 +1573,8 @@ static Suite *detect_suite(void)
     tcase_add_test(tc, test_doc_deep);
     tcase_add_test(tc, test_doc_text);
     tcase_add_test(tc, test_doc_memo_never_changes_results);
+    tcase_add_test(tc, test_doc_name_guesses);
+    tcase_add_test(tc, test_doc_value_guesses);
     tcase_add_test(tc, test_doc_invalid_json);
     tcase_add_test(tc, test_fuzz_regressions);
     suite_add_tcase(s, tc);
