@@ -2478,7 +2478,7 @@ static bool is_timestamp_or_uuid(const unsigned char *s, size_t len)
         if (i + 2 > len || !is_digit(s[i]) || !is_digit(s[i + 1]))
             return false;
         i += 2;
-        if (part < 2 && i < len && s[i] == ':' && part < 2) {
+        if (part < 2 && i < len && s[i] == ':') {
             i++;
             continue;
         }
