@@ -85,6 +85,11 @@ check_clean "mid-scan failure" "$T_DIR/out" "$T_DIR/err"
 
 # the journal: the same scan at debug level with logs to a stand-in journald socket (needs root and a free socket)
 SOCK=/run/systemd/journal/socket
+# the stand-in socket's path is fixed: take the lock tests/e2e/journald.sh takes, so two checkouts or the normal and
+# the sanitizer suites (run at once by tests/run-all.sh) never bind it at the same time or see each other's socket
+if [ "$(id -u)" = 0 ]; then
+    mkdir -p /run/lock && exec 8>/run/lock/pii-auditd-journald-test.lock && flock -w 300 8
+fi
 if [ "$(id -u)" = 0 ] && [ ! -S "$SOCK" ]; then
     python3 "$PA_SOURCE_ROOT/tests/e2e/journal_listen.py" "$SOCK" "$T_DIR/journal.txt" &
     lpid=$!
@@ -96,6 +101,7 @@ if [ "$(id -u)" = 0 ] && [ ! -S "$SOCK" ]; then
     sleep 0.3
     kill $lpid; wait $lpid 2>/dev/null
     rm -f "$SOCK"; rmdir /run/systemd/journal /run/systemd 2>/dev/null
+    exec 8>&-
     t_grep "^PRIORITY=7" "$T_DIR/journal.txt" "debug entries reached the journal"
     t_grep "^PRIORITY=3" "$T_DIR/journal.txt" "error entries reached the journal"
     check_clean "journal" "$T_DIR/journal.txt" "$T_DIR/jstderr"
