@@ -2340,6 +2340,38 @@ static inline bool run13_mask(uint64_t m)
     return (m & (m >> 5)) != 0; /* i..i+12 */
 }
 
+#ifdef __SSE2__
+/* Byte classes of 16 bytes as a 16-bit mask (bit i: byte i). In range: lo <= byte < lo + n, as unsigned bytes. */
+static inline unsigned sse_range(__m128i v, char lo, char n)
+{
+    __m128i t = _mm_sub_epi8(v, _mm_set1_epi8(lo));
+    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8((char)(n - 1))), t));
+}
+
+static inline unsigned sse_eq(__m128i v, char ch)
+{
+    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(ch)));
+}
+
+static inline unsigned sse_digit(__m128i v)
+{
+    return sse_range(v, '0', 10);
+}
+
+/* 0-9 a-f A-F */
+static inline unsigned sse_hex(__m128i v, unsigned digits)
+{
+    return digits | sse_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 6);
+}
+
+/* A 64-bit window of class bits over a string read in 16-byte chunks, newest bytes in the high bits: slide in the top
+ * r (1..16) bits of the chunk's 16 (the chunk that ends the string overlaps the one before: only its top r are new). */
+static inline uint64_t win_slide(uint64_t win, unsigned b, size_t r)
+{
+    return (win >> r) | (((uint64_t)b >> (16 - r)) << (64 - r));
+}
+#endif
+
 /* Is there a run of 13 digits (the shortest card number) without separators? */
 static bool has_digit_run13(const unsigned char *s, size_t len)
 {
@@ -2347,23 +2379,16 @@ static bool has_digit_run13(const unsigned char *s, size_t len)
     if (len >= 16) {
         /* digit masks of 16-byte chunks slid into a 64-byte window (newest bytes in the high bits): a run of 13
          * ending in the newest chunk lies inside the window */
-        const __m128i c0 = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
         uint64_t win = 0;
         size_t off = 0;
         for (; off + 16 <= len; off += 16) {
-            __m128i t = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s + off)), c0);
-            uint64_t b = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(t, nine), t));
-            win = (win >> 16) | (b << 48);
+            win = win_slide(win, sse_digit(_mm_loadu_si128((const __m128i *)(const void *)(s + off))), 16);
             if (run13_mask(win))
                 return true;
         }
-        if (off < len) { /* the last len - off bytes: the top lanes of the chunk that ends the string */
-            size_t r = len - off;
-            __m128i t = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s + len - 16)), c0);
-            uint64_t b = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(t, nine), t));
-            win = (win >> r) | ((b >> (16 - r)) << (64 - r));
-            return run13_mask(win);
-        }
+        if (off < len) /* the last len - off bytes: the top lanes of the chunk that ends the string */
+            return run13_mask(
+                win_slide(win, sse_digit(_mm_loadu_si128((const __m128i *)(const void *)(s + len - 16))), len - off));
         return false;
     }
 #endif
@@ -2392,13 +2417,9 @@ static inline uint64_t anchor_bits(uint64_t hex, uint64_t dot, uint64_t up, uint
  * i + 4 < len is at such a bit in some window. */
 static bool has_anchor_sse(const unsigned char *s, size_t len, bool cisco, bool iban)
 {
-    const __m128i c0 = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9), ca = _mm_set1_epi8('a'), five = _mm_set1_epi8(5),
-                  cA = _mm_set1_epi8('A'), c25 = _mm_set1_epi8(25), lc = _mm_set1_epi8(0x20),
-                  period = _mm_set1_epi8('.');
     const uint64_t starts = (1ULL << 60) - 1;
     uint64_t wh = 0, wdot = 0, wu = 0, wd = 0;
-    size_t off = 0;
-    for (;;) {
+    for (size_t off = 0; off < len; off += 16) {
         size_t r = 16; /* new bytes in this step */
         const unsigned char *p = s + off;
         if (off + 16 > len) {
@@ -2406,33 +2427,15 @@ static bool has_anchor_sse(const unsigned char *s, size_t len, bool cisco, bool 
             p = s + len - 16; /* the chunk that ends the string: its top r lanes are new */
         }
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i t = _mm_sub_epi8(v, c0);
-        __m128i dg = _mm_cmpeq_epi8(_mm_min_epu8(t, nine), t);
-        __m128i l = _mm_sub_epi8(_mm_or_si128(v, lc), ca);
-        uint64_t bd = (unsigned)_mm_movemask_epi8(dg);
-        uint64_t bh = (unsigned)_mm_movemask_epi8(_mm_or_si128(dg, _mm_cmpeq_epi8(_mm_min_epu8(l, five), l)));
-        __m128i u = _mm_sub_epi8(v, cA);
-        uint64_t bu = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(u, c25), u));
-        uint64_t bp = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, period));
-        if (r == 16) {
-            wd = (wd >> 16) | (bd << 48);
-            wh = (wh >> 16) | (bh << 48);
-            wu = (wu >> 16) | (bu << 48);
-            wdot = (wdot >> 16) | (bp << 48);
-        } else {
-            if (!r)
-                return false;
-            wd = (wd >> r) | ((bd >> (16 - r)) << (64 - r));
-            wh = (wh >> r) | ((bh >> (16 - r)) << (64 - r));
-            wu = (wu >> r) | ((bu >> (16 - r)) << (64 - r));
-            wdot = (wdot >> r) | ((bp >> (16 - r)) << (64 - r));
-        }
+        unsigned bd = sse_digit(v);
+        wd = win_slide(wd, bd, r);
+        wh = win_slide(wh, sse_hex(v, bd), r);
+        wu = win_slide(wu, sse_range(v, 'A', 26), r);
+        wdot = win_slide(wdot, sse_eq(v, '.'), r);
         if (anchor_bits(wh, wdot, wu, wd, cisco, iban) & starts)
             return true;
-        if (r < 16)
-            return false;
-        off += 16;
     }
+    return false;
 }
 #endif
 
@@ -2654,26 +2657,22 @@ static inline bool short_clean(const unsigned char *s, size_t len)
  * the project builds for baseline x86-64). */
 static __attribute__((target("popcnt"))) bool worth_scanning_masks(const unsigned char *s, size_t len)
 {
-    const __m128i c0 = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9), cA = _mm_set1_epi8('A'), c25 = _mm_set1_epi8(25),
-                  ca = _mm_set1_epi8('a'), five = _mm_set1_epi8(5), lc = _mm_set1_epi8(0x20);
     uint64_t dig, up, hex, dot, dash, at, colon, plus, space;
     /* every class of the 16 bytes of v at once, their bits placed at byte offset sh of the string; op_ is = for the
      * first chunk, |= for the others */
 #define PM_CHUNK(v_, sh_, op_)                                                                                       \
     do {                                                                                                             \
-        __m128i t_ = _mm_sub_epi8((v_), c0), u_ = _mm_sub_epi8((v_), cA);                                           \
-        __m128i l_ = _mm_sub_epi8(_mm_or_si128((v_), lc), ca);                                                       \
-        __m128i d_ = _mm_cmpeq_epi8(_mm_min_epu8(t_, nine), t_);                                                     \
-        dig op_(uint64_t)(unsigned)_mm_movemask_epi8(d_) << (sh_);                                                  \
-        up op_(uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(u_, c25), u_)) << (sh_);            \
-        hex op_(uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(d_, _mm_cmpeq_epi8(_mm_min_epu8(l_, five), l_)))  \
-               << (sh_);                                                                                             \
-        dot op_(uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8('.'))) << (sh_);            \
-        dash op_(uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8('-'))) << (sh_);           \
-        at op_(uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8('@'))) << (sh_);             \
-        colon op_(uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8(':'))) << (sh_);          \
-        plus op_(uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8('+'))) << (sh_);           \
-        space op_(uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v_), _mm_set1_epi8(' '))) << (sh_);         \
+        __m128i v1_ = (v_);                                                                                          \
+        unsigned d_ = sse_digit(v1_);                                                                                \
+        dig op_(uint64_t)d_ << (sh_);                                                                                \
+        up op_(uint64_t)sse_range(v1_, 'A', 26) << (sh_);                                                            \
+        hex op_(uint64_t)sse_hex(v1_, d_) << (sh_);                                                                  \
+        dot op_(uint64_t)sse_eq(v1_, '.') << (sh_);                                                                  \
+        dash op_(uint64_t)sse_eq(v1_, '-') << (sh_);                                                                 \
+        at op_(uint64_t)sse_eq(v1_, '@') << (sh_);                                                                   \
+        colon op_(uint64_t)sse_eq(v1_, ':') << (sh_);                                                                \
+        plus op_(uint64_t)sse_eq(v1_, '+') << (sh_);                                                                 \
+        space op_(uint64_t)sse_eq(v1_, ' ') << (sh_);                                                                \
     } while (0)
     if (len <= 16) {
         /* bytes 0..7, then bytes 8..len-1 (the word that ends the string, shifted down past the overlap): lane i is
@@ -2939,14 +2938,14 @@ static void geo_mark(struct pa_detect_ctx *c, unsigned kflags)
 }
 
 /* A member name not in the memo: tokenize, ignore_keys, the value scan of the name itself, the dictionary, the flags;
- * memoized when the name is not PII itself. Returns the kmemo slot it was memoized in, KMISS_NONE when it was not
- * (too long, or PII), KMISS_STOP to stop the walk. Out of line: it is the rare path. It takes the name, not the event:
+ * memoized when the name is not PII itself. What it means goes to c->kmiss (and to its kmemo slot's kinfo). Returns
+ * the kmemo slot it was memoized in, KMISS_NONE when it was not (too long, or PII), KMISS_STOP to stop the walk. Out of line: it is the rare path. It takes the name, not the event:
  * the event record's address then never leaves on_event, so the walker's event fields need not be stored. */
 #define KMISS_NONE SIZE_MAX
 #define KMISS_STOP (SIZE_MAX - 1)
 
-static __attribute__((noinline)) size_t key_miss(struct pa_detect_ctx *c, const char *str, size_t len, size_t depth,
-                                                 size_t ki, uint64_t kh)
+static __attribute__((noinline)) size_t key_miss(struct pa_detect_ctx *c, const char *str, size_t len, size_t ki,
+                                                 uint64_t kh)
 {
     const struct pa_detector *d = c->d;
     struct kinfo *k = &c->kmiss;
@@ -2954,9 +2953,6 @@ static __attribute__((noinline)) size_t key_miss(struct pa_detect_ctx *c, const 
     struct tokens t;
     tokenize(str, len, &t);
     if (key_ignored(d, &t)) {
-        c->state = EV_SKIP;
-        c->skip_in_container = false;
-        c->skip_depth = depth;
         k->ignored = true;
         if (ki != SIZE_MAX) {
             ki = memo_insert(&c->kmemo, ki, kh, str, (uint32_t)len | KMEMO_TAG);
@@ -2984,6 +2980,14 @@ static __attribute__((noinline)) size_t key_miss(struct pa_detect_ctx *c, const 
         return ki;
     }
     return KMISS_NONE;
+}
+
+/* ignore_keys: skip the value of the member named at depth, and everything below it */
+static inline void skip_value(struct pa_detect_ctx *c, size_t depth)
+{
+    c->state = EV_SKIP;
+    c->skip_in_container = false;
+    c->skip_depth = depth;
 }
 
 /* The guess base of the container opening now (its slot in the walker is w->top): below an array, the array's; below
@@ -3044,32 +3048,25 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
             }
             if (!found) {
                 c->kcur = &kinfo_none;
-                ki = key_miss(c, ev->str, ev->len, ev->depth, ki, kh);
+                ki = key_miss(c, ev->str, ev->len, ki, kh);
                 if (ki == KMISS_STOP)
                     return 1;
-                if (ki == KMISS_NONE) {
-                    c->kcur = &c->kmiss;
-                    kg_set(obj, kg_base(obj) ^ KG_PREV_NONE);
-                    c->kg_child = 0;
-                    break;
-                }
-                c->kcur = &c->kinfo[ki];
-                c->kguess[gctx] = (uint16_t)ki;
-                kg_set(obj, kg_base(obj) ^ (uint32_t)ki);
-                c->kg_child = (uint32_t)ki + 1;
+            }
+            if (ki == KMISS_NONE) { /* not memoized: no guess, and no holder for the names below it */
+                c->kcur = &c->kmiss;
+                kg_set(obj, kg_base(obj) ^ KG_PREV_NONE);
+                c->kg_child = 0;
+                if (c->kmiss.ignored)
+                    skip_value(c, ev->depth);
                 break;
             }
             c->kguess[gctx] = (uint16_t)ki;
         }
         kg_set(obj, kg_base(obj) ^ (uint32_t)ki);
         c->kg_child = (uint32_t)ki + 1;
-        const struct kinfo *ke = &c->kinfo[ki];
-        c->kcur = ke; /* an ignored name's cat is -1 and flags 0 */
-        if (ke->ignored) {
-            c->state = EV_SKIP;
-            c->skip_in_container = false;
-            c->skip_depth = ev->depth;
-        }
+        c->kcur = &c->kinfo[ki]; /* an ignored name's cat is -1 and flags 0 */
+        if (c->kcur->ignored)
+            skip_value(c, ev->depth);
         break;
     }
     case PA_JW_STRING: {
