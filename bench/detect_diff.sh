@@ -9,7 +9,7 @@
 # pa_detect_key_category answers). Corpus:
 #   bench/out/payloads.jsonl   gen.sql payloads, one per line, if present (bench/detect_corpus.sh writes it);
 #                              all of them plain, the first 300 also mutated and with their strings re-wrapped
-#   tests/data/*.sql *.tsv, ../shared/peer-vectors/*.jsonl, tests/fuzz/corpus/{detect,jsonwalk}/*   mutated
+#   tests/data/*.sql *.tsv, tests/data/peer-vectors/*.jsonl, tests/fuzz/corpus/{detect,jsonwalk}/*   mutated
 # Exit 0 when identical, 1 with the first differing lines otherwise.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,7 +34,7 @@ else
     echo "detect_diff: bench/out/payloads.jsonl missing (bash bench/detect_corpus.sh makes it); smaller corpus" >&2
 fi
 corpus_mut+=(tests/data/*.sql tests/data/*.tsv tests/fuzz/corpus/detect/* tests/fuzz/corpus/jsonwalk/*)
-for f in "$root"/../shared/peer-vectors/*.jsonl; do [ -f "$f" ] && corpus_mut+=("$f"); done
+for f in "$root"/tests/data/peer-vectors/*.jsonl; do [ -f "$f" ] && corpus_mut+=("$f"); done
 # both dumps at once; each must succeed (a crash would leave a short output that could still compare equal)
 pids=()
 for v in base new; do

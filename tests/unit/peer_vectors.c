@@ -1,5 +1,5 @@
 /* peer_vectors: agreement of our detectors with the published test vectors of two peer PII scanners
- * (microsoft/presidio recognizer tests, ankane/pdscan tests), copied to /work/shared/peer-vectors/.
+ * (microsoft/presidio recognizer tests, ankane/pdscan tests), copied into tests/data/peer-vectors/ (origin and licences: its README.md and ORIGIN.md).
  *
  * usage: peer_vectors <vectors-dir> <report.md>
  *
