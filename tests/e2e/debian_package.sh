@@ -111,7 +111,7 @@ pa_pg_start "$PGD" "$port" >/dev/null 2>&1 && ok "a fresh PostgreSQL 15 cluster"
 # peer authentication for the OS user pii-auditd as the role pii_auditd: the documented pg_ident map, its pg_hba line
 # first (the throwaway cluster trusts every other local connection, as initdb --auth=trust made it)
 echo "pii-auditd      pii-auditd      pii_auditd" >>"$PGD/data/pg_ident.conf"
-sed -i '1i local   all   pii_auditd   peer map=pii-auditd' "$PGD/data/pg_hba.conf"
+sed -i '1i local   app   pii_auditd   peer map=pii-auditd' "$PGD/data/pg_hba.conf"   # as docs/operations.md says
 pa__as_pg "$PA_PG_BIN/pg_ctl" -D "$PGD/data" reload >/dev/null
 sleep 0.5
 pa_psql -d postgres -c "CREATE DATABASE app" >/dev/null
