@@ -56,7 +56,11 @@ owner_mode() { stat -c '%U:%G %a' "$1" 2>/dev/null; }
 # the tracked and new (not ignored) files of the checkout: what a clean clone with the work in progress would have
 SRC=$T_DIR/src/pii-auditd
 mkdir -p "$SRC"
-(cd "$ROOT" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) | tar -xf - -C "$SRC"
+if git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1; then
+    (cd "$ROOT" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) | tar -xf - -C "$SRC"
+else # an exported tree: everything but build output
+    tar -C "$ROOT" --exclude='./build*' --exclude=./.pgtmp --exclude='./obj-*' --exclude=./bench/out -cf - . | tar -xf - -C "$SRC"
+fi
 t0=$SECONDS
 if (cd "$SRC" && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -b -us -uc) >"$T_DIR/build1.log" 2>&1; then
     ok "dpkg-buildpackage -b -us -uc ($(secs $t0) s)"
