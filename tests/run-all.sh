@@ -2,7 +2,8 @@
 # Runs the whole test suite on this machine: installs the Debian packages it needs (as root), builds, starts
 # throwaway PostgreSQL 15 clusters in .pgtmp/, and runs unit + integration + fault + end-to-end tests twice at the same
 # time, once in the normal build and once under AddressSanitizer + UndefinedBehaviorSanitizer (each build on its own
-# cluster: the fault tests stop and restart theirs); the valgrind subset (tests/valgrind.sh --ci) once the normal
+# cluster: the fault tests stop and restart theirs); the Debian package test alongside (build, install, upgrade,
+# purge of the .deb on this machine); the valgrind subset (tests/valgrind.sh --ci) once the normal
 # suite is done; and, alongside at the lowest CPU priority, each libFuzzer target for PA_FUZZ_SECONDS (default 60)
 # under ASan+UBSan, two at a time. --quick runs the normal build only. Prints `tests: N passed, N failed, N skipped`; a skipped test fails the run.
 #   bash tests/run-all.sh [--quick]
@@ -71,13 +72,23 @@ run_suite() { # name builddir pgdir port [env...]
     (
         export PA_PGHOST=$pgdir PA_PGPORT=$port PA_PGDIR=$pgdir "$@"
         rc=0
-        meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes 2 || rc=$?
+        meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes 2 --no-suite package || rc=$?
         count_log "$dir/meson-logs/testlog.json" >"$LOGS/$name.counts"
         exit $rc
     ) >"$LOGS/$name.log" 2>&1 &
 }
 
 status=0
+# The Debian package (suite `package`, tests/e2e/debian_package.sh) once, from the normal build's tree, alongside
+# the suites: it builds the .deb in a temporary copy, installs, upgrades and purges it on this machine with its own
+# PostgreSQL cluster (about 20 s, mostly dpkg, lintian and one small compile)
+(
+    rc=0
+    meson test -C build --no-rebuild --print-errorlogs --suite package --logbase testlog-package || rc=$?
+    count_log build/meson-logs/testlog-package.json >"$LOGS/package.counts"
+    exit $rc
+) >"$LOGS/package.log" 2>&1 &
+pid_p=$!
 if [ $QUICK = 0 ]; then
     # fuzzing runs alongside the suites at the lowest CPU priority: the tests mostly wait on PostgreSQL and on their
     # daemons, and the fuzzers take the idle CPU (each target still runs its full time; execs/s are lower; the
@@ -99,6 +110,10 @@ echo "== test (debugoptimized)"
 wait $pid_a || status=1
 cat "$LOGS/normal.log"
 add_counts "$(cat "$LOGS/normal.counts" 2>/dev/null || echo "0 1 0")"
+echo "== test the Debian package (ran alongside)"
+wait $pid_p || status=1
+cat "$LOGS/package.log"
+add_counts "$(cat "$LOGS/package.counts" 2>/dev/null || echo "0 1 0")"
 if [ $QUICK = 0 ]; then
     # the valgrind subset starts on the normal build's cluster as soon as that suite is done (the sanitizer suite
     # usually still runs); valgrind.sh fails on a failed test or on a valgrind error in a passing test

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The shipped Prometheus alerting rules: `promtool check rules` is clean, `promtool test rules` passes, every alert
 # has the routing labels and annotations the runbooks rely on, every runbook_url anchor is a heading in
-# docs/runbooks.md, and every pii_audit_* metric the rules use is documented in docs/metrics.md.
+# docs/runbooks.md, every pii_audit_* metric the rules use is documented in docs/metrics.md, no rule aggregates
+# `by (...)` (target labels such as env must reach the alerts), and the rule tests expect env on every alert.
 # Needs promtool (Debian package `prometheus`) and python3 with PyYAML (`python3-yaml`); no database.
 set -uo pipefail
 ROOT=${PA_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -52,7 +53,8 @@ import re, sys, yaml
 rules_path, tests_path, runbooks_path, metrics_path = sys.argv[1:5]
 PREFIX = "https://github.com/pii-auditd/pii-auditd/blob/main/docs/runbooks.md#"
 EXPECTED = ["PIIAuditContaminationDetected", "PIIAuditMassContamination", "PIIAuditGuardrailHighRejectRate",
-            "PIIAuditScanFailed", "PIIAuditScanOverdue", "PIIAuditDown", "PIIAuditSurfaceUnreadable"]
+            "PIIAuditScanFailed", "PIIAuditScanOverdue", "PIIAuditDown", "PIIAuditSurfaceUnreadable",
+            "PIIAuditConfigReloadFailed"]
 SEVERITIES = {"critical", "warning", "info"}
 PRIORITIES = {"critical", "high", "medium", "low"}
 
@@ -115,6 +117,13 @@ for r in alerts:
     say(anchor is not None and anchor in anchors, "%s: runbook anchor #%s is a heading in docs/runbooks.md" % (name, anchor))
     say(anchor == name.lower(), "%s: runbook anchor is the alert name" % name)
 
+# Target labels (env, cluster, ...) must reach every alert: no aggregation names the labels it keeps (`by (...)`,
+# which drops every label not listed); they name what they drop (`without (...)`). The rule tests check the result.
+for r in alerts:
+    expr = re.sub(r"#.*", "", str(r.get("expr", "")))
+    say(re.search(r"\bby\s*\(", expr) is None,
+        "%s: no aggregation by (...) that would drop target labels" % r["alert"])
+
 # Metric names used by the rules (expressions, labels, annotations) must be documented.
 used = set()
 for r in alerts:
@@ -133,6 +142,13 @@ fires, quiet = set(), set()
 for t in tdoc.get("tests") or []:
     for a in t.get("alert_rule_test") or []:
         (fires if a.get("exp_alerts") else quiet).add(a.get("alertname"))
+# ... and the tests show it: every alert expected to fire with an instance also carries the env target label
+for t in tdoc.get("tests") or []:
+    for a in t.get("alert_rule_test") or []:
+        for e in a.get("exp_alerts") or []:
+            l = e.get("exp_labels") or {}
+            if "instance" in l and "env" not in l:
+                say(False, "%s at %s (%s): an expected alert without the env target label" % (a.get("alertname"), a.get("eval_time"), t.get("name")))
 for name in names:
     say(name in fires, "%s: a test case where it fires" % name)
     say(name in quiet, "%s: a test case where it stays quiet" % name)
