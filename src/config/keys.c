@@ -218,7 +218,7 @@ const struct pa_cfg_scope *pa_cfg_items_of(size_t k)
     for (size_t i = 0; i < pa_cfg_nscopes; i++)
         if (strcmp(pa_cfg_scopes[i].list, pa_cfg_keys[k].name) == 0)
             return &pa_cfg_scopes[i];
-    abort(); /* a list of mappings without a scope row: test_key_table catches it */
+    abort(); /* a list of mappings without a row in pa_cfg_scopes: every pa_config_free reaches this */
 }
 
 pa_cfg_setter pa_cfg_setter_of(size_t k)
