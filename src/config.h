@@ -1,8 +1,9 @@
 /* config: the YAML configuration (libyaml) parsed into one validated struct, driven by one table of keys.
  *
  * Every key is described once in the table (pa_config_keys): name, type, default, whether a reload (SIGHUP) can
- * change it, and its doc line. The same table drives parsing, defaults, --check-config, and the tests that fail
- * when a key is missing from etc/pii-auditd.yaml or docs/configuration.md.
+ * change it, and its doc line. The same table drives parsing, defaults, --check-config, freeing, the reload check,
+ * and the tests that fail when a key is missing from etc/pii-auditd.yaml or docs/configuration.md. The code lives in
+ * src/config/ (map in docs/architecture.md); this header is its whole public interface.
  * Errors are "file:line:column: message" naming the key, what is expected and how to fix it. A conninfo or a
  * password never appears in an error. Must not touch the database.
  */
@@ -119,14 +120,14 @@ double pa_config_jitter(const struct pa_config *c);
  * address. */
 const char *pa_config_split_listen(const char *s, size_t len, char *host, size_t hcap, unsigned *port);
 
-/* Added by the config module: */
-
 /* The key reference as a Markdown table generated from the key table (name, type, default, range, reload, doc);
  * docs/configuration.md embeds it and a unit test checks they are identical. Caller frees. */
 char *pa_config_doc_table(void);
 
-/* The effective configuration (defaults applied), one "key: value" line per key, for --check-config. Conninfo
- * values are never included (shown as "(set, not shown)"). Caller frees. */
-char *pa_config_dump(const struct pa_config *c);
+/* The reload check: the first key the table marks reloadable = false (it needs a restart) whose value differs between
+ * the running configuration and one just loaded, or NULL when a reload may apply everything. Lists and maps compare
+ * item by item, in order. The daemon keeps its running HTTP endpoint (struct pa_web_config) on reload; every key
+ * marked so lives there (test_config checks it). */
+const char *pa_config_reload_refused(const struct pa_config *running, const struct pa_config *loaded);
 
 #endif

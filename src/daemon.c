@@ -394,23 +394,6 @@ static bool run_scan(struct daemon *d, const char *trigger)
     return reached;
 }
 
-static bool web_equal(const struct pa_web_config *a, const struct pa_web_config *b)
-{
-#define SEQ(x, y) ((x) == (y) || ((x) && (y) && strcmp((x), (y)) == 0))
-    if (a->n_listen != b->n_listen || a->n_users != b->n_users || a->max_connections != b->max_connections ||
-        a->connection_timeout != b->connection_timeout || !SEQ(a->tls_cert_file, b->tls_cert_file) ||
-        !SEQ(a->tls_key_file, b->tls_key_file) || !SEQ(a->tls_client_ca_file, b->tls_client_ca_file))
-        return false;
-    for (size_t i = 0; i < a->n_listen; i++)
-        if (strcmp(a->listen[i], b->listen[i]) != 0)
-            return false;
-    for (size_t i = 0; i < a->n_users; i++)
-        if (strcmp(a->users[i].name, b->users[i].name) != 0 || strcmp(a->users[i].hash, b->users[i].hash) != 0)
-            return false;
-    return true;
-#undef SEQ
-}
-
 static double jitter_of(const struct pa_config *c)
 {
     return pa_config_jitter(c) * ((double)random() / (double)RAND_MAX);
@@ -430,8 +413,10 @@ static void reload(struct daemon *d, double *next, double last_end)
         pa_notify_ready();
         return;
     }
-    if (!web_equal(&d->cfg->web, &nc->web))
-        pa_warn("metrics.* changed: the HTTP endpoint keeps its old settings until pii-auditd is restarted");
+    /* keys marked "restart" in the key table (all metrics.*): the running endpoint keeps its settings */
+    const char *key = pa_config_reload_refused(d->cfg, nc);
+    if (key)
+        pa_warn("%s changed: the HTTP endpoint keeps its old settings until pii-auditd is restarted", key);
     double old_interval = d->cfg->interval;
     pa_detect_free(d->det);
     /* the HTTP thread only reads the registry, never the config: swapping here is safe */

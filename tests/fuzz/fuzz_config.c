@@ -1,9 +1,10 @@
-/* libFuzzer target for config: pa_config_load_buffer on arbitrary bytes must never crash, leak or hang, and an
- * error must always be one "name:line:col: ..." line.
- * Run by tests/fuzz/run.sh (and, 60 s, by run-all.sh); its corpus is replayed by meson test fuzz-replay-*. By hand:
+/* libFuzzer target for config: pa_config_load_buffer on arbitrary bytes must never crash, leak or hang, an error
+ * must always be one "name:line:col: ..." line, and a loaded config must pass the reload check against itself.
+ * Run by tests/fuzz/run.sh (and, 60 s, by run-all.sh); its corpus is replayed by meson test fuzz-replay-*. By hand
+ * (with every .c file of src/config/ as CONFIG_SRC):
  *
  *   clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc tests/fuzz/fuzz_config.c \
- *     src/config.c src/util.c src/detect.c src/jsonwalk.c $(pkg-config --cflags --libs yaml-0.1 libhs) -lm \
+ *     $CONFIG_SRC src/util.c src/detect.c src/jsonwalk.c $(pkg-config --cflags --libs yaml-0.1 libhs) -lm \
  *     -o /tmp/fuzz_config
  *   /tmp/fuzz_config -max_total_time=60 -max_len=4096 /tmp/corpus tests/fuzz/corpus/config
  */
@@ -16,6 +17,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#define BASE "database: {conninfo: x}\nsurfaces: [{table: t, column: c}]\nmetrics: {listen: \":1\"}\n"
+static struct pa_config *base; /* kept for the whole run */
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct pa_config *c = NULL;
@@ -25,8 +29,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < c->n_surfaces; i++)
             if (pa_config_find_surface(c, c->surfaces[i].name) == NULL)
                 abort();
-        char *d = pa_config_dump(c);
-        free(d);
+        /* the reload check: a config equals a second load of itself; against another one it only must not crash */
+        struct pa_config *again = NULL;
+        if (pa_config_load_buffer("fuzz.yaml", (const char *)data, size, &again, err, sizeof err) != 0 ||
+            pa_config_reload_refused(c, again) != NULL)
+            abort();
+        pa_config_free(again);
+        if (!base && pa_config_load_buffer("base.yaml", BASE, strlen(BASE), &base, err, sizeof err) != 0)
+            abort();
+        (void)pa_config_reload_refused(base, c);
         pa_config_free(c);
     } else {
         if (c != NULL || strncmp(err, "fuzz.yaml:", 10) != 0 || strchr(err, '\n') != NULL)

@@ -104,6 +104,23 @@ START_TEST(test_follows_config)
 }
 END_TEST
 
+/* The prefilter's two edges: nothing can match (every category disabled), everything can (an entry of digits
+ * only, which the prefilter sees without its trailing digits). */
+START_TEST(test_prefilter_edges)
+{
+    char *sql = generate(BASE "detectors:\n  disable: [email, phone, national_id, person_name, ip_address, "
+                              "street_address, date_of_birth, credit_card, iban, geolocation, device_id, mac_address, "
+                              "postal_code]\n");
+    ck_assert_ptr_nonnull(strstr(sql, "~ '(?n)^[0-9]*(?:se|s)?(?:(?!))';\n"));
+    ck_assert_ptr_nonnull(strstr(sql, " 0 of them matching keys;"));
+    free(sql);
+    sql = generate(BASE "detectors:\n  extra_keys: {badge: [\"007\"]}\n");
+    ck_assert_ptr_nonnull(strstr(sql, "~ '(?n)^[0-9]*(?:se|s)?(?:|)';\n"));
+    ck_assert_ptr_nonnull(strstr(sql, "\"007\": \"badge\""));
+    free(sql);
+}
+END_TEST
+
 START_TEST(test_pattern_with_quote_tag)
 {
     const char *yaml = BASE "detectors:\n  patterns:\n    - name: bad\n      category: x\n"
@@ -132,6 +149,7 @@ int main(void)
     TCase *tc = tcase_create("sql");
     tcase_add_test(tc, test_shipped_sql_is_generated);
     tcase_add_test(tc, test_follows_config);
+    tcase_add_test(tc, test_prefilter_edges);
     tcase_add_test(tc, test_pattern_with_quote_tag);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
