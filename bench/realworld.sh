@@ -10,7 +10,7 @@
 #     --out DIR                 findings CSVs, scan summaries, score JSON (default bench/out/realworld)
 #     --keep                    leave the cluster's data directory in OUT/pg (it is stopped either way)
 #     --min-kind-precision X --min-precision X --min-recall X --min-cat-precision X --cat-min-findings N
-#     --cat-precision kind|personal --max-unjudged N --json FILE --unjudged-out FILE --no-sources
+#     --cat-precision kind|personal --max-unjudged N --json FILE --unjudged-out FILE --unjudged-list N --no-sources
 #                               passed to score.py (see its --help)
 #   e.g. bash bench/realworld.sh --min-kind-precision 0.97 --min-recall 0.95 --min-cat-precision 0.90 \
 #            tests/data/realworld/dev tests/data/realworld/extra
@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
         --out) out=$2; shift 2 ;;
         --keep) keep=1; shift ;;
         --min-kind-precision|--min-precision|--min-recall|--min-cat-precision|--cat-min-findings|--cat-precision|\
-        --max-unjudged|--json|--unjudged-out)
+        --max-unjudged|--json|--unjudged-out|--unjudged-list)
             score_args+=("$1" "$2"); shift 2 ;;
         --no-sources) score_args+=("$1"); shift ;;
         -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
