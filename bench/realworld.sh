@@ -9,6 +9,7 @@
 #     --build DIR               binary DIR/pii-auditd (default: $PA_BIN, else build/pii-auditd)
 #     --out DIR                 findings CSVs, scan summaries, score JSON (default bench/out/realworld)
 #     --keep                    leave the cluster's data directory in OUT/pg (it is stopped either way)
+#     --no-score                load, scan and export only (bench/lookalikes.sh: a set with no truth rows)
 #     --min-kind-precision X --min-precision X --min-recall X --min-cat-precision X --cat-min-findings N
 #     --cat-precision kind|personal --max-unjudged N --json FILE --unjudged-out FILE --unjudged-list N --no-sources
 #                               passed to score.py (see its --help)
@@ -26,6 +27,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 out=bench/out/realworld
 keep=0
+score=1
 score_args=()
 sets=()
 while [ $# -gt 0 ]; do
@@ -33,11 +35,12 @@ while [ $# -gt 0 ]; do
         --build) PA_BIN=$2/pii-auditd; shift 2 ;;
         --out) out=$2; shift 2 ;;
         --keep) keep=1; shift ;;
+        --no-score) score=0; shift ;;
         --min-kind-precision|--min-precision|--min-recall|--min-cat-precision|--cat-min-findings|--cat-precision|\
         --max-unjudged|--json|--unjudged-out|--unjudged-list)
             score_args+=("$1" "$2"); shift 2 ;;
         --no-sources) score_args+=("$1"); shift ;;
-        -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "realworld.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
         *) sets+=("$1"); shift ;;
     esac
@@ -51,7 +54,7 @@ if [ ! -x "$PA_BIN" ]; then
 fi
 PA_BIN=$(cd "$(dirname "$PA_BIN")" && pwd)/$(basename "$PA_BIN")
 for s in "${sets[@]}"; do
-    for f in docs.jsonl truth.jsonl; do
+    for f in docs.jsonl $([ $score = 1 ] && echo truth.jsonl); do
         [ -f "$s/$f" ] || { echo "realworld.sh: $s/$f is missing (a set is a folder with docs.jsonl and truth.jsonl)" >&2; exit 2; }
     done
 done
@@ -139,6 +142,7 @@ PY
     names+=(--name "$name")
 done
 echo "binary: $PA_BIN ($("$PA_BIN" --version 2>/dev/null | head -1))"
+[ $score = 1 ] || exit 0
 echo
 rc=0
 python3 tests/data/realworld/score.py "${names[@]}" "${score_args[@]}" "${pairs[@]}" || rc=$?
