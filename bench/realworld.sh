@@ -55,7 +55,7 @@ fi
 PA_BIN=$(cd "$(dirname "$PA_BIN")" && pwd)/$(basename "$PA_BIN")
 for s in "${sets[@]}"; do
     for f in docs.jsonl $([ $score = 1 ] && echo truth.jsonl); do
-        [ -f "$s/$f" ] || { echo "realworld.sh: $s/$f is missing (a set is a folder with docs.jsonl and truth.jsonl)" >&2; exit 2; }
+        [ -f "$s/$f" ] || { echo "realworld.sh: $s/$f is missing (a set is a folder with docs.jsonl and truth.jsonl; see its README.md)" >&2; exit 2; }
     done
 done
 command -v psql >/dev/null || { echo "realworld.sh: psql is missing (apt-get install postgresql-15)" >&2; exit 2; }
