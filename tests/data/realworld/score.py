@@ -181,6 +181,7 @@ def score_set(S):
     for r in runs:
         rid, p, c = int(r['record_id']), r['json_path'], r['category']
         s = src_of.get(rid, '?')
+        cat[c]['n'] += 1
         t = judged.get((rid, p, c))
         if t is not None:
             if t['verdict'] == 'true_pii':
@@ -236,7 +237,7 @@ def figures(c):
         'recall_structured': ratio(tp, tp + fs), 'recall_all': ratio(tp, tp + fs + ff),
         # what the floors use: unjudged findings count as false positives
         'precision_floor': ratio(tp, tp + fp + u), 'kind_precision_floor': ratio(tp + np_, tp + fp + u),
-        'findings': tp - c['fixed'] + fp + u + c['covering'],
+        'findings': c['n'],
     }
 
 
@@ -319,12 +320,12 @@ def check_floors(name, cat, a):
     if a.min_cat_precision is not None:
         for c in sorted(cat):
             fc = figures(cat[c])
-            if fc['tp'] - fc['fn_fixed'] + fc['fp'] + fc['unjudged'] < a.cat_min_findings:
+            if fc['findings'] < a.cat_min_findings:
                 continue
             p = fc['kind_precision_floor'] if a.cat_precision == 'kind' else fc['precision_floor']
             if below(p, a.min_cat_precision):
                 fails.append(f"{name}: {c} {a.cat_precision} precision {fmt(p, 0)} < {a.min_cat_precision} "
-                             f"({fc['tp'] - fc['fn_fixed'] + fc['fp'] + fc['unjudged']} findings)")
+                             f"({fc['findings']} findings)")
     if a.max_unjudged is not None and f['unjudged'] > a.max_unjudged:
         fails.append(f"{name}: {f['unjudged']} unjudged findings > {a.max_unjudged}")
     return fails
