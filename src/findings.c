@@ -52,10 +52,10 @@ void pa_catcounts_free(struct pa_catcounts *c)
     c->n = 0;
 }
 
-static int installed_version(PGconn *conn, char *err, size_t errlen, enum pa_fail_reason *why)
+static int installed_version(PGconn *conn, struct pa_err *e)
 {
     PGresult *r = pa_db_exec(conn, "SELECT to_regclass('pii_audit.schema_version') IS NOT NULL", 0, NULL,
-                             PGRES_TUPLES_OK, err, errlen, why);
+                             PGRES_TUPLES_OK, e);
     if (!r)
         return -1;
     bool exists = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
@@ -63,7 +63,7 @@ static int installed_version(PGconn *conn, char *err, size_t errlen, enum pa_fai
     if (!exists)
         return 0;
     r = pa_db_exec(conn, "SELECT coalesce(max(version), 0) FROM pii_audit.schema_version", 0, NULL, PGRES_TUPLES_OK,
-                   err, errlen, why);
+                   e);
     if (!r)
         return -1;
     int v = atoi(PQgetvalue(r, 0, 0));
@@ -71,10 +71,10 @@ static int installed_version(PGconn *conn, char *err, size_t errlen, enum pa_fai
     return v;
 }
 
-/* why: the failure's reason as pa_db_exec classified it (PA_FAIL_PERMISSION is SQLSTATE 42501). */
-static void explain_denied(PGconn *conn, enum pa_fail_reason why, char *err, size_t errlen)
+void pa_findings_explain_denied(PGconn *conn, struct pa_err *e)
 {
-    if (why != PA_FAIL_PERMISSION || PQstatus(conn) != CONNECTION_OK || PQtransactionStatus(conn) != PQTRANS_IDLE)
+    if (!pa_err_sqlstate_is(e, "42501") || PQstatus(conn) != CONNECTION_OK ||
+        PQtransactionStatus(conn) != PQTRANS_IDLE)
         return;
     /* The server names the object, not the privilege: ask which of the grants --print-grants prints for the
      * findings schema this role lacks, and name them as statements to run. */
@@ -97,34 +97,25 @@ static void explain_denied(PGconn *conn, enum pa_fail_reason why, char *err, siz
                          "   ELSE NOT CASE p.kind WHEN 'SCHEMA ' THEN true"
                          "   WHEN 'SEQUENCE ' THEN has_sequence_privilege(p.obj, p.priv)"
                          "   ELSE has_table_privilege(p.obj, p.priv) END END");
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
-        size_t n = strlen(err);
-        snprintf(err + n, errlen - n, "; the role lacks: %s (see pii-auditd --print-grants)", PQgetvalue(r, 0, 0));
-    }
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+        pa_err_append(e, "; the role lacks: %s (see pii-auditd --print-grants)", PQgetvalue(r, 0, 0));
     PQclear(r);
 }
 
-void pa_findings_explain_denied(PGconn *conn, char *err, size_t errlen)
+int pa_findings_check_schema(PGconn *conn, struct pa_err *e)
 {
-    /* for callers that kept only pa_db_exec's message, which always ends with the SQLSTATE */
-    explain_denied(conn, strstr(err, "(SQLSTATE 42501)") ? PA_FAIL_PERMISSION : PA_FAIL_NONE, err, errlen);
-}
-
-int pa_findings_check_schema(PGconn *conn, char *err, size_t errlen)
-{
-    enum pa_fail_reason why = PA_FAIL_NONE;
-    int v = installed_version(conn, err, errlen, &why);
+    int v = installed_version(conn, e);
     if (v < 0) {
-        explain_denied(conn, why, err, errlen);
+        pa_findings_explain_denied(conn, e);
         return -1;
     }
     if (v == PA_SCHEMA_VERSION)
         return 0;
     if (v > PA_SCHEMA_VERSION) {
-        snprintf(err, errlen,
-                 "the findings schema is version %d, newer than this pii-auditd understands (%d): upgrade pii-auditd",
-                 v, PA_SCHEMA_VERSION);
-        return -1;
+        return pa_err_set(
+            e, PA_FAIL_SCHEMA,
+            "the findings schema is version %d, newer than this pii-auditd understands (%d): upgrade pii-auditd", v,
+            PA_SCHEMA_VERSION);
     }
     char files[512] = "";
     size_t off = 0;
@@ -132,18 +123,17 @@ int pa_findings_check_schema(PGconn *conn, char *err, size_t errlen)
         if (pa_sql_files[i].version > v)
             off += (size_t)snprintf(files + off, off < sizeof files ? sizeof files - off : 0, "%s%s/sql/%s",
                                     off ? ", then " : "", PA_DATADIR, pa_sql_files[i].name);
-    snprintf(err, errlen,
+    return pa_err_set(e, PA_FAIL_SCHEMA,
              v == 0 ? "the findings schema pii_audit is not installed in the findings database: apply %s with psql "
                       "(psql -v ON_ERROR_STOP=1 -f FILE), or run pii-auditd --init-db"
                     : "the findings schema is out of date: apply %s with psql (psql -v ON_ERROR_STOP=1 -f FILE), or "
                       "run pii-auditd --init-db",
              files);
-    return -1;
 }
 
-int pa_findings_init_db(PGconn *conn, char *err, size_t errlen)
+int pa_findings_init_db(PGconn *conn, struct pa_err *e)
 {
-    int v = installed_version(conn, err, errlen, NULL);
+    int v = installed_version(conn, e);
     if (v < 0)
         return -1;
     for (unsigned i = 0; i < pa_sql_files_count; i++) {
@@ -151,11 +141,12 @@ int pa_findings_init_db(PGconn *conn, char *err, size_t errlen)
             continue;
         PGresult *r = PQexec(conn, pa_sql_files[i].text);
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            char why[512];
-            pa_db_classify(conn, r, why, sizeof why);
+            pa_db_classify(conn, r, e);
             PQclear(r);
             PQclear(PQexec(conn, "ROLLBACK"));
-            snprintf(err, errlen, "applying %s failed: %s", pa_sql_files[i].name, why);
+            char prefix[128];
+            snprintf(prefix, sizeof prefix, "applying %s failed: ", pa_sql_files[i].name);
+            pa_err_prefix(e, prefix);
             return -1;
         }
         PQclear(r);
@@ -165,7 +156,7 @@ int pa_findings_init_db(PGconn *conn, char *err, size_t errlen)
 }
 
 long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *mode, int surfaces_total,
-                                int *interrupted, char *err, size_t errlen)
+                                int *interrupted, struct pa_err *e)
 {
     *interrupted = 0;
     char host[256] = "";
@@ -177,7 +168,7 @@ long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *m
     char cls[16];
     snprintf(cls, sizeof cls, "%d", LOCK_RUN_CLASS);
     const char *p1[] = {cls, host, pid};
-    enum pa_fail_reason why = PA_FAIL_NONE;
+    struct pa_err ignored;
     PGresult *r = pa_db_exec(conn,
                              "WITH dead AS ("
                              "  SELECT id FROM pii_audit.scan_runs WHERE status = 'running'"
@@ -191,9 +182,9 @@ long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *m
                              "scan was finished'"
                              " WHERE id IN (SELECT id FROM dead)"
                              " RETURNING id, (hostname IS DISTINCT FROM $2 OR pid IS DISTINCT FROM $3::int)",
-                             3, p1, PGRES_TUPLES_OK, err, errlen, &why);
+                             3, p1, PGRES_TUPLES_OK, e);
     if (!r) {
-        explain_denied(conn, why, err, errlen);
+        pa_findings_explain_denied(conn, e);
         return -1;
     }
     for (int i = 0; i < PQntuples(r); i++) {
@@ -201,8 +192,8 @@ long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *m
         if (PQgetvalue(r, i, 1)[0] == 't')
             (*interrupted)++;
         const char *p2[] = {cls, PQgetvalue(r, i, 0)};
-        PQclear(pa_db_exec(conn, "SELECT pg_advisory_unlock($1::int, ($2::bigint % 2147483647)::int)", 2, p2, PGRES_TUPLES_OK, err,
-                           errlen, NULL));
+        PQclear(pa_db_exec(conn, "SELECT pg_advisory_unlock($1::int, ($2::bigint % 2147483647)::int)", 2, p2,
+                           PGRES_TUPLES_OK, &ignored));
     }
     PQclear(r);
 
@@ -212,9 +203,9 @@ long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *m
     r = pa_db_exec(conn,
                    "INSERT INTO pii_audit.scan_runs (trigger, mode, hostname, pid, version, surfaces_total)"
                    " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                   6, p, PGRES_TUPLES_OK, err, errlen, &why);
+                   6, p, PGRES_TUPLES_OK, e);
     if (!r) {
-        explain_denied(conn, why, err, errlen);
+        pa_findings_explain_denied(conn, e);
         return -1;
     }
     long long id = atoll(PQgetvalue(r, 0, 0));
@@ -223,15 +214,15 @@ long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *m
     char ids[32];
     snprintf(ids, sizeof ids, "%lld", id);
     p3[1] = ids;
-    r = pa_db_exec(conn, "SELECT pg_advisory_lock($1::int, ($2::bigint % 2147483647)::int)", 2, p3, PGRES_TUPLES_OK, err, errlen,
-                   NULL);
+    r = pa_db_exec(conn, "SELECT pg_advisory_lock($1::int, ($2::bigint % 2147483647)::int)", 2, p3, PGRES_TUPLES_OK,
+                   e);
     if (!r)
         return -1;
     PQclear(r);
     return id;
 }
 
-int pa_findings_finish_run(PGconn *conn, long long scan_id, const struct pa_run_totals *t, char *err, size_t errlen)
+int pa_findings_finish_run(PGconn *conn, long long scan_id, const struct pa_run_totals *t, struct pa_err *e)
 {
     char id[32], failed[16], rows[32], bytes[32], nf[32], rf[32], inv[32];
     snprintf(id, sizeof id, "%lld", scan_id);
@@ -247,15 +238,16 @@ int pa_findings_finish_run(PGconn *conn, long long scan_id, const struct pa_run_
                              " surfaces_failed = $4, rows_scanned = $5, bytes_scanned = $6, new_findings = $7,"
                              " resolved_findings = $8, invalid_documents = $9, error_class = $10, error_message = $11"
                              " WHERE id = $1",
-                             11, p, PGRES_COMMAND_OK, err, errlen, NULL);
+                             11, p, PGRES_COMMAND_OK, e);
     if (!r)
         return -1;
     PQclear(r);
     char cls[16];
     snprintf(cls, sizeof cls, "%d", LOCK_RUN_CLASS);
     const char *p2[] = {cls, id};
-    PQclear(pa_db_exec(conn, "SELECT pg_advisory_unlock($1::int, ($2::bigint % 2147483647)::int)", 2, p2, PGRES_TUPLES_OK, err,
-                       errlen, NULL));
+    struct pa_err ignored;
+    PQclear(pa_db_exec(conn, "SELECT pg_advisory_unlock($1::int, ($2::bigint % 2147483647)::int)", 2, p2,
+                       PGRES_TUPLES_OK, &ignored));
     return 0;
 }
 
@@ -266,15 +258,15 @@ void pa_cursor_free(struct pa_cursor *c)
     c->last_id = c->id_type = NULL;
 }
 
-int pa_findings_get_cursor(PGconn *conn, const char *table, const char *column, struct pa_cursor *c, char *err,
-                           size_t errlen)
+int pa_findings_get_cursor(PGconn *conn, const char *table, const char *column, struct pa_cursor *c,
+                           struct pa_err *e)
 {
     memset(c, 0, sizeof *c);
     const char *p[] = {table, column};
     PGresult *r = pa_db_exec(conn,
                              "SELECT last_id, id_type, extract(epoch FROM last_full_scan_at)"
                              " FROM pii_audit.scan_cursors WHERE table_name = $1 AND column_name = $2",
-                             2, p, PGRES_TUPLES_OK, err, errlen, NULL);
+                             2, p, PGRES_TUPLES_OK, e);
     if (!r)
         return -1;
     if (PQntuples(r) == 1) {
@@ -288,14 +280,14 @@ int pa_findings_get_cursor(PGconn *conn, const char *table, const char *column, 
     return 0;
 }
 
-static int surface_lock(PGconn *conn, const char *surface, const char *fn, char *err, size_t errlen)
+static int surface_lock(PGconn *conn, const char *surface, const char *fn, struct pa_err *e)
 {
     char cls[16];
     snprintf(cls, sizeof cls, "%d", LOCK_SURFACE_CLASS);
     const char *p[] = {cls, surface};
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT %s($1::int, hashtext($2))", fn);
-    PGresult *r = pa_db_exec(conn, sql, 2, p, PGRES_TUPLES_OK, err, errlen, NULL);
+    PGresult *r = pa_db_exec(conn, sql, 2, p, PGRES_TUPLES_OK, e);
     if (!r)
         return -1;
     int got = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
@@ -303,20 +295,20 @@ static int surface_lock(PGconn *conn, const char *surface, const char *fn, char 
     return got;
 }
 
-int pa_findings_lock_surface(PGconn *conn, const char *surface, char *err, size_t errlen)
+int pa_findings_lock_surface(PGconn *conn, const char *surface, struct pa_err *e)
 {
-    return surface_lock(conn, surface, "pg_try_advisory_lock", err, errlen);
+    return surface_lock(conn, surface, "pg_try_advisory_lock", e);
 }
 
 void pa_findings_unlock_surface(PGconn *conn, const char *surface)
 {
-    char err[256];
+    struct pa_err ignored;
     if (PQstatus(conn) == CONNECTION_OK)
-        surface_lock(conn, surface, "pg_advisory_unlock", err, sizeof err);
+        surface_lock(conn, surface, "pg_advisory_unlock", &ignored);
 }
 
 int pa_findings_surface_start(PGconn *conn, long long scan_id, const char *table, const char *column,
-                              const char *mode, char *err, size_t errlen)
+                              const char *mode, struct pa_err *e)
 {
     char id[32];
     snprintf(id, sizeof id, "%lld", scan_id);
@@ -324,7 +316,7 @@ int pa_findings_surface_start(PGconn *conn, long long scan_id, const char *table
     PGresult *r = pa_db_exec(conn,
                              "INSERT INTO pii_audit.scan_run_surfaces (scan_id, table_name, column_name, mode)"
                              " VALUES ($1, $2, $3, $4)",
-                             4, p, PGRES_COMMAND_OK, err, errlen, NULL);
+                             4, p, PGRES_COMMAND_OK, e);
     if (!r)
         return -1;
     PQclear(r);
@@ -431,9 +423,9 @@ static char *braced(const struct pa_buf *a)
     return pa_xasprintf("{%s}", a->len ? a->data : "");
 }
 
-static int exec_ok(PGconn *conn, const char *sql, char *err, size_t errlen, enum pa_fail_reason *reason)
+static int exec_ok(PGconn *conn, const char *sql, struct pa_err *e)
 {
-    PGresult *r = pa_db_exec(conn, sql, 0, NULL, PGRES_COMMAND_OK, err, errlen, reason);
+    PGresult *r = pa_db_exec(conn, sql, 0, NULL, PGRES_COMMAND_OK, e);
     if (!r)
         return -1;
     PQclear(r);
@@ -441,7 +433,7 @@ static int exec_ok(PGconn *conn, const char *sql, char *err, size_t errlen, enum
 }
 
 int pa_findings_commit_batch(PGconn *conn, const struct pa_batch *b, const struct pa_batch_commit *bc,
-                             struct pa_catcounts *new_by_cat, char *err, size_t errlen, enum pa_fail_reason *reason)
+                             struct pa_catcounts *new_by_cat, struct pa_err *e)
 {
     int rc = -1;
     char *arrays[5] = {NULL};
@@ -453,7 +445,7 @@ int pa_findings_commit_batch(PGconn *conn, const struct pa_batch *b, const struc
     snprintf(trunc, sizeof trunc, "%lld", bc->truncated_records);
     long long batch_new = 0;
 
-    if (exec_ok(conn, "BEGIN READ WRITE", err, errlen, reason) != 0)
+    if (exec_ok(conn, "BEGIN READ WRITE", e) != 0)
         return -1;
 
     if (b->n) {
@@ -480,7 +472,7 @@ int pa_findings_commit_batch(PGconn *conn, const struct pa_batch *b, const struc
             "        rule = EXCLUDED.rule, resolved_at = NULL, resolved_scan_id = NULL"
             "  RETURNING category, (xmax = 0) AS inserted)"
             " SELECT category, count(*) FILTER (WHERE inserted) FROM up GROUP BY category",
-            8, p, PGRES_TUPLES_OK, err, errlen, reason);
+            8, p, PGRES_TUPLES_OK, e);
         if (!r)
             goto out;
         for (int i = 0; i < PQntuples(r); i++) {
@@ -500,7 +492,7 @@ int pa_findings_commit_batch(PGconn *conn, const struct pa_batch *b, const struc
                                  " ON CONFLICT (table_name, column_name) DO UPDATE SET id_column = EXCLUDED.id_column,"
                                  "   id_type = EXCLUDED.id_type, last_id = EXCLUDED.last_id,"
                                  "   last_scan_id = EXCLUDED.last_scan_id, updated_at = now()",
-                                 6, p, PGRES_COMMAND_OK, err, errlen, reason);
+                                 6, p, PGRES_COMMAND_OK, e);
         if (!r)
             goto out;
         PQclear(r);
@@ -515,13 +507,13 @@ int pa_findings_commit_batch(PGconn *conn, const struct pa_batch *b, const struc
                                  " bytes_scanned = bytes_scanned + $5, new_findings = new_findings + $6,"
                                  " invalid_documents = invalid_documents + $7, truncated_records = truncated_records + $8"
                                  " WHERE scan_id = $1 AND table_name = $2 AND column_name = $3",
-                                 8, p, PGRES_COMMAND_OK, err, errlen, reason);
+                                 8, p, PGRES_COMMAND_OK, e);
         if (!r)
             goto out;
         PQclear(r);
     }
 
-    if (exec_ok(conn, "COMMIT", err, errlen, reason) != 0)
+    if (exec_ok(conn, "COMMIT", e) != 0)
         goto out;
     rc = 0;
 out:
@@ -529,19 +521,19 @@ out:
         PQclear(PQexec(conn, "ROLLBACK"));
     for (int i = 0; i < 5; i++)
         free(arrays[i]);
-    if (rc != 0 && reason && *reason != PA_FAIL_CONNECTION_LOST)
-        *reason = PA_FAIL_FINDINGS_STORE;
+    if (rc != 0 && e->reason != PA_FAIL_CONNECTION_LOST)
+        e->reason = PA_FAIL_FINDINGS_STORE;
     return rc;
 }
 
 int pa_findings_complete_full(PGconn *conn, long long scan_id, const char *table, const char *column,
                               const char *id_column, const char *id_type, const char *cursor,
-                              struct pa_catcounts *resolved_by_cat, char *err, size_t errlen)
+                              struct pa_catcounts *resolved_by_cat, struct pa_err *e)
 {
     char scan[32];
     snprintf(scan, sizeof scan, "%lld", scan_id);
     int rc = -1;
-    if (exec_ok(conn, "BEGIN READ WRITE", err, errlen, NULL) != 0)
+    if (exec_ok(conn, "BEGIN READ WRITE", e) != 0)
         return -1;
     const char *p[] = {table, column, scan};
     PGresult *r = pa_db_exec(conn,
@@ -549,7 +541,7 @@ int pa_findings_complete_full(PGconn *conn, long long scan_id, const char *table
                              "  WHERE table_name = $1 AND column_name = $2 AND resolved_at IS NULL"
                              "    AND last_scan_id < $3 RETURNING category)"
                              " SELECT category, count(*) FROM res GROUP BY category",
-                             3, p, PGRES_TUPLES_OK, err, errlen, NULL);
+                             3, p, PGRES_TUPLES_OK, e);
     if (!r)
         goto out;
     long long resolved = 0;
@@ -568,7 +560,7 @@ int pa_findings_complete_full(PGconn *conn, long long scan_id, const char *table
                    "   id_type = EXCLUDED.id_type, last_id = coalesce(EXCLUDED.last_id, c.last_id),"
                    "   last_scan_id = EXCLUDED.last_scan_id, last_full_scan_id = EXCLUDED.last_full_scan_id,"
                    "   last_full_scan_at = now(), updated_at = now()",
-                   6, p2, PGRES_COMMAND_OK, err, errlen, NULL);
+                   6, p2, PGRES_COMMAND_OK, e);
     if (!r)
         goto out;
     PQclear(r);
@@ -578,11 +570,11 @@ int pa_findings_complete_full(PGconn *conn, long long scan_id, const char *table
     r = pa_db_exec(conn,
                    "UPDATE pii_audit.scan_run_surfaces SET resolved_findings = resolved_findings + $4"
                    " WHERE scan_id = $1 AND table_name = $2 AND column_name = $3",
-                   4, p3, PGRES_COMMAND_OK, err, errlen, NULL);
+                   4, p3, PGRES_COMMAND_OK, e);
     if (!r)
         goto out;
     PQclear(r);
-    if (exec_ok(conn, "COMMIT", err, errlen, NULL) != 0)
+    if (exec_ok(conn, "COMMIT", e) != 0)
         goto out;
     rc = 0;
 out:
@@ -592,7 +584,7 @@ out:
 }
 
 int pa_findings_surface_finish(PGconn *conn, long long scan_id, const char *table, const char *column,
-                               const struct pa_surface_outcome *o, char *err, size_t errlen)
+                               const struct pa_surface_outcome *o, struct pa_err *e)
 {
     char scan[32];
     snprintf(scan, sizeof scan, "%lld", scan_id);
@@ -601,7 +593,7 @@ int pa_findings_surface_finish(PGconn *conn, long long scan_id, const char *tabl
                              "UPDATE pii_audit.scan_run_surfaces SET status = $4, finished_at = now(),"
                              " error_class = $5, error_message = $6, mode = $7"
                              " WHERE scan_id = $1 AND table_name = $2 AND column_name = $3",
-                             7, p, PGRES_COMMAND_OK, err, errlen, NULL);
+                             7, p, PGRES_COMMAND_OK, e);
     if (!r)
         return -1;
     PQclear(r);
@@ -609,14 +601,14 @@ int pa_findings_surface_finish(PGconn *conn, long long scan_id, const char *tabl
 }
 
 int pa_findings_open_counts(PGconn *conn, const char *table, const char *column, struct pa_catcounts *out,
-                            char *err, size_t errlen)
+                            struct pa_err *e)
 {
     const char *p[] = {table, column};
     PGresult *r = pa_db_exec(conn,
                              "SELECT category, count(*) FROM pii_audit.findings"
                              " WHERE table_name = $1 AND column_name = $2 AND resolved_at IS NULL"
                              " GROUP BY category ORDER BY category",
-                             2, p, PGRES_TUPLES_OK, err, errlen, NULL);
+                             2, p, PGRES_TUPLES_OK, e);
     if (!r)
         return -1;
     for (int i = 0; i < PQntuples(r); i++)
@@ -625,8 +617,8 @@ int pa_findings_open_counts(PGconn *conn, const char *table, const char *column,
     return 0;
 }
 
-int pa_findings_load_state(PGconn *conn, pa_findings_state_cb cb, void *arg, double *last_success, char *err,
-                           size_t errlen)
+int pa_findings_load_state(PGconn *conn, pa_findings_state_cb cb, void *arg, double *last_success,
+                           struct pa_err *e)
 {
     PGresult *r = pa_db_exec(conn,
                              "SELECT 'open', table_name, column_name, category, count(*)::float8"
@@ -642,7 +634,7 @@ int pa_findings_load_state(PGconn *conn, pa_findings_state_cb cb, void *arg, dou
                              " UNION ALL SELECT 'last_success', NULL, NULL, NULL,"
                              "  coalesce(extract(epoch FROM max(finished_at)), 0)::float8"
                              "  FROM pii_audit.scan_runs WHERE status = 'ok'",
-                             0, NULL, PGRES_TUPLES_OK, err, errlen, NULL);
+                             0, NULL, PGRES_TUPLES_OK, e);
     if (!r)
         return -1;
     *last_success = 0;

@@ -111,12 +111,11 @@ static char *quote_ident(PGconn *conn, const char *name)
 /* GRANTs for the configured surfaces (column-level SELECT) and the findings schema. */
 static int print_grants(const struct pa_config *cfg)
 {
-    char err[512];
-    enum pa_fail_reason why;
-    PGconn *conn = pa_scan_connect_db(cfg, err, sizeof err, &why);
+    struct pa_err e;
+    PGconn *conn = pa_db_open(cfg, PA_DB_SCANNED, &e);
     if (!conn)
         pa_warn("cannot connect to look up primary keys (%s); surfaces without id_column get a table-level grant",
-                err);
+                e.msg);
     const char *role = role_of(cfg->db_conninfo);
     char *qrole = quote_ident(conn, role);
     printf("-- GRANTs for pii-auditd (role %s), generated from %s\n", role, cfg->path ? cfg->path : "config");
@@ -188,17 +187,16 @@ static int print_grants(const struct pa_config *cfg)
 
 static int init_db(const struct pa_config *cfg)
 {
-    char err[512];
-    enum pa_fail_reason why;
-    PGconn *conn = pa_scan_connect_store(cfg, false, err, sizeof err, &why);
+    struct pa_err e;
+    PGconn *conn = pa_db_open(cfg, PA_DB_STORE, &e);
     if (!conn) {
-        fprintf(stderr, "pii-auditd: cannot connect to the findings database: %s\n", err);
+        fprintf(stderr, "pii-auditd: cannot connect to the findings database: %s\n", e.msg);
         return PA_EXIT_FAILED;
     }
-    int rc = pa_findings_init_db(conn, err, sizeof err);
+    int rc = pa_findings_init_db(conn, &e);
     PQfinish(conn);
     if (rc != 0) {
-        fprintf(stderr, "pii-auditd: %s\n", err);
+        fprintf(stderr, "pii-auditd: %s\n", e.msg);
         return PA_EXIT_FAILED;
     }
     printf("findings schema pii_audit is at version %d\n", PA_SCHEMA_VERSION);
@@ -343,8 +341,8 @@ int main(int argc, char **argv)
                                     .stop = &stop_requested};
         struct pa_scan_result res;
         pa_scan_run(cfg, det, &opts, &res);
-        if (res.error[0])
-            pa_error("%s", res.error);
+        if (res.err.msg[0])
+            pa_error("%s", res.err.msg);
         if (json)
             pa_report_json(stdout, &res, dry_run);
         else

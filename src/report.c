@@ -8,7 +8,7 @@
 
 int pa_report_exit_code(const struct pa_scan_result *r)
 {
-    if (r->failed > 0 || r->error[0])
+    if (r->failed > 0 || r->err.msg[0])
         return PA_EXIT_FAILED;
     return r->open_total > 0 ? PA_EXIT_FINDINGS : PA_EXIT_CLEAN;
 }
@@ -20,7 +20,7 @@ static const char *status_name(const struct pa_surface_result *s)
 
 static const char *run_status(const struct pa_scan_result *r)
 {
-    if (r->error[0])
+    if (r->err.msg[0])
         return "failed";
     if (r->cancelled)
         return "cancelled";
@@ -53,8 +53,8 @@ static void text_counts(FILE *out, const char *label, const struct pa_catcounts 
 
 void pa_report_text(FILE *out, const struct pa_scan_result *r, bool dry_run)
 {
-    if (r->error[0]) {
-        fprintf(out, "scan could not start: %s\n", r->error);
+    if (r->err.msg[0]) {
+        fprintf(out, "scan could not start: %s\n", r->err.msg);
         return;
     }
     if (dry_run)
@@ -68,7 +68,7 @@ void pa_report_text(FILE *out, const struct pa_scan_result *r, bool dry_run)
         fprintf(out, "\n  %s\n", s->surface->name);
         if (s->status != PA_SURFACE_OK) {
             fprintf(out, "    %s (%s): %s\n", s->status == PA_SURFACE_CANCELLED ? "CANCELLED" : "FAILED",
-                    pa_fail_reason_name(s->reason), s->error);
+                    pa_fail_reason_name(s->err.reason), s->err.msg);
             if (!s->rows)
                 continue;
         }
@@ -136,11 +136,11 @@ void pa_report_json(FILE *out, const struct pa_scan_result *r, bool dry_run)
     pa_buf_printf(&b, ",\"dry_run\":%s,\"status\":", dry_run ? "true" : "false");
     json_str(&b, run_status(r));
     pa_buf_printf(&b, ",\"exit_code\":%d,\"duration_seconds\":%.3f,\"error\":", pa_report_exit_code(r), r->duration);
-    if (r->error[0]) {
+    if (r->err.msg[0]) {
         pa_buf_appends(&b, "{\"reason\":");
-        json_str(&b, pa_fail_reason_name(r->reason));
+        json_str(&b, pa_fail_reason_name(r->err.reason));
         pa_buf_appends(&b, ",\"message\":");
-        json_str(&b, r->error);
+        json_str(&b, r->err.msg);
         pa_buf_appendc(&b, '}');
     } else {
         pa_buf_appends(&b, "null");
@@ -166,9 +166,9 @@ void pa_report_json(FILE *out, const struct pa_scan_result *r, bool dry_run)
         pa_buf_appends(&b, ",\"error\":");
         if (s->status != PA_SURFACE_OK) {
             pa_buf_appends(&b, "{\"reason\":");
-            json_str(&b, pa_fail_reason_name(s->reason));
+            json_str(&b, pa_fail_reason_name(s->err.reason));
             pa_buf_appends(&b, ",\"message\":");
-            json_str(&b, s->error);
+            json_str(&b, s->err.msg);
             pa_buf_appendc(&b, '}');
         } else {
             pa_buf_appends(&b, "null");

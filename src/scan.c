@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db.h"
 #include "log.h"
 #include "util.h"
 
@@ -70,7 +71,7 @@ static const char *hint_ident(PGconn *conn, const char *name, char *buf, size_t 
 
 static PGresult *q(PGconn *conn, const char *sql, int n, const char *const *p, struct pa_surface_result *r)
 {
-    return pa_db_exec(conn, sql, n, p, PGRES_TUPLES_OK, r->error, sizeof r->error, &r->reason);
+    return pa_db_exec(conn, sql, n, p, PGRES_TUPLES_OK, &r->err);
 }
 
 /* Check a surface before reading it; fills si or fails the surface with a reason and a message saying what to do. */
@@ -97,9 +98,8 @@ static int check_surface(PGconn *conn, const struct pa_surface *s, struct surfac
     if (!res)
         goto out;
     if (PQntuples(res) != 1) {
-        r->reason = PA_FAIL_MISSING;
-        snprintf(r->error, sizeof r->error,
-                 "table %s.%s does not exist (check surfaces[].table in the configuration, and the database)",
+        pa_err_set(&r->err, PA_FAIL_MISSING,
+                   "table %s.%s does not exist (check surfaces[].table in the configuration, and the database)",
                  s->schema, s->table);
         goto out;
     }
@@ -112,16 +112,14 @@ static int check_surface(PGconn *conn, const struct pa_surface *s, struct surfac
     PQclear(res);
     res = NULL;
     if (relkind != 'r' && relkind != 'p' && relkind != 'm') {
-        r->reason = PA_FAIL_UNSUPPORTED_TYPE;
-        snprintf(r->error, sizeof r->error,
-                 "%s.%s is not a table, partitioned table or materialized view (relkind '%c')", s->schema, s->table,
+        pa_err_set(&r->err, PA_FAIL_UNSUPPORTED_TYPE,
+                   "%s.%s is not a table, partitioned table or materialized view (relkind '%c')", s->schema, s->table,
                  relkind);
         goto out;
     }
     if (!schema_usage) {
-        r->reason = PA_FAIL_PERMISSION;
-        snprintf(r->error, sizeof r->error,
-                 "permission denied: role %s lacks USAGE on schema %s (GRANT USAGE ON SCHEMA %s TO %s)", role,
+        pa_err_set(&r->err, PA_FAIL_PERMISSION,
+                   "permission denied: role %s lacks USAGE on schema %s (GRANT USAGE ON SCHEMA %s TO %s)", role,
                  s->schema, hint_ident(conn, s->schema, h1, sizeof h1), hint_ident(conn, role, h2, sizeof h2));
         goto out;
     }
@@ -138,8 +136,8 @@ static int check_surface(PGconn *conn, const struct pa_surface *s, struct surfac
     if (!res)
         goto out;
     if (PQntuples(res) != 1) {
-        r->reason = PA_FAIL_MISSING;
-        snprintf(r->error, sizeof r->error, "column %s does not exist in table %s.%s", s->column, s->schema,
+        pa_err_set(&r->err, PA_FAIL_MISSING,
+                   "column %s does not exist in table %s.%s", s->column, s->schema,
                  s->table);
         goto out;
     }
@@ -149,9 +147,8 @@ static int check_surface(PGconn *conn, const struct pa_surface *s, struct surfac
     } else if (strcmp(typ, "text") == 0 || strcmp(typ, "varchar") == 0 || strcmp(typ, "bpchar") == 0) {
         si->kind = PA_DOC_TEXT;
     } else {
-        r->reason = PA_FAIL_UNSUPPORTED_TYPE;
-        snprintf(r->error, sizeof r->error,
-                 "column %s of %s.%s has type %s; pii-auditd scans jsonb, json, text and varchar columns", s->column,
+        pa_err_set(&r->err, PA_FAIL_UNSUPPORTED_TYPE,
+                   "column %s of %s.%s has type %s; pii-auditd scans jsonb, json, text and varchar columns", s->column,
                  s->schema, s->table, PQgetvalue(res, 0, 3));
         goto out;
     }
@@ -174,15 +171,14 @@ static int check_surface(PGconn *conn, const struct pa_surface *s, struct surfac
         if (!res)
             goto out;
         if (PQntuples(res) != 1) {
-            r->reason = PA_FAIL_MISSING;
-            snprintf(r->error, sizeof r->error, "id column %s does not exist in table %s.%s", s->id_column,
+            pa_err_set(&r->err, PA_FAIL_MISSING,
+                       "id column %s does not exist in table %s.%s", s->id_column,
                      s->schema, s->table);
             goto out;
         }
         if (PQgetvalue(res, 0, 3)[0] != 't') {
-            r->reason = PA_FAIL_NO_UNIQUE_ID;
-            snprintf(r->error, sizeof r->error,
-                     "id column %s of %s.%s is not unique: keyset batches need a column with a unique index "
+            pa_err_set(&r->err, PA_FAIL_NO_UNIQUE_ID,
+                       "id column %s of %s.%s is not unique: keyset batches need a column with a unique index "
                      "(CREATE UNIQUE INDEX ... ON %s.%s (%s)) or the primary key",
                      s->id_column, s->schema, s->table, hint_ident(conn, s->schema, h1, sizeof h1),
                      hint_ident(conn, s->table, h2, sizeof h2), hint_ident(conn, s->id_column, h3, sizeof h3));
@@ -200,9 +196,8 @@ static int check_surface(PGconn *conn, const struct pa_surface *s, struct surfac
         if (!res)
             goto out;
         if (PQntuples(res) != 1 || atoi(PQgetvalue(res, 0, 3)) != 1) {
-            r->reason = PA_FAIL_NO_UNIQUE_ID;
-            snprintf(r->error, sizeof r->error,
-                     PQntuples(res) ? "%s.%s has a multi-column primary key: set surfaces[].id_column to a column "
+            pa_err_set(&r->err, PA_FAIL_NO_UNIQUE_ID,
+                       PQntuples(res) ? "%s.%s has a multi-column primary key: set surfaces[].id_column to a column "
                                       "with a unique index"
                                     : "%s.%s has no primary key: set surfaces[].id_column to a column with a unique "
                                       "index",
@@ -217,18 +212,16 @@ static int check_surface(PGconn *conn, const struct pa_surface *s, struct surfac
     res = NULL;
 
     if (!col_select || !id_select) {
-        r->reason = PA_FAIL_PERMISSION;
-        snprintf(r->error, sizeof r->error,
-                 "permission denied: role %s lacks SELECT on %s.%s (%s, %s): GRANT SELECT (%s, %s) ON %s.%s TO %s",
+        pa_err_set(&r->err, PA_FAIL_PERMISSION,
+                   "permission denied: role %s lacks SELECT on %s.%s (%s, %s): GRANT SELECT (%s, %s) ON %s.%s TO %s",
                  role, s->schema, s->table, si->id_column, s->column, hint_ident(conn, si->id_column, h1, sizeof h1),
                  hint_ident(conn, s->column, h2, sizeof h2), hint_ident(conn, s->schema, h3, sizeof h3),
                  hint_ident(conn, s->table, h4, sizeof h4), hint_ident(conn, role, h5, sizeof h5));
         goto out;
     }
     if (rls_active) {
-        r->reason = PA_FAIL_RLS;
-        snprintf(r->error, sizeof r->error,
-                 "row-level security is active on %s.%s for role %s: rows could be hidden, so the surface cannot be "
+        pa_err_set(&r->err, PA_FAIL_RLS,
+                   "row-level security is active on %s.%s for role %s: rows could be hidden, so the surface cannot be "
                  "scanned completely; give the role BYPASSRLS (ALTER ROLE %s BYPASSRLS) or scan as a role that "
                  "bypasses the policies",
                  s->schema, s->table, role, hint_ident(conn, role, h1, sizeof h1));
@@ -239,7 +232,7 @@ static int check_surface(PGconn *conn, const struct pa_surface *s, struct surfac
     if (!qs || !qt) {
         PQfreemem(qs);
         PQfreemem(qt);
-        r->reason = pa_db_classify(conn, NULL, r->error, sizeof r->error);
+        pa_db_classify(conn, NULL, &r->err);
         goto out;
     }
     si->qtable = pa_xasprintf("%s.%s", qs, qt);
@@ -344,8 +337,7 @@ struct batch_result {
     struct pa_buf end;         /* every row of the range <= end was read (empty: no position yet) */
     bool range_done;
     bool failed;
-    enum pa_fail_reason reason;
-    char error[512];
+    struct pa_err err;
 };
 
 struct scan_pool;
@@ -457,8 +449,7 @@ static void progress_line(const struct pa_surface_result *r, double t0, long lon
 static void result_fail(struct batch_result *b, enum pa_fail_reason reason, const char *msg)
 {
     b->failed = true;
-    b->reason = reason;
-    snprintf(b->error, sizeof b->error, "%s", msg);
+    pa_err_set(&b->err, reason, "%s", msg);
 }
 
 static bool job_stopping(struct surface_job *job)
@@ -505,12 +496,12 @@ static int plan_batch(struct reader *rd, int c, const char *lo, struct batch_req
     pa_buf_printf(&sql, "SELECT t.%s::text FROM %s t", si->qid, si->qtable);
     int rc = -1;
     if (append_bounds(conn, si, &sql, lo, rg->hi) != 0) {
-        b->reason = pa_db_classify(conn, NULL, b->error, sizeof b->error);
+        pa_db_classify(conn, NULL, &b->err);
         b->failed = true;
         goto out;
     }
     pa_buf_printf(&sql, " ORDER BY t.%s OFFSET %lld LIMIT 1", si->qid, job->st->limit - 1);
-    PGresult *res = pa_db_exec(conn, sql.data, 0, NULL, PGRES_TUPLES_OK, b->error, sizeof b->error, &b->reason);
+    PGresult *res = pa_db_exec(conn, sql.data, 0, NULL, PGRES_TUPLES_OK, &b->err);
     if (!res) {
         b->failed = true;
         goto out;
@@ -539,7 +530,7 @@ static int send_batch(struct reader *rd, int c, const struct batch_req *q, struc
     pa_buf_printf(&sql, "COPY (SELECT t.%s::text, t.%s::text FROM %s t", si->qid, si->qcol, si->qtable);
     int rc = -1;
     if (append_bounds(conn, si, &sql, q->lo, q->hi) != 0) {
-        b->reason = pa_db_classify(conn, NULL, b->error, sizeof b->error);
+        pa_db_classify(conn, NULL, &b->err);
         b->failed = true;
         goto out;
     }
@@ -548,7 +539,7 @@ static int send_batch(struct reader *rd, int c, const struct batch_req *q, struc
         pa_buf_printf(&sql, " LIMIT %lld", rd->job->st->limit);
     pa_buf_appends(&sql, ") TO STDOUT (FORMAT binary)");
     if (!PQsendQuery(conn, sql.data)) {
-        b->reason = pa_db_classify(conn, NULL, b->error, sizeof b->error);
+        pa_db_classify(conn, NULL, &b->err);
         b->failed = true;
         goto out;
     }
@@ -627,18 +618,17 @@ static long long read_batch(struct reader *rd, int c, struct batch_result *b, st
         if (w <= 0 || !PQconsumeInput(conn)) {
             if (w == 0) {
                 pa_db_cancel(conn);
-                b->reason = PA_FAIL_TIMEOUT;
-                snprintf(b->error, sizeof b->error, "no answer from the database within %.0fs", wait_bound);
+                pa_err_set(&b->err, PA_FAIL_TIMEOUT, "no answer from the database within %.0fs", wait_bound);
             } else {
-                b->reason = PA_FAIL_CONNECTION_LOST; /* the message says what libpq saw */
-                pa_db_classify(conn, NULL, b->error, sizeof b->error);
+                pa_db_classify(conn, NULL, &b->err);
+                b->err.reason = PA_FAIL_CONNECTION_LOST; /* the message says what libpq saw */
             }
             failed = true;
             goto drain;
         }
     }
     if (PQresultStatus(res) != PGRES_COPY_OUT) {
-        b->reason = pa_db_classify(conn, res, b->error, sizeof b->error);
+        pa_db_classify(conn, res, &b->err);
         PQclear(res);
         res = NULL;
         failed = true;
@@ -671,8 +661,7 @@ static long long read_batch(struct reader *rd, int c, struct batch_result *b, st
                     b->bytes += doclen;
                     if (pa_detect_doc(rd->dctx, job->surface, si->kind, doc, (size_t)doclen, on_finding, rd, &dr) !=
                         0) {
-                        b->reason = PA_FAIL_QUERY;
-                        snprintf(b->error, sizeof b->error, "internal detector error on record %.*s", idlen, id);
+                        pa_err_set(&b->err, PA_FAIL_QUERY, "internal detector error on record %.*s", idlen, id);
                         failed = true;
                     }
                     if (dr.invalid_json) {
@@ -687,8 +676,7 @@ static long long read_batch(struct reader *rd, int c, struct batch_result *b, st
                     }
                 }
             } else if (pr < 0) {
-                b->reason = PA_FAIL_QUERY;
-                snprintf(b->error, sizeof b->error, "malformed COPY data from the server");
+                pa_err_set(&b->err, PA_FAIL_QUERY, "malformed COPY data from the server");
                 failed = true;
             }
             /* the row buffer held a scanned value: wipe it before libpq's allocator gets it back */
@@ -737,8 +725,7 @@ static long long read_batch(struct reader *rd, int c, struct batch_result *b, st
         }
         if (w == 0 && pa_now_monotonic() - last_data > wait_bound) {
             pa_db_cancel(conn);
-            b->reason = PA_FAIL_TIMEOUT;
-            snprintf(b->error, sizeof b->error, "no data from the database within %.0fs", wait_bound);
+            pa_err_set(&b->err, PA_FAIL_TIMEOUT, "no data from the database within %.0fs", wait_bound);
             failed = true;
             goto drain;
         }
@@ -751,21 +738,19 @@ drain:
         if (s == PGRES_COPY_OUT) {
             discard_copy_rows(conn); /* we stopped mid-COPY: the cancel is on its way */
         } else if (s != PGRES_COMMAND_OK && !failed) {
-            b->reason = pa_db_classify(conn, res, b->error, sizeof b->error);
+            pa_db_classify(conn, res, &b->err);
             failed = true;
-        } else if (s != PGRES_COMMAND_OK && b->reason == PA_FAIL_NONE) {
-            b->reason = pa_db_classify(conn, res, b->error, sizeof b->error);
+        } else if (s != PGRES_COMMAND_OK && b->err.reason == PA_FAIL_NONE) {
+            pa_db_classify(conn, res, &b->err);
         }
         PQclear(res);
         if (PQstatus(conn) == CONNECTION_BAD)
             break;
     }
-    if (failed && b->reason == PA_FAIL_NONE)
-        b->reason = pa_db_classify(conn, NULL, b->error, sizeof b->error);
-    if (cancel_sent && failed) {
-        b->reason = PA_FAIL_CANCELLED;
-        snprintf(b->error, sizeof b->error, "stopped by a signal during a batch");
-    }
+    if (failed && b->err.reason == PA_FAIL_NONE)
+        pa_db_classify(conn, NULL, &b->err);
+    if (cancel_sent && failed)
+        pa_err_set(&b->err, PA_FAIL_CANCELLED, "stopped by a signal during a batch");
     b->failed = failed;
     return failed ? -1 : rows;
 }
@@ -808,8 +793,7 @@ static struct batch_result *take_slot(struct reader *rd)
     b->range = rd->idx;
     b->rows = b->bytes = b->invalid_documents = b->truncated_records = 0;
     b->range_done = b->failed = false;
-    b->reason = PA_FAIL_NONE;
-    b->error[0] = '\0';
+    pa_err_clear(&b->err);
     rd->cur = b;
     return b;
 }
@@ -826,15 +810,15 @@ static void hand_off(struct reader *rd, struct batch_result *b)
     pthread_mutex_unlock(&rd->pool->mu);
 }
 
-/* The reader's two scan connections, made or renewed. 0, or -1 with err and *why set. */
-static int connect_conns(struct reader *rd, char *err, size_t errlen, enum pa_fail_reason *why)
+/* The reader's two scan connections, made or renewed. 0, or -1 with e set. */
+static int connect_conns(struct reader *rd, struct pa_err *e)
 {
     for (int i = 0; i < 2; i++) {
         if (rd->conn[i] && PQstatus(rd->conn[i]) == CONNECTION_OK)
             continue;
         if (rd->conn[i])
             PQfinish(rd->conn[i]);
-        if (!(rd->conn[i] = pa_scan_connect_db(rd->pool->st->cfg, err, errlen, why)))
+        if (!(rd->conn[i] = pa_db_open(rd->pool->st->cfg, PA_DB_SCANNED, e)))
             return -1;
     }
     return 0;
@@ -863,11 +847,10 @@ static void read_range(struct reader *rd)
     bool prefetch = cfg->max_rows_per_second <= 0;
     int c = 0;
     struct batch_result *b = take_slot(rd);
-    char err[512];
+    struct pa_err e;
 
-    enum pa_fail_reason why = PA_FAIL_NONE;
-    if (connect_conns(rd, err, sizeof err, &why) != 0) {
-        result_fail(b, why, err);
+    if (connect_conns(rd, &e) != 0) {
+        result_fail(b, e.reason, e.msg);
         goto out;
     }
     if (job_stopping(job)) {
@@ -950,9 +933,8 @@ static void *reader_main(void *arg)
     struct scan_pool *pool = rd->pool;
     /* connect before the first range comes; a failure here is only reported if the range's own attempt fails */
     if (!(pool->st->opts->stop && *pool->st->opts->stop)) {
-        char err[512];
-        enum pa_fail_reason why;
-        connect_conns(rd, err, sizeof err, &why);
+        struct pa_err e;
+        connect_conns(rd, &e);
     }
     for (;;) {
         pthread_mutex_lock(&pool->mu);
@@ -994,27 +976,27 @@ static bool want_surface(const struct pa_scan_opts *o, const struct pa_surface *
 static void fail_surface(struct pa_surface_result *r, enum pa_fail_reason reason, const char *msg)
 {
     r->status = reason == PA_FAIL_CANCELLED ? PA_SURFACE_CANCELLED : PA_SURFACE_FAILED;
-    r->reason = reason;
+    r->err.reason = reason;
     if (msg)
-        snprintf(r->error, sizeof r->error, "%s", msg);
+        snprintf(r->err.msg, sizeof r->err.msg, "%s", msg);
 }
 
 /* A findings-store failure: a lost connection is reported as connection_lost (the server went away, as it would
  * for the scan connection when both are on one server), and so is a failure the store call classified as such (a
- * server shutting down answers 57P01 before libpq marks the connection bad); anything else is findings_store. */
-static void fail_store_why(PGconn *store, struct pa_surface_result *r, const char *msg, enum pa_fail_reason why)
+ * server shutting down answers 57P01 before libpq marks the connection bad: why); anything else is findings_store,
+ * with the grants the role lacks when it was a permission error. */
+static void fail_store_why(PGconn *store, struct pa_surface_result *r, struct pa_err *e, enum pa_fail_reason why)
 {
     bool lost = !store || PQstatus(store) == CONNECTION_BAD || why == PA_FAIL_CONNECTION_LOST;
-    char m[sizeof r->error];
-    snprintf(m, sizeof m, "findings store: %s", msg);
+    pa_err_prefix(e, "findings store: ");
     if (!lost)
-        pa_findings_explain_denied(store, m, sizeof m);
-    fail_surface(r, lost ? PA_FAIL_CONNECTION_LOST : PA_FAIL_FINDINGS_STORE, m);
+        pa_findings_explain_denied(store, e);
+    fail_surface(r, lost ? PA_FAIL_CONNECTION_LOST : PA_FAIL_FINDINGS_STORE, e->msg);
 }
 
-static void fail_store(PGconn *store, struct pa_surface_result *r, const char *msg)
+static void fail_store(PGconn *store, struct pa_surface_result *r, struct pa_err *e)
 {
-    fail_store_why(store, r, msg, PA_FAIL_NONE);
+    fail_store_why(store, r, e, PA_FAIL_NONE);
 }
 
 static bool integer_id(const char *type)
@@ -1030,7 +1012,7 @@ static void split_points(PGconn *conn, const struct pa_surface *s, const struct 
                          size_t n, char **pts, size_t *np)
 {
     *np = 0;
-    char err[256];
+    struct pa_err e;
     if (integer_id(si->id_type)) {
         struct pa_buf sql;
         pa_buf_init(&sql);
@@ -1039,7 +1021,7 @@ static void split_points(PGconn *conn, const struct pa_surface *s, const struct 
             pa_buf_free(&sql);
             return;
         }
-        PGresult *res = pa_db_exec(conn, sql.data, 0, NULL, PGRES_TUPLES_OK, err, sizeof err, NULL);
+        PGresult *res = pa_db_exec(conn, sql.data, 0, NULL, PGRES_TUPLES_OK, &e);
         pa_buf_free(&sql);
         if (!res)
             return;
@@ -1064,7 +1046,7 @@ static void split_points(PGconn *conn, const struct pa_surface *s, const struct 
                                "SELECT b FROM (SELECT histogram_bounds::text::text[] AS h FROM pg_catalog.pg_stats"
                                "  WHERE schemaname = $1 AND tablename = $2 AND attname = $3"
                                "  ORDER BY inherited DESC LIMIT 1) s, unnest(s.h) WITH ORDINALITY u(b, o) ORDER BY o",
-                               3, p, PGRES_TUPLES_OK, err, sizeof err, NULL);
+                               3, p, PGRES_TUPLES_OK, &e);
     if (!res)
         return;
     int nb = PQntuples(res);
@@ -1162,7 +1144,7 @@ static bool begin_surface(struct scan_state *st, struct scan_pool *pool, struct 
     struct pa_surface_result *r = job->r;
     const struct pa_surface *s = r->surface;
     const struct pa_config *cfg = st->cfg;
-    char err[512];
+    struct pa_err e;
     job->pool = pool;
     job->st = st;
     job->surface = s->name;
@@ -1174,17 +1156,17 @@ static bool begin_surface(struct scan_state *st, struct scan_pool *pool, struct 
      * mode is corrected when it finishes */
     if (st->store_conn && !st->opts->dry_run) {
         if (pa_findings_surface_start(st->store_conn, st->scan_id, r->table, s->column,
-                                      st->opts->full ? "full" : "incremental", err, sizeof err) != 0) {
-            fail_store(st->store_conn, r, err);
+                                      st->opts->full ? "full" : "incremental", &e) != 0) {
+            fail_store(st->store_conn, r, &e);
             return false;
         }
         job->started = true;
-        int l = pa_findings_lock_surface(st->store_conn, s->name, err, sizeof err);
+        int l = pa_findings_lock_surface(st->store_conn, s->name, &e);
         if (l != 1) {
             if (l == 0)
                 fail_surface(r, PA_FAIL_BUSY, "another pii-auditd is scanning this surface (advisory lock held)");
             else
-                fail_store(st->store_conn, r, err);
+                fail_store(st->store_conn, r, &e);
             return false;
         }
         job->locked = true;
@@ -1197,9 +1179,9 @@ static bool begin_surface(struct scan_state *st, struct scan_pool *pool, struct 
     r->rows_estimated = job->info.estimate;
 
     struct pa_cursor *cur = &job->cursor;
-    if (st->store_conn && pa_findings_get_cursor(st->store_conn, r->table, s->column, cur, err, sizeof err) != 0) {
+    if (st->store_conn && pa_findings_get_cursor(st->store_conn, r->table, s->column, cur, &e) != 0) {
         if (!st->opts->dry_run) {
-            fail_store(st->store_conn, r, err);
+            fail_store(st->store_conn, r, &e);
             return false;
         }
     }
@@ -1254,12 +1236,11 @@ static void take_batch(struct scan_state *st, struct scan_pool *pool, struct bat
     struct pa_surface_result *r = job->r;
     const struct pa_surface *s = r->surface;
     double now = pa_now_monotonic();
-    char err[512];
     if (b->failed) {
         /* the first real failure names the surface's; a cancel only when nothing else went wrong */
-        if (!job->read_failed || (r->reason == PA_FAIL_CANCELLED && b->reason != PA_FAIL_CANCELLED)) {
+        if (!job->read_failed || (r->err.reason == PA_FAIL_CANCELLED && b->err.reason != PA_FAIL_CANCELLED)) {
             if (!job->store_failed)
-                fail_surface(r, b->reason, b->error);
+                fail_surface(r, b->err.reason, b->err.msg);
             job->read_failed = true;
         }
         job_abort(pool, job);
@@ -1285,16 +1266,15 @@ static void take_batch(struct scan_state *st, struct scan_pool *pool, struct bat
                                          .invalid_documents = b->invalid_documents,
                                          .truncated_records = b->truncated_records};
             bc.cursor = job->move_cursor ? prefix_cursor(job, job->after) : NULL;
-            enum pa_fail_reason why = PA_FAIL_NONE;
+            struct pa_err e;
             int rc = -1;
             bool lost = store_session_lost(st, job);
             if (lost)
-                snprintf(err, sizeof err, STORE_SESSION_LOST);
+                pa_err_set(&e, PA_FAIL_NONE, STORE_SESSION_LOST);
             else
-                rc = pa_findings_commit_batch(st->store_conn, &b->batch, &bc, &r->new_by_cat, err, sizeof err,
-                                              &why);
+                rc = pa_findings_commit_batch(st->store_conn, &b->batch, &bc, &r->new_by_cat, &e);
             if (rc != 0) {
-                fail_store_why(lost ? NULL : st->store_conn, r, err, why);
+                fail_store_why(lost ? NULL : st->store_conn, r, &e, lost ? PA_FAIL_NONE : e.reason);
                 job->store_failed = job->read_failed = true;
                 job_abort(pool, job);
             }
@@ -1321,24 +1301,25 @@ static void end_surface(struct scan_state *st, struct surface_job *job, bool was
 {
     struct pa_surface_result *r = job->r;
     const struct pa_surface *s = r->surface;
-    char err[512];
+    struct pa_err e;
     bool same_store = !store_session_lost(st, job);
     if (was_read && !job->read_failed) {
         const char *final = prefix_cursor(job, job->after); /* points into the job's ranges */
         if (st->store_conn && !st->opts->dry_run && r->full) {
             if (!same_store) {
-                fail_store_why(NULL, r, STORE_SESSION_LOST, PA_FAIL_CONNECTION_LOST);
+                pa_err_set(&e, PA_FAIL_NONE, STORE_SESSION_LOST);
+                fail_store_why(NULL, r, &e, PA_FAIL_CONNECTION_LOST);
                 goto out;
             }
             if (pa_findings_complete_full(st->store_conn, st->scan_id, r->table, s->column, job->info.id_column,
-                                          job->info.id_type, final, &r->resolved_by_cat, err, sizeof err) != 0) {
-                fail_store(st->store_conn, r, err);
+                                          job->info.id_type, final, &r->resolved_by_cat, &e) != 0) {
+                fail_store(st->store_conn, r, &e);
                 goto out;
             }
         }
         r->status = PA_SURFACE_OK;
     } else if (was_read && r->status == PA_SURFACE_OK) {
-        fail_surface(r, r->reason != PA_FAIL_NONE ? r->reason : PA_FAIL_QUERY, NULL);
+        fail_surface(r, r->err.reason != PA_FAIL_NONE ? r->err.reason : PA_FAIL_QUERY, NULL);
     }
 out:
     if (st->opts->progress && r->rows)
@@ -1346,15 +1327,15 @@ out:
     r->duration = pa_now_monotonic() - job->t0;
     if (st->store_conn && PQstatus(st->store_conn) == CONNECTION_OK) {
         if (!st->opts->dry_run)
-            pa_findings_open_counts(st->store_conn, r->table, s->column, &r->open_by_cat, err, sizeof err);
+            pa_findings_open_counts(st->store_conn, r->table, s->column, &r->open_by_cat, &e);
         if (job->started) {
             struct pa_surface_outcome o = {
                 .status = r->status == PA_SURFACE_OK ? "ok" : r->status == PA_SURFACE_CANCELLED ? "cancelled" : "failed",
                 .mode = r->full ? "full" : "incremental",
-                .error_class = r->status == PA_SURFACE_OK ? NULL : pa_fail_reason_name(r->reason),
-                .error_message = r->status == PA_SURFACE_OK ? NULL : r->error};
-            if (pa_findings_surface_finish(st->store_conn, st->scan_id, r->table, s->column, &o, err, sizeof err))
-                pa_warn("%s: could not record the surface outcome: %s", s->name, err);
+                .error_class = r->status == PA_SURFACE_OK ? NULL : pa_fail_reason_name(r->err.reason),
+                .error_message = r->status == PA_SURFACE_OK ? NULL : r->err.msg};
+            if (pa_findings_surface_finish(st->store_conn, st->scan_id, r->table, s->column, &o, &e))
+                pa_warn("%s: could not record the surface outcome: %s", s->name, e.msg);
         }
         if (job->locked && same_store)
             pa_findings_unlock_surface(st->store_conn, s->name);
@@ -1370,12 +1351,12 @@ out:
                 pa_catcounts_total(&r->new_by_cat), pa_catcounts_total(&r->resolved_by_cat),
                 pa_catcounts_total(&r->open_by_cat));
     else
-        pa_error("%s: surface not scanned (%s): %s", s->name, pa_fail_reason_name(r->reason), r->error);
+        pa_error("%s: surface not scanned (%s): %s", s->name, pa_fail_reason_name(r->err.reason), r->err.msg);
     if (st->opts->on_surface_done)
         st->opts->on_surface_done(st->opts->observer, r);
     /* a surface whose connection broke must not take the next ones down: the scanning connection is renewed
      * before the next surface (the readers renew theirs after a failed range) */
-    if (r->reason == PA_FAIL_CONNECTION_LOST || r->reason == PA_FAIL_CONNECT)
+    if (r->err.reason == PA_FAIL_CONNECTION_LOST || r->err.reason == PA_FAIL_CONNECT)
         st->renew_scan_conn = true;
 }
 
@@ -1452,15 +1433,14 @@ static void pool_stop(struct scan_pool *pool)
  * failed when one cannot be had. */
 static bool surface_conns(struct scan_state *st, struct pa_surface_result *r, bool use_store)
 {
-    char err[512];
-    enum pa_fail_reason why = PA_FAIL_NONE;
+    struct pa_err e;
     /* the readers have their own connections, so a server restart they saw leaves this idle one looking fine:
      * renew it after a lost connection too */
     if (!st->scan_conn || st->renew_scan_conn || PQstatus(st->scan_conn) != CONNECTION_OK) {
         PQfinish(st->scan_conn);
-        st->scan_conn = pa_scan_connect_db(st->cfg, err, sizeof err, &why);
+        st->scan_conn = pa_db_open(st->cfg, PA_DB_SCANNED, &e);
         if (!st->scan_conn) {
-            fail_surface(r, why, err);
+            fail_surface(r, e.reason, e.msg);
             return false; /* the next surface tries again */
         }
         st->renew_scan_conn = false;
@@ -1468,9 +1448,9 @@ static bool surface_conns(struct scan_state *st, struct pa_surface_result *r, bo
     if (use_store && (!st->store_conn || PQstatus(st->store_conn) != CONNECTION_OK)) {
         PQfinish(st->store_conn);
         st->store_gen++; /* locks and commits of surfaces begun on the old session are void */
-        st->store_conn = pa_scan_connect_store(st->cfg, false, err, sizeof err, &why);
+        st->store_conn = pa_db_open(st->cfg, PA_DB_STORE, &e);
         if (!st->store_conn) {
-            fail_surface(r, PA_FAIL_FINDINGS_STORE, err);
+            fail_surface(r, PA_FAIL_FINDINGS_STORE, e.msg);
             return false;
         }
     }
@@ -1570,37 +1550,6 @@ static void scan_surfaces(struct scan_state *st, struct scan_pool *pool, struct 
     free(jobs);
 }
 
-PGconn *pa_scan_connect_db(const struct pa_config *cfg, char *err, size_t errlen, enum pa_fail_reason *why)
-{
-    struct pa_db_settings ss = {.statement_timeout = cfg->statement_timeout,
-                                .lock_timeout = cfg->lock_timeout,
-                                .connect_timeout = cfg->connect_timeout,
-                                .read_only = true};
-    PGconn *c = pa_db_connect(cfg->db_conninfo, cfg->db_password_file, &ss, err, errlen, why);
-    if (c) {
-        /* with row_security off, a query that RLS would filter fails instead of silently hiding rows */
-        PGresult *r = pa_db_exec(c, "SET row_security = off", 0, NULL, PGRES_COMMAND_OK, err, errlen, why);
-        if (!r) {
-            PQfinish(c);
-            return NULL;
-        }
-        PQclear(r);
-    }
-    return c;
-}
-
-PGconn *pa_scan_connect_store(const struct pa_config *cfg, bool read_only, char *err, size_t errlen,
-                              enum pa_fail_reason *why)
-{
-    struct pa_db_settings ss = {.statement_timeout = cfg->statement_timeout,
-                                .lock_timeout = cfg->lock_timeout,
-                                .connect_timeout = cfg->connect_timeout,
-                                .read_only = read_only};
-    const char *ci = cfg->findings_conninfo ? cfg->findings_conninfo : cfg->db_conninfo;
-    const char *pw = cfg->findings_conninfo ? cfg->findings_password_file : cfg->db_password_file;
-    return pa_db_connect(ci, pw, &ss, err, errlen, why);
-}
-
 int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, const struct pa_scan_opts *opts,
                 struct pa_scan_result *res)
 {
@@ -1610,9 +1559,8 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
                                                                                            : cfg->batch_size;
     st.readers = cfg->parallelism > 1 ? (size_t)cfg->parallelism : 1;
     double t0 = pa_now_monotonic();
-    char err[512];
+    struct pa_err e;
     int rc = -1;
-    enum pa_fail_reason why = PA_FAIL_NONE;
     /* the readers start first: their connections are made while this thread makes its own and checks the first
      * surface (a backend's start is most of a small incremental scan) */
     struct scan_pool pool = {0};
@@ -1622,26 +1570,23 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
     if (pooled)
         pool_start(&pool, &st);
 
-    st.store_conn = pa_scan_connect_store(cfg, false, err, sizeof err, &why);
+    st.store_conn = pa_db_open(cfg, PA_DB_STORE, &e);
     if (!st.store_conn && !opts->dry_run) {
-        res->reason = why;
-        snprintf(res->error, sizeof res->error, "cannot connect to the findings database: %s", err);
+        pa_err_set(&res->err, e.reason, "cannot connect to the findings database: %s", e.msg);
         goto out;
     }
-    if (st.store_conn && pa_findings_check_schema(st.store_conn, err, sizeof err) != 0) {
+    if (st.store_conn && pa_findings_check_schema(st.store_conn, &e) != 0) {
         if (!opts->dry_run) {
-            res->reason = PA_FAIL_SCHEMA;
-            snprintf(res->error, sizeof res->error, "%s", err);
+            pa_err_set(&res->err, PA_FAIL_SCHEMA, "%s", e.msg);
             goto out;
         }
         /* a dry run needs no store: read everything */
         PQfinish(st.store_conn);
         st.store_conn = NULL;
     }
-    st.scan_conn = pa_scan_connect_db(cfg, err, sizeof err, &why);
+    st.scan_conn = pa_db_open(cfg, PA_DB_SCANNED, &e);
     if (!st.scan_conn) {
-        res->reason = why;
-        snprintf(res->error, sizeof res->error, "cannot connect to the scanned database: %s", err);
+        pa_err_set(&res->err, e.reason, "cannot connect to the scanned database: %s", e.msg);
         goto out;
     }
 
@@ -1660,10 +1605,9 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
     if (!opts->dry_run) {
         const char *mode = opts->full ? "full" : "incremental";
         st.scan_id = pa_findings_begin_run(st.store_conn, opts->trigger, mode, (int)res->n,
-                                           &res->interrupted_runs, err, sizeof err);
+                                           &res->interrupted_runs, &e);
         if (st.scan_id < 0) {
-            res->reason = PA_FAIL_FINDINGS_STORE;
-            snprintf(res->error, sizeof res->error, "cannot record the scan run: %s", err);
+            pa_err_set(&res->err, PA_FAIL_FINDINGS_STORE, "cannot record the scan run: %s", e.msg);
             goto out;
         }
         res->scan_id = st.scan_id;
@@ -1696,15 +1640,15 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
             if (r->status == PA_SURFACE_CANCELLED)
                 res->cancelled = true;
             if (!first_error) {
-                first_error = r->error;
-                first_reason = r->reason;
+                first_error = r->err.msg;
+                first_reason = r->err.reason;
             }
         }
     }
     res->duration = pa_now_monotonic() - t0;
     if (!opts->dry_run && (!st.store_conn || PQstatus(st.store_conn) != CONNECTION_OK)) {
         PQfinish(st.store_conn);
-        st.store_conn = pa_scan_connect_store(cfg, false, err, sizeof err, &why);
+        st.store_conn = pa_db_open(cfg, PA_DB_STORE, &e);
     }
     if (!opts->dry_run && st.store_conn && PQstatus(st.store_conn) == CONNECTION_OK) {
         /* a surface that lost the store connection could not record its outcome and would stay 'running' in a
@@ -1715,11 +1659,10 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
                 continue;
             struct pa_surface_outcome o = {.status = r->status == PA_SURFACE_CANCELLED ? "cancelled" : "failed",
                                            .mode = r->full ? "full" : "incremental",
-                                           .error_class = pa_fail_reason_name(r->reason),
-                                           .error_message = r->error};
-            if (pa_findings_surface_finish(st.store_conn, st.scan_id, r->table, r->surface->column, &o, err,
-                                           sizeof err))
-                pa_warn("%s: could not record the surface outcome: %s", r->surface->name, err);
+                                           .error_class = pa_fail_reason_name(r->err.reason),
+                                           .error_message = r->err.msg};
+            if (pa_findings_surface_finish(st.store_conn, st.scan_id, r->table, r->surface->column, &o, &e))
+                pa_warn("%s: could not record the surface outcome: %s", r->surface->name, e.msg);
         }
         struct pa_run_totals t = {
             .status = res->cancelled ? "cancelled" : res->failed == 0 ? "ok" : (size_t)res->failed == res->n ? "failed" : "partial",
@@ -1732,8 +1675,8 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
             .invalid_documents = inv,
             .error_class = first_error ? pa_fail_reason_name(first_reason) : NULL,
             .error_message = first_error};
-        if (pa_findings_finish_run(st.store_conn, st.scan_id, &t, err, sizeof err) != 0)
-            pa_warn("could not record the end of scan %lld: %s", st.scan_id, err);
+        if (pa_findings_finish_run(st.store_conn, st.scan_id, &t, &e) != 0)
+            pa_warn("could not record the end of scan %lld: %s", st.scan_id, e.msg);
     }
     pa_info("scan %lld finished in %.2fs: %zu surfaces, %d failed, %lld rows, %lld new, %lld resolved, %lld open "
             "findings",
