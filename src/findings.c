@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "grants.h"
 #include "log.h"
 #include "pa_build.h"
 #include "sql_embed.h"
@@ -71,6 +72,29 @@ static int installed_version(PGconn *conn, struct pa_err *e)
     return v;
 }
 
+/* The findings-schema privileges of the grants table one by one (object-major, numbered), and which of them the
+ * role lacks: without USAGE on the schema its objects cannot even be looked up, so then that alone. */
+static void denied_query(struct pa_buf *sql)
+{
+    pa_buf_appends(sql, "SELECT string_agg(format('GRANT %s ON %s%s TO %s', p.priv, p.kind, p.obj,"
+                        " quote_ident(current_user)), '; ' ORDER BY p.ord) FROM (VALUES ");
+    int ord = 0;
+    for (size_t i = 0; i < pa_grants_n; i++) {
+        const struct pa_grant *g = &pa_grants[i];
+        if (g->need != PA_GRANT_DAEMON)
+            continue;
+        for (size_t o = 0; g->objects[o]; o++)
+            for (size_t k = 0; g->privs[k]; k++, ord++)
+                pa_buf_printf(sql, "%s(%d, '%s', '%s%s', '%s')", ord ? ", " : "", ord + 1, g->privs[k], g->kind,
+                              *g->kind ? " " : "", g->objects[o]);
+    }
+    pa_buf_appends(sql, ") p(ord, priv, kind, obj)"
+                        " WHERE CASE WHEN NOT has_schema_privilege('pii_audit', 'USAGE') THEN p.kind = 'SCHEMA '"
+                        "   ELSE NOT CASE p.kind WHEN 'SCHEMA ' THEN true"
+                        "   WHEN 'SEQUENCE ' THEN has_sequence_privilege(p.obj, p.priv)"
+                        "   ELSE has_table_privilege(p.obj, p.priv) END END");
+}
+
 void pa_findings_explain_denied(PGconn *conn, struct pa_err *e)
 {
     if (!pa_err_sqlstate_is(e, "42501") || PQstatus(conn) != CONNECTION_OK ||
@@ -78,25 +102,11 @@ void pa_findings_explain_denied(PGconn *conn, struct pa_err *e)
         return;
     /* The server names the object, not the privilege: ask which of the grants --print-grants prints for the
      * findings schema this role lacks, and name them as statements to run. */
-    PGresult *r = PQexec(conn,
-                         "SELECT string_agg(format('GRANT %s ON %s%s TO %s', p.priv, p.kind, p.obj,"
-                         "                         quote_ident(current_user)), '; ' ORDER BY p.ord)"
-                         "  FROM (VALUES (1, 'USAGE', 'SCHEMA ', 'pii_audit'),"
-                         "    (2, 'SELECT', '', 'pii_audit.schema_version'),"
-                         "    (3, 'SELECT', '', 'pii_audit.scan_runs'), (4, 'INSERT', '', 'pii_audit.scan_runs'),"
-                         "    (5, 'UPDATE', '', 'pii_audit.scan_runs'), (6, 'SELECT', '', 'pii_audit.scan_run_surfaces'),"
-                         "    (7, 'INSERT', '', 'pii_audit.scan_run_surfaces'),"
-                         "    (8, 'UPDATE', '', 'pii_audit.scan_run_surfaces'), (9, 'SELECT', '', 'pii_audit.scan_cursors'),"
-                         "    (10, 'INSERT', '', 'pii_audit.scan_cursors'), (11, 'UPDATE', '', 'pii_audit.scan_cursors'),"
-                         "    (12, 'SELECT', '', 'pii_audit.findings'), (13, 'INSERT', '', 'pii_audit.findings'),"
-                         "    (14, 'UPDATE', '', 'pii_audit.findings'),"
-                         "    (15, 'USAGE', 'SEQUENCE ', 'pii_audit.scan_runs_id_seq'),"
-                         "    (16, 'USAGE', 'SEQUENCE ', 'pii_audit.findings_id_seq')) p(ord, priv, kind, obj)"
-                         /* without USAGE on the schema its objects cannot even be looked up */
-                         " WHERE CASE WHEN NOT has_schema_privilege('pii_audit', 'USAGE') THEN p.ord = 1"
-                         "   ELSE NOT CASE p.kind WHEN 'SCHEMA ' THEN true"
-                         "   WHEN 'SEQUENCE ' THEN has_sequence_privilege(p.obj, p.priv)"
-                         "   ELSE has_table_privilege(p.obj, p.priv) END END");
+    struct pa_buf sql;
+    pa_buf_init(&sql);
+    denied_query(&sql);
+    PGresult *r = PQexec(conn, sql.data);
+    pa_buf_free(&sql);
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
         pa_err_append(e, "; the role lacks: %s (see pii-auditd --print-grants)", PQgetvalue(r, 0, 0));
     PQclear(r);
