@@ -231,3 +231,28 @@ PGresult *pa_db_exec(PGconn *conn, const char *sql, int nparams, const char *con
     PQclear(r);
     return NULL;
 }
+
+char *pa_db_quote_ident(PGconn *conn, const char *name)
+{
+    if (conn) {
+        const char *p[] = {name};
+        PGresult *r = PQexecParams(conn, "SELECT pg_catalog.quote_ident($1)", 1, NULL, p, NULL, NULL, 0);
+        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+            char *q = pa_xstrdup(PQgetvalue(r, 0, 0));
+            PQclear(r);
+            return q;
+        }
+        PQclear(r);
+    }
+    /* never unquoted: a name that needed quotes must not read as SQL */
+    struct pa_buf t;
+    pa_buf_init(&t);
+    pa_buf_appendc(&t, '"');
+    for (const char *c = name; *c; c++) {
+        if (*c == '"')
+            pa_buf_appendc(&t, '"');
+        pa_buf_appendc(&t, *c);
+    }
+    pa_buf_appendc(&t, '"');
+    return t.data;
+}

@@ -41,4 +41,10 @@ void pa_db_cancel(PGconn *conn);
 PGresult *pa_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, ExecStatusType want,
                      struct pa_err *e);
 
+/* A name as PostgreSQL's quote_ident() writes it (quoted only when needed: "Weird Table", "user"), for SQL that a
+ * message or --print-grants shows to a person, so that what they copy into psql does what it says. Asks the server
+ * when conn is given; without a connection (or when that fails) always quoted, which is always correct. The caller
+ * frees. */
+char *pa_db_quote_ident(PGconn *conn, const char *name);
+
 #endif

@@ -10,6 +10,7 @@
 #include "db.h"
 #include "guardrail.h"
 #include "log.h"
+#include "scan.h"
 
 const struct pa_grant pa_grants[] = {
     {{"USAGE"}, "SCHEMA", {"pii_audit"}, PA_GRANT_DAEMON},
@@ -39,47 +40,6 @@ void pa_grant_statement(struct pa_buf *out, const struct pa_grant *g, const char
     pa_buf_printf(out, " TO %s", qrole);
 }
 
-/* An identifier as PostgreSQL's quote_ident() writes it (quoted only when needed); without a connection, always
- * quoted, which is always correct. */
-static char *quote_ident(PGconn *conn, const char *name)
-{
-    if (conn) {
-        const char *p[] = {name};
-        PGresult *r = PQexecParams(conn, "SELECT quote_ident($1)", 1, NULL, p, NULL, NULL, 0);
-        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
-            char *q = pa_xstrdup(PQgetvalue(r, 0, 0));
-            PQclear(r);
-            return q;
-        }
-        PQclear(r);
-    }
-    struct pa_buf t;
-    pa_buf_init(&t);
-    pa_buf_appendc(&t, '"');
-    for (const char *c = name; *c; c++) {
-        if (*c == '"')
-            pa_buf_appendc(&t, '"');
-        pa_buf_appendc(&t, *c);
-    }
-    pa_buf_appendc(&t, '"');
-    return t.data;
-}
-
-/* The single-column primary key of schema.table, or NULL. */
-static char *primary_key(PGconn *conn, const char *schema, const char *table)
-{
-    const char *p[] = {schema, table};
-    PGresult *r = PQexecParams(conn,
-                               "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = "
-                               "i.indrelid AND a.attnum = i.indkey[0] JOIN pg_class c ON c.oid = i.indrelid "
-                               "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND "
-                               "c.relname = $2 AND i.indisprimary AND i.indnkeyatts = 1",
-                               2, NULL, p, NULL, NULL, 0);
-    char *id = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ? pa_xstrdup(PQgetvalue(r, 0, 0)) : NULL;
-    PQclear(r);
-    return id;
-}
-
 /* The role the scans connect as: the conninfo's user (nothing else of the conninfo), or pii_auditd. */
 static const char *role_of(const char *conninfo, char *role, size_t cap)
 {
@@ -99,12 +59,13 @@ static void print_surfaces(FILE *out, const struct pa_config *cfg, PGconn *conn,
 {
     for (size_t i = 0; i < cfg->n_surfaces; i++) {
         const struct pa_surface *s = &cfg->surfaces[i];
-        char *id = s->id_column ? pa_xstrdup(s->id_column) : conn ? primary_key(conn, s->schema, s->table) : NULL;
+        char *id = s->id_column ? pa_xstrdup(s->id_column) : conn ? pa_scan_primary_key(conn, s->schema, s->table)
+                                                                  : NULL;
         const char *parts[] = {s->schema, s->table, s->column, id};
         char *q[4] = {NULL};
         for (int k = 0; k < 4; k++)
             if (parts[k])
-                q[k] = quote_ident(conn, parts[k]);
+                q[k] = pa_db_quote_ident(conn, parts[k]);
         bool seen = false;
         for (size_t k = 0; k < i; k++)
             if (strcmp(cfg->surfaces[k].schema, s->schema) == 0)
@@ -162,12 +123,12 @@ int pa_grants_print(FILE *out, const struct pa_config *cfg)
                 e.msg);
     char role[128];
     role_of(cfg->db_conninfo, role, sizeof role);
-    char *qrole = quote_ident(conn, role);
+    char *qrole = pa_db_quote_ident(conn, role);
     fprintf(out, "-- GRANTs for pii-auditd (role %s), generated from %s\n", role, cfg->path ? cfg->path : "config");
     fprintf(out, "-- Apply as the owner of the tables (or a superuser), after sql/001_findings_schema.sql and "
                  "sql/roles.sql.\n");
     /* CONNECT is PUBLIC's by default, but hardened databases revoke it */
-    PGresult *dbr = conn ? PQexec(conn, "SELECT quote_ident(current_database())") : NULL;
+    PGresult *dbr = conn ? PQexec(conn, "SELECT pg_catalog.quote_ident(pg_catalog.current_database())") : NULL;
     if (PQresultStatus(dbr) == PGRES_TUPLES_OK && PQntuples(dbr) == 1)
         fprintf(out, PA_GRANT_CONNECT_FMT ";\n", PQgetvalue(dbr, 0, 0), qrole);
     else

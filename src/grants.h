@@ -1,7 +1,7 @@
 /* grants: what the pii_auditd role needs, written once. The privilege table of the objects pii-auditd ships (the
  * findings schema pii_audit, the guardrail's counters), in sql/roles.sql's order (a unit test holds roles.sql to
  * it), and the statements a scanned surface needs. Used by --print-grants (pa_grants_print), by the findings
- * store's permission hint (findings.c) and by the surface checks' hints (scan).
+ * store's permission hint (findings.c) and by the surface checks' hints (scan/catalog.c).
  * Never prints a conninfo or a password: the role name is the conninfo's user and nothing else of it. */
 #ifndef PA_GRANTS_H
 #define PA_GRANTS_H

@@ -1,5 +1,6 @@
 /* scan: one scan over the configured surfaces — surface checks, keyset batches read with COPY (binary), detection,
- * and the findings commit per batch. The same code path serves --scan-once and the daemon's schedule.
+ * and the findings commit per batch. The same code path serves --scan-once and the daemon's schedule. The code is
+ * in src/scan/ (see docs/architecture.md): scan.c coordinates and commits, catalog.c checks, reader.c reads.
  *
  * Each batch is one short read-only statement (no snapshot across batches); the DB load is capped by
  * scan.batch_size, scan.parallelism (readers per scan, over the id ranges of one or more surfaces) and
@@ -12,6 +13,8 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+#include <libpq-fe.h>
 
 #include "config.h"
 #include "detect.h"
@@ -67,5 +70,16 @@ struct pa_scan_result {
 int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, const struct pa_scan_opts *opts,
                 struct pa_scan_result *result);
 void pa_scan_result_free(struct pa_scan_result *r);
+
+/* The names written for statuses and modes, everywhere (report, scan_runs, scan_run_surfaces): a surface
+ * "ok" | "failed" | "cancelled"; a run "ok" | "partial" | "failed" | "cancelled" (failed also when it could not
+ * start); a mode "full" | "incremental". */
+const char *pa_scan_surface_status_name(enum pa_surface_status s);
+const char *pa_scan_run_status_name(const struct pa_scan_result *r);
+const char *pa_scan_mode_name(bool full);
+
+/* The single-column primary key of schema.table (malloc'd), or NULL when it has none, it has several columns, or
+ * the catalog query failed: the same query the surface check uses. For --print-grants. */
+char *pa_scan_primary_key(PGconn *conn, const char *schema, const char *table);
 
 #endif
