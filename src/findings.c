@@ -16,6 +16,34 @@
 #define LOCK_RUN_CLASS 0x70615231
 #define LOCK_SURFACE_CLASS 0x70615332
 
+/* The cursor moved with a batch ($5: the committed prefix), in the batch's transaction. */
+static const char cursor_move_sql[] =
+    "INSERT INTO pii_audit.scan_cursors AS c (table_name, column_name, id_column, id_type,"
+    "   last_id, last_scan_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6, now())"
+    " ON CONFLICT (table_name, column_name) DO UPDATE SET id_column = EXCLUDED.id_column,"
+    "   id_type = EXCLUDED.id_type, last_id = EXCLUDED.last_id,"
+    "   last_scan_id = EXCLUDED.last_scan_id, updated_at = now()";
+
+/* A complete full scan recorded in the cursor ($5: the last id read, or NULL to keep the cursor's). */
+static const char cursor_full_sql[] =
+    "INSERT INTO pii_audit.scan_cursors AS c (table_name, column_name, id_column, id_type, last_id,"
+    "   last_scan_id, last_full_scan_id, last_full_scan_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $6, now())"
+    " ON CONFLICT (table_name, column_name) DO UPDATE SET id_column = EXCLUDED.id_column,"
+    "   id_type = EXCLUDED.id_type, last_id = coalesce(EXCLUDED.last_id, c.last_id),"
+    "   last_scan_id = EXCLUDED.last_scan_id, last_full_scan_id = EXCLUDED.last_full_scan_id,"
+    "   last_full_scan_at = now(), updated_at = now()";
+
+/* A command that returns no rows, its result cleared. 0, or -1 with e set. */
+static int exec_cmd(PGconn *conn, const char *sql, int n, const char *const *p, struct pa_err *e)
+{
+    PGresult *r = pa_db_exec(conn, sql, n, p, PGRES_COMMAND_OK, e);
+    if (!r)
+        return -1;
+    PQclear(r);
+    return 0;
+}
+
 void pa_catcounts_add(struct pa_catcounts *c, const char *name, long long n)
 {
     /* kept sorted by name, so every report lists categories in the same order */
@@ -165,20 +193,38 @@ int pa_findings_init_db(PGconn *conn, struct pa_err *e)
     return 0;
 }
 
-long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *mode, int surfaces_total,
-                                int *interrupted, struct pa_err *e)
+/* The advisory lock that says a run's process is alive (fn: pg_advisory_lock or pg_advisory_unlock). */
+static int run_lock(PGconn *conn, const char *fn, const char *run_id, struct pa_err *e)
 {
-    *interrupted = 0;
-    char host[256] = "";
-    gethostname(host, sizeof host - 1);
-    char pid[16];
-    snprintf(pid, sizeof pid, "%d", (int)getpid());
-    /* A run left 'running' whose owner no longer holds its advisory lock was interrupted (crash, SIGKILL, lost
-     * connection). Mark it so, with its unfinished surfaces. */
+    char cls[16], sql[128];
+    snprintf(cls, sizeof cls, "%d", LOCK_RUN_CLASS);
+    snprintf(sql, sizeof sql, "SELECT %s($1::int, ($2::bigint %% 2147483647)::int)", fn);
+    const char *p[] = {cls, run_id};
+    PGresult *r = pa_db_exec(conn, sql, 2, p, PGRES_TUPLES_OK, e);
+    int rc = r ? 0 : -1;
+    PQclear(r);
+    return rc;
+}
+
+/* The runs found dead (id, of another process): logged, counted, and their lock (just taken to test it) let go. */
+static void note_interrupted(PGconn *conn, const PGresult *dead, int *interrupted)
+{
+    for (int i = 0; i < PQntuples(dead); i++) {
+        pa_warn("scan run %s was interrupted (its process ended without finishing it)", PQgetvalue(dead, i, 0));
+        if (PQgetvalue(dead, i, 1)[0] == 't')
+            (*interrupted)++;
+        struct pa_err ignored;
+        run_lock(conn, "pg_advisory_unlock", PQgetvalue(dead, i, 0), &ignored);
+    }
+}
+
+/* A run left 'running' whose owner no longer holds its advisory lock was interrupted (crash, SIGKILL, lost
+ * connection): mark it so, with its unfinished surfaces; count those of other processes into *interrupted. */
+static int mark_interrupted(PGconn *conn, const char *host, const char *pid, int *interrupted, struct pa_err *e)
+{
     char cls[16];
     snprintf(cls, sizeof cls, "%d", LOCK_RUN_CLASS);
-    const char *p1[] = {cls, host, pid};
-    struct pa_err ignored;
+    const char *p[] = {cls, host, pid};
     PGresult *r = pa_db_exec(conn,
                              "WITH dead AS ("
                              "  SELECT id FROM pii_audit.scan_runs WHERE status = 'running'"
@@ -192,44 +238,41 @@ long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *m
                              "scan was finished'"
                              " WHERE id IN (SELECT id FROM dead)"
                              " RETURNING id, (hostname IS DISTINCT FROM $2 OR pid IS DISTINCT FROM $3::int)",
-                             3, p1, PGRES_TUPLES_OK, e);
-    if (!r) {
+                             3, p, PGRES_TUPLES_OK, e);
+    if (!r)
+        return -1;
+    note_interrupted(conn, r, interrupted);
+    PQclear(r);
+    return 0;
+}
+
+long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *mode, int surfaces_total,
+                                int *interrupted, struct pa_err *e)
+{
+    *interrupted = 0;
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    char pid[16], total[16];
+    snprintf(pid, sizeof pid, "%d", (int)getpid());
+    snprintf(total, sizeof total, "%d", surfaces_total);
+    if (mark_interrupted(conn, host, pid, interrupted, e) != 0) {
         pa_findings_explain_denied(conn, e);
         return -1;
     }
-    for (int i = 0; i < PQntuples(r); i++) {
-        pa_warn("scan run %s was interrupted (its process ended without finishing it)", PQgetvalue(r, i, 0));
-        if (PQgetvalue(r, i, 1)[0] == 't')
-            (*interrupted)++;
-        const char *p2[] = {cls, PQgetvalue(r, i, 0)};
-        PQclear(pa_db_exec(conn, "SELECT pg_advisory_unlock($1::int, ($2::bigint % 2147483647)::int)", 2, p2,
-                           PGRES_TUPLES_OK, &ignored));
-    }
-    PQclear(r);
-
-    char total[16];
-    snprintf(total, sizeof total, "%d", surfaces_total);
     const char *p[] = {trigger, mode, host, pid, PA_VERSION, total};
-    r = pa_db_exec(conn,
-                   "INSERT INTO pii_audit.scan_runs (trigger, mode, hostname, pid, version, surfaces_total)"
-                   " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                   6, p, PGRES_TUPLES_OK, e);
+    PGresult *r = pa_db_exec(conn,
+                             "INSERT INTO pii_audit.scan_runs (trigger, mode, hostname, pid, version, surfaces_total)"
+                             " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                             6, p, PGRES_TUPLES_OK, e);
     if (!r) {
         pa_findings_explain_denied(conn, e);
         return -1;
     }
     long long id = atoll(PQgetvalue(r, 0, 0));
     PQclear(r);
-    const char *p3[] = {cls, NULL};
     char ids[32];
     snprintf(ids, sizeof ids, "%lld", id);
-    p3[1] = ids;
-    r = pa_db_exec(conn, "SELECT pg_advisory_lock($1::int, ($2::bigint % 2147483647)::int)", 2, p3, PGRES_TUPLES_OK,
-                   e);
-    if (!r)
-        return -1;
-    PQclear(r);
-    return id;
+    return run_lock(conn, "pg_advisory_lock", ids, e) == 0 ? id : -1;
 }
 
 int pa_findings_finish_run(PGconn *conn, long long scan_id, const struct pa_run_totals *t, struct pa_err *e)
@@ -243,21 +286,15 @@ int pa_findings_finish_run(PGconn *conn, long long scan_id, const struct pa_run_
     snprintf(rf, sizeof rf, "%lld", t->resolved_findings);
     snprintf(inv, sizeof inv, "%lld", t->invalid_documents);
     const char *p[] = {id, t->status, t->mode, failed, rows, bytes, nf, rf, inv, t->error_class, t->error_message};
-    PGresult *r = pa_db_exec(conn,
-                             "UPDATE pii_audit.scan_runs SET status = $2, mode = $3, finished_at = now(),"
-                             " surfaces_failed = $4, rows_scanned = $5, bytes_scanned = $6, new_findings = $7,"
-                             " resolved_findings = $8, invalid_documents = $9, error_class = $10, error_message = $11"
-                             " WHERE id = $1",
-                             11, p, PGRES_COMMAND_OK, e);
-    if (!r)
+    if (exec_cmd(conn,
+                 "UPDATE pii_audit.scan_runs SET status = $2, mode = $3, finished_at = now(),"
+                 " surfaces_failed = $4, rows_scanned = $5, bytes_scanned = $6, new_findings = $7,"
+                 " resolved_findings = $8, invalid_documents = $9, error_class = $10, error_message = $11"
+                 " WHERE id = $1",
+                 11, p, e) != 0)
         return -1;
-    PQclear(r);
-    char cls[16];
-    snprintf(cls, sizeof cls, "%d", LOCK_RUN_CLASS);
-    const char *p2[] = {cls, id};
     struct pa_err ignored;
-    PQclear(pa_db_exec(conn, "SELECT pg_advisory_unlock($1::int, ($2::bigint % 2147483647)::int)", 2, p2,
-                       PGRES_TUPLES_OK, &ignored));
+    run_lock(conn, "pg_advisory_unlock", id, &ignored);
     return 0;
 }
 
@@ -323,14 +360,10 @@ int pa_findings_surface_start(PGconn *conn, long long scan_id, const char *table
     char id[32];
     snprintf(id, sizeof id, "%lld", scan_id);
     const char *p[] = {id, table, column, mode};
-    PGresult *r = pa_db_exec(conn,
-                             "INSERT INTO pii_audit.scan_run_surfaces (scan_id, table_name, column_name, mode)"
-                             " VALUES ($1, $2, $3, $4)",
-                             4, p, PGRES_COMMAND_OK, e);
-    if (!r)
-        return -1;
-    PQclear(r);
-    return 0;
+    return exec_cmd(conn,
+                    "INSERT INTO pii_audit.scan_run_surfaces (scan_id, table_name, column_name, mode)"
+                    " VALUES ($1, $2, $3, $4)",
+                    4, p, e);
 }
 
 void pa_batch_init(struct pa_batch *b)
@@ -428,109 +461,112 @@ void pa_batch_add(struct pa_batch *b, const char *record_id, size_t id_len, cons
     b->n++;
 }
 
-static char *braced(const struct pa_buf *a)
+/* End a transaction begun with BEGIN: COMMIT when rc is 0; otherwise (or when the COMMIT fails) ROLLBACK, when the
+ * session can still take it. Returns 0 when committed. */
+static int tx_end(PGconn *conn, int rc, struct pa_err *e)
 {
-    return pa_xasprintf("{%s}", a->len ? a->data : "");
+    if (rc == 0)
+        rc = exec_cmd(conn, "COMMIT", 0, NULL, e);
+    if (rc != 0 && PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE)
+        PQclear(PQexec(conn, "ROLLBACK"));
+    return rc;
 }
 
-static int exec_ok(PGconn *conn, const char *sql, struct pa_err *e)
+/* A query whose rows are (category, count): the counts added to c (counts of 0 skipped), their sum to *total when
+ * given. 0, or -1 with e set. */
+static int category_counts(PGconn *conn, const char *sql, int n, const char *const *p, struct pa_catcounts *c,
+                           long long *total, struct pa_err *e)
 {
-    PGresult *r = pa_db_exec(conn, sql, 0, NULL, PGRES_COMMAND_OK, e);
+    PGresult *r = pa_db_exec(conn, sql, n, p, PGRES_TUPLES_OK, e);
     if (!r)
         return -1;
+    for (int i = 0; i < PQntuples(r); i++) {
+        long long v = atoll(PQgetvalue(r, i, 1));
+        if (v && c)
+            pa_catcounts_add(c, PQgetvalue(r, i, 0), v);
+        if (total)
+            *total += v;
+    }
     PQclear(r);
     return 0;
+}
+
+/* The batch's findings upserted on their identity; the new ones counted by category. */
+static int upsert_findings(PGconn *conn, const struct pa_batch *b, const struct pa_batch_commit *bc,
+                           const char *scan, struct pa_catcounts *new_by_cat, long long *batch_new, struct pa_err *e)
+{
+    if (!b->n)
+        return 0;
+    const struct pa_buf *bufs[5] = {&b->record_ids, &b->paths, &b->categories, &b->detectors, &b->rules};
+    char *arrays[5];
+    for (int i = 0; i < 5; i++)
+        arrays[i] = pa_xasprintf("{%s}", bufs[i]->len ? bufs[i]->data : "");
+    const char *p[] = {arrays[0], arrays[1], arrays[2], arrays[3], arrays[4], bc->table, bc->column, scan};
+    /* DISTINCT ON guards the upsert against a (record, path, category) twice in one statement, which
+     * PostgreSQL refuses; xmax = 0 tells a fresh insert from an update. */
+    int rc = category_counts(
+        conn,
+        "WITH input AS ("
+        "  SELECT DISTINCT ON (record_id, json_path, category) *"
+        "    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])"
+        "      AS t(record_id, json_path, category, detector, rule)),"
+        " up AS ("
+        "  INSERT INTO pii_audit.findings AS f (table_name, column_name, record_id, json_path, category, detector,"
+        "                                       rule, first_scan_id, last_scan_id)"
+        "  SELECT $6, $7, record_id, json_path, category, detector, rule, $8, $8 FROM input"
+        "  ON CONFLICT ON CONSTRAINT findings_identity DO UPDATE"
+        "    SET last_seen_at = now(), last_scan_id = EXCLUDED.last_scan_id, detector = EXCLUDED.detector,"
+        "        rule = EXCLUDED.rule, resolved_at = NULL, resolved_scan_id = NULL"
+        "  RETURNING category, (xmax = 0) AS inserted)"
+        " SELECT category, count(*) FILTER (WHERE inserted) FROM up GROUP BY category",
+        8, p, new_by_cat, batch_new, e);
+    for (int i = 0; i < 5; i++)
+        free(arrays[i]);
+    return rc;
+}
+
+/* What a batch or a full scan's end adds to the surface's counters in its run (scan_run_surfaces). */
+struct surface_counts {
+    long long rows, bytes, new_findings, invalid_documents, truncated_records, resolved_findings;
+};
+
+static int add_surface_counts(PGconn *conn, const char *scan, const char *table, const char *column,
+                              const struct surface_counts *n, struct pa_err *e)
+{
+    const long long v[] = {n->rows, n->bytes, n->new_findings, n->invalid_documents, n->truncated_records,
+                           n->resolved_findings};
+    char s[6][32];
+    for (int i = 0; i < 6; i++)
+        snprintf(s[i], sizeof s[i], "%lld", v[i]);
+    const char *p[] = {scan, table, column, s[0], s[1], s[2], s[3], s[4], s[5]};
+    return exec_cmd(conn,
+                    "UPDATE pii_audit.scan_run_surfaces SET rows_scanned = rows_scanned + $4,"
+                    " bytes_scanned = bytes_scanned + $5, new_findings = new_findings + $6,"
+                    " invalid_documents = invalid_documents + $7, truncated_records = truncated_records + $8,"
+                    " resolved_findings = resolved_findings + $9"
+                    " WHERE scan_id = $1 AND table_name = $2 AND column_name = $3",
+                    9, p, e);
 }
 
 int pa_findings_commit_batch(PGconn *conn, const struct pa_batch *b, const struct pa_batch_commit *bc,
                              struct pa_catcounts *new_by_cat, struct pa_err *e)
 {
-    int rc = -1;
-    char *arrays[5] = {NULL};
-    char scan[32], rows[32], bytes[32], inv[32], trunc[32];
+    char scan[32];
     snprintf(scan, sizeof scan, "%lld", bc->scan_id);
-    snprintf(rows, sizeof rows, "%lld", bc->rows);
-    snprintf(bytes, sizeof bytes, "%lld", bc->bytes);
-    snprintf(inv, sizeof inv, "%lld", bc->invalid_documents);
-    snprintf(trunc, sizeof trunc, "%lld", bc->truncated_records);
-    long long batch_new = 0;
-
-    if (exec_ok(conn, "BEGIN READ WRITE", e) != 0)
+    struct surface_counts n = {.rows = bc->rows,
+                               .bytes = bc->bytes,
+                               .invalid_documents = bc->invalid_documents,
+                               .truncated_records = bc->truncated_records};
+    if (exec_cmd(conn, "BEGIN READ WRITE", 0, NULL, e) != 0)
         return -1;
-
-    if (b->n) {
-        arrays[0] = braced(&b->record_ids);
-        arrays[1] = braced(&b->paths);
-        arrays[2] = braced(&b->categories);
-        arrays[3] = braced(&b->detectors);
-        arrays[4] = braced(&b->rules);
-        const char *p[] = {arrays[0], arrays[1], arrays[2], arrays[3], arrays[4], bc->table, bc->column, scan};
-        /* DISTINCT ON guards the upsert against a (record, path, category) twice in one statement, which
-         * PostgreSQL refuses; xmax = 0 tells a fresh insert from an update. */
-        PGresult *r = pa_db_exec(
-            conn,
-            "WITH input AS ("
-            "  SELECT DISTINCT ON (record_id, json_path, category) *"
-            "    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])"
-            "      AS t(record_id, json_path, category, detector, rule)),"
-            " up AS ("
-            "  INSERT INTO pii_audit.findings AS f (table_name, column_name, record_id, json_path, category, detector,"
-            "                                       rule, first_scan_id, last_scan_id)"
-            "  SELECT $6, $7, record_id, json_path, category, detector, rule, $8, $8 FROM input"
-            "  ON CONFLICT ON CONSTRAINT findings_identity DO UPDATE"
-            "    SET last_seen_at = now(), last_scan_id = EXCLUDED.last_scan_id, detector = EXCLUDED.detector,"
-            "        rule = EXCLUDED.rule, resolved_at = NULL, resolved_scan_id = NULL"
-            "  RETURNING category, (xmax = 0) AS inserted)"
-            " SELECT category, count(*) FILTER (WHERE inserted) FROM up GROUP BY category",
-            8, p, PGRES_TUPLES_OK, e);
-        if (!r)
-            goto out;
-        for (int i = 0; i < PQntuples(r); i++) {
-            long long n = atoll(PQgetvalue(r, i, 1));
-            if (n && new_by_cat)
-                pa_catcounts_add(new_by_cat, PQgetvalue(r, i, 0), n);
-            batch_new += n;
-        }
-        PQclear(r);
-    }
-
-    if (bc->cursor) {
+    int rc = upsert_findings(conn, b, bc, scan, new_by_cat, &n.new_findings, e);
+    if (rc == 0 && bc->cursor) {
         const char *p[] = {bc->table, bc->column, bc->id_column, bc->id_type, bc->cursor, scan};
-        PGresult *r = pa_db_exec(conn,
-                                 "INSERT INTO pii_audit.scan_cursors AS c (table_name, column_name, id_column, id_type,"
-                                 "   last_id, last_scan_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6, now())"
-                                 " ON CONFLICT (table_name, column_name) DO UPDATE SET id_column = EXCLUDED.id_column,"
-                                 "   id_type = EXCLUDED.id_type, last_id = EXCLUDED.last_id,"
-                                 "   last_scan_id = EXCLUDED.last_scan_id, updated_at = now()",
-                                 6, p, PGRES_COMMAND_OK, e);
-        if (!r)
-            goto out;
-        PQclear(r);
+        rc = exec_cmd(conn, cursor_move_sql, 6, p, e);
     }
-
-    {
-        char nf[32];
-        snprintf(nf, sizeof nf, "%lld", batch_new);
-        const char *p[] = {scan, bc->table, bc->column, rows, bytes, nf, inv, trunc};
-        PGresult *r = pa_db_exec(conn,
-                                 "UPDATE pii_audit.scan_run_surfaces SET rows_scanned = rows_scanned + $4,"
-                                 " bytes_scanned = bytes_scanned + $5, new_findings = new_findings + $6,"
-                                 " invalid_documents = invalid_documents + $7, truncated_records = truncated_records + $8"
-                                 " WHERE scan_id = $1 AND table_name = $2 AND column_name = $3",
-                                 8, p, PGRES_COMMAND_OK, e);
-        if (!r)
-            goto out;
-        PQclear(r);
-    }
-
-    if (exec_ok(conn, "COMMIT", e) != 0)
-        goto out;
-    rc = 0;
-out:
-    if (rc != 0 && PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE)
-        PQclear(PQexec(conn, "ROLLBACK"));
-    for (int i = 0; i < 5; i++)
-        free(arrays[i]);
+    if (rc == 0)
+        rc = add_surface_counts(conn, scan, bc->table, bc->column, &n, e);
+    rc = tx_end(conn, rc, e);
     if (rc != 0 && e->reason != PA_FAIL_CONNECTION_LOST)
         e->reason = PA_FAIL_FINDINGS_STORE;
     return rc;
@@ -542,55 +578,24 @@ int pa_findings_complete_full(PGconn *conn, long long scan_id, const char *table
 {
     char scan[32];
     snprintf(scan, sizeof scan, "%lld", scan_id);
-    int rc = -1;
-    if (exec_ok(conn, "BEGIN READ WRITE", e) != 0)
+    struct surface_counts n = {0};
+    if (exec_cmd(conn, "BEGIN READ WRITE", 0, NULL, e) != 0)
         return -1;
-    const char *p[] = {table, column, scan};
-    PGresult *r = pa_db_exec(conn,
+    /* open findings of the surface that this scan did not see again */
+    const char *p1[] = {table, column, scan};
+    int rc = category_counts(conn,
                              "WITH res AS (UPDATE pii_audit.findings SET resolved_at = now(), resolved_scan_id = $3"
                              "  WHERE table_name = $1 AND column_name = $2 AND resolved_at IS NULL"
                              "    AND last_scan_id < $3 RETURNING category)"
                              " SELECT category, count(*) FROM res GROUP BY category",
-                             3, p, PGRES_TUPLES_OK, e);
-    if (!r)
-        goto out;
-    long long resolved = 0;
-    for (int i = 0; i < PQntuples(r); i++) {
-        long long n = atoll(PQgetvalue(r, i, 1));
-        pa_catcounts_add(resolved_by_cat, PQgetvalue(r, i, 0), n);
-        resolved += n;
+                             3, p1, resolved_by_cat, &n.resolved_findings, e);
+    if (rc == 0) {
+        const char *p[] = {table, column, id_column, id_type, cursor, scan};
+        rc = exec_cmd(conn, cursor_full_sql, 6, p, e);
     }
-    PQclear(r);
-    const char *p2[] = {table, column, id_column, id_type, cursor, scan};
-    r = pa_db_exec(conn,
-                   "INSERT INTO pii_audit.scan_cursors AS c (table_name, column_name, id_column, id_type, last_id,"
-                   "   last_scan_id, last_full_scan_id, last_full_scan_at)"
-                   " VALUES ($1, $2, $3, $4, $5, $6, $6, now())"
-                   " ON CONFLICT (table_name, column_name) DO UPDATE SET id_column = EXCLUDED.id_column,"
-                   "   id_type = EXCLUDED.id_type, last_id = coalesce(EXCLUDED.last_id, c.last_id),"
-                   "   last_scan_id = EXCLUDED.last_scan_id, last_full_scan_id = EXCLUDED.last_full_scan_id,"
-                   "   last_full_scan_at = now(), updated_at = now()",
-                   6, p2, PGRES_COMMAND_OK, e);
-    if (!r)
-        goto out;
-    PQclear(r);
-    char rs[32];
-    snprintf(rs, sizeof rs, "%lld", resolved);
-    const char *p3[] = {scan, table, column, rs};
-    r = pa_db_exec(conn,
-                   "UPDATE pii_audit.scan_run_surfaces SET resolved_findings = resolved_findings + $4"
-                   " WHERE scan_id = $1 AND table_name = $2 AND column_name = $3",
-                   4, p3, PGRES_COMMAND_OK, e);
-    if (!r)
-        goto out;
-    PQclear(r);
-    if (exec_ok(conn, "COMMIT", e) != 0)
-        goto out;
-    rc = 0;
-out:
-    if (rc != 0 && PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE)
-        PQclear(PQexec(conn, "ROLLBACK"));
-    return rc;
+    if (rc == 0)
+        rc = add_surface_counts(conn, scan, table, column, &n, e);
+    return tx_end(conn, rc, e);
 }
 
 int pa_findings_surface_finish(PGconn *conn, long long scan_id, const char *table, const char *column,
@@ -599,32 +604,22 @@ int pa_findings_surface_finish(PGconn *conn, long long scan_id, const char *tabl
     char scan[32];
     snprintf(scan, sizeof scan, "%lld", scan_id);
     const char *p[] = {scan, table, column, o->status, o->error_class, o->error_message, o->mode};
-    PGresult *r = pa_db_exec(conn,
-                             "UPDATE pii_audit.scan_run_surfaces SET status = $4, finished_at = now(),"
-                             " error_class = $5, error_message = $6, mode = $7"
-                             " WHERE scan_id = $1 AND table_name = $2 AND column_name = $3",
-                             7, p, PGRES_COMMAND_OK, e);
-    if (!r)
-        return -1;
-    PQclear(r);
-    return 0;
+    return exec_cmd(conn,
+                    "UPDATE pii_audit.scan_run_surfaces SET status = $4, finished_at = now(),"
+                    " error_class = $5, error_message = $6, mode = $7"
+                    " WHERE scan_id = $1 AND table_name = $2 AND column_name = $3",
+                    7, p, e);
 }
 
 int pa_findings_open_counts(PGconn *conn, const char *table, const char *column, struct pa_catcounts *out,
                             struct pa_err *e)
 {
     const char *p[] = {table, column};
-    PGresult *r = pa_db_exec(conn,
-                             "SELECT category, count(*) FROM pii_audit.findings"
-                             " WHERE table_name = $1 AND column_name = $2 AND resolved_at IS NULL"
-                             " GROUP BY category ORDER BY category",
-                             2, p, PGRES_TUPLES_OK, e);
-    if (!r)
-        return -1;
-    for (int i = 0; i < PQntuples(r); i++)
-        pa_catcounts_add(out, PQgetvalue(r, i, 0), atoll(PQgetvalue(r, i, 1)));
-    PQclear(r);
-    return 0;
+    return category_counts(conn,
+                           "SELECT category, count(*) FROM pii_audit.findings"
+                           " WHERE table_name = $1 AND column_name = $2 AND resolved_at IS NULL"
+                           " GROUP BY category ORDER BY category",
+                           2, p, out, NULL, e);
 }
 
 int pa_findings_load_state(PGconn *conn, pa_findings_state_cb cb, void *arg, double *last_success,
