@@ -125,8 +125,4 @@ const char *pa_config_split_listen(const char *s, size_t len, char *host, size_t
  * docs/configuration.md embeds it and a unit test checks they are identical. Caller frees. */
 char *pa_config_doc_table(void);
 
-/* The effective configuration (defaults applied), one "key: value" line per key, for --check-config. Conninfo
- * values are never included (shown as "(set, not shown)"). Caller frees. */
-char *pa_config_dump(const struct pa_config *c);
-
 #endif

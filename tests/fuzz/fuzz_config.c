@@ -25,8 +25,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < c->n_surfaces; i++)
             if (pa_config_find_surface(c, c->surfaces[i].name) == NULL)
                 abort();
-        char *d = pa_config_dump(c);
-        free(d);
         pa_config_free(c);
     } else {
         if (c != NULL || strncmp(err, "fuzz.yaml:", 10) != 0 || strchr(err, '\n') != NULL)

@@ -243,12 +243,7 @@ START_TEST(test_daemon_and_metrics)
     ck_assert_uint_eq(c->web.n_users, 0);
     ck_assert_int_eq(c->web.max_connections, 64);
     ck_assert(c->web.connection_timeout == 10);
-    char *d = pa_config_dump(c);
-    ck_assert_ptr_nonnull(strstr(d, "scan.interval: 1h\n"));
-    ck_assert_ptr_nonnull(strstr(d, "scan.jitter: 6m (unset: 10% of scan.interval)\n"));
-    ck_assert_ptr_nonnull(strstr(d, "metrics.listen: [\"127.0.0.1:10187\"]\n"));
-    ck_assert_ptr_nonnull(strstr(d, "metrics.basic_auth_users: {}\n"));
-    free(d);
+    ck_assert(pa_config_jitter(c) == 360); /* unset: 10% of scan.interval */
     pa_config_free(c);
 
     /* everything set; one address may be a plain string */
@@ -279,15 +274,7 @@ START_TEST(test_daemon_and_metrics)
     ck_assert_str_eq(c->web.users[1].hash, HASH2);
     ck_assert_int_eq(c->web.max_connections, 10000);
     ck_assert(c->web.connection_timeout == 300);
-    d = pa_config_dump(c);
-    ck_assert_ptr_nonnull(strstr(d, "scan.jitter: 0s\n"));
-    ck_assert_ptr_nonnull(strstr(d, "metrics.tls.cert_file: \"/etc/pii-auditd/tls/server.crt\"\n"));
-    ck_assert_ptr_nonnull(
-        strstr(d, "metrics.basic_auth_users: {\"prometheus\": (bcrypt hash, not shown), \"grafana agent\": (bcrypt "
-                  "hash, not shown)}\n"));
-    ck_assert_ptr_null(strstr(d, "$2b$"));
-    ck_assert_ptr_null(strstr(d, "$2y$"));
-    free(d);
+    ck_assert(pa_config_jitter(c) == 0);
     pa_config_free(c);
 
     /* address forms; jitter just below the interval; a null metrics section is all defaults */
@@ -650,15 +637,8 @@ END_TEST
 
 START_TEST(test_secrets_never_shown)
 {
-    /* the dump for --check-config does not show conninfo values */
+    /* a conninfo holding a password loads (it is only ever handed to libpq) */
     struct pa_config *c = load_ok(DB "findings:\n  conninfo: \"password=" CANARY "2\"\n" SURF);
-    char *d = pa_config_dump(c);
-    ck_assert_ptr_null(strstr(d, CANARY));
-    ck_assert_ptr_nonnull(strstr(d, "database.conninfo: (set, not shown)"));
-    ck_assert_ptr_nonnull(strstr(d, "findings.conninfo: (set, not shown)"));
-    ck_assert_ptr_nonnull(strstr(d, "scan.batch_size: 5000"));
-    ck_assert_ptr_nonnull(strstr(d, "surfaces[0]: \"public.t.c\""));
-    free(d);
     pa_config_free(c);
 
     /* an error in any key after the conninfo, at any length of conninfo, never quotes it */
