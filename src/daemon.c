@@ -207,22 +207,21 @@ static void state_rows_free(struct state_rows *rows)
  * started has just checked it on the same store). Returns 0 when the database answered. */
 static int refresh_from_store(struct daemon *d, bool set_success, bool check_schema)
 {
-    char err[512];
-    enum pa_fail_reason why;
-    PGconn *conn = pa_scan_connect_store(d->cfg, true, err, sizeof err, &why);
+    struct pa_err e;
+    PGconn *conn = pa_db_open(d->cfg, PA_DB_STORE_READ_ONLY, &e);
     if (!conn) {
-        pa_warn("findings database unreachable: %s", err);
+        pa_warn("findings database unreachable: %s", e.msg);
         return -1;
     }
     int rc = -1;
-    if (check_schema && pa_findings_check_schema(conn, err, sizeof err) != 0) {
-        pa_error("%s", err);
+    if (check_schema && pa_findings_check_schema(conn, &e) != 0) {
+        pa_error("%s", e.msg);
         goto out;
     }
     double last_success = 0;
     struct state_rows rows = {0};
-    if (pa_findings_load_state(conn, state_cb, &rows, &last_success, err, sizeof err) != 0) {
-        pa_warn("cannot read the findings state (the gauges keep their last values): %s", err);
+    if (pa_findings_load_state(conn, state_cb, &rows, &last_success, &e) != 0) {
+        pa_warn("cannot read the findings state (the gauges keep their last values): %s", e.msg);
         state_rows_free(&rows);
         goto out;
     }
@@ -270,7 +269,7 @@ static void obs_surface_done(void *arg, const struct pa_surface_result *r)
         pa_metric_add(d->resolved, lc, (double)r->resolved_by_cat.v[i].n);
     }
     if (r->status != PA_SURFACE_OK) {
-        const char *lr[] = {pa_fail_reason_name(r->reason)};
+        const char *lr[] = {pa_fail_reason_name(r->err.reason)};
         pa_metric_add(d->failures, lr, 1);
     }
     watchdog(d);
@@ -294,11 +293,10 @@ static void gr_warn(struct daemon *d, const char *why)
  * message of pa_db_exec (never the server's DETAIL). */
 static void read_guardrail(struct daemon *d, PGconn *conn)
 {
-    char err[512], state[6];
-    enum pa_fail_reason why;
-    PGresult *r = pa_db_exec_state(conn, "SELECT table_name, rejects FROM " PA_GUARDRAIL_COUNTS_FUNCTION " ORDER BY 1",
-                                   0, NULL, PGRES_TUPLES_OK, err, sizeof err, &why, state);
-    if (!r && (strcmp(state, "42883") == 0 || strcmp(state, "3F000") == 0)) {
+    struct pa_err e;
+    PGresult *r = pa_db_exec(conn, "SELECT table_name, rejects FROM " PA_GUARDRAIL_COUNTS_FUNCTION " ORDER BY 1", 0,
+                             NULL, PGRES_TUPLES_OK, &e);
+    if (!r && (pa_err_sqlstate_is(&e, "42883") || pa_err_sqlstate_is(&e, "3F000"))) {
         if (d->gr_n)
             pa_info("the write-time guardrail is no longer installed: its reject counters are no longer exported");
         pa_metric_replace(d->guardrail_rejects, 0, NULL, NULL);
@@ -307,9 +305,9 @@ static void read_guardrail(struct daemon *d, PGconn *conn)
         return;
     }
     if (!r) {
-        gr_warn(d, why == PA_FAIL_PERMISSION ? "permission denied for " PA_GUARDRAIL_COUNTS_FUNCTION
-                                               " (grant it: pii-auditd --print-grants | psql)"
-                                             : err);
+        gr_warn(d, e.reason == PA_FAIL_PERMISSION ? "permission denied for " PA_GUARDRAIL_COUNTS_FUNCTION
+                                                    " (grant it: pii-auditd --print-grants | psql)"
+                                                  : e.msg);
         return;
     }
     /* The counters are mirrored as read: guarded tables that changed come and go with the family, and a counter
@@ -333,11 +331,10 @@ static void read_guardrail(struct daemon *d, PGconn *conn)
 static void refresh_guardrail(struct daemon *d)
 {
     d->gr_last = pa_now_monotonic();
-    char err[512];
-    enum pa_fail_reason why;
-    PGconn *conn = pa_scan_connect_db(d->cfg, err, sizeof err, &why);
+    struct pa_err e;
+    PGconn *conn = pa_db_open(d->cfg, PA_DB_SCANNED, &e);
     if (!conn) {
-        pa_debug("guardrail counters not read: %s", err);
+        pa_debug("guardrail counters not read: %s", e.msg);
         return;
     }
     read_guardrail(d, conn);
@@ -370,11 +367,11 @@ static bool run_scan(struct daemon *d, const char *trigger)
         pa_metric_add(d->failures, lr, res.interrupted_runs);
     }
     bool reached = true;
-    if (res.error[0]) {
-        pa_error("scan could not start: %s", res.error);
-        const char *lr[] = {pa_fail_reason_name(res.reason)};
+    if (res.err.msg[0]) {
+        pa_error("scan could not start: %s", res.err.msg);
+        const char *lr[] = {pa_fail_reason_name(res.err.reason)};
         pa_metric_add(d->failures, lr, 1);
-        reached = res.reason != PA_FAIL_CONNECT && res.reason != PA_FAIL_CONNECTION_LOST;
+        reached = res.err.reason != PA_FAIL_CONNECT && res.err.reason != PA_FAIL_CONNECTION_LOST;
     } else {
         pa_metric_observe(d->duration, NULL, res.duration);
         if (res.failed == 0)
@@ -382,7 +379,7 @@ static bool run_scan(struct daemon *d, const char *trigger)
     }
     bool db_up = reached;
     /* pii_audit_last_scan_new_findings comes from the store with the other gauges (the last ok or partial run) */
-    if (reached && refresh_from_store(d, false, res.error[0] != '\0') != 0)
+    if (reached && refresh_from_store(d, false, res.err.msg[0] != '\0') != 0)
         reached = false;
     atomic_store(&d->ready, reached);
     /* after the readiness update: a scrape that sees the database up again finds /ready agreeing */

@@ -1,5 +1,5 @@
-/* db: see db.h. The one place that talks to libpq about connections; it must never let a conninfo or a
- * password reach a message. */
+/* db: see db.h. The one place that makes libpq connections; it must never let a conninfo or a password reach a
+ * message. */
 #include "db.h"
 
 #include <errno.h>
@@ -9,83 +9,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "log.h"
 #include "util.h"
 
-static const char *const reason_names[PA_FAIL_COUNT] = {
-    [PA_FAIL_NONE] = "none",
-    [PA_FAIL_CONNECT] = "connect",
-    [PA_FAIL_CONNECTION_LOST] = "connection_lost",
-    [PA_FAIL_TIMEOUT] = "timeout",
-    [PA_FAIL_LOCK_TIMEOUT] = "lock_timeout",
-    [PA_FAIL_PERMISSION] = "permission",
-    [PA_FAIL_MISSING] = "missing",
-    [PA_FAIL_UNSUPPORTED_TYPE] = "unsupported_type",
-    [PA_FAIL_NO_UNIQUE_ID] = "no_unique_id",
-    [PA_FAIL_RLS] = "rls",
-    [PA_FAIL_BUSY] = "busy",
-    [PA_FAIL_FINDINGS_STORE] = "findings_store",
-    [PA_FAIL_SCHEMA] = "schema",
-    [PA_FAIL_CANCELLED] = "cancelled",
-    [PA_FAIL_QUERY] = "query",
-    [PA_FAIL_INTERRUPTED] = "interrupted",
-};
-
-const char *pa_fail_reason_name(enum pa_fail_reason r)
-{
-    return (unsigned)r < PA_FAIL_COUNT ? reason_names[r] : "query";
-}
-
-int pa_db_check_conninfo(const char *conninfo, char *err, size_t errlen)
+static int check_conninfo(const char *conninfo, struct pa_err *e)
 {
     char *perr = NULL;
     PQconninfoOption *opts = PQconninfoParse(conninfo, &perr);
     if (!opts) {
         /* libpq's parse message quotes the offending part of the string, which may be the password */
         PQfreemem(perr);
-        snprintf(err, errlen, "the connection string is not a valid libpq conninfo or URI (its text is not shown "
-                              "because it may hold a password)");
-        return -1;
+        return pa_err_set(e, PA_FAIL_CONNECT,
+                          "the connection string is not a valid libpq conninfo or URI (its text is not shown "
+                          "because it may hold a password)");
     }
     PQconninfoFree(opts);
     return 0;
 }
 
-void pa_db_describe(const char *conninfo, char *out, size_t cap)
-{
-    char *perr = NULL;
-    PQconninfoOption *opts = PQconninfoParse(conninfo, &perr);
-    PQfreemem(perr);
-    if (!opts) {
-        snprintf(out, cap, "(invalid conninfo)");
-        return;
-    }
-    const char *host = NULL, *port = NULL, *db = NULL, *user = NULL;
-    for (PQconninfoOption *o = opts; o->keyword; o++) {
-        if (!o->val)
-            continue;
-        if (strcmp(o->keyword, "host") == 0)
-            host = o->val;
-        else if (strcmp(o->keyword, "hostaddr") == 0 && !host)
-            host = o->val;
-        else if (strcmp(o->keyword, "port") == 0)
-            port = o->val;
-        else if (strcmp(o->keyword, "dbname") == 0)
-            db = o->val;
-        else if (strcmp(o->keyword, "user") == 0)
-            user = o->val;
-    }
-    snprintf(out, cap, "host=%s port=%s dbname=%s user=%s", host ? host : "(default)", port ? port : "(default)",
-             db ? db : "(default)", user ? user : "(default)");
-    PQconninfoFree(opts);
-}
-
 /* Reads the first line of a password file. The caller wipes and frees it. */
-static char *read_password_file(const char *path, char *err, size_t errlen)
+static char *read_password_file(const char *path, struct pa_err *e)
 {
     FILE *f = fopen(path, "re");
     if (!f) {
-        snprintf(err, errlen, "cannot read password file %s: %s", path, strerror(errno));
+        pa_err_set(e, PA_FAIL_CONNECT, "cannot read password file %s: %s", path, strerror(errno));
         return NULL;
     }
     char line[1024];
@@ -94,7 +42,7 @@ static char *read_password_file(const char *path, char *err, size_t errlen)
         line[strcspn(line, "\r\n")] = '\0';
         pw = pa_xstrdup(line);
     } else {
-        snprintf(err, errlen, "password file %s is empty", path);
+        pa_err_set(e, PA_FAIL_CONNECT, "password file %s is empty", path);
     }
     explicit_bzero(line, sizeof line);
     fclose(f);
@@ -128,14 +76,20 @@ static void notice_receiver(void *arg, const PGresult *res)
         pa_debug("database %s: %s (SQLSTATE %s)", sev ? sev : "notice", m, state ? state : "?????");
 }
 
-PGconn *pa_db_connect(const char *conninfo, const char *password_file, const struct pa_db_settings *s, char *err,
-                      size_t errlen, enum pa_fail_reason *reason)
+struct settings {
+    double statement_timeout; /* seconds; 0 = server default */
+    double lock_timeout;      /* seconds; 0 = server default */
+    double connect_timeout;   /* seconds */
+    bool read_only;           /* default_transaction_read_only = on */
+};
+
+/* Connect with conninfo (key=value or URI) and an optional password file (first line). */
+static PGconn *connect_db(const char *conninfo, const char *password_file, const struct settings *s, struct pa_err *e)
 {
-    *reason = PA_FAIL_CONNECT;
-    if (pa_db_check_conninfo(conninfo, err, errlen) != 0)
+    if (check_conninfo(conninfo, e) != 0)
         return NULL;
     char *password = NULL;
-    if (password_file && !(password = read_password_file(password_file, err, errlen)))
+    if (password_file && !(password = read_password_file(password_file, e)))
         return NULL;
 
     char ctimeout[32];
@@ -157,8 +111,8 @@ PGconn *pa_db_connect(const char *conninfo, const char *password_file, const str
         free(password);
     }
     if (PQstatus(conn) != CONNECTION_OK) {
-        snprintf(err, errlen, "%s", PQerrorMessage(conn));
-        strip_newlines(err);
+        pa_err_set(e, PA_FAIL_CONNECT, "%s", PQerrorMessage(conn));
+        strip_newlines(e->msg);
         PQfinish(conn);
         return NULL;
     }
@@ -172,17 +126,38 @@ PGconn *pa_db_connect(const char *conninfo, const char *password_file, const str
              (long long)(s->statement_timeout * 1000), (long long)(s->lock_timeout * 1000),
              (long long)((s->statement_timeout > 0 ? s->statement_timeout : 60) * 2000),
              s->read_only ? "on" : "off");
-    PGresult *r = pa_db_exec(conn, sql, 0, NULL, PGRES_COMMAND_OK, err, errlen, reason);
+    PGresult *r = pa_db_exec(conn, sql, 0, NULL, PGRES_COMMAND_OK, e);
     if (!r) {
         PQfinish(conn);
         return NULL;
     }
     PQclear(r);
-    *reason = PA_FAIL_NONE;
     return conn;
 }
 
-enum pa_fail_reason pa_db_classify(PGconn *conn, const PGresult *res, char *err, size_t errlen)
+PGconn *pa_db_open(const struct pa_config *cfg, enum pa_db_role role, struct pa_err *e)
+{
+    struct settings ss = {.statement_timeout = cfg->statement_timeout,
+                          .lock_timeout = cfg->lock_timeout,
+                          .connect_timeout = cfg->connect_timeout,
+                          .read_only = role != PA_DB_STORE};
+    bool store = role != PA_DB_SCANNED;
+    const char *ci = store && cfg->findings_conninfo ? cfg->findings_conninfo : cfg->db_conninfo;
+    const char *pw = store && cfg->findings_conninfo ? cfg->findings_password_file : cfg->db_password_file;
+    PGconn *c = connect_db(ci, pw, &ss, e);
+    if (c && role == PA_DB_SCANNED) {
+        /* with row_security off, a query that RLS would filter fails instead of silently hiding rows */
+        PGresult *r = pa_db_exec(c, "SET row_security = off", 0, NULL, PGRES_COMMAND_OK, e);
+        if (!r) {
+            PQfinish(c);
+            return NULL;
+        }
+        PQclear(r);
+    }
+    return c;
+}
+
+enum pa_fail_reason pa_db_classify(PGconn *conn, const PGresult *res, struct pa_err *e)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
@@ -202,12 +177,14 @@ enum pa_fail_reason pa_db_classify(PGconn *conn, const PGresult *res, char *err,
         r = PA_FAIL_CONNECTION_LOST;
     }
     if (primary) {
-        snprintf(err, errlen, "%s (SQLSTATE %s)", primary, state ? state : "?????");
+        pa_err_set(e, r, "%s (SQLSTATE %s)", primary, state ? state : "?????");
     } else {
         const char *m = PQerrorMessage(conn);
-        snprintf(err, errlen, "%s", m && *m ? m : "connection lost");
+        pa_err_set(e, r, "%s", m && *m ? m : "connection lost");
     }
-    strip_newlines(err);
+    if (state)
+        snprintf(e->sqlstate, sizeof e->sqlstate, "%.5s", state);
+    strip_newlines(e->msg);
     return r;
 }
 
@@ -241,29 +218,41 @@ void pa_db_cancel(PGconn *conn)
     PQfreeCancel(c);
 }
 
-PGresult *pa_db_exec_state(PGconn *conn, const char *sql, int nparams, const char *const *params, ExecStatusType want,
-                           char *err, size_t errlen, enum pa_fail_reason *reason, char sqlstate[6])
+PGresult *pa_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, ExecStatusType want,
+                     struct pa_err *e)
 {
     PGresult *r = nparams ? PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0) : PQexec(conn, sql);
-    if (sqlstate)
-        sqlstate[0] = '\0';
     if (r && PQresultStatus(r) == want) {
-        if (reason)
-            *reason = PA_FAIL_NONE;
+        e->reason = PA_FAIL_NONE;
+        e->sqlstate[0] = '\0';
         return r;
     }
-    enum pa_fail_reason rr = pa_db_classify(conn, r, err, errlen);
-    if (reason)
-        *reason = rr;
-    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-    if (sqlstate && state)
-        snprintf(sqlstate, 6, "%.5s", state);
+    pa_db_classify(conn, r, e);
     PQclear(r);
     return NULL;
 }
 
-PGresult *pa_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, ExecStatusType want,
-                     char *err, size_t errlen, enum pa_fail_reason *reason)
+char *pa_db_quote_ident(PGconn *conn, const char *name)
 {
-    return pa_db_exec_state(conn, sql, nparams, params, want, err, errlen, reason, NULL);
+    if (conn) {
+        const char *p[] = {name};
+        PGresult *r = PQexecParams(conn, "SELECT pg_catalog.quote_ident($1)", 1, NULL, p, NULL, NULL, 0);
+        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+            char *q = pa_xstrdup(PQgetvalue(r, 0, 0));
+            PQclear(r);
+            return q;
+        }
+        PQclear(r);
+    }
+    /* never unquoted: a name that needed quotes must not read as SQL */
+    struct pa_buf t;
+    pa_buf_init(&t);
+    pa_buf_appendc(&t, '"');
+    for (const char *c = name; *c; c++) {
+        if (*c == '"')
+            pa_buf_appendc(&t, '"');
+        pa_buf_appendc(&t, *c);
+    }
+    pa_buf_appendc(&t, '"');
+    return t.data;
 }

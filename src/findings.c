@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "grants.h"
 #include "log.h"
 #include "pa_build.h"
 #include "sql_embed.h"
@@ -14,6 +15,34 @@
 /* advisory lock class ids: "pii-auditd run" and "pii-auditd surface" */
 #define LOCK_RUN_CLASS 0x70615231
 #define LOCK_SURFACE_CLASS 0x70615332
+
+/* The cursor moved with a batch ($5: the committed prefix), in the batch's transaction. */
+static const char cursor_move_sql[] =
+    "INSERT INTO pii_audit.scan_cursors AS c (table_name, column_name, id_column, id_type,"
+    "   last_id, last_scan_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6, now())"
+    " ON CONFLICT (table_name, column_name) DO UPDATE SET id_column = EXCLUDED.id_column,"
+    "   id_type = EXCLUDED.id_type, last_id = EXCLUDED.last_id,"
+    "   last_scan_id = EXCLUDED.last_scan_id, updated_at = now()";
+
+/* A complete full scan recorded in the cursor ($5: the last id read, or NULL to keep the cursor's). */
+static const char cursor_full_sql[] =
+    "INSERT INTO pii_audit.scan_cursors AS c (table_name, column_name, id_column, id_type, last_id,"
+    "   last_scan_id, last_full_scan_id, last_full_scan_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $6, now())"
+    " ON CONFLICT (table_name, column_name) DO UPDATE SET id_column = EXCLUDED.id_column,"
+    "   id_type = EXCLUDED.id_type, last_id = coalesce(EXCLUDED.last_id, c.last_id),"
+    "   last_scan_id = EXCLUDED.last_scan_id, last_full_scan_id = EXCLUDED.last_full_scan_id,"
+    "   last_full_scan_at = now(), updated_at = now()";
+
+/* A command that returns no rows, its result cleared. 0, or -1 with e set. */
+static int exec_cmd(PGconn *conn, const char *sql, int n, const char *const *p, struct pa_err *e)
+{
+    PGresult *r = pa_db_exec(conn, sql, n, p, PGRES_COMMAND_OK, e);
+    if (!r)
+        return -1;
+    PQclear(r);
+    return 0;
+}
 
 void pa_catcounts_add(struct pa_catcounts *c, const char *name, long long n)
 {
@@ -52,10 +81,10 @@ void pa_catcounts_free(struct pa_catcounts *c)
     c->n = 0;
 }
 
-static int installed_version(PGconn *conn, char *err, size_t errlen, enum pa_fail_reason *why)
+static int installed_version(PGconn *conn, struct pa_err *e)
 {
     PGresult *r = pa_db_exec(conn, "SELECT to_regclass('pii_audit.schema_version') IS NOT NULL", 0, NULL,
-                             PGRES_TUPLES_OK, err, errlen, why);
+                             PGRES_TUPLES_OK, e);
     if (!r)
         return -1;
     bool exists = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
@@ -63,7 +92,7 @@ static int installed_version(PGconn *conn, char *err, size_t errlen, enum pa_fai
     if (!exists)
         return 0;
     r = pa_db_exec(conn, "SELECT coalesce(max(version), 0) FROM pii_audit.schema_version", 0, NULL, PGRES_TUPLES_OK,
-                   err, errlen, why);
+                   e);
     if (!r)
         return -1;
     int v = atoi(PQgetvalue(r, 0, 0));
@@ -71,60 +100,60 @@ static int installed_version(PGconn *conn, char *err, size_t errlen, enum pa_fai
     return v;
 }
 
-/* why: the failure's reason as pa_db_exec classified it (PA_FAIL_PERMISSION is SQLSTATE 42501). */
-static void explain_denied(PGconn *conn, enum pa_fail_reason why, char *err, size_t errlen)
+/* The findings-schema privileges of the grants table one by one (object-major, numbered), and which of them the
+ * role lacks: without USAGE on the schema its objects cannot even be looked up, so then that alone. */
+static void denied_query(struct pa_buf *sql)
 {
-    if (why != PA_FAIL_PERMISSION || PQstatus(conn) != CONNECTION_OK || PQtransactionStatus(conn) != PQTRANS_IDLE)
+    pa_buf_appends(sql, "SELECT string_agg(format('GRANT %s ON %s%s TO %s', p.priv, p.kind, p.obj,"
+                        " quote_ident(current_user)), '; ' ORDER BY p.ord) FROM (VALUES ");
+    int ord = 0;
+    for (size_t i = 0; i < pa_grants_n; i++) {
+        const struct pa_grant *g = &pa_grants[i];
+        if (g->need != PA_GRANT_DAEMON)
+            continue;
+        for (size_t o = 0; g->objects[o]; o++)
+            for (size_t k = 0; g->privs[k]; k++, ord++)
+                pa_buf_printf(sql, "%s(%d, '%s', '%s%s', '%s')", ord ? ", " : "", ord + 1, g->privs[k], g->kind,
+                              *g->kind ? " " : "", g->objects[o]);
+    }
+    pa_buf_appends(sql, ") p(ord, priv, kind, obj)"
+                        " WHERE CASE WHEN NOT has_schema_privilege('pii_audit', 'USAGE') THEN p.kind = 'SCHEMA '"
+                        "   ELSE NOT CASE p.kind WHEN 'SCHEMA ' THEN true"
+                        "   WHEN 'SEQUENCE ' THEN has_sequence_privilege(p.obj, p.priv)"
+                        "   ELSE has_table_privilege(p.obj, p.priv) END END");
+}
+
+void pa_findings_explain_denied(PGconn *conn, struct pa_err *e)
+{
+    if (!pa_err_sqlstate_is(e, "42501") || PQstatus(conn) != CONNECTION_OK ||
+        PQtransactionStatus(conn) != PQTRANS_IDLE)
         return;
     /* The server names the object, not the privilege: ask which of the grants --print-grants prints for the
      * findings schema this role lacks, and name them as statements to run. */
-    PGresult *r = PQexec(conn,
-                         "SELECT string_agg(format('GRANT %s ON %s%s TO %s', p.priv, p.kind, p.obj,"
-                         "                         quote_ident(current_user)), '; ' ORDER BY p.ord)"
-                         "  FROM (VALUES (1, 'USAGE', 'SCHEMA ', 'pii_audit'),"
-                         "    (2, 'SELECT', '', 'pii_audit.schema_version'),"
-                         "    (3, 'SELECT', '', 'pii_audit.scan_runs'), (4, 'INSERT', '', 'pii_audit.scan_runs'),"
-                         "    (5, 'UPDATE', '', 'pii_audit.scan_runs'), (6, 'SELECT', '', 'pii_audit.scan_run_surfaces'),"
-                         "    (7, 'INSERT', '', 'pii_audit.scan_run_surfaces'),"
-                         "    (8, 'UPDATE', '', 'pii_audit.scan_run_surfaces'), (9, 'SELECT', '', 'pii_audit.scan_cursors'),"
-                         "    (10, 'INSERT', '', 'pii_audit.scan_cursors'), (11, 'UPDATE', '', 'pii_audit.scan_cursors'),"
-                         "    (12, 'SELECT', '', 'pii_audit.findings'), (13, 'INSERT', '', 'pii_audit.findings'),"
-                         "    (14, 'UPDATE', '', 'pii_audit.findings'),"
-                         "    (15, 'USAGE', 'SEQUENCE ', 'pii_audit.scan_runs_id_seq'),"
-                         "    (16, 'USAGE', 'SEQUENCE ', 'pii_audit.findings_id_seq')) p(ord, priv, kind, obj)"
-                         /* without USAGE on the schema its objects cannot even be looked up */
-                         " WHERE CASE WHEN NOT has_schema_privilege('pii_audit', 'USAGE') THEN p.ord = 1"
-                         "   ELSE NOT CASE p.kind WHEN 'SCHEMA ' THEN true"
-                         "   WHEN 'SEQUENCE ' THEN has_sequence_privilege(p.obj, p.priv)"
-                         "   ELSE has_table_privilege(p.obj, p.priv) END END");
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
-        size_t n = strlen(err);
-        snprintf(err + n, errlen - n, "; the role lacks: %s (see pii-auditd --print-grants)", PQgetvalue(r, 0, 0));
-    }
+    struct pa_buf sql;
+    pa_buf_init(&sql);
+    denied_query(&sql);
+    PGresult *r = PQexec(conn, sql.data);
+    pa_buf_free(&sql);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+        pa_err_append(e, "; the role lacks: %s (see pii-auditd --print-grants)", PQgetvalue(r, 0, 0));
     PQclear(r);
 }
 
-void pa_findings_explain_denied(PGconn *conn, char *err, size_t errlen)
+int pa_findings_check_schema(PGconn *conn, struct pa_err *e)
 {
-    /* for callers that kept only pa_db_exec's message, which always ends with the SQLSTATE */
-    explain_denied(conn, strstr(err, "(SQLSTATE 42501)") ? PA_FAIL_PERMISSION : PA_FAIL_NONE, err, errlen);
-}
-
-int pa_findings_check_schema(PGconn *conn, char *err, size_t errlen)
-{
-    enum pa_fail_reason why = PA_FAIL_NONE;
-    int v = installed_version(conn, err, errlen, &why);
+    int v = installed_version(conn, e);
     if (v < 0) {
-        explain_denied(conn, why, err, errlen);
+        pa_findings_explain_denied(conn, e);
         return -1;
     }
     if (v == PA_SCHEMA_VERSION)
         return 0;
     if (v > PA_SCHEMA_VERSION) {
-        snprintf(err, errlen,
-                 "the findings schema is version %d, newer than this pii-auditd understands (%d): upgrade pii-auditd",
-                 v, PA_SCHEMA_VERSION);
-        return -1;
+        return pa_err_set(
+            e, PA_FAIL_SCHEMA,
+            "the findings schema is version %d, newer than this pii-auditd understands (%d): upgrade pii-auditd", v,
+            PA_SCHEMA_VERSION);
     }
     char files[512] = "";
     size_t off = 0;
@@ -132,18 +161,17 @@ int pa_findings_check_schema(PGconn *conn, char *err, size_t errlen)
         if (pa_sql_files[i].version > v)
             off += (size_t)snprintf(files + off, off < sizeof files ? sizeof files - off : 0, "%s%s/sql/%s",
                                     off ? ", then " : "", PA_DATADIR, pa_sql_files[i].name);
-    snprintf(err, errlen,
+    return pa_err_set(e, PA_FAIL_SCHEMA,
              v == 0 ? "the findings schema pii_audit is not installed in the findings database: apply %s with psql "
                       "(psql -v ON_ERROR_STOP=1 -f FILE), or run pii-auditd --init-db"
                     : "the findings schema is out of date: apply %s with psql (psql -v ON_ERROR_STOP=1 -f FILE), or "
                       "run pii-auditd --init-db",
              files);
-    return -1;
 }
 
-int pa_findings_init_db(PGconn *conn, char *err, size_t errlen)
+int pa_findings_init_db(PGconn *conn, struct pa_err *e)
 {
-    int v = installed_version(conn, err, errlen, NULL);
+    int v = installed_version(conn, e);
     if (v < 0)
         return -1;
     for (unsigned i = 0; i < pa_sql_files_count; i++) {
@@ -151,11 +179,12 @@ int pa_findings_init_db(PGconn *conn, char *err, size_t errlen)
             continue;
         PGresult *r = PQexec(conn, pa_sql_files[i].text);
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            char why[512];
-            pa_db_classify(conn, r, why, sizeof why);
+            pa_db_classify(conn, r, e);
             PQclear(r);
             PQclear(PQexec(conn, "ROLLBACK"));
-            snprintf(err, errlen, "applying %s failed: %s", pa_sql_files[i].name, why);
+            char prefix[128];
+            snprintf(prefix, sizeof prefix, "applying %s failed: ", pa_sql_files[i].name);
+            pa_err_prefix(e, prefix);
             return -1;
         }
         PQclear(r);
@@ -164,20 +193,38 @@ int pa_findings_init_db(PGconn *conn, char *err, size_t errlen)
     return 0;
 }
 
-long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *mode, int surfaces_total,
-                                int *interrupted, char *err, size_t errlen)
+/* The advisory lock that says a run's process is alive (fn: pg_advisory_lock or pg_advisory_unlock). */
+static int run_lock(PGconn *conn, const char *fn, const char *run_id, struct pa_err *e)
 {
-    *interrupted = 0;
-    char host[256] = "";
-    gethostname(host, sizeof host - 1);
-    char pid[16];
-    snprintf(pid, sizeof pid, "%d", (int)getpid());
-    /* A run left 'running' whose owner no longer holds its advisory lock was interrupted (crash, SIGKILL, lost
-     * connection). Mark it so, with its unfinished surfaces. */
+    char cls[16], sql[128];
+    snprintf(cls, sizeof cls, "%d", LOCK_RUN_CLASS);
+    snprintf(sql, sizeof sql, "SELECT %s($1::int, ($2::bigint %% 2147483647)::int)", fn);
+    const char *p[] = {cls, run_id};
+    PGresult *r = pa_db_exec(conn, sql, 2, p, PGRES_TUPLES_OK, e);
+    int rc = r ? 0 : -1;
+    PQclear(r);
+    return rc;
+}
+
+/* The runs found dead (id, of another process): logged, counted, and their lock (just taken to test it) let go. */
+static void note_interrupted(PGconn *conn, const PGresult *dead, int *interrupted)
+{
+    for (int i = 0; i < PQntuples(dead); i++) {
+        pa_warn("scan run %s was interrupted (its process ended without finishing it)", PQgetvalue(dead, i, 0));
+        if (PQgetvalue(dead, i, 1)[0] == 't')
+            (*interrupted)++;
+        struct pa_err ignored;
+        run_lock(conn, "pg_advisory_unlock", PQgetvalue(dead, i, 0), &ignored);
+    }
+}
+
+/* A run left 'running' whose owner no longer holds its advisory lock was interrupted (crash, SIGKILL, lost
+ * connection): mark it so, with its unfinished surfaces; count those of other processes into *interrupted. */
+static int mark_interrupted(PGconn *conn, const char *host, const char *pid, int *interrupted, struct pa_err *e)
+{
     char cls[16];
     snprintf(cls, sizeof cls, "%d", LOCK_RUN_CLASS);
-    const char *p1[] = {cls, host, pid};
-    enum pa_fail_reason why = PA_FAIL_NONE;
+    const char *p[] = {cls, host, pid};
     PGresult *r = pa_db_exec(conn,
                              "WITH dead AS ("
                              "  SELECT id FROM pii_audit.scan_runs WHERE status = 'running'"
@@ -191,47 +238,44 @@ long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *m
                              "scan was finished'"
                              " WHERE id IN (SELECT id FROM dead)"
                              " RETURNING id, (hostname IS DISTINCT FROM $2 OR pid IS DISTINCT FROM $3::int)",
-                             3, p1, PGRES_TUPLES_OK, err, errlen, &why);
-    if (!r) {
-        explain_denied(conn, why, err, errlen);
+                             3, p, PGRES_TUPLES_OK, e);
+    if (!r)
+        return -1;
+    note_interrupted(conn, r, interrupted);
+    PQclear(r);
+    return 0;
+}
+
+long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *mode, int surfaces_total,
+                                int *interrupted, struct pa_err *e)
+{
+    *interrupted = 0;
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    char pid[16], total[16];
+    snprintf(pid, sizeof pid, "%d", (int)getpid());
+    snprintf(total, sizeof total, "%d", surfaces_total);
+    if (mark_interrupted(conn, host, pid, interrupted, e) != 0) {
+        pa_findings_explain_denied(conn, e);
         return -1;
     }
-    for (int i = 0; i < PQntuples(r); i++) {
-        pa_warn("scan run %s was interrupted (its process ended without finishing it)", PQgetvalue(r, i, 0));
-        if (PQgetvalue(r, i, 1)[0] == 't')
-            (*interrupted)++;
-        const char *p2[] = {cls, PQgetvalue(r, i, 0)};
-        PQclear(pa_db_exec(conn, "SELECT pg_advisory_unlock($1::int, ($2::bigint % 2147483647)::int)", 2, p2, PGRES_TUPLES_OK, err,
-                           errlen, NULL));
-    }
-    PQclear(r);
-
-    char total[16];
-    snprintf(total, sizeof total, "%d", surfaces_total);
     const char *p[] = {trigger, mode, host, pid, PA_VERSION, total};
-    r = pa_db_exec(conn,
-                   "INSERT INTO pii_audit.scan_runs (trigger, mode, hostname, pid, version, surfaces_total)"
-                   " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                   6, p, PGRES_TUPLES_OK, err, errlen, &why);
+    PGresult *r = pa_db_exec(conn,
+                             "INSERT INTO pii_audit.scan_runs (trigger, mode, hostname, pid, version, surfaces_total)"
+                             " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                             6, p, PGRES_TUPLES_OK, e);
     if (!r) {
-        explain_denied(conn, why, err, errlen);
+        pa_findings_explain_denied(conn, e);
         return -1;
     }
     long long id = atoll(PQgetvalue(r, 0, 0));
     PQclear(r);
-    const char *p3[] = {cls, NULL};
     char ids[32];
     snprintf(ids, sizeof ids, "%lld", id);
-    p3[1] = ids;
-    r = pa_db_exec(conn, "SELECT pg_advisory_lock($1::int, ($2::bigint % 2147483647)::int)", 2, p3, PGRES_TUPLES_OK, err, errlen,
-                   NULL);
-    if (!r)
-        return -1;
-    PQclear(r);
-    return id;
+    return run_lock(conn, "pg_advisory_lock", ids, e) == 0 ? id : -1;
 }
 
-int pa_findings_finish_run(PGconn *conn, long long scan_id, const struct pa_run_totals *t, char *err, size_t errlen)
+int pa_findings_finish_run(PGconn *conn, long long scan_id, const struct pa_run_totals *t, struct pa_err *e)
 {
     char id[32], failed[16], rows[32], bytes[32], nf[32], rf[32], inv[32];
     snprintf(id, sizeof id, "%lld", scan_id);
@@ -242,20 +286,15 @@ int pa_findings_finish_run(PGconn *conn, long long scan_id, const struct pa_run_
     snprintf(rf, sizeof rf, "%lld", t->resolved_findings);
     snprintf(inv, sizeof inv, "%lld", t->invalid_documents);
     const char *p[] = {id, t->status, t->mode, failed, rows, bytes, nf, rf, inv, t->error_class, t->error_message};
-    PGresult *r = pa_db_exec(conn,
-                             "UPDATE pii_audit.scan_runs SET status = $2, mode = $3, finished_at = now(),"
-                             " surfaces_failed = $4, rows_scanned = $5, bytes_scanned = $6, new_findings = $7,"
-                             " resolved_findings = $8, invalid_documents = $9, error_class = $10, error_message = $11"
-                             " WHERE id = $1",
-                             11, p, PGRES_COMMAND_OK, err, errlen, NULL);
-    if (!r)
+    if (exec_cmd(conn,
+                 "UPDATE pii_audit.scan_runs SET status = $2, mode = $3, finished_at = now(),"
+                 " surfaces_failed = $4, rows_scanned = $5, bytes_scanned = $6, new_findings = $7,"
+                 " resolved_findings = $8, invalid_documents = $9, error_class = $10, error_message = $11"
+                 " WHERE id = $1",
+                 11, p, e) != 0)
         return -1;
-    PQclear(r);
-    char cls[16];
-    snprintf(cls, sizeof cls, "%d", LOCK_RUN_CLASS);
-    const char *p2[] = {cls, id};
-    PQclear(pa_db_exec(conn, "SELECT pg_advisory_unlock($1::int, ($2::bigint % 2147483647)::int)", 2, p2, PGRES_TUPLES_OK, err,
-                       errlen, NULL));
+    struct pa_err ignored;
+    run_lock(conn, "pg_advisory_unlock", id, &ignored);
     return 0;
 }
 
@@ -266,15 +305,15 @@ void pa_cursor_free(struct pa_cursor *c)
     c->last_id = c->id_type = NULL;
 }
 
-int pa_findings_get_cursor(PGconn *conn, const char *table, const char *column, struct pa_cursor *c, char *err,
-                           size_t errlen)
+int pa_findings_get_cursor(PGconn *conn, const char *table, const char *column, struct pa_cursor *c,
+                           struct pa_err *e)
 {
     memset(c, 0, sizeof *c);
     const char *p[] = {table, column};
     PGresult *r = pa_db_exec(conn,
                              "SELECT last_id, id_type, extract(epoch FROM last_full_scan_at)"
                              " FROM pii_audit.scan_cursors WHERE table_name = $1 AND column_name = $2",
-                             2, p, PGRES_TUPLES_OK, err, errlen, NULL);
+                             2, p, PGRES_TUPLES_OK, e);
     if (!r)
         return -1;
     if (PQntuples(r) == 1) {
@@ -288,14 +327,14 @@ int pa_findings_get_cursor(PGconn *conn, const char *table, const char *column, 
     return 0;
 }
 
-static int surface_lock(PGconn *conn, const char *surface, const char *fn, char *err, size_t errlen)
+static int surface_lock(PGconn *conn, const char *surface, const char *fn, struct pa_err *e)
 {
     char cls[16];
     snprintf(cls, sizeof cls, "%d", LOCK_SURFACE_CLASS);
     const char *p[] = {cls, surface};
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT %s($1::int, hashtext($2))", fn);
-    PGresult *r = pa_db_exec(conn, sql, 2, p, PGRES_TUPLES_OK, err, errlen, NULL);
+    PGresult *r = pa_db_exec(conn, sql, 2, p, PGRES_TUPLES_OK, e);
     if (!r)
         return -1;
     int got = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
@@ -303,32 +342,28 @@ static int surface_lock(PGconn *conn, const char *surface, const char *fn, char 
     return got;
 }
 
-int pa_findings_lock_surface(PGconn *conn, const char *surface, char *err, size_t errlen)
+int pa_findings_lock_surface(PGconn *conn, const char *surface, struct pa_err *e)
 {
-    return surface_lock(conn, surface, "pg_try_advisory_lock", err, errlen);
+    return surface_lock(conn, surface, "pg_try_advisory_lock", e);
 }
 
 void pa_findings_unlock_surface(PGconn *conn, const char *surface)
 {
-    char err[256];
+    struct pa_err ignored;
     if (PQstatus(conn) == CONNECTION_OK)
-        surface_lock(conn, surface, "pg_advisory_unlock", err, sizeof err);
+        surface_lock(conn, surface, "pg_advisory_unlock", &ignored);
 }
 
 int pa_findings_surface_start(PGconn *conn, long long scan_id, const char *table, const char *column,
-                              const char *mode, char *err, size_t errlen)
+                              const char *mode, struct pa_err *e)
 {
     char id[32];
     snprintf(id, sizeof id, "%lld", scan_id);
     const char *p[] = {id, table, column, mode};
-    PGresult *r = pa_db_exec(conn,
-                             "INSERT INTO pii_audit.scan_run_surfaces (scan_id, table_name, column_name, mode)"
-                             " VALUES ($1, $2, $3, $4)",
-                             4, p, PGRES_COMMAND_OK, err, errlen, NULL);
-    if (!r)
-        return -1;
-    PQclear(r);
-    return 0;
+    return exec_cmd(conn,
+                    "INSERT INTO pii_audit.scan_run_surfaces (scan_id, table_name, column_name, mode)"
+                    " VALUES ($1, $2, $3, $4)",
+                    4, p, e);
 }
 
 void pa_batch_init(struct pa_batch *b)
@@ -426,207 +461,169 @@ void pa_batch_add(struct pa_batch *b, const char *record_id, size_t id_len, cons
     b->n++;
 }
 
-static char *braced(const struct pa_buf *a)
+/* End a transaction begun with BEGIN: COMMIT when rc is 0; otherwise (or when the COMMIT fails) ROLLBACK, when the
+ * session can still take it. Returns 0 when committed. */
+static int tx_end(PGconn *conn, int rc, struct pa_err *e)
 {
-    return pa_xasprintf("{%s}", a->len ? a->data : "");
+    if (rc == 0)
+        rc = exec_cmd(conn, "COMMIT", 0, NULL, e);
+    if (rc != 0 && PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE)
+        PQclear(PQexec(conn, "ROLLBACK"));
+    return rc;
 }
 
-static int exec_ok(PGconn *conn, const char *sql, char *err, size_t errlen, enum pa_fail_reason *reason)
+/* A query whose rows are (category, count): the counts added to c (counts of 0 skipped), their sum to *total when
+ * given. 0, or -1 with e set. */
+static int category_counts(PGconn *conn, const char *sql, int n, const char *const *p, struct pa_catcounts *c,
+                           long long *total, struct pa_err *e)
 {
-    PGresult *r = pa_db_exec(conn, sql, 0, NULL, PGRES_COMMAND_OK, err, errlen, reason);
+    PGresult *r = pa_db_exec(conn, sql, n, p, PGRES_TUPLES_OK, e);
     if (!r)
         return -1;
+    for (int i = 0; i < PQntuples(r); i++) {
+        long long v = atoll(PQgetvalue(r, i, 1));
+        if (v && c)
+            pa_catcounts_add(c, PQgetvalue(r, i, 0), v);
+        if (total)
+            *total += v;
+    }
     PQclear(r);
     return 0;
 }
 
-int pa_findings_commit_batch(PGconn *conn, const struct pa_batch *b, const struct pa_batch_commit *bc,
-                             struct pa_catcounts *new_by_cat, char *err, size_t errlen, enum pa_fail_reason *reason)
+/* The batch's findings upserted on their identity; the new ones counted by category. */
+static int upsert_findings(PGconn *conn, const struct pa_batch *b, const struct pa_batch_commit *bc,
+                           const char *scan, struct pa_catcounts *new_by_cat, long long *batch_new, struct pa_err *e)
 {
-    int rc = -1;
-    char *arrays[5] = {NULL};
-    char scan[32], rows[32], bytes[32], inv[32], trunc[32];
-    snprintf(scan, sizeof scan, "%lld", bc->scan_id);
-    snprintf(rows, sizeof rows, "%lld", bc->rows);
-    snprintf(bytes, sizeof bytes, "%lld", bc->bytes);
-    snprintf(inv, sizeof inv, "%lld", bc->invalid_documents);
-    snprintf(trunc, sizeof trunc, "%lld", bc->truncated_records);
-    long long batch_new = 0;
-
-    if (exec_ok(conn, "BEGIN READ WRITE", err, errlen, reason) != 0)
-        return -1;
-
-    if (b->n) {
-        arrays[0] = braced(&b->record_ids);
-        arrays[1] = braced(&b->paths);
-        arrays[2] = braced(&b->categories);
-        arrays[3] = braced(&b->detectors);
-        arrays[4] = braced(&b->rules);
-        const char *p[] = {arrays[0], arrays[1], arrays[2], arrays[3], arrays[4], bc->table, bc->column, scan};
-        /* DISTINCT ON guards the upsert against a (record, path, category) twice in one statement, which
-         * PostgreSQL refuses; xmax = 0 tells a fresh insert from an update. */
-        PGresult *r = pa_db_exec(
-            conn,
-            "WITH input AS ("
-            "  SELECT DISTINCT ON (record_id, json_path, category) *"
-            "    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])"
-            "      AS t(record_id, json_path, category, detector, rule)),"
-            " up AS ("
-            "  INSERT INTO pii_audit.findings AS f (table_name, column_name, record_id, json_path, category, detector,"
-            "                                       rule, first_scan_id, last_scan_id)"
-            "  SELECT $6, $7, record_id, json_path, category, detector, rule, $8, $8 FROM input"
-            "  ON CONFLICT ON CONSTRAINT findings_identity DO UPDATE"
-            "    SET last_seen_at = now(), last_scan_id = EXCLUDED.last_scan_id, detector = EXCLUDED.detector,"
-            "        rule = EXCLUDED.rule, resolved_at = NULL, resolved_scan_id = NULL"
-            "  RETURNING category, (xmax = 0) AS inserted)"
-            " SELECT category, count(*) FILTER (WHERE inserted) FROM up GROUP BY category",
-            8, p, PGRES_TUPLES_OK, err, errlen, reason);
-        if (!r)
-            goto out;
-        for (int i = 0; i < PQntuples(r); i++) {
-            long long n = atoll(PQgetvalue(r, i, 1));
-            if (n && new_by_cat)
-                pa_catcounts_add(new_by_cat, PQgetvalue(r, i, 0), n);
-            batch_new += n;
-        }
-        PQclear(r);
-    }
-
-    if (bc->cursor) {
-        const char *p[] = {bc->table, bc->column, bc->id_column, bc->id_type, bc->cursor, scan};
-        PGresult *r = pa_db_exec(conn,
-                                 "INSERT INTO pii_audit.scan_cursors AS c (table_name, column_name, id_column, id_type,"
-                                 "   last_id, last_scan_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6, now())"
-                                 " ON CONFLICT (table_name, column_name) DO UPDATE SET id_column = EXCLUDED.id_column,"
-                                 "   id_type = EXCLUDED.id_type, last_id = EXCLUDED.last_id,"
-                                 "   last_scan_id = EXCLUDED.last_scan_id, updated_at = now()",
-                                 6, p, PGRES_COMMAND_OK, err, errlen, reason);
-        if (!r)
-            goto out;
-        PQclear(r);
-    }
-
-    {
-        char nf[32];
-        snprintf(nf, sizeof nf, "%lld", batch_new);
-        const char *p[] = {scan, bc->table, bc->column, rows, bytes, nf, inv, trunc};
-        PGresult *r = pa_db_exec(conn,
-                                 "UPDATE pii_audit.scan_run_surfaces SET rows_scanned = rows_scanned + $4,"
-                                 " bytes_scanned = bytes_scanned + $5, new_findings = new_findings + $6,"
-                                 " invalid_documents = invalid_documents + $7, truncated_records = truncated_records + $8"
-                                 " WHERE scan_id = $1 AND table_name = $2 AND column_name = $3",
-                                 8, p, PGRES_COMMAND_OK, err, errlen, reason);
-        if (!r)
-            goto out;
-        PQclear(r);
-    }
-
-    if (exec_ok(conn, "COMMIT", err, errlen, reason) != 0)
-        goto out;
-    rc = 0;
-out:
-    if (rc != 0 && PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE)
-        PQclear(PQexec(conn, "ROLLBACK"));
+    if (!b->n)
+        return 0;
+    const struct pa_buf *bufs[5] = {&b->record_ids, &b->paths, &b->categories, &b->detectors, &b->rules};
+    char *arrays[5];
+    for (int i = 0; i < 5; i++)
+        arrays[i] = pa_xasprintf("{%s}", bufs[i]->len ? bufs[i]->data : "");
+    const char *p[] = {arrays[0], arrays[1], arrays[2], arrays[3], arrays[4], bc->table, bc->column, scan};
+    /* DISTINCT ON guards the upsert against a (record, path, category) twice in one statement, which
+     * PostgreSQL refuses; xmax = 0 tells a fresh insert from an update. */
+    int rc = category_counts(
+        conn,
+        "WITH input AS ("
+        "  SELECT DISTINCT ON (record_id, json_path, category) *"
+        "    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])"
+        "      AS t(record_id, json_path, category, detector, rule)),"
+        " up AS ("
+        "  INSERT INTO pii_audit.findings AS f (table_name, column_name, record_id, json_path, category, detector,"
+        "                                       rule, first_scan_id, last_scan_id)"
+        "  SELECT $6, $7, record_id, json_path, category, detector, rule, $8, $8 FROM input"
+        "  ON CONFLICT ON CONSTRAINT findings_identity DO UPDATE"
+        "    SET last_seen_at = now(), last_scan_id = EXCLUDED.last_scan_id, detector = EXCLUDED.detector,"
+        "        rule = EXCLUDED.rule, resolved_at = NULL, resolved_scan_id = NULL"
+        "  RETURNING category, (xmax = 0) AS inserted)"
+        " SELECT category, count(*) FILTER (WHERE inserted) FROM up GROUP BY category",
+        8, p, new_by_cat, batch_new, e);
     for (int i = 0; i < 5; i++)
         free(arrays[i]);
-    if (rc != 0 && reason && *reason != PA_FAIL_CONNECTION_LOST)
-        *reason = PA_FAIL_FINDINGS_STORE;
+    return rc;
+}
+
+/* What a batch or a full scan's end adds to the surface's counters in its run (scan_run_surfaces). */
+struct surface_counts {
+    long long rows, bytes, new_findings, invalid_documents, truncated_records, resolved_findings;
+};
+
+static int add_surface_counts(PGconn *conn, const char *scan, const char *table, const char *column,
+                              const struct surface_counts *n, struct pa_err *e)
+{
+    const long long v[] = {n->rows, n->bytes, n->new_findings, n->invalid_documents, n->truncated_records,
+                           n->resolved_findings};
+    char s[6][32];
+    for (int i = 0; i < 6; i++)
+        snprintf(s[i], sizeof s[i], "%lld", v[i]);
+    const char *p[] = {scan, table, column, s[0], s[1], s[2], s[3], s[4], s[5]};
+    return exec_cmd(conn,
+                    "UPDATE pii_audit.scan_run_surfaces SET rows_scanned = rows_scanned + $4,"
+                    " bytes_scanned = bytes_scanned + $5, new_findings = new_findings + $6,"
+                    " invalid_documents = invalid_documents + $7, truncated_records = truncated_records + $8,"
+                    " resolved_findings = resolved_findings + $9"
+                    " WHERE scan_id = $1 AND table_name = $2 AND column_name = $3",
+                    9, p, e);
+}
+
+int pa_findings_commit_batch(PGconn *conn, const struct pa_batch *b, const struct pa_batch_commit *bc,
+                             struct pa_catcounts *new_by_cat, struct pa_err *e)
+{
+    char scan[32];
+    snprintf(scan, sizeof scan, "%lld", bc->scan_id);
+    struct surface_counts n = {.rows = bc->rows,
+                               .bytes = bc->bytes,
+                               .invalid_documents = bc->invalid_documents,
+                               .truncated_records = bc->truncated_records};
+    if (exec_cmd(conn, "BEGIN READ WRITE", 0, NULL, e) != 0)
+        return -1;
+    int rc = upsert_findings(conn, b, bc, scan, new_by_cat, &n.new_findings, e);
+    if (rc == 0 && bc->cursor) {
+        const char *p[] = {bc->table, bc->column, bc->id_column, bc->id_type, bc->cursor, scan};
+        rc = exec_cmd(conn, cursor_move_sql, 6, p, e);
+    }
+    if (rc == 0)
+        rc = add_surface_counts(conn, scan, bc->table, bc->column, &n, e);
+    rc = tx_end(conn, rc, e);
+    if (rc != 0 && e->reason != PA_FAIL_CONNECTION_LOST)
+        e->reason = PA_FAIL_FINDINGS_STORE;
     return rc;
 }
 
 int pa_findings_complete_full(PGconn *conn, long long scan_id, const char *table, const char *column,
                               const char *id_column, const char *id_type, const char *cursor,
-                              struct pa_catcounts *resolved_by_cat, char *err, size_t errlen)
+                              struct pa_catcounts *resolved_by_cat, struct pa_err *e)
 {
     char scan[32];
     snprintf(scan, sizeof scan, "%lld", scan_id);
-    int rc = -1;
-    if (exec_ok(conn, "BEGIN READ WRITE", err, errlen, NULL) != 0)
+    struct surface_counts n = {0};
+    if (exec_cmd(conn, "BEGIN READ WRITE", 0, NULL, e) != 0)
         return -1;
-    const char *p[] = {table, column, scan};
-    PGresult *r = pa_db_exec(conn,
+    /* open findings of the surface that this scan did not see again */
+    const char *p1[] = {table, column, scan};
+    int rc = category_counts(conn,
                              "WITH res AS (UPDATE pii_audit.findings SET resolved_at = now(), resolved_scan_id = $3"
                              "  WHERE table_name = $1 AND column_name = $2 AND resolved_at IS NULL"
                              "    AND last_scan_id < $3 RETURNING category)"
                              " SELECT category, count(*) FROM res GROUP BY category",
-                             3, p, PGRES_TUPLES_OK, err, errlen, NULL);
-    if (!r)
-        goto out;
-    long long resolved = 0;
-    for (int i = 0; i < PQntuples(r); i++) {
-        long long n = atoll(PQgetvalue(r, i, 1));
-        pa_catcounts_add(resolved_by_cat, PQgetvalue(r, i, 0), n);
-        resolved += n;
+                             3, p1, resolved_by_cat, &n.resolved_findings, e);
+    if (rc == 0) {
+        const char *p[] = {table, column, id_column, id_type, cursor, scan};
+        rc = exec_cmd(conn, cursor_full_sql, 6, p, e);
     }
-    PQclear(r);
-    const char *p2[] = {table, column, id_column, id_type, cursor, scan};
-    r = pa_db_exec(conn,
-                   "INSERT INTO pii_audit.scan_cursors AS c (table_name, column_name, id_column, id_type, last_id,"
-                   "   last_scan_id, last_full_scan_id, last_full_scan_at)"
-                   " VALUES ($1, $2, $3, $4, $5, $6, $6, now())"
-                   " ON CONFLICT (table_name, column_name) DO UPDATE SET id_column = EXCLUDED.id_column,"
-                   "   id_type = EXCLUDED.id_type, last_id = coalesce(EXCLUDED.last_id, c.last_id),"
-                   "   last_scan_id = EXCLUDED.last_scan_id, last_full_scan_id = EXCLUDED.last_full_scan_id,"
-                   "   last_full_scan_at = now(), updated_at = now()",
-                   6, p2, PGRES_COMMAND_OK, err, errlen, NULL);
-    if (!r)
-        goto out;
-    PQclear(r);
-    char rs[32];
-    snprintf(rs, sizeof rs, "%lld", resolved);
-    const char *p3[] = {scan, table, column, rs};
-    r = pa_db_exec(conn,
-                   "UPDATE pii_audit.scan_run_surfaces SET resolved_findings = resolved_findings + $4"
-                   " WHERE scan_id = $1 AND table_name = $2 AND column_name = $3",
-                   4, p3, PGRES_COMMAND_OK, err, errlen, NULL);
-    if (!r)
-        goto out;
-    PQclear(r);
-    if (exec_ok(conn, "COMMIT", err, errlen, NULL) != 0)
-        goto out;
-    rc = 0;
-out:
-    if (rc != 0 && PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE)
-        PQclear(PQexec(conn, "ROLLBACK"));
-    return rc;
+    if (rc == 0)
+        rc = add_surface_counts(conn, scan, table, column, &n, e);
+    return tx_end(conn, rc, e);
 }
 
 int pa_findings_surface_finish(PGconn *conn, long long scan_id, const char *table, const char *column,
-                               const struct pa_surface_outcome *o, char *err, size_t errlen)
+                               const struct pa_surface_outcome *o, struct pa_err *e)
 {
     char scan[32];
     snprintf(scan, sizeof scan, "%lld", scan_id);
     const char *p[] = {scan, table, column, o->status, o->error_class, o->error_message, o->mode};
-    PGresult *r = pa_db_exec(conn,
-                             "UPDATE pii_audit.scan_run_surfaces SET status = $4, finished_at = now(),"
-                             " error_class = $5, error_message = $6, mode = $7"
-                             " WHERE scan_id = $1 AND table_name = $2 AND column_name = $3",
-                             7, p, PGRES_COMMAND_OK, err, errlen, NULL);
-    if (!r)
-        return -1;
-    PQclear(r);
-    return 0;
+    return exec_cmd(conn,
+                    "UPDATE pii_audit.scan_run_surfaces SET status = $4, finished_at = now(),"
+                    " error_class = $5, error_message = $6, mode = $7"
+                    " WHERE scan_id = $1 AND table_name = $2 AND column_name = $3",
+                    7, p, e);
 }
 
 int pa_findings_open_counts(PGconn *conn, const char *table, const char *column, struct pa_catcounts *out,
-                            char *err, size_t errlen)
+                            struct pa_err *e)
 {
     const char *p[] = {table, column};
-    PGresult *r = pa_db_exec(conn,
-                             "SELECT category, count(*) FROM pii_audit.findings"
-                             " WHERE table_name = $1 AND column_name = $2 AND resolved_at IS NULL"
-                             " GROUP BY category ORDER BY category",
-                             2, p, PGRES_TUPLES_OK, err, errlen, NULL);
-    if (!r)
-        return -1;
-    for (int i = 0; i < PQntuples(r); i++)
-        pa_catcounts_add(out, PQgetvalue(r, i, 0), atoll(PQgetvalue(r, i, 1)));
-    PQclear(r);
-    return 0;
+    return category_counts(conn,
+                           "SELECT category, count(*) FROM pii_audit.findings"
+                           " WHERE table_name = $1 AND column_name = $2 AND resolved_at IS NULL"
+                           " GROUP BY category ORDER BY category",
+                           2, p, out, NULL, e);
 }
 
-int pa_findings_load_state(PGconn *conn, pa_findings_state_cb cb, void *arg, double *last_success, char *err,
-                           size_t errlen)
+int pa_findings_load_state(PGconn *conn, pa_findings_state_cb cb, void *arg, double *last_success,
+                           struct pa_err *e)
 {
     PGresult *r = pa_db_exec(conn,
                              "SELECT 'open', table_name, column_name, category, count(*)::float8"
@@ -642,7 +639,7 @@ int pa_findings_load_state(PGconn *conn, pa_findings_state_cb cb, void *arg, dou
                              " UNION ALL SELECT 'last_success', NULL, NULL, NULL,"
                              "  coalesce(extract(epoch FROM max(finished_at)), 0)::float8"
                              "  FROM pii_audit.scan_runs WHERE status = 'ok'",
-                             0, NULL, PGRES_TUPLES_OK, err, errlen, NULL);
+                             0, NULL, PGRES_TUPLES_OK, e);
     if (!r)
         return -1;
     *last_success = 0;

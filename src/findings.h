@@ -32,20 +32,19 @@ long long pa_catcounts_total(const struct pa_catcounts *c);
 void pa_catcounts_free(struct pa_catcounts *c);
 
 /* Check schema_version. 0 when current; -1 with a message saying exactly which file(s) to apply. */
-int pa_findings_check_schema(PGconn *conn, char *err, size_t errlen);
-/* When err (a message of pa_db_exec, which ends with the SQLSTATE) reports a permission error (42501) and conn is
- * idle, append the findings-schema grants the role lacks, as GRANT statements (the server's message names the
- * object but not the privilege). Inside findings.c the classified reason is used instead of the message. */
-void pa_findings_explain_denied(PGconn *conn, char *err, size_t errlen);
+int pa_findings_check_schema(PGconn *conn, struct pa_err *e);
+/* When e is a permission error (SQLSTATE 42501) and conn is idle, append to its message the findings-schema grants
+ * the role lacks (grants.h), as GRANT statements: the server's message names the object but not the privilege. */
+void pa_findings_explain_denied(PGconn *conn, struct pa_err *e);
 /* Apply the embedded sql/NNN_*.sql files newer than the installed version (--init-db). */
-int pa_findings_init_db(PGconn *conn, char *err, size_t errlen);
+int pa_findings_init_db(PGconn *conn, struct pa_err *e);
 
 /* Start a scan run: marks runs left 'running' by a dead process as 'interrupted', inserts the new run and holds a
  * session advisory lock that proves this process is alive. *interrupted receives how many of the runs it marked
  * belonged to another process (killed or crashed; a run of this process cut by a lost connection was already
  * counted by its surfaces). Returns the run id or -1. */
 long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *mode, int surfaces_total,
-                                int *interrupted, char *err, size_t errlen);
+                                int *interrupted, struct pa_err *e);
 
 struct pa_run_totals {
     const char *status; /* ok | partial | failed | cancelled */
@@ -54,7 +53,7 @@ struct pa_run_totals {
     long long rows, bytes, new_findings, resolved_findings, invalid_documents;
     const char *error_class, *error_message; /* NULL when ok */
 };
-int pa_findings_finish_run(PGconn *conn, long long scan_id, const struct pa_run_totals *t, char *err, size_t errlen);
+int pa_findings_finish_run(PGconn *conn, long long scan_id, const struct pa_run_totals *t, struct pa_err *e);
 
 /* Cursor of a surface. *last_id / *id_type are malloc'd (NULL when never scanned). */
 struct pa_cursor {
@@ -62,16 +61,16 @@ struct pa_cursor {
     char *id_type;
     double last_full_scan_at; /* epoch seconds, 0 = never */
 };
-int pa_findings_get_cursor(PGconn *conn, const char *table, const char *column, struct pa_cursor *c, char *err,
-                           size_t errlen);
+int pa_findings_get_cursor(PGconn *conn, const char *table, const char *column, struct pa_cursor *c,
+                           struct pa_err *e);
 void pa_cursor_free(struct pa_cursor *c);
 
 /* Per-surface advisory lock so two scanners never interleave on one surface. 1 acquired, 0 busy, -1 error. */
-int pa_findings_lock_surface(PGconn *conn, const char *surface, char *err, size_t errlen);
+int pa_findings_lock_surface(PGconn *conn, const char *surface, struct pa_err *e);
 void pa_findings_unlock_surface(PGconn *conn, const char *surface);
 
 int pa_findings_surface_start(PGconn *conn, long long scan_id, const char *table, const char *column,
-                              const char *mode, char *err, size_t errlen);
+                              const char *mode, struct pa_err *e);
 
 /* Findings of one batch, accumulated as PostgreSQL array literals (no per-finding allocation). */
 struct pa_batch {
@@ -97,15 +96,15 @@ struct pa_batch_commit {
     long long rows, bytes, invalid_documents, truncated_records;
 };
 /* One transaction: upsert the findings, move the cursor, add the counters. new_by_cat receives the findings that
- * were new. */
+ * were new. On failure e->reason is connection_lost or findings_store. */
 int pa_findings_commit_batch(PGconn *conn, const struct pa_batch *b, const struct pa_batch_commit *bc,
-                             struct pa_catcounts *new_by_cat, char *err, size_t errlen, enum pa_fail_reason *reason);
+                             struct pa_catcounts *new_by_cat, struct pa_err *e);
 
 /* After a complete full scan: resolve open findings of the surface not seen by this scan, record the full scan in
  * the cursor (last_full_scan_*, and last_id = cursor when given). */
 int pa_findings_complete_full(PGconn *conn, long long scan_id, const char *table, const char *column,
                               const char *id_column, const char *id_type, const char *cursor,
-                              struct pa_catcounts *resolved_by_cat, char *err, size_t errlen);
+                              struct pa_catcounts *resolved_by_cat, struct pa_err *e);
 
 struct pa_surface_outcome {
     const char *status; /* ok | failed | cancelled */
@@ -114,11 +113,11 @@ struct pa_surface_outcome {
     const char *error_class, *error_message;
 };
 int pa_findings_surface_finish(PGconn *conn, long long scan_id, const char *table, const char *column,
-                               const struct pa_surface_outcome *o, char *err, size_t errlen);
+                               const struct pa_surface_outcome *o, struct pa_err *e);
 
 /* Open findings of a surface by category. */
 int pa_findings_open_counts(PGconn *conn, const char *table, const char *column, struct pa_catcounts *out,
-                            char *err, size_t errlen);
+                            struct pa_err *e);
 
 /* State for the daemon's gauges, read back from the store (after a restart, before the first new scan completes):
  * cb is called with kind "open" (table, column, category, open findings), "records" (table, column, NULL,
@@ -127,7 +126,7 @@ int pa_findings_open_counts(PGconn *conn, const char *table, const char *column,
  * *last_success receives the end of the last scan run with status ok (epoch seconds, 0 = none). */
 typedef void (*pa_findings_state_cb)(void *arg, const char *kind, const char *table, const char *column,
                                      const char *category, double value);
-int pa_findings_load_state(PGconn *conn, pa_findings_state_cb cb, void *arg, double *last_success, char *err,
-                           size_t errlen);
+int pa_findings_load_state(PGconn *conn, pa_findings_state_cb cb, void *arg, double *last_success,
+                           struct pa_err *e);
 
 #endif

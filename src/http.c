@@ -8,6 +8,7 @@
  * a hash or key material, and never block a scrape on the scan thread beyond the registry's short lock.
  */
 #include "http.h"
+#include "http_internal.h"
 #include "log.h"
 #include "util.h"
 

@@ -28,7 +28,4 @@ void pa_http_stop(struct pa_http *h);
  * config requires 1..65535) binds an ephemeral port: tests read it back with this. */
 int pa_http_port(const struct pa_http *h, size_t i);
 
-/* How many bcrypt computations basic auth has done (unknown users included): what the cache saves, for tests. */
-unsigned long pa_http_bcrypt_checks(const struct pa_http *h);
-
 #endif

@@ -53,11 +53,6 @@ int pa_log_level_parse(const char *s)
     return -1;
 }
 
-const char *pa_log_level_name(enum pa_log_level l)
-{
-    return (unsigned)l < 4 ? level_names[l] : "?";
-}
-
 void pa_log_set_context(const char *surface, long long scan_id)
 {
     snprintf(ctx_surface, sizeof ctx_surface, "%s", surface ? surface : "");

@@ -14,7 +14,6 @@ extern enum pa_log_level pa_log_threshold;
 void pa_log_init(enum pa_log_level level);
 /* "error" | "warn" | "info" | "debug" -> level; -1 when unknown. */
 int pa_log_level_parse(const char *s);
-const char *pa_log_level_name(enum pa_log_level l);
 
 /* Structured context carried into journald fields (SURFACE=, SCAN_ID=); NULL / 0 to clear. */
 void pa_log_set_context(const char *surface, long long scan_id);

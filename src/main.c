@@ -13,6 +13,7 @@
 #include "db.h"
 #include "detect.h"
 #include "findings.h"
+#include "grants.h"
 #include "guardrail.h"
 #include "log.h"
 #include "pa_build.h"
@@ -68,144 +69,35 @@ static void usage(FILE *out)
             "             2 usage or configuration error; 3 a surface (or the database) could not be scanned.\n");
 }
 
-static const char *role_of(const char *conninfo)
-{
-    static char role[128];
-    char *perr = NULL;
-    PQconninfoOption *o = PQconninfoParse(conninfo, &perr);
-    PQfreemem(perr);
-    snprintf(role, sizeof role, "pii_auditd");
-    for (PQconninfoOption *p = o; p && p->keyword; p++)
-        if (strcmp(p->keyword, "user") == 0 && p->val && *p->val)
-            snprintf(role, sizeof role, "%s", p->val);
-    PQconninfoFree(o);
-    return role;
-}
-
-/* An identifier as PostgreSQL's quote_ident() writes it (quoted only when needed); without a connection, always
- * quoted, which is always correct. */
-static char *quote_ident(PGconn *conn, const char *name)
-{
-    if (conn) {
-        const char *p[] = {name};
-        PGresult *r = PQexecParams(conn, "SELECT quote_ident($1)", 1, NULL, p, NULL, NULL, 0);
-        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
-            char *q = pa_xstrdup(PQgetvalue(r, 0, 0));
-            PQclear(r);
-            return q;
-        }
-        PQclear(r);
-    }
-    struct pa_buf t;
-    pa_buf_init(&t);
-    pa_buf_appendc(&t, '"');
-    for (const char *c = name; *c; c++) {
-        if (*c == '"')
-            pa_buf_appendc(&t, '"');
-        pa_buf_appendc(&t, *c);
-    }
-    pa_buf_appendc(&t, '"');
-    return t.data;
-}
-
-/* GRANTs for the configured surfaces (column-level SELECT) and the findings schema. */
-static int print_grants(const struct pa_config *cfg)
-{
-    char err[512];
-    enum pa_fail_reason why;
-    PGconn *conn = pa_scan_connect_db(cfg, err, sizeof err, &why);
-    if (!conn)
-        pa_warn("cannot connect to look up primary keys (%s); surfaces without id_column get a table-level grant",
-                err);
-    const char *role = role_of(cfg->db_conninfo);
-    char *qrole = quote_ident(conn, role);
-    printf("-- GRANTs for pii-auditd (role %s), generated from %s\n", role, cfg->path ? cfg->path : "config");
-    printf("-- Apply as the owner of the tables (or a superuser), after sql/001_findings_schema.sql and "
-           "sql/roles.sql.\n");
-    /* CONNECT is PUBLIC's by default, but hardened databases revoke it */
-    PGresult *dbr = conn ? PQexec(conn, "SELECT quote_ident(current_database())") : NULL;
-    if (PQresultStatus(dbr) == PGRES_TUPLES_OK && PQntuples(dbr) == 1)
-        printf("GRANT CONNECT ON DATABASE %s TO %s;\n", PQgetvalue(dbr, 0, 0), qrole);
-    else
-        printf("-- not connected: also GRANT CONNECT ON DATABASE <the scanned database> TO %s;\n", qrole);
-    PQclear(dbr);
-    for (size_t i = 0; i < cfg->n_surfaces; i++) {
-        const struct pa_surface *s = &cfg->surfaces[i];
-        char *id = s->id_column ? pa_xstrdup(s->id_column) : NULL;
-        if (!id && conn) {
-            const char *p[] = {s->schema, s->table};
-            PGresult *r = PQexecParams(conn,
-                                       "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = "
-                                       "i.indrelid AND a.attnum = i.indkey[0] JOIN pg_class c ON c.oid = i.indrelid "
-                                       "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND "
-                                       "c.relname = $2 AND i.indisprimary AND i.indnkeyatts = 1",
-                                       2, NULL, p, NULL, NULL, 0);
-            if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-                id = pa_xstrdup(PQgetvalue(r, 0, 0));
-            PQclear(r);
-        }
-        const char *parts[] = {s->schema, s->table, s->column, id};
-        char *q[4] = {NULL};
-        for (int k = 0; k < 4; k++)
-            if (parts[k])
-                q[k] = quote_ident(conn, parts[k]);
-        bool seen = false;
-        for (size_t k = 0; k < i; k++)
-            if (strcmp(cfg->surfaces[k].schema, s->schema) == 0)
-                seen = true;
-        if (!seen)
-            printf("GRANT USAGE ON SCHEMA %s TO %s;\n", q[0], qrole);
-        if (id)
-            printf("GRANT SELECT (%s, %s) ON TABLE %s.%s TO %s;\n", q[3], q[2], q[0], q[1], qrole);
-        else
-            printf("GRANT SELECT ON TABLE %s.%s TO %s; -- primary key not known: narrow to (id, %s) if you can\n",
-                   q[0], q[1], qrole, s->column);
-        for (int k = 0; k < 4; k++)
-            free(q[k]);
-        free(id);
-    }
-    printf("GRANT USAGE ON SCHEMA pii_audit TO %s;\n", qrole);
-    printf("GRANT SELECT ON pii_audit.schema_version TO %s;\n", qrole);
-    printf("GRANT SELECT, INSERT, UPDATE ON pii_audit.scan_runs, pii_audit.scan_run_surfaces, pii_audit.scan_cursors,"
-           " pii_audit.findings TO %s;\n",
-           qrole);
-    printf("GRANT USAGE ON SEQUENCE pii_audit.scan_runs_id_seq, pii_audit.findings_id_seq TO %s;\n", qrole);
-    /* The guardrail's reject counters (pii_audit_guardrail_rejects_total), when it is installed in this database;
-     * applying the guardrail later grants it to a role named pii_auditd itself. */
-    struct pa_buf lit;
-    pa_buf_init(&lit);
-    pa_buf_append_sql_literal(&lit, role);
-    printf("DO $pa$ BEGIN IF pg_catalog.to_regprocedure('pii_guardrail.reject_counts()') IS NOT NULL THEN EXECUTE "
-           "'GRANT EXECUTE ON FUNCTION pii_guardrail.reject_counts() TO ' || pg_catalog.quote_ident(%s); END IF; "
-           "END $pa$;\n",
-           lit.data);
-    pa_buf_free(&lit);
-    free(qrole);
-    if (conn)
-        PQfinish(conn);
-    return 0;
-}
-
 static int init_db(const struct pa_config *cfg)
 {
-    char err[512];
-    enum pa_fail_reason why;
-    PGconn *conn = pa_scan_connect_store(cfg, false, err, sizeof err, &why);
+    struct pa_err e;
+    PGconn *conn = pa_db_open(cfg, PA_DB_STORE, &e);
     if (!conn) {
-        fprintf(stderr, "pii-auditd: cannot connect to the findings database: %s\n", err);
+        fprintf(stderr, "pii-auditd: cannot connect to the findings database: %s\n", e.msg);
         return PA_EXIT_FAILED;
     }
-    int rc = pa_findings_init_db(conn, err, sizeof err);
+    int rc = pa_findings_init_db(conn, &e);
     PQfinish(conn);
     if (rc != 0) {
-        fprintf(stderr, "pii-auditd: %s\n", err);
+        fprintf(stderr, "pii-auditd: %s\n", e.msg);
         return PA_EXIT_FAILED;
     }
     printf("findings schema pii_audit is at version %d\n", PA_SCHEMA_VERSION);
     return PA_EXIT_CLEAN;
 }
 
-int main(int argc, char **argv)
+/* The command line, parsed. */
+struct options {
+    const char *config_path;
+    bool scan_once, full, dry_run, json, check, initdb, grants, guardrail, allow_root;
+    int log_level; /* -1: the mode's default */
+    char **only;   /* --surface, canonical schema.table.column once checked */
+    size_t n_only;
+};
+
+/* Parse argv into o. Returns -1 to go on, or the exit status (--help, --version, a usage error). */
+static int parse_options(int argc, char **argv, struct options *o)
 {
     enum { OPT_SCAN_ONCE = 256, OPT_FULL, OPT_SURFACE, OPT_DRY_RUN, OPT_OUTPUT, OPT_LOG_LEVEL, OPT_CHECK, OPT_INIT,
            OPT_GRANTS, OPT_GUARDRAIL, OPT_ALLOW_ROOT };
@@ -219,46 +111,36 @@ int main(int argc, char **argv)
         {"print-guardrail-sql", no_argument, NULL, OPT_GUARDRAIL},
         {"version", no_argument, NULL, 'V'},          {"allow-root", no_argument, NULL, OPT_ALLOW_ROOT},
         {NULL, 0, NULL, 0}};
-
-    /* values we read must never end up in a core file */
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-
-    const char *config_path = PA_DEFAULT_CONFIG_PATH;
-    bool scan_once = false, full = false, dry_run = false, json = false, check = false, initdb = false,
-         grants = false, guardrail = false, allow_root = false;
-    int log_level = -1;
-    char **only = NULL;
-    size_t n_only = 0;
     int c;
     while ((c = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
         switch (c) {
-        case 'c': config_path = optarg; break;
-        case OPT_SCAN_ONCE: scan_once = true; break;
-        case OPT_FULL: full = true; break;
+        case 'c': o->config_path = optarg; break;
+        case OPT_SCAN_ONCE: o->scan_once = true; break;
+        case OPT_FULL: o->full = true; break;
         case OPT_SURFACE:
-            only = pa_xrealloc(only, (n_only + 1) * sizeof *only);
-            only[n_only++] = optarg;
+            o->only = pa_xrealloc(o->only, (o->n_only + 1) * sizeof *o->only);
+            o->only[o->n_only++] = optarg;
             break;
-        case OPT_DRY_RUN: dry_run = true; break;
+        case OPT_DRY_RUN: o->dry_run = true; break;
         case OPT_OUTPUT:
             if (strcmp(optarg, "json") == 0)
-                json = true;
+                o->json = true;
             else if (strcmp(optarg, "text") != 0) {
                 fprintf(stderr, "pii-auditd: --output must be text or json, not \"%s\"\n", optarg);
                 return PA_EXIT_USAGE;
             }
             break;
         case OPT_LOG_LEVEL:
-            if ((log_level = pa_log_level_parse(optarg)) < 0) {
+            if ((o->log_level = pa_log_level_parse(optarg)) < 0) {
                 fprintf(stderr, "pii-auditd: --log-level must be error, warn, info or debug, not \"%s\"\n", optarg);
                 return PA_EXIT_USAGE;
             }
             break;
-        case OPT_CHECK: check = true; break;
-        case OPT_INIT: initdb = true; break;
-        case OPT_GRANTS: grants = true; break;
-        case OPT_GUARDRAIL: guardrail = true; break;
-        case OPT_ALLOW_ROOT: allow_root = true; break;
+        case OPT_CHECK: o->check = true; break;
+        case OPT_INIT: o->initdb = true; break;
+        case OPT_GRANTS: o->grants = true; break;
+        case OPT_GUARDRAIL: o->guardrail = true; break;
+        case OPT_ALLOW_ROOT: o->allow_root = true; break;
         case 'h': usage(stdout); return PA_EXIT_CLEAN;
         case 'V': printf("pii-auditd %s (revision %s)\n", PA_VERSION, PA_REVISION); return PA_EXIT_CLEAN;
         default: usage(stderr); return PA_EXIT_USAGE;
@@ -268,91 +150,136 @@ int main(int argc, char **argv)
         fprintf(stderr, "pii-auditd: unexpected argument \"%s\" (see --help)\n", argv[optind]);
         return PA_EXIT_USAGE;
     }
-    if ((int)scan_once + (int)check + (int)initdb + (int)grants + (int)guardrail > 1) {
+    return -1;
+}
+
+/* The combinations the modes allow. -1 to go on, or PA_EXIT_USAGE. */
+static int check_options(const struct options *o)
+{
+    if ((int)o->scan_once + (int)o->check + (int)o->initdb + (int)o->grants + (int)o->guardrail > 1) {
         fprintf(stderr, "pii-auditd: --scan-once, --check-config, --init-db, --print-grants and --print-guardrail-sql "
                         "are exclusive\n");
         return PA_EXIT_USAGE;
     }
-    if ((full || dry_run || n_only || json) && !scan_once) {
+    if ((o->full || o->dry_run || o->n_only || o->json) && !o->scan_once) {
         fprintf(stderr, "pii-auditd: --full, --surface, --dry-run and --output go with --scan-once\n");
         return PA_EXIT_USAGE;
     }
     /* scans and the daemon read personal data: never with root's powers unless asked; the print-only and schema
-     * modes (--check-config, --print-grants, --print-guardrail-sql, --init-db) read no scanned data and stay usable by an admin */
-    if (geteuid() == 0 && !allow_root && !check && !initdb && !grants && !guardrail) {
+     * modes (--check-config, --print-grants, --print-guardrail-sql, --init-db) read no scanned data and stay usable
+     * by an admin */
+    if (geteuid() == 0 && !o->allow_root && !o->check && !o->initdb && !o->grants && !o->guardrail) {
         fprintf(stderr, "pii-auditd: refusing to run as root: a scan reads personal data and must run as an "
                         "unprivileged user (the systemd unit uses User=pii-auditd); pass --allow-root to override\n");
         return PA_EXIT_USAGE;
     }
-    bool run_daemon = !scan_once && !check && !initdb && !grants && !guardrail;
-    /* a service logs its scans by default; the one-shot modes only what goes wrong */
-    pa_log_init(log_level >= 0 ? (enum pa_log_level)log_level : run_daemon ? PA_LOG_INFO : PA_LOG_WARN);
+    return -1;
+}
 
-    struct pa_config *cfg = NULL;
-    char err[1024];
-    if (pa_config_load(config_path, &cfg, err, sizeof err) != 0) {
-        fprintf(stderr, "pii-auditd: %s\n", err);
-        return PA_EXIT_USAGE;
-    }
-    int rc = PA_EXIT_USAGE;
-    struct pa_detector *det = pa_detect_new(&cfg->detect, err, sizeof err);
-    if (!det) {
-        fprintf(stderr, "pii-auditd: %s: detectors: %s\n", config_path, err);
-        goto out;
-    }
-    for (size_t i = 0; i < n_only; i++) {
-        const struct pa_surface *s = pa_config_find_surface(cfg, only[i]);
+/* --surface names checked against the configuration and made canonical (schema.table.column). */
+static bool resolve_surfaces(const struct pa_config *cfg, struct options *o)
+{
+    for (size_t i = 0; i < o->n_only; i++) {
+        const struct pa_surface *s = pa_config_find_surface(cfg, o->only[i]);
         if (!s) {
-            fprintf(stderr, "pii-auditd: --surface %s is not a configured surface (configured:", only[i]);
+            fprintf(stderr, "pii-auditd: --surface %s is not a configured surface (configured:", o->only[i]);
             for (size_t k = 0; k < cfg->n_surfaces; k++)
                 fprintf(stderr, " %s", cfg->surfaces[k].name);
             fprintf(stderr, ")\n");
-            goto out;
+            return false;
         }
-        only[i] = s->name; /* canonical schema.table.column */
+        o->only[i] = s->name;
     }
+    return true;
+}
 
-    if (check) {
-        printf("%s: configuration OK (%zu surface%s)\n", config_path, cfg->n_surfaces, cfg->n_surfaces == 1 ? "" : "s");
+static int scan_once(const struct pa_config *cfg, const struct pa_detector *det, const struct options *o)
+{
+    struct sigaction sa = {.sa_handler = on_stop_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    struct pa_scan_opts opts = {.full = o->full,
+                                .dry_run = o->dry_run,
+                                .trigger = "cli",
+                                .only = o->only,
+                                .n_only = o->n_only,
+                                .progress = isatty(STDERR_FILENO) && !o->json,
+                                .stop = &stop_requested};
+    struct pa_scan_result res;
+    pa_scan_run(cfg, det, &opts, &res);
+    if (res.err.msg[0])
+        pa_error("%s", res.err.msg);
+    if (o->json)
+        pa_report_json(stdout, &res, o->dry_run);
+    else
+        pa_report_text(stdout, &res, o->dry_run);
+    int rc = pa_report_exit_code(&res);
+    pa_scan_result_free(&res);
+    return rc;
+}
+
+static int print_guardrail(const struct pa_config *cfg, const struct pa_detector *det, const char *config_path)
+{
+    char err[1024];
+    char *sql = pa_guardrail_sql(cfg, det, err, sizeof err);
+    if (!sql) {
+        fprintf(stderr, "pii-auditd: %s: %s\n", config_path, err);
+        return PA_EXIT_USAGE;
+    }
+    fputs(sql, stdout);
+    free(sql);
+    return fflush(stdout) == 0 ? PA_EXIT_CLEAN : PA_EXIT_FAILED;
+}
+
+int main(int argc, char **argv)
+{
+    /* values we read must never end up in a core file */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+    struct options o = {.config_path = PA_DEFAULT_CONFIG_PATH, .log_level = -1};
+    int rc = parse_options(argc, argv, &o);
+    if (rc < 0)
+        rc = check_options(&o);
+    if (rc >= 0) {
+        free(o.only);
+        return rc;
+    }
+    bool run_daemon = !o.scan_once && !o.check && !o.initdb && !o.grants && !o.guardrail;
+    /* a service logs its scans by default; the one-shot modes only what goes wrong */
+    pa_log_init(o.log_level >= 0 ? (enum pa_log_level)o.log_level : run_daemon ? PA_LOG_INFO : PA_LOG_WARN);
+
+    struct pa_config *cfg = NULL;
+    char err[1024];
+    if (pa_config_load(o.config_path, &cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "pii-auditd: %s\n", err);
+        free(o.only);
+        return PA_EXIT_USAGE;
+    }
+    rc = PA_EXIT_USAGE;
+    struct pa_detector *det = pa_detect_new(&cfg->detect, err, sizeof err);
+    if (!det) {
+        fprintf(stderr, "pii-auditd: %s: detectors: %s\n", o.config_path, err);
+        goto out;
+    }
+    if (!resolve_surfaces(cfg, &o))
+        goto out;
+
+    if (o.check) {
+        printf("%s: configuration OK (%zu surface%s)\n", o.config_path, cfg->n_surfaces,
+               cfg->n_surfaces == 1 ? "" : "s");
         rc = PA_EXIT_CLEAN;
-    } else if (initdb) {
+    } else if (o.initdb) {
         rc = init_db(cfg);
-    } else if (grants) {
-        rc = print_grants(cfg);
-    } else if (guardrail) {
-        char *sql = pa_guardrail_sql(cfg, det, err, sizeof err);
-        if (!sql) {
-            fprintf(stderr, "pii-auditd: %s: %s\n", config_path, err);
-            goto out;
-        }
-        fputs(sql, stdout);
-        free(sql);
-        rc = fflush(stdout) == 0 ? PA_EXIT_CLEAN : PA_EXIT_FAILED;
-    } else if (scan_once) {
-        struct sigaction sa = {.sa_handler = on_stop_signal};
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        signal(SIGPIPE, SIG_IGN);
-        struct pa_scan_opts opts = {.full = full,
-                                    .dry_run = dry_run,
-                                    .trigger = "cli",
-                                    .only = only,
-                                    .n_only = n_only,
-                                    .progress = isatty(STDERR_FILENO) && !json,
-                                    .stop = &stop_requested};
-        struct pa_scan_result res;
-        pa_scan_run(cfg, det, &opts, &res);
-        if (res.error[0])
-            pa_error("%s", res.error);
-        if (json)
-            pa_report_json(stdout, &res, dry_run);
-        else
-            pa_report_text(stdout, &res, dry_run);
-        rc = pa_report_exit_code(&res);
-        pa_scan_result_free(&res);
+    } else if (o.grants) {
+        rc = pa_grants_print(stdout, cfg);
+    } else if (o.guardrail) {
+        rc = print_guardrail(cfg, det, o.config_path);
+    } else if (o.scan_once) {
+        rc = scan_once(cfg, det, &o);
     } else {
-        rc = pa_daemon_run(config_path, cfg, det);
+        rc = pa_daemon_run(o.config_path, cfg, det);
         cfg = NULL; /* owned and freed by the daemon */
         det = NULL;
     }
@@ -360,6 +287,6 @@ out:
     if (det)
         pa_detect_free(det);
     pa_config_free(cfg);
-    free(only);
+    free(o.only);
     return rc;
 }

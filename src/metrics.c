@@ -5,6 +5,7 @@
  * Must never see a scanned value (label values are names), never block a scan for long, never do I/O under the lock
  * (the /proc reads for process_* happen after it is released). */
 #include "metrics.h"
+#include "metrics_internal.h"
 
 #include <dirent.h>
 #include <errno.h>

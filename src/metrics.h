@@ -31,8 +31,6 @@ struct pa_metric *pa_metrics_register(struct pa_metrics *m, const char *name, co
 void pa_metric_set(struct pa_metric *f, const char *const *label_values, double v);   /* gauge */
 void pa_metric_add(struct pa_metric *f, const char *const *label_values, double delta); /* gauge or counter */
 void pa_metric_observe(struct pa_metric *f, const char *const *label_values, double v); /* histogram */
-/* Drop every series of a family (a gauge rebuilt from a fresh source, e.g. open findings after a scan). */
-void pa_metric_clear(struct pa_metric *f);
 /* Replace every series of a gauge or counter family by n new ones in one step under the registry lock, so a scrape
  * sees the old set or the new one, never an empty family in between. label_values holds n rows of n_labels values
  * (row i starts at label_values[i * n_labels]; NULL for a family without labels), values[i] is row i's value (a

@@ -8,25 +8,9 @@
 
 int pa_report_exit_code(const struct pa_scan_result *r)
 {
-    if (r->failed > 0 || r->error[0])
+    if (r->failed > 0 || r->err.msg[0])
         return PA_EXIT_FAILED;
     return r->open_total > 0 ? PA_EXIT_FINDINGS : PA_EXIT_CLEAN;
-}
-
-static const char *status_name(const struct pa_surface_result *s)
-{
-    return s->status == PA_SURFACE_OK ? "ok" : s->status == PA_SURFACE_CANCELLED ? "cancelled" : "failed";
-}
-
-static const char *run_status(const struct pa_scan_result *r)
-{
-    if (r->error[0])
-        return "failed";
-    if (r->cancelled)
-        return "cancelled";
-    if (r->failed == 0)
-        return "ok";
-    return (size_t)r->failed == r->n ? "failed" : "partial";
 }
 
 static void human_bytes(long long b, char *out, size_t cap)
@@ -53,8 +37,8 @@ static void text_counts(FILE *out, const char *label, const struct pa_catcounts 
 
 void pa_report_text(FILE *out, const struct pa_scan_result *r, bool dry_run)
 {
-    if (r->error[0]) {
-        fprintf(out, "scan could not start: %s\n", r->error);
+    if (r->err.msg[0]) {
+        fprintf(out, "scan could not start: %s\n", r->err.msg);
         return;
     }
     if (dry_run)
@@ -62,20 +46,20 @@ void pa_report_text(FILE *out, const struct pa_scan_result *r, bool dry_run)
                 r->duration);
     else
         fprintf(out, "pii-auditd scan %lld: %zu surface%s in %.2fs, status %s\n", r->scan_id, r->n,
-                r->n == 1 ? "" : "s", r->duration, run_status(r));
+                r->n == 1 ? "" : "s", r->duration, pa_scan_run_status_name(r));
     for (size_t i = 0; i < r->n; i++) {
         const struct pa_surface_result *s = &r->surfaces[i];
         fprintf(out, "\n  %s\n", s->surface->name);
         if (s->status != PA_SURFACE_OK) {
             fprintf(out, "    %s (%s): %s\n", s->status == PA_SURFACE_CANCELLED ? "CANCELLED" : "FAILED",
-                    pa_fail_reason_name(s->reason), s->error);
+                    pa_fail_reason_name(s->err.reason), s->err.msg);
             if (!s->rows)
                 continue;
         }
         char b[32];
         human_bytes(s->bytes, b, sizeof b);
         double rate = s->duration > 0 ? (double)s->rows / s->duration : 0;
-        fprintf(out, "    %s scan: %lld rows, %s in %.2fs (%.0f rows/s)\n", s->full ? "full" : "incremental", s->rows,
+        fprintf(out, "    %s scan: %lld rows, %s in %.2fs (%.0f rows/s)\n", pa_scan_mode_name(s->full), s->rows,
                 b, s->duration, rate);
         fprintf(out, "    findings: %lld new, %lld open, %lld resolved\n", pa_catcounts_total(&s->new_by_cat),
                 pa_catcounts_total(&s->open_by_cat), pa_catcounts_total(&s->resolved_by_cat));
@@ -116,6 +100,48 @@ static void json_counts(struct pa_buf *b, const struct pa_catcounts *c)
     pa_buf_appendc(b, '}');
 }
 
+/* "error": {"reason": ..., "message": ...} when failed, else null */
+static void json_error(struct pa_buf *b, bool failed, const struct pa_err *e)
+{
+    pa_buf_appends(b, ",\"error\":");
+    if (!failed) {
+        pa_buf_appends(b, "null");
+        return;
+    }
+    pa_buf_appends(b, "{\"reason\":");
+    json_str(b, pa_fail_reason_name(e->reason));
+    pa_buf_appends(b, ",\"message\":");
+    json_str(b, e->msg);
+    pa_buf_appendc(b, '}');
+}
+
+/* One surface's object in "surfaces". */
+static void json_surface(struct pa_buf *b, const struct pa_surface_result *s)
+{
+    pa_buf_appends(b, "{\"surface\":");
+    json_str(b, s->surface->name);
+    pa_buf_appends(b, ",\"table\":");
+    json_str(b, s->table);
+    pa_buf_appends(b, ",\"column\":");
+    json_str(b, s->surface->column);
+    pa_buf_appends(b, ",\"status\":");
+    json_str(b, pa_scan_surface_status_name(s->status));
+    pa_buf_appends(b, ",\"mode\":");
+    json_str(b, pa_scan_mode_name(s->full));
+    json_error(b, s->status != PA_SURFACE_OK, &s->err);
+    pa_buf_printf(b,
+                  ",\"rows\":%lld,\"bytes\":%lld,\"rows_estimated\":%lld,\"duration_seconds\":%.3f,"
+                  "\"rows_per_second\":%.1f,\"invalid_documents\":%lld,\"truncated_records\":%lld,\"new\":",
+                  s->rows, s->bytes, s->rows_estimated > 0 ? s->rows_estimated : 0, s->duration,
+                  s->duration > 0 ? (double)s->rows / s->duration : 0.0, s->invalid_documents, s->truncated_records);
+    json_counts(b, &s->new_by_cat);
+    pa_buf_appends(b, ",\"open\":");
+    json_counts(b, &s->open_by_cat);
+    pa_buf_appends(b, ",\"resolved\":");
+    json_counts(b, &s->resolved_by_cat);
+    pa_buf_appendc(b, '}');
+}
+
 void pa_report_json(FILE *out, const struct pa_scan_result *r, bool dry_run)
 {
     struct pa_buf b;
@@ -134,57 +160,17 @@ void pa_report_json(FILE *out, const struct pa_scan_result *r, bool dry_run)
     else
         pa_buf_appends(&b, ",\"scan_id\":null");
     pa_buf_printf(&b, ",\"dry_run\":%s,\"status\":", dry_run ? "true" : "false");
-    json_str(&b, run_status(r));
-    pa_buf_printf(&b, ",\"exit_code\":%d,\"duration_seconds\":%.3f,\"error\":", pa_report_exit_code(r), r->duration);
-    if (r->error[0]) {
-        pa_buf_appends(&b, "{\"reason\":");
-        json_str(&b, pa_fail_reason_name(r->reason));
-        pa_buf_appends(&b, ",\"message\":");
-        json_str(&b, r->error);
-        pa_buf_appendc(&b, '}');
-    } else {
-        pa_buf_appends(&b, "null");
-    }
+    json_str(&b, pa_scan_run_status_name(r));
+    pa_buf_printf(&b, ",\"exit_code\":%d,\"duration_seconds\":%.3f", pa_report_exit_code(r), r->duration);
+    json_error(&b, r->err.msg[0] != '\0', &r->err);
     pa_buf_printf(&b,
                   ",\"totals\":{\"surfaces\":%zu,\"failed\":%d,\"rows\":%lld,\"bytes\":%lld,\"new_findings\":%lld,"
                   "\"resolved_findings\":%lld,\"open_findings\":%lld},\"surfaces\":[",
                   r->n, r->failed, rows, bytes, nf, rf, r->open_total);
     for (size_t i = 0; i < r->n; i++) {
-        const struct pa_surface_result *s = &r->surfaces[i];
         if (i)
             pa_buf_appendc(&b, ',');
-        pa_buf_appends(&b, "{\"surface\":");
-        json_str(&b, s->surface->name);
-        pa_buf_appends(&b, ",\"table\":");
-        json_str(&b, s->table);
-        pa_buf_appends(&b, ",\"column\":");
-        json_str(&b, s->surface->column);
-        pa_buf_appends(&b, ",\"status\":");
-        json_str(&b, status_name(s));
-        pa_buf_appends(&b, ",\"mode\":");
-        json_str(&b, s->full ? "full" : "incremental");
-        pa_buf_appends(&b, ",\"error\":");
-        if (s->status != PA_SURFACE_OK) {
-            pa_buf_appends(&b, "{\"reason\":");
-            json_str(&b, pa_fail_reason_name(s->reason));
-            pa_buf_appends(&b, ",\"message\":");
-            json_str(&b, s->error);
-            pa_buf_appendc(&b, '}');
-        } else {
-            pa_buf_appends(&b, "null");
-        }
-        pa_buf_printf(&b,
-                      ",\"rows\":%lld,\"bytes\":%lld,\"rows_estimated\":%lld,\"duration_seconds\":%.3f,"
-                      "\"rows_per_second\":%.1f,\"invalid_documents\":%lld,\"truncated_records\":%lld,\"new\":",
-                      s->rows, s->bytes, s->rows_estimated > 0 ? s->rows_estimated : 0, s->duration,
-                      s->duration > 0 ? (double)s->rows / s->duration : 0.0, s->invalid_documents,
-                      s->truncated_records);
-        json_counts(&b, &s->new_by_cat);
-        pa_buf_appends(&b, ",\"open\":");
-        json_counts(&b, &s->open_by_cat);
-        pa_buf_appends(&b, ",\"resolved\":");
-        json_counts(&b, &s->resolved_by_cat);
-        pa_buf_appendc(&b, '}');
+        json_surface(&b, &r->surfaces[i]);
     }
     pa_buf_appends(&b, "]}\n");
     fwrite(b.data, 1, b.len, out);

@@ -1,10 +1,12 @@
 /* scan: one scan over the configured surfaces — surface checks, keyset batches read with COPY (binary), detection,
- * and the findings commit per batch. The same code path serves --scan-once and the daemon's schedule.
+ * and the findings commit per batch. The same code path serves --scan-once and the daemon's schedule. The code is
+ * in src/scan/ (see docs/architecture.md): scan.c coordinates and commits, catalog.c checks, reader.c reads.
  *
  * Each batch is one short read-only statement (no snapshot across batches); the DB load is capped by
- * scan.batch_size, scan.parallelism (readers per scan, over the id ranges of one or more surfaces) and scan.max_rows_per_second. Memory is bounded per
- * reader by one row plus two batches' findings, whatever the table size. A surface that fails (missing, no grant, RLS, timeout, lost connection) fails alone; the others
- * are still scanned. Values live only in libpq's row buffer and are wiped before it is freed. */
+ * scan.batch_size, scan.parallelism (readers per scan, over the id ranges of one or more surfaces) and
+ * scan.max_rows_per_second. Memory is bounded per reader by one row plus two batches' findings, whatever the table
+ * size. A surface that fails (missing, no grant, RLS, timeout, lost connection) fails alone; the others are still
+ * scanned. Values live only in libpq's row buffer and are wiped before it is freed. */
 #ifndef PA_SCAN_H
 #define PA_SCAN_H
 
@@ -12,9 +14,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <libpq-fe.h>
+
 #include "config.h"
-#include "db.h"
 #include "detect.h"
+#include "err.h"
 #include "findings.h"
 
 struct pa_surface_result;
@@ -41,8 +45,8 @@ struct pa_surface_result {
     const struct pa_surface *surface;
     char *table;           /* "schema.table" */
     enum pa_surface_status status;
-    enum pa_fail_reason reason;
-    char error[512];       /* safe message: never a value or a conninfo */
+    struct pa_err err;     /* why it failed (reason none when ok); the message is safe: never a value or a
+                            * conninfo */
     bool full;             /* this surface was read in full */
     long long rows, bytes, invalid_documents, truncated_records, rows_estimated;
     double duration;       /* seconds */
@@ -58,21 +62,24 @@ struct pa_scan_result {
     bool cancelled;
     long long open_total;  /* open findings on the scanned surfaces after the scan */
     int interrupted_runs;  /* runs of other processes found dead (killed, crashed) and marked interrupted */
-    char error[512];       /* set when the scan could not start at all */
-    enum pa_fail_reason reason;
+    struct pa_err err;     /* err.msg is set when the scan could not start at all */
 };
 
 /* Run one scan. Returns 0 when the scan ran (surfaces may have failed: see result), -1 when it could not start
- * (database unreachable, findings schema missing) with result->error set. */
+ * (database unreachable, findings schema missing) with result->err set. */
 int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, const struct pa_scan_opts *opts,
                 struct pa_scan_result *result);
 void pa_scan_result_free(struct pa_scan_result *r);
 
-/* The scanned database's session: read-only, statement/lock timeouts, row_security off (RLS can never silently
- * hide rows: a filtered query fails instead). */
-PGconn *pa_scan_connect_db(const struct pa_config *cfg, char *err, size_t errlen, enum pa_fail_reason *why);
-/* The findings store: findings.conninfo, or database.conninfo when it is not set. */
-PGconn *pa_scan_connect_store(const struct pa_config *cfg, bool read_only, char *err, size_t errlen,
-                              enum pa_fail_reason *why);
+/* The names written for statuses and modes, everywhere (report, scan_runs, scan_run_surfaces): a surface
+ * "ok" | "failed" | "cancelled"; a run "ok" | "partial" | "failed" | "cancelled" (failed also when it could not
+ * start); a mode "full" | "incremental". */
+const char *pa_scan_surface_status_name(enum pa_surface_status s);
+const char *pa_scan_run_status_name(const struct pa_scan_result *r);
+const char *pa_scan_mode_name(bool full);
+
+/* The single-column primary key of schema.table (malloc'd), or NULL when it has none, it has several columns, or
+ * the catalog query failed: the same query the surface check uses. For --print-grants. */
+char *pa_scan_primary_key(PGconn *conn, const char *schema, const char *table);
 
 #endif

@@ -3,6 +3,7 @@
  * floods, and no leaked descriptors. TLS is driven by tests/integration/http_endpoint.sh with curl and openssl. */
 #include "config.h"
 #include "http.h"
+#include "http_internal.h"
 #include "metrics.h"
 #include "util.h"
 

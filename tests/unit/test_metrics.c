@@ -3,6 +3,7 @@
  * the process_* block, registration misuse (aborts; fork mode only) and, when promtool is installed, a lint-clean
  * exposition. */
 #include "metrics.h"
+#include "metrics_internal.h"
 #include "util.h"
 
 #include <check.h>

@@ -1,0 +1,143 @@
+/* grants: see grants.h. The privilege table is data; --print-grants is the only code here that talks to a
+ * database (a primary-key lookup and quote_ident, on a scanned-database session). Must never print a conninfo or a
+ * password. */
+#include "grants.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "db.h"
+#include "guardrail.h"
+#include "log.h"
+#include "scan.h"
+
+const struct pa_grant pa_grants[] = {
+    {{"USAGE"}, "SCHEMA", {"pii_audit"}, PA_GRANT_DAEMON},
+    {{"SELECT"}, "", {"pii_audit.schema_version"}, PA_GRANT_DAEMON},
+    {{"SELECT", "INSERT", "UPDATE"},
+     "",
+     {"pii_audit.scan_runs", "pii_audit.scan_run_surfaces", "pii_audit.scan_cursors", "pii_audit.findings"},
+     PA_GRANT_DAEMON},
+    {{"SELECT"}, "", {"pii_audit.pii_audit_findings"}, PA_GRANT_ROLES_ONLY},
+    {{"USAGE"}, "SEQUENCE", {"pii_audit.scan_runs_id_seq", "pii_audit.findings_id_seq"}, PA_GRANT_DAEMON},
+    {{"EXECUTE"}, "FUNCTION", {PA_GUARDRAIL_COUNTS_FUNCTION}, PA_GRANT_IF_INSTALLED},
+};
+const size_t pa_grants_n = PA_ARRAY_LEN(pa_grants);
+
+static void join(struct pa_buf *out, const char *const *v)
+{
+    for (size_t i = 0; v[i]; i++)
+        pa_buf_printf(out, "%s%s", i ? ", " : "", v[i]);
+}
+
+void pa_grant_statement(struct pa_buf *out, const struct pa_grant *g, const char *qrole)
+{
+    pa_buf_appends(out, "GRANT ");
+    join(out, g->privs);
+    pa_buf_printf(out, " ON %s%s", g->kind, *g->kind ? " " : "");
+    join(out, g->objects);
+    pa_buf_printf(out, " TO %s", qrole);
+}
+
+/* The role the scans connect as: the conninfo's user (nothing else of the conninfo), or pii_auditd. */
+static const char *role_of(const char *conninfo, char *role, size_t cap)
+{
+    char *perr = NULL;
+    PQconninfoOption *o = PQconninfoParse(conninfo, &perr);
+    PQfreemem(perr);
+    snprintf(role, cap, "pii_auditd");
+    for (PQconninfoOption *p = o; p && p->keyword; p++)
+        if (strcmp(p->keyword, "user") == 0 && p->val && *p->val)
+            snprintf(role, cap, "%s", p->val);
+    PQconninfoFree(o);
+    return role;
+}
+
+/* USAGE on each schema (once) and column-level SELECT on (id, column) of each surface. */
+static void print_surfaces(FILE *out, const struct pa_config *cfg, PGconn *conn, const char *qrole)
+{
+    for (size_t i = 0; i < cfg->n_surfaces; i++) {
+        const struct pa_surface *s = &cfg->surfaces[i];
+        char *id = s->id_column ? pa_xstrdup(s->id_column) : conn ? pa_scan_primary_key(conn, s->schema, s->table)
+                                                                  : NULL;
+        const char *parts[] = {s->schema, s->table, s->column, id};
+        char *q[4] = {NULL};
+        for (int k = 0; k < 4; k++)
+            if (parts[k])
+                q[k] = pa_db_quote_ident(conn, parts[k]);
+        bool seen = false;
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(cfg->surfaces[k].schema, s->schema) == 0)
+                seen = true;
+        if (!seen)
+            fprintf(out, PA_GRANT_SCHEMA_USAGE_FMT ";\n", q[0], qrole);
+        if (id)
+            fprintf(out, PA_GRANT_COLUMNS_FMT ";\n", q[3], q[2], "TABLE ", q[0], q[1], qrole);
+        else
+            fprintf(out, "GRANT SELECT ON TABLE %s.%s TO %s; -- primary key not known: narrow to (id, %s) if you can\n",
+                    q[0], q[1], qrole, s->column);
+        for (int k = 0; k < 4; k++)
+            free(q[k]);
+        free(id);
+    }
+}
+
+/* pii-auditd's own objects, from the table. A grant on an object that may not be installed (the guardrail's
+ * counters) is made by a DO block when the object exists; applying the guardrail later grants it to a role named
+ * pii_auditd itself. */
+static void print_own(FILE *out, const char *role, const char *qrole)
+{
+    struct pa_buf b, lit;
+    pa_buf_init(&b);
+    pa_buf_init(&lit);
+    for (size_t i = 0; i < pa_grants_n; i++) {
+        const struct pa_grant *g = &pa_grants[i];
+        pa_buf_truncate(&b, 0);
+        pa_buf_truncate(&lit, 0);
+        if (g->need == PA_GRANT_DAEMON) {
+            pa_grant_statement(&b, g, qrole);
+            fprintf(out, "%s;\n", b.data);
+        } else if (g->need == PA_GRANT_IF_INSTALLED) {
+            pa_buf_appends(&lit, "DO $pa$ BEGIN IF pg_catalog.to_regprocedure(");
+            pa_buf_append_sql_literal(&lit, g->objects[0]);
+            pa_buf_appends(&lit, ") IS NOT NULL THEN EXECUTE ");
+            pa_grant_statement(&b, g, "");
+            pa_buf_append_sql_literal(&lit, b.data);
+            pa_buf_appends(&lit, " || pg_catalog.quote_ident(");
+            pa_buf_append_sql_literal(&lit, role);
+            pa_buf_appends(&lit, "); END IF; END $pa$;");
+            fprintf(out, "%s\n", lit.data);
+        }
+    }
+    pa_buf_free(&b);
+    pa_buf_free(&lit);
+}
+
+int pa_grants_print(FILE *out, const struct pa_config *cfg)
+{
+    struct pa_err e;
+    PGconn *conn = pa_db_open(cfg, PA_DB_SCANNED, &e);
+    if (!conn)
+        pa_warn("cannot connect to look up primary keys (%s); surfaces without id_column get a table-level grant",
+                e.msg);
+    char role[128];
+    role_of(cfg->db_conninfo, role, sizeof role);
+    char *qrole = pa_db_quote_ident(conn, role);
+    fprintf(out, "-- GRANTs for pii-auditd (role %s), generated from %s\n", role, cfg->path ? cfg->path : "config");
+    fprintf(out, "-- Apply as the owner of the tables (or a superuser), after sql/001_findings_schema.sql and "
+                 "sql/roles.sql.\n");
+    /* CONNECT is PUBLIC's by default, but hardened databases revoke it */
+    PGresult *dbr = conn ? PQexec(conn, "SELECT pg_catalog.quote_ident(pg_catalog.current_database())") : NULL;
+    if (PQresultStatus(dbr) == PGRES_TUPLES_OK && PQntuples(dbr) == 1)
+        fprintf(out, PA_GRANT_CONNECT_FMT ";\n", PQgetvalue(dbr, 0, 0), qrole);
+    else
+        fprintf(out, "-- not connected: also " PA_GRANT_CONNECT_FMT ";\n", "<the scanned database>", qrole);
+    PQclear(dbr);
+    print_surfaces(out, cfg, conn, qrole);
+    print_own(out, role, qrole);
+    free(qrole);
+    if (conn)
+        PQfinish(conn);
+    return 0;
+}

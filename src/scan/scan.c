@@ -1,0 +1,719 @@
+/* scan: see scan.h. The coordinator, on the scanning thread: it checks each surface (catalog.c), splits it into
+ * id ranges, queues them for the readers (reader.c), and commits every batch they hand back: findings, counters and
+ * the cursor in one transaction on the findings store. This is the code that keeps "nothing lost, nothing
+ * duplicated": the cursor only moves over the committed prefix of a surface (pa_scan_committed_prefix), a surface
+ * is reported ok only when every range of it was read and committed, and a full scan resolves findings only then.
+ * It never sees a row: readers hand over findings (paths, categories, rules, record ids) and counts. */
+#include "scan.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+#include "scan/catalog.h"
+#include "scan/cursor.h"
+#include "scan/reader.h"
+#include "util.h"
+
+struct scan_state {
+    const struct pa_config *cfg;
+    const struct pa_scan_opts *opts;
+    struct scan_pool *pool; /* NULL when no surface is selected, or once stopped */
+    PGconn *scan_conn;      /* surface checks and range splits; the readers have their own connections */
+    PGconn *store_conn;     /* NULL in dry-run when the store is unreachable */
+    unsigned store_gen;     /* counts store sessions: a surface's lock lives on the session it was taken on */
+    bool renew_scan_conn;   /* a surface lost its connection: renew scan_conn before the next one */
+    long long scan_id;
+};
+
+/* One surface of the scan, from its checks to its outcome. Owned by the scanning thread; the readers see `read`
+ * only. */
+struct surface_job {
+    struct read_job read;           /* what the readers see; a batch's job leads back here (job_of) */
+    struct pa_surface_result *r;
+    struct surface_info info;
+    double t0;
+    struct pa_cursor cursor;        /* the stored cursor at the start */
+    const char *after;              /* where this scan starts (NULL: the beginning) */
+    bool move_cursor;               /* every committed batch moves the cursor (incremental and first scans) */
+    bool started, locked;           /* recorded in scan_run_surfaces; advisory lock held on the store session */
+    unsigned store_gen;             /* the store session the lock is held on */
+    bool read_failed, store_failed;
+    struct id_range *ranges;        /* read.ranges */
+    struct range_progress *progress; /* per range: what is committed */
+    size_t open;                    /* ranges a reader may still hand batches of (queued or being read) */
+    double last_print;
+};
+
+static struct surface_job *job_of(struct read_job *rj)
+{
+    return (struct surface_job *)((char *)rj - offsetof(struct surface_job, read));
+}
+
+const char *pa_scan_surface_status_name(enum pa_surface_status s)
+{
+    return s == PA_SURFACE_OK ? "ok" : s == PA_SURFACE_CANCELLED ? "cancelled" : "failed";
+}
+
+const char *pa_scan_run_status_name(const struct pa_scan_result *r)
+{
+    if (r->err.msg[0])
+        return "failed";
+    if (r->cancelled)
+        return "cancelled";
+    if (r->failed == 0)
+        return "ok";
+    return (size_t)r->failed == r->n ? "failed" : "partial";
+}
+
+const char *pa_scan_mode_name(bool full)
+{
+    return full ? "full" : "incremental";
+}
+
+const char *pa_scan_committed_prefix(const struct id_range *ranges, const struct range_progress *progress, size_t n,
+                                     const char *start)
+{
+    const char *cur = start;
+    for (size_t k = 0; k < n; k++) {
+        if (progress[k].complete) {
+            cur = ranges[k].hi ? ranges[k].hi : progress[k].end ? progress[k].end : cur;
+            continue;
+        }
+        if (progress[k].end)
+            cur = progress[k].end;
+        break;
+    }
+    return cur;
+}
+
+static const char *job_prefix(const struct surface_job *job)
+{
+    return pa_scan_committed_prefix(job->ranges, job->progress, job->read.n, job->after);
+}
+
+/* rows_pending: rows of the batch in flight, not yet added to r->rows */
+static void progress_line(const struct pa_surface_result *r, double t0, long long rows_pending, bool final)
+{
+    long long done = r->rows + rows_pending;
+    double el = pa_now_monotonic() - t0;
+    double rate = el > 0 ? (double)done / el : 0;
+    char eta[32] = "?";
+    if (r->rows_estimated > done && rate > 0)
+        snprintf(eta, sizeof eta, "%.0fs", (double)(r->rows_estimated - done) / rate);
+    else if (r->rows_estimated > 0)
+        snprintf(eta, sizeof eta, "0s");
+    fprintf(stderr, "\r\033[K%s.%s: %lld / ~%lld rows, %.0f rows/s, ETA %s%s", r->table, r->surface->column,
+            done, r->rows_estimated > 0 ? r->rows_estimated : 0, rate, eta, final ? "\n" : "");
+}
+
+static bool want_surface(const struct pa_scan_opts *o, const struct pa_surface *s)
+{
+    if (!o->n_only)
+        return true;
+    for (size_t i = 0; i < o->n_only; i++)
+        if (strcmp(o->only[i], s->name) == 0)
+            return true;
+    return false;
+}
+
+/* msg NULL: keep the message the result has */
+static void fail_surface(struct pa_surface_result *r, enum pa_fail_reason reason, const char *msg)
+{
+    r->status = reason == PA_FAIL_CANCELLED ? PA_SURFACE_CANCELLED : PA_SURFACE_FAILED;
+    r->err.reason = reason;
+    if (msg)
+        snprintf(r->err.msg, sizeof r->err.msg, "%s", msg);
+}
+
+/* A findings-store failure: a lost connection is reported as connection_lost (the server went away, as it would
+ * for the scan connection when both are on one server), and so is a failure the store call classified as such (a
+ * server shutting down answers 57P01 before libpq marks the connection bad: why); anything else is findings_store,
+ * with the grants the role lacks when it was a permission error. */
+static void fail_store_why(PGconn *store, struct pa_surface_result *r, struct pa_err *e, enum pa_fail_reason why)
+{
+    bool lost = !store || PQstatus(store) == CONNECTION_BAD || why == PA_FAIL_CONNECTION_LOST;
+    pa_err_prefix(e, "findings store: ");
+    if (!lost)
+        pa_findings_explain_denied(store, e);
+    fail_surface(r, lost ? PA_FAIL_CONNECTION_LOST : PA_FAIL_FINDINGS_STORE, e->msg);
+}
+
+static void fail_store(PGconn *store, struct pa_surface_result *r, struct pa_err *e)
+{
+    fail_store_why(store, r, e, PA_FAIL_NONE);
+}
+
+/* A queued range dropped (pa_pool_drop, under the pool's lock): the surface was not read in full. */
+static void range_dropped(void *arg, struct read_job *rj)
+{
+    (void)arg;
+    struct surface_job *job = job_of(rj);
+    job->open--;
+    if (!job->read_failed) {
+        fail_surface(job->r, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
+        job->read_failed = true;
+    }
+}
+
+static void job_abort(struct scan_state *st, struct surface_job *job)
+{
+    pa_pool_drop(st->pool, &job->read, range_dropped, NULL);
+}
+
+/* The store session the surface's lock was taken on was replaced (it broke while another surface began): its lock
+ * and its work on the store are gone. */
+#define STORE_SESSION_LOST "the connection was lost during the scan (and the surface's lock with it)"
+static bool store_session_lost(const struct scan_state *st, const struct surface_job *job)
+{
+    return job->store_gen != st->store_gen || !st->store_conn;
+}
+
+/* Record the surface in the run and take its lock (not in a dry run). False with the surface failed. */
+static bool record_and_lock(struct scan_state *st, struct surface_job *job)
+{
+    struct pa_surface_result *r = job->r;
+    const struct pa_surface *s = r->surface;
+    struct pa_err e;
+    /* record the surface first, so a surface that fails its checks has its outcome in scan_run_surfaces; the
+     * mode is corrected when it finishes */
+    if (pa_findings_surface_start(st->store_conn, st->scan_id, r->table, s->column,
+                                  pa_scan_mode_name(st->opts->full), &e) != 0) {
+        fail_store(st->store_conn, r, &e);
+        return false;
+    }
+    job->started = true;
+    int l = pa_findings_lock_surface(st->store_conn, s->name, &e);
+    if (l != 1) {
+        if (l == 0)
+            fail_surface(r, PA_FAIL_BUSY, "another pii-auditd is scanning this surface (advisory lock held)");
+        else
+            fail_store(st->store_conn, r, &e);
+        return false;
+    }
+    job->locked = true;
+    return true;
+}
+
+/* The mode from the stored cursor: where this scan starts, and whether it moves the cursor. False with the
+ * surface failed. */
+static bool choose_mode(struct scan_state *st, struct surface_job *job)
+{
+    struct pa_surface_result *r = job->r;
+    const struct pa_surface *s = r->surface;
+    struct pa_cursor *cur = &job->cursor;
+    struct pa_err e;
+    if (st->store_conn && pa_findings_get_cursor(st->store_conn, r->table, s->column, cur, &e) != 0) {
+        if (!st->opts->dry_run) {
+            fail_store(st->store_conn, r, &e);
+            return false;
+        }
+    }
+    if (cur->id_type && strcmp(cur->id_type, job->info.id_type) != 0) {
+        pa_warn("%s: the id column type changed from %s to %s; reading the surface in full", s->name, cur->id_type,
+                job->info.id_type);
+        free(cur->last_id);
+        cur->last_id = NULL;
+        cur->last_full_scan_at = 0;
+    }
+    /* a dry run records nothing, so it reads everything: its "open" is what it found */
+    r->full = st->opts->full || st->opts->dry_run || !cur->last_id || cur->last_full_scan_at <= 0 ||
+              pa_now_wall() - cur->last_full_scan_at >= st->cfg->full_scan_interval;
+    job->after = r->full ? NULL : cur->last_id;
+    /* an incremental cursor moves with every batch; a full scan moves it only when there was none */
+    job->move_cursor = !r->full || !cur->last_id;
+    return true;
+}
+
+/* The surface's id ranges: one per reader where split points can be had, else one. */
+static void split_ranges(struct scan_state *st, struct surface_job *job)
+{
+    const struct pa_surface *s = job->r->surface;
+    size_t want = st->cfg->parallelism > 1 ? (size_t)st->cfg->parallelism : 1;
+    char **pts = pa_xcalloc(want, sizeof *pts);
+    size_t np = 0;
+    if (want > 1)
+        pa_catalog_split_points(st->scan_conn, s, &job->info, job->after, want, pts, &np);
+    size_t n = np + 1;
+    job->ranges = pa_xcalloc(n, sizeof *job->ranges);
+    job->progress = pa_xcalloc(n, sizeof *job->progress);
+    for (size_t k = 0; k < n; k++) {
+        job->ranges[k].lo = k == 0 ? (job->after ? pa_xstrdup(job->after) : NULL) : pa_xstrdup(pts[k - 1]);
+        job->ranges[k].hi = k < np ? pa_xstrdup(pts[k]) : NULL;
+    }
+    for (size_t k = 0; k < np; k++)
+        free(pts[k]);
+    free(pts);
+    job->read.ranges = job->ranges;
+    job->read.n = n;
+    size_t readers = pa_pool_size(st->pool);
+    if (n > 1)
+        pa_info("%s: %zu readers over %zu id ranges", s->name, readers < n ? readers : n, n);
+}
+
+/* Record the surface, take its lock, check it, read its cursor and queue its id ranges. Returns false when it
+ * ended before any read (a check or the store failed): end_surface() is due at once. */
+static bool begin_surface(struct scan_state *st, struct surface_job *job)
+{
+    struct pa_surface_result *r = job->r;
+    const struct pa_surface *s = r->surface;
+    job->read.surface = s->name;
+    job->read.info = &job->info;
+    job->read.store = st->store_conn && !st->opts->dry_run;
+    job->read.scan_id = st->scan_id;
+    job->t0 = job->last_print = pa_now_monotonic();
+    job->store_gen = st->store_gen;
+
+    if (st->store_conn && !st->opts->dry_run && !record_and_lock(st, job))
+        return false;
+    r->full = st->opts->full || st->opts->dry_run;
+    if (pa_catalog_check(st->scan_conn, s, &job->info, &r->err) != 0) {
+        r->status = PA_SURFACE_FAILED;
+        return false;
+    }
+    r->rows_estimated = job->info.estimate;
+    if (!choose_mode(st, job))
+        return false;
+    pa_info("%s: %s scan started (id column %s %s, ~%lld rows)", s->name, pa_scan_mode_name(r->full),
+            job->info.id_column, job->info.id_type, job->info.estimate > 0 ? job->info.estimate : 0);
+    if (st->opts->on_surface_start)
+        st->opts->on_surface_start(st->opts->observer, r);
+    split_ranges(st, job);
+    job->open = job->read.n;
+    pa_pool_queue(st->pool, &job->read);
+    return true;
+}
+
+/* Commit a read batch: findings, counters and the cursor (moved to the committed prefix) in one transaction; in a
+ * dry run only counted. */
+static void commit_batch(struct scan_state *st, struct surface_job *job, struct batch_result *b)
+{
+    struct pa_surface_result *r = job->r;
+    if (!job->read.store) {
+        for (size_t i = 0; i < b->found.n; i++)
+            pa_catcounts_add(&r->new_by_cat, b->found.v[i].name, b->found.v[i].n);
+        return;
+    }
+    struct pa_batch_commit bc = {.scan_id = st->scan_id,
+                                 .table = r->table,
+                                 .column = r->surface->column,
+                                 .id_column = job->info.id_column,
+                                 .id_type = job->info.id_type,
+                                 .rows = b->rows,
+                                 .bytes = b->bytes,
+                                 .invalid_documents = b->invalid_documents,
+                                 .truncated_records = b->truncated_records};
+    bc.cursor = job->move_cursor ? job_prefix(job) : NULL;
+    struct pa_err e;
+    int rc = -1;
+    bool lost = store_session_lost(st, job);
+    if (lost)
+        pa_err_set(&e, PA_FAIL_NONE, STORE_SESSION_LOST);
+    else
+        rc = pa_findings_commit_batch(st->store_conn, &b->batch, &bc, &r->new_by_cat, &e);
+    if (rc != 0) {
+        fail_store_why(lost ? NULL : st->store_conn, r, &e, lost ? PA_FAIL_NONE : e.reason);
+        job->store_failed = job->read_failed = true;
+        job_abort(st, job);
+    }
+}
+
+/* A batch handed off by a reader: committed (or counted, in a dry run), or the surface's failure. */
+static void take_batch(struct scan_state *st, struct batch_result *b)
+{
+    struct surface_job *job = job_of(b->job);
+    struct pa_surface_result *r = job->r;
+    double now = pa_now_monotonic();
+    if (b->failed) {
+        /* the first real failure names the surface's; a cancel only when nothing else went wrong */
+        if (!job->read_failed || (r->err.reason == PA_FAIL_CANCELLED && b->err.reason != PA_FAIL_CANCELLED)) {
+            if (!job->store_failed)
+                fail_surface(r, b->err.reason, b->err.msg);
+            job->read_failed = true;
+        }
+        job_abort(st, job);
+    } else if (!job->store_failed) {
+        struct range_progress *pg = &job->progress[b->range];
+        if (b->end.len) {
+            free(pg->end);
+            pg->end = pa_xstrdup(b->end.data);
+        }
+        pg->complete = b->range_done;
+        r->rows += b->rows;
+        r->bytes += b->bytes;
+        r->invalid_documents += b->invalid_documents;
+        r->truncated_records += b->truncated_records;
+        commit_batch(st, job, b);
+        if (!job->store_failed) {
+            pa_debug("%s: batch of %lld rows committed (range %zu)", r->surface->name, b->rows, b->range);
+            if (st->opts->on_batch)
+                st->opts->on_batch(st->opts->observer, r, b->rows, b->bytes);
+            if (st->opts->progress && (now - job->last_print > 0.5 || job->read.n == 1)) {
+                job->last_print = now;
+                progress_line(r, job->t0, 0, false);
+            }
+        }
+    }
+    if (b->failed || b->range_done)
+        job->open--; /* the reader is done with this range */
+}
+
+/* Record a surface's outcome in scan_run_surfaces. */
+static void record_outcome(PGconn *store, long long scan_id, const struct pa_surface_result *r)
+{
+    bool ok = r->status == PA_SURFACE_OK;
+    struct pa_surface_outcome o = {.status = pa_scan_surface_status_name(r->status),
+                                   .mode = pa_scan_mode_name(r->full),
+                                   .error_class = ok ? NULL : pa_fail_reason_name(r->err.reason),
+                                   .error_message = ok ? NULL : r->err.msg};
+    struct pa_err e;
+    if (pa_findings_surface_finish(store, scan_id, r->table, r->surface->column, &o, &e))
+        pa_warn("%s: could not record the surface outcome: %s", r->surface->name, e.msg);
+}
+
+/* A surface read whole: a full scan resolves what it did not see again. False with the surface failed. */
+static bool complete_surface(struct scan_state *st, struct surface_job *job)
+{
+    struct pa_surface_result *r = job->r;
+    struct pa_err e;
+    if (!st->store_conn || st->opts->dry_run || !r->full)
+        return true;
+    if (store_session_lost(st, job)) {
+        pa_err_set(&e, PA_FAIL_NONE, STORE_SESSION_LOST);
+        fail_store_why(NULL, r, &e, PA_FAIL_CONNECTION_LOST);
+        return false;
+    }
+    if (pa_findings_complete_full(st->store_conn, st->scan_id, r->table, r->surface->column, job->info.id_column,
+                                  job->info.id_type, job_prefix(job), &r->resolved_by_cat, &e) != 0) {
+        fail_store(st->store_conn, r, &e);
+        return false;
+    }
+    return true;
+}
+
+/* The surface's outcome: the full scan's resolutions, the recorded outcome, the lock released, the log line. */
+static void end_surface(struct scan_state *st, struct surface_job *job, bool was_read)
+{
+    struct pa_surface_result *r = job->r;
+    const struct pa_surface *s = r->surface;
+    bool same_store = !store_session_lost(st, job);
+    if (was_read && !job->read_failed) {
+        if (complete_surface(st, job))
+            r->status = PA_SURFACE_OK;
+    } else if (was_read && r->status == PA_SURFACE_OK) {
+        fail_surface(r, r->err.reason != PA_FAIL_NONE ? r->err.reason : PA_FAIL_QUERY, NULL);
+    }
+    if (st->opts->progress && r->rows)
+        progress_line(r, job->t0, 0, true);
+    r->duration = pa_now_monotonic() - job->t0;
+    if (st->store_conn && PQstatus(st->store_conn) == CONNECTION_OK) {
+        struct pa_err e;
+        if (!st->opts->dry_run)
+            pa_findings_open_counts(st->store_conn, r->table, s->column, &r->open_by_cat, &e);
+        if (job->started)
+            record_outcome(st->store_conn, st->scan_id, r);
+        if (job->locked && same_store)
+            pa_findings_unlock_surface(st->store_conn, s->name);
+    }
+    if (st->opts->dry_run) {
+        /* nothing is stored: what this scan found is what is open */
+        for (size_t i = 0; i < r->new_by_cat.n; i++)
+            pa_catcounts_add(&r->open_by_cat, r->new_by_cat.v[i].name, r->new_by_cat.v[i].n);
+    }
+    if (r->status == PA_SURFACE_OK)
+        pa_info("%s: %s scan done: %lld rows, %lld bytes in %.2fs; %lld new, %lld resolved, %lld open findings",
+                s->name, pa_scan_mode_name(r->full), r->rows, r->bytes, r->duration,
+                pa_catcounts_total(&r->new_by_cat), pa_catcounts_total(&r->resolved_by_cat),
+                pa_catcounts_total(&r->open_by_cat));
+    else
+        pa_error("%s: surface not scanned (%s): %s", s->name, pa_fail_reason_name(r->err.reason), r->err.msg);
+    if (st->opts->on_surface_done)
+        st->opts->on_surface_done(st->opts->observer, r);
+    /* a surface whose connection broke must not take the next ones down: the scanning connection is renewed
+     * before the next surface (the readers renew theirs after a failed range) */
+    if (r->err.reason == PA_FAIL_CONNECTION_LOST || r->err.reason == PA_FAIL_CONNECT)
+        st->renew_scan_conn = true;
+}
+
+static void job_free(struct surface_job *job)
+{
+    for (size_t k = 0; k < job->read.n; k++) {
+        free(job->ranges[k].lo);
+        free(job->ranges[k].hi);
+        free(job->progress[k].end);
+    }
+    free(job->ranges);
+    free(job->progress);
+    pa_cursor_free(&job->cursor);
+    pa_catalog_info_free(&job->info);
+}
+
+/* Renew the scanning and store connections before a surface when they broke. Returns false with the surface
+ * failed when one cannot be had. */
+static bool surface_conns(struct scan_state *st, struct pa_surface_result *r, bool use_store)
+{
+    struct pa_err e;
+    /* the readers have their own connections, so a server restart they saw leaves this idle one looking fine:
+     * renew it after a lost connection too */
+    if (!st->scan_conn || st->renew_scan_conn || PQstatus(st->scan_conn) != CONNECTION_OK) {
+        PQfinish(st->scan_conn);
+        st->scan_conn = pa_db_open(st->cfg, PA_DB_SCANNED, &e);
+        if (!st->scan_conn) {
+            fail_surface(r, e.reason, e.msg);
+            return false; /* the next surface tries again */
+        }
+        st->renew_scan_conn = false;
+    }
+    if (use_store && (!st->store_conn || PQstatus(st->store_conn) != CONNECTION_OK)) {
+        PQfinish(st->store_conn);
+        st->store_gen++; /* locks and commits of surfaces begun on the old session are void */
+        st->store_conn = pa_db_open(st->cfg, PA_DB_STORE, &e);
+        if (!st->store_conn) {
+            fail_surface(r, PA_FAIL_FINDINGS_STORE, e.msg);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Start surface r (job) when a reader is free: 1 when it is being read, 0 when it ended at once. */
+static int start_surface(struct scan_state *st, struct surface_job *job, struct pa_surface_result *r,
+                         bool use_store)
+{
+    pa_log_set_context(r->surface->name, st->scan_id);
+    if (st->opts->stop && *st->opts->stop) {
+        fail_surface(r, PA_FAIL_CANCELLED, "stopped by a signal before the surface was read");
+        return 0;
+    }
+    if (!surface_conns(st, r, use_store))
+        return 0;
+    job->r = r;
+    if (begin_surface(st, job))
+        return 1;
+    end_surface(st, job, false);
+    job->r = NULL;
+    return 0;
+}
+
+/* Scan the surfaces: the scanning thread starts a surface whenever a reader is idle and no range waits, and
+ * commits the batches the readers hand off, of whichever surface. With scan.parallelism 1 the surfaces are read
+ * one after the other on one reader; with N, up to N ranges of one or more surfaces at a time. */
+static void scan_surfaces(struct scan_state *st, struct pa_scan_result *res)
+{
+    const struct pa_scan_opts *opts = st->opts;
+    bool use_store = st->store_conn != NULL; /* false only for a dry run without a reachable store */
+    if (pa_pool_size(st->pool) == 0) {
+        for (size_t i = 0; i < res->n; i++)
+            fail_surface(&res->surfaces[i], PA_FAIL_QUERY, "cannot start a reader thread");
+        return;
+    }
+    struct surface_job *jobs = pa_xcalloc(res->n ? res->n : 1, sizeof *jobs);
+    size_t next = 0, active = 0;
+    double last_tick = pa_now_monotonic();
+    for (;;) {
+        bool can_start;
+        struct batch_result *b = pa_pool_next(st->pool, next < res->n, active > 0 || next < res->n, &can_start);
+        double now = pa_now_monotonic();
+        if (now - last_tick > 1) {
+            last_tick = now;
+            if (opts->on_tick)
+                opts->on_tick(opts->observer);
+        }
+        if (b) {
+            pa_log_set_context(b->job->surface, st->scan_id);
+            take_batch(st, b);
+            pa_pool_release(st->pool, b);
+        }
+        if (opts->stop && *opts->stop)
+            pa_pool_drop(st->pool, NULL, range_dropped, NULL);
+        for (size_t i = 0; i < next; i++) {
+            struct surface_job *job = &jobs[i];
+            if (job->r && job->ranges && job->open == 0) {
+                pa_log_set_context(job->read.surface, st->scan_id);
+                end_surface(st, job, true);
+                job->r = NULL; /* ended */
+                active--;
+            }
+        }
+        if (next < res->n && can_start) {
+            active += (size_t)start_surface(st, &jobs[next], &res->surfaces[next], use_store);
+            next++;
+        }
+        pa_log_set_context(NULL, st->scan_id);
+        if (next >= res->n && active == 0)
+            break;
+    }
+    pa_pool_stop(st->pool); /* no reader touches a job any more */
+    st->pool = NULL;
+    for (size_t i = 0; i < res->n; i++)
+        job_free(&jobs[i]);
+    free(jobs);
+}
+
+/* The findings store and the scanned database for a run. 0, or -1 with res->err set (the scan cannot start). */
+static int run_connect(struct scan_state *st, struct pa_scan_result *res)
+{
+    const struct pa_config *cfg = st->cfg;
+    struct pa_err e;
+    st->store_conn = pa_db_open(cfg, PA_DB_STORE, &e);
+    if (!st->store_conn && !st->opts->dry_run)
+        return pa_err_set(&res->err, e.reason, "cannot connect to the findings database: %s", e.msg);
+    if (st->store_conn && pa_findings_check_schema(st->store_conn, &e) != 0) {
+        if (!st->opts->dry_run)
+            return pa_err_set(&res->err, PA_FAIL_SCHEMA, "%s", e.msg);
+        /* a dry run needs no store: read everything */
+        PQfinish(st->store_conn);
+        st->store_conn = NULL;
+    }
+    st->scan_conn = pa_db_open(cfg, PA_DB_SCANNED, &e);
+    if (!st->scan_conn)
+        return pa_err_set(&res->err, e.reason, "cannot connect to the scanned database: %s", e.msg);
+    return 0;
+}
+
+/* The selected surfaces, in configuration order. */
+static void select_surfaces(const struct pa_config *cfg, const struct pa_scan_opts *opts, struct pa_scan_result *res)
+{
+    for (size_t i = 0; i < cfg->n_surfaces; i++)
+        if (want_surface(opts, &cfg->surfaces[i]))
+            res->n++;
+    res->surfaces = pa_xcalloc(res->n ? res->n : 1, sizeof *res->surfaces);
+    for (size_t i = 0, k = 0; i < cfg->n_surfaces; i++) {
+        if (!want_surface(opts, &cfg->surfaces[i]))
+            continue;
+        res->surfaces[k].surface = &cfg->surfaces[i];
+        res->surfaces[k].table = pa_xasprintf("%s.%s", cfg->surfaces[i].schema, cfg->surfaces[i].table);
+        k++;
+    }
+}
+
+/* The run's totals over its surfaces. */
+static void run_totals(struct pa_scan_result *res, struct pa_run_totals *t)
+{
+    bool any_full = false, any_incr = false;
+    const struct pa_surface_result *first = NULL;
+    memset(t, 0, sizeof *t);
+    for (size_t i = 0; i < res->n; i++) {
+        struct pa_surface_result *r = &res->surfaces[i];
+        t->rows += r->rows;
+        t->bytes += r->bytes;
+        t->new_findings += pa_catcounts_total(&r->new_by_cat);
+        t->resolved_findings += pa_catcounts_total(&r->resolved_by_cat);
+        t->invalid_documents += r->invalid_documents;
+        res->open_total += pa_catcounts_total(&r->open_by_cat);
+        if (r->full)
+            any_full = true;
+        else
+            any_incr = true;
+        if (r->status != PA_SURFACE_OK) {
+            res->failed++;
+            if (r->status == PA_SURFACE_CANCELLED)
+                res->cancelled = true;
+            if (!first)
+                first = r;
+        }
+    }
+    t->status = pa_scan_run_status_name(res);
+    t->mode = any_full && any_incr ? "mixed" : pa_scan_mode_name(any_full);
+    t->surfaces_failed = res->failed;
+    t->error_class = first ? pa_fail_reason_name(first->err.reason) : NULL;
+    t->error_message = first ? first->err.msg : NULL;
+}
+
+/* The run's end in the store: every failed surface's outcome again, then the run's totals. */
+static void record_run(struct scan_state *st, const struct pa_scan_result *res, const struct pa_run_totals *t)
+{
+    struct pa_err e;
+    if (!st->store_conn || PQstatus(st->store_conn) != CONNECTION_OK) {
+        PQfinish(st->store_conn);
+        st->store_conn = pa_db_open(st->cfg, PA_DB_STORE, &e);
+    }
+    if (!st->store_conn || PQstatus(st->store_conn) != CONNECTION_OK)
+        return;
+    /* a surface that lost the store connection could not record its outcome and would stay 'running' in a
+     * finished run: record every failed surface's outcome again now (an idempotent UPDATE) */
+    for (size_t i = 0; i < res->n; i++)
+        if (res->surfaces[i].status != PA_SURFACE_OK)
+            record_outcome(st->store_conn, st->scan_id, &res->surfaces[i]);
+    if (pa_findings_finish_run(st->store_conn, st->scan_id, t, &e) != 0)
+        pa_warn("could not record the end of scan %lld: %s", st->scan_id, e.msg);
+}
+
+int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, const struct pa_scan_opts *opts,
+                struct pa_scan_result *res)
+{
+    memset(res, 0, sizeof *res);
+    struct scan_state st = {.cfg = cfg, .opts = opts};
+    double t0 = pa_now_monotonic();
+    int rc = -1;
+    /* the readers start first: their connections are made while this thread makes its own and checks the first
+     * surface (a backend's start is most of a small incremental scan) */
+    bool pooled = false;
+    for (size_t i = 0; i < cfg->n_surfaces && !pooled; i++)
+        pooled = want_surface(opts, &cfg->surfaces[i]);
+    if (pooled) {
+        struct pool_params pp = {.cfg = cfg,
+                                 .det = det,
+                                 .stop = opts->stop,
+                                 .readers = cfg->parallelism > 1 ? (size_t)cfg->parallelism : 1};
+        /* rows per batch: scan.batch_size, or less to keep a throttled step under a second */
+        pp.limit = cfg->max_rows_per_second > 0 && cfg->max_rows_per_second < cfg->batch_size
+                       ? cfg->max_rows_per_second
+                       : cfg->batch_size;
+        st.pool = pa_pool_start(&pp);
+    }
+    if (run_connect(&st, res) != 0)
+        goto out;
+    select_surfaces(cfg, opts, res);
+    if (!opts->dry_run) {
+        struct pa_err e;
+        st.scan_id = pa_findings_begin_run(st.store_conn, opts->trigger, pa_scan_mode_name(opts->full),
+                                           (int)res->n, &res->interrupted_runs, &e);
+        if (st.scan_id < 0) {
+            pa_err_set(&res->err, PA_FAIL_FINDINGS_STORE, "cannot record the scan run: %s", e.msg);
+            goto out;
+        }
+        res->scan_id = st.scan_id;
+    }
+    pa_log_set_context(NULL, st.scan_id);
+    pa_info("scan %lld started (%s, %zu surfaces%s)", st.scan_id, opts->trigger, res->n,
+            opts->dry_run ? ", dry run" : "");
+
+    if (res->n)
+        scan_surfaces(&st, res);
+
+    struct pa_run_totals t;
+    run_totals(res, &t);
+    res->duration = pa_now_monotonic() - t0;
+    if (!opts->dry_run)
+        record_run(&st, res, &t);
+    pa_info("scan %lld finished in %.2fs: %zu surfaces, %d failed, %lld rows, %lld new, %lld resolved, %lld open "
+            "findings",
+            st.scan_id, res->duration, res->n, res->failed, t.rows, t.new_findings, t.resolved_findings,
+            res->open_total);
+    rc = 0;
+out:
+    if (st.pool)
+        pa_pool_stop(st.pool);
+    pa_log_set_context(NULL, 0);
+    if (st.scan_conn)
+        PQfinish(st.scan_conn);
+    if (st.store_conn)
+        PQfinish(st.store_conn);
+    return rc;
+}
+
+void pa_scan_result_free(struct pa_scan_result *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->surfaces[i].table);
+        pa_catcounts_free(&r->surfaces[i].new_by_cat);
+        pa_catcounts_free(&r->surfaces[i].resolved_by_cat);
+        pa_catcounts_free(&r->surfaces[i].open_by_cat);
+    }
+    free(r->surfaces);
+    memset(r, 0, sizeof *r);
+}
