@@ -21,11 +21,10 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
 #define JW_DELIVER(cb_, ctx_, w_, ev_) ((void)(cb_), on_event((ctx_), (w_), (ev_)))
 #include "jsonwalk_impl.h"
 
+#include "arch.h"
+
 #include <arpa/inet.h>
 #include <hs/hs.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +53,7 @@ static bool have_popcnt __attribute__((unused)); /* read only where the mask pre
 
 static void cclass_init(void)
 {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#ifdef PA_HAVE_POPCNT_DISPATCH
     __builtin_cpu_init();
     have_popcnt = __builtin_cpu_supports("popcnt");
 #endif
@@ -2340,7 +2339,7 @@ static inline bool run13_mask(uint64_t m)
     return (m & (m >> 5)) != 0; /* i..i+12 */
 }
 
-#ifdef __SSE2__
+#ifdef PA_HAVE_SSE2
 /* Byte classes of 16 bytes as a 16-bit mask (bit i: byte i). In range: lo <= byte < lo + n, as unsigned bytes. */
 static inline unsigned sse_range(__m128i v, char lo, char n)
 {
@@ -2375,7 +2374,7 @@ static inline uint64_t win_slide(uint64_t win, unsigned b, size_t r)
 /* Is there a run of 13 digits (the shortest card number) without separators? */
 static bool has_digit_run13(const unsigned char *s, size_t len)
 {
-#ifdef __SSE2__
+#ifdef PA_HAVE_SSE2
     if (len >= 16) {
         /* digit masks of 16-byte chunks slid into a 64-byte window (newest bytes in the high bits): a run of 13
          * ending in the newest chunk lies inside the window */
@@ -2401,7 +2400,7 @@ static bool has_digit_run13(const unsigned char *s, size_t len)
     return false;
 }
 
-#ifdef __SSE2__
+#ifdef PA_HAVE_SSE2
 /* The anchors of has_cisco_or_iban_anchor as bits (i: an anchor starts at byte i of the window), from the class
  * masks of a 64-byte window. */
 static inline uint64_t anchor_bits(uint64_t hex, uint64_t dot, uint64_t up, uint64_t dig, bool cisco, bool iban)
@@ -2441,7 +2440,7 @@ static bool has_anchor_sse(const unsigned char *s, size_t len, bool cisco, bool 
 
 static bool has_cisco_or_iban_anchor(const unsigned char *s, size_t len, bool cisco, bool iban)
 {
-#ifdef __SSE2__
+#ifdef PA_HAVE_SSE2
     if (len >= 16)
         return has_anchor_sse(s, len, cisco, iban);
 #endif
@@ -2564,7 +2563,7 @@ static __attribute__((noinline)) bool worth_scanning_counts(const unsigned char 
 {
     struct pstat st = {0};
     size_t i = 0;
-#ifdef __SSE2__
+#ifdef PA_HAVE_SSE2
     const __m128i zero = _mm_setzero_si128(), c0 = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9),
                   cA = _mm_set1_epi8('A'), c25 = _mm_set1_epi8(25), at = _mm_set1_epi8('@'),
                   colon = _mm_set1_epi8(':'), minus = _mm_set1_epi8('-'), period = _mm_set1_epi8('.'),
@@ -2618,7 +2617,7 @@ static __attribute__((noinline)) bool worth_scanning_counts(const unsigned char 
     return pdecide(&st, s, len, NULL);
 }
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#ifdef PA_HAVE_LE_WORDS
 #define PA_HAVE_SHORT_PF 1
 /* 0x80 in each byte of x that equals ch, exactly (no false positives: the add cannot carry between bytes). */
 static inline uint64_t bytes_eq(uint64_t x, unsigned char ch)
@@ -2648,7 +2647,7 @@ static inline bool short_clean(const unsigned char *s, size_t len)
 }
 #endif
 
-#if defined(__SSE2__) && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#ifdef PA_HAVE_POPCNT_DISPATCH
 #define PA_HAVE_PMASK 1
 /* 8 to 64 bytes: the classes of every byte as positional masks (bit i = byte i), from 16-byte loads inside the
  * string (the last one overlaps the one before and ORs the same bits again; a string of at most 16 bytes is read as
@@ -2898,7 +2897,7 @@ static inline struct frame *jw_top(struct pa_jw *w)
  * upper half alone where the byte order allows (one 4-byte access instead of a read-modify-write of the slot). */
 static inline uint32_t kg_get(const struct frame *f)
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#ifdef PA_HAVE_LE_WORDS
     uint32_t g;
     memcpy(&g, (const char *)&f->user + 4, 4);
     return g;
@@ -2909,7 +2908,7 @@ static inline uint32_t kg_get(const struct frame *f)
 
 static inline void kg_set(struct frame *f, uint32_t g)
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#ifdef PA_HAVE_LE_WORDS
     memcpy((char *)&f->user + 4, &g, 4);
 #else
     f->user = (f->user & 0xffffffffu) | (uint64_t)g << 32;
@@ -2919,7 +2918,7 @@ static inline void kg_set(struct frame *f, uint32_t g)
 /* A container's guess base (bits 16..31 of its slot) */
 static inline uint32_t kg_base(const struct frame *f)
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#ifdef PA_HAVE_LE_WORDS
     uint16_t b;
     memcpy(&b, (const char *)&f->user + 2, 2);
     return b;

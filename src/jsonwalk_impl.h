@@ -11,14 +11,11 @@
 #ifndef PA_JSONWALK_IMPL_H
 #define PA_JSONWALK_IMPL_H
 
+#include "arch.h"
 #include "jsonwalk.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #ifndef JW_DELIVER
 #define JW_DELIVER(cb_, ctx_, w_, ev_) (cb_)((ctx_), (w_), (ev_))
@@ -115,7 +112,7 @@ static inline const char *skip_ws(const char *p, const char *end)
 /* p[0] == a && p[1] == b, as one 16-bit compare where the byte order allows it (p + 2 <= end). */
 static inline bool two_bytes(const char *p, char a, char b)
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#ifdef PA_HAVE_LE_WORDS
     uint16_t v;
     memcpy(&v, p, 2);
     return v == (uint16_t)((unsigned char)a | (unsigned char)b << 8);
@@ -124,7 +121,7 @@ static inline bool two_bytes(const char *p, char a, char b)
 #endif
 }
 
-#if defined(__SSE2__)
+#ifdef PA_HAVE_SSE2
 /* Bit i set when p[i] ends a plain run ('"', '\\' or a control character); 16 bytes from p must be readable. */
 static inline unsigned special16(const char *p)
 {
@@ -141,7 +138,7 @@ static inline unsigned special16(const char *p)
  * end. This is where most of the bytes of a typical document are spent, hence 16 bytes per step. */
 static inline const char *scan_plain(const char *p, const char *end)
 {
-#if defined(__SSE2__)
+#ifdef PA_HAVE_SSE2
     while (end - p >= 16) {
         unsigned bits = special16(p);
         if (bits)
@@ -158,7 +155,7 @@ static inline const char *scan_plain(const char *p, const char *end)
     return p;
 }
 
-#if defined(__SSE2__)
+#ifdef PA_HAVE_SSE2
 /* scan_plain for the rest of a string longer than 16 bytes, out of line: inlined, its loop would keep the three
  * constants of special16 in registers and make the first 16 bytes (all that most strings need) copy them. */
 static __attribute__((noinline)) const char *scan_plain_rest(const char *p, const char *end)
@@ -308,7 +305,7 @@ static inline __attribute__((always_inline)) const char *parse_string(struct pa_
 {
     const char *run = quote + 1;
     const char *p;
-#if defined(__SSE2__)
+#ifdef PA_HAVE_SSE2
     /* Most strings end within the first 16 bytes: then the bit found is inside the input (no end check). */
     if (__builtin_expect(run < end16, 1)) {
         unsigned bits = special16(run);
@@ -335,7 +332,7 @@ static inline __attribute__((always_inline)) const char *parse_string(struct pa_
         *decoded = false;
         return p + 1;
     }
-#if defined(__SSE2__)
+#ifdef PA_HAVE_SSE2
 slow:;
 #endif
     struct jw_span sp = {NULL, 0};
@@ -355,7 +352,7 @@ static inline bool jw_is_digit(char c)
 /* The end of the run of ASCII digits at p (p itself when there is none). */
 static inline const char *skip_digits(const char *p, const char *end)
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#ifdef PA_HAVE_LE_WORDS
     /* 8 bytes at a time: t = byte ^ '0' is a digit's value (0..9) exactly when its high nibble is 0 and t + 6 does
      * not carry into it. A byte that fails may carry into the next one, but only bytes after the first failing
      * one are disturbed, and the lowest flagged byte is the answer. */
