@@ -15,10 +15,18 @@
 
 #include "jsonwalk.h"
 
+/* detect's slot in each open container of its walker (see KGUESS_BITS for the guesses). */
+struct dslot {
+    uint16_t geo;  /* objects: 1 when a latitude member carried data, 2 a longitude one (3: a lat/lng pair) */
+    uint16_t base; /* the container's guess base */
+    uint32_t next; /* objects: the guess context of the next member name */
+};
+
 /* Documents are walked by a copy of the walker (jsonwalk_impl.h) that calls on_event directly: it is inlined at each
  * event site, where the event's kind is a constant. */
 static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_jw *w, const struct pa_jw_event *ev);
 #define JW_DELIVER(cb_, ctx_, w_, ev_) ((void)(cb_), on_event((ctx_), (w_), (ev_)))
+#define JW_USER_T struct dslot
 #include "jsonwalk_impl.h"
 
 #include "arch.h"
@@ -1780,8 +1788,7 @@ struct memo {
  * A container's base is a 13-bit scramble of its holder (the member whose value it is, or the holder of the array it
  * is in: kmemo slot + 1, 0 for none); the context of a name is base ^ the previous name's slot in the same object,
  * base ^ KG_PREV_FIRST for the first, base ^ KG_PREV_NONE after a name that is not memoized. Both live in the
- * walker's per-container slot: bits 16..31 the base, 32..63 the context of the object's next name (detect's lat/lng
- * bits are 0..1). */
+ * walker's per-container slot (struct dslot: base, and next, the context of the object's next name). */
 #define KGUESS_BITS 13
 #define KGUESS_N (1u << KGUESS_BITS)
 #define KG_PREV_FIRST ((uint32_t)KMEMO_SLOTS)
@@ -2886,54 +2893,13 @@ static void emit_key_finding(struct pa_detect_ctx *c, int cat, const char *rule)
     emit(c, c->path.data, c->path.len, cat, PA_DET_KEY, rule);
 }
 
-/* The walker's per-container slot of the innermost open container (pa_jw_user(w, 0)), read directly: detect.c
- * has the walker's internals (jsonwalk_impl.h) and the call would cost more than the read. NULL at top level. */
-static inline struct frame *jw_top(struct pa_jw *w)
-{
-    return w->top;
-}
-
-/* The guess context of a container's next name (bits 32..63 of its slot: see KGUESS_BITS), read and written as the
- * upper half alone where the byte order allows (one 4-byte access instead of a read-modify-write of the slot). */
-static inline uint32_t kg_get(const struct frame *f)
-{
-#ifdef PA_HAVE_LE_WORDS
-    uint32_t g;
-    memcpy(&g, (const char *)&f->user + 4, 4);
-    return g;
-#else
-    return (uint32_t)(f->user >> 32);
-#endif
-}
-
-static inline void kg_set(struct frame *f, uint32_t g)
-{
-#ifdef PA_HAVE_LE_WORDS
-    memcpy((char *)&f->user + 4, &g, 4);
-#else
-    f->user = (f->user & 0xffffffffu) | (uint64_t)g << 32;
-#endif
-}
-
-/* A container's guess base (bits 16..31 of its slot) */
-static inline uint32_t kg_base(const struct frame *f)
-{
-#ifdef PA_HAVE_LE_WORDS
-    uint16_t b;
-    memcpy(&b, (const char *)&f->user + 2, 2);
-    return b;
-#else
-    return (uint32_t)(f->user >> 16) & 0xffffu;
-#endif
-}
-
 static void geo_mark(struct pa_detect_ctx *c, unsigned kflags)
 {
     if (!(kflags & (KF_LAT | KF_LNG)))
         return;
-    struct frame *f = jw_top(c->w);
-    if (f && !f->is_array)
-        f->user |= (kflags & KF_LAT) ? 1u : 2u;
+    struct dslot *f = jw_user_top(c->w);
+    if (f && !jw_top_is_array(c->w))
+        f->geo |= (kflags & KF_LAT) ? 1u : 2u;
 }
 
 /* A member name not in the memo: tokenize, ignore_keys, the value scan of the name itself, the dictionary, the flags;
@@ -2989,12 +2955,12 @@ static inline void skip_value(struct pa_detect_ctx *c, size_t depth)
     c->skip_depth = depth;
 }
 
-/* The guess base of the container opening now (its slot in the walker is w->top): below an array, the array's; below
- * a member, the scramble of the member's slot; at top level that of none. */
-static inline uint32_t kg_container(const struct pa_detect_ctx *c, const struct pa_jw *w, size_t depth)
+/* The guess base of the container opening now: below an array, the array's; below a member, the scramble of the
+ * member's slot; at top level that of none. */
+static inline uint32_t kg_container(const struct pa_detect_ctx *c, struct pa_jw *w, size_t depth)
 {
-    if (depth && w->top[-1].is_array)
-        return kg_base(w->top - 1);
+    if (depth && jw_parent_is_array(w))
+        return jw_user_parent(w)->base;
     uint32_t holder = depth ? c->kg_child : 0;
     return (holder * 0x9e3779b1u) >> (32 - KGUESS_BITS);
 }
@@ -3031,8 +2997,8 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
     switch (ev->kind) {
     case PA_JW_KEY: {
         /* the guess first: the slot of the name seen last in this context, if these are its bytes */
-        struct frame *obj = w->top;
-        uint32_t gctx = kg_get(obj);
+        struct dslot *obj = jw_user_top(w);
+        uint32_t gctx = obj->next;
         size_t ki = c->kguess[gctx]; /* kmemo slot for this name */
         const struct memo_slot *gs = &c->kmemo.slot[ki];
         if (__builtin_expect((size_t)gs->lentag != ev->len + KMEMO_TAG ||
@@ -3053,7 +3019,7 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
             }
             if (ki == KMISS_NONE) { /* not memoized: no guess, and no holder for the names below it */
                 c->kcur = &c->kmiss;
-                kg_set(obj, kg_base(obj) ^ KG_PREV_NONE);
+                obj->next = obj->base ^ KG_PREV_NONE;
                 c->kg_child = 0;
                 if (c->kmiss.ignored)
                     skip_value(c, ev->depth);
@@ -3061,7 +3027,7 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
             }
             c->kguess[gctx] = (uint16_t)ki;
         }
-        kg_set(obj, kg_base(obj) ^ (uint32_t)ki);
+        obj->next = obj->base ^ (uint32_t)ki;
         c->kg_child = (uint32_t)ki + 1;
         c->kcur = &c->kinfo[ki]; /* an ignored name's cat is -1 and flags 0 */
         if (c->kcur->ignored)
@@ -3081,14 +3047,14 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
             if (c->short_pf && !(kf & c->scan_kf)) {
                 /* the prefilter here: most values end at it (short ones without a call) */
                 size_t n = ev->len;
-                struct frame *top = jw_top(w);
+                struct dslot *top = jw_user_top(w);
                 if (n >= 8 && n <= 24 && top) {
                     uint64_t x0, x1, x2 = 0;
                     memcpy(&x0, s, 8);
                     memcpy(&x1, s + n - 8, 8);
                     if (n > 16)
                         memcpy(&x2, s + 8, 8);
-                    struct vguess *g = &c->vguess[kg_get(top) & (VGUESS_N - 1)];
+                    struct vguess *g = &c->vguess[top->next & (VGUESS_N - 1)];
                     if (g->len == n && g->w0 == x0 && g->w1 == x1 && g->w2 == x2)
                         break; /* rejected last time here */
                     if (!prefilter_pass(s, n)) {
@@ -3138,7 +3104,7 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
     case PA_JW_OBJECT_BEGIN:
     case PA_JW_ARRAY_BEGIN: {
         uint32_t base = kg_container(c, w, ev->depth);
-        w->top->user = (uint64_t)(base ^ KG_PREV_FIRST) << 32 | (uint64_t)base << 16;
+        *jw_user_top(w) = (struct dslot){.geo = 0, .base = (uint16_t)base, .next = base ^ KG_PREV_FIRST};
         if (kcur->cat >= 0) {
             pa_buf_truncate(&c->pend_path, 0);
             pa_jw_path(w, &c->pend_path);
@@ -3149,7 +3115,7 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
         break;
     }
     case PA_JW_OBJECT_END: {
-        if ((jw_top(w)->user & 3) == 3 && !d->cat_disabled[PA_CAT_GEOLOCATION]) {
+        if (jw_user_top(w)->geo == 3 && !d->cat_disabled[PA_CAT_GEOLOCATION]) {
             cur_path(c);
             emit(c, c->path.data, c->path.len, PA_CAT_GEOLOCATION, PA_DET_KEY, "key:lat_lng_pair");
         }

@@ -20,6 +20,11 @@
 #ifndef JW_DELIVER
 #define JW_DELIVER(cb_, ctx_, w_, ev_) (cb_)((ctx_), (w_), (ev_))
 #endif
+/* The type of the consumer's per-container slot in this instance: uint64_t for pa_jw_walk (pa_jw_user); detect.c
+ * defines its own struct. At most 8 bytes, aligned to at most 8: every instance shares one frame layout. */
+#ifndef JW_USER_T
+#define JW_USER_T uint64_t
+#endif
 
 /* A byte buffer that only grows. Unlike pa_buf it wipes the old block when it moves, because it holds decoded
  * personal data and realloc would leave a copy behind in freed memory. */
@@ -30,7 +35,12 @@ struct dbuf {
 };
 
 struct frame {
-    uint64_t user;     /* the consumer's slot (pa_jw_user) */
+    /* The consumer's slot: room for the JW_USER_T of whichever instance walks (zeroed when the container opens).
+     * Declared as pa_jw_walk's uint64_t (pa_jw_user); another instance reads and writes it only as its own type
+     * (jw_user_top, jw_user_parent, JW_USER_CLEAR), never as this member, so no two types meet on these bytes. The
+     * frame's layout, and jsonwalk.c's functions that read frames (paths, redaction), are the same for all instances.
+     * First member: a frame's address is its slot's. */
+    uint64_t user;
     const char *key;   /* objects: current member name in the input, or NULL when it was decoded to arena+koff */
     size_t koff;       /* arena length when this container opened; its decoded member name starts here */
     size_t n;          /* arrays: index of the current element; objects: length of the current member name */
@@ -53,7 +63,41 @@ struct pa_jw {
     size_t err_off;
 };
 
+_Static_assert(sizeof(JW_USER_T) <= sizeof(uint64_t) && _Alignof(JW_USER_T) <= _Alignof(uint64_t),
+               "JW_USER_T must fit the walker's 8-byte slot");
+
+/* Zero a frame's slot when it opens, as the instance's type: pa_jw_walk's as the frame's member (the compiler then
+ * knows the store is not the walker's depth, which a plain uint64_t store could be), others through their type. */
+#define JW_USER_CLEAR(f_)                                                                                          \
+    _Generic((JW_USER_T){0}, uint64_t: (void)((f_)->user = 0),                                                     \
+             default: (void)(*(JW_USER_T *)(void *)(f_) = (JW_USER_T){0}))
+
 #define PA_JW_DEFAULT_MAX_DEPTH 1000000
+
+/* Typed access to the per-container slots for an instance's deliver hook, which knows where it is: no call, no depth
+ * check. The innermost open container's slot, or NULL when none is open (the frame's address: its first member). */
+static inline JW_USER_T *jw_user_top(struct pa_jw *w)
+{
+    return (JW_USER_T *)(void *)w->top;
+}
+
+/* The container around the innermost open one (only when there is one: at a *_BEGIN event of depth > 0): its slot,
+ * and whether it is an array. */
+static inline JW_USER_T *jw_user_parent(struct pa_jw *w)
+{
+    return (JW_USER_T *)(void *)(w->top - 1);
+}
+
+static inline bool jw_parent_is_array(const struct pa_jw *w)
+{
+    return w->top[-1].is_array;
+}
+
+/* The innermost open container (there must be one) is an array. */
+static inline bool jw_top_is_array(const struct pa_jw *w)
+{
+    return w->top->is_array;
+}
 
 static void dbuf_grow(struct dbuf *b, size_t need)
 {
@@ -421,7 +465,7 @@ static inline void push(struct pa_jw *w, bool is_array)
     if (__builtin_expect(w->depth == w->frames_cap, 0))
         grow_frames(w);
     struct frame *f = &w->frames[w->depth++];
-    f->user = 0;
+    JW_USER_CLEAR(f);
     f->key = NULL;
     f->koff = w->arena.len;
     f->n = 0;
