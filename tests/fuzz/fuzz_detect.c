@@ -7,7 +7,7 @@
  * Run by tests/fuzz/run.sh (and, 60 s, by run-all.sh); its corpus is replayed by meson test fuzz-replay-*. By hand:
  *
  *   clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc tests/fuzz/fuzz_detect.c \
- *     src/detect/*.c src/jsonwalk.c src/util.c $(pkg-config --cflags --libs libhs) -lm -o /tmp/fuzz_detect
+ *     src/detect/[a-z]*.c src/jsonwalk.c src/util.c $(pkg-config --cflags --libs libhs) -lm -o /tmp/fuzz_detect
  *   mkdir -p /tmp/corpus_detect && /tmp/fuzz_detect -max_total_time=60 -max_len=4096 /tmp/corpus_detect \
  *     tests/fuzz/corpus/detect
  */
