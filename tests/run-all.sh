@@ -4,7 +4,9 @@
 # time, once in the normal build and once under AddressSanitizer + UndefinedBehaviorSanitizer (each build on its own
 # cluster: the fault tests stop and restart theirs); the valgrind subset (tests/valgrind.sh --ci) once the normal
 # suite is done; and, alongside at the lowest CPU priority, each libFuzzer target for PA_FUZZ_SECONDS (default 60)
-# under ASan+UBSan, two at a time. --quick runs the normal build only. Prints `tests: N passed, N failed, N skipped`; a skipped test fails the run.
+# under ASan+UBSan, two at a time. Both modes also build the scalar variant (build-scalar: -Dsimd=false, the
+# portable forms of the walker and the prefilter) and run its detector and walker unit tests. --quick runs the normal
+# build only (and the scalar unit tests). Prints `tests: N passed, N failed, N skipped`; a skipped test fails the run.
 #   bash tests/run-all.sh [--quick]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,6 +48,12 @@ if [ $QUICK = 0 ]; then
     echo "== build under AddressSanitizer + UndefinedBehaviorSanitizer"
     setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 fi
+# The scalar build: only the tests of what -Dsimd=false changes (src/arch.h), so it costs seconds, not a suite.
+SCALAR_TESTS=(detect jsonwalk peer-vectors validators prefilter fuzz-replay-detect fuzz-replay-jsonwalk)
+echo "== build without SIMD (-Dsimd=false) for its unit tests: ${SCALAR_TESTS[*]}"
+if [ ! -f build-scalar/build.ninja ]; then meson setup build-scalar -Dsimd=false >/dev/null; fi
+meson compile -C build-scalar tests/test_detect tests/test_jsonwalk tests/peer_vectors tests/test_validators \
+    tests/test_prefilter tests/fuzz_replay_detect tests/fuzz_replay_jsonwalk >/dev/null
 
 count_log() { # meson testlog json -> "passed failed skipped"
     python3 - "$1" <<'PY'
@@ -78,6 +86,11 @@ run_suite() { # name builddir pgdir port [env...]
 }
 
 status=0
+echo "== test without SIMD (build-scalar)"
+meson test -C build-scalar --no-rebuild --print-errorlogs --num-processes 2 "${SCALAR_TESTS[@]}" \
+    >"$LOGS/scalar.log" 2>&1 || status=1
+cat "$LOGS/scalar.log"
+add_counts "$(count_log build-scalar/meson-logs/testlog.json 2>/dev/null || echo "0 1 0")"
 if [ $QUICK = 0 ]; then
     # fuzzing runs alongside the suites at the lowest CPU priority: the tests mostly wait on PostgreSQL and on their
     # daemons, and the fuzzers take the idle CPU (each target still runs its full time; execs/s are lower; the
