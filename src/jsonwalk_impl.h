@@ -1,9 +1,9 @@
 /* jsonwalk_impl: the walker's internals and its state machine as an always-inline template, private to src/.
  *
- * jsonwalk.c instantiates it as pa_jw_walk (events go to a callback through a pointer). detect.c instantiates it a
- * second time with its event handler called directly (it defines JW_DELIVER(cb, ctx, w, ev) before including this
- * header): the handler is then inlined at each event site, where the event's kind is a constant, so the per-event
- * call, the event record and the dispatch on its kind disappear. Both instances are the same code: the unit tests
+ * jsonwalk.c instantiates it as pa_jw_walk (events go to a callback through a pointer). src/detect/walk.c instantiates
+ * it a second time with its event handler called directly (it defines JW_DELIVER(cb, ctx, w, ev) and its slot type
+ * JW_USER_T before including this header): the handler is then inlined at each event site, where the event's kind is
+ * a constant, so the per-event call, the event record and the dispatch on its kind disappear. Both instances are the same code: the unit tests
  * and fuzzers of pa_jw_walk cover the walker of both (bench/detect_diff.sh compares the detectors' results).
  *
  * Same rules as jsonwalk.c: no recursion, no allocation per token, no input byte outside the walker's buffers.
@@ -20,8 +20,8 @@
 #ifndef JW_DELIVER
 #define JW_DELIVER(cb_, ctx_, w_, ev_) (cb_)((ctx_), (w_), (ev_))
 #endif
-/* The type of the consumer's per-container slot in this instance: uint64_t for pa_jw_walk (pa_jw_user); detect.c
- * defines its own struct. At most 8 bytes, aligned to at most 8: every instance shares one frame layout. */
+/* The type of the consumer's per-container slot in this instance: uint64_t for pa_jw_walk (pa_jw_user); detect's
+ * walk.c defines its own struct. At most 8 bytes, aligned to at most 8: every instance shares one frame layout. */
 #ifndef JW_USER_T
 #define JW_USER_T uint64_t
 #endif
@@ -502,6 +502,42 @@ static inline void push(struct pa_jw *w, bool is_array)
         goto out;                                                                                                  \
     } while (0)
 
+/* A container opens at p (its bracket): it becomes the innermost one, then its opening event. */
+#define OPEN(kind_, is_array_)                                                                                     \
+    do {                                                                                                           \
+        if (w->depth >= w->max_depth)                                                                              \
+            FAIL("nesting too deep", p);                                                                           \
+        push(w, (is_array_));                                                                                      \
+        EMIT((kind_), NULL, 0, w->depth - 1, (size_t)(p - buf), true);                                             \
+    } while (0)
+
+/* The innermost container closes at p: its closing event, then on after the bracket. */
+#define CLOSE(kind_)                                                                                               \
+    do {                                                                                                           \
+        EMIT((kind_), NULL, 0, w->depth - 1, (size_t)(p - buf), true);                                             \
+        POP();                                                                                                     \
+        p++;                                                                                                       \
+        goto after_value;                                                                                          \
+    } while (0)
+
+/* A ',' at p in a container that closes with close_: on to what follows it (a trailing comma is an error). */
+#define COMMA(close_, trailing_)                                                                                   \
+    do {                                                                                                           \
+        p = skip_ws(p + 1, end);                                                                                   \
+        if (p < end && *p == (close_))                                                                             \
+            FAIL((trailing_), p);                                                                                  \
+    } while (0)
+
+/* The literal text_ (true, false, null) at p: its event, then on after it. */
+#define LITERAL(kind_, text_)                                                                                      \
+    do {                                                                                                           \
+        if (end - p < (ptrdiff_t)sizeof text_ - 1 || memcmp(p, text_, sizeof text_ - 1) != 0)                      \
+            FAIL("invalid literal", p);                                                                            \
+        EMIT((kind_), p, sizeof text_ - 1, w->depth, (size_t)(p - buf), false);                                    \
+        p += sizeof text_ - 1;                                                                                     \
+        goto after_value;                                                                                          \
+    } while (0)
+
 /* The walk (see pa_jw_walk in jsonwalk.h for the contract); JW_DELIVER delivers each event.
  * PostgreSQL prints jsonb as {"a": 1, "b": [2]}: that layout takes fast paths ('{"', '": ', '", "', a string's
  * first 16 bytes, 8 digits at a time) while 16 bytes remain (end16). Each is a shortcut for an input that the
@@ -552,34 +588,20 @@ value_nz:
         p = skip_ws_loop(p, end);
         goto value;
     case '{':
-        if (w->depth >= w->max_depth)
-            FAIL("nesting too deep", p);
-        push(w, false);
-        EMIT(PA_JW_OBJECT_BEGIN, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
+        OPEN(PA_JW_OBJECT_BEGIN, false);
         if (__builtin_expect(p < end16 && p[1] == '"', 1)) {
             p++; /* jsonb's {"name": ... */
             goto member_q;
         }
         p = skip_ws(p + 1, end);
-        if (p < end && *p == '}') {
-            EMIT(PA_JW_OBJECT_END, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
-            POP();
-            p++;
-            goto after_value;
-        }
+        if (p < end && *p == '}')
+            CLOSE(PA_JW_OBJECT_END);
         goto member;
     case '[':
-        if (w->depth >= w->max_depth)
-            FAIL("nesting too deep", p);
-        push(w, true);
-        EMIT(PA_JW_ARRAY_BEGIN, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
+        OPEN(PA_JW_ARRAY_BEGIN, true);
         p = skip_ws(p + 1, end);
-        if (p < end && *p == ']') {
-            EMIT(PA_JW_ARRAY_END, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
-            POP();
-            p++;
-            goto after_value;
-        }
+        if (p < end && *p == ']')
+            CLOSE(PA_JW_ARRAY_END);
         goto value;
     case '"':
     string_value: {
@@ -610,23 +632,11 @@ value_nz:
         goto after_value;
     }
     case 't':
-        if (end - p < 4 || memcmp(p, "true", 4) != 0)
-            FAIL("invalid literal", p);
-        EMIT(PA_JW_TRUE, p, 4, w->depth, (size_t)(p - buf), false);
-        p += 4;
-        goto after_value;
+        LITERAL(PA_JW_TRUE, "true");
     case 'f':
-        if (end - p < 5 || memcmp(p, "false", 5) != 0)
-            FAIL("invalid literal", p);
-        EMIT(PA_JW_FALSE, p, 5, w->depth, (size_t)(p - buf), false);
-        p += 5;
-        goto after_value;
+        LITERAL(PA_JW_FALSE, "false");
     case 'n':
-        if (end - p < 4 || memcmp(p, "null", 4) != 0)
-            FAIL("invalid literal", p);
-        EMIT(PA_JW_NULL, p, 4, w->depth, (size_t)(p - buf), false);
-        p += 4;
-        goto after_value;
+        LITERAL(PA_JW_NULL, "null");
     default:
         FAIL("expected a value", p);
     }
@@ -684,17 +694,11 @@ after_value:
     if (f->is_array) {
         if (*p == ',') {
             f->n++;
-            p = skip_ws(p + 1, end);
-            if (p < end && *p == ']')
-                FAIL("trailing comma in array", p);
+            COMMA(']', "trailing comma in array");
             goto value;
         }
-        if (*p == ']') {
-            EMIT(PA_JW_ARRAY_END, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
-            POP();
-            p++;
-            goto after_value;
-        }
+        if (*p == ']')
+            CLOSE(PA_JW_ARRAY_END);
         FAIL("expected ',' or ']' after an array element", p);
     }
     if (*p == ',') {
@@ -702,17 +706,11 @@ after_value:
             p += 2; /* jsonb's ", " before the next member name */
             goto member_q;
         }
-        p = skip_ws(p + 1, end);
-        if (p < end && *p == '}')
-            FAIL("trailing comma in object", p);
+        COMMA('}', "trailing comma in object");
         goto member;
     }
-    if (*p == '}') {
-        EMIT(PA_JW_OBJECT_END, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
-        POP();
-        p++;
-        goto after_value;
-    }
+    if (*p == '}')
+        CLOSE(PA_JW_OBJECT_END);
     FAIL("expected ',' or '}' after an object member", p);
 
 out:
@@ -726,5 +724,9 @@ out:
 #undef EMIT
 #undef POP
 #undef FAIL
+#undef OPEN
+#undef COMMA
+#undef CLOSE
+#undef LITERAL
 
 #endif

@@ -290,16 +290,6 @@ static bool allow_match(const char *pat, const char *path, size_t plen)
     return j == plen;
 }
 
-static uint64_t bytes_hash(const char *s, size_t n, uint64_t seed)
-{
-    uint64_t h = 0xcbf29ce484222325ULL ^ seed;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
 static void seen_grow(struct pa_detect_ctx *c)
 {
     size_t size = (c->seen_mask + 1) * 2;
@@ -329,7 +319,7 @@ bool pa_det_emit(struct pa_detect_ctx *c, const char *path, size_t plen, int cat
     for (size_t i = 0; i < c->n_allow_idx; i++)
         if (allow_match(d->allow[c->allow_idx[i]].path, path, plen))
             return false;
-    uint64_t h = bytes_hash(path, plen, (uint64_t)cat * 0x9e3779b97f4a7c15ULL);
+    uint64_t h = pa_fnv1a64(PA_FNV1A64_BASIS ^ ((uint64_t)cat * 0x9e3779b97f4a7c15ULL), path, plen);
     size_t k = hash_slot(h, c->seen_mask);
     for (; c->seen[k].gen == c->seen_gen; k = (k + 1) & c->seen_mask) {
         const struct seen_slot *e = &c->seen[k];

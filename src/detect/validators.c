@@ -23,6 +23,17 @@ static bool ci_eq(const unsigned char *s, size_t n, const char *w)
     return true;
 }
 
+/* the string without the blanks around it */
+static void trim_space(const unsigned char **s, size_t *n)
+{
+    while (*n && is_space((*s)[*n - 1]))
+        (*n)--;
+    while (*n && is_space(**s)) {
+        (*s)++;
+        (*n)--;
+    }
+}
+
 static const char *const fake_tlds[] = {
     /* file extensions that look like TLDs (image@2x.png, bundle@1.2.min.js); .zip and .mov are real gTLDs but far
      * more often file names */
@@ -331,12 +342,7 @@ bool pa_det_check_ssn(const unsigned char *s, size_t len, size_t to)
 /* A value that is exactly nine digits (SSN without separators), only offered under a national_id key. */
 bool pa_det_check_ssn_bare(const unsigned char *s, size_t len)
 {
-    while (len && is_space(s[len - 1]))
-        len--;
-    while (len && is_space(*s)) {
-        s++;
-        len--;
-    }
+    trim_space(&s, &len);
     if (len != 9)
         return false;
     for (size_t i = 0; i < 9; i++)
@@ -703,12 +709,7 @@ static bool is_protected(const unsigned char *s, size_t n)
 /* Does a string value under a dictionary key carry data? Not empty or blank, not a placeholder, not protected. */
 bool pa_det_string_carries_data(const unsigned char *s, size_t n)
 {
-    while (n && is_space(s[n - 1]))
-        n--;
-    while (n && is_space(*s)) {
-        s++;
-        n--;
-    }
+    trim_space(&s, &n);
     if (!n)
         return false;
     static const char *const placeholders[] = {"null", "none", "nil", "n/a", "na", "unknown", "undefined", "-", "--",

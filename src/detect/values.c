@@ -16,35 +16,19 @@
 
 /* ---- the checks of the table's rows: the candidate a Hyperscan match ends, then its validator ------------------ */
 
-static bool m_email(struct vscan *v, size_t to)
-{
-    return pa_det_check_email(v->s, v->len, to);
-}
-
-static bool m_phone_e164(struct vscan *v, size_t to)
-{
-    return pa_det_check_phone_e164(v->s, v->len, to);
-}
-
-static bool m_phone_national(struct vscan *v, size_t to)
-{
-    return pa_det_check_phone_national(v->s, v->len, to);
-}
-
-static bool m_ssn(struct vscan *v, size_t to)
-{
-    return pa_det_check_ssn(v->s, v->len, to);
-}
-
-static bool m_iban(struct vscan *v, size_t to)
-{
-    return pa_det_check_iban(v->s, v->len, to);
-}
-
-static bool m_mac(struct vscan *v, size_t to)
-{
-    return pa_det_check_mac(v->s, v->len, to);
-}
+/* A candidate that ends where its anchor does: the validator alone. */
+#define PA_AT_ANCHOR_(check_, validator_)                                                                          \
+    static bool check_(struct vscan *v, size_t to)                                                                 \
+    {                                                                                                              \
+        return validator_(v->s, v->len, to);                                                                       \
+    }
+PA_AT_ANCHOR_(m_email, pa_det_check_email)
+PA_AT_ANCHOR_(m_phone_e164, pa_det_check_phone_e164)
+PA_AT_ANCHOR_(m_phone_national, pa_det_check_phone_national)
+PA_AT_ANCHOR_(m_ssn, pa_det_check_ssn)
+PA_AT_ANCHOR_(m_iban, pa_det_check_iban)
+PA_AT_ANCHOR_(m_mac, pa_det_check_mac)
+#undef PA_AT_ANCHOR_
 
 /* The token of digit groups (single ' ' or '-' between digits) around the match; one check per token. */
 static bool m_card(struct vscan *v, size_t to)
@@ -62,36 +46,46 @@ static bool m_card(struct vscan *v, size_t to)
     return pa_det_check_card_sequence(s, len, a, b);
 }
 
+static bool ipv4_byte(unsigned char c)
+{
+    return is_digit(c) || c == '.';
+}
+
+static bool ipv6_byte(unsigned char c)
+{
+    return is_hex(c) || c == ':' || c == '.';
+}
+
+/* [*a, *b): the run of bytes that `in` accepts around the match's end */
+static inline void token_around(const struct vscan *v, size_t to, bool (*in)(unsigned char), size_t *a, size_t *b)
+{
+    *a = *b = to;
+    while (*a > 0 && in(v->s[*a - 1]))
+        (*a)--;
+    while (*b < v->len && in(v->s[*b]))
+        (*b)++;
+}
+
 /* The [0-9.] token around the match (never under a version key); one check per token. */
 static bool m_ipv4(struct vscan *v, size_t to)
 {
-    const unsigned char *s = v->s;
-    size_t len = v->len;
+    size_t a, b;
     if (to <= v->ip4_next || (v->kflags & KF_VERSION))
         return false;
-    size_t a = to, b = to;
-    while (a > 0 && (is_digit(s[a - 1]) || s[a - 1] == '.'))
-        a--;
-    while (b < len && (is_digit(s[b]) || s[b] == '.'))
-        b++;
+    token_around(v, to, ipv4_byte, &a, &b);
     v->ip4_next = b;
-    return pa_det_check_ipv4_token(s, len, a, b);
+    return pa_det_check_ipv4_token(v->s, v->len, a, b);
 }
 
 /* The [0-9A-Fa-f:.] token around the match; one check per token. */
 static bool m_ipv6(struct vscan *v, size_t to)
 {
-    const unsigned char *s = v->s;
-    size_t len = v->len;
+    size_t a, b;
     if (to <= v->ip6_next)
         return false;
-    size_t a = to, b = to;
-    while (a > 0 && (is_hex(s[a - 1]) || s[a - 1] == ':' || s[a - 1] == '.'))
-        a--;
-    while (b < len && (is_hex(s[b]) || s[b] == ':' || s[b] == '.'))
-        b++;
+    token_around(v, to, ipv6_byte, &a, &b);
     v->ip6_next = b;
-    return pa_det_check_ipv6_token(s, len, a, b);
+    return pa_det_check_ipv6_token(v->s, v->len, a, b);
 }
 
 /* ---- the table ------------------------------------------------------------------------------------------------ */

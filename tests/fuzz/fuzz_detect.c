@@ -34,10 +34,7 @@ struct check {
 
 static uint64_t hash(const char *s, size_t n, int cat)
 {
-    uint64_t h = 1469598103934665603ULL ^ (uint64_t)cat;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
+    return pa_fnv1a64(PA_FNV1A64_BASIS_SHORT ^ (uint64_t)cat, s, n);
 }
 
 static void on_finding(void *arg, const struct pa_finding *f)
