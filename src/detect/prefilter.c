@@ -37,7 +37,7 @@ struct pstat {
     size_t digits, colon, dot, dash, plus, upper, space;
 };
 
-/* has_digit_run13 over a digit mask: 13 set bits in a row. */
+/* pa_det_pf_digit_run13 over a digit mask: 13 set bits in a row. */
 static inline bool run13_mask(uint64_t m)
 {
     m &= m >> 1; /* bit i: digits at i..i+1 */
