@@ -3,8 +3,9 @@
  * jsonwalk.c instantiates it as pa_jw_walk (events go to a callback through a pointer). src/detect/walk.c instantiates
  * it a second time with its event handler called directly (it defines JW_DELIVER(cb, ctx, w, ev) and its slot type
  * JW_USER_T before including this header): the handler is then inlined at each event site, where the event's kind is
- * a constant, so the per-event call, the event record and the dispatch on its kind disappear. Both instances are the same code: the unit tests
- * and fuzzers of pa_jw_walk cover the walker of both (bench/detect_diff.sh compares the detectors' results).
+ * a constant, so the per-event call, the event record and the dispatch on its kind disappear. Both instances are the
+ * same code: the unit tests and fuzzers of pa_jw_walk cover the walker of both (bench/detect_diff.sh compares the
+ * detectors' results).
  *
  * Same rules as jsonwalk.c: no recursion, no allocation per token, no input byte outside the walker's buffers.
  */

@@ -140,17 +140,19 @@ struct pa_detect_ctx {
     bool stop;  /* max findings reached */
     bool error; /* Hyperscan failed */
     bool halt;  /* stop || error: on_event stops the walk */
-    const struct kinfo *kcur; /* what the name of the member whose value comes next means; kinfo_none elsewhere
-                                 (walk.c) */
-    struct kinfo kmiss;       /* ... when that name is not memoized */
-    uint8_t state;       /* EV_SKIP or EV_PEND (never both): on_event's rare paths, one test for the two */
+    /* what the name of the member whose value comes next means; walk.c's kinfo_none elsewhere */
+    const struct kinfo *kcur;
+    struct kinfo kmiss;     /* ... when that name is not memoized */
+    uint8_t state;          /* EV_SKIP or EV_PEND (never both): on_event's rare paths, one test for the two */
     bool skip_in_container; /* ignore_keys: skipping a member's value (EV_SKIP) */
     size_t skip_depth;
-    bool no_values;      /* pa_detect_ctx_bench_values(c, false) (hooks.h) */
-    size_t scan_min;     /* pa_det_scan_string is called for strings of at least this length (the detector's shortest match;
-                            SIZE_MAX when the value detectors are off) ... */
-    unsigned scan_kf;    /* ... or when the key flags have one of these (KF_NATIONAL: a bare SSN may be shorter) */
-    bool short_pf;       /* the value detectors are on and the prefilter applies (no custom pattern): on_event runs it */
+    bool no_values; /* pa_detect_ctx_bench_values(c, false) (hooks.h) */
+    /* pa_det_scan_string is called for strings of at least scan_min bytes (the detector's shortest match; SIZE_MAX when
+     * the value detectors are off) or when the key flags have one of scan_kf (KF_NATIONAL: a bare SSN may be
+     * shorter) */
+    size_t scan_min;
+    unsigned scan_kf;
+    bool short_pf; /* the value detectors are on and the prefilter applies (no custom pattern): on_event runs it */
 };
 
 /* ---- across rooms ------------------------------------------------------------------------------------------ */

@@ -274,7 +274,9 @@ static inline __attribute__((always_inline)) bool pdecide(const struct pstat *st
         /* Without + - . : or space only two patterns can match: a card number (13 digits in a row here) and an
          * IBAN ("AA00..."): digests, signatures and ids full of digits end here. */
         if (!st->plus && !st->dash && !st->dot && !st->colon && !st->space)
-            return (m ? run13_mask(m->digit) : ref ? pa_det_pf_digit_run13_ref(s, len) : pa_det_pf_digit_run13(s, len)) ||
+            return (m     ? run13_mask(m->digit)
+                    : ref ? pa_det_pf_digit_run13_ref(s, len)
+                          : pa_det_pf_digit_run13(s, len)) ||
                    (st->upper >= 2 && len >= 15 && anchor(s, len, m, ref, false, true));
         if (st->colon && (st->dash || st->dot) && ts_or_uuid(s, len, m))
             return false;

@@ -2,7 +2,7 @@
  * dates, versions) cannot, and are rejected here without Hyperscan. Three forms give the same answer as the scalar
  * reference (pa_det_pf_reference; tests/unit/test_prefilter.c holds every form against it):
  *   the short form   1..7 bytes as one word, inline at the event site (PA_HAVE_LE_WORDS);
- *   the mask form    8..64 bytes as positional class masks (SSE2 + popcnt, chosen at run time: PA_HAVE_POPCNT_DISPATCH);
+ *   the mask form    8..64 bytes as positional class masks (SSE2 + popcnt chosen at run time: PA_HAVE_POPCNT_DISPATCH);
  *   the count form   any length: byte counts (SSE2 for 16-byte chunks, a SWAR table for the rest).
  * Only for detectors without custom patterns (their shape is unknown: values.c checks). Pure functions of the bytes;
  * must never keep, copy or print them.

@@ -103,7 +103,7 @@ static const struct value_detector {
 
 /* A row's index is its Hyperscan id: the rows with an expression come first. */
 #define PA_VALUE_ORDER_(name_, rule_, cat_, check_, expr_)                                                         \
-    _Static_assert(((int)R_##name_ < (int)P_BUILTIN_COUNT) == (sizeof(expr_) > 1),                                           \
+    _Static_assert(((int)R_##name_ < (int)P_BUILTIN_COUNT) == (sizeof(expr_) > 1),                               \
                    "values.h: the value detectors with a Hyperscan expression come first");
 PA_VALUE_DETECTORS(PA_VALUE_ORDER_)
 #undef PA_VALUE_ORDER_

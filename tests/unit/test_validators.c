@@ -14,7 +14,7 @@
 
 #include "testutil.h"
 
-/* ---- the anchors -------------------------------------------------------------------------------------------------- */
+/* ---- the anchors ------------------------------------------------------------------------------------------------- */
 
 #define PA_EXPR_OF_(name_, rule_, cat_, check_, expr_) [R_##name_] = expr_,
 static const char *const anchor_expr[R_BUILTIN_COUNT] = {PA_VALUE_DETECTORS(PA_EXPR_OF_)};
@@ -65,9 +65,10 @@ static void expect_at(int rule, at_fn check, const char *const *pos, size_t npos
         ck_assert_msg(!at_anchors(rule, check, neg[i]), "%s: #%s# must not pass", anchor_expr[rule], neg[i]);
 }
 
-#define EXPECT_AT(rule_, check_, pos_, neg_) expect_at(rule_, check_, pos_, PA_ARRAY_LEN(pos_), neg_, PA_ARRAY_LEN(neg_))
+#define EXPECT_AT(rule_, check_, pos_, neg_)                                                                       \
+    expect_at(rule_, check_, pos_, PA_ARRAY_LEN(pos_), neg_, PA_ARRAY_LEN(neg_))
 
-/* ---- checks at an anchor's end ------------------------------------------------------------------------------------ */
+/* ---- checks at an anchor's end ----------------------------------------------------------------------------------- */
 
 START_TEST(test_email)
 {
@@ -149,7 +150,7 @@ START_TEST(test_mac)
 }
 END_TEST
 
-/* ---- whole values and digit strings -------------------------------------------------------------------------------- */
+/* ---- whole values and digit strings ------------------------------------------------------------------------------ */
 
 static bool ssn_bare(const char *s)
 {
