@@ -3,10 +3,12 @@
 #
 #   bash bench/detect_diff.sh [BASE_REV]        (default: the merge base with main)
 #
-# Builds bench/detect_dump.c twice with cc -O2: against src/{util,jsonwalk,detect}.c of BASE_REV and of the working
-# tree, runs both over the corpus and compares their output byte for byte (every finding: document, detector
-# options, doc kind, path, category, key/value, rule; every document result; pa_detect_value and
-# pa_detect_key_category answers). Corpus:
+# Builds bench/detect_dump.c twice with cc -O2: against src/util.c, src/jsonwalk.c and the detector (src/detect.c in
+# the flat layout of 6840fc2 and before, src/detect/*.c since) of BASE_REV and of the working tree, runs both over the
+# corpus and compares their output byte for byte (every finding: document, detector options, doc kind, path,
+# category, key/value, rule; every document result; pa_detect_value and pa_detect_key_category answers).
+# DETECT_DIFF_CFLAGS adds flags to the working tree's build only: DETECT_DIFF_CFLAGS=-DPA_NO_SIMD compares the
+# scalar forms (src/arch.h) against the base's SIMD build. Corpus:
 #   bench/out/payloads.jsonl   gen.sql payloads, one per line, if present (bench/detect_corpus.sh writes it);
 #                              all of them plain, the first 300 also mutated and with their strings re-wrapped
 #   tests/data/*.sql *.tsv, tests/data/peer-vectors/*.jsonl, tests/fuzz/corpus/{detect,jsonwalk}/*   mutated
@@ -19,12 +21,15 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/base"
 git archive "$base" src | tar -x -C "$tmp/base" # all of src/: the files it includes change (jsonwalk_impl.h)
-build() { # SRCDIR OUT
-    cc -std=c11 -D_GNU_SOURCE -O2 -march=x86-64 -I"$1" "$1/util.c" "$1/jsonwalk.c" "$1/detect.c" \
-        bench/detect_dump.c $(pkg-config --cflags --libs libhs) -lm -o "$2"
+build() { # SRCDIR OUT [CFLAGS...]: the flat layout (src/detect.c, up to 6840fc2) or the rooms (src/detect/*.c)
+    local src=$1 out=$2 det
+    shift 2
+    if [ -d "$src/detect" ]; then det=("$src"/detect/*.c); else det=("$src/detect.c"); fi
+    cc -std=c11 -D_GNU_SOURCE -O2 -march=x86-64 "$@" -I"$src" "$src/util.c" "$src/jsonwalk.c" "${det[@]}" \
+        bench/detect_dump.c $(pkg-config --cflags --libs libhs) -lm -o "$out"
 }
 build "$tmp/base/src" "$tmp/dump_base"
-build src "$tmp/dump_new"
+build src "$tmp/dump_new" ${DETECT_DIFF_CFLAGS:-}
 corpus_plain=() corpus_mut=()
 if [ -f bench/out/payloads.jsonl ]; then
     corpus_plain+=(bench/out/payloads.jsonl)

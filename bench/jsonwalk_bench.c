@@ -13,6 +13,7 @@
  * (10^9 bytes of JSON text per second). Under callgrind use --passes 1 and --toggle-collect (see docs).
  */
 #include "detect.h"
+#include "detect/hooks.h"
 #include "jsonwalk.h"
 
 #include <stdio.h>

@@ -82,9 +82,6 @@ void pa_detect_ctx_free(struct pa_detect_ctx *c);
  * and forget its memos of member names and clean string values: the scanner calls it before each batch and when a
  * surface ends, so scanned bytes live no longer than their batch. Results never depend on it. */
 void pa_detect_ctx_wipe(struct pa_detect_ctx *c);
-/* For bench/jsonwalk_bench only: on = false switches the value detectors off in this context (keys only), so the
- * cost of each stage can be measured. Contexts start with them on; nothing else may call this. */
-void pa_detect_ctx_bench_values(struct pa_detect_ctx *c, bool on);
 
 struct pa_finding {
     const char *path; /* JSONPath, NUL-terminated; PII-looking keys redacted as <category> */

@@ -429,9 +429,7 @@ static size_t store_path_cut(const char *path, size_t len, char tail[24])
     tail[0] = '\0';
     if (len <= PA_FINDINGS_PATH_MAX)
         return len;
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a 64 */
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)path[i]) * 1099511628211ULL;
+    uint64_t h = pa_fnv1a64(PA_FNV1A64_BASIS_SHORT, path, len); /* stored: the short-basis variant, never changed */
     size_t cut = PA_FINDINGS_PATH_MAX - 20; /* room for "...#" and 16 hex digits */
     while (cut > 0 && ((unsigned char)path[cut] & 0xC0) == 0x80)
         cut--; /* never split a UTF-8 sequence */

@@ -5,7 +5,7 @@
  * buffers: everything it reads is personal data.
  *
  * Shape: one function, pa_jw_walk, is a goto state machine over four states (value, member name, after a value,
- * done); it lives in jsonwalk_impl.h as an always-inline template that detect.c instantiates a second time.
+ * done); it lives in jsonwalk_impl.h as an always-inline template that src/detect/walk.c instantiates a second time.
  * Nesting lives in w->frames. Member names needed later for paths are kept by pointer when they had no escapes (the
  * input outlives the walk) and decoded into a stack-shaped arena otherwise; the arena is cut back when a container
  * closes, so its size is bounded by the current document's depth and key lengths.
@@ -95,78 +95,6 @@ static bool is_identifier(const char *s, size_t n)
     return true;
 }
 
-/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates, <= U+10FFFF), or 0. */
-static size_t utf8_valid_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t need;
-    unsigned char lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) {
-        need = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        need = 3;
-        if (c == 0xe0)
-            lo = 0xa0;
-        else if (c == 0xed)
-            hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        need = 4;
-        if (c == 0xf0)
-            lo = 0x90;
-        else if (c == 0xf4)
-            hi = 0x8f;
-    } else {
-        return 0;
-    }
-    if (n < need || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < need; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
-    return need;
-}
-
-/* Append a member name as a JSON string. Paths end up in logs and in PostgreSQL text columns, so the result must
- * be valid UTF-8: invalid bytes (which strings may legitimately carry, see jsonwalk.h) become \ufffd. */
-static void append_name(struct pa_buf *out, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    pa_buf_appendc(out, '"');
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x80) {
-            size_t k = utf8_valid_len((const unsigned char *)s + i, n - i);
-            if (k) {
-                pa_buf_append(out, s + i, k);
-                i += k;
-            } else {
-                pa_buf_append(out, "\\ufffd", 6);
-                i++;
-            }
-            continue;
-        }
-        switch (c) {
-        case '"': pa_buf_append(out, "\\\"", 2); break;
-        case '\\': pa_buf_append(out, "\\\\", 2); break;
-        case '\b': pa_buf_append(out, "\\b", 2); break;
-        case '\f': pa_buf_append(out, "\\f", 2); break;
-        case '\n': pa_buf_append(out, "\\n", 2); break;
-        case '\r': pa_buf_append(out, "\\r", 2); break;
-        case '\t': pa_buf_append(out, "\\t", 2); break;
-        default:
-            if (c < 0x20 || c == 0x7f) {
-                char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                pa_buf_append(out, e, 6);
-            } else {
-                pa_buf_appendc(out, (char)c);
-            }
-        }
-        i++;
-    }
-    pa_buf_appendc(out, '"');
-}
-
 void pa_jw_path(const struct pa_jw *w, struct pa_buf *out)
 {
     size_t n = w->depth;
@@ -197,7 +125,9 @@ void pa_jw_path(const struct pa_jw *w, struct pa_buf *out)
                 pa_buf_append(out, key, f->n);
             } else {
                 pa_buf_appendc(out, '[');
-                append_name(out, key, f->n);
+                /* paths are logged and stored as text: invalid UTF-8 in a name (strings may carry it, see jsonwalk.h)
+                 * is written as \ufffd */
+                pa_buf_append_json_name(out, key, f->n);
                 pa_buf_appendc(out, ']');
             }
         }

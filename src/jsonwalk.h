@@ -85,7 +85,8 @@ void pa_jw_path(const struct pa_jw *w, struct pa_buf *out);
  * (it marks the member pa_jw_current_key names); a no-op where that is NULL. Holds until the object's next key. */
 void pa_jw_redact_key(struct pa_jw *w, const char *label);
 
-/* A per-container slot for the consumer (detect keeps pending-key and lat/lng state here). levels_up = 0 is the
+/* A per-container slot for the consumer of pa_jw_walk (detect's own instance of the walker keeps a struct of its
+ * own in the same place: JW_USER_T in jsonwalk_impl.h). levels_up = 0 is the
  * innermost open container at the time of the call, 1 its parent, ... Returns NULL when there is no such
  * container. Slots start at 0 when a container opens. */
 uint64_t *pa_jw_user(struct pa_jw *w, size_t levels_up);

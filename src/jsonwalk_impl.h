@@ -1,27 +1,30 @@
 /* jsonwalk_impl: the walker's internals and its state machine as an always-inline template, private to src/.
  *
- * jsonwalk.c instantiates it as pa_jw_walk (events go to a callback through a pointer). detect.c instantiates it a
- * second time with its event handler called directly (it defines JW_DELIVER(cb, ctx, w, ev) before including this
- * header): the handler is then inlined at each event site, where the event's kind is a constant, so the per-event
- * call, the event record and the dispatch on its kind disappear. Both instances are the same code: the unit tests
- * and fuzzers of pa_jw_walk cover the walker of both (bench/detect_diff.sh compares the detectors' results).
+ * jsonwalk.c instantiates it as pa_jw_walk (events go to a callback through a pointer). src/detect/walk.c instantiates
+ * it a second time with its event handler called directly (it defines JW_DELIVER(cb, ctx, w, ev) and its slot type
+ * JW_USER_T before including this header): the handler is then inlined at each event site, where the event's kind is
+ * a constant, so the per-event call, the event record and the dispatch on its kind disappear. Both instances are the
+ * same code: the unit tests and fuzzers of pa_jw_walk cover the walker of both (bench/detect_diff.sh compares the
+ * detectors' results).
  *
  * Same rules as jsonwalk.c: no recursion, no allocation per token, no input byte outside the walker's buffers.
  */
 #ifndef PA_JSONWALK_IMPL_H
 #define PA_JSONWALK_IMPL_H
 
+#include "arch.h"
 #include "jsonwalk.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #ifndef JW_DELIVER
 #define JW_DELIVER(cb_, ctx_, w_, ev_) (cb_)((ctx_), (w_), (ev_))
+#endif
+/* The type of the consumer's per-container slot in this instance: uint64_t for pa_jw_walk (pa_jw_user); detect's
+ * walk.c defines its own struct. At most 8 bytes, aligned to at most 8: every instance shares one frame layout. */
+#ifndef JW_USER_T
+#define JW_USER_T uint64_t
 #endif
 
 /* A byte buffer that only grows. Unlike pa_buf it wipes the old block when it moves, because it holds decoded
@@ -33,7 +36,12 @@ struct dbuf {
 };
 
 struct frame {
-    uint64_t user;     /* the consumer's slot (pa_jw_user) */
+    /* The consumer's slot: room for the JW_USER_T of whichever instance walks (zeroed when the container opens).
+     * Declared as pa_jw_walk's uint64_t (pa_jw_user); another instance reads and writes it only as its own type
+     * (jw_user_top, jw_user_parent, JW_USER_CLEAR), never as this member, so no two types meet on these bytes. The
+     * frame's layout, and jsonwalk.c's functions that read frames (paths, redaction), are the same for all instances.
+     * First member: a frame's address is its slot's. */
+    uint64_t user;
     const char *key;   /* objects: current member name in the input, or NULL when it was decoded to arena+koff */
     size_t koff;       /* arena length when this container opened; its decoded member name starts here */
     size_t n;          /* arrays: index of the current element; objects: length of the current member name */
@@ -56,7 +64,41 @@ struct pa_jw {
     size_t err_off;
 };
 
+_Static_assert(sizeof(JW_USER_T) <= sizeof(uint64_t) && _Alignof(JW_USER_T) <= _Alignof(uint64_t),
+               "JW_USER_T must fit the walker's 8-byte slot");
+
+/* Zero a frame's slot when it opens, as the instance's type: pa_jw_walk's as the frame's member (the compiler then
+ * knows the store is not the walker's depth, which a plain uint64_t store could be), others through their type. */
+#define JW_USER_CLEAR(f_)                                                                                          \
+    _Generic((JW_USER_T){0}, uint64_t: (void)((f_)->user = 0),                                                     \
+             default: (void)(*(JW_USER_T *)(void *)(f_) = (JW_USER_T){0}))
+
 #define PA_JW_DEFAULT_MAX_DEPTH 1000000
+
+/* Typed access to the per-container slots for an instance's deliver hook, which knows where it is: no call, no depth
+ * check. The innermost open container's slot, or NULL when none is open (the frame's address: its first member). */
+static inline JW_USER_T *jw_user_top(struct pa_jw *w)
+{
+    return (JW_USER_T *)(void *)w->top;
+}
+
+/* The container around the innermost open one (only when there is one: at a *_BEGIN event of depth > 0): its slot,
+ * and whether it is an array. */
+static inline JW_USER_T *jw_user_parent(struct pa_jw *w)
+{
+    return (JW_USER_T *)(void *)(w->top - 1);
+}
+
+static inline bool jw_parent_is_array(const struct pa_jw *w)
+{
+    return w->top[-1].is_array;
+}
+
+/* The innermost open container (there must be one) is an array. */
+static inline bool jw_top_is_array(const struct pa_jw *w)
+{
+    return w->top->is_array;
+}
 
 static void dbuf_grow(struct dbuf *b, size_t need)
 {
@@ -115,7 +157,7 @@ static inline const char *skip_ws(const char *p, const char *end)
 /* p[0] == a && p[1] == b, as one 16-bit compare where the byte order allows it (p + 2 <= end). */
 static inline bool two_bytes(const char *p, char a, char b)
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#ifdef PA_HAVE_LE_WORDS
     uint16_t v;
     memcpy(&v, p, 2);
     return v == (uint16_t)((unsigned char)a | (unsigned char)b << 8);
@@ -124,7 +166,7 @@ static inline bool two_bytes(const char *p, char a, char b)
 #endif
 }
 
-#if defined(__SSE2__)
+#ifdef PA_HAVE_SSE2
 /* Bit i set when p[i] ends a plain run ('"', '\\' or a control character); 16 bytes from p must be readable. */
 static inline unsigned special16(const char *p)
 {
@@ -141,7 +183,7 @@ static inline unsigned special16(const char *p)
  * end. This is where most of the bytes of a typical document are spent, hence 16 bytes per step. */
 static inline const char *scan_plain(const char *p, const char *end)
 {
-#if defined(__SSE2__)
+#ifdef PA_HAVE_SSE2
     while (end - p >= 16) {
         unsigned bits = special16(p);
         if (bits)
@@ -158,7 +200,7 @@ static inline const char *scan_plain(const char *p, const char *end)
     return p;
 }
 
-#if defined(__SSE2__)
+#ifdef PA_HAVE_SSE2
 /* scan_plain for the rest of a string longer than 16 bytes, out of line: inlined, its loop would keep the three
  * constants of special16 in registers and make the first 16 bytes (all that most strings need) copy them. */
 static __attribute__((noinline)) const char *scan_plain_rest(const char *p, const char *end)
@@ -308,7 +350,7 @@ static inline __attribute__((always_inline)) const char *parse_string(struct pa_
 {
     const char *run = quote + 1;
     const char *p;
-#if defined(__SSE2__)
+#ifdef PA_HAVE_SSE2
     /* Most strings end within the first 16 bytes: then the bit found is inside the input (no end check). */
     if (__builtin_expect(run < end16, 1)) {
         unsigned bits = special16(run);
@@ -335,7 +377,7 @@ static inline __attribute__((always_inline)) const char *parse_string(struct pa_
         *decoded = false;
         return p + 1;
     }
-#if defined(__SSE2__)
+#ifdef PA_HAVE_SSE2
 slow:;
 #endif
     struct jw_span sp = {NULL, 0};
@@ -355,7 +397,7 @@ static inline bool jw_is_digit(char c)
 /* The end of the run of ASCII digits at p (p itself when there is none). */
 static inline const char *skip_digits(const char *p, const char *end)
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#ifdef PA_HAVE_LE_WORDS
     /* 8 bytes at a time: t = byte ^ '0' is a digit's value (0..9) exactly when its high nibble is 0 and t + 6 does
      * not carry into it. A byte that fails may carry into the next one, but only bytes after the first failing
      * one are disturbed, and the lowest flagged byte is the answer. */
@@ -424,7 +466,7 @@ static inline void push(struct pa_jw *w, bool is_array)
     if (__builtin_expect(w->depth == w->frames_cap, 0))
         grow_frames(w);
     struct frame *f = &w->frames[w->depth++];
-    f->user = 0;
+    JW_USER_CLEAR(f);
     f->key = NULL;
     f->koff = w->arena.len;
     f->n = 0;
@@ -459,6 +501,42 @@ static inline void push(struct pa_jw *w, bool is_array)
     do {                                                                                                           \
         set_error(w, (msg_), (size_t)((at_) - buf));                                                               \
         goto out;                                                                                                  \
+    } while (0)
+
+/* A container opens at p (its bracket): it becomes the innermost one, then its opening event. */
+#define OPEN(kind_, is_array_)                                                                                     \
+    do {                                                                                                           \
+        if (w->depth >= w->max_depth)                                                                              \
+            FAIL("nesting too deep", p);                                                                           \
+        push(w, (is_array_));                                                                                      \
+        EMIT((kind_), NULL, 0, w->depth - 1, (size_t)(p - buf), true);                                             \
+    } while (0)
+
+/* The innermost container closes at p: its closing event, then on after the bracket. */
+#define CLOSE(kind_)                                                                                               \
+    do {                                                                                                           \
+        EMIT((kind_), NULL, 0, w->depth - 1, (size_t)(p - buf), true);                                             \
+        POP();                                                                                                     \
+        p++;                                                                                                       \
+        goto after_value;                                                                                          \
+    } while (0)
+
+/* A ',' at p in a container that closes with close_: on to what follows it (a trailing comma is an error). */
+#define COMMA(close_, trailing_)                                                                                   \
+    do {                                                                                                           \
+        p = skip_ws(p + 1, end);                                                                                   \
+        if (p < end && *p == (close_))                                                                             \
+            FAIL((trailing_), p);                                                                                  \
+    } while (0)
+
+/* The literal text_ (true, false, null) at p: its event, then on after it. */
+#define LITERAL(kind_, text_)                                                                                      \
+    do {                                                                                                           \
+        if (end - p < (ptrdiff_t)sizeof text_ - 1 || memcmp(p, text_, sizeof text_ - 1) != 0)                      \
+            FAIL("invalid literal", p);                                                                            \
+        EMIT((kind_), p, sizeof text_ - 1, w->depth, (size_t)(p - buf), false);                                    \
+        p += sizeof text_ - 1;                                                                                     \
+        goto after_value;                                                                                          \
     } while (0)
 
 /* The walk (see pa_jw_walk in jsonwalk.h for the contract); JW_DELIVER delivers each event.
@@ -511,34 +589,20 @@ value_nz:
         p = skip_ws_loop(p, end);
         goto value;
     case '{':
-        if (w->depth >= w->max_depth)
-            FAIL("nesting too deep", p);
-        push(w, false);
-        EMIT(PA_JW_OBJECT_BEGIN, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
+        OPEN(PA_JW_OBJECT_BEGIN, false);
         if (__builtin_expect(p < end16 && p[1] == '"', 1)) {
             p++; /* jsonb's {"name": ... */
             goto member_q;
         }
         p = skip_ws(p + 1, end);
-        if (p < end && *p == '}') {
-            EMIT(PA_JW_OBJECT_END, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
-            POP();
-            p++;
-            goto after_value;
-        }
+        if (p < end && *p == '}')
+            CLOSE(PA_JW_OBJECT_END);
         goto member;
     case '[':
-        if (w->depth >= w->max_depth)
-            FAIL("nesting too deep", p);
-        push(w, true);
-        EMIT(PA_JW_ARRAY_BEGIN, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
+        OPEN(PA_JW_ARRAY_BEGIN, true);
         p = skip_ws(p + 1, end);
-        if (p < end && *p == ']') {
-            EMIT(PA_JW_ARRAY_END, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
-            POP();
-            p++;
-            goto after_value;
-        }
+        if (p < end && *p == ']')
+            CLOSE(PA_JW_ARRAY_END);
         goto value;
     case '"':
     string_value: {
@@ -569,23 +633,11 @@ value_nz:
         goto after_value;
     }
     case 't':
-        if (end - p < 4 || memcmp(p, "true", 4) != 0)
-            FAIL("invalid literal", p);
-        EMIT(PA_JW_TRUE, p, 4, w->depth, (size_t)(p - buf), false);
-        p += 4;
-        goto after_value;
+        LITERAL(PA_JW_TRUE, "true");
     case 'f':
-        if (end - p < 5 || memcmp(p, "false", 5) != 0)
-            FAIL("invalid literal", p);
-        EMIT(PA_JW_FALSE, p, 5, w->depth, (size_t)(p - buf), false);
-        p += 5;
-        goto after_value;
+        LITERAL(PA_JW_FALSE, "false");
     case 'n':
-        if (end - p < 4 || memcmp(p, "null", 4) != 0)
-            FAIL("invalid literal", p);
-        EMIT(PA_JW_NULL, p, 4, w->depth, (size_t)(p - buf), false);
-        p += 4;
-        goto after_value;
+        LITERAL(PA_JW_NULL, "null");
     default:
         FAIL("expected a value", p);
     }
@@ -643,17 +695,11 @@ after_value:
     if (f->is_array) {
         if (*p == ',') {
             f->n++;
-            p = skip_ws(p + 1, end);
-            if (p < end && *p == ']')
-                FAIL("trailing comma in array", p);
+            COMMA(']', "trailing comma in array");
             goto value;
         }
-        if (*p == ']') {
-            EMIT(PA_JW_ARRAY_END, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
-            POP();
-            p++;
-            goto after_value;
-        }
+        if (*p == ']')
+            CLOSE(PA_JW_ARRAY_END);
         FAIL("expected ',' or ']' after an array element", p);
     }
     if (*p == ',') {
@@ -661,17 +707,11 @@ after_value:
             p += 2; /* jsonb's ", " before the next member name */
             goto member_q;
         }
-        p = skip_ws(p + 1, end);
-        if (p < end && *p == '}')
-            FAIL("trailing comma in object", p);
+        COMMA('}', "trailing comma in object");
         goto member;
     }
-    if (*p == '}') {
-        EMIT(PA_JW_OBJECT_END, NULL, 0, w->depth - 1, (size_t)(p - buf), true);
-        POP();
-        p++;
-        goto after_value;
-    }
+    if (*p == '}')
+        CLOSE(PA_JW_OBJECT_END);
     FAIL("expected ',' or '}' after an object member", p);
 
 out:
@@ -685,5 +725,9 @@ out:
 #undef EMIT
 #undef POP
 #undef FAIL
+#undef OPEN
+#undef COMMA
+#undef CLOSE
+#undef LITERAL
 
 #endif

@@ -98,48 +98,12 @@ __attribute__((noreturn, format(printf, 2, 3))) static void misuse(const char *n
  * subpart, which is replaced by one U+FFFD (the Unicode "best practice" the WHATWG decoder follows too). */
 static int utf8_step(const unsigned char *s)
 {
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    int n;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else {
-        return -1;
-    }
-    for (int i = 1; i < n; i++) {
-        unsigned b = s[i]; /* the terminating NUL fails the range check */
-        if (b < lo || b > hi)
-            return -i;
-        lo = 0x80;
-        hi = 0xBF;
-    }
-    return n;
+    return pa_utf8_step(s, strnlen((const char *)s, 4)); /* s ends at its NUL, which ends any sequence */
 }
 
 static bool utf8_valid(const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        int n = utf8_step(p);
-        if (n < 0)
-            return false;
-        p += n;
-    }
-    return true;
+    return pa_utf8_valid(s, strlen(s));
 }
 
 /* Append s with ill-formed sequences replaced; escape backslash, newline and (when quote) the double quote. */
@@ -273,11 +237,10 @@ static bool family_writes(const struct pa_metric *f, const char *name)
 
 static uint64_t hash_values(const char *const *values, size_t n)
 {
-    uint64_t h = 1469598103934665603ULL;
+    uint64_t h = PA_FNV1A64_BASIS_SHORT;
     for (size_t i = 0; i < n; i++) {
-        for (const unsigned char *p = (const unsigned char *)values[i]; *p; p++)
-            h = (h ^ *p) * 1099511628211ULL;
-        h = (h ^ 0xFF) * 1099511628211ULL; /* 0xFF never occurs in UTF-8: separates values */
+        h = pa_fnv1a64(h, values[i], strlen(values[i]));
+        h = pa_fnv1a64(h, "\xFF", 1); /* 0xFF never occurs in UTF-8: separates values */
     }
     return h;
 }

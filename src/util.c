@@ -60,17 +60,13 @@ char *pa_xstrndup(const char *s, size_t n)
 
 char *pa_xasprintf(const char *fmt, ...)
 {
+    struct pa_buf b;
+    pa_buf_init(&b);
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    pa_buf_vprintf(&b, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        abort();
-    char *p = pa_xmalloc((size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return p;
+    return b.data; /* never NULL: pa_buf_vprintf reserves the NUL even for "" */
 }
 
 void pa_buf_init(struct pa_buf *b)
@@ -113,19 +109,25 @@ void pa_buf_appends(struct pa_buf *b, const char *s)
     pa_buf_append(b, s, strlen(s));
 }
 
+void pa_buf_vprintf(struct pa_buf *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+        abort();
+    pa_buf_reserve(b, (size_t)n);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+}
+
 void pa_buf_printf(struct pa_buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    pa_buf_vprintf(b, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        abort();
-    pa_buf_reserve(b, (size_t)n);
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
 }
 
 void pa_buf_truncate(struct pa_buf *b, size_t len)
@@ -228,28 +230,49 @@ void pa_sleep(double seconds)
     }
 }
 
-void pa_buf_append_json_string(struct pa_buf *b, const char *s, size_t n)
+/* The JSON string writer of both forms (name: pa_buf_append_json_name's). */
+static void append_json(struct pa_buf *b, const char *s, size_t n, bool name)
 {
     static const char hex[] = "0123456789abcdef";
     pa_buf_appendc(b, '"');
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n;) {
         unsigned char c = (unsigned char)s[i];
+        const char *esc = NULL; /* a two-byte escape */
         switch (c) {
-        case '"': pa_buf_append(b, "\\\"", 2); break;
-        case '\\': pa_buf_append(b, "\\\\", 2); break;
-        case '\n': pa_buf_append(b, "\\n", 2); break;
-        case '\r': pa_buf_append(b, "\\r", 2); break;
-        case '\t': pa_buf_append(b, "\\t", 2); break;
-        default:
-            if (c < 0x20) {
-                char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                pa_buf_append(b, e, 6);
-            } else {
-                pa_buf_appendc(b, (char)c);
-            }
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        case '\b': esc = name ? "\\b" : NULL; break;
+        case '\f': esc = name ? "\\f" : NULL; break;
+        default: break;
         }
+        int k = 1;
+        if (esc) {
+            pa_buf_append(b, esc, 2);
+        } else if (c < 0x20 || (name && c == 0x7f)) {
+            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            pa_buf_append(b, e, 6);
+        } else if (name && c >= 0x80 && (k = pa_utf8_step((const unsigned char *)s + i, n - i)) < 0) {
+            pa_buf_append(b, "\\ufffd", 6);
+            k = 1; /* one replacement per byte */
+        } else {
+            pa_buf_append(b, s + i, (size_t)k);
+        }
+        i += (size_t)k;
     }
     pa_buf_appendc(b, '"');
+}
+
+void pa_buf_append_json_string(struct pa_buf *b, const char *s, size_t n)
+{
+    append_json(b, s, n, false);
+}
+
+void pa_buf_append_json_name(struct pa_buf *b, const char *s, size_t n)
+{
+    append_json(b, s, n, true);
 }
 
 void pa_buf_append_sql_literal(struct pa_buf *b, const char *s)
@@ -261,4 +284,44 @@ void pa_buf_append_sql_literal(struct pa_buf *b, const char *s)
         pa_buf_appendc(b, *s);
     }
     pa_buf_appendc(b, '\'');
+}
+
+uint64_t pa_fnv1a64(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ s[i]) * 0x100000001b3ULL; /* the 64-bit FNV prime, 1099511628211 */
+    return h;
+}
+
+int pa_utf8_step(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    if (c < 0xC2 || c > 0xF4) /* a continuation byte, an overlong lead (C0, C1), or beyond U+10FFFF */
+        return -1;
+    int need = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    /* the second byte's range: E0 no overlongs, ED no surrogates, F0 no overlongs, F4 nothing above U+10FFFF */
+    unsigned lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+    unsigned hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+    for (int i = 1; i < need; i++) {
+        if ((size_t)i >= n || s[i] < lo || s[i] > hi)
+            return -i;
+        lo = 0x80;
+        hi = 0xBF;
+    }
+    return need;
+}
+
+bool pa_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        int k = pa_utf8_step(p + i, n - i);
+        if (k < 0)
+            return false;
+        i += (size_t)k;
+    }
+    return true;
 }

@@ -3,6 +3,7 @@
 #ifndef PA_UTIL_H
 #define PA_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +31,7 @@ void pa_buf_append(struct pa_buf *b, const void *p, size_t n);
 void pa_buf_appendc(struct pa_buf *b, char c);
 void pa_buf_appends(struct pa_buf *b, const char *s);
 void pa_buf_printf(struct pa_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pa_buf_vprintf(struct pa_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void pa_buf_truncate(struct pa_buf *b, size_t len);
 /* Zero the used bytes (explicit_bzero) and reset len to 0; keeps the allocation for reuse. */
 void pa_buf_wipe(struct pa_buf *b);
@@ -46,10 +48,32 @@ double pa_now_monotonic(void); /* seconds */
 double pa_now_wall(void);      /* seconds since the epoch */
 void pa_sleep(double seconds);
 
-/* JSON string escaping for output we produce (paths, names): appends "..." with escapes. */
+/* JSON string escaping for output we produce (paths, names): appends "..." with escapes (", \\, \n, \r, \t; other
+ * control bytes as \u00XX; every other byte as it is). */
 void pa_buf_append_json_string(struct pa_buf *b, const char *s, size_t n);
+/* The same for a member name in a JSONPath (pa_jw_path): also \b, \f and \u007f, and the output is always valid
+ * UTF-8 (paths are logged and stored as text): each byte that does not start a well-formed sequence becomes \ufffd. */
+void pa_buf_append_json_name(struct pa_buf *b, const char *s, size_t n);
 /* A SQL string literal for SQL we print or generate: '...' with quotes doubled (standard_conforming_strings on, the
  * default since PostgreSQL 9.1; backslashes are plain characters). */
 void pa_buf_append_sql_literal(struct pa_buf *b, const char *s);
+
+/* FNV-1a, 64 bits (Fowler/Noll/Vo), over n bytes, continuing from h: a whole hash starts from one of the bases below.
+ * For hash tables and identities we compute, never for anything an attacker chooses to collide with a purpose. */
+uint64_t pa_fnv1a64(uint64_t h, const void *p, size_t n);
+/* The standard offset basis (detect's per-document dedupe of findings, xor'ed with the category). */
+#define PA_FNV1A64_BASIS 0xcbf29ce484222325ULL
+/* The "short basis" variant: 1469598103934665603, the standard 14695981039346656037 with its last decimal digit
+ * dropped, as findings.c and metrics.c were first written. Its values are STORED: the 16 hex digits that end a cut
+ * json_path in pii_audit.findings (pa_findings_store_path), so it never changes (a different value would make every
+ * cut path a new finding). metrics.c's series hash uses it too (in memory only). */
+#define PA_FNV1A64_BASIS_SHORT 1469598103934665603ULL
+
+/* UTF-8 (RFC 3629, Unicode table 3-7: no overlongs, no surrogates, nothing above U+10FFFF). The sequence at s, of
+ * which n >= 1 bytes may be read: its length when well-formed (1 for ASCII), else minus the length of its maximal
+ * ill-formed subpart (at least 1), which a decoder replaces by one U+FFFD (the Unicode "best practice"). */
+int pa_utf8_step(const unsigned char *s, size_t n);
+/* s[0..n) is well-formed UTF-8. */
+bool pa_utf8_valid(const char *s, size_t n);
 
 #endif

@@ -5,7 +5,9 @@
 # cluster: the fault tests stop and restart theirs); the Debian package test alongside (build, install, upgrade,
 # purge of the .deb on this machine); the valgrind subset (tests/valgrind.sh --ci) once the normal
 # suite is done; and, alongside at the lowest CPU priority, each libFuzzer target for PA_FUZZ_SECONDS (default 60)
-# under ASan+UBSan, two at a time. --quick runs the normal build only. Prints `tests: N passed, N failed, N skipped`; a skipped test fails the run.
+# under ASan+UBSan, two at a time. Both modes also build the scalar variant (build-scalar: -Dsimd=false, the
+# portable forms of the walker and the prefilter) and run its detector and walker unit tests. --quick runs the normal
+# build only (and the scalar unit tests). Prints `tests: N passed, N failed, N skipped`; a skipped test fails the run.
 #   bash tests/run-all.sh [--quick]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,6 +49,12 @@ if [ $QUICK = 0 ]; then
     echo "== build under AddressSanitizer + UndefinedBehaviorSanitizer"
     setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 fi
+# The scalar build: only the tests of what -Dsimd=false changes (src/arch.h), so it costs seconds, not a suite.
+SCALAR_TESTS=(detect jsonwalk peer-vectors validators prefilter fuzz-replay-detect fuzz-replay-jsonwalk)
+echo "== build without SIMD (-Dsimd=false) for its unit tests: ${SCALAR_TESTS[*]}"
+if [ ! -f build-scalar/build.ninja ]; then meson setup build-scalar -Dsimd=false >/dev/null; fi
+meson compile -C build-scalar tests/test_detect tests/test_jsonwalk tests/peer_vectors tests/test_validators \
+    tests/test_prefilter tests/fuzz_replay_detect tests/fuzz_replay_jsonwalk >/dev/null
 
 count_log() { # meson testlog json -> "passed failed skipped"
     python3 - "$1" <<'PY'
@@ -79,6 +87,11 @@ run_suite() { # name builddir pgdir port [env...]
 }
 
 status=0
+echo "== test without SIMD (build-scalar)"
+meson test -C build-scalar --no-rebuild --print-errorlogs --num-processes 2 "${SCALAR_TESTS[@]}" \
+    >"$LOGS/scalar.log" 2>&1 || status=1
+cat "$LOGS/scalar.log"
+add_counts "$(count_log build-scalar/meson-logs/testlog.json 2>/dev/null || echo "0 1 0")"
 # The Debian package (suite `package`, tests/e2e/debian_package.sh) once, from the normal build's tree, alongside
 # the suites: it builds the .deb in a temporary copy, installs, upgrades and purges it on this machine with its own
 # PostgreSQL cluster (about 20 s, mostly dpkg, lintian and one small compile)

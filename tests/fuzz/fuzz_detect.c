@@ -7,7 +7,7 @@
  * Run by tests/fuzz/run.sh (and, 60 s, by run-all.sh); its corpus is replayed by meson test fuzz-replay-*. By hand:
  *
  *   clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc tests/fuzz/fuzz_detect.c \
- *     src/detect.c src/jsonwalk.c src/util.c $(pkg-config --cflags --libs libhs) -lm -o /tmp/fuzz_detect
+ *     src/detect/[a-z]*.c src/jsonwalk.c src/util.c $(pkg-config --cflags --libs libhs) -lm -o /tmp/fuzz_detect
  *   mkdir -p /tmp/corpus_detect && /tmp/fuzz_detect -max_total_time=60 -max_len=4096 /tmp/corpus_detect \
  *     tests/fuzz/corpus/detect
  */
@@ -34,10 +34,7 @@ struct check {
 
 static uint64_t hash(const char *s, size_t n, int cat)
 {
-    uint64_t h = 1469598103934665603ULL ^ (uint64_t)cat;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
+    return pa_fnv1a64(PA_FNV1A64_BASIS_SHORT ^ (uint64_t)cat, s, n);
 }
 
 static void on_finding(void *arg, const struct pa_finding *f)

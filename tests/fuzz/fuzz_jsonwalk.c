@@ -40,11 +40,7 @@ struct fz {
 
 static void hash_bytes(uint64_t *h, const void *p, size_t n)
 {
-    const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++) {
-        *h ^= s[i];
-        *h *= 0x100000001b3ull;
-    }
+    *h = pa_fnv1a64(*h, p, n);
 }
 
 static bool valid_utf8(const unsigned char *s, size_t n)
@@ -209,7 +205,7 @@ static void reset(struct fz *z, const char *in, size_t len)
     z->in_len = len;
     z->depth = 0;
     z->events = 0;
-    z->hash = 0xcbf29ce484222325ull;
+    z->hash = PA_FNV1A64_BASIS;
     pa_buf_truncate(&z->json, 0);
     z->need_comma = false;
     z->after_key = false;

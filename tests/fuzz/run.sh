@@ -29,10 +29,10 @@ declare -A SRCS LIBS MAXLEN
 SRCS[jsonwalk]="src/util.c src/jsonwalk.c"
 LIBS[jsonwalk]="-lm"
 MAXLEN[jsonwalk]=8192
-SRCS[detect]="src/util.c src/jsonwalk.c src/detect.c"
+SRCS[detect]="src/util.c src/jsonwalk.c src/detect/*.c" # unquoted where used: the glob expands there
 LIBS[detect]="$(pkg-config --cflags --libs libhs) -lm"
 MAXLEN[detect]=4096
-SRCS[config]="src/util.c src/jsonwalk.c src/detect.c $(echo src/config/*.c)"
+SRCS[config]="src/util.c src/jsonwalk.c src/detect/*.c $(echo src/config/*.c)"
 LIBS[config]="$(pkg-config --cflags --libs yaml-0.1 libhs) -lm"
 MAXLEN[config]=4096
 SRCS[metrics]="src/util.c src/metrics.c"

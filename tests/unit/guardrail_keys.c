@@ -10,14 +10,12 @@
 
 #include "config.h"
 #include "detect.h"
+#include "testutil.h"
 
-static unsigned long long rng = 0x9e3779b97f4a7c15ULL;
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 static unsigned rnd(unsigned n)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)(rng % n);
+    return (unsigned)(pa_test_rng(&rng) % n);
 }
 
 struct corpus {

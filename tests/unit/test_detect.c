@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testutil.h"
+
 /* ---- fixtures ------------------------------------------------------------------------------------------------ */
 
 static struct pa_detector *g_det;
@@ -909,14 +911,6 @@ END_TEST
  * under other parents and in arrays, a document with more distinct names than the memo holds (cleared mid-walk) and
  * wipes between documents: a long-lived context must give what a fresh one gives, document by document. The values
  * repeat per member too, which the value guesses rely on. */
-static uint64_t t_rng(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
-
 static void t_name(struct pa_buf *b, const char *base, uint64_t r)
 {
     size_t n = strlen(base);
@@ -977,16 +971,16 @@ START_TEST(test_doc_name_guesses)
     uint64_t rng = 0x9e3779b97f4a7c15ULL;
     for (size_t k = 0; k < 6; k++)
         for (size_t j = 0; j < 8; j++)
-            shapes[k][j] = t_rng(&rng) % nn;
+            shapes[k][j] = pa_test_rng(&rng) % nn;
     struct fset *a = malloc(sizeof *a), *b = malloc(sizeof *b);
     struct pa_buf doc;
     pa_buf_init(&doc);
     for (size_t i = 0; i < 4000; i++) {
         pa_buf_truncate(&doc, 0);
-        const size_t *sh = shapes[t_rng(&rng) % 6];
+        const size_t *sh = shapes[pa_test_rng(&rng) % 6];
         pa_buf_appendc(&doc, '{');
         for (size_t j = 0; j < 8; j++) {
-            uint64_t r = t_rng(&rng);
+            uint64_t r = pa_test_rng(&rng);
             if (j)
                 pa_buf_appends(&doc, ", ");
             t_name(&doc, names[sh[j]], r % 5 ? 7 : r >> 8); /* 4 in 5 exactly the shape's name */
@@ -1001,7 +995,7 @@ START_TEST(test_doc_name_guesses)
                 for (size_t e = 0; e < (arr ? 2u : 1u); e++) {
                     pa_buf_appends(&doc, e ? ", {" : "{");
                     for (size_t m = 0; m < 4; m++) {
-                        uint64_t q = t_rng(&rng);
+                        uint64_t q = pa_test_rng(&rng);
                         if (m)
                             pa_buf_appends(&doc, ", ");
                         t_name(&doc, names[sub[m]], q % 4 ? 7 : q >> 8);
@@ -1142,10 +1136,10 @@ START_TEST(test_value_prefilter_exact)
     /* short strings: every byte class of the prefilter's short form and a few more */
     static const char alpha[] = "0123456789.:-@+ aAfFxZ/";
     for (size_t i = 0; i < 300000; i++) {
-        uint64_t r = t_rng(&rng);
+        uint64_t r = pa_test_rng(&rng);
         size_t len = 1 + r % 9;
         for (size_t k = 0; k < len; k++)
-            s[k] = alpha[t_rng(&rng) % (sizeof alpha - 1)];
+            s[k] = alpha[pa_test_rng(&rng) % (sizeof alpha - 1)];
         vsame(pf, all, s, len, i);
     }
     /* long strings: noise with dots, digits, upper and hex letters, and a planted value at every offset */
@@ -1158,7 +1152,7 @@ START_TEST(test_value_prefilter_exact)
         for (size_t len = 16; len <= 200; len += 1 + len / 16) {
             for (size_t at = 0; at + pl <= len; at++) {
                 for (size_t k = 0; k < len; k++)
-                    s[k] = noise[t_rng(&rng) % (sizeof noise - 1)];
+                    s[k] = noise[pa_test_rng(&rng) % (sizeof noise - 1)];
                 memcpy(s + at, planted[p], pl);
                 vsame(pf, all, s, len, p * 100000 + len * 256 + at);
                 s[at + pl - 1] = '.'; /* the anchor, but cut short */
@@ -1601,11 +1595,8 @@ int main(void)
         return EXIT_FAILURE;
     }
     g_ctx = pa_detect_ctx_new(g_det);
-    SRunner *sr = srunner_create(detect_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int rc = pa_test_run(detect_suite());
     pa_detect_ctx_free(g_ctx);
     pa_detect_free(g_det);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return rc;
 }

@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "testutil.h"
+
 static char *render(struct pa_metrics *m)
 {
     struct pa_buf b;
@@ -313,9 +315,7 @@ START_TEST(test_numbers)
     /* every finite value round-trips */
     uint64_t x = 0x9E3779B97F4A7C15ULL;
     for (int i = 0; i < 20000; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
+        pa_test_rng(&x);
         double v;
         memcpy(&v, &x, sizeof v);
         if (!isfinite(v))

@@ -1,0 +1,82 @@
+/* dict: the key dictionary. Its default entries, the tokenizer that normalizes a member name ("billingEmail" ->
+ * billing email), the hash table of joined tokens and the lookup of a name's longest trailing token run (with the
+ * digit and plural fallbacks), ignore_keys, and what a name says about its value (version, lat/lng flags).
+ * guardrail.c writes the same dictionary and a PL/pgSQL port of the lookup into SQL: change them together.
+ * Sees member names only, never values; never prints.
+ */
+#ifndef PA_DETECT_DICT_H
+#define PA_DETECT_DICT_H
+
+#include "detect.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#pragma GCC visibility push(hidden)
+
+#define CAT_STOP (-2)  /* a stop entry: a longer key that blocks a shorter trailing match, and no category */
+enum { DF_WHOLE = 1 }; /* an entry that matches only a whole key ("pan", never "camera_pan") */
+
+/* What a member name says about its value (pa_det_key_flags; KF_NATIONAL is set by its user for a national_id key) */
+enum { KF_NATIONAL = 1, KF_VERSION = 2, KF_LAT = 4, KF_LNG = 8 };
+
+#define KEY_WINDOW 256        /* a longer key is normalized from its last 256 bytes: only trailing tokens can match */
+#define MAX_TOKENS KEY_WINDOW /* a token is at least one byte: never reached */
+
+/* A key as lower-case tokens */
+struct tokens {
+    char joined[KEY_WINDOW + 1]; /* tokens concatenated, lower case */
+    size_t len;
+    uint16_t start[MAX_TOKENS + 1]; /* start[i]: offset of token i in joined; start[n] = len */
+    size_t n;
+};
+
+struct dent {
+    const char *joined;
+    size_t len;
+    uint64_t h;
+    int cat;          /* category id, or CAT_STOP */
+    unsigned flags;   /* DF_* */
+    const char *rule; /* "key:..." */
+};
+
+/* Open addressing over joined strings; hash = sum c[i] * B^(n-1-i), so a suffix's hash is extended to the left in
+ * O(1) per byte. */
+struct dtab {
+    struct dent *e;
+    size_t n, cap;
+    uint32_t *slots; /* index + 1, 0 = empty */
+    size_t mask;
+    size_t maxlen;
+};
+
+/* A detector's dictionary: defaults and extra_keys (keys), ignore_keys (ignore), the strings it owns */
+struct pa_det_dict {
+    struct dtab keys;
+    struct dtab ignore;
+    char **owned; /* joined keys and rule names of extra_keys / ignore_keys */
+    size_t n_owned;
+};
+
+struct pa_detector;
+
+/* Once per process (pa_det_init): the default entries' joined forms and rule names. */
+void pa_det_dict_init(void);
+/* Split a key into lower-case tokens (see docs/detection.md, "Normalization"). */
+void pa_det_tokenize(const char *key, size_t len, struct tokens *t);
+/* d->dict from the defaults and opt's extra_keys and ignore_keys (categories interned already); -1 and a message
+ * naming the option on a key without letters or digits. */
+int pa_det_dict_build(struct pa_detector *d, const struct pa_detect_options *opt, char *err, size_t errlen);
+void pa_det_dict_free(struct pa_det_dict *dict);
+/* The entry a key's tokens match: the longest trailing run, then without trailing digit tokens, then the last token's
+ * plural stripped; NULL when none. t->start is restored before it returns. */
+const struct dent *pa_det_key_lookup(const struct pa_detector *d, struct tokens *t);
+/* KF_VERSION, KF_LAT, KF_LNG of a key */
+unsigned pa_det_key_flags(const struct tokens *t);
+/* The key is in ignore_keys */
+bool pa_det_key_ignored(const struct pa_detector *d, const struct tokens *t);
+
+#pragma GCC visibility pop
+
+#endif

@@ -1,0 +1,343 @@
+/* values: the value detectors (see values.h): the table's rows, the match checks that find a candidate's extent from
+ * Hyperscan's anchor and call its validator, the scan of one string (bare SSN, prefilter, memo of clean values,
+ * Hyperscan), and the compile of the Hyperscan database with the users' patterns.
+ * One Hyperscan database holds every pattern (built-in anchors and the user's patterns) and is scanned once per
+ * string. The built-in patterns are cheap anchors ("+digit", "@x.tld", ":hex:", fixed-width shapes); the validators
+ * find the candidate's extent from the anchor and check it (boundaries, octet ranges, Luhn, mod-97...), so no pattern
+ * needs HS_FLAG_SOM_LEFTMOST (start-of-match tracking slows the whole database down).
+ * Never prints; what a scan reports is a rule and a category, never the bytes it matched.
+ */
+#include "values.h"
+
+#include "prefilter.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* ---- the checks of the table's rows: the candidate a Hyperscan match ends, then its validator ------------------ */
+
+/* A candidate that ends where its anchor does: the validator alone. */
+#define PA_AT_ANCHOR_(check_, validator_)                                                                          \
+    static bool check_(struct vscan *v, size_t to)                                                                 \
+    {                                                                                                              \
+        return validator_(v->s, v->len, to);                                                                       \
+    }
+PA_AT_ANCHOR_(m_email, pa_det_check_email)
+PA_AT_ANCHOR_(m_phone_e164, pa_det_check_phone_e164)
+PA_AT_ANCHOR_(m_phone_national, pa_det_check_phone_national)
+PA_AT_ANCHOR_(m_ssn, pa_det_check_ssn)
+PA_AT_ANCHOR_(m_iban, pa_det_check_iban)
+PA_AT_ANCHOR_(m_mac, pa_det_check_mac)
+#undef PA_AT_ANCHOR_
+
+/* The token of digit groups (single ' ' or '-' between digits) around the match; one check per token. */
+static bool m_card(struct vscan *v, size_t to)
+{
+    const unsigned char *s = v->s;
+    size_t len = v->len;
+    if (to <= v->cc_next)
+        return false;
+    size_t a = to - 1, b = to;
+    while (a > 0 && (is_digit(s[a - 1]) || ((s[a - 1] == ' ' || s[a - 1] == '-') && a >= 2 && is_digit(s[a - 2]))))
+        a--;
+    while (b < len && (is_digit(s[b]) || ((s[b] == ' ' || s[b] == '-') && b + 1 < len && is_digit(s[b + 1]))))
+        b++;
+    v->cc_next = b;
+    return pa_det_check_card_sequence(s, len, a, b);
+}
+
+static bool ipv4_byte(unsigned char c)
+{
+    return is_digit(c) || c == '.';
+}
+
+static bool ipv6_byte(unsigned char c)
+{
+    return is_hex(c) || c == ':' || c == '.';
+}
+
+/* [*a, *b): the run of bytes that `in` accepts around the match's end */
+static inline void token_around(const struct vscan *v, size_t to, bool (*in)(unsigned char), size_t *a, size_t *b)
+{
+    *a = *b = to;
+    while (*a > 0 && in(v->s[*a - 1]))
+        (*a)--;
+    while (*b < v->len && in(v->s[*b]))
+        (*b)++;
+}
+
+/* The [0-9.] token around the match (never under a version key); one check per token. */
+static bool m_ipv4(struct vscan *v, size_t to)
+{
+    size_t a, b;
+    if (to <= v->ip4_next || (v->kflags & KF_VERSION))
+        return false;
+    token_around(v, to, ipv4_byte, &a, &b);
+    v->ip4_next = b;
+    return pa_det_check_ipv4_token(v->s, v->len, a, b);
+}
+
+/* The [0-9A-Fa-f:.] token around the match; one check per token. */
+static bool m_ipv6(struct vscan *v, size_t to)
+{
+    size_t a, b;
+    if (to <= v->ip6_next)
+        return false;
+    token_around(v, to, ipv6_byte, &a, &b);
+    v->ip6_next = b;
+    return pa_det_check_ipv6_token(v->s, v->len, a, b);
+}
+
+/* ---- the table ------------------------------------------------------------------------------------------------ */
+
+static const struct value_detector {
+    const char *rule;
+    int cat;
+    bool (*check)(struct vscan *v, size_t to); /* a Hyperscan match of the row's expression, ending at `to`, is real */
+    const char *expr;
+} value_detectors[R_BUILTIN_COUNT] = {
+#define PA_VALUE_ROW_(name_, rule_, cat_, check_, expr_) [R_##name_] = {rule_, cat_, check_, expr_},
+    PA_VALUE_DETECTORS(PA_VALUE_ROW_)
+#undef PA_VALUE_ROW_
+};
+
+/* A row's index is its Hyperscan id: the rows with an expression come first. */
+#define PA_VALUE_ORDER_(name_, rule_, cat_, check_, expr_)                                                         \
+    _Static_assert(((int)R_##name_ < (int)P_BUILTIN_COUNT) == (sizeof(expr_) > 1),                               \
+                   "values.h: the value detectors with a Hyperscan expression come first");
+PA_VALUE_DETECTORS(PA_VALUE_ORDER_)
+#undef PA_VALUE_ORDER_
+
+/* ---- scanning ----------------------------------------------------------------------------------------------- */
+
+int pa_det_hit(struct vscan *v, int r)
+{
+    struct pa_detect_ctx *c = v->c;
+    const struct pa_detector *d = c->d;
+    if (c->rule_gen[r] == c->scan_gen)
+        return 0;
+    c->rule_gen[r] = c->scan_gen;
+    int cat = d->rule_cat[r];
+    if (c->cat_gen[cat] != c->scan_gen) {
+        c->cat_gen[cat] = c->scan_gen;
+        v->ncat++;
+    }
+    switch (v->mode) {
+    case VM_PUBLIC:
+        v->ucb(v->uarg, cat, d->rule_names[r]);
+        break;
+    case VM_KEY:
+        if (!v->redacted) {
+            pa_jw_redact_key(c->w, d->cat_names[cat]);
+            v->redacted = true;
+        }
+        /* fall through */
+    case VM_VALUE:
+        pa_det_cur_path(c);
+        if (pa_det_emit(c, c->path.data, c->path.len, cat, PA_DET_VALUE, d->rule_names[r]))
+            v->stop = true;
+        break;
+    case VM_FIXED:
+        if (pa_det_emit(c, v->fixed_path, strlen(v->fixed_path), cat, PA_DET_VALUE, d->rule_names[r]))
+            v->stop = true;
+        break;
+    }
+    return v->stop;
+}
+
+
+static inline bool rule_done(const struct vscan *v, int r)
+{
+    return v->c->rule_gen[r] == v->c->scan_gen;
+}
+
+static int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void *ctx)
+{
+    (void)from;
+    (void)flags;
+    struct vscan *v = ctx;
+    int r = id < P_BUILTIN_COUNT ? (int)id : (int)(R_BUILTIN_COUNT + (id - P_BUILTIN_COUNT));
+    if (rule_done(v, r) || (id < P_BUILTIN_COUNT && !value_detectors[id].check(v, (size_t)to)))
+        return 0;
+    return pa_det_hit(v, r);
+}
+
+/* Can a string match at all? (the prefilter only when there is no custom pattern: their shape is unknown) */
+static bool worth_scanning(const struct pa_detector *d, const unsigned char *s, size_t len)
+{
+    if (!d->db || len < d->min_width)
+        return false;
+    return !d->precheck || pa_det_prefilter(s, len);
+}
+
+/* The rest of a string's scan: the bare SSN under an ID key, the prefilter (unless the caller has applied it), the
+ * memo of clean values, Hyperscan. */
+static inline __attribute__((always_inline)) int scan_body(struct vscan *v, bool prefilter)
+{
+    struct pa_detect_ctx *c = v->c;
+    const struct pa_detector *d = c->d;
+    pa_det_scan_begin(c);
+    if (pa_det_scan_bare_ssn(v))
+        return 0;
+    if (prefilter && !worth_scanning(d, v->s, v->len))
+        return 0;
+    /* The same string under the same steering key flags gives the same matches: one Hyperscan found nothing in is
+     * not scanned again (user agents, URLs, header values repeat from document to document). */
+    size_t mi = SIZE_MAX;
+    uint64_t mh = 0;
+    uint32_t lentag = 0;
+    if (v->len <= VMEMO_VALMAX && !v->ncat) {
+        bool found;
+        lentag = (uint32_t)v->len | (uint32_t)(v->kflags & (KF_NATIONAL | KF_VERSION)) << 16;
+        mh = memo_hash((const char *)v->s, v->len, lentag);
+        mi = memo_find(&c->vmemo, mh, (const char *)v->s, lentag, &found);
+        if (found)
+            return 0;
+    }
+    hs_error_t e = hs_scan(d->db, (const char *)v->s, (unsigned)(v->len > UINT32_MAX ? UINT32_MAX : v->len), 0,
+                           c->scratch, on_match, v);
+    if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED) {
+        c->error = true;
+        c->halt = true;
+        return -1;
+    }
+    if (mi != SIZE_MAX && !v->ncat)
+        memo_insert(&c->vmemo, mi, mh, (const char *)v->s, lentag);
+    return 0;
+}
+
+
+__attribute__((noinline)) int pa_det_scan_string(struct vscan *v)
+{
+    return scan_body(v, true);
+}
+
+__attribute__((noinline)) int pa_det_scan_string_passed(struct vscan *v)
+{
+    return scan_body(v, false);
+}
+
+int pa_det_scan_text(struct pa_detect_ctx *c, const char *buf, size_t len)
+{
+    struct vscan v = {.c = c, .s = (const unsigned char *)buf, .len = len, .mode = VM_FIXED, .fixed_path = "$"};
+    return len >= c->scan_min ? pa_det_scan_string(&v) : 0;
+}
+
+int pa_detect_value(struct pa_detect_ctx *c, const char *s, size_t len, pa_value_cb cb, void *arg)
+{
+    struct vscan v = {.c = c, .s = (const unsigned char *)s, .len = len, .mode = VM_PUBLIC, .ucb = cb, .uarg = arg};
+    if (len >= c->scan_min && pa_det_scan_string(&v) < 0)
+        return -1;
+    return v.ncat;
+}
+
+/* ---- compiling ---------------------------------------------------------------------------------------------- */
+
+int pa_detect_check_regex(const char *regex, char *err, size_t errlen)
+{
+    hs_database_t *db = NULL;
+    hs_compile_error_t *cerr = NULL;
+    if (!regex || !*regex) {
+        snprintf(err, errlen, "empty regular expression");
+        return -1;
+    }
+    if (hs_compile(regex, HS_FLAG_SINGLEMATCH, HS_MODE_BLOCK, NULL, &db, &cerr) != HS_SUCCESS) {
+        snprintf(err, errlen, "regular expression rejected by hyperscan: %s",
+                 cerr && cerr->message ? cerr->message : "unknown error");
+        hs_free_compile_error(cerr);
+        return -1;
+    }
+    hs_free_database(db);
+    return 0;
+}
+
+
+/* The rules: the rows, then the custom patterns (their categories interned already). */
+static void rules_build(struct pa_detector *d, const struct pa_detect_options *opt)
+{
+    d->n_rules = R_BUILTIN_COUNT + opt->n_patterns;
+    d->rule_names = pa_xcalloc(d->n_rules, sizeof *d->rule_names);
+    d->rule_cat = pa_xcalloc(d->n_rules, sizeof *d->rule_cat);
+    for (size_t i = 0; i < R_BUILTIN_COUNT; i++) {
+        d->rule_names[i] = value_detectors[i].rule;
+        d->rule_cat[i] = value_detectors[i].cat;
+    }
+    for (size_t i = 0; i < opt->n_patterns; i++) {
+        d->rule_names[R_BUILTIN_COUNT + i] = opt->patterns[i].name;
+        d->rule_cat[R_BUILTIN_COUNT + i] = pa_det_cat_intern(d, opt->patterns[i].category);
+    }
+}
+
+/* The expressions of the enabled rules, with their Hyperscan flags and ids (arrays of P_BUILTIN_COUNT + n_patterns).
+ * Returns how many. */
+static size_t exprs_enabled(const struct pa_detector *d, const struct pa_detect_options *opt, const char **exprs,
+                            unsigned *flags, unsigned *ids)
+{
+    size_t k = 0;
+    for (unsigned i = 0; i < P_BUILTIN_COUNT; i++) {
+        if (d->cat_disabled[value_detectors[i].cat])
+            continue;
+        exprs[k] = value_detectors[i].expr;
+        flags[k] = 0;
+        ids[k] = i;
+        k++;
+    }
+    for (size_t i = 0; i < opt->n_patterns; i++) {
+        if (d->cat_disabled[d->rule_cat[R_BUILTIN_COUNT + i]])
+            continue;
+        exprs[k] = opt->patterns[i].regex;
+        flags[k] = HS_FLAG_SINGLEMATCH;
+        ids[k] = (unsigned)(P_BUILTIN_COUNT + i);
+        k++;
+    }
+    return k;
+}
+
+int pa_det_values_build(struct pa_detector *d, const struct pa_detect_options *opt, char *err, size_t errlen)
+{
+    rules_build(d, opt);
+    /* One Hyperscan database for every enabled pattern. */
+    size_t np = P_BUILTIN_COUNT + opt->n_patterns;
+    const char **exprs = pa_xcalloc(np, sizeof *exprs);
+    unsigned *flags = pa_xcalloc(np, sizeof *flags), *ids = pa_xcalloc(np, sizeof *ids);
+    hs_compile_error_t *cerr = NULL;
+    int rc = 0;
+    size_t k = exprs_enabled(d, opt, exprs, flags, ids);
+    int bad = -1; /* the expression that failed, when known */
+    d->precheck = true;
+    d->min_width = (size_t)-1;
+    for (size_t i = 0; i < k; i++) {
+        hs_expr_info_t *info = NULL;
+        if (hs_expression_info(exprs[i], flags[i], &info, &cerr) != HS_SUCCESS) {
+            bad = (int)i;
+            goto compile_error;
+        }
+        if (info->min_width < d->min_width)
+            d->min_width = info->min_width;
+        free(info);
+        if (ids[i] >= P_BUILTIN_COUNT)
+            d->precheck = false;
+    }
+    if (k && hs_compile_multi(exprs, flags, ids, (unsigned)k, HS_MODE_BLOCK, NULL, &d->db, &cerr) != HS_SUCCESS)
+        goto compile_error;
+    if (!k)
+        d->min_width = (size_t)-1;
+    goto out;
+
+compile_error: {
+    int idx = bad >= 0 ? bad : cerr ? cerr->expression : -1;
+    const char *msg = cerr && cerr->message ? cerr->message : "unknown error";
+    if (idx >= 0 && (size_t)idx < k && ids[idx] >= P_BUILTIN_COUNT)
+        snprintf(err, errlen, "detectors.patterns \"%s\": regular expression rejected by hyperscan: %s",
+                 opt->patterns[ids[idx] - P_BUILTIN_COUNT].name, msg);
+    else
+        snprintf(err, errlen, "compiling the detector patterns failed: %s", msg);
+    hs_free_compile_error(cerr);
+    rc = -1;
+}
+out:
+    free(exprs);
+    free(flags);
+    free(ids);
+    return rc;
+}
