@@ -526,8 +526,7 @@ static void read_range(struct reader *rd)
     bool have_pos = rg->lo != NULL; /* pos: the reader's position; none = the start of the surface */
     if (have_pos)
         pa_buf_appends(&pos, rg->lo);
-    /* throttled reads gain nothing from requesting ahead: they wait for the schedule anyway */
-    bool prefetch = pool->p.cfg->max_rows_per_second <= 0;
+    bool prefetch = false;
     int c = 0, attempt = 0;
     struct batch_result *b = take_slot(rd);
     struct pa_err e;
@@ -537,6 +536,13 @@ again:
         result_fail(b, e.reason, e.msg);
         goto out;
     }
+    /* Throttled reads gain nothing from requesting ahead: they wait for the schedule anyway. Nor do a hot
+     * standby's: there the next batch's plan query (on one connection) can queue for its lock behind WAL replay's
+     * ACCESS EXCLUSIVE lock, which waits for the COPY on the other connection, whose backend cannot take the
+     * cancel while it is blocked writing rows this reader is not reading, since it waits for the plan: a wait
+     * across two sessions that nothing breaks but lock_timeout. One query at a time is read to its end, so replay
+     * gets its lock at once (a conflict cancels the query: recovery_conflict, retried). */
+    prefetch = pool->p.cfg->max_rows_per_second <= 0 && !pa_db_in_recovery(rd->conn[0]);
     if (job_stopping(rd)) {
         result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
         goto out;
