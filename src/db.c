@@ -279,6 +279,18 @@ int pa_db_budget_total(const struct pa_db_budget *b)
     return b->scanned + b->store;
 }
 
+void pa_db_conninfo_user(const char *conninfo, char *out, size_t cap)
+{
+    char *perr = NULL;
+    PQconninfoOption *o = PQconninfoParse(conninfo, &perr);
+    PQfreemem(perr);
+    snprintf(out, cap, "pii_auditd");
+    for (PQconninfoOption *p = o; p && p->keyword; p++)
+        if (strcmp(p->keyword, "user") == 0 && p->val && *p->val)
+            snprintf(out, cap, "%s", p->val);
+    PQconninfoFree(o);
+}
+
 bool pa_db_explain_refusal(const struct pa_config *cfg, const struct pa_db_server *s, struct pa_err *e)
 {
     /* at connect time libpq keeps the server's error in the message only: its SQLSTATE is not available, so the
@@ -290,16 +302,20 @@ bool pa_db_explain_refusal(const struct pa_config *cfg, const struct pa_db_serve
     struct pa_db_budget b;
     pa_db_budget(cfg, &b);
     int need = pa_db_budget_total(&b);
+    char role[128];
+    if (s && s->role[0])
+        snprintf(role, sizeof role, "%s", s->role);
+    else
+        pa_db_conninfo_user(cfg->db_conninfo, role, sizeof role);
+    /* the fix first: the server's message before it can be long, and every message is cut at PA_ERR_MSG_MAX */
     if (s && s->role_limit >= 0)
-        pa_err_append(e, "; role %s has CONNECTION LIMIT %d", s->role, s->role_limit);
+        pa_err_append(e, "; role %s has CONNECTION LIMIT %d", role, s->role_limit);
     if (s && s->database_limit >= 0)
         pa_err_append(e, "; database %s has CONNECTION LIMIT %d", s->database, s->database_limit);
     pa_err_append(e,
-                  "; this configuration needs up to %d sessions (scan.parallelism %lld: 2 per reader + 1 for the "
-                  "surface checks + 1 for the findings store), and every pii-auditd connecting as the same role counts "
-                  "against its limit: raise it (ALTER ROLE %s CONNECTION LIMIT %d, or more for several daemons; "
-                  "pii-auditd --print-grants prints the budget) or lower scan.parallelism",
-                  need, cfg->parallelism, s && s->role[0] ? s->role : "pii_auditd", need);
+                  "; this configuration needs up to %d sessions (scan.parallelism %lld: 2 per reader + 2): ALTER ROLE "
+                  "%s CONNECTION LIMIT %d (more when several pii-auditd share the role), or lower scan.parallelism",
+                  need, cfg->parallelism, role, need);
     snprintf(e->sqlstate, sizeof e->sqlstate, "53300");
     return true;
 }

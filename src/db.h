@@ -77,6 +77,10 @@ int pa_db_budget_total(const struct pa_db_budget *b);
  * with the statement that fixes it, and set the SQLSTATE to 53300. Returns whether it was such a refusal. */
 bool pa_db_explain_refusal(const struct pa_config *cfg, const struct pa_db_server *s, struct pa_err *e);
 
+/* The role a conninfo connects as: its user (nothing else of it is ever shown), or "pii_auditd" when it names none
+ * (libpq then takes the OS user or PGUSER). */
+void pa_db_conninfo_user(const char *conninfo, char *out, size_t cap);
+
 /* Wait until the connection's socket is readable, up to timeout seconds (one poll, resumed after a signal). Returns
  * 1 readable, 0 timeout, -1 error. Callers that must react to a stop request pass short timeouts and loop. */
 int pa_db_wait(PGconn *conn, double timeout);

@@ -43,20 +43,6 @@ void pa_grant_statement(struct pa_buf *out, const struct pa_grant *g, const char
     pa_buf_printf(out, " TO %s", qrole);
 }
 
-/* The role the scans connect as: the conninfo's user (nothing else of the conninfo), or pii_auditd. */
-static const char *role_of(const char *conninfo, char *role, size_t cap)
-{
-    char *perr = NULL;
-    PQconninfoOption *o = PQconninfoParse(conninfo, &perr);
-    PQfreemem(perr);
-    snprintf(role, cap, "pii_auditd");
-    for (PQconninfoOption *p = o; p && p->keyword; p++)
-        if (strcmp(p->keyword, "user") == 0 && p->val && *p->val)
-            snprintf(role, cap, "%s", p->val);
-    PQconninfoFree(o);
-    return role;
-}
-
 /* USAGE on each schema (once) and column-level SELECT on (id, column) of each surface. */
 static void print_surfaces(FILE *out, const struct pa_config *cfg, PGconn *conn, const char *qrole)
 {
@@ -148,7 +134,7 @@ int pa_grants_print(FILE *out, const struct pa_config *cfg)
         pa_warn("cannot connect to look up primary keys (%s); surfaces without id_column get a table-level grant",
                 e.msg);
     char role[128];
-    role_of(cfg->db_conninfo, role, sizeof role);
+    pa_db_conninfo_user(cfg->db_conninfo, role, sizeof role);
     char *qrole = pa_db_quote_ident(conn, role);
     fprintf(out, "-- GRANTs for pii-auditd (role %s), generated from %s\n", role, cfg->path ? cfg->path : "config");
     fprintf(out, "-- Apply as the owner of the tables (or a superuser), after the findings schema (sql/NNN_*.sql) and "

@@ -773,8 +773,12 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
     struct scan_state st = {.cfg = cfg, .opts = opts};
     double t0 = pa_now_monotonic();
     int rc = -1;
-    /* the readers start first: their connections are made while this thread makes its own and checks the first
-     * surface (a backend's start is most of a small incremental scan) */
+    /* This thread's own two sessions first, then the readers: they connect while this thread records the run and
+     * checks the first surface (a backend's start is most of a small incremental scan). In that order a role's
+     * CONNECTION LIMIT below the budget refuses readers (surfaces fail with the limit named, and are recorded),
+     * never the scan's own sessions. */
+    if (run_connect(&st, res) != 0)
+        goto out;
     bool pooled = false;
     for (size_t i = 0; i < cfg->n_surfaces && !pooled; i++)
         pooled = want_surface(opts, &cfg->surfaces[i]);
@@ -789,8 +793,6 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
                        : cfg->batch_size;
         st.pool = pa_pool_start(&pp);
     }
-    if (run_connect(&st, res) != 0)
-        goto out;
     select_surfaces(cfg, opts, res);
     if (!opts->dry_run) {
         struct pa_err e;
