@@ -458,10 +458,12 @@ static void surface_state(struct scan_state *st, struct surface_job *job)
 static long long rows_not_reached(struct scan_state *st, struct surface_job *job)
 {
     enum pa_fail_reason why = job->r->err.reason;
-    /* not while stopping (the unit's stop timeout), nor where the connection or the server's time is the trouble */
+    /* not while stopping (the unit's stop timeout), nor where the count would wait as the batch did: on a server
+     * that went away or got slow, or behind the same lock (a reader refused a connection is fine: this session is
+     * up) */
     if (!job->ranges || !st->scan_conn || PQstatus(st->scan_conn) != CONNECTION_OK ||
-        (st->opts->stop && *st->opts->stop) || why == PA_FAIL_CONNECTION_LOST || why == PA_FAIL_CONNECT ||
-        why == PA_FAIL_TIMEOUT || why == PA_FAIL_CANCELLED)
+        (st->opts->stop && *st->opts->stop) || why == PA_FAIL_CONNECTION_LOST || why == PA_FAIL_TIMEOUT ||
+        why == PA_FAIL_LOCK_TIMEOUT || why == PA_FAIL_CANCELLED)
         return -1;
     long long n = -1;
     if (pa_catalog_count_after(st->scan_conn, &job->info, job_prefix(job), &n) != 0)
@@ -511,8 +513,10 @@ static void end_surface(struct scan_state *st, struct surface_job *job, bool was
     if (st->opts->on_surface_done)
         st->opts->on_surface_done(st->opts->observer, r);
     /* a surface whose connection broke must not take the next ones down: the scanning connection is renewed
-     * before the next surface (the readers renew theirs after a failed range) */
-    if (r->err.reason == PA_FAIL_CONNECTION_LOST || r->err.reason == PA_FAIL_CONNECT)
+     * before the next surface (the readers renew theirs after a failed range). Not after a refused connection
+     * (reason connect): this session is up, and giving it back under a connection limit would hand its slot to a
+     * reader and fail every surface after it. */
+    if (r->err.reason == PA_FAIL_CONNECTION_LOST)
         st->renew_scan_conn = true;
 }
 
@@ -566,9 +570,13 @@ static int start_surface(struct scan_state *st, struct surface_job *job, struct 
         fail_surface(r, PA_FAIL_CANCELLED, "stopped by a signal before the surface was read");
         return 0;
     }
-    if (!surface_conns(st, r, use_store))
-        return 0;
     job->r = r;
+    job->t0 = pa_now_monotonic();
+    if (!surface_conns(st, r, use_store)) {
+        end_surface(st, job, false); /* its outcome counted and logged like any failed surface's */
+        job->r = NULL;
+        return 0;
+    }
     if (begin_surface(st, job))
         return 1;
     end_surface(st, job, false);
@@ -707,6 +715,8 @@ static void select_surfaces(const struct pa_config *cfg, const struct pa_scan_op
             continue;
         res->surfaces[k].surface = &cfg->surfaces[i];
         res->surfaces[k].table = pa_xasprintf("%s.%s", cfg->surfaces[i].schema, cfg->surfaces[i].table);
+        for (int u = 0; u < PA_UNREAD_COUNT; u++)
+            res->surfaces[k].unread[u] = -1; /* not known until the surface ends */
         k++;
     }
 }

@@ -55,6 +55,12 @@ t_grep "too many connections for role \"?$ROLE\"?; role $ROLE has CONNECTION LIM
     "$T_DIR/err" "a refused reader's surface names the server's refusal, the role's limit, the budget and the fix"
 t_eq "$(t_val "SELECT count(*) > 0 FROM pii_audit.scan_run_surfaces WHERE error_class = 'connect'
                AND error_message LIKE '%CONNECTION LIMIT 9%'")" "t" "recorded in scan_run_surfaces"
+# coverage: a failed surface's rows after what it committed are known unread (at least the refused reader's range,
+# a quarter of the table; at most all of it); an ok surface's none
+t_eq "$(jq -r '[.surfaces[] | select(.status == "failed") | .unread.failed >= 500 and .unread.failed <= 2000] | unique | join(",")' "$T_DIR/out")" \
+    "true" "failed surfaces: unread.failed between the refused range (500) and the table (2000)"
+t_eq "$(jq -r '[.surfaces[] | select(.status == "ok") | .unread.failed == 0] | all' "$T_DIR/out")" "true" \
+    "ok surfaces (if any: the refused reader fails every range it takes): unread.failed 0"
 t_psql -c "ALTER ROLE $ROLE CONNECTION LIMIT 10" >/dev/null
 t_run --config "$CONF" --scan-once --full --output json
 t_rc 1 "CONNECTION LIMIT 10, exactly the budget: the scan completes"
