@@ -87,7 +87,8 @@ t_eq "$(getent passwd pii-auditd | cut -d: -f6,7)" "/nonexistent:/usr/sbin/nolog
 t_eq "$(owner_mode /etc/pii-auditd)" "root:pii-auditd 750" "/etc/pii-auditd is root:pii-auditd 0750"
 t_eq "$(owner_mode $CONF)" "root:pii-auditd 640" "$CONF is root:pii-auditd 0640"
 t_eq "$(cat /var/lib/dpkg/info/pii-auditd.conffiles)" "$CONF" "$CONF is the one conffile"
-for f in /usr/sbin/pii-auditd /lib/systemd/system/pii-auditd.service /usr/lib/sysusers.d/pii-auditd.conf \
+for f in /usr/sbin/pii-auditd /lib/systemd/system/pii-auditd.service /lib/systemd/system/pii-auditd@.service \
+    /usr/lib/sysusers.d/pii-auditd.conf \
     /usr/lib/tmpfiles.d/pii-auditd.conf /usr/share/pii-auditd/sql/001_findings_schema.sql \
     /usr/share/pii-auditd/sql/002_database_identity.sql \
     /usr/share/pii-auditd/sql/roles.sql /usr/share/pii-auditd/alerts/pii-auditd.rules.yml \
@@ -194,7 +195,8 @@ purge_checks() { # what
     [ -e /etc/pii-auditd ] && not_ok "$1: /etc/pii-auditd is left: $(ls -la /etc/pii-auditd)" \
         || ok "$1: /etc/pii-auditd is gone (conffile, .dpkg-dist and directory)"
     local left=()
-    for f in /usr/sbin/pii-auditd /lib/systemd/system/pii-auditd.service /usr/lib/sysusers.d/pii-auditd.conf \
+    for f in /usr/sbin/pii-auditd /lib/systemd/system/pii-auditd.service /lib/systemd/system/pii-auditd@.service \
+    /usr/lib/sysusers.d/pii-auditd.conf \
         /usr/lib/tmpfiles.d/pii-auditd.conf /usr/share/pii-auditd /usr/share/doc/pii-auditd \
         /usr/share/man/man8/pii-auditd.8.gz /var/lib/dpkg/info/pii-auditd.list; do
         [ -e "$f" ] && left+=("$f")
