@@ -1,14 +1,20 @@
--- Least-privilege role for pii-auditd. Apply after the findings schema (001_findings_schema.sql).
+-- Least-privilege role for pii-auditd. Apply after the findings schema (every sql/NNN_*.sql file, in order).
 --   psql -v ON_ERROR_STOP=1 -f roles.sql
 -- The role may read the scanned surfaces only: print the exact GRANTs your configuration needs with
 --   pii-auditd --config /etc/pii-auditd/pii-auditd.yaml --print-grants
 -- It must NOT have BYPASSRLS, superuser or ownership of the scanned tables: a surface protected by row-level
 -- security is refused (never reported clean) unless a policy lets this role see every row (see docs/operations.md).
+-- CONNECTION LIMIT: one pii-auditd holds at most 2 x scan.parallelism + 2 sessions during a scan (34 at the
+-- maximum parallelism, 16; `pii-auditd --print-grants` prints the budget of a configuration); 40 leaves room for a
+-- psql or --print-grants session as the role and for backends still ending after a reconnect. Several daemons
+-- connecting as this role (a fleet on one server) share the limit: raise it to the sum of their budgets
+-- (docs/operations.md, "Connection budget"). An existing role keeps its limit: check it with
+-- SELECT rolconnlimit FROM pg_roles WHERE rolname = 'pii_auditd'.
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pii_auditd') THEN
         CREATE ROLE pii_auditd LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS
-            CONNECTION LIMIT 8;
+            CONNECTION LIMIT 40;
     END IF;
 END
 $$;
@@ -18,6 +24,7 @@ GRANT USAGE ON SCHEMA pii_audit TO pii_auditd;
 GRANT SELECT ON pii_audit.schema_version TO pii_auditd;
 GRANT SELECT, INSERT, UPDATE ON pii_audit.scan_runs, pii_audit.scan_run_surfaces, pii_audit.scan_cursors,
     pii_audit.findings TO pii_auditd;
+GRANT SELECT, INSERT, UPDATE ON pii_audit.databases TO pii_auditd;
 GRANT SELECT ON pii_audit.pii_audit_findings TO pii_auditd;
 GRANT USAGE ON SEQUENCE pii_audit.scan_runs_id_seq, pii_audit.findings_id_seq TO pii_auditd;
 -- The write-time guardrail's reject counters (pii_audit_guardrail_rejects_total), when the guardrail is installed

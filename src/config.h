@@ -87,6 +87,8 @@ struct pa_config {
     double connect_timeout;        /* scan.connect_timeout, seconds */
     long long max_rows_per_second; /* scan.max_rows_per_second, 0 = unlimited */
     double full_scan_interval;     /* scan.full_scan_interval, seconds */
+    long long max_document_bytes;  /* scan.max_document_bytes: larger stored documents are not fetched; 0 = no bound */
+    long long retry_attempts;      /* scan.retry_attempts: retries of a batch after a recovery conflict */
     double interval;               /* scan.interval (daemon), seconds */
     double jitter;                 /* scan.jitter, seconds; negative = default 10% of interval */
     double initial_delay;          /* scan.initial_delay, seconds */

@@ -49,7 +49,12 @@ struct daemon {
     /* metric families */
     struct pa_metric *findings, *contaminated, *detected, *resolved, *last_new, *duration, *surface_duration,
         *scans, *failures, *in_progress, *start_ts, *success_ts, *full_ts, *interval, *rows, *bytes, *estimated,
-        *surface_up, *db_up, *reload_ok, *reload_ts, *build_info, *guardrail_rejects;
+        *surface_up, *db_up, *reload_ok, *reload_ts, *build_info, *guardrail_rejects, *retries, *oversized,
+        *unread, *db_info;
+    /* the scanned database: its identity (from the last scan, or asked at start) and its id in the findings store;
+     * the store's gauges are read for this database only */
+    struct pa_db_server server;
+    int database_id;
     /* guardrail counters: read on a short scanned-database session (none is kept open between scans) */
     size_t gr_n;      /* series currently exported */
     double gr_last;   /* monotonic time of the last read */
@@ -81,6 +86,8 @@ static void register_metrics(struct daemon *d)
     static const char *const tc[] = {"table", "column"};
     static const char *const tcc[] = {"table", "column", "category"};
     static const char *const reason[] = {"reason"};
+    static const char *const tcr[] = {"table", "column", "reason"};
+    static const char *const dbinfo[] = {"database", "system_identifier"};
     static const char *const build[] = {"version", "revision"};
     static const double buckets[] = {0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200};
     struct pa_metrics *m = d->m;
@@ -128,6 +135,20 @@ static void register_metrics(struct daemon *d)
                                "Writes rejected by the write-time guardrail triggers (pii-auditd --print-guardrail-sql), "
                                "by table; read from the scanned database.",
                                PA_METRIC_COUNTER, 1, (const char *const[]){"table"});
+    d->retries = REG("pii_audit_scan_retries_total",
+                     "Batches read again after a failure worth a retry, by its reason (recovery_conflict: a hot standby "
+                     "cancelled the query).",
+                     PA_METRIC_COUNTER, 3, tcr);
+    d->oversized = REG("pii_audit_documents_oversized_total",
+                       "Rows whose document was not fetched: stored in more than scan.max_document_bytes.",
+                       PA_METRIC_COUNTER, 2, tc);
+    d->unread = REG("pii_audit_surface_rows_unread",
+                    "Rows of a surface known not to have been read, by reason (oversized: since its last complete full "
+                    "scan; failed: after the position its last, failed scan reached; NaN: not known).",
+                    PA_METRIC_GAUGE, 3, tcr);
+    d->db_info = REG("pii_audit_database_info",
+                     "The scanned database (name, cluster system identifier): the value is always 1.", PA_METRIC_GAUGE,
+                     2, dbinfo);
     d->build_info = REG("pii_audit_build_info", "Build information; the value is always 1.", PA_METRIC_GAUGE, 2, build);
 #undef REG
     const char *bv[] = {PA_VERSION, PA_REVISION};
@@ -183,6 +204,9 @@ static void apply_state(struct daemon *d, const struct state_rows *rows)
             pa_metric_set(d->full_ts, l, r->value);
         } else if (strcmp(r->kind, "last_new") == 0) {
             pa_metric_set(d->last_new, NULL, r->value);
+        } else if (strcmp(r->kind, "oversized") == 0 && r->table && r->column) {
+            const char *l[] = {r->table, r->column, pa_scan_unread_reason_name(PA_UNREAD_OVERSIZED)};
+            pa_metric_set(d->unread, l, r->value);
         }
     }
     pa_metric_replace(d->findings, nf, fl, fv);
@@ -203,6 +227,54 @@ static void state_rows_free(struct state_rows *rows)
     free(rows->v);
 }
 
+/* The scanned database's identity, pii_audit_database_info: one series, replaced when the identity changes (a
+ * reload pointed database.conninfo elsewhere). */
+static void set_server(struct daemon *d, const struct pa_db_server *s)
+{
+    if (!s->database[0])
+        return;
+    if (strcmp(s->database, d->server.database) != 0 || strcmp(s->system_identifier, d->server.system_identifier))
+        d->database_id = 0; /* another database: its id in the store is looked up anew */
+    d->server = *s;
+    const char *l[] = {s->database, s->system_identifier};
+    double one = 1;
+    pa_metric_replace(d->db_info, 1, l, &one);
+}
+
+/* Ask the scanned database who it is (at start: before the first scan, the store's gauges must be this database's).
+ * A short session, closed at once. */
+static void describe_scanned(struct daemon *d)
+{
+    struct pa_err e;
+    PGconn *conn = pa_db_open(d->cfg, PA_DB_SCANNED, &e);
+    if (!conn) {
+        pa_debug("scanned database not described: %s", e.msg);
+        return;
+    }
+    struct pa_db_server s;
+    if (pa_db_describe(conn, &s, &e) == 0)
+        set_server(d, &s);
+    else
+        pa_warn("cannot read the scanned database's identity: %s", e.msg);
+    PQfinish(conn);
+}
+
+/* This database's id in the store, for its gauges: known from a scan, else looked up (never created: the store
+ * session is read-only), else the store's only database (the scanned one unreachable at start). 0: not known. */
+static int store_database_id(struct daemon *d, PGconn *conn, struct pa_err *e)
+{
+    if (d->database_id > 0)
+        return 0;
+    bool adopted;
+    int id = 0;
+    if (d->server.database[0] && pa_findings_database(conn, &d->server, false, &id, &adopted, e) != 0)
+        return -1;
+    if (!d->server.database[0] && pa_findings_only_database(conn, &id, e) != 0)
+        return -1;
+    d->database_id = d->server.database[0] ? id : 0; /* the only one is a guess for now, not kept */
+    return id;
+}
+
 /* Refresh the store-derived gauges. check_schema: the schema version is not known to be current (a scan that
  * started has just checked it on the same store). Returns 0 when the database answered. */
 static int refresh_from_store(struct daemon *d, bool set_success, bool check_schema)
@@ -218,9 +290,20 @@ static int refresh_from_store(struct daemon *d, bool set_success, bool check_sch
         pa_error("%s", e.msg);
         goto out;
     }
+    int id = d->database_id;
+    if (id == 0 && (id = store_database_id(d, conn, &e)) < 0) {
+        pa_warn("cannot read the findings state (the gauges keep their last values): %s", e.msg);
+        goto out;
+    }
+    if (id == 0) {
+        /* not known (never scanned into this store, or a fleet's store while the scanned database is away): the
+         * gauges keep what they have, since nothing known is not the same as no findings */
+        rc = 0;
+        goto out;
+    }
     double last_success = 0;
     struct state_rows rows = {0};
-    if (pa_findings_load_state(conn, state_cb, &rows, &last_success, &e) != 0) {
+    if (pa_findings_load_state(conn, id, state_cb, &rows, &last_success, &e) != 0) {
         pa_warn("cannot read the findings state (the gauges keep their last values): %s", e.msg);
         state_rows_free(&rows);
         goto out;
@@ -272,7 +355,35 @@ static void obs_surface_done(void *arg, const struct pa_surface_result *r)
         const char *lr[] = {pa_fail_reason_name(r->err.reason)};
         pa_metric_add(d->failures, lr, 1);
     }
+    /* coverage; a surface that failed its checks was never read: its oversized count stays as it was */
+    for (int u = 0; u < PA_UNREAD_COUNT; u++) {
+        if (u == PA_UNREAD_OVERSIZED && r->unread[u] < 0)
+            continue;
+        const char *lu[] = {r->table, r->surface->column, pa_scan_unread_reason_name((enum pa_unread_reason)u)};
+        pa_metric_set(d->unread, lu, r->unread[u] >= 0 ? (double)r->unread[u] : NAN);
+    }
+    if (r->retries[PA_FAIL_RECOVERY_CONFLICT] == 0) {
+        /* the series exists from the surface's first scan at 0, so increase() sees the first retry */
+        const char *lr[] = {r->table, r->surface->column, pa_fail_reason_name(PA_FAIL_RECOVERY_CONFLICT)};
+        pa_metric_add(d->retries, lr, 0);
+    }
+    if (r->oversized_documents == 0)
+        pa_metric_add(d->oversized, l, 0);
     watchdog(d);
+}
+
+static void obs_counts(void *arg, const struct pa_surface_result *r, const struct pa_scan_counts *delta)
+{
+    struct daemon *d = arg;
+    const char *l[] = {r->table, r->surface->column};
+    if (delta->oversized > 0)
+        pa_metric_add(d->oversized, l, (double)delta->oversized);
+    for (int i = 0; i < PA_FAIL_COUNT; i++) {
+        if (delta->retries[i] <= 0)
+            continue;
+        const char *lr[] = {r->table, r->surface->column, pa_fail_reason_name((enum pa_fail_reason)i)};
+        pa_metric_add(d->retries, lr, (double)delta->retries[i]);
+    }
 }
 
 static void obs_tick(void *arg)
@@ -350,6 +461,7 @@ static bool run_scan(struct daemon *d, const char *trigger)
                                 .on_surface_start = obs_surface_start,
                                 .on_batch = obs_batch,
                                 .on_surface_done = obs_surface_done,
+                                .on_counts = obs_counts,
                                 .on_tick = obs_tick};
     d->surface_no = 0;
     d->surfaces_n = d->cfg->n_surfaces;
@@ -361,6 +473,9 @@ static bool run_scan(struct daemon *d, const char *trigger)
     pa_notify_status("scanning (%s)", trigger);
     struct pa_scan_result res;
     pa_scan_run(d->cfg, d->det, &opts, &res);
+    set_server(d, &res.server);
+    if (res.database_id > 0)
+        d->database_id = res.database_id;
     if (res.interrupted_runs > 0) {
         /* a killed or crashed pii-auditd cannot count its own failure: the run that finds it dead does */
         const char *lr[] = {pa_fail_reason_name(PA_FAIL_INTERRUPTED)};
@@ -455,7 +570,8 @@ int pa_daemon_run(const char *config_path, struct pa_config *cfg, struct pa_dete
     pa_metric_set(d.db_up, NULL, 0);
 
     d.wd_period = pa_notify_watchdog_period();
-    /* gauges from the store before the first scan, so a restart does not reset them */
+    /* gauges from the store before the first scan, so a restart does not reset them: this database's */
+    describe_scanned(&d);
     bool db = refresh_from_store(&d, true, true) == 0;
     pa_metric_set(d.db_up, NULL, db ? 1 : 0);
     if (db)

@@ -81,7 +81,10 @@ struct settings {
     double lock_timeout;      /* seconds; 0 = server default */
     double connect_timeout;   /* seconds */
     bool read_only;           /* default_transaction_read_only = on */
+    bool check_writable;      /* the findings store on the scanned database: refuse a read-only one */
 };
+
+static int check_writable_scanned(PGconn *conn, struct pa_err *e);
 
 /* Connect with conninfo (key=value or URI) and an optional password file (first line). */
 static PGconn *connect_db(const char *conninfo, const char *password_file, const struct settings *s, struct pa_err *e)
@@ -117,6 +120,11 @@ static PGconn *connect_db(const char *conninfo, const char *password_file, const
         return NULL;
     }
     PQsetNoticeReceiver(conn, notice_receiver, NULL);
+    /* before our SET: the parameter still says what the server's settings made it */
+    if (s->check_writable && check_writable_scanned(conn, e) != 0) {
+        PQfinish(conn);
+        return NULL;
+    }
 
     char sql[512];
     snprintf(sql, sizeof sql,
@@ -135,12 +143,35 @@ static PGconn *connect_db(const char *conninfo, const char *password_file, const
     return conn;
 }
 
+/* Findings written to the scanned database itself (no findings.conninfo) need it writable. A hot standby cannot
+ * take a write at all; a database whose role or database settings make it read-only (default_transaction_read_only
+ * on, as the server reported it when the session began, before our own SET) was made so by its DBA, and pii-auditd
+ * does not override that to write. Either way the scan would fail at its first write with "cannot execute UPDATE in
+ * a read-only transaction": say the fix instead. */
+static int check_writable_scanned(PGconn *conn, struct pa_err *e)
+{
+    const char *ro = PQparameterStatus(conn, "default_transaction_read_only");
+    if (pa_db_in_recovery(conn))
+        return pa_err_set(e, PA_FAIL_FINDINGS_STORE,
+                          "the scanned database is a hot standby (in recovery), so findings cannot be written to it: set "
+                          "findings.conninfo to the primary (or another writable database) and install the findings "
+                          "schema there (docs/operations.md, \"Scanning a standby\")");
+    if (ro && strcmp(ro, "on") == 0)
+        return pa_err_set(e, PA_FAIL_FINDINGS_STORE,
+                          "the scanned database is read-only (default_transaction_read_only is on for this role or "
+                          "database), so findings are not written to it: set findings.conninfo to the primary (or "
+                          "another writable database) and install the findings schema there (docs/operations.md, "
+                          "\"Scanning a standby\")");
+    return 0;
+}
+
 PGconn *pa_db_open(const struct pa_config *cfg, enum pa_db_role role, struct pa_err *e)
 {
     struct settings ss = {.statement_timeout = cfg->statement_timeout,
                           .lock_timeout = cfg->lock_timeout,
                           .connect_timeout = cfg->connect_timeout,
-                          .read_only = role != PA_DB_STORE};
+                          .read_only = role != PA_DB_STORE,
+                          .check_writable = role == PA_DB_STORE && !cfg->findings_conninfo};
     bool store = role != PA_DB_SCANNED;
     const char *ci = store && cfg->findings_conninfo ? cfg->findings_conninfo : cfg->db_conninfo;
     const char *pw = store && cfg->findings_conninfo ? cfg->findings_password_file : cfg->db_password_file;
@@ -163,7 +194,11 @@ enum pa_fail_reason pa_db_classify(PGconn *conn, const PGresult *res, struct pa_
     const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     enum pa_fail_reason r = PA_FAIL_QUERY;
 
-    if (PQstatus(conn) == CONNECTION_BAD || !state) {
+    if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) && pa_db_in_recovery(conn)) {
+        /* before the lost-connection test: a conflict may also end the session ("terminating connection due to
+         * conflict with recovery"), and it is worth the same retry on a new one */
+        r = PA_FAIL_RECOVERY_CONFLICT;
+    } else if (PQstatus(conn) == CONNECTION_BAD || !state) {
         r = PA_FAIL_CONNECTION_LOST;
     } else if (strcmp(state, "57014") == 0) {
         r = PA_FAIL_TIMEOUT; /* statement timeout; a cancel we sent ourselves is re-labelled by the caller */
@@ -186,6 +221,103 @@ enum pa_fail_reason pa_db_classify(PGconn *conn, const PGresult *res, struct pa_
         snprintf(e->sqlstate, sizeof e->sqlstate, "%.5s", state);
     strip_newlines(e->msg);
     return r;
+}
+
+bool pa_db_in_recovery(PGconn *conn)
+{
+    const char *v = PQparameterStatus(conn, "in_hot_standby");
+    if (v)
+        return strcmp(v, "on") == 0;
+    /* a server older than 14 does not report it: ask, when the connection can take a query now */
+    if (PQstatus(conn) != CONNECTION_OK || PQtransactionStatus(conn) != PQTRANS_IDLE || PQisBusy(conn))
+        return false;
+    PGresult *r = PQexec(conn, "SELECT pg_catalog.pg_is_in_recovery()");
+    bool in = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    return in;
+}
+
+int pa_db_describe(PGconn *conn, struct pa_db_server *s, struct pa_err *e)
+{
+    memset(s, 0, sizeof *s);
+    /* pg_control_system() is executable by any role (PostgreSQL 15) */
+    PGresult *r = pa_db_exec(conn,
+                             "SELECT c.system_identifier::text, pg_catalog.current_database(), current_user,"
+                             " coalesce((SELECT rolconnlimit FROM pg_catalog.pg_roles WHERE rolname = current_user), -1),"
+                             " coalesce((SELECT datconnlimit FROM pg_catalog.pg_database"
+                             "   WHERE datname = pg_catalog.current_database()), -1),"
+                             " pg_catalog.pg_is_in_recovery()"
+                             " FROM pg_catalog.pg_control_system() c",
+                             0, NULL, PGRES_TUPLES_OK, e);
+    if (!r)
+        return -1;
+    snprintf(s->system_identifier, sizeof s->system_identifier, "%s", PQgetvalue(r, 0, 0));
+    snprintf(s->database, sizeof s->database, "%s", PQgetvalue(r, 0, 1));
+    snprintf(s->role, sizeof s->role, "%s", PQgetvalue(r, 0, 2));
+    s->role_limit = atoi(PQgetvalue(r, 0, 3));
+    s->database_limit = atoi(PQgetvalue(r, 0, 4));
+    s->in_recovery = strcmp(PQgetvalue(r, 0, 5), "t") == 0;
+    PQclear(r);
+    return 0;
+}
+
+void pa_db_identity_str(const struct pa_db_server *s, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/%s", s->system_identifier, s->database);
+}
+
+void pa_db_budget(const struct pa_config *cfg, struct pa_db_budget *b)
+{
+    long long readers = cfg->parallelism > 1 ? cfg->parallelism : 1;
+    b->scanned = (int)(2 * readers + 1);
+    b->store = 1;
+    b->together = cfg->findings_conninfo == NULL;
+}
+
+int pa_db_budget_total(const struct pa_db_budget *b)
+{
+    return b->scanned + b->store;
+}
+
+void pa_db_conninfo_user(const char *conninfo, char *out, size_t cap)
+{
+    char *perr = NULL;
+    PQconninfoOption *o = PQconninfoParse(conninfo, &perr);
+    PQfreemem(perr);
+    snprintf(out, cap, "pii_auditd");
+    for (PQconninfoOption *p = o; p && p->keyword; p++)
+        if (strcmp(p->keyword, "user") == 0 && p->val && *p->val)
+            snprintf(out, cap, "%s", p->val);
+    PQconninfoFree(o);
+}
+
+bool pa_db_explain_refusal(const struct pa_config *cfg, const struct pa_db_server *s, struct pa_err *e)
+{
+    /* at connect time libpq keeps the server's error in the message only: its SQLSTATE is not available, so the
+     * message is matched (the server's lc_messages decides its language: a non-English one is not recognized, and
+     * the message then goes out as the server wrote it) */
+    if (!pa_err_sqlstate_is(e, "53300") && !strstr(e->msg, "too many connections for role") &&
+        !strstr(e->msg, "too many connections for database") && !strstr(e->msg, "too many clients already"))
+        return false;
+    struct pa_db_budget b;
+    pa_db_budget(cfg, &b);
+    int need = pa_db_budget_total(&b);
+    char role[128];
+    if (s && s->role[0])
+        snprintf(role, sizeof role, "%s", s->role);
+    else
+        pa_db_conninfo_user(cfg->db_conninfo, role, sizeof role);
+    /* the fix first: the server's message before it can be long, and every message is cut at PA_ERR_MSG_MAX */
+    if (s && s->role_limit >= 0)
+        pa_err_append(e, "; role %s has CONNECTION LIMIT %d", role, s->role_limit);
+    if (s && s->database_limit >= 0)
+        pa_err_append(e, "; database %s has CONNECTION LIMIT %d", s->database, s->database_limit);
+    pa_err_append(e,
+                  "; this configuration needs up to %d sessions (scan.parallelism %lld: 2 per reader + 2): ALTER ROLE "
+                  "%s CONNECTION LIMIT %d (more when several pii-auditd share the role), or lower scan.parallelism",
+                  need, cfg->parallelism, role, need);
+    snprintf(e->sqlstate, sizeof e->sqlstate, "53300");
+    return true;
 }
 
 int pa_db_wait(PGconn *conn, double timeout)

@@ -26,6 +26,7 @@
     X(FINDINGS_STORE, "findings_store")     /* findings could not be written */                                    \
     X(SCHEMA, "schema")                     /* findings schema missing or old */                                   \
     X(CANCELLED, "cancelled")               /* stopped by a signal */                                              \
+    X(RECOVERY_CONFLICT, "recovery_conflict") /* a hot standby cancelled the query to replay WAL (40001, 40P01) */ \
     X(QUERY, "query")                       /* any other query error */                                            \
     X(INTERRUPTED, "interrupted")           /* a scan run whose process ended (SIGKILL, crash) before finishing */
 

@@ -1,4 +1,5 @@
-/* findings: see findings.h. Every write that moves a cursor commits together with the findings it covers. */
+/* findings: see findings.h. Every write that moves a cursor commits together with the findings it covers; every
+ * statement on a surface matches it by database, table and column ($1, $2, $3: SURFACE_IS and key_params). */
 #include "findings.h"
 
 #include <stdint.h>
@@ -16,23 +17,44 @@
 #define LOCK_RUN_CLASS 0x70615231
 #define LOCK_SURFACE_CLASS 0x70615332
 
-/* The cursor moved with a batch ($5: the committed prefix), in the batch's transaction. */
-static const char cursor_move_sql[] =
-    "INSERT INTO pii_audit.scan_cursors AS c (table_name, column_name, id_column, id_type,"
-    "   last_id, last_scan_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6, now())"
-    " ON CONFLICT (table_name, column_name) DO UPDATE SET id_column = EXCLUDED.id_column,"
-    "   id_type = EXCLUDED.id_type, last_id = EXCLUDED.last_id,"
-    "   last_scan_id = EXCLUDED.last_scan_id, updated_at = now()";
+/* A surface in a statement: its database, table and column as $1, $2, $3 (key_params fills them). */
+#define SURFACE_IS "database_id = $1::int AND table_name = $2 AND column_name = $3"
 
-/* A complete full scan recorded in the cursor ($5: the last id read, or NULL to keep the cursor's). */
+/* The parameters $1..$3 of a surface, and room for the statement's own after them. */
+struct key_params {
+    char db[16];
+    const char *p[12];
+};
+
+static const char *const *key_params(struct key_params *kp, const struct pa_surface_key *k)
+{
+    snprintf(kp->db, sizeof kp->db, "%d", k->database_id);
+    kp->p[0] = kp->db;
+    kp->p[1] = k->table;
+    kp->p[2] = k->column;
+    return kp->p;
+}
+
+/* The cursor moved with a batch ($6: the committed prefix; $8: oversized rows the batch met), in the batch's
+ * transaction. */
+static const char cursor_move_sql[] =
+    "INSERT INTO pii_audit.scan_cursors AS c (database_id, table_name, column_name, id_column, id_type,"
+    "   last_id, last_scan_id, oversized_rows, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())"
+    " ON CONFLICT (database_id, table_name, column_name) DO UPDATE SET id_column = EXCLUDED.id_column,"
+    "   id_type = EXCLUDED.id_type, last_id = EXCLUDED.last_id, last_scan_id = EXCLUDED.last_scan_id,"
+    "   oversized_rows = c.oversized_rows + EXCLUDED.oversized_rows, updated_at = now()";
+
+/* A complete full scan recorded in the cursor ($6: the last id read, or NULL to keep the cursor's); the oversized
+ * rows it met are now all there are. */
 static const char cursor_full_sql[] =
-    "INSERT INTO pii_audit.scan_cursors AS c (table_name, column_name, id_column, id_type, last_id,"
-    "   last_scan_id, last_full_scan_id, last_full_scan_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $6, now())"
-    " ON CONFLICT (table_name, column_name) DO UPDATE SET id_column = EXCLUDED.id_column,"
+    "INSERT INTO pii_audit.scan_cursors AS c (database_id, table_name, column_name, id_column, id_type, last_id,"
+    "   last_scan_id, last_full_scan_id, last_full_scan_at, oversized_rows)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $7, now(), (SELECT oversized_documents FROM pii_audit.scan_run_surfaces"
+    "   WHERE scan_id = $7 AND table_name = $2 AND column_name = $3))"
+    " ON CONFLICT (database_id, table_name, column_name) DO UPDATE SET id_column = EXCLUDED.id_column,"
     "   id_type = EXCLUDED.id_type, last_id = coalesce(EXCLUDED.last_id, c.last_id),"
     "   last_scan_id = EXCLUDED.last_scan_id, last_full_scan_id = EXCLUDED.last_full_scan_id,"
-    "   last_full_scan_at = now(), updated_at = now()";
+    "   last_full_scan_at = now(), oversized_rows = coalesce(EXCLUDED.oversized_rows, 0), updated_at = now()";
 
 /* A command that returns no rows, its result cleared. 0, or -1 with e set. */
 static int exec_cmd(PGconn *conn, const char *sql, int n, const char *const *p, struct pa_err *e)
@@ -81,8 +103,12 @@ void pa_catcounts_free(struct pa_catcounts *c)
     c->n = 0;
 }
 
-static int installed_version(PGconn *conn, struct pa_err *e)
+/* The installed versions: missing[i] says whether pa_sql_files[i] is not installed. Returns the highest installed
+ * version (0: no schema), or -1 with e set. */
+static int installed_versions(PGconn *conn, bool *missing, struct pa_err *e)
 {
+    for (unsigned i = 0; i < pa_sql_files_count; i++)
+        missing[i] = true;
     PGresult *r = pa_db_exec(conn, "SELECT to_regclass('pii_audit.schema_version') IS NOT NULL", 0, NULL,
                              PGRES_TUPLES_OK, e);
     if (!r)
@@ -91,13 +117,19 @@ static int installed_version(PGconn *conn, struct pa_err *e)
     PQclear(r);
     if (!exists)
         return 0;
-    r = pa_db_exec(conn, "SELECT coalesce(max(version), 0) FROM pii_audit.schema_version", 0, NULL, PGRES_TUPLES_OK,
-                   e);
+    r = pa_db_exec(conn, "SELECT version FROM pii_audit.schema_version", 0, NULL, PGRES_TUPLES_OK, e);
     if (!r)
         return -1;
-    int v = atoi(PQgetvalue(r, 0, 0));
+    int top = 0;
+    for (int k = 0; k < PQntuples(r); k++) {
+        int v = atoi(PQgetvalue(r, k, 0));
+        top = v > top ? v : top;
+        for (unsigned i = 0; i < pa_sql_files_count; i++)
+            if (pa_sql_files[i].version == v)
+                missing[i] = false;
+    }
     PQclear(r);
-    return v;
+    return top;
 }
 
 /* The findings-schema privileges of the grants table one by one (object-major, numbered), and which of them the
@@ -142,13 +174,12 @@ void pa_findings_explain_denied(PGconn *conn, struct pa_err *e)
 
 int pa_findings_check_schema(PGconn *conn, struct pa_err *e)
 {
-    int v = installed_version(conn, e);
+    bool missing[pa_sql_files_count + 1];
+    int v = installed_versions(conn, missing, e);
     if (v < 0) {
         pa_findings_explain_denied(conn, e);
         return -1;
     }
-    if (v == PA_SCHEMA_VERSION)
-        return 0;
     if (v > PA_SCHEMA_VERSION) {
         return pa_err_set(
             e, PA_FAIL_SCHEMA,
@@ -158,24 +189,26 @@ int pa_findings_check_schema(PGconn *conn, struct pa_err *e)
     char files[512] = "";
     size_t off = 0;
     for (unsigned i = 0; i < pa_sql_files_count; i++)
-        if (pa_sql_files[i].version > v)
+        if (missing[i])
             off += (size_t)snprintf(files + off, off < sizeof files ? sizeof files - off : 0, "%s%s/sql/%s",
                                     off ? ", then " : "", PA_DATADIR, pa_sql_files[i].name);
+    if (!off)
+        return 0;
     return pa_err_set(e, PA_FAIL_SCHEMA,
              v == 0 ? "the findings schema pii_audit is not installed in the findings database: apply %s with psql "
                       "(psql -v ON_ERROR_STOP=1 -f FILE), or run pii-auditd --init-db"
-                    : "the findings schema is out of date: apply %s with psql (psql -v ON_ERROR_STOP=1 -f FILE), or "
-                      "run pii-auditd --init-db",
+                    : "the findings schema is out of date: apply %s with psql (psql -v ON_ERROR_STOP=1 -f FILE) as "
+                      "the owner of the schema pii_audit, or run pii-auditd --init-db as that role",
              files);
 }
 
 int pa_findings_init_db(PGconn *conn, struct pa_err *e)
 {
-    int v = installed_version(conn, e);
-    if (v < 0)
+    bool missing[pa_sql_files_count + 1];
+    if (installed_versions(conn, missing, e) < 0)
         return -1;
     for (unsigned i = 0; i < pa_sql_files_count; i++) {
-        if (pa_sql_files[i].version <= v)
+        if (!missing[i])
             continue;
         PGresult *r = PQexec(conn, pa_sql_files[i].text);
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
@@ -191,6 +224,83 @@ int pa_findings_init_db(PGconn *conn, struct pa_err *e)
         pa_info("applied %s", pa_sql_files[i].name);
     }
     return 0;
+}
+
+int pa_findings_only_database(PGconn *conn, int *id, struct pa_err *e)
+{
+    *id = 0;
+    PGresult *r = pa_db_exec(conn, "SELECT min(id), count(*) FROM pii_audit.databases", 0, NULL, PGRES_TUPLES_OK, e);
+    if (!r)
+        return -1;
+    if (atoll(PQgetvalue(r, 0, 1)) == 1)
+        *id = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return 0;
+}
+
+int pa_findings_database(PGconn *conn, const struct pa_db_server *s, bool claim, int *id, bool *adopted,
+                         struct pa_err *e)
+{
+    *id = 0;
+    *adopted = false;
+    const char *p[] = {s->system_identifier, s->database};
+    static const char known_sql[] = "SELECT id FROM pii_audit.databases WHERE system_identifier = $1::bigint"
+                                    " AND database_name = $2";
+    PGresult *r = pa_db_exec(conn, known_sql, 2, p, PGRES_TUPLES_OK, e);
+    if (!r)
+        goto denied;
+    if (PQntuples(r) == 1 || !claim) {
+        *id = PQntuples(r) == 1 ? atoi(PQgetvalue(r, 0, 0)) : 0;
+        PQclear(r);
+        return 0;
+    }
+    PQclear(r);
+    /* A first scan of this database: the rows recorded before schema version 2 (one unclaimed identity) are its,
+     * when nobody took them yet. Two databases asking at once: the row lock makes one wait, and the other's
+     * identity no longer matches "unclaimed" when it goes on, so it inserts its own. */
+    r = pa_db_exec(conn,
+                   "UPDATE pii_audit.databases SET system_identifier = $1::bigint, database_name = $2,"
+                   "   claimed_at = now()"
+                   " WHERE id = (SELECT min(id) FROM pii_audit.databases WHERE system_identifier IS NULL)"
+                   "   AND system_identifier IS NULL"
+                   "   AND NOT EXISTS (SELECT 1 FROM pii_audit.databases"
+                   "     WHERE system_identifier = $1::bigint AND database_name = $2)"
+                   " RETURNING id",
+                   2, p, PGRES_TUPLES_OK, e);
+    if (!r)
+        goto denied;
+    if (PQntuples(r) == 1) {
+        *id = atoi(PQgetvalue(r, 0, 0));
+        *adopted = true;
+        PQclear(r);
+        return 0;
+    }
+    PQclear(r);
+    r = pa_db_exec(conn,
+                   "WITH ins AS (INSERT INTO pii_audit.databases (system_identifier, database_name)"
+                   "   VALUES ($1::bigint, $2) ON CONFLICT ON CONSTRAINT databases_identity DO NOTHING RETURNING id)"
+                   " SELECT id FROM ins UNION ALL SELECT id FROM pii_audit.databases"
+                   "   WHERE system_identifier = $1::bigint AND database_name = $2",
+                   2, p, PGRES_TUPLES_OK, e);
+    if (!r)
+        goto denied;
+    if (PQntuples(r) >= 1)
+        *id = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    if (*id == 0) {
+        /* another scan inserted it after this statement's snapshot: a new statement sees it */
+        if (!(r = pa_db_exec(conn, known_sql, 2, p, PGRES_TUPLES_OK, e)))
+            goto denied;
+        *id = PQntuples(r) == 1 ? atoi(PQgetvalue(r, 0, 0)) : 0;
+        PQclear(r);
+    }
+    if (*id > 0)
+        return 0;
+    return pa_err_set(e, PA_FAIL_FINDINGS_STORE, "cannot record the scanned database %s/%s in pii_audit.databases",
+                      s->system_identifier, s->database);
+denied:
+    pa_findings_explain_denied(conn, e);
+    return -1;
 }
 
 /* The advisory lock that says a run's process is alive (fn: pg_advisory_lock or pg_advisory_unlock). */
@@ -220,14 +330,16 @@ static void note_interrupted(PGconn *conn, const PGresult *dead, int *interrupte
 
 /* A run left 'running' whose owner no longer holds its advisory lock was interrupted (crash, SIGKILL, lost
  * connection): mark it so, with its unfinished surfaces; count those of other processes into *interrupted. */
-static int mark_interrupted(PGconn *conn, const char *host, const char *pid, int *interrupted, struct pa_err *e)
+static int mark_interrupted(PGconn *conn, const char *db, const char *host, const char *pid, int *interrupted,
+                            struct pa_err *e)
 {
     char cls[16];
     snprintf(cls, sizeof cls, "%d", LOCK_RUN_CLASS);
-    const char *p[] = {cls, host, pid};
+    const char *p[] = {cls, host, pid, db};
+    /* only this database's runs: another database's daemon counts its own (pii_audit_scan_failures_total) */
     PGresult *r = pa_db_exec(conn,
                              "WITH dead AS ("
-                             "  SELECT id FROM pii_audit.scan_runs WHERE status = 'running'"
+                             "  SELECT id FROM pii_audit.scan_runs WHERE status = 'running' AND database_id = $4::int"
                              "   AND pg_try_advisory_lock($1::int, (id % 2147483647)::int)),"
                              " s AS (UPDATE pii_audit.scan_run_surfaces SET status = 'interrupted', finished_at = now(),"
                              "   error_class = 'interrupted', error_message = 'the scanning process ended before the "
@@ -238,7 +350,7 @@ static int mark_interrupted(PGconn *conn, const char *host, const char *pid, int
                              "scan was finished'"
                              " WHERE id IN (SELECT id FROM dead)"
                              " RETURNING id, (hostname IS DISTINCT FROM $2 OR pid IS DISTINCT FROM $3::int)",
-                             3, p, PGRES_TUPLES_OK, e);
+                             4, p, PGRES_TUPLES_OK, e);
     if (!r)
         return -1;
     note_interrupted(conn, r, interrupted);
@@ -246,24 +358,25 @@ static int mark_interrupted(PGconn *conn, const char *host, const char *pid, int
     return 0;
 }
 
-long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *mode, int surfaces_total,
-                                int *interrupted, struct pa_err *e)
+long long pa_findings_begin_run(PGconn *conn, int database_id, const char *trigger, const char *mode,
+                                int surfaces_total, int *interrupted, struct pa_err *e)
 {
     *interrupted = 0;
     char host[256] = "";
     gethostname(host, sizeof host - 1);
-    char pid[16], total[16];
+    char pid[16], total[16], db[16];
     snprintf(pid, sizeof pid, "%d", (int)getpid());
     snprintf(total, sizeof total, "%d", surfaces_total);
-    if (mark_interrupted(conn, host, pid, interrupted, e) != 0) {
+    snprintf(db, sizeof db, "%d", database_id);
+    if (mark_interrupted(conn, db, host, pid, interrupted, e) != 0) {
         pa_findings_explain_denied(conn, e);
         return -1;
     }
-    const char *p[] = {trigger, mode, host, pid, PA_VERSION, total};
+    const char *p[] = {trigger, mode, host, pid, PA_VERSION, total, db};
     PGresult *r = pa_db_exec(conn,
-                             "INSERT INTO pii_audit.scan_runs (trigger, mode, hostname, pid, version, surfaces_total)"
-                             " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                             6, p, PGRES_TUPLES_OK, e);
+                             "INSERT INTO pii_audit.scan_runs (trigger, mode, hostname, pid, version, surfaces_total,"
+                             " database_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                             7, p, PGRES_TUPLES_OK, e);
     if (!r) {
         pa_findings_explain_denied(conn, e);
         return -1;
@@ -277,21 +390,25 @@ long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *m
 
 int pa_findings_finish_run(PGconn *conn, long long scan_id, const struct pa_run_totals *t, struct pa_err *e)
 {
-    char id[32], failed[16], rows[32], bytes[32], nf[32], rf[32], inv[32];
+    char id[32], failed[16], rows[32], bytes[32], nf[32], rf[32], inv[32], ovs[32], rtr[32];
     snprintf(id, sizeof id, "%lld", scan_id);
+    snprintf(ovs, sizeof ovs, "%lld", t->oversized_documents);
+    snprintf(rtr, sizeof rtr, "%lld", t->retries);
     snprintf(failed, sizeof failed, "%d", t->surfaces_failed);
     snprintf(rows, sizeof rows, "%lld", t->rows);
     snprintf(bytes, sizeof bytes, "%lld", t->bytes);
     snprintf(nf, sizeof nf, "%lld", t->new_findings);
     snprintf(rf, sizeof rf, "%lld", t->resolved_findings);
     snprintf(inv, sizeof inv, "%lld", t->invalid_documents);
-    const char *p[] = {id, t->status, t->mode, failed, rows, bytes, nf, rf, inv, t->error_class, t->error_message};
+    const char *p[] = {id,  t->status, t->mode, failed, rows, bytes, nf, rf, inv, t->error_class, t->error_message,
+                       ovs, rtr};
     if (exec_cmd(conn,
                  "UPDATE pii_audit.scan_runs SET status = $2, mode = $3, finished_at = now(),"
                  " surfaces_failed = $4, rows_scanned = $5, bytes_scanned = $6, new_findings = $7,"
-                 " resolved_findings = $8, invalid_documents = $9, error_class = $10, error_message = $11"
+                 " resolved_findings = $8, invalid_documents = $9, error_class = $10, error_message = $11,"
+                 " oversized_documents = $12, retries = $13"
                  " WHERE id = $1",
-                 11, p, e) != 0)
+                 13, p, e) != 0)
         return -1;
     struct pa_err ignored;
     run_lock(conn, "pg_advisory_unlock", id, &ignored);
@@ -305,15 +422,14 @@ void pa_cursor_free(struct pa_cursor *c)
     c->last_id = c->id_type = NULL;
 }
 
-int pa_findings_get_cursor(PGconn *conn, const char *table, const char *column, struct pa_cursor *c,
-                           struct pa_err *e)
+int pa_findings_get_cursor(PGconn *conn, const struct pa_surface_key *k, struct pa_cursor *c, struct pa_err *e)
 {
     memset(c, 0, sizeof *c);
-    const char *p[] = {table, column};
+    struct key_params kp;
     PGresult *r = pa_db_exec(conn,
-                             "SELECT last_id, id_type, extract(epoch FROM last_full_scan_at)"
-                             " FROM pii_audit.scan_cursors WHERE table_name = $1 AND column_name = $2",
-                             2, p, PGRES_TUPLES_OK, e);
+                             "SELECT last_id, id_type, extract(epoch FROM last_full_scan_at), oversized_rows"
+                             " FROM pii_audit.scan_cursors WHERE " SURFACE_IS,
+                             3, key_params(&kp, k), PGRES_TUPLES_OK, e);
     if (!r)
         return -1;
     if (PQntuples(r) == 1) {
@@ -322,19 +438,24 @@ int pa_findings_get_cursor(PGconn *conn, const char *table, const char *column, 
         c->id_type = pa_xstrdup(PQgetvalue(r, 0, 1));
         if (!PQgetisnull(r, 0, 2))
             c->last_full_scan_at = atof(PQgetvalue(r, 0, 2));
+        c->oversized_rows = atoll(PQgetvalue(r, 0, 3));
     }
     PQclear(r);
     return 0;
 }
 
-static int surface_lock(PGconn *conn, const char *surface, const char *fn, struct pa_err *e)
+/* The surface's lock: class LOCK_SURFACE_CLASS, and a hash of the database's id in the store and the surface, so
+ * two databases' surfaces of the same name are two locks (a hash collision only makes one wait for a scan: busy). */
+static int surface_lock(PGconn *conn, const struct pa_surface_key *k, const char *fn, struct pa_err *e)
 {
     char cls[16];
     snprintf(cls, sizeof cls, "%d", LOCK_SURFACE_CLASS);
-    const char *p[] = {cls, surface};
-    char sql[128];
-    snprintf(sql, sizeof sql, "SELECT %s($1::int, hashtext($2))", fn);
-    PGresult *r = pa_db_exec(conn, sql, 2, p, PGRES_TUPLES_OK, e);
+    struct key_params kp;
+    key_params(&kp, k);
+    kp.p[3] = cls;
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT %s($4::int, hashtext($1 || ':' || $2 || '.' || $3))", fn);
+    PGresult *r = pa_db_exec(conn, sql, 4, kp.p, PGRES_TUPLES_OK, e);
     if (!r)
         return -1;
     int got = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
@@ -342,24 +463,25 @@ static int surface_lock(PGconn *conn, const char *surface, const char *fn, struc
     return got;
 }
 
-int pa_findings_lock_surface(PGconn *conn, const char *surface, struct pa_err *e)
+int pa_findings_lock_surface(PGconn *conn, const struct pa_surface_key *k, struct pa_err *e)
 {
-    return surface_lock(conn, surface, "pg_try_advisory_lock", e);
+    return surface_lock(conn, k, "pg_try_advisory_lock", e);
 }
 
-void pa_findings_unlock_surface(PGconn *conn, const char *surface)
+void pa_findings_unlock_surface(PGconn *conn, const struct pa_surface_key *k)
 {
     struct pa_err ignored;
     if (PQstatus(conn) == CONNECTION_OK)
-        surface_lock(conn, surface, "pg_advisory_unlock", &ignored);
+        surface_lock(conn, k, "pg_advisory_unlock", &ignored);
 }
 
-int pa_findings_surface_start(PGconn *conn, long long scan_id, const char *table, const char *column,
-                              const char *mode, struct pa_err *e)
+int pa_findings_surface_start(PGconn *conn, long long scan_id, const struct pa_surface_key *k, const char *mode,
+                              struct pa_err *e)
 {
     char id[32];
     snprintf(id, sizeof id, "%lld", scan_id);
-    const char *p[] = {id, table, column, mode};
+    /* scan_run_surfaces is keyed by its run, which has the database */
+    const char *p[] = {id, k->table, k->column, mode};
     return exec_cmd(conn,
                     "INSERT INTO pii_audit.scan_run_surfaces (scan_id, table_name, column_name, mode)"
                     " VALUES ($1, $2, $3, $4)",
@@ -499,25 +621,29 @@ static int upsert_findings(PGconn *conn, const struct pa_batch *b, const struct 
     char *arrays[5];
     for (int i = 0; i < 5; i++)
         arrays[i] = pa_xasprintf("{%s}", bufs[i]->len ? bufs[i]->data : "");
-    const char *p[] = {arrays[0], arrays[1], arrays[2], arrays[3], arrays[4], bc->table, bc->column, scan};
+    struct key_params kp;
+    const char *const *p = key_params(&kp, &bc->key);
+    for (int i = 0; i < 5; i++)
+        kp.p[3 + i] = arrays[i];
+    kp.p[8] = scan;
     /* DISTINCT ON guards the upsert against a (record, path, category) twice in one statement, which
      * PostgreSQL refuses; xmax = 0 tells a fresh insert from an update. */
     int rc = category_counts(
         conn,
         "WITH input AS ("
         "  SELECT DISTINCT ON (record_id, json_path, category) *"
-        "    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])"
+        "    FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[])"
         "      AS t(record_id, json_path, category, detector, rule)),"
         " up AS ("
-        "  INSERT INTO pii_audit.findings AS f (table_name, column_name, record_id, json_path, category, detector,"
-        "                                       rule, first_scan_id, last_scan_id)"
-        "  SELECT $6, $7, record_id, json_path, category, detector, rule, $8, $8 FROM input"
+        "  INSERT INTO pii_audit.findings AS f (database_id, table_name, column_name, record_id, json_path, category,"
+        "                                       detector, rule, first_scan_id, last_scan_id)"
+        "  SELECT $1::int, $2, $3, record_id, json_path, category, detector, rule, $9, $9 FROM input"
         "  ON CONFLICT ON CONSTRAINT findings_identity DO UPDATE"
         "    SET last_seen_at = now(), last_scan_id = EXCLUDED.last_scan_id, detector = EXCLUDED.detector,"
         "        rule = EXCLUDED.rule, resolved_at = NULL, resolved_scan_id = NULL"
         "  RETURNING category, (xmax = 0) AS inserted)"
         " SELECT category, count(*) FILTER (WHERE inserted) FROM up GROUP BY category",
-        8, p, new_by_cat, batch_new, e);
+        9, p, new_by_cat, batch_new, e);
     for (int i = 0; i < 5; i++)
         free(arrays[i]);
     return rc;
@@ -525,25 +651,30 @@ static int upsert_findings(PGconn *conn, const struct pa_batch *b, const struct 
 
 /* What a batch or a full scan's end adds to the surface's counters in its run (scan_run_surfaces). */
 struct surface_counts {
-    long long rows, bytes, new_findings, invalid_documents, truncated_records, resolved_findings;
+    long long rows, bytes, new_findings, invalid_documents, truncated_records, resolved_findings, oversized, retries;
 };
 
-static int add_surface_counts(PGconn *conn, const char *scan, const char *table, const char *column,
+static int add_surface_counts(PGconn *conn, const char *scan, const struct pa_surface_key *k,
                               const struct surface_counts *n, struct pa_err *e)
 {
-    const long long v[] = {n->rows, n->bytes, n->new_findings, n->invalid_documents, n->truncated_records,
-                           n->resolved_findings};
-    char s[6][32];
-    for (int i = 0; i < 6; i++)
+    const long long v[] = {n->rows,          n->bytes,    n->new_findings,      n->invalid_documents,
+                           n->truncated_records, n->resolved_findings, n->oversized, n->retries};
+    char s[8][32];
+    struct key_params kp;
+    key_params(&kp, k);
+    kp.p[0] = scan; /* scan_run_surfaces is keyed by its run, which has the database */
+    for (int i = 0; i < 8; i++) {
         snprintf(s[i], sizeof s[i], "%lld", v[i]);
-    const char *p[] = {scan, table, column, s[0], s[1], s[2], s[3], s[4], s[5]};
+        kp.p[3 + i] = s[i];
+    }
     return exec_cmd(conn,
                     "UPDATE pii_audit.scan_run_surfaces SET rows_scanned = rows_scanned + $4,"
                     " bytes_scanned = bytes_scanned + $5, new_findings = new_findings + $6,"
                     " invalid_documents = invalid_documents + $7, truncated_records = truncated_records + $8,"
-                    " resolved_findings = resolved_findings + $9"
+                    " resolved_findings = resolved_findings + $9, oversized_documents = oversized_documents + $10,"
+                    " retries = retries + $11"
                     " WHERE scan_id = $1 AND table_name = $2 AND column_name = $3",
-                    9, p, e);
+                    11, kp.p, e);
 }
 
 int pa_findings_commit_batch(PGconn *conn, const struct pa_batch *b, const struct pa_batch_commit *bc,
@@ -554,23 +685,30 @@ int pa_findings_commit_batch(PGconn *conn, const struct pa_batch *b, const struc
     struct surface_counts n = {.rows = bc->rows,
                                .bytes = bc->bytes,
                                .invalid_documents = bc->invalid_documents,
-                               .truncated_records = bc->truncated_records};
+                               .truncated_records = bc->truncated_records,
+                               .oversized = bc->oversized,
+                               .retries = bc->retries};
     if (exec_cmd(conn, "BEGIN READ WRITE", 0, NULL, e) != 0)
         return -1;
     int rc = upsert_findings(conn, b, bc, scan, new_by_cat, &n.new_findings, e);
     if (rc == 0 && bc->cursor) {
-        const char *p[] = {bc->table, bc->column, bc->id_column, bc->id_type, bc->cursor, scan};
-        rc = exec_cmd(conn, cursor_move_sql, 6, p, e);
+        char ovs[32];
+        snprintf(ovs, sizeof ovs, "%lld", bc->oversized);
+        struct key_params kp;
+        key_params(&kp, &bc->key);
+        const char *more[] = {bc->id_column, bc->id_type, bc->cursor, scan, ovs};
+        memcpy(&kp.p[3], more, sizeof more);
+        rc = exec_cmd(conn, cursor_move_sql, 8, kp.p, e);
     }
     if (rc == 0)
-        rc = add_surface_counts(conn, scan, bc->table, bc->column, &n, e);
+        rc = add_surface_counts(conn, scan, &bc->key, &n, e);
     rc = tx_end(conn, rc, e);
     if (rc != 0 && e->reason != PA_FAIL_CONNECTION_LOST)
         e->reason = PA_FAIL_FINDINGS_STORE;
     return rc;
 }
 
-int pa_findings_complete_full(PGconn *conn, long long scan_id, const char *table, const char *column,
+int pa_findings_complete_full(PGconn *conn, long long scan_id, const struct pa_surface_key *k,
                               const char *id_column, const char *id_type, const char *cursor,
                               struct pa_catcounts *resolved_by_cat, struct pa_err *e)
 {
@@ -579,68 +717,83 @@ int pa_findings_complete_full(PGconn *conn, long long scan_id, const char *table
     struct surface_counts n = {0};
     if (exec_cmd(conn, "BEGIN READ WRITE", 0, NULL, e) != 0)
         return -1;
-    /* open findings of the surface that this scan did not see again */
-    const char *p1[] = {table, column, scan};
+    /* open findings of the surface (of this database only) that this scan did not see again */
+    struct key_params kp;
+    key_params(&kp, k);
+    kp.p[3] = scan;
     int rc = category_counts(conn,
-                             "WITH res AS (UPDATE pii_audit.findings SET resolved_at = now(), resolved_scan_id = $3"
-                             "  WHERE table_name = $1 AND column_name = $2 AND resolved_at IS NULL"
-                             "    AND last_scan_id < $3 RETURNING category)"
+                             "WITH res AS (UPDATE pii_audit.findings SET resolved_at = now(), resolved_scan_id = $4"
+                             "  WHERE " SURFACE_IS " AND resolved_at IS NULL"
+                             "    AND last_scan_id < $4 RETURNING category)"
                              " SELECT category, count(*) FROM res GROUP BY category",
-                             3, p1, resolved_by_cat, &n.resolved_findings, e);
+                             4, kp.p, resolved_by_cat, &n.resolved_findings, e);
     if (rc == 0) {
-        const char *p[] = {table, column, id_column, id_type, cursor, scan};
-        rc = exec_cmd(conn, cursor_full_sql, 6, p, e);
+        const char *more[] = {id_column, id_type, cursor, scan};
+        memcpy(&kp.p[3], more, sizeof more);
+        rc = exec_cmd(conn, cursor_full_sql, 7, kp.p, e);
     }
     if (rc == 0)
-        rc = add_surface_counts(conn, scan, table, column, &n, e);
+        rc = add_surface_counts(conn, scan, k, &n, e);
     return tx_end(conn, rc, e);
 }
 
-int pa_findings_surface_finish(PGconn *conn, long long scan_id, const char *table, const char *column,
+int pa_findings_surface_finish(PGconn *conn, long long scan_id, const struct pa_surface_key *k,
                                const struct pa_surface_outcome *o, struct pa_err *e)
 {
     char scan[32];
     snprintf(scan, sizeof scan, "%lld", scan_id);
-    const char *p[] = {scan, table, column, o->status, o->error_class, o->error_message, o->mode};
+    char retries[32];
+    snprintf(retries, sizeof retries, "%lld", o->retries);
+    const char *p[] = {scan, k->table, k->column, o->status, o->error_class, o->error_message, o->mode, retries};
+    /* the retries as a whole: a failed batch's never reached a batch commit */
     return exec_cmd(conn,
                     "UPDATE pii_audit.scan_run_surfaces SET status = $4, finished_at = now(),"
-                    " error_class = $5, error_message = $6, mode = $7"
+                    " error_class = $5, error_message = $6, mode = $7, retries = $8"
                     " WHERE scan_id = $1 AND table_name = $2 AND column_name = $3",
-                    7, p, e);
+                    8, p, e);
 }
 
-int pa_findings_open_counts(PGconn *conn, const char *table, const char *column, struct pa_catcounts *out,
-                            struct pa_err *e)
+int pa_findings_open_counts(PGconn *conn, const struct pa_surface_key *k, struct pa_catcounts *out, struct pa_err *e)
 {
-    const char *p[] = {table, column};
+    struct key_params kp;
     return category_counts(conn,
                            "SELECT category, count(*) FROM pii_audit.findings"
-                           " WHERE table_name = $1 AND column_name = $2 AND resolved_at IS NULL"
+                           " WHERE " SURFACE_IS " AND resolved_at IS NULL"
                            " GROUP BY category ORDER BY category",
-                           2, p, out, NULL, e);
+                           3, key_params(&kp, k), out, NULL, e);
 }
 
-int pa_findings_load_state(PGconn *conn, pa_findings_state_cb cb, void *arg, double *last_success,
+int pa_findings_load_state(PGconn *conn, int database_id, pa_findings_state_cb cb, void *arg, double *last_success,
                            struct pa_err *e)
 {
+    *last_success = 0;
+    if (database_id <= 0)
+        return 0; /* a database never scanned into this store: nothing recorded yet */
+    char db[16];
+    snprintf(db, sizeof db, "%d", database_id);
+    const char *p[] = {db};
     PGresult *r = pa_db_exec(conn,
                              "SELECT 'open', table_name, column_name, category, count(*)::float8"
-                             "  FROM pii_audit.findings WHERE resolved_at IS NULL GROUP BY 2, 3, 4"
+                             "  FROM pii_audit.findings WHERE resolved_at IS NULL AND database_id = $1::int"
+                             "  GROUP BY 2, 3, 4"
                              " UNION ALL SELECT 'records', table_name, column_name, NULL, count(DISTINCT record_id)"
-                             "  FROM pii_audit.findings WHERE resolved_at IS NULL GROUP BY 2, 3"
+                             "  FROM pii_audit.findings WHERE resolved_at IS NULL AND database_id = $1::int"
+                             "  GROUP BY 2, 3"
                              " UNION ALL SELECT 'full_scan', table_name, column_name, NULL,"
                              "  extract(epoch FROM last_full_scan_at)::float8"
-                             "  FROM pii_audit.scan_cursors WHERE last_full_scan_at IS NOT NULL"
+                             "  FROM pii_audit.scan_cursors WHERE last_full_scan_at IS NOT NULL AND database_id = $1::int"
+                             " UNION ALL SELECT 'oversized', table_name, column_name, NULL, oversized_rows::float8"
+                             "  FROM pii_audit.scan_cursors WHERE database_id = $1::int"
                              " UNION ALL (SELECT 'last_new', NULL, NULL, NULL, new_findings::float8"
-                             "  FROM pii_audit.scan_runs WHERE status IN ('ok', 'partial') ORDER BY id DESC LIMIT 1)"
+                             "  FROM pii_audit.scan_runs WHERE status IN ('ok', 'partial') AND database_id = $1::int"
+                             "  ORDER BY id DESC LIMIT 1)"
                              /* one round trip: the last success rides along as a row of its own */
                              " UNION ALL SELECT 'last_success', NULL, NULL, NULL,"
                              "  coalesce(extract(epoch FROM max(finished_at)), 0)::float8"
-                             "  FROM pii_audit.scan_runs WHERE status = 'ok'",
-                             0, NULL, PGRES_TUPLES_OK, e);
+                             "  FROM pii_audit.scan_runs WHERE status = 'ok' AND database_id = $1::int",
+                             1, p, PGRES_TUPLES_OK, e);
     if (!r)
         return -1;
-    *last_success = 0;
     for (int i = 0; i < PQntuples(r); i++) {
         double v = atof(PQgetvalue(r, i, 4));
         if (strcmp(PQgetvalue(r, i, 0), "last_success") == 0)

@@ -1,5 +1,9 @@
-/* findings: the findings store (schema pii_audit): schema version check and --init-db, scan runs, per-surface
- * cursors, batched finding upserts and full-scan resolution.
+/* findings: the findings store (schema pii_audit): schema version check and --init-db, the scanned databases'
+ * identities, scan runs, per-surface cursors, batched finding upserts and full-scan resolution.
+ *
+ * One store can serve a fleet: every finding, cursor, run and surface lock belongs to one scanned database
+ * (pii_audit.databases: the cluster's system identifier and the database name), so two databases with the same
+ * table names never share a cursor or a finding, and a full scan of one never resolves the other's.
  *
  * The invariant that keeps "nothing lost, nothing duplicated": a batch's findings, its cursor move and its
  * counters commit in ONE transaction, so the cursor is never ahead of committed findings, and findings are
@@ -16,7 +20,10 @@
 #include "db.h"
 #include "util.h"
 
-#define PA_SCHEMA_VERSION 1
+/* The highest findings-schema version this build knows. The versions are installed file by file (schema_version
+ * has a row per sql/NNN_*.sql applied), and the check wants every embedded file's row: 003 is issue 14's other
+ * migration, which does not depend on 002 (nor 002 on it), so a store may get them in either order. */
+#define PA_SCHEMA_VERSION 3
 
 /* Per-category counter list, sorted by name (categories include custom ones, so keyed by name). */
 struct pa_catcount {
@@ -36,21 +43,40 @@ int pa_findings_check_schema(PGconn *conn, struct pa_err *e);
 /* When e is a permission error (SQLSTATE 42501) and conn is idle, append to its message the findings-schema grants
  * the role lacks (grants.h), as GRANT statements: the server's message names the object but not the privilege. */
 void pa_findings_explain_denied(PGconn *conn, struct pa_err *e);
-/* Apply the embedded sql/NNN_*.sql files newer than the installed version (--init-db). */
+/* Apply the embedded sql/NNN_*.sql files not installed yet, in order (--init-db). */
 int pa_findings_init_db(PGconn *conn, struct pa_err *e);
+
+/* The store's id of the scanned database s (pii_audit.databases), into *id. With claim (a scan that writes): a
+ * database seen for the first time adopts the rows recorded before schema version 2 when an unclaimed identity
+ * exists (*adopted set; the first one to ask wins), else gets a new row. Without claim (a dry run, the daemon's
+ * read-only gauges): *id 0 when the database is not known yet. 0, or -1 with e set. */
+int pa_findings_database(PGconn *conn, const struct pa_db_server *s, bool claim, int *id, bool *adopted,
+                         struct pa_err *e);
+/* The store's only database (*id 0 when it knows none or several): the daemon's gauges at start while the scanned
+ * database cannot be asked who it is. 0, or -1 with e set. */
+int pa_findings_only_database(PGconn *conn, int *id, struct pa_err *e);
+
+/* A surface in the store: its database (pa_findings_database) and its schema.table and column. Every statement on
+ * findings, scan_cursors and scan_run_surfaces matches a surface by these three, written in one place in
+ * findings.c (SURFACE_IS, key_params). */
+struct pa_surface_key {
+    int database_id;
+    const char *table;  /* schema.table */
+    const char *column;
+};
 
 /* Start a scan run: marks runs left 'running' by a dead process as 'interrupted', inserts the new run and holds a
  * session advisory lock that proves this process is alive. *interrupted receives how many of the runs it marked
  * belonged to another process (killed or crashed; a run of this process cut by a lost connection was already
  * counted by its surfaces). Returns the run id or -1. */
-long long pa_findings_begin_run(PGconn *conn, const char *trigger, const char *mode, int surfaces_total,
-                                int *interrupted, struct pa_err *e);
+long long pa_findings_begin_run(PGconn *conn, int database_id, const char *trigger, const char *mode,
+                                int surfaces_total, int *interrupted, struct pa_err *e);
 
 struct pa_run_totals {
     const char *status; /* ok | partial | failed | cancelled */
     const char *mode;
     int surfaces_failed;
-    long long rows, bytes, new_findings, resolved_findings, invalid_documents;
+    long long rows, bytes, new_findings, resolved_findings, invalid_documents, oversized_documents, retries;
     const char *error_class, *error_message; /* NULL when ok */
 };
 int pa_findings_finish_run(PGconn *conn, long long scan_id, const struct pa_run_totals *t, struct pa_err *e);
@@ -60,17 +86,18 @@ struct pa_cursor {
     char *last_id;
     char *id_type;
     double last_full_scan_at; /* epoch seconds, 0 = never */
+    long long oversized_rows; /* oversized rows met by the last complete full scan and the incremental ones since */
 };
-int pa_findings_get_cursor(PGconn *conn, const char *table, const char *column, struct pa_cursor *c,
-                           struct pa_err *e);
+int pa_findings_get_cursor(PGconn *conn, const struct pa_surface_key *k, struct pa_cursor *c, struct pa_err *e);
 void pa_cursor_free(struct pa_cursor *c);
 
-/* Per-surface advisory lock so two scanners never interleave on one surface. 1 acquired, 0 busy, -1 error. */
-int pa_findings_lock_surface(PGconn *conn, const char *surface, struct pa_err *e);
-void pa_findings_unlock_surface(PGconn *conn, const char *surface);
+/* Per-surface advisory lock so two scanners never interleave on one surface of one database (a primary and its
+ * standby are one database). 1 acquired, 0 busy, -1 error. */
+int pa_findings_lock_surface(PGconn *conn, const struct pa_surface_key *k, struct pa_err *e);
+void pa_findings_unlock_surface(PGconn *conn, const struct pa_surface_key *k);
 
-int pa_findings_surface_start(PGconn *conn, long long scan_id, const char *table, const char *column,
-                              const char *mode, struct pa_err *e);
+int pa_findings_surface_start(PGconn *conn, long long scan_id, const struct pa_surface_key *k, const char *mode,
+                              struct pa_err *e);
 
 /* Findings of one batch, accumulated as PostgreSQL array literals (no per-finding allocation). */
 struct pa_batch {
@@ -91,9 +118,12 @@ void pa_batch_add(struct pa_batch *b, const char *record_id, size_t id_len, cons
 
 struct pa_batch_commit {
     long long scan_id;
-    const char *table, *column, *id_column, *id_type;
+    struct pa_surface_key key;
+    const char *id_column, *id_type;
     const char *cursor;         /* new last_id, or NULL to leave the cursor as it is (full scans) */
     long long rows, bytes, invalid_documents, truncated_records;
+    long long oversized;        /* documents not fetched; added to the cursor's oversized_rows when it moves */
+    long long retries;          /* batches read again before this one (recovery conflicts) */
 };
 /* One transaction: upsert the findings, move the cursor, add the counters. new_by_cat receives the findings that
  * were new. On failure e->reason is connection_lost or findings_store. */
@@ -102,7 +132,7 @@ int pa_findings_commit_batch(PGconn *conn, const struct pa_batch *b, const struc
 
 /* After a complete full scan: resolve open findings of the surface not seen by this scan, record the full scan in
  * the cursor (last_full_scan_*, and last_id = cursor when given). */
-int pa_findings_complete_full(PGconn *conn, long long scan_id, const char *table, const char *column,
+int pa_findings_complete_full(PGconn *conn, long long scan_id, const struct pa_surface_key *k,
                               const char *id_column, const char *id_type, const char *cursor,
                               struct pa_catcounts *resolved_by_cat, struct pa_err *e);
 
@@ -110,23 +140,24 @@ struct pa_surface_outcome {
     const char *status; /* ok | failed | cancelled */
     const char *mode;   /* full | incremental */
     long long new_findings, resolved_findings;
+    long long retries;  /* batches of the surface read again in this run (failed ones included) */
     const char *error_class, *error_message;
 };
-int pa_findings_surface_finish(PGconn *conn, long long scan_id, const char *table, const char *column,
+int pa_findings_surface_finish(PGconn *conn, long long scan_id, const struct pa_surface_key *k,
                                const struct pa_surface_outcome *o, struct pa_err *e);
 
 /* Open findings of a surface by category. */
-int pa_findings_open_counts(PGconn *conn, const char *table, const char *column, struct pa_catcounts *out,
-                            struct pa_err *e);
+int pa_findings_open_counts(PGconn *conn, const struct pa_surface_key *k, struct pa_catcounts *out, struct pa_err *e);
 
-/* State for the daemon's gauges, read back from the store (after a restart, before the first new scan completes):
- * cb is called with kind "open" (table, column, category, open findings), "records" (table, column, NULL,
- * distinct records with open findings), "full_scan" (table, column, NULL, epoch seconds of the last full scan) and
- * "last_new" (NULLs, new findings of the last finished scan run).
+/* State for the daemon's gauges, read back from the store (after a restart, before the first new scan completes),
+ * of one database (database_id; 0: not known yet, nothing is read): cb is called with kind "open" (table, column,
+ * category, open findings), "records" (table, column, NULL, distinct records with open findings), "full_scan"
+ * (table, column, NULL, epoch seconds of the last full scan), "oversized" (table, column, NULL, oversized rows not
+ * read since the last full scan) and "last_new" (NULLs, new findings of the last finished scan run).
  * *last_success receives the end of the last scan run with status ok (epoch seconds, 0 = none). */
 typedef void (*pa_findings_state_cb)(void *arg, const char *kind, const char *table, const char *column,
                                      const char *category, double value);
-int pa_findings_load_state(PGconn *conn, pa_findings_state_cb cb, void *arg, double *last_success,
+int pa_findings_load_state(PGconn *conn, int database_id, pa_findings_state_cb cb, void *arg, double *last_success,
                            struct pa_err *e);
 
 #endif

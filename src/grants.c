@@ -19,6 +19,9 @@ const struct pa_grant pa_grants[] = {
      "",
      {"pii_audit.scan_runs", "pii_audit.scan_run_surfaces", "pii_audit.scan_cursors", "pii_audit.findings"},
      PA_GRANT_DAEMON},
+    /* the scanned databases' identities (002_database_identity.sql): a first scan inserts its own or adopts the
+     * unclaimed one */
+    {{"SELECT", "INSERT", "UPDATE"}, "", {"pii_audit.databases"}, PA_GRANT_DAEMON},
     {{"SELECT"}, "", {"pii_audit.pii_audit_findings"}, PA_GRANT_ROLES_ONLY},
     {{"USAGE"}, "SEQUENCE", {"pii_audit.scan_runs_id_seq", "pii_audit.findings_id_seq"}, PA_GRANT_DAEMON},
     {{"EXECUTE"}, "FUNCTION", {PA_GUARDRAIL_COUNTS_FUNCTION}, PA_GRANT_IF_INSTALLED},
@@ -38,20 +41,6 @@ void pa_grant_statement(struct pa_buf *out, const struct pa_grant *g, const char
     pa_buf_printf(out, " ON %s%s", g->kind, *g->kind ? " " : "");
     join(out, g->objects);
     pa_buf_printf(out, " TO %s", qrole);
-}
-
-/* The role the scans connect as: the conninfo's user (nothing else of the conninfo), or pii_auditd. */
-static const char *role_of(const char *conninfo, char *role, size_t cap)
-{
-    char *perr = NULL;
-    PQconninfoOption *o = PQconninfoParse(conninfo, &perr);
-    PQfreemem(perr);
-    snprintf(role, cap, "pii_auditd");
-    for (PQconninfoOption *p = o; p && p->keyword; p++)
-        if (strcmp(p->keyword, "user") == 0 && p->val && *p->val)
-            snprintf(role, cap, "%s", p->val);
-    PQconninfoFree(o);
-    return role;
 }
 
 /* USAGE on each schema (once) and column-level SELECT on (id, column) of each surface. */
@@ -114,6 +103,29 @@ static void print_own(FILE *out, const char *role, const char *qrole)
     pa_buf_free(&lit);
 }
 
+/* The connection budget (db.h: what a scan holds at once) as comments, with the CONNECTION LIMIT that fits it: a
+ * comment, so that piping this output into psql never changes a limit a DBA chose for several daemons. With a
+ * connection, the role's current limit too. */
+static void print_budget(FILE *out, const struct pa_config *cfg, PGconn *conn, const char *qrole)
+{
+    struct pa_db_budget b;
+    pa_db_budget(cfg, &b);
+    int total = pa_db_budget_total(&b);
+    fprintf(out, "-- Connection budget: a scan holds at most %d sessions at once as this role: %d on the scanned database "
+                 "(scan.parallelism %lld x 2 for the readers + 1 for the surface checks) + %d on the findings database%s.\n",
+            total, b.scanned, cfg->parallelism, b.store,
+            b.together ? "" : " (findings.conninfo: on another server or role, each counts against its own limit)");
+    fprintf(out, "-- Every pii-auditd connecting as %s counts against its CONNECTION LIMIT (sql/roles.sql sets 40, enough "
+                 "for one daemon at scan.parallelism 16); for this configuration alone, or add up a fleet's budgets:\n",
+            qrole);
+    fprintf(out, "-- ALTER ROLE %s CONNECTION LIMIT %d;\n", qrole, total);
+    struct pa_db_server s;
+    struct pa_err e;
+    if (conn && pa_db_describe(conn, &s, &e) == 0 && s.role_limit >= 0)
+        fprintf(out, "-- (role %s has CONNECTION LIMIT %d now%s)\n", qrole, s.role_limit,
+                s.role_limit < total ? ": below this budget, readers will be refused" : "");
+}
+
 int pa_grants_print(FILE *out, const struct pa_config *cfg)
 {
     struct pa_err e;
@@ -122,10 +134,10 @@ int pa_grants_print(FILE *out, const struct pa_config *cfg)
         pa_warn("cannot connect to look up primary keys (%s); surfaces without id_column get a table-level grant",
                 e.msg);
     char role[128];
-    role_of(cfg->db_conninfo, role, sizeof role);
+    pa_db_conninfo_user(cfg->db_conninfo, role, sizeof role);
     char *qrole = pa_db_quote_ident(conn, role);
     fprintf(out, "-- GRANTs for pii-auditd (role %s), generated from %s\n", role, cfg->path ? cfg->path : "config");
-    fprintf(out, "-- Apply as the owner of the tables (or a superuser), after sql/001_findings_schema.sql and "
+    fprintf(out, "-- Apply as the owner of the tables (or a superuser), after the findings schema (sql/NNN_*.sql) and "
                  "sql/roles.sql.\n");
     /* CONNECT is PUBLIC's by default, but hardened databases revoke it */
     PGresult *dbr = conn ? PQexec(conn, "SELECT pg_catalog.quote_ident(pg_catalog.current_database())") : NULL;
@@ -136,6 +148,7 @@ int pa_grants_print(FILE *out, const struct pa_config *cfg)
     PQclear(dbr);
     print_surfaces(out, cfg, conn, qrole);
     print_own(out, role, qrole);
+    print_budget(out, cfg, conn, qrole);
     free(qrole);
     if (conn)
         PQfinish(conn);

@@ -71,12 +71,29 @@ void pa_report_text(FILE *out, const struct pa_scan_result *r, bool dry_run)
         if (s->truncated_records)
             fprintf(out, "    records with more findings than scan.max_findings_per_record: %lld\n",
                     s->truncated_records);
+        if (s->oversized_documents)
+            fprintf(out, "    NOT READ: %lld document%s stored in more than scan.max_document_bytes (oversized)\n",
+                    s->oversized_documents, s->oversized_documents == 1 ? "" : "s");
+        for (int k = 0; k < PA_FAIL_COUNT; k++)
+            if (s->retries[k])
+                fprintf(out, "    batches read again after %s: %lld\n", pa_fail_reason_name((enum pa_fail_reason)k),
+                        s->retries[k]);
     }
     int code = pa_report_exit_code(r);
-    fprintf(out, "\n%s\n",
+    long long oversized = 0;
+    for (size_t i = 0; i < r->n; i++)
+        oversized += r->surfaces[i].oversized_documents;
+    /* oversized rows were left unread by the configuration's choice: the exit status stays, the words do not say
+     * "clean" */
+    fprintf(out, "\n%s",
             code == PA_EXIT_FAILED     ? "RESULT: at least one surface could not be scanned (exit 3)"
             : code == PA_EXIT_FINDINGS ? "RESULT: open findings exist (exit 1)"
+            : oversized                ? "RESULT: no open findings in what was read (exit 0)"
                                        : "RESULT: clean, no open findings (exit 0)");
+    if (oversized)
+        fprintf(out, "; %lld oversized document%s not read (scan.max_document_bytes)", oversized,
+                oversized == 1 ? " was" : "s were");
+    fputc('\n', out);
 }
 
 static void json_str(struct pa_buf *b, const char *s)
@@ -139,15 +156,37 @@ static void json_surface(struct pa_buf *b, const struct pa_surface_result *s)
     json_counts(b, &s->open_by_cat);
     pa_buf_appends(b, ",\"resolved\":");
     json_counts(b, &s->resolved_by_cat);
-    pa_buf_appendc(b, '}');
+    pa_buf_printf(b, ",\"oversized_documents\":%lld,\"retries\":{", s->oversized_documents);
+    for (int k = 0, n = 0; k < PA_FAIL_COUNT; k++) {
+        if (!s->retries[k])
+            continue;
+        if (n++)
+            pa_buf_appendc(b, ',');
+        json_str(b, pa_fail_reason_name((enum pa_fail_reason)k));
+        pa_buf_printf(b, ":%lld", s->retries[k]);
+    }
+    pa_buf_appends(b, "},\"unread\":{");
+    for (int u = 0; u < PA_UNREAD_COUNT; u++) {
+        if (u)
+            pa_buf_appendc(b, ',');
+        json_str(b, pa_scan_unread_reason_name((enum pa_unread_reason)u));
+        if (s->unread[u] >= 0)
+            pa_buf_printf(b, ":%lld", s->unread[u]);
+        else
+            pa_buf_appends(b, ":null");
+    }
+    pa_buf_appends(b, "}}");
 }
 
 void pa_report_json(FILE *out, const struct pa_scan_result *r, bool dry_run)
 {
     struct pa_buf b;
     pa_buf_init(&b);
-    long long rows = 0, bytes = 0, nf = 0, rf = 0;
+    long long rows = 0, bytes = 0, nf = 0, rf = 0, ovs = 0, rtr = 0;
     for (size_t i = 0; i < r->n; i++) {
+        ovs += r->surfaces[i].oversized_documents;
+        for (int k = 0; k < PA_FAIL_COUNT; k++)
+            rtr += r->surfaces[i].retries[k];
         rows += r->surfaces[i].rows;
         bytes += r->surfaces[i].bytes;
         nf += pa_catcounts_total(&r->surfaces[i].new_by_cat);
@@ -163,10 +202,21 @@ void pa_report_json(FILE *out, const struct pa_scan_result *r, bool dry_run)
     json_str(&b, pa_scan_run_status_name(r));
     pa_buf_printf(&b, ",\"exit_code\":%d,\"duration_seconds\":%.3f", pa_report_exit_code(r), r->duration);
     json_error(&b, r->err.msg[0] != '\0', &r->err);
+    pa_buf_appends(&b, ",\"database\":");
+    if (r->server.database[0]) {
+        pa_buf_appends(&b, "{\"name\":");
+        json_str(&b, r->server.database);
+        pa_buf_appends(&b, ",\"system_identifier\":");
+        json_str(&b, r->server.system_identifier);
+        pa_buf_printf(&b, ",\"in_recovery\":%s}", r->server.in_recovery ? "true" : "false");
+    } else {
+        pa_buf_appends(&b, "null");
+    }
     pa_buf_printf(&b,
                   ",\"totals\":{\"surfaces\":%zu,\"failed\":%d,\"rows\":%lld,\"bytes\":%lld,\"new_findings\":%lld,"
-                  "\"resolved_findings\":%lld,\"open_findings\":%lld},\"surfaces\":[",
-                  r->n, r->failed, rows, bytes, nf, rf, r->open_total);
+                  "\"resolved_findings\":%lld,\"open_findings\":%lld,\"oversized_documents\":%lld,\"retries\":%lld},"
+                  "\"surfaces\":[",
+                  r->n, r->failed, rows, bytes, nf, rf, r->open_total, ovs, rtr);
     for (size_t i = 0; i < r->n; i++) {
         if (i)
             pa_buf_appendc(&b, ',');

@@ -23,6 +23,12 @@
 
 struct pa_surface_result;
 
+/* What a batch adds to its surface's counters besides rows and bytes (pa_scan_opts.on_counts). */
+struct pa_scan_counts {
+    long long oversized;               /* documents not fetched (scan.max_document_bytes) */
+    long long retries[PA_FAIL_COUNT];  /* batches read again, by the reason of the failure (recovery_conflict) */
+};
+
 struct pa_scan_opts {
     bool full;                  /* --full: re-read everything and resolve what is gone */
     bool dry_run;               /* write nothing to the findings store */
@@ -35,11 +41,26 @@ struct pa_scan_opts {
     void *observer;
     void (*on_surface_start)(void *observer, const struct pa_surface_result *r);
     void (*on_batch)(void *observer, const struct pa_surface_result *r, long long rows, long long bytes);
+    /* a batch (committed, or the failure that ended its range) brought oversized documents or retries */
+    void (*on_counts)(void *observer, const struct pa_surface_result *r, const struct pa_scan_counts *delta);
     void (*on_surface_done)(void *observer, const struct pa_surface_result *r);
     void (*on_tick)(void *observer); /* about once a second while waiting for or reading rows: liveness */
 };
 
 enum pa_surface_status { PA_SURFACE_OK, PA_SURFACE_FAILED, PA_SURFACE_CANCELLED };
+
+/* Why rows of a surface are known not to have been read (pii_audit_surface_rows_unread{reason}); X(NAME, "label"):
+ *   oversized  rows whose document was too big to fetch (scan.max_document_bytes), met by the surface's last complete
+ *              full scan and the incremental scans since: none of them was read (kept in the findings store)
+ *   failed     the surface's scan failed or was cancelled: the rows after the position it had committed (counted on
+ *              the scanned database after the failure; a first or full scan's whole rest), 0 when it succeeded */
+#define PA_UNREAD_REASONS(X)                                                                                           \
+    X(OVERSIZED, "oversized")                                                                                          \
+    X(FAILED, "failed")
+#define PA_UNREAD_ENUM_(name, label) PA_UNREAD_##name,
+enum pa_unread_reason { PA_UNREAD_REASONS(PA_UNREAD_ENUM_) PA_UNREAD_COUNT };
+#undef PA_UNREAD_ENUM_
+const char *pa_scan_unread_reason_name(enum pa_unread_reason r);
 
 struct pa_surface_result {
     const struct pa_surface *surface;
@@ -49,12 +70,17 @@ struct pa_surface_result {
                             * conninfo */
     bool full;             /* this surface was read in full */
     long long rows, bytes, invalid_documents, truncated_records, rows_estimated;
+    long long oversized_documents;      /* rows of this scan whose document was not fetched (not in rows) */
+    long long retries[PA_FAIL_COUNT];   /* batches read again, by the reason of the failure */
+    long long unread[PA_UNREAD_COUNT];  /* coverage after this scan (see PA_UNREAD_REASONS); -1: not known */
     double duration;       /* seconds */
     struct pa_catcounts new_by_cat, resolved_by_cat, open_by_cat;
 };
 
 struct pa_scan_result {
     long long scan_id;     /* 0 in dry-run */
+    struct pa_db_server server; /* the scanned database (identity, role, limits); server.database "" when unknown */
+    int database_id;       /* its id in the findings store; 0 when not known there (a dry run) */
     struct pa_surface_result *surfaces;
     size_t n;
     double duration;

@@ -68,6 +68,13 @@
     X("scan.max_findings_per_record", PA_KEY_INT, "1000", false, true,                                                 \
       "Findings kept per record (row); past it the record is marked truncated. 0 = unlimited.", F_SIZE_T, NULL,        \
       NULL, C(detect.max_findings_per_record), 0, 0, 1000000)                                                          \
+    X("scan.max_document_bytes", PA_KEY_INT, "0", false, true,                                                         \
+      "Documents stored in more bytes than this (pg_column_size) are not fetched but counted as oversized; 0 = no "    \
+      "bound.",                                                                                                        \
+      0, NULL, NULL, C(max_document_bytes), 0, 0, 1073741824)                                                          \
+    X("scan.retry_attempts", PA_KEY_INT, "6", false, true,                                                             \
+      "Retries of a batch a hot standby cancelled (recovery_conflict), after 1s doubling to 30s; 0 = none.", 0, NULL,  \
+      NULL, C(retry_attempts), 0, 0, 100)                                                                              \
     X("scan.interval", PA_KEY_DURATION, "1h", false, true,                                                             \
       "Daemon: time from the end of one scan to the start of the next (plus jitter).", 0, NULL, NULL,                  \
       C(interval), 0, MIN_S, 30 * D_S)                                                                                 \

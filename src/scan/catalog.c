@@ -294,6 +294,25 @@ int pa_catalog_append_bounds(PGconn *conn, const struct surface_info *si, struct
     return 0;
 }
 
+int pa_catalog_count_after(PGconn *conn, const struct surface_info *si, const char *after, long long *n)
+{
+    struct pa_err e;
+    struct pa_buf sql;
+    pa_buf_init(&sql);
+    pa_buf_printf(&sql, "SELECT count(*) FROM %s t", si->qtable);
+    int rc = -1;
+    if (pa_catalog_append_bounds(conn, si, &sql, after, NULL) == 0) {
+        PGresult *res = pa_db_exec(conn, sql.data, 0, NULL, PGRES_TUPLES_OK, &e);
+        if (res) {
+            *n = atoll(PQgetvalue(res, 0, 0));
+            PQclear(res);
+            rc = 0;
+        }
+    }
+    pa_buf_free(&sql);
+    return rc;
+}
+
 static bool integer_id(const char *type)
 {
     return strcmp(type, "bigint") == 0 || strcmp(type, "integer") == 0 || strcmp(type, "smallint") == 0;

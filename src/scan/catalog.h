@@ -36,6 +36,10 @@ int pa_catalog_check(PGconn *conn, const struct pa_surface *s, struct surface_in
 int pa_catalog_append_bounds(PGconn *conn, const struct surface_info *si, struct pa_buf *sql, const char *lo,
                              const char *hi);
 
+/* How many rows have an id after `after` (NULL: all rows), into *n: an index-only count (the document is not
+ * read), bounded by statement_timeout. 0, or -1 when the count failed. */
+int pa_catalog_count_after(PGconn *conn, const struct surface_info *si, const char *after, long long *n);
+
 /* Split points for n readers, strictly increasing in the id's order, into pts (at most n - 1, malloc'd; *np set).
  * Any failure here only means fewer readers. */
 void pa_catalog_split_points(PGconn *conn, const struct pa_surface *s, const struct surface_info *si,

@@ -144,7 +144,16 @@ static int send_batch(struct reader *rd, int c, const struct batch_req *q, struc
     PGconn *conn = rd->conn[c];
     struct pa_buf sql;
     pa_buf_init(&sql);
-    pa_buf_printf(&sql, "COPY (SELECT t.%s::text, t.%s::text FROM %s t", si->qid, si->qcol, si->qtable);
+    long long max = rd->pool->p.cfg->max_document_bytes;
+    if (max > 0)
+        /* pg_column_size is the stored size (after TOAST compression), read without detoasting the value */
+        pa_buf_printf(&sql,
+                      "COPY (SELECT t.%s::text, CASE WHEN pg_catalog.pg_column_size(t.%s) > %lld THEN NULL"
+                      " ELSE t.%s::text END, CASE WHEN pg_catalog.pg_column_size(t.%s) > %lld"
+                      " THEN pg_catalog.pg_column_size(t.%s)::text END FROM %s t",
+                      si->qid, si->qcol, max, si->qcol, si->qcol, max, si->qcol, si->qtable);
+    else
+        pa_buf_printf(&sql, "COPY (SELECT t.%s::text, t.%s::text FROM %s t", si->qid, si->qcol, si->qtable);
     int rc = -1;
     if (pa_catalog_append_bounds(conn, si, &sql, q->lo, q->hi) != 0) {
         pa_db_classify(conn, NULL, &b->err);
@@ -249,16 +258,24 @@ static inline __attribute__((always_inline)) int take_row(struct reader *rd, str
 {
     const struct read_job *job = rd->job;
     int rc = 0;
-    const char *id, *doc;
-    int idlen = -1, doclen = -1;
-    int pr = pa_copy_parse_row(buf, n, &id, &idlen, &doc, &doclen);
+    const char *id, *doc, *size = NULL;
+    int idlen = -1, doclen = -1, sizelen = -1;
+    int pr = rd->pool->p.cfg->max_document_bytes > 0
+                 ? pa_copy_parse_fields(buf, n, 3, &id, &idlen, &doc, &doclen, &size, &sizelen)
+                 : pa_copy_parse_row(buf, n, &id, &idlen, &doc, &doclen);
     if (pr == 1 && id && idlen >= 0) {
         (*rows)++;
         rd->record_id = id;
         rd->record_id_len = (size_t)idlen;
         pa_buf_truncate(last_id, 0);
         pa_buf_append(last_id, id, (size_t)idlen);
-        if (doc) {
+        if (size) {
+            /* not fetched: its id and stored size only (never silently: counted, logged, exported) */
+            b->oversized++;
+            pa_warn("%s: record %.*s: the document is stored in %.*s bytes, more than scan.max_document_bytes "
+                    "(%lld): not read, counted as oversized",
+                    job->surface, idlen, id, sizelen, size, rd->pool->p.cfg->max_document_bytes);
+        } else if (doc) {
             struct pa_doc_result dr;
             b->bytes += doclen;
             if (pa_detect_doc(rd->dctx, job->surface, job->info->kind, doc, (size_t)doclen, on_finding, rd, &dr) !=
@@ -410,6 +427,21 @@ static void throttle(struct reader *rd)
     }
 }
 
+/* A slot emptied for a batch read from its start: what a failed attempt put in it is dropped (its retries stay). */
+static void slot_clear(struct reader *rd, struct batch_result *b)
+{
+    pa_batch_reset(&b->batch);
+    pa_detect_ctx_wipe(rd->dctx); /* the memos hold bytes of the last batch's rows */
+    pa_catcounts_free(&b->found);
+    pa_buf_truncate(&b->end, 0);
+    b->job = rd->job;
+    b->range = rd->idx;
+    b->rows = b->bytes = b->invalid_documents = b->truncated_records = b->oversized = 0;
+    b->range_done = b->failed = false;
+    pa_err_clear(&b->err);
+    rd->cur = b;
+}
+
 /* The next empty slot (waits until the coordinator is done with it). */
 static struct batch_result *take_slot(struct reader *rd)
 {
@@ -418,16 +450,8 @@ static struct batch_result *take_slot(struct reader *rd)
     while (rd->ready == b)
         pthread_cond_wait(&rd->pool->cv, &rd->pool->mu);
     pthread_mutex_unlock(&rd->pool->mu);
-    pa_batch_reset(&b->batch);
-    pa_detect_ctx_wipe(rd->dctx); /* the memos hold bytes of the last batch's rows */
-    pa_catcounts_free(&b->found);
-    pa_buf_truncate(&b->end, 0);
-    b->job = rd->job;
-    b->range = rd->idx;
-    b->rows = b->bytes = b->invalid_documents = b->truncated_records = 0;
-    b->range_done = b->failed = false;
-    pa_err_clear(&b->err);
-    rd->cur = b;
+    slot_clear(rd, b);
+    memset(b->retries, 0, sizeof b->retries);
     return b;
 }
 
@@ -466,39 +490,73 @@ static void close_conns(struct reader *rd)
     }
 }
 
+/* A failed batch worth another attempt: a hot standby cancelled it to replay WAL. Waits before the attempt (1 s,
+ * doubling, at most 30 s; a stop request ends the wait) and logs it. False: give up (no attempt left, not a
+ * retryable failure, or stopping). */
+static bool retry_wanted(struct reader *rd, struct batch_result *b, int attempt, const char *pos)
+{
+    long long max = rd->pool->p.cfg->retry_attempts;
+    if (b->err.reason != PA_FAIL_RECOVERY_CONFLICT || attempt >= max || job_stopping(rd))
+        return false;
+    double wait = attempt < 5 ? (double)(1 << attempt) : 30;
+    if (wait > 30)
+        wait = 30;
+    pa_warn("%s: %s; retry %d of %lld in %.0fs, from %s%s", rd->job->surface, b->err.msg, attempt + 1, max, wait,
+            pos ? "after id " : "the start of the range", pos ? pos : "");
+    for (double until = pa_now_monotonic() + wait; pa_now_monotonic() < until;) {
+        if (job_stopping(rd))
+            return false;
+        pa_sleep(0.1);
+    }
+    return true;
+}
+
 /* Read the range rd->job->ranges[rd->idx] in pipelined batches. Its last batch handed off is either range_done or
- * failed (a cancel is a failure). */
+ * failed (a cancel is a failure). A batch a standby cancelled is read again from the reader's position (the end of
+ * the last batch handed off: every row before it is with the coordinator already), on fresh connections where the
+ * old ones broke. */
 static void read_range(struct reader *rd)
 {
     struct scan_pool *pool = rd->pool;
     const struct id_range *rg = &rd->job->ranges[rd->idx];
     struct batch_req cur = {0}, next = {0};
-    struct pa_buf last_id;
+    struct pa_buf last_id, pos;
     pa_buf_init(&last_id);
-    /* throttled reads gain nothing from requesting ahead: they wait for the schedule anyway */
-    bool prefetch = pool->p.cfg->max_rows_per_second <= 0;
-    int c = 0;
+    pa_buf_init(&pos);
+    bool have_pos = rg->lo != NULL; /* pos: the reader's position; none = the start of the surface */
+    if (have_pos)
+        pa_buf_appends(&pos, rg->lo);
+    bool prefetch = false;
+    int c = 0, attempt = 0;
     struct batch_result *b = take_slot(rd);
     struct pa_err e;
 
+again:
     if (connect_conns(rd, &e) != 0) {
         result_fail(b, e.reason, e.msg);
         goto out;
     }
+    /* Throttled reads gain nothing from requesting ahead: they wait for the schedule anyway. Nor do a hot
+     * standby's: there the next batch's plan query (on one connection) can queue for its lock behind WAL replay's
+     * ACCESS EXCLUSIVE lock, which waits for the COPY on the other connection, whose backend cannot take the
+     * cancel while it is blocked writing rows this reader is not reading, since it waits for the plan: a wait
+     * across two sessions that nothing breaks but lock_timeout. One query at a time is read to its end, so replay
+     * gets its lock at once (a conflict cancels the query: recovery_conflict, retried). */
+    prefetch = pool->p.cfg->max_rows_per_second <= 0 && !pa_db_in_recovery(rd->conn[0]);
     if (job_stopping(rd)) {
         result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
         goto out;
     }
     throttle(rd);
-    if (plan_batch(rd, c, rg->lo, &cur, b) != 0 || send_batch(rd, c, &cur, b) != 0)
-        goto out;
+    if (plan_batch(rd, c, have_pos ? pos.data : NULL, &cur, b) != 0 || send_batch(rd, c, &cur, b) != 0)
+        goto failed;
     for (;;) {
         bool have_next = false;
         if (prefetch && !cur.last && !job_stopping(rd)) {
             /* batch N+1 starts on the server before we read batch N */
             if (plan_batch(rd, c ^ 1, cur.hi, &next, b) != 0 || send_batch(rd, c ^ 1, &next, b) != 0) {
                 discard_query(rd->conn[c]);
-                goto out;
+                goto failed;
             }
             have_next = true;
         }
@@ -507,15 +565,20 @@ static void read_range(struct reader *rd)
         if (n < 0) {
             if (have_next)
                 discard_query(rd->conn[c ^ 1]);
-            goto out;
+            goto failed;
         }
-        b->rows = n;
+        b->rows = n - b->oversized;
         /* a bounded batch read everything up to its end; an open one up to its last row */
         const char *end = cur.hi ? cur.hi : last_id.len ? last_id.data : cur.lo;
-        if (end)
+        if (end) {
             pa_buf_appends(&b->end, end);
+            pa_buf_truncate(&pos, 0);
+            pa_buf_appends(&pos, end);
+            have_pos = true;
+        }
         b->range_done = cur.last && (cur.hi || n < pool->p.limit);
         bool done = b->range_done;
+        attempt = 0;
         hand_off(rd, b);
         if (done) {
             b = NULL;
@@ -528,15 +591,29 @@ static void read_range(struct reader *rd)
                 goto out;
             }
             throttle(rd);
-            /* end still points into cur or last_id: neither changes before this batch is planned */
-            if (plan_batch(rd, c ^ 1, end, &next, b) != 0 || send_batch(rd, c ^ 1, &next, b) != 0)
-                goto out;
+            if (plan_batch(rd, c ^ 1, have_pos ? pos.data : NULL, &next, b) != 0 ||
+                send_batch(rd, c ^ 1, &next, b) != 0)
+                goto failed;
         }
         req_free(&cur);
         cur = next;
         memset(&next, 0, sizeof next);
         c ^= 1;
     }
+    goto out;
+failed:
+    /* b holds the failure; its connections were drained (a query of the other one cancelled) */
+    if (retry_wanted(rd, b, attempt, have_pos ? pos.data : NULL)) {
+        b->retries[b->err.reason]++;
+        attempt++;
+        slot_clear(rd, b);
+        req_free(&cur);
+        req_free(&next);
+        c = 0;
+        goto again;
+    }
+    if (b->err.reason == PA_FAIL_RECOVERY_CONFLICT && job_stopping(rd))
+        result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal while waiting to retry a batch");
 out:
     if (b) {
         if (!b->failed)
@@ -547,6 +624,7 @@ out:
     req_free(&cur);
     req_free(&next);
     pa_buf_free(&last_id);
+    pa_buf_free(&pos);
 }
 
 /* Zero the stack below the caller's frame. Detection (ours, libc's string functions, Hyperscan) leaves copies of

@@ -6,7 +6,10 @@
  * finished batch back (a batch_result). The coordinator commits it and gives the slot back. That is the whole
  * contract: readers never touch the findings store, the cursor, the observer or the surface result; the
  * coordinator never reads rows. Per reader at most two batches are in memory (one being read, one being
- * committed). */
+ * committed).
+ * A batch a hot standby cancelled (recovery_conflict) is not handed over: its reader waits (1 s doubling to 30 s),
+ * reconnects if it must, and reads it again from its position, up to scan.retry_attempts times in a row; the retries
+ * ride on the next batch handed over (or on the failure that ends the range). */
 #ifndef PA_SCAN_READER_H
 #define PA_SCAN_READER_H
 
@@ -41,6 +44,8 @@ struct batch_result {
     struct pa_batch batch;     /* findings to store */
     struct pa_catcounts found; /* findings by category (dry run) */
     long long rows, bytes, invalid_documents, truncated_records;
+    long long oversized;       /* rows whose document was not fetched (scan.max_document_bytes); not in rows */
+    long long retries[PA_FAIL_COUNT]; /* by reason: retries that came before this batch (recovery_conflict) */
     struct pa_buf end;         /* every row of the range <= end was read (empty: no position yet) */
     bool range_done;           /* the range's last batch: every row of it was read */
     bool failed;               /* a failed batch is its range's last (a cancel is a failure) */

@@ -27,7 +27,15 @@ struct scan_state {
     unsigned store_gen;     /* counts store sessions: a surface's lock lives on the session it was taken on */
     bool renew_scan_conn;   /* a surface lost its connection: renew scan_conn before the next one */
     long long scan_id;
+    struct pa_db_server server; /* the scanned database: identity, role and limits (asked once per scan) */
+    int database_id;        /* its id in the findings store (0: none, a dry run of a database not known there) */
 };
+
+/* The surface as the findings store keys it (the scanned database, its table and column). */
+static struct pa_surface_key key_of(const struct scan_state *st, const struct pa_surface_result *r)
+{
+    return (struct pa_surface_key){.database_id = st->database_id, .table = r->table, .column = r->surface->column};
+}
 
 /* One surface of the scan, from its checks to its outcome. Owned by the scanning thread; the readers see `read`
  * only. */
@@ -72,6 +80,15 @@ const char *pa_scan_run_status_name(const struct pa_scan_result *r)
 const char *pa_scan_mode_name(bool full)
 {
     return full ? "full" : "incremental";
+}
+
+#define UNREAD_LABEL(name, label) [PA_UNREAD_##name] = label,
+static const char *const unread_names[PA_UNREAD_COUNT] = {PA_UNREAD_REASONS(UNREAD_LABEL)};
+#undef UNREAD_LABEL
+
+const char *pa_scan_unread_reason_name(enum pa_unread_reason r)
+{
+    return (unsigned)r < PA_UNREAD_COUNT ? unread_names[r] : "failed";
 }
 
 const char *pa_scan_committed_prefix(const struct id_range *ranges, const struct range_progress *progress, size_t n,
@@ -176,17 +193,16 @@ static bool store_session_lost(const struct scan_state *st, const struct surface
 static bool record_and_lock(struct scan_state *st, struct surface_job *job)
 {
     struct pa_surface_result *r = job->r;
-    const struct pa_surface *s = r->surface;
     struct pa_err e;
     /* record the surface first, so a surface that fails its checks has its outcome in scan_run_surfaces; the
      * mode is corrected when it finishes */
-    if (pa_findings_surface_start(st->store_conn, st->scan_id, r->table, s->column,
-                                  pa_scan_mode_name(st->opts->full), &e) != 0) {
+    struct pa_surface_key k = key_of(st, r);
+    if (pa_findings_surface_start(st->store_conn, st->scan_id, &k, pa_scan_mode_name(st->opts->full), &e) != 0) {
         fail_store(st->store_conn, r, &e);
         return false;
     }
     job->started = true;
-    int l = pa_findings_lock_surface(st->store_conn, s->name, &e);
+    int l = pa_findings_lock_surface(st->store_conn, &k, &e);
     if (l != 1) {
         if (l == 0)
             fail_surface(r, PA_FAIL_BUSY, "another pii-auditd is scanning this surface (advisory lock held)");
@@ -206,7 +222,8 @@ static bool choose_mode(struct scan_state *st, struct surface_job *job)
     const struct pa_surface *s = r->surface;
     struct pa_cursor *cur = &job->cursor;
     struct pa_err e;
-    if (st->store_conn && pa_findings_get_cursor(st->store_conn, r->table, s->column, cur, &e) != 0) {
+    struct pa_surface_key k = key_of(st, r);
+    if (st->store_conn && st->database_id && pa_findings_get_cursor(st->store_conn, &k, cur, &e) != 0) {
         if (!st->opts->dry_run) {
             fail_store(st->store_conn, r, &e);
             return false;
@@ -298,14 +315,16 @@ static void commit_batch(struct scan_state *st, struct surface_job *job, struct 
         return;
     }
     struct pa_batch_commit bc = {.scan_id = st->scan_id,
-                                 .table = r->table,
-                                 .column = r->surface->column,
+                                 .key = key_of(st, r),
                                  .id_column = job->info.id_column,
                                  .id_type = job->info.id_type,
                                  .rows = b->rows,
                                  .bytes = b->bytes,
                                  .invalid_documents = b->invalid_documents,
-                                 .truncated_records = b->truncated_records};
+                                 .truncated_records = b->truncated_records,
+                                 .oversized = b->oversized};
+    for (int i = 0; i < PA_FAIL_COUNT; i++)
+        bc.retries += b->retries[i];
     bc.cursor = job->move_cursor ? job_prefix(job) : NULL;
     struct pa_err e;
     int rc = -1;
@@ -321,12 +340,31 @@ static void commit_batch(struct scan_state *st, struct surface_job *job, struct 
     }
 }
 
+/* What a batch brought besides rows and bytes: the surface's oversized documents and retries, reported to the
+ * observer as they come (a failed batch's retries count too). */
+static void take_counts(struct scan_state *st, struct pa_surface_result *r, const struct batch_result *b)
+{
+    struct pa_scan_counts d = {.oversized = b->failed ? 0 : b->oversized};
+    bool any = d.oversized > 0;
+    for (int i = 0; i < PA_FAIL_COUNT; i++) {
+        d.retries[i] = b->retries[i];
+        r->retries[i] += b->retries[i];
+        any = any || b->retries[i] > 0;
+    }
+    r->oversized_documents += d.oversized;
+    if (any && st->opts->on_counts)
+        st->opts->on_counts(st->opts->observer, r, &d);
+}
+
 /* A batch handed off by a reader: committed (or counted, in a dry run), or the surface's failure. */
 static void take_batch(struct scan_state *st, struct batch_result *b)
 {
     struct surface_job *job = job_of(b->job);
     struct pa_surface_result *r = job->r;
     double now = pa_now_monotonic();
+    take_counts(st, r, b);
+    if (b->failed && b->err.reason == PA_FAIL_CONNECT)
+        pa_db_explain_refusal(st->cfg, &st->server, &b->err); /* a reader's connection refused for a limit */
     if (b->failed) {
         /* the first real failure names the surface's; a cancel only when nothing else went wrong */
         if (!job->read_failed || (r->err.reason == PA_FAIL_CANCELLED && b->err.reason != PA_FAIL_CANCELLED)) {
@@ -362,15 +400,18 @@ static void take_batch(struct scan_state *st, struct batch_result *b)
 }
 
 /* Record a surface's outcome in scan_run_surfaces. */
-static void record_outcome(PGconn *store, long long scan_id, const struct pa_surface_result *r)
+static void record_outcome(const struct scan_state *st, PGconn *store, const struct pa_surface_result *r)
 {
+    struct pa_surface_key k = key_of(st, r);
     bool ok = r->status == PA_SURFACE_OK;
     struct pa_surface_outcome o = {.status = pa_scan_surface_status_name(r->status),
                                    .mode = pa_scan_mode_name(r->full),
                                    .error_class = ok ? NULL : pa_fail_reason_name(r->err.reason),
                                    .error_message = ok ? NULL : r->err.msg};
+    for (int i = 0; i < PA_FAIL_COUNT; i++)
+        o.retries += r->retries[i];
     struct pa_err e;
-    if (pa_findings_surface_finish(store, scan_id, r->table, r->surface->column, &o, &e))
+    if (pa_findings_surface_finish(store, st->scan_id, &k, &o, &e))
         pa_warn("%s: could not record the surface outcome: %s", r->surface->name, e.msg);
 }
 
@@ -386,7 +427,8 @@ static bool complete_surface(struct scan_state *st, struct surface_job *job)
         fail_store_why(NULL, r, &e, PA_FAIL_CONNECTION_LOST);
         return false;
     }
-    if (pa_findings_complete_full(st->store_conn, st->scan_id, r->table, r->surface->column, job->info.id_column,
+    struct pa_surface_key k = key_of(st, r);
+    if (pa_findings_complete_full(st->store_conn, st->scan_id, &k, job->info.id_column,
                                   job->info.id_type, job_prefix(job), &r->resolved_by_cat, &e) != 0) {
         fail_store(st->store_conn, r, &e);
         return false;
@@ -394,11 +436,47 @@ static bool complete_surface(struct scan_state *st, struct surface_job *job)
     return true;
 }
 
+/* The surface's state in the store after its scan: open findings, and oversized rows not read since its last
+ * complete full scan. */
+static void surface_state(struct scan_state *st, struct surface_job *job)
+{
+    struct pa_surface_result *r = job->r;
+    struct pa_surface_key k = key_of(st, r);
+    struct pa_err e;
+    struct pa_cursor c;
+    pa_findings_open_counts(st->store_conn, &k, &r->open_by_cat, &e);
+    r->unread[PA_UNREAD_OVERSIZED] = -1;
+    if (pa_findings_get_cursor(st->store_conn, &k, &c, &e) == 0) {
+        r->unread[PA_UNREAD_OVERSIZED] = c.oversized_rows;
+        pa_cursor_free(&c);
+    }
+}
+
+/* The rows a failed scan of a surface did not get to: those after the position it committed (the cursor it
+ * started from when nothing was committed), counted on the scanning connection when it still works (an index-only
+ * count, bounded by statement_timeout); -1 when that cannot be known. */
+static long long rows_not_reached(struct scan_state *st, struct surface_job *job)
+{
+    enum pa_fail_reason why = job->r->err.reason;
+    /* not while stopping (the unit's stop timeout), nor where the count would wait as the batch did: on a server
+     * that went away or got slow, or behind the same lock (a reader refused a connection is fine: this session is
+     * up) */
+    if (!job->ranges || !st->scan_conn || PQstatus(st->scan_conn) != CONNECTION_OK ||
+        (st->opts->stop && *st->opts->stop) || why == PA_FAIL_CONNECTION_LOST || why == PA_FAIL_TIMEOUT ||
+        why == PA_FAIL_LOCK_TIMEOUT || why == PA_FAIL_CANCELLED)
+        return -1;
+    long long n = -1;
+    if (pa_catalog_count_after(st->scan_conn, &job->info, job_prefix(job), &n) != 0)
+        return -1;
+    return n;
+}
+
 /* The surface's outcome: the full scan's resolutions, the recorded outcome, the lock released, the log line. */
 static void end_surface(struct scan_state *st, struct surface_job *job, bool was_read)
 {
     struct pa_surface_result *r = job->r;
     const struct pa_surface *s = r->surface;
+    struct pa_surface_key k = key_of(st, r);
     bool same_store = !store_session_lost(st, job);
     if (was_read && !job->read_failed) {
         if (complete_surface(st, job))
@@ -409,14 +487,16 @@ static void end_surface(struct scan_state *st, struct surface_job *job, bool was
     if (st->opts->progress && r->rows)
         progress_line(r, job->t0, 0, true);
     r->duration = pa_now_monotonic() - job->t0;
+    /* coverage: a dry run read everything it could, and its oversized rows are all there are */
+    r->unread[PA_UNREAD_OVERSIZED] = st->opts->dry_run ? r->oversized_documents : -1;
+    r->unread[PA_UNREAD_FAILED] = r->status == PA_SURFACE_OK ? 0 : rows_not_reached(st, job);
     if (st->store_conn && PQstatus(st->store_conn) == CONNECTION_OK) {
-        struct pa_err e;
         if (!st->opts->dry_run)
-            pa_findings_open_counts(st->store_conn, r->table, s->column, &r->open_by_cat, &e);
+            surface_state(st, job);
         if (job->started)
-            record_outcome(st->store_conn, st->scan_id, r);
+            record_outcome(st, st->store_conn, r);
         if (job->locked && same_store)
-            pa_findings_unlock_surface(st->store_conn, s->name);
+            pa_findings_unlock_surface(st->store_conn, &k);
     }
     if (st->opts->dry_run) {
         /* nothing is stored: what this scan found is what is open */
@@ -433,8 +513,10 @@ static void end_surface(struct scan_state *st, struct surface_job *job, bool was
     if (st->opts->on_surface_done)
         st->opts->on_surface_done(st->opts->observer, r);
     /* a surface whose connection broke must not take the next ones down: the scanning connection is renewed
-     * before the next surface (the readers renew theirs after a failed range) */
-    if (r->err.reason == PA_FAIL_CONNECTION_LOST || r->err.reason == PA_FAIL_CONNECT)
+     * before the next surface (the readers renew theirs after a failed range). Not after a refused connection
+     * (reason connect): this session is up, and giving it back under a connection limit would hand its slot to a
+     * reader and fail every surface after it. */
+    if (r->err.reason == PA_FAIL_CONNECTION_LOST)
         st->renew_scan_conn = true;
 }
 
@@ -488,9 +570,13 @@ static int start_surface(struct scan_state *st, struct surface_job *job, struct 
         fail_surface(r, PA_FAIL_CANCELLED, "stopped by a signal before the surface was read");
         return 0;
     }
-    if (!surface_conns(st, r, use_store))
-        return 0;
     job->r = r;
+    job->t0 = pa_now_monotonic();
+    if (!surface_conns(st, r, use_store)) {
+        end_surface(st, job, false); /* its outcome counted and logged like any failed surface's */
+        job->r = NULL;
+        return 0;
+    }
     if (begin_surface(st, job))
         return 1;
     end_surface(st, job, false);
@@ -553,14 +639,36 @@ static void scan_surfaces(struct scan_state *st, struct pa_scan_result *res)
     free(jobs);
 }
 
-/* The findings store and the scanned database for a run. 0, or -1 with res->err set (the scan cannot start). */
+/* The role's and the database's CONNECTION LIMIT against this configuration's budget: below it, readers will be
+ * refused mid-scan; say so before. */
+static void limits_check(const struct scan_state *st)
+{
+    struct pa_db_budget b;
+    pa_db_budget(st->cfg, &b);
+    int need = b.together ? pa_db_budget_total(&b) : b.scanned;
+    const struct pa_db_server *s = &st->server;
+    if (s->role_limit >= 0 && s->role_limit < need)
+        pa_warn("role %s has CONNECTION LIMIT %d, below the %d sessions this configuration opens at once "
+                "(scan.parallelism %lld): readers will be refused; ALTER ROLE %s CONNECTION LIMIT %d "
+                "(pii-auditd --print-grants prints the budget)",
+                s->role, s->role_limit, need, st->cfg->parallelism, s->role, need);
+    if (s->database_limit >= 0 && s->database_limit < need)
+        pa_warn("database %s has CONNECTION LIMIT %d, below the %d sessions this configuration opens at once "
+                "(scan.parallelism %lld): readers will be refused",
+                s->database, s->database_limit, need, st->cfg->parallelism);
+}
+
+/* The findings store and the scanned database for a run: their connections, the scanned database's identity and
+ * its id in the store. 0, or -1 with res->err set (the scan cannot start). */
 static int run_connect(struct scan_state *st, struct pa_scan_result *res)
 {
     const struct pa_config *cfg = st->cfg;
     struct pa_err e;
     st->store_conn = pa_db_open(cfg, PA_DB_STORE, &e);
-    if (!st->store_conn && !st->opts->dry_run)
+    if (!st->store_conn && !st->opts->dry_run) {
+        pa_db_explain_refusal(cfg, NULL, &e);
         return pa_err_set(&res->err, e.reason, "cannot connect to the findings database: %s", e.msg);
+    }
     if (st->store_conn && pa_findings_check_schema(st->store_conn, &e) != 0) {
         if (!st->opts->dry_run)
             return pa_err_set(&res->err, PA_FAIL_SCHEMA, "%s", e.msg);
@@ -569,8 +677,29 @@ static int run_connect(struct scan_state *st, struct pa_scan_result *res)
         st->store_conn = NULL;
     }
     st->scan_conn = pa_db_open(cfg, PA_DB_SCANNED, &e);
-    if (!st->scan_conn)
+    if (!st->scan_conn) {
+        pa_db_explain_refusal(cfg, NULL, &e);
         return pa_err_set(&res->err, e.reason, "cannot connect to the scanned database: %s", e.msg);
+    }
+    if (pa_db_describe(st->scan_conn, &st->server, &e) != 0)
+        return pa_err_set(&res->err, e.reason, "cannot read the scanned database's identity: %s", e.msg);
+    res->server = st->server;
+    char ident[160];
+    pa_db_identity_str(&st->server, ident, sizeof ident);
+    limits_check(st);
+    if (!st->store_conn)
+        return 0;
+    /* findings, cursors, runs and locks are this database's: a dry run only looks it up (it writes nothing) */
+    bool adopted = false;
+    if (pa_findings_database(st->store_conn, &st->server, !st->opts->dry_run, &st->database_id, &adopted, &e) != 0)
+        return pa_err_set(&res->err, PA_FAIL_FINDINGS_STORE, "cannot record the scanned database %s: %s", ident,
+                          e.msg);
+    if (adopted)
+        pa_warn("the findings, cursors and scan runs recorded before findings schema version 2 are now database %s's "
+                "(the first database scanned after the upgrade adopts them: docs/operations.md, \"Upgrade\")",
+                ident);
+    res->database_id = st->database_id;
+    pa_debug("scanned database %s is database %d in the findings store", ident, st->database_id);
     return 0;
 }
 
@@ -586,6 +715,8 @@ static void select_surfaces(const struct pa_config *cfg, const struct pa_scan_op
             continue;
         res->surfaces[k].surface = &cfg->surfaces[i];
         res->surfaces[k].table = pa_xasprintf("%s.%s", cfg->surfaces[i].schema, cfg->surfaces[i].table);
+        for (int u = 0; u < PA_UNREAD_COUNT; u++)
+            res->surfaces[k].unread[u] = -1; /* not known until the surface ends */
         k++;
     }
 }
@@ -603,6 +734,9 @@ static void run_totals(struct pa_scan_result *res, struct pa_run_totals *t)
         t->new_findings += pa_catcounts_total(&r->new_by_cat);
         t->resolved_findings += pa_catcounts_total(&r->resolved_by_cat);
         t->invalid_documents += r->invalid_documents;
+        t->oversized_documents += r->oversized_documents;
+        for (int k = 0; k < PA_FAIL_COUNT; k++)
+            t->retries += r->retries[k];
         res->open_total += pa_catcounts_total(&r->open_by_cat);
         if (r->full)
             any_full = true;
@@ -637,7 +771,7 @@ static void record_run(struct scan_state *st, const struct pa_scan_result *res, 
      * finished run: record every failed surface's outcome again now (an idempotent UPDATE) */
     for (size_t i = 0; i < res->n; i++)
         if (res->surfaces[i].status != PA_SURFACE_OK)
-            record_outcome(st->store_conn, st->scan_id, &res->surfaces[i]);
+            record_outcome(st, st->store_conn, &res->surfaces[i]);
     if (pa_findings_finish_run(st->store_conn, st->scan_id, t, &e) != 0)
         pa_warn("could not record the end of scan %lld: %s", st->scan_id, e.msg);
 }
@@ -649,8 +783,12 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
     struct scan_state st = {.cfg = cfg, .opts = opts};
     double t0 = pa_now_monotonic();
     int rc = -1;
-    /* the readers start first: their connections are made while this thread makes its own and checks the first
-     * surface (a backend's start is most of a small incremental scan) */
+    /* This thread's own two sessions first, then the readers: they connect while this thread records the run and
+     * checks the first surface (a backend's start is most of a small incremental scan). In that order a role's
+     * CONNECTION LIMIT below the budget refuses readers (surfaces fail with the limit named, and are recorded),
+     * never the scan's own sessions. */
+    if (run_connect(&st, res) != 0)
+        goto out;
     bool pooled = false;
     for (size_t i = 0; i < cfg->n_surfaces && !pooled; i++)
         pooled = want_surface(opts, &cfg->surfaces[i]);
@@ -665,13 +803,11 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
                        : cfg->batch_size;
         st.pool = pa_pool_start(&pp);
     }
-    if (run_connect(&st, res) != 0)
-        goto out;
     select_surfaces(cfg, opts, res);
     if (!opts->dry_run) {
         struct pa_err e;
-        st.scan_id = pa_findings_begin_run(st.store_conn, opts->trigger, pa_scan_mode_name(opts->full),
-                                           (int)res->n, &res->interrupted_runs, &e);
+        st.scan_id = pa_findings_begin_run(st.store_conn, st.database_id, opts->trigger,
+                                           pa_scan_mode_name(opts->full), (int)res->n, &res->interrupted_runs, &e);
         if (st.scan_id < 0) {
             pa_err_set(&res->err, PA_FAIL_FINDINGS_STORE, "cannot record the scan run: %s", e.msg);
             goto out;

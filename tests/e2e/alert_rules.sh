@@ -54,7 +54,7 @@ rules_path, tests_path, runbooks_path, metrics_path = sys.argv[1:5]
 PREFIX = "https://github.com/pii-auditd/pii-auditd/blob/main/docs/runbooks.md#"
 EXPECTED = ["PIIAuditContaminationDetected", "PIIAuditMassContamination", "PIIAuditGuardrailHighRejectRate",
             "PIIAuditScanFailed", "PIIAuditScanOverdue", "PIIAuditDown", "PIIAuditSurfaceUnreadable",
-            "PIIAuditConfigReloadFailed"]
+            "PIIAuditSurfaceNotCovered", "PIIAuditConfigReloadFailed"]
 SEVERITIES = {"critical", "warning", "info"}
 PRIORITIES = {"critical", "high", "medium", "low"}
 

@@ -77,6 +77,26 @@ grep -q '^LoadCredential=db-password:pii-auditd.db-password$' "$unit" \
     && ok "LoadCredential=db-password from the credential store (skipped when absent)" || not_ok "LoadCredential"
 grep -q '^ProtectHome=yes' "$unit" && ok "ProtectHome=yes" || not_ok "ProtectHome"
 
+# the template for a fleet, pii-auditd@.service: made from the same template, so the same hardening; an instance
+# reads its own configuration and credential (docs/operations.md, "Many databases")
+tmpl=$(find "$DEST" -name 'pii-auditd@.service' -not -path "$DEST/usr/lib/systemd/system/*" | head -1)
+[ -n "$tmpl" ] && ok "meson install puts the template in ${tmpl#"$DEST"}" || not_ok "pii-auditd@.service not installed"
+t_eq "$(grep -E '^Exec(Start|StartPre)=' "$tmpl" | sed 's/ --check-config//' | sort -u | tr '\n' ' ')" \
+    "ExecStart=$sbindir/pii-auditd --config $sysconfdir/pii-auditd/%i.yaml ExecStartPre=$sbindir/pii-auditd --config $sysconfdir/pii-auditd/%i.yaml " \
+    "an instance NAME reads $sysconfdir/pii-auditd/NAME.yaml"
+grep -q '^LoadCredential=db-password:pii-auditd-%i.db-password$' "$tmpl" \
+    && ok "an instance's password credential is its own (pii-auditd-NAME.db-password)" || not_ok "the template's LoadCredential"
+t_eq "$(diff <(sed -n '/^\[Service\]/,$p' "$unit" | grep -vE '^(Exec|LoadCredential=|#)') \
+             <(sed -n '/^\[Service\]/,$p' "$tmpl" | grep -vE '^(Exec|LoadCredential=|#)') && echo same)" "same" \
+    "the template's [Service] and [Install] sections are the unit's (hardening included), but for the config and credential"
+inst=$(dirname "$tmpl")/pii-auditd@app.service
+ln -s pii-auditd@.service "$inst"
+out=$(MANPATH=$DEST$prefix/share/man systemd-analyze verify --root="$DEST" "$inst" 2>&1)
+if [ -z "$out" ]; then ok "systemd-analyze verify of an instance (pii-auditd@app) prints nothing"; else not_ok "verify pii-auditd@app: $out"; fi
+score=$(systemd-analyze security --offline=true "$inst" 2>/dev/null | sed -n 's/.*Overall exposure level for pii-auditd@app.service: \([0-9.]*\).*/\1/p')
+if [ -n "$score" ] && awk "BEGIN{exit !($score <= 2.0)}"; then ok "instance security exposure $score <= 2.0"; else not_ok "instance security exposure '$score' > 2.0"; fi
+rm -f "$inst"
+
 # meson install never clobbers an edited configuration
 chmod 0640 "$CONF"
 echo "# edited by the operator" >>"$CONF"

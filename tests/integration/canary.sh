@@ -33,10 +33,21 @@ for mode in "--output text" "--output json" "--dry-run --output text" "--dry-run
     t_rc 1 "scan ($mode) finds PII"
     check_clean "scan $mode" "$T_DIR/out" "$T_DIR/err"
 done
+# the oversized path (scan.max_document_bytes): those documents are never fetched, and their warnings carry the
+# record id and the stored size only
+CONF_O=$(T_SCAN_EXTRA="  max_document_bytes: 150" t_config 'surfaces:
+  - {table: hooks, column: payload}
+  - {table: notes, column: body}' "$CANARY_DETECTORS")
+cp "$CONF_O" "$T_DIR/conf-oversized.yaml"; CONF_O=$T_DIR/conf-oversized.yaml
+t_run --config "$CONF_O" --scan-once --full --log-level debug --output json
+t_rc 1 "scan with a 150-byte document bound: findings in the small documents"
+[ "$(jq -r '.totals.oversized_documents' "$T_DIR/out")" -ge 2 ] && ok "documents were left unread as oversized" \
+    || not_ok "no oversized document: $(jq -c '.totals' "$T_DIR/out")"
+check_clean "oversized path" "$T_DIR/out" "$T_DIR/err"
 t_grep "finding: record" "$T_DIR/all-err" "debug logging really was on (findings are logged by location)"
 [ "$(t_val "SELECT count(*) FROM pii_audit.findings")" -ge 20 ] && ok "findings recorded" || not_ok "findings recorded: $(t_val "SELECT count(*) FROM pii_audit.findings")"
 t_eq "$(t_val "SELECT count(*) FROM pii_audit.findings WHERE json_path = '\$.recipients.<email>'")" "1" "a PII key is redacted as <email> in the path"
-for tbl in findings scan_runs scan_run_surfaces scan_cursors; do
+for tbl in findings scan_runs scan_run_surfaces scan_cursors databases; do
     t_psql -c "COPY pii_audit.$tbl TO STDOUT" >"$T_DIR/table-$tbl.txt"
 done
 t_psql -c "COPY (SELECT * FROM pii_audit.pii_audit_findings) TO STDOUT" >"$T_DIR/table-view.txt"

@@ -112,8 +112,14 @@ while IFS= read -r g; do
     [ -n "$g" ] || continue
     revoke=$(echo "$g" | sed -E 's/^GRANT /REVOKE /; s/ TO ([^ ;]+);$/ FROM \1;/')
     t_psql -c "$revoke" >/dev/null
-    # a fresh cursor-less state for the surfaces, so the scan reads (and would write) every row
-    t_psql -c "DELETE FROM pii_audit.scan_cursors" >/dev/null
+    # a fresh store, so the scan reads (and would write) every row and records its database for the first time
+    # (INSERT on pii_audit.databases); for UPDATE on pii_audit.databases, the store as an upgrade to schema version 2
+    # leaves it, with the identity of the rows recorded before it unclaimed: the first scan adopts it
+    t_psql -c "TRUNCATE pii_audit.findings, pii_audit.scan_cursors, pii_audit.scan_run_surfaces, pii_audit.scan_runs,
+                 pii_audit.databases" >/dev/null
+    case $g in *"UPDATE ON pii_audit.databases "*)
+        t_psql -c "INSERT INTO pii_audit.databases (system_identifier, database_name) VALUES (NULL, NULL)" >/dev/null ;;
+    esac
     t_run --config "$CONF" --scan-once --full --output json
     short=${g#GRANT }
     short=${short% TO *}

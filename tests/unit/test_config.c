@@ -899,6 +899,8 @@ static const char reload_yaml[] = "database:\n"
                                   "  max_rows_per_second: @scan.max_rows_per_second@\n"
                                   "  full_scan_interval: @scan.full_scan_interval@\n"
                                   "  max_findings_per_record: @scan.max_findings_per_record@\n"
+                                  "  max_document_bytes: @scan.max_document_bytes@\n"
+                                  "  retry_attempts: @scan.retry_attempts@\n"
                                   "  interval: @scan.interval@\n"
                                   "  jitter: @scan.jitter@\n"
                                   "  initial_delay: @scan.initial_delay@\n"
@@ -947,6 +949,8 @@ static const struct {
     {"scan.max_rows_per_second", "100", "101"},
     {"scan.full_scan_interval", "1d", "2d"},
     {"scan.max_findings_per_record", "5", "6"},
+    {"scan.max_document_bytes", "1000000", "2000000"},
+    {"scan.retry_attempts", "3", "4"},
     {"scan.interval", "2h", "3h"},
     {"scan.jitter", "1m", "2m"},
     {"scan.initial_delay", "5s", "6s"},

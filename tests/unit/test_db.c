@@ -2,6 +2,8 @@
  * bound, the SQLSTATE, quoting without a connection. */
 #include "db.h"
 
+#include "config.h"
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +72,52 @@ START_TEST(test_quote_ident_offline)
 }
 END_TEST
 
+START_TEST(test_budget)
+{
+    /* what a scan holds at once: 2 per reader + the coordinator's scanned session + its findings session */
+    struct pa_config cfg = {.parallelism = 1, .db_conninfo = "host=x dbname=app user=scanner"};
+    struct pa_db_budget b;
+    pa_db_budget(&cfg, &b);
+    ck_assert_int_eq(b.scanned, 3);
+    ck_assert_int_eq(b.store, 1);
+    ck_assert(b.together);
+    ck_assert_int_eq(pa_db_budget_total(&b), 4);
+    cfg.parallelism = 4;
+    pa_db_budget(&cfg, &b);
+    ck_assert_int_eq(pa_db_budget_total(&b), 10);
+    cfg.parallelism = 16; /* the documented maximum: sql/roles.sql's CONNECTION LIMIT 40 must cover it */
+    cfg.findings_conninfo = "host=y dbname=findings";
+    pa_db_budget(&cfg, &b);
+    ck_assert_int_eq(b.scanned, 33);
+    ck_assert(!b.together);
+    ck_assert_int_eq(pa_db_budget_total(&b), 34);
+    ck_assert_int_le(pa_db_budget_total(&b), 40);
+}
+END_TEST
+
+START_TEST(test_explain_refusal)
+{
+    struct pa_config cfg = {.parallelism = 4, .db_conninfo = "host=x dbname=app user=scanner password=s3cret"};
+    struct pa_err e;
+    /* another connection failure is left as it is */
+    pa_err_set(&e, PA_FAIL_CONNECT, "connection to server failed: FATAL:  password authentication failed");
+    ck_assert(!pa_db_explain_refusal(&cfg, NULL, &e));
+    ck_assert_str_eq(e.sqlstate, "");
+    /* at connect time: recognized by the server's message; the role is the conninfo's user, nothing else of it */
+    pa_err_set(&e, PA_FAIL_CONNECT, "connection to server failed: FATAL:  too many connections for role \"scanner\"");
+    ck_assert(pa_db_explain_refusal(&cfg, NULL, &e));
+    ck_assert_str_eq(e.sqlstate, "53300");
+    ck_assert_ptr_nonnull(strstr(e.msg, "; this configuration needs up to 10 sessions (scan.parallelism 4: 2 per reader "
+                                        "+ 2): ALTER ROLE scanner CONNECTION LIMIT 10"));
+    ck_assert_ptr_null(strstr(e.msg, "s3cret"));
+    /* with the server described: its limits named */
+    struct pa_db_server s = {.role = "scanner", .database = "app", .role_limit = 8, .database_limit = -1};
+    pa_err_set(&e, PA_FAIL_CONNECT, "FATAL:  too many connections for role \"scanner\"");
+    ck_assert(pa_db_explain_refusal(&cfg, &s, &e));
+    ck_assert_ptr_nonnull(strstr(e.msg, "; role scanner has CONNECTION LIMIT 8; this configuration needs up to 10"));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("db");
@@ -77,6 +125,8 @@ int main(void)
     tcase_add_test(tc, test_reason_names);
     tcase_add_test(tc, test_err);
     tcase_add_test(tc, test_quote_ident_offline);
+    tcase_add_test(tc, test_budget);
+    tcase_add_test(tc, test_explain_refusal);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -56,21 +56,30 @@ START_TEST(test_json)
     struct pa_scan_result r;
     struct pa_surface_result sr[2];
     two_surfaces(&r, sr);
+    /* a standby's scan with oversized documents and retried batches */
+    r.server = (struct pa_db_server){.system_identifier = "7716603906132214346", .database = "app", .in_recovery = true};
+    sr[0].oversized_documents = 3;
+    sr[0].retries[PA_FAIL_RECOVERY_CONFLICT] = 2;
+    sr[0].unread[PA_UNREAD_OVERSIZED] = 5;
+    sr[1].unread[PA_UNREAD_OVERSIZED] = sr[1].unread[PA_UNREAD_FAILED] = -1;
     char *out = render(pa_report_json, &r, false);
     ck_assert_str_eq(
         out,
         "{\"schema_version\":1,\"pii_auditd_version\":\"" PA_VERSION "\",\"scan_id\":7,\"dry_run\":false,"
         "\"status\":\"partial\",\"exit_code\":3,\"duration_seconds\":3.500,\"error\":null,"
+        "\"database\":{\"name\":\"app\",\"system_identifier\":\"7716603906132214346\",\"in_recovery\":true},"
         "\"totals\":{\"surfaces\":2,\"failed\":1,\"rows\":10,\"bytes\":1234,\"new_findings\":2,"
-        "\"resolved_findings\":0,\"open_findings\":4},\"surfaces\":["
+        "\"resolved_findings\":0,\"open_findings\":4,\"oversized_documents\":3,\"retries\":2},\"surfaces\":["
         "{\"surface\":\"public.t.c\",\"table\":\"public.t\",\"column\":\"c\",\"status\":\"ok\",\"mode\":\"full\","
         "\"error\":null,\"rows\":10,\"bytes\":1234,\"rows_estimated\":12,\"duration_seconds\":2.000,"
         "\"rows_per_second\":5.0,\"invalid_documents\":1,\"truncated_records\":0,\"new\":{\"email\":2},"
-        "\"open\":{\"email\":3,\"phone\":1},\"resolved\":{}},"
+        "\"open\":{\"email\":3,\"phone\":1},\"resolved\":{},\"oversized_documents\":3,"
+        "\"retries\":{\"recovery_conflict\":2},\"unread\":{\"oversized\":5,\"failed\":0}},"
         "{\"surface\":\"app.u.d\",\"table\":\"app.u\",\"column\":\"d\",\"status\":\"failed\",\"mode\":\"incremental\","
         "\"error\":{\"reason\":\"permission\",\"message\":\"permission denied: role x lacks USAGE on schema app\"},"
         "\"rows\":0,\"bytes\":0,\"rows_estimated\":0,\"duration_seconds\":0.000,\"rows_per_second\":0.0,"
-        "\"invalid_documents\":0,\"truncated_records\":0,\"new\":{},\"open\":{},\"resolved\":{}}]}\n");
+        "\"invalid_documents\":0,\"truncated_records\":0,\"new\":{},\"open\":{},\"resolved\":{},"
+        "\"oversized_documents\":0,\"retries\":{},\"unread\":{\"oversized\":null,\"failed\":null}}]}\n");
     free(out);
 
     /* a scan that could not start; a dry run has no scan id */
@@ -80,8 +89,9 @@ START_TEST(test_json)
     ck_assert_str_eq(out, "{\"schema_version\":1,\"pii_auditd_version\":\"" PA_VERSION "\",\"scan_id\":null,"
                           "\"dry_run\":true,\"status\":\"failed\",\"exit_code\":3,\"duration_seconds\":0.000,"
                           "\"error\":{\"reason\":\"connect\",\"message\":\"cannot connect to the findings database: "
-                          "\\\"quoted\\\"\"},\"totals\":{\"surfaces\":0,\"failed\":0,\"rows\":0,\"bytes\":0,"
-                          "\"new_findings\":0,\"resolved_findings\":0,\"open_findings\":0},\"surfaces\":[]}\n");
+                          "\\\"quoted\\\"\"},\"database\":null,\"totals\":{\"surfaces\":0,\"failed\":0,\"rows\":0,"
+                          "\"bytes\":0,\"new_findings\":0,\"resolved_findings\":0,\"open_findings\":0,"
+                          "\"oversized_documents\":0,\"retries\":0},\"surfaces\":[]}\n");
     free(out);
     free_surfaces(sr, 2);
 }
@@ -151,6 +161,17 @@ START_TEST(test_exit_codes)
     ck_assert_int_eq(pa_report_exit_code(&r), PA_EXIT_CLEAN);
     out = render(pa_report_text, &r, false);
     ck_assert_ptr_nonnull(strstr(out, "\nRESULT: clean, no open findings (exit 0)\n"));
+    free(out);
+    /* documents left unread by scan.max_document_bytes: the exit status stays 0, but the words never say clean */
+    sr[0].oversized_documents = 2;
+    sr[0].retries[PA_FAIL_RECOVERY_CONFLICT] = 4;
+    ck_assert_int_eq(pa_report_exit_code(&r), PA_EXIT_CLEAN);
+    out = render(pa_report_text, &r, false);
+    ck_assert_ptr_nonnull(strstr(out, "    NOT READ: 2 documents stored in more than scan.max_document_bytes "
+                                      "(oversized)\n    batches read again after recovery_conflict: 4\n"));
+    ck_assert_ptr_nonnull(strstr(out, "\nRESULT: no open findings in what was read (exit 0); 2 oversized documents "
+                                      "were not read (scan.max_document_bytes)\n"));
+    ck_assert_ptr_null(strstr(out, "clean"));
     free(out);
     pa_err_set(&r.err, PA_FAIL_CONNECT, "x");
     ck_assert_int_eq(pa_report_exit_code(&r), PA_EXIT_FAILED);
