@@ -393,7 +393,8 @@ static int gen_dictionary(struct gen *g, struct pa_buf *dict_sql, char *err, siz
     pa_detect_dictionary_each(g->d, on_entry, g);
     pa_buf_appendc(&g->dict, '}');
     pa_buf_append_sql_literal(dict_sql, g->dict.data);
-    qsort(g->rev, g->n_match, sizeof *g->rev, cmp_str);
+    if (g->n_match) /* qsort must not be given a NULL array, even with nothing to sort */
+        qsort(g->rev, g->n_match, sizeof *g->rev, cmp_str);
     bool match_all = false;
     for (size_t i = 0; i < g->n_match; i++) {
         if (!*g->rev[i])
