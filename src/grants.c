@@ -21,6 +21,22 @@ const struct pa_grant pa_grants[] = {
      PA_GRANT_DAEMON},
     {{"SELECT"}, "", {"pii_audit.pii_audit_findings"}, PA_GRANT_ROLES_ONLY},
     {{"USAGE"}, "SEQUENCE", {"pii_audit.scan_runs_id_seq", "pii_audit.findings_id_seq"}, PA_GRANT_DAEMON},
+    /* scans apply the allowlist; only operators write it */
+    {{"SELECT"}, "", {"pii_audit.allowlist"}, PA_GRANT_DAEMON},
+    {{"USAGE"}, "SCHEMA", {"pii_audit"}, PA_GRANT_OPERATOR},
+    {{"SELECT"},
+     "",
+     {"pii_audit.schema_version", "pii_audit.scan_runs", "pii_audit.scan_run_surfaces", "pii_audit.scan_cursors"},
+     PA_GRANT_OPERATOR},
+    {{"SELECT", "INSERT", "DELETE"}, "", {"pii_audit.allowlist"}, PA_GRANT_OPERATOR},
+    {{"USAGE"}, "SEQUENCE", {"pii_audit.allowlist_id_seq"}, PA_GRANT_OPERATOR},
+    /* acknowledging and resolving by hand touch these columns only: an operator cannot rewrite where a finding is */
+    {{"SELECT",
+      "UPDATE (acknowledged_at, acknowledged_by, acknowledged_note, resolved_at, resolved_scan_id, resolved_reason, "
+      "resolved_by, resolved_note)"},
+     "",
+     {"pii_audit.findings"},
+     PA_GRANT_OPERATOR},
     {{"EXECUTE"}, "FUNCTION", {PA_GUARDRAIL_COUNTS_FUNCTION}, PA_GRANT_IF_INSTALLED},
 };
 const size_t pa_grants_n = PA_ARRAY_LEN(pa_grants);
@@ -125,8 +141,8 @@ int pa_grants_print(FILE *out, const struct pa_config *cfg)
     role_of(cfg->db_conninfo, role, sizeof role);
     char *qrole = pa_db_quote_ident(conn, role);
     fprintf(out, "-- GRANTs for pii-auditd (role %s), generated from %s\n", role, cfg->path ? cfg->path : "config");
-    fprintf(out, "-- Apply as the owner of the tables (or a superuser), after sql/001_findings_schema.sql and "
-                 "sql/roles.sql.\n");
+    fprintf(out, "-- Apply as the owner of the tables (or a superuser), after the findings schema "
+                 "(sql/NNN_*.sql) and sql/roles.sql.\n");
     /* CONNECT is PUBLIC's by default, but hardened databases revoke it */
     PGresult *dbr = conn ? PQexec(conn, "SELECT pg_catalog.quote_ident(pg_catalog.current_database())") : NULL;
     if (PQresultStatus(dbr) == PGRES_TUPLES_OK && PQntuples(dbr) == 1)
