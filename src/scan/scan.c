@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "allowlist.h"
 #include "db.h"
 #include "log.h"
 #include "scan/catalog.h"
@@ -27,6 +28,7 @@ struct scan_state {
     unsigned store_gen;     /* counts store sessions: a surface's lock lives on the session it was taken on */
     bool renew_scan_conn;   /* a surface lost its connection: renew scan_conn before the next one */
     long long scan_id;
+    struct pa_allowlist allow; /* the findings database's allowlist, read when the run starts */
 };
 
 /* One surface of the scan, from its checks to its outcome. Owned by the scanning thread; the readers see `read`
@@ -264,6 +266,7 @@ static bool begin_surface(struct scan_state *st, struct surface_job *job)
     job->read.info = &job->info;
     job->read.store = st->store_conn && !st->opts->dry_run;
     job->read.scan_id = st->scan_id;
+    job->read.allow = pa_allowlist_for(&st->allow, r->table, s->column, &job->read.n_allow);
     job->t0 = job->last_print = pa_now_monotonic();
     job->store_gen = st->store_gen;
 
@@ -568,6 +571,11 @@ static int run_connect(struct scan_state *st, struct pa_scan_result *res)
         PQfinish(st->store_conn);
         st->store_conn = NULL;
     }
+    /* the allowlist applies to dry runs too when the store is there: they show what a scan would record */
+    if (st->store_conn && pa_allowlist_load(st->store_conn, &st->allow, &e) != 0) {
+        pa_findings_explain_denied(st->store_conn, &e);
+        return pa_err_set(&res->err, e.reason, "cannot read the allowlist (pii_audit.allowlist): %s", e.msg);
+    }
     st->scan_conn = pa_db_open(cfg, PA_DB_SCANNED, &e);
     if (!st->scan_conn)
         return pa_err_set(&res->err, e.reason, "cannot connect to the scanned database: %s", e.msg);
@@ -703,6 +711,7 @@ out:
         PQfinish(st.scan_conn);
     if (st.store_conn)
         PQfinish(st.store_conn);
+    pa_allowlist_free(&st.allow);
     return rc;
 }
 
