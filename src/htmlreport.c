@@ -192,8 +192,18 @@ void pa_htmlreport_trend_svg(struct pa_buf *o, const struct pa_hr_day *days, siz
     pa_buf_appends(o, "</svg>\n");
 }
 
-/* A table of t's columns named in cols (all when NULL), numeric columns right-aligned; sortable by a click. */
-static void table(struct pa_buf *o, const struct pa_tab *t, const char *const *cols, size_t ncols, const char *empty)
+/* A time column: kept on one line. */
+static bool time_col(const char *name)
+{
+    size_t n = strlen(name);
+    return (n > 3 && strcmp(name + n - 3, "_at") == 0) || strcmp(name, "last_scan") == 0 ||
+           strcmp(name, "last_full_scan") == 0 || strcmp(name, "oldest") == 0;
+}
+
+/* A table of t's columns named in cols (all when NULL; then headers, when given, name them), numeric columns
+ * right-aligned; sortable by a click. */
+static void table(struct pa_buf *o, const struct pa_tab *t, const char *const *cols, const char *const *headers,
+                  size_t ncols, const char *empty)
 {
     if (!t->nrows) {
         pa_buf_appends(o, "<p class=\"empty\">");
@@ -213,7 +223,7 @@ static void table(struct pa_buf *o, const struct pa_tab *t, const char *const *c
     for (size_t j = 0; j < k; j++) {
         const struct pa_tab_col *col = &t->cols[idx[j]];
         pa_buf_printf(o, "<th%s title=\"sort\">", col->kind == PA_TAB_NUMBER ? " class=\"num\"" : "");
-        esc(o, col->header ? col->header : col->name);
+        esc(o, headers ? headers[j] : col->header ? col->header : col->name);
         pa_buf_appends(o, "</th>");
     }
     pa_buf_appends(o, "</tr></thead><tbody>\n");
@@ -230,6 +240,8 @@ static void table(struct pa_buf *o, const struct pa_tab *t, const char *const *c
                 open = good ? "<td><span class=\"badge ok\">" : none ? "<td><span class=\"badge none\">"
                                                                     : "<td><span class=\"badge bad\">";
                 close = "</span></td>";
+            } else if (time_col(name)) {
+                open = "<td class=\"t\">";
             } else if (strcmp(name, "json_path") == 0 || strcmp(name, "record_id") == 0) {
                 open = "<td><code>";
                 close = "</code></td>";
@@ -293,7 +305,7 @@ static const char style[] =
     ".card .v{font-size:28px;font-weight:600}.card .l{color:#5b6775}.card .n{color:#5b6775;font-size:12px}"
     ".card.alarm .v{color:#b3261e}"
     "table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #edf0f3;"
-    "vertical-align:top}thead th{background:#f0f3f6;cursor:pointer;white-space:nowrap}td.num,th.num{text-align:right}"
+    "vertical-align:top}td.t{white-space:nowrap}thead th{background:#f0f3f6;cursor:pointer;white-space:nowrap}td.num,th.num{text-align:right}"
     "code{font:12px/1.4 ui-monospace,'DejaVu Sans Mono',monospace;word-break:break-all}"
     ".bars th{font-weight:normal;width:30%}.bars td.bar{width:60%}.bars span{display:block;height:12px;"
     "background:#2f6fbf;border-radius:2px}"
@@ -383,18 +395,20 @@ void pa_htmlreport_render(struct pa_buf *o, const struct pa_hr_data *d)
     pa_buf_appends(o, "<p class=\"meta\">Age: since the finding was first seen.</p></div></section>\n");
 
     pa_buf_appends(o, "<section><h2>Open findings by surface and category</h2>");
-    table(o, &d->by_surface, NULL, 0, "No open findings.");
+    table(o, &d->by_surface, NULL, NULL, 0, "No open findings.");
     pa_buf_appends(o, "</section>\n<section><h2>Top paths</h2><p class=\"meta\">The JSON paths with the most open "
                       "findings (a key that looks like personal data is shown as &lt;category&gt;).</p>");
-    table(o, &d->top_paths, NULL, 0, "No open findings.");
+    table(o, &d->top_paths, NULL, NULL, 0, "No open findings.");
     pa_buf_appends(o, "</section>\n<section><h2>Coverage</h2><p class=\"meta\">Each surface's last scan and last full "
                       "scan. A surface that failed was not read: it is never reported clean.</p>");
-    table(o, &d->coverage, NULL, 0, "No surface configured or scanned yet.");
+    table(o, &d->coverage, NULL, NULL, 0, "No surface configured or scanned yet.");
     pa_buf_appends(o, "</section>\n<section><h2>Allowlist</h2><p class=\"meta\">Paths scans do not report, with who "
                       "allowed them and why (pii-auditd allow add).</p>");
     static const char *const allow_cols[] = {"id", "surface", "json_path", "category", "created_at", "created_by",
                                              "reason", "covers_open"};
-    table(o, &d->allowlist, allow_cols, PA_ARRAY_LEN(allow_cols), "The allowlist is empty.");
+    static const char *const allow_heads[] = {"ID", "Surface", "JSON path", "Category", "Added", "By", "Reason",
+                                              "Covers (open)"};
+    table(o, &d->allowlist, allow_cols, allow_heads, PA_ARRAY_LEN(allow_cols), "The allowlist is empty.");
     pa_buf_appends(o, "</section>\n<section><h2>Acknowledged findings</h2><p class=\"meta\">Open findings someone "
                       "owns (pii-auditd findings ack)");
     if (d->acknowledged_more)
@@ -402,7 +416,9 @@ void pa_htmlreport_render(struct pa_buf *o, const struct pa_hr_data *d)
     pa_buf_appends(o, ".</p>");
     static const char *const ack_cols[] = {"id", "surface", "record_id", "json_path", "category", "acknowledged_at",
                                            "acknowledged_by", "acknowledged_note"};
-    table(o, &d->acknowledged_list, ack_cols, PA_ARRAY_LEN(ack_cols), "No acknowledged findings.");
+    static const char *const ack_heads[] = {"ID", "Surface", "Record", "JSON path", "Category", "Acknowledged",
+                                            "By", "Why"};
+    table(o, &d->acknowledged_list, ack_cols, ack_heads, PA_ARRAY_LEN(ack_cols), "No acknowledged findings.");
     pa_buf_appends(o, "</section>\n<footer>pii-auditd ");
     esc(o, PA_VERSION);
     pa_buf_appends(o, " &middot; generated ");
