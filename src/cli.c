@@ -249,7 +249,7 @@ static const char *esc(struct pa_buf *b, const char *s)
 {
     pa_buf_truncate(b, 0);
     pa_tab_text_cell(b, s ? s : "-");
-    return b->data;
+    return b->data ? b->data : ""; /* an empty buffer has no data */
 }
 
 static int flush_out(struct pa_buf *b)

@@ -61,12 +61,15 @@ t_run --config "$CONF" --init-db
 t_rc 0 "--init-db"
 t_run --config "$CONF" --init-db
 t_rc 0 "--init-db is idempotent"
-t_eq "$(t_val 'SELECT max(version) FROM pii_audit.schema_version')" "1" "schema version 1 installed"
-t_psql -c "UPDATE pii_audit.schema_version SET version = 99"
+versions=$(cd "$PA_SOURCE_ROOT/sql" && ls [0-9][0-9][0-9]_*.sql | sed -E 's/^0*([0-9]+)_.*/\1/' | paste -sd,)
+t_eq "$(t_val "SELECT string_agg(version::text, ',' ORDER BY version) FROM pii_audit.schema_version")" "$versions" \
+    "every schema version installed ($versions)"
+top=$(t_val 'SELECT max(version) FROM pii_audit.schema_version')
+t_psql -c "UPDATE pii_audit.schema_version SET version = 99 WHERE version = $top"
 t_run --config "$CONF" --scan-once
 t_rc 3 "a newer schema is refused"
 t_grep "newer than this pii-auditd" "$T_DIR/err" "newer schema message"
-t_psql -c "UPDATE pii_audit.schema_version SET version = 1"
+t_psql -c "UPDATE pii_audit.schema_version SET version = $top WHERE version = 99"
 
 # least privilege: roles.sql + exactly --print-grants, then scan as that role
 t_psql -c "DROP OWNED BY pii_auditd" 2>/dev/null || true
