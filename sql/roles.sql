@@ -1,4 +1,4 @@
--- Least-privilege role for pii-auditd. Apply after the findings schema (every sql/NNN_*.sql file, in order).
+-- Least-privilege roles for pii-auditd. Apply after the findings schema (every sql/NNN_*.sql, in order).
 --   psql -v ON_ERROR_STOP=1 -f roles.sql
 -- The role may read the scanned surfaces only: print the exact GRANTs your configuration needs with
 --   pii-auditd --config /etc/pii-auditd/pii-auditd.yaml --print-grants
@@ -19,6 +19,18 @@ BEGIN
 END
 $$;
 COMMENT ON ROLE pii_auditd IS 'pii-auditd scanner: reads configured JSON surfaces, writes pii_audit.* only';
+-- The people who triage findings (pii-auditd findings ack/resolve, allow add/remove, report): a group role, granted
+-- to their own login roles (GRANT pii_auditd_operator TO alice). It reads the findings store, writes the
+-- acknowledgement and resolution columns and the allowlist, and reads no scanned table. The scanner only reads the
+-- allowlist: credentials taken from the scanner cannot allowlist what it would find.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pii_auditd_operator') THEN
+        CREATE ROLE pii_auditd_operator NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+    END IF;
+END
+$$;
+COMMENT ON ROLE pii_auditd_operator IS 'pii-auditd operators: triage findings and keep the allowlist (no scanned data)';
 
 GRANT USAGE ON SCHEMA pii_audit TO pii_auditd;
 GRANT SELECT ON pii_audit.schema_version TO pii_auditd;
@@ -27,6 +39,14 @@ GRANT SELECT, INSERT, UPDATE ON pii_audit.scan_runs, pii_audit.scan_run_surfaces
 GRANT SELECT, INSERT, UPDATE ON pii_audit.databases TO pii_auditd;
 GRANT SELECT ON pii_audit.pii_audit_findings TO pii_auditd;
 GRANT USAGE ON SEQUENCE pii_audit.scan_runs_id_seq, pii_audit.findings_id_seq TO pii_auditd;
+GRANT SELECT ON pii_audit.allowlist TO pii_auditd;
+GRANT USAGE ON SCHEMA pii_audit TO pii_auditd_operator;
+GRANT SELECT ON pii_audit.schema_version, pii_audit.scan_runs, pii_audit.scan_run_surfaces, pii_audit.scan_cursors
+    TO pii_auditd_operator;
+GRANT SELECT, INSERT, DELETE ON pii_audit.allowlist TO pii_auditd_operator;
+GRANT USAGE ON SEQUENCE pii_audit.allowlist_id_seq TO pii_auditd_operator;
+GRANT SELECT, UPDATE (acknowledged_at, acknowledged_by, acknowledged_note, resolved_at, resolved_scan_id,
+    resolved_reason, resolved_by, resolved_note) ON pii_audit.findings TO pii_auditd_operator;
 -- The write-time guardrail's reject counters (pii_audit_guardrail_rejects_total), when the guardrail is installed
 -- (pii-auditd --print-guardrail-sql; applying it later grants this itself).
 DO $$

@@ -113,6 +113,10 @@ void pa_config_free(struct pa_config *c);
 /* The surface named "schema.table.column" (or "table.column" meaning public), or NULL. */
 const struct pa_surface *pa_config_find_surface(const struct pa_config *c, const char *name);
 
+/* The JSON path syntax of detectors.allow_paths (as findings show paths, [*] for any index; pii-auditd allow add
+ * takes the same): NULL when s[0..len) is one, else why not. */
+const char *pa_config_json_path_error(const char *s, size_t len);
+
 /* The bound of the random delay added to each scan.interval: scan.jitter, or 10% of scan.interval when unset. */
 double pa_config_jitter(const struct pa_config *c);
 

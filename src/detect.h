@@ -78,6 +78,18 @@ int pa_detect_check_regex(const char *regex, char *err, size_t errlen);
 
 struct pa_detect_ctx *pa_detect_ctx_new(const struct pa_detector *d);
 void pa_detect_ctx_free(struct pa_detect_ctx *c);
+/* An allow entry applied by a context on top of the detector's allow_paths, to the surface it reads now: the
+ * allowlist kept in the findings database (pii-auditd allow add), which each scan loads anew, so it cannot be
+ * compiled into the detector. Matched like allow_paths ("[*]" = any array index), and only in this category when
+ * one is given. */
+struct pa_detect_allow {
+    const char *path;     /* "$.items[*].email" */
+    const char *category; /* NULL: every category */
+};
+/* From now on, findings of the context's documents that an entry of v[0..n) matches are not reported (n 0: none),
+ * until set again. The context keeps the pointer: v must outlive its use. */
+void pa_detect_ctx_set_allow(struct pa_detect_ctx *c, const struct pa_detect_allow *v, size_t n);
+
 /* Zero every buffer of the context that held bytes of past documents (the walker's decoded strings and names, paths)
  * and forget its memos of member names and clean string values: the scanner calls it before each batch and when a
  * surface ends, so scanned bytes live no longer than their batch. Results never depend on it. */

@@ -640,7 +640,12 @@ static int upsert_findings(PGconn *conn, const struct pa_batch *b, const struct 
         "  SELECT $1::int, $2, $3, record_id, json_path, category, detector, rule, $9, $9 FROM input"
         "  ON CONFLICT ON CONSTRAINT findings_identity DO UPDATE"
         "    SET last_seen_at = now(), last_scan_id = EXCLUDED.last_scan_id, detector = EXCLUDED.detector,"
-        "        rule = EXCLUDED.rule, resolved_at = NULL, resolved_scan_id = NULL"
+        "        rule = EXCLUDED.rule, resolved_at = NULL, resolved_scan_id = NULL,"
+        /* seen again: a resolution no longer holds, and a finding that came back is news (ack cleared) */
+        "        resolved_reason = NULL, resolved_by = NULL, resolved_note = NULL,"
+        "        acknowledged_at = CASE WHEN f.resolved_at IS NULL THEN f.acknowledged_at END,"
+        "        acknowledged_by = CASE WHEN f.resolved_at IS NULL THEN f.acknowledged_by END,"
+        "        acknowledged_note = CASE WHEN f.resolved_at IS NULL THEN f.acknowledged_note END"
         "  RETURNING category, (xmax = 0) AS inserted)"
         " SELECT category, count(*) FILTER (WHERE inserted) FROM up GROUP BY category",
         9, p, new_by_cat, batch_new, e);

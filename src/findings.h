@@ -21,9 +21,10 @@
 #include "util.h"
 
 /* The highest findings-schema version this build knows. The versions are installed file by file (schema_version
- * has a row per sql/NNN_*.sql applied), and the check wants every embedded file's row: 003 is issue 14's other
- * migration, which does not depend on 002 (nor 002 on it), so a store may get them in either order. */
-#define PA_SCHEMA_VERSION 3
+ * has a row per sql/NNN_*.sql applied), and the check wants every embedded file's row: 002 (database identity), 003
+ * (change detection) and 004 (the findings workflow) do not depend on each other, so a store may get them in any
+ * order. */
+#define PA_SCHEMA_VERSION 4
 
 /* Per-category counter list, sorted by name (categories include custom ones, so keyed by name). */
 struct pa_catcount {

@@ -24,6 +24,22 @@ const struct pa_grant pa_grants[] = {
     {{"SELECT", "INSERT", "UPDATE"}, "", {"pii_audit.databases"}, PA_GRANT_DAEMON},
     {{"SELECT"}, "", {"pii_audit.pii_audit_findings"}, PA_GRANT_ROLES_ONLY},
     {{"USAGE"}, "SEQUENCE", {"pii_audit.scan_runs_id_seq", "pii_audit.findings_id_seq"}, PA_GRANT_DAEMON},
+    /* scans apply the allowlist; only operators write it */
+    {{"SELECT"}, "", {"pii_audit.allowlist"}, PA_GRANT_DAEMON},
+    {{"USAGE"}, "SCHEMA", {"pii_audit"}, PA_GRANT_OPERATOR},
+    {{"SELECT"},
+     "",
+     {"pii_audit.schema_version", "pii_audit.scan_runs", "pii_audit.scan_run_surfaces", "pii_audit.scan_cursors"},
+     PA_GRANT_OPERATOR},
+    {{"SELECT", "INSERT", "DELETE"}, "", {"pii_audit.allowlist"}, PA_GRANT_OPERATOR},
+    {{"USAGE"}, "SEQUENCE", {"pii_audit.allowlist_id_seq"}, PA_GRANT_OPERATOR},
+    /* acknowledging and resolving by hand touch these columns only: an operator cannot rewrite where a finding is */
+    {{"SELECT",
+      "UPDATE (acknowledged_at, acknowledged_by, acknowledged_note, resolved_at, resolved_scan_id, resolved_reason, "
+      "resolved_by, resolved_note)"},
+     "",
+     {"pii_audit.findings"},
+     PA_GRANT_OPERATOR},
     {{"EXECUTE"}, "FUNCTION", {PA_GUARDRAIL_COUNTS_FUNCTION}, PA_GRANT_IF_INSTALLED},
 };
 const size_t pa_grants_n = PA_ARRAY_LEN(pa_grants);

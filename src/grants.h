@@ -18,11 +18,17 @@ enum pa_grant_need {
     PA_GRANT_IF_INSTALLED, /* needed once the guardrail is installed: granted only when its function exists */
     PA_GRANT_ROLES_ONLY,   /* granted by sql/roles.sql for people who read findings as this role (the seed's view);
                             * the daemon does not need it, so --print-grants leaves it out */
+    PA_GRANT_OPERATOR,     /* granted by sql/roles.sql to PA_OPERATOR_ROLE, the group role of the people who triage
+                            * (pii-auditd findings ack/resolve, allow add/remove, report); never to the scanner, so
+                            * a scanner's credentials cannot allowlist what it would find */
 };
+
+/* The group role sql/roles.sql creates for people who triage findings (NOLOGIN: granted to their own roles). */
+#define PA_OPERATOR_ROLE "pii_auditd_operator"
 
 /* One GRANT statement: every privilege on every object. */
 struct pa_grant {
-    const char *privs[4];   /* NULL-terminated */
+    const char *privs[4];   /* NULL-terminated; "UPDATE (a, b)" for column privileges */
     const char *kind;       /* "SCHEMA", "SEQUENCE", "FUNCTION", or "" for tables and views */
     const char *objects[5]; /* NULL-terminated, schema-qualified */
     enum pa_grant_need need;

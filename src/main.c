@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "config.h"
 #include "daemon.h"
 #include "db.h"
@@ -38,6 +39,9 @@ static void usage(FILE *out)
             "                  [--output text|json] [--log-level error|warn|info|debug]\n"
             "       pii-auditd [--config FILE] --check-config | --init-db | --print-grants | --print-guardrail-sql\n"
             "       pii-auditd [--config FILE] [--log-level LEVEL]          (run as a daemon)\n"
+            "       pii-auditd [--config FILE] findings list|show|ack|resolve ...   (pii-auditd findings --help)\n"
+            "       pii-auditd [--config FILE] allow add|list|remove ...            (pii-auditd allow --help)\n"
+            "       pii-auditd [--config FILE] report --html FILE [--since 30d] [--surface S]...\n"
             "       pii-auditd --help | --version\n"
             "       (scans and the daemon refuse to run as root unless --allow-root is given)\n"
             "\n"
@@ -66,7 +70,8 @@ static void usage(FILE *out)
             "  -V, --version          version\n"
             "\n"
             "Exit status: 0 scan complete, no open findings; 1 scan complete, open findings exist;\n"
-            "             2 usage or configuration error; 3 a surface (or the database) could not be scanned.\n");
+            "             2 usage or configuration error; 3 a surface (or the database) could not be scanned.\n"
+            "             (findings, allow, report: 0 done, 1 nothing matched, 2 usage, 3 the database)\n");
 }
 
 static int init_db(const struct pa_config *cfg)
@@ -90,10 +95,12 @@ static int init_db(const struct pa_config *cfg)
 /* The command line, parsed. */
 struct options {
     const char *config_path;
-    bool scan_once, full, dry_run, json, check, initdb, grants, guardrail, allow_root;
+    bool config_given, scan_once, full, dry_run, json, check, initdb, grants, guardrail, allow_root;
     int log_level; /* -1: the mode's default */
     char **only;   /* --surface, canonical schema.table.column once checked */
     size_t n_only;
+    char **sub;    /* a store subcommand (cli.h) and its arguments: findings ..., allow ..., report ... */
+    int n_sub;
 };
 
 /* Parse argv into o. Returns -1 to go on, or the exit status (--help, --version, a usage error). */
@@ -112,9 +119,10 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"version", no_argument, NULL, 'V'},          {"allow-root", no_argument, NULL, OPT_ALLOW_ROOT},
         {NULL, 0, NULL, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
+    /* "+": stop at the first word that is not an option, a subcommand whose own options follow it */
+    while ((c = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
         switch (c) {
-        case 'c': o->config_path = optarg; break;
+        case 'c': o->config_path = optarg; o->config_given = true; break;
         case OPT_SCAN_ONCE: o->scan_once = true; break;
         case OPT_FULL: o->full = true; break;
         case OPT_SURFACE:
@@ -146,7 +154,10 @@ static int parse_options(int argc, char **argv, struct options *o)
         default: usage(stderr); return PA_EXIT_USAGE;
         }
     }
-    if (optind < argc) {
+    if (optind < argc && pa_cli_is_subcommand(argv[optind])) {
+        o->sub = argv + optind;
+        o->n_sub = argc - optind;
+    } else if (optind < argc) {
         fprintf(stderr, "pii-auditd: unexpected argument \"%s\" (see --help)\n", argv[optind]);
         return PA_EXIT_USAGE;
     }
@@ -156,6 +167,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 /* The combinations the modes allow. -1 to go on, or PA_EXIT_USAGE. */
 static int check_options(const struct options *o)
 {
+    if (o->sub && (o->scan_once || o->check || o->initdb || o->grants || o->guardrail || o->full || o->dry_run ||
+                   o->n_only || o->json)) {
+        fprintf(stderr, "pii-auditd: %s is a command of its own: it goes with --config and --log-level only, and its "
+                        "options (--surface, --output...) follow it (pii-auditd %s --help)\n",
+                o->sub[0], o->sub[0]);
+        return PA_EXIT_USAGE;
+    }
+    if (o->sub)
+        return -1; /* the store subcommands read no scanned data: root may run them */
     if ((int)o->scan_once + (int)o->check + (int)o->initdb + (int)o->grants + (int)o->guardrail > 1) {
         fprintf(stderr, "pii-auditd: --scan-once, --check-config, --init-db, --print-grants and --print-guardrail-sql "
                         "are exclusive\n");
@@ -242,6 +262,8 @@ int main(int argc, char **argv)
     int rc = parse_options(argc, argv, &o);
     if (rc < 0)
         rc = check_options(&o);
+    if (rc < 0 && o.sub)
+        rc = pa_cli_run(o.n_sub, o.sub, o.config_path, o.config_given, o.log_level);
     if (rc >= 0) {
         free(o.only);
         return rc;

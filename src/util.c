@@ -286,6 +286,17 @@ void pa_buf_append_sql_literal(struct pa_buf *b, const char *s)
     pa_buf_appendc(b, '\'');
 }
 
+void pa_buf_append_json_list(struct pa_buf *b, const char *const *v, size_t n)
+{
+    pa_buf_appendc(b, '[');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            pa_buf_appendc(b, ',');
+        pa_buf_append_json_string(b, v[i], strlen(v[i]));
+    }
+    pa_buf_appendc(b, ']');
+}
+
 uint64_t pa_fnv1a64(uint64_t h, const void *p, size_t n)
 {
     const unsigned char *s = p;

@@ -58,6 +58,10 @@ void pa_buf_append_json_name(struct pa_buf *b, const char *s, size_t n);
  * default since PostgreSQL 9.1; backslashes are plain characters). */
 void pa_buf_append_sql_literal(struct pa_buf *b, const char *s);
 
+/* A JSON array of the strings v[0..n), for a query parameter that SQL unpacks with jsonb_array_elements_text():
+ * one escaping rule for lists of names of any length, instead of PostgreSQL's array literal syntax. */
+void pa_buf_append_json_list(struct pa_buf *b, const char *const *v, size_t n);
+
 /* FNV-1a, 64 bits (Fowler/Noll/Vo), over n bytes, continuing from h: a whole hash starts from one of the bases below.
  * For hash tables and identities we compute, never for anything an attacker chooses to collide with a purpose. */
 uint64_t pa_fnv1a64(uint64_t h, const void *p, size_t n);

@@ -179,8 +179,8 @@ int pa_cfg_check_regex_len(struct pa_cfg_ctx *c, const struct pa_cfg_node *n, co
 }
 
 /* A JSONPath as the walker renders it: $ then .name (identifier), .<label> (redacted key), ["other name"], [N] or
- * [*]. Returns NULL when valid, else why not. */
-static const char *json_path_error(const char *p, size_t len)
+ * [*]. Returns NULL when valid, else why not. Also pii-auditd allow add's check (config.h). */
+const char *pa_config_json_path_error(const char *p, size_t len)
 {
     if (len == 0 || p[0] != '$')
         return "the JSON path must start with $ (such as $.merchant.contact.email)";
@@ -264,7 +264,7 @@ int pa_cfg_check_allow_path(struct pa_cfg_ctx *c, const struct pa_cfg_node *n, c
     if (!sep || sep == n->s)
         return cfg_fail(c, n, "%s: expected \"schema.table.column:$.json.path\" such as "
                         "\"public.orders.payload:$.customer.email\", got %s", disp, pa_cfg_got(n, false, q, sizeof q));
-    const char *why = json_path_error(sep + 1, n->len - (size_t)(sep + 1 - n->s));
+    const char *why = pa_config_json_path_error(sep + 1, n->len - (size_t)(sep + 1 - n->s));
     if (why)
         return cfg_fail(c, n, "%s: invalid JSON path in %s: %s", disp, pa_cfg_got(n, false, q, sizeof q), why);
     return 0;

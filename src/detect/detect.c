@@ -230,6 +230,12 @@ void pa_detect_ctx_wipe(struct pa_detect_ctx *c)
     explicit_bzero(c->vguess, VGUESS_N * sizeof *c->vguess);
 }
 
+void pa_detect_ctx_set_allow(struct pa_detect_ctx *c, const struct pa_detect_allow *v, size_t n)
+{
+    c->allow_db = n ? v : NULL;
+    c->n_allow_db = n;
+}
+
 void pa_detect_ctx_bench_values(struct pa_detect_ctx *c, bool on)
 {
     c->no_values = !on;
@@ -318,6 +324,10 @@ bool pa_det_emit(struct pa_detect_ctx *c, const char *path, size_t plen, int cat
         return false;
     for (size_t i = 0; i < c->n_allow_idx; i++)
         if (allow_match(d->allow[c->allow_idx[i]].path, path, plen))
+            return false;
+    for (size_t i = 0; i < c->n_allow_db; i++)
+        if ((!c->allow_db[i].category || strcmp(c->allow_db[i].category, d->cat_names[cat]) == 0) &&
+            allow_match(c->allow_db[i].path, path, plen))
             return false;
     uint64_t h = pa_fnv1a64(PA_FNV1A64_BASIS ^ ((uint64_t)cat * 0x9e3779b97f4a7c15ULL), path, plen);
     size_t k = hash_slot(h, c->seen_mask);

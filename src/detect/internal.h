@@ -132,6 +132,8 @@ struct pa_detect_ctx {
 
     size_t *allow_idx; /* allow_paths entries for the current surface */
     size_t n_allow_idx;
+    const struct pa_detect_allow *allow_db; /* pa_detect_ctx_set_allow: the scan's own entries for the surface */
+    size_t n_allow_db;
 
     /* document state */
     pa_finding_cb cb;

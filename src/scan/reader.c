@@ -531,6 +531,7 @@ static void read_range(struct reader *rd)
     struct batch_result *b = take_slot(rd);
     struct pa_err e;
 
+    pa_detect_ctx_set_allow(rd->dctx, rd->job->allow, rd->job->n_allow);
 again:
     if (connect_conns(rd, &e) != 0) {
         result_fail(b, e.reason, e.msg);

@@ -34,6 +34,8 @@ struct read_job {
     long long scan_id;               /* for the log context */
     const struct id_range *ranges;
     size_t n;
+    const struct pa_detect_allow *allow; /* the findings database's allowlist entries of the surface */
+    size_t n_allow;
     bool abort;                      /* under the pool's lock: give up at the next batch boundary */
 };
 

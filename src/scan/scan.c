@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "allowlist.h"
 #include "db.h"
 #include "log.h"
 #include "scan/catalog.h"
@@ -29,6 +30,7 @@ struct scan_state {
     long long scan_id;
     struct pa_db_server server; /* the scanned database: identity, role and limits (asked once per scan) */
     int database_id;        /* its id in the findings store (0: none, a dry run of a database not known there) */
+    struct pa_allowlist allow; /* the findings database's allowlist, read when the run starts */
 };
 
 /* The surface as the findings store keys it (the scanned database, its table and column). */
@@ -281,6 +283,7 @@ static bool begin_surface(struct scan_state *st, struct surface_job *job)
     job->read.info = &job->info;
     job->read.store = st->store_conn && !st->opts->dry_run;
     job->read.scan_id = st->scan_id;
+    job->read.allow = pa_allowlist_for(&st->allow, r->table, s->column, &job->read.n_allow);
     job->t0 = job->last_print = pa_now_monotonic();
     job->store_gen = st->store_gen;
 
@@ -676,6 +679,11 @@ static int run_connect(struct scan_state *st, struct pa_scan_result *res)
         PQfinish(st->store_conn);
         st->store_conn = NULL;
     }
+    /* the allowlist applies to dry runs too when the store is there: they show what a scan would record */
+    if (st->store_conn && pa_allowlist_load(st->store_conn, &st->allow, &e) != 0) {
+        pa_findings_explain_denied(st->store_conn, &e);
+        return pa_err_set(&res->err, e.reason, "cannot read the allowlist (pii_audit.allowlist): %s", e.msg);
+    }
     st->scan_conn = pa_db_open(cfg, PA_DB_SCANNED, &e);
     if (!st->scan_conn) {
         pa_db_explain_refusal(cfg, NULL, &e);
@@ -839,6 +847,7 @@ out:
         PQfinish(st.scan_conn);
     if (st.store_conn)
         PQfinish(st.store_conn);
+    pa_allowlist_free(&st.allow);
     return rc;
 }
 

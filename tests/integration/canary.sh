@@ -2,7 +2,8 @@
 # Canaries: unique PII values planted in every category (in values, in keys, in invalid JSON, in text columns),
 # scanned at every log level with text and JSON output, in normal and dry-run mode, with logs on stderr and in the
 # journal (a stand-in socket), on the error paths (statement timeout, missing surface, a connection killed
-# mid-scan, invalid JSON). Not one canary may appear in stdout, stderr, the journal, the findings, scan_runs,
+# mid-scan, invalid JSON), and through every findings CLI path (findings list/show/ack/resolve, allow add/list/remove,
+# report --html). Not one canary may appear in stdout, stderr, the journal, the findings, scan_runs,
 # scan_run_surfaces or scan_cursors tables, or the PostgreSQL server log (every statement of the scans logged).
 # The daemon's channels (/metrics, reload errors, process memory, core files): tests/integration/canary_daemon.sh.
 source "$(dirname "$0")/../lib/itest.sh"
@@ -52,6 +53,41 @@ for tbl in findings scan_runs scan_run_surfaces scan_cursors databases; do
 done
 t_psql -c "COPY (SELECT * FROM pii_audit.pii_audit_findings) TO STDOUT" >"$T_DIR/table-view.txt"
 check_clean "findings store" "$T_DIR"/table-*.txt
+
+# every findings CLI path on this store, at debug level (issue 15, Must show 5): list and show in the three outputs,
+# ack, resolve, allow add (with --resolve), list and remove, report --html; no canary in any output, log or file
+for out in text json csv; do
+    t_run --config "$CONF" findings list --status all --limit 0 --output $out --log-level debug
+    t_rc 0 "findings list ($out)"
+    check_clean "findings list ($out)" "$T_DIR/out" "$T_DIR/err"
+    t_run --config "$CONF" findings show "$(t_val "SELECT min(id) FROM pii_audit.findings")" --output $out --log-level debug
+    t_rc 0 "findings show ($out)"
+    check_clean "findings show ($out)" "$T_DIR/out" "$T_DIR/err"
+done
+ids=$(t_val "SELECT string_agg(id::text, ' ') FROM pii_audit.findings WHERE category IN ('email', 'phone')")
+# shellcheck disable=SC2086
+t_run --config "$CONF" findings ack $ids --reason "canary triage" --log-level debug
+t_rc 0 "findings ack"
+t_run --config "$CONF" findings resolve "$(t_val "SELECT min(id) FROM pii_audit.findings WHERE category = 'iban'")" \
+    --reason "canary resolve" --log-level debug
+t_rc 0 "findings resolve"
+t_run --config "$CONF" allow add --surface hooks.payload --path '$.items[*].contact[*]' --reason "canary allow" --resolve \
+    --log-level debug
+t_rc 0 "allow add --resolve"
+for out in text json csv; do
+    t_run --config "$CONF" allow list --output $out --log-level debug
+    t_rc 0 "allow list ($out)"
+done
+t_run --config "$CONF" report --html "$T_DIR/report.html" --log-level debug
+t_rc 0 "report --html"
+t_run --config "$CONF" --scan-once --full --log-level debug
+t_rc 1 "a scan with the allowlist"
+t_run --config "$CONF" allow remove "$(t_val "SELECT max(id) FROM pii_audit.allowlist")" --log-level debug
+t_rc 0 "allow remove"
+check_clean "every findings CLI path" "$T_DIR/all-out" "$T_DIR/all-err" "$T_DIR/report.html"
+t_psql -c "COPY pii_audit.allowlist TO STDOUT" >"$T_DIR/table-allowlist.txt"
+t_psql -c "COPY pii_audit.findings TO STDOUT" >"$T_DIR/table-findings.txt"
+check_clean "findings store after the CLI" "$T_DIR/table-allowlist.txt" "$T_DIR/table-findings.txt"
 
 # error paths at debug level: a real statement timeout (the table stays locked until the scan is over, however slow
 # its start, e.g. under valgrind; the lock wait would be allowed) and a surface that does not exist

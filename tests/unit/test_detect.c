@@ -1364,6 +1364,33 @@ START_TEST(test_opt_allow_paths)
 }
 END_TEST
 
+/* The scan's allowlist (pa_detect_ctx_set_allow): matched like allow_paths, optionally in one category, for the
+ * context's documents only until set again; findings it drops do not count towards max_findings_per_record. */
+START_TEST(test_ctx_allow)
+{
+    struct pa_detect_options o = {.max_findings_per_record = 3};
+    struct pa_detector *d = make(&o);
+    struct pa_detect_ctx *c = pa_detect_ctx_new(d);
+    struct fset s;
+    const char *doc = "{\"contacts\":[{\"email\":\"a@example.com\"},{\"email\":\"b@example.com\"}],"
+                      "\"note\":\"call 646 555 0187 or c@example.com\",\"ip\":\"203.0.113.7\"}";
+    run_with(c, "public.t.c", PA_DOC_JSON, doc, strlen(doc), &s);
+    ck_assert_uint_eq(s.n, 3); /* 5 findings, cut at 3 */
+    struct pa_detect_allow allow[] = {{"$.contacts[*].email", NULL}, {"$.note", "email"}};
+    pa_detect_ctx_set_allow(c, allow, 2);
+    run_with(c, "public.t.c", PA_DOC_JSON, doc, strlen(doc), &s);
+    ck_assert_uint_eq(s.n, 2);
+    EXPECT(&s, "$.note", "phone", PA_DET_VALUE); /* the entry names email: the phone at the same path stays */
+    EXPECT(&s, "$.ip", "ip_address", PA_DET_KEY);
+    ck_assert_ptr_null(find(&s, "$.note", "email"));
+    pa_detect_ctx_set_allow(c, NULL, 0);
+    run_with(c, "public.t.c", PA_DOC_JSON, doc, strlen(doc), &s);
+    ck_assert_uint_eq(s.n, 3);
+    pa_detect_ctx_free(c);
+    pa_detect_free(d);
+}
+END_TEST
+
 START_TEST(test_opt_patterns)
 {
     struct pa_detect_pattern pats[] = {{"employee_id", "employee_id", "EMP-\\d{6}"},
@@ -1578,6 +1605,7 @@ static Suite *detect_suite(void)
     tcase_add_test(tc, test_opt_disable);
     tcase_add_test(tc, test_opt_extra_keys);
     tcase_add_test(tc, test_opt_allow_paths);
+    tcase_add_test(tc, test_ctx_allow);
     tcase_add_test(tc, test_opt_patterns);
     tcase_add_test(tc, test_check_regex);
     tcase_add_test(tc, test_opt_max_findings);

@@ -1,5 +1,6 @@
-/* Unit tests for grants: the privilege table is what sql/roles.sql grants, statement for statement and in order,
- * so --print-grants, the permission hints and roles.sql cannot drift apart; and the surface statements' words. */
+/* Unit tests for grants: the privilege table is what sql/roles.sql grants, statement for statement and in order
+ * (to the scanner and to the operators' group role), so --print-grants, the permission hints and roles.sql cannot
+ * drift apart; and the surface statements' words. */
 #include "grants.h"
 
 #include <check.h>
@@ -67,7 +68,7 @@ START_TEST(test_roles_sql)
     pa_buf_init(&b);
     for (size_t i = 0; i < pa_grants_n; i++) {
         pa_buf_truncate(&b, 0);
-        pa_grant_statement(&b, &pa_grants[i], "pii_auditd");
+        pa_grant_statement(&b, &pa_grants[i], pa_grants[i].need == PA_GRANT_OPERATOR ? PA_OPERATOR_ROLE : "pii_auditd");
         ck_assert_str_eq(got[i], b.data);
     }
     pa_buf_free(&b);
@@ -92,7 +93,20 @@ START_TEST(test_table)
                     daemon++;
     }
     /* what the daemon needs on the findings schema, one privilege on one object at a time */
-    ck_assert_uint_eq(daemon, 19); /* 16, + SELECT, INSERT, UPDATE on pii_audit.databases (schema version 2) */
+    ck_assert_uint_eq(daemon, 20); /* 16, + SELECT, INSERT, UPDATE on pii_audit.databases (002), + SELECT on the allowlist (004) */
+    /* the scanner reads the allowlist and never writes it: a scanner's credentials cannot hide findings */
+    bool reads_allowlist = false;
+    for (size_t i = 0; i < pa_grants_n; i++) {
+        const struct pa_grant *g = &pa_grants[i];
+        for (size_t o = 0; g->objects[o]; o++) {
+            if (strcmp(g->objects[o], "pii_audit.allowlist") != 0 || g->need == PA_GRANT_OPERATOR)
+                continue;
+            ck_assert_str_eq(g->privs[0], "SELECT");
+            ck_assert_ptr_null(g->privs[1]);
+            reads_allowlist = g->need == PA_GRANT_DAEMON;
+        }
+    }
+    ck_assert(reads_allowlist);
     struct pa_buf b;
     pa_buf_init(&b);
     pa_grant_statement(&b, &pa_grants[2], "\"Role X\"");
