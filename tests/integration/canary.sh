@@ -64,7 +64,7 @@ for out in text json csv; do
     t_rc 0 "findings show ($out)"
     check_clean "findings show ($out)" "$T_DIR/out" "$T_DIR/err"
 done
-ids=$(t_val "SELECT string_agg(id::text, ' ') FROM pii_audit.findings WHERE category IN ('email', 'phone')")
+ids=$(t_val "SELECT string_agg(id::text, ' ') FROM pii_audit.findings WHERE category IN ('email', 'phone') AND resolved_at IS NULL")
 # shellcheck disable=SC2086
 t_run --config "$CONF" findings ack $ids --reason "canary triage" --log-level debug
 t_rc 0 "findings ack"
