@@ -538,6 +538,7 @@ static void reload(struct daemon *d, double *next, double last_end)
     pa_config_free(d->cfg);
     d->cfg = nc;
     d->det = nd;
+    pa_log_set_format((enum pa_log_format)pa_log_format_parse(nc->log_format));
     pa_metric_set(d->reload_ok, NULL, 1);
     pa_metric_set(d->reload_ts, NULL, pa_now_wall());
     pa_metric_set(d->interval, NULL, nc->interval);

@@ -257,6 +257,7 @@ int main(int argc, char **argv)
         free(o.only);
         return PA_EXIT_USAGE;
     }
+    pa_log_set_format((enum pa_log_format)pa_log_format_parse(cfg->log_format)); /* checked by the config */
     rc = PA_EXIT_USAGE;
     struct pa_detector *det = pa_detect_new(&cfg->detect, err, sizeof err);
     if (!det) {
