@@ -172,6 +172,26 @@ void pa_findings_explain_denied(PGconn *conn, struct pa_err *e)
     PQclear(r);
 }
 
+int pa_findings_missing_files(PGconn *conn, bool *missing, struct pa_err *e)
+{
+    return installed_versions(conn, missing, e);
+}
+
+int pa_findings_missing_grants(PGconn *conn, struct pa_buf *out, struct pa_err *e)
+{
+    struct pa_buf sql;
+    pa_buf_init(&sql);
+    denied_query(&sql);
+    PGresult *r = pa_db_exec(conn, sql.data, 0, NULL, PGRES_TUPLES_OK, e);
+    pa_buf_free(&sql);
+    if (!r)
+        return -1;
+    if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+        pa_buf_appends(out, PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return 0;
+}
+
 int pa_findings_check_schema(PGconn *conn, struct pa_err *e)
 {
     bool missing[pa_sql_files_count + 1];
