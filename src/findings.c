@@ -825,3 +825,29 @@ int pa_findings_load_state(PGconn *conn, int database_id, pa_findings_state_cb c
     PQclear(r);
     return 0;
 }
+
+int pa_findings_load_full_durations(PGconn *conn, int database_id, pa_findings_state_cb cb, void *arg,
+                                    struct pa_err *e)
+{
+    if (database_id <= 0)
+        return 0;
+    char db[16];
+    snprintf(db, sizeof db, "%d", database_id);
+    const char *p[] = {db};
+    /* the surface's row in the run of its last complete full scan: from its start (recorded before its checks) to
+     * its outcome */
+    PGresult *r = pa_db_exec(conn,
+                             "SELECT c.table_name, c.column_name,"
+                             "  extract(epoch FROM s.finished_at - s.started_at)::float8"
+                             "  FROM pii_audit.scan_cursors c JOIN pii_audit.scan_run_surfaces s"
+                             "    ON s.scan_id = c.last_full_scan_id AND s.table_name = c.table_name"
+                             "   AND s.column_name = c.column_name"
+                             " WHERE c.database_id = $1::int AND s.status = 'ok' AND s.finished_at IS NOT NULL",
+                             1, p, PGRES_TUPLES_OK, e);
+    if (!r)
+        return -1;
+    for (int i = 0; i < PQntuples(r); i++)
+        cb(arg, "full_duration", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), NULL, atof(PQgetvalue(r, i, 2)));
+    PQclear(r);
+    return 0;
+}

@@ -166,4 +166,11 @@ typedef void (*pa_findings_state_cb)(void *arg, const char *kind, const char *ta
 int pa_findings_load_state(PGconn *conn, int database_id, pa_findings_state_cb cb, void *arg, double *last_success,
                            struct pa_err *e);
 
+/* The duration of each surface's last complete full scan (seconds: from the start of the surface in that run to its
+ * outcome), of one database: cb with kind "full_duration" (table, column, NULL, seconds) once per surface that has
+ * one. For the daemon's pii_audit_surface_full_scan_duration_seconds at start (a restart keeps the stuck-scan
+ * threshold). 0, or -1 with e set. */
+int pa_findings_load_full_durations(PGconn *conn, int database_id, pa_findings_state_cb cb, void *arg,
+                                    struct pa_err *e);
+
 #endif
