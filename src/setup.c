@@ -107,8 +107,10 @@ int pa_setup_init_db(const struct pa_config *cfg, const char *config_path)
     if (top < 0)
         goto failed;
     if (top > PA_SCHEMA_VERSION) {
-        fprintf(stderr, "pii-auditd: the findings schema is version %d, newer than this pii-auditd understands (%d): "
-                        "upgrade pii-auditd\n", top, PA_SCHEMA_VERSION);
+        fprintf(stderr,
+                "pii-auditd: the findings schema is version %d, newer than this pii-auditd understands (%d): "
+                "upgrade pii-auditd\n",
+                top, PA_SCHEMA_VERSION);
         goto out;
     }
     bool any = false;
@@ -127,8 +129,7 @@ int pa_setup_init_db(const struct pa_config *cfg, const char *config_path)
     goto out;
 failed:
     fprintf(stderr, "pii-auditd: %s\n", e.msg);
-    if (pa_err_sqlstate_is(&e, "42501") && PQstatus(conn) == CONNECTION_OK &&
-        PQtransactionStatus(conn) == PQTRANS_IDLE)
+    if (pa_err_sqlstate_is(&e, "42501") && PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) == PQTRANS_IDLE)
         explain_owner(conn, config_path);
 out:
     PQfinish(conn);
@@ -146,15 +147,19 @@ int pa_setup_print_init_sql(FILE *out, const struct pa_config *cfg, const char *
         PGconn *conn = pa_db_open(cfg, PA_DB_STORE_READ_ONLY, &e);
         int top = conn ? pa_findings_missing_files(conn, missing, &e) : -1;
         if (top > PA_SCHEMA_VERSION) {
-            fprintf(stderr, "pii-auditd: the findings schema is version %d, newer than this pii-auditd understands "
-                            "(%d): upgrade pii-auditd\n", top, PA_SCHEMA_VERSION);
+            fprintf(stderr,
+                    "pii-auditd: the findings schema is version %d, newer than this pii-auditd understands "
+                    "(%d): upgrade pii-auditd\n",
+                    top, PA_SCHEMA_VERSION);
             PQfinish(conn);
             return PA_EXIT_FAILED;
         }
         if (top < 0) {
             /* the role may not exist yet (a first install): every file, which is safe to apply again */
-            fprintf(stderr, "pii-auditd: cannot ask the findings database which schema versions it has (%s): printing "
-                            "every file (each is idempotent)\n", e.msg);
+            fprintf(stderr,
+                    "pii-auditd: cannot ask the findings database which schema versions it has (%s): printing "
+                    "every file (each is idempotent)\n",
+                    e.msg);
             for (unsigned i = 0; i < pa_sql_files_count; i++)
                 missing[i] = true;
         } else {
@@ -214,8 +219,9 @@ static void check_surfaces(struct preflight *p, const struct pa_config *cfg, PGc
         struct pa_scan_surface_check c;
         struct pa_err e;
         if (pa_scan_check_surface(conn, s, &c, &e) == 0)
-            say(p, OK, "surface %s: table %s.%s (~%lld rows), column %s (%s), id column %s (%s), SELECT on both, no "
-                       "row-level security",
+            say(p, OK,
+                "surface %s: table %s.%s (~%lld rows), column %s (%s), id column %s (%s), SELECT on both, no "
+                "row-level security",
                 s->name, s->schema, s->table, c.estimate > 0 ? c.estimate : 0, s->column, c.json ? "json" : "text",
                 c.id_column, c.id_type);
         else
@@ -234,12 +240,14 @@ static void check_guardrail(struct preflight *p, PGconn *conn)
     if (!r)
         say(p, FAIL, "guardrail counters: cannot check: %s", e.msg);
     else if (PQgetvalue(r, 0, 0)[0] != 't')
-        say(p, OK, "guardrail counters: the write-time guardrail is not installed (no pii_audit_guardrail_rejects_total)");
+        say(p, OK,
+            "guardrail counters: the write-time guardrail is not installed (no pii_audit_guardrail_rejects_total)");
     else if (PQgetvalue(r, 0, 1)[0] == 't')
         say(p, OK, "guardrail counters: EXECUTE on pii_guardrail.reject_counts()");
     else
-        say(p, FAIL, "guardrail counters: the role lacks EXECUTE on pii_guardrail.reject_counts(): GRANT EXECUTE ON "
-                     "FUNCTION pii_guardrail.reject_counts() TO %s (pii-auditd --print-grants prints it)",
+        say(p, FAIL,
+            "guardrail counters: the role lacks EXECUTE on pii_guardrail.reject_counts(): GRANT EXECUTE ON "
+            "FUNCTION pii_guardrail.reject_counts() TO %s (pii-auditd --print-grants prints it)",
             PQuser(conn));
     PQclear(r);
 }
@@ -258,8 +266,8 @@ static int server_slots(PGconn *conn)
 }
 
 /* The connection budget (db.h) against the role's and the database's CONNECTION LIMIT and the server's slots. */
-static void check_budget(struct preflight *p, const struct pa_config *cfg, const struct pa_db_server *s,
-                         int slots, const char *what, int need)
+static void check_budget(struct preflight *p, const struct pa_config *cfg, const struct pa_db_server *s, int slots,
+                         const char *what, int need)
 {
     char rl[32] = "", dl[32] = "", sl[64] = "";
     if (s->role_limit >= 0)
@@ -269,17 +277,20 @@ static void check_budget(struct preflight *p, const struct pa_config *cfg, const
     if (slots >= 0)
         snprintf(sl, sizeof sl, ", server: %d connections for roles other than superusers", slots);
     if (s->role_limit >= 0 && s->role_limit < need)
-        say(p, FAIL, "connection budget (%s): a scan holds up to %d sessions (scan.parallelism %lld: 2 per reader + 2), "
-                     "but role %s has CONNECTION LIMIT %d: readers would be refused; ALTER ROLE %s CONNECTION LIMIT %d "
-                     "(more when several pii-auditd share the role), or lower scan.parallelism",
+        say(p, FAIL,
+            "connection budget (%s): a scan holds up to %d sessions (scan.parallelism %lld: 2 per reader + 2), "
+            "but role %s has CONNECTION LIMIT %d: readers would be refused; ALTER ROLE %s CONNECTION LIMIT %d "
+            "(more when several pii-auditd share the role), or lower scan.parallelism",
             what, need, cfg->parallelism, s->role, s->role_limit, s->role, need);
     else if (s->database_limit >= 0 && s->database_limit < need)
-        say(p, FAIL, "connection budget (%s): a scan holds up to %d sessions, but database %s has CONNECTION LIMIT %d: "
-                     "ALTER DATABASE %s CONNECTION LIMIT %d, or lower scan.parallelism",
+        say(p, FAIL,
+            "connection budget (%s): a scan holds up to %d sessions, but database %s has CONNECTION LIMIT %d: "
+            "ALTER DATABASE %s CONNECTION LIMIT %d, or lower scan.parallelism",
             what, need, s->database, s->database_limit, s->database, need);
     else if (slots >= 0 && slots < need)
-        say(p, FAIL, "connection budget (%s): a scan holds up to %d sessions, but the server allows %d: raise "
-                     "max_connections, or lower scan.parallelism",
+        say(p, FAIL,
+            "connection budget (%s): a scan holds up to %d sessions, but the server allows %d: raise "
+            "max_connections, or lower scan.parallelism",
             what, need, slots);
     else
         say(p, OK, "connection budget (%s): a scan holds up to %d sessions; role %s%s%s, database %s%s%s%s", what, need,
@@ -345,8 +356,8 @@ int pa_setup_preflight(FILE *out, const struct pa_config *cfg, const char *confi
     } else if (pa_db_describe(scanned, &s, &e) != 0) {
         say(&p, FAIL, "scanned database: cannot read its identity: %s", e.msg);
     } else {
-        say(&p, OK, "scanned database: %s as role %s (system identifier %s%s)", s.database, s.role,
-            s.system_identifier, s.in_recovery ? ", a hot standby" : "");
+        say(&p, OK, "scanned database: %s as role %s (system identifier %s%s)", s.database, s.role, s.system_identifier,
+            s.in_recovery ? ", a hot standby" : "");
     }
     check_surfaces(&p, cfg, scanned);
 
@@ -355,7 +366,8 @@ int pa_setup_preflight(FILE *out, const struct pa_config *cfg, const char *confi
     struct pa_db_budget b;
     pa_db_budget(cfg, &b);
     if (scanned && s.database[0]) {
-        check_budget(&p, cfg, &s, server_slots(scanned), b.together ? "scanned and findings database" : "scanned database",
+        check_budget(&p, cfg, &s, server_slots(scanned),
+                     b.together ? "scanned and findings database" : "scanned database",
                      b.together ? pa_db_budget_total(&b) : b.scanned);
         check_guardrail(&p, scanned);
     } else {

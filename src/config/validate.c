@@ -66,8 +66,8 @@ int pa_cfg_check_credential(struct pa_cfg_ctx *c, const struct pa_cfg_node *n, c
     if (ok)
         return 0;
     return cfg_fail(c, n,
-                    "%s: expected a credential name such as db-password (the NAME of the unit's LoadCredential=NAME:..., "
-                    "a file name: letters, digits, _ - . @ :), got %s",
+                    "%s: expected a credential name such as db-password (the NAME of the unit's "
+                    "LoadCredential=NAME:..., a file name: letters, digits, _ - . @ :), got %s",
                     disp, pa_cfg_got(n, false, q, sizeof q));
 }
 

@@ -49,9 +49,8 @@ END_TEST
 START_TEST(test_json_escaping)
 {
     /* a server message and a surface name with every character that needs care: one line, valid JSON */
-    char *l = json_line(PA_LOG_WARN,
-                        "table \"My Schema\".\"t\\x\" said:\nline two\ttab\rcr \x01\x1f\x7f end", "a\"b\\c\nd.t.c",
-                        1);
+    char *l = json_line(PA_LOG_WARN, "table \"My Schema\".\"t\\x\" said:\nline two\ttab\rcr \x01\x1f\x7f end",
+                        "a\"b\\c\nd.t.c", 1);
     ck_assert_ptr_nonnull(strstr(l, "\"MESSAGE\":\"table \\\"My Schema\\\".\\\"t\\\\x\\\" said:\\nline two\\ttab\\rcr "
                                     "\\u0001\\u001f\\u007f end\""));
     ck_assert_ptr_nonnull(strstr(l, "\"SURFACE\":\"a\\\"b\\\\c\\nd.t.c\""));
