@@ -313,14 +313,15 @@ static void seed_series(struct daemon *d)
                                        d->full_duration,   d->surface_in_progress, d->surface_start_ts};
     for (size_t i = 0; i < PA_ARRAY_LEN(per_surface); i++)
         pa_metric_retain(per_surface[i], keep_configured, &d->now);
-    struct pa_metric *counters[] = {d->rows, d->bytes, d->oversized, d->invalid, d->truncated, d->rows_read,
-                                    d->surface_in_progress};
+    /* the counters, and the two gauges whose 0 is true before a scan */
+    struct pa_metric *at_zero[] = {d->rows, d->bytes, d->oversized, d->invalid, d->truncated, d->rows_read,
+                                   d->surface_in_progress};
     for (size_t i = 0; i < d->cfg->n_surfaces; i++) {
         char table[300];
         const char *l[3];
         surface_labels(&d->cfg->surfaces[i], table, sizeof table, l);
-        for (size_t k = 0; k < PA_ARRAY_LEN(counters); k++)
-            pa_metric_touch(counters[k], l);
+        for (size_t k = 0; k < PA_ARRAY_LEN(at_zero); k++)
+            pa_metric_touch(at_zero[k], l);
         l[2] = pa_fail_reason_name(PA_FAIL_RECOVERY_CONFLICT);
         pa_metric_touch(d->retries, l);
         for (size_t c = 0; c < d->now.n_categories; c++) {
