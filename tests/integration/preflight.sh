@@ -6,6 +6,9 @@
 # Each failing surface is also what a scan reports for it (the same check). No scanned value in any output.
 source "$(dirname "$0")/../lib/itest.sh"
 ROLE=pa_preflight_role
+# the schema versions the tree ships (sql/NNN_*.sql), as "1, 2" and "1,2"
+VERSIONS=$(for f in "$PA_SOURCE_ROOT"/sql/[0-9][0-9][0-9]_*.sql; do b=$(basename "$f"); echo $((10#${b%%_*})); done | paste -sd,)
+VERSIONS_SP=${VERSIONS//,/, }
 t_db
 t_init_schema
 psql -X -q -d postgres -c "DROP ROLE IF EXISTS $ROLE" 2>/dev/null
@@ -37,7 +40,7 @@ t_rc 0 "all good: exit 0"
 t_grep "^ok   scanned database: $T_DB as role $ROLE \(system identifier [0-9]+\)$" "$T_DIR/out" "the scanned database and the role"
 t_grep "^ok   surface public.events.doc: table public.events \(~1 rows\), column doc \(json\), id column id \(bigint\), SELECT on both, no row-level security$" \
     "$T_DIR/out" "the surface: table, column, id, grants, RLS"
-t_grep "^ok   findings schema: versions 1, 2 installed$" "$T_DIR/out" "the findings schema version"
+t_grep "^ok   findings schema: versions $VERSIONS_SP installed$" "$T_DIR/out" "the findings schema version"
 t_grep "^ok   findings grants: every privilege the daemon needs on pii_audit$" "$T_DIR/out" "the findings grants"
 t_grep "^ok   connection budget \(scanned and findings database\): a scan holds up to 4 sessions; role $ROLE CONNECTION LIMIT 40" \
     "$T_DIR/out" "the connection budget against the role's limit"
