@@ -1,6 +1,7 @@
 -- pii-auditd findings schema, version 2: the scanned database's identity, so one findings database serves a fleet.
 -- Apply with: psql -v ON_ERROR_STOP=1 -f 002_database_identity.sql   (or: pii-auditd --init-db), after 001, as the
--- owner of the schema pii_audit (or a superuser). Idempotent: running it again changes nothing.
+-- owner of the schema pii_audit (or a superuser). Idempotent: running it again changes nothing (no table rewritten,
+-- no index rebuilt).
 --
 -- A scanned database is known by its cluster's system identifier (pg_control_system().system_identifier: a
 -- streaming standby has its primary's) and its name; findings, cursors, scan runs and the per-surface advisory
@@ -71,12 +72,23 @@ BEGIN
     END IF;
 END
 $$;
-DROP INDEX IF EXISTS pii_audit.findings_open_by_surface;
-CREATE INDEX findings_open_by_surface ON pii_audit.findings (database_id, table_name, column_name, category)
-    WHERE resolved_at IS NULL;
-DROP INDEX IF EXISTS pii_audit.findings_last_scan;
-CREATE INDEX findings_last_scan ON pii_audit.findings (database_id, table_name, column_name, last_scan_id)
-    WHERE resolved_at IS NULL;
+-- The two partial indexes of 001, rebuilt with the database first (once: not when they already have it).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_indexes WHERE schemaname = 'pii_audit'
+                     AND indexname = 'findings_open_by_surface' AND indexdef LIKE '%(database_id, %') THEN
+        DROP INDEX IF EXISTS pii_audit.findings_open_by_surface;
+        CREATE INDEX findings_open_by_surface ON pii_audit.findings (database_id, table_name, column_name, category)
+            WHERE resolved_at IS NULL;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_indexes WHERE schemaname = 'pii_audit'
+                     AND indexname = 'findings_last_scan' AND indexdef LIKE '%(database_id, %') THEN
+        DROP INDEX IF EXISTS pii_audit.findings_last_scan;
+        CREATE INDEX findings_last_scan ON pii_audit.findings (database_id, table_name, column_name, last_scan_id)
+            WHERE resolved_at IS NULL;
+    END IF;
+END
+$$;
 CREATE INDEX IF NOT EXISTS scan_runs_database ON pii_audit.scan_runs (database_id, id DESC);
 
 -- Rows not read and batches retried, per surface and run (and, for the coverage gauge, per surface since its last

@@ -79,6 +79,8 @@ struct pa_config {
     char *db_password_file;        /* database.password_file or NULL */
     char *findings_conninfo;       /* findings.conninfo or NULL (= database.conninfo) */
     char *findings_password_file;  /* findings.password_file or NULL (= database.password_file if same db) */
+    char *db_password_credential;  /* database.password_credential: a file name in $CREDENTIALS_DIRECTORY, or NULL */
+    char *findings_password_credential; /* findings.password_credential, or NULL */
 
     long long batch_size;          /* scan.batch_size */
     long long parallelism;         /* scan.parallelism: readers per scan, 1 .. 16 */
@@ -101,6 +103,8 @@ struct pa_config {
     struct pa_detect_options detect; /* detectors.*, owned by this struct */
 
     bool guardrail_nested_keys;      /* guardrail.nested_keys: the generated triggers check keys at any depth */
+
+    char *log_format;                /* log.format: "text" or "json" (one JSON object per line on stderr) */
 };
 
 /* Load and validate. On error returns -1 and writes "file:line:col: message" to err. */

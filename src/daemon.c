@@ -37,6 +37,21 @@ static void on_signal(int sig)
     }
 }
 
+/* The configured surfaces as metric labels (table "schema.table", column) and the categories findings can have (the
+ * built-ins not disabled, and the custom ones of extra_keys and patterns), rebuilt at start and on reload. */
+struct surfaces_now {
+    char **keys;  /* "schema.table" US column, sorted: the configured surfaces, for pa_metric_retain */
+    size_t n;
+    const char **categories;
+    size_t n_categories;
+};
+
+/* A surface during a scan: its place in the scan's order, and what of its counts was exported already. */
+struct scan_progress {
+    size_t ord;
+    long long invalid, truncated;
+};
+
 struct daemon {
     const char *path;
     struct pa_config *cfg;
@@ -51,6 +66,13 @@ struct daemon {
         *scans, *failures, *in_progress, *start_ts, *success_ts, *full_ts, *interval, *rows, *bytes, *estimated,
         *surface_up, *db_up, *reload_ok, *reload_ts, *build_info, *guardrail_rejects, *retries, *oversized,
         *unread, *db_info;
+    /* issue 15: the scan duration by mode, invalid and truncated documents, per-surface progress and stuck inputs */
+    struct pa_metric *duration_mode, *invalid, *truncated, *rows_read, *full_duration, *surface_in_progress,
+        *surface_start_ts;
+    struct surfaces_now now;  /* the configured surfaces and categories, for the series at zero and the removal */
+    struct scan_progress *progress; /* per configured surface during a scan (cfg->surfaces order) */
+    double status_last;      /* monotonic time of the last progress STATUS= */
+    bool want_durations;     /* the full scan durations are to be read from the store (at start, after a reload) */
     /* the scanned database: its identity (from the last scan, or asked at start) and its id in the findings store;
      * the store's gauges are read for this database only */
     struct pa_db_server server;
@@ -90,6 +112,9 @@ static void register_metrics(struct daemon *d)
     static const char *const dbinfo[] = {"database", "system_identifier"};
     static const char *const build[] = {"version", "revision"};
     static const double buckets[] = {0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200};
+    /* up to a day: a full scan of a large table takes hours, an incremental one a second */
+    static const double mode_buckets[] = {0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 28800,
+                                          86400};
     struct pa_metrics *m = d->m;
 #define REG(name, help, type, n, labels) pa_metrics_register(m, name, help, type, n, labels, NULL, 0)
     d->findings = REG("pii_audit_findings", "Open PII findings (not resolved) by surface and category.",
@@ -149,6 +174,29 @@ static void register_metrics(struct daemon *d)
     d->db_info = REG("pii_audit_database_info",
                      "The scanned database (name, cluster system identifier): the value is always 1.", PA_METRIC_GAUGE,
                      2, dbinfo);
+    d->duration_mode = pa_metrics_register(m, "pii_audit_scan_duration_by_mode_seconds",
+                                           "Duration of whole scans by mode (full, incremental, or mixed: some "
+                                           "surfaces of each).",
+                                           PA_METRIC_HISTOGRAM, 1, (const char *const[]){"mode"}, mode_buckets,
+                                           PA_ARRAY_LEN(mode_buckets));
+    d->invalid = REG("pii_audit_documents_invalid_total",
+                     "Documents read that are not valid JSON (scanned as text all the same).", PA_METRIC_COUNTER, 2,
+                     tc);
+    d->truncated = REG("pii_audit_documents_truncated_total",
+                       "Documents with more findings than scan.max_findings_per_record (the rest not recorded).",
+                       PA_METRIC_COUNTER, 2, tc);
+    d->rows_read = REG("pii_audit_surface_rows_read",
+                       "Rows of a surface read by its running scan, or by its last one (progress: compare with "
+                       "pii_audit_surface_rows_estimated).",
+                       PA_METRIC_GAUGE, 2, tc);
+    d->full_duration = REG("pii_audit_surface_full_scan_duration_seconds",
+                           "Duration of the last complete full scan of a surface (read back from the findings store "
+                           "at start).",
+                           PA_METRIC_GAUGE, 2, tc);
+    d->surface_in_progress = REG("pii_audit_surface_scan_in_progress", "1 while a surface is being read.",
+                                 PA_METRIC_GAUGE, 2, tc);
+    d->surface_start_ts = REG("pii_audit_surface_scan_start_timestamp_seconds",
+                              "Start of the running or last scan of a surface.", PA_METRIC_GAUGE, 2, tc);
     d->build_info = REG("pii_audit_build_info", "Build information; the value is always 1.", PA_METRIC_GAUGE, 2, build);
 #undef REG
     const char *bv[] = {PA_VERSION, PA_REVISION};
@@ -157,6 +205,130 @@ static void register_metrics(struct daemon *d)
     for (int r = PA_FAIL_NONE + 1; r < PA_FAIL_COUNT; r++) {
         const char *lr[] = {pa_fail_reason_name((enum pa_fail_reason)r)};
         pa_metric_add(d->failures, lr, 0);
+    }
+    for (int mode = 0; mode < 3; mode++) {
+        const char *lm[] = {mode == 0 ? "full" : mode == 1 ? "incremental" : "mixed"};
+        pa_metric_touch(d->duration_mode, lm);
+    }
+}
+
+/* ---- the configured surfaces and categories ------------------------------------------------------------------ */
+
+#define KEY_SEP '\x1f' /* between table and column in a surface key: never in a name (control characters are refused) */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *surface_key(const char *table, const char *column)
+{
+    return pa_xasprintf("%s%c%s", table, KEY_SEP, column);
+}
+
+static void surfaces_now_free(struct surfaces_now *sn)
+{
+    for (size_t i = 0; i < sn->n; i++)
+        free(sn->keys[i]);
+    free(sn->keys);
+    free(sn->categories);
+    memset(sn, 0, sizeof *sn);
+}
+
+static bool has_category(const struct surfaces_now *sn, const char *c)
+{
+    for (size_t i = 0; i < sn->n_categories; i++)
+        if (strcmp(sn->categories[i], c) == 0)
+            return true;
+    return false;
+}
+
+static void add_category(struct surfaces_now *sn, const char *c)
+{
+    if (has_category(sn, c))
+        return;
+    sn->categories = pa_xrealloc(sn->categories, (sn->n_categories + 1) * sizeof *sn->categories);
+    sn->categories[sn->n_categories++] = c; /* the config's or the detector's string: lives as long as cfg */
+}
+
+/* The surfaces and categories of cfg (the strings of categories point into cfg, which outlives sn). */
+static void surfaces_now_build(struct surfaces_now *sn, const struct pa_config *cfg)
+{
+    surfaces_now_free(sn);
+    sn->keys = pa_xcalloc(cfg->n_surfaces + 1, sizeof *sn->keys);
+    for (size_t i = 0; i < cfg->n_surfaces; i++) {
+        char *t = pa_xasprintf("%s.%s", cfg->surfaces[i].schema, cfg->surfaces[i].table);
+        sn->keys[sn->n++] = surface_key(t, cfg->surfaces[i].column);
+        free(t);
+    }
+    qsort(sn->keys, sn->n, sizeof *sn->keys, cmp_str);
+    const struct pa_detect_options *o = &cfg->detect;
+    for (int c = 0; c < PA_CAT_BUILTIN_COUNT; c++) {
+        const char *name = pa_category_name(c);
+        bool off = false;
+        for (size_t k = 0; k < o->n_disable && !off; k++)
+            off = strcmp(o->disable[k], name) == 0;
+        if (!off)
+            add_category(sn, name);
+    }
+    for (size_t k = 0; k < o->n_extra_keys; k++)
+        add_category(sn, o->extra_keys[k].category);
+    for (size_t k = 0; k < o->n_patterns; k++)
+        add_category(sn, o->patterns[k].category);
+}
+
+static bool is_configured(const struct surfaces_now *sn, const char *table, const char *column)
+{
+    char *k = surface_key(table, column);
+    bool found = bsearch(&k, sn->keys, sn->n, sizeof *sn->keys, cmp_str) != NULL;
+    free(k);
+    return found;
+}
+
+/* pa_metric_retain's predicate for the families labelled (table, column, ...). */
+static bool keep_configured(void *arg, const char *const *labels)
+{
+    return is_configured(arg, labels[0], labels[1]);
+}
+
+/* The labels of every configured surface, in configuration order. */
+static void surface_labels(const struct pa_surface *s, char *table, size_t cap, const char **l)
+{
+    snprintf(table, cap, "%s.%s", s->schema, s->table);
+    l[0] = table;
+    l[1] = s->column;
+}
+
+/* After start and every reload: the series of surfaces no longer configured go (their findings are not exported:
+ * PIIAuditContaminationDetected would fire for ever for a surface nobody scans), and every configured surface's
+ * counters exist at 0 (per category for the findings counters), so that increase() sees their first change; the
+ * per-surface gauges whose 0 is true before a scan (in progress, rows read) too. Gauges whose 0 would be a claim
+ * (surface_up, the durations, the estimate) stay absent until a scan or the store sets them. */
+static void seed_series(struct daemon *d)
+{
+    struct pa_metric *per_surface[] = {d->findings,        d->contaminated,    d->detected,      d->resolved,
+                                       d->surface_duration, d->full_ts,        d->rows,          d->bytes,
+                                       d->estimated,       d->surface_up,      d->retries,       d->oversized,
+                                       d->unread,          d->invalid,         d->truncated,     d->rows_read,
+                                       d->full_duration,   d->surface_in_progress, d->surface_start_ts};
+    for (size_t i = 0; i < PA_ARRAY_LEN(per_surface); i++)
+        pa_metric_retain(per_surface[i], keep_configured, &d->now);
+    /* the counters, and the two gauges whose 0 is true before a scan */
+    struct pa_metric *at_zero[] = {d->rows, d->bytes, d->oversized, d->invalid, d->truncated, d->rows_read,
+                                   d->surface_in_progress};
+    for (size_t i = 0; i < d->cfg->n_surfaces; i++) {
+        char table[300];
+        const char *l[3];
+        surface_labels(&d->cfg->surfaces[i], table, sizeof table, l);
+        for (size_t k = 0; k < PA_ARRAY_LEN(at_zero); k++)
+            pa_metric_touch(at_zero[k], l);
+        l[2] = pa_fail_reason_name(PA_FAIL_RECOVERY_CONFLICT);
+        pa_metric_touch(d->retries, l);
+        for (size_t c = 0; c < d->now.n_categories; c++) {
+            l[2] = d->now.categories[c];
+            pa_metric_touch(d->detected, l);
+            pa_metric_touch(d->resolved, l);
+        }
     }
 }
 
@@ -188,12 +360,30 @@ static void state_cb(void *arg, const char *kind, const char *table, const char 
  * family in between. */
 static void apply_state(struct daemon *d, const struct state_rows *rows)
 {
-    const char **fl = pa_xcalloc(rows->n * 3 + 1, sizeof *fl), **cl = pa_xcalloc(rows->n * 2 + 1, sizeof *cl);
-    double *fv = pa_xcalloc(rows->n + 1, sizeof *fv), *cv = pa_xcalloc(rows->n + 1, sizeof *cv);
+    /* a 0 for every configured surface (and category) first, then the store's rows: in pa_metric_replace a later row
+     * with the same labels wins, so the store's value replaces the 0 where it has one */
+    size_t ns = d->cfg->n_surfaces, nsc = ns * d->now.n_categories;
+    const char **fl = pa_xcalloc((rows->n + nsc) * 3 + 1, sizeof *fl);
+    const char **cl = pa_xcalloc((rows->n + ns) * 2 + 1, sizeof *cl);
+    double *fv = pa_xcalloc(rows->n + nsc + 1, sizeof *fv), *cv = pa_xcalloc(rows->n + ns + 1, sizeof *cv);
+    char(*tables)[300] = pa_xcalloc(ns + 1, sizeof *tables);
     size_t nf = 0, nc = 0;
+    for (size_t i = 0; i < ns; i++) {
+        const char *l[2];
+        surface_labels(&d->cfg->surfaces[i], tables[i], sizeof tables[i], l);
+        cl[nc * 2] = l[0], cl[nc * 2 + 1] = l[1], cv[nc++] = 0;
+        for (size_t c = 0; c < d->now.n_categories; c++)
+            fl[nf * 3] = l[0], fl[nf * 3 + 1] = l[1], fl[nf * 3 + 2] = d->now.categories[c], fv[nf++] = 0;
+    }
     for (size_t i = 0; i < rows->n; i++) {
         const struct state_row *r = &rows->v[i];
-        if (strcmp(r->kind, "open") == 0 && r->table && r->column && r->category) {
+        /* a surface removed from the configuration: its findings are not exported (resolve them: metrics.md) */
+        if (r->table && r->column && !is_configured(&d->now, r->table, r->column))
+            continue;
+        if (strcmp(r->kind, "full_duration") == 0 && r->table && r->column) {
+            const char *l[] = {r->table, r->column};
+            pa_metric_set(d->full_duration, l, r->value);
+        } else if (strcmp(r->kind, "open") == 0 && r->table && r->column && r->category) {
             fl[nf * 3] = r->table, fl[nf * 3 + 1] = r->column, fl[nf * 3 + 2] = r->category;
             fv[nf++] = r->value;
         } else if (strcmp(r->kind, "records") == 0 && r->table && r->column) {
@@ -211,6 +401,7 @@ static void apply_state(struct daemon *d, const struct state_rows *rows)
     }
     pa_metric_replace(d->findings, nf, fl, fv);
     pa_metric_replace(d->contaminated, nc, cl, cv);
+    free(tables);
     free(fl);
     free(cl);
     free(fv);
@@ -296,18 +487,25 @@ static int refresh_from_store(struct daemon *d, bool set_success, bool check_sch
         goto out;
     }
     if (id == 0) {
-        /* not known (never scanned into this store, or a fleet's store while the scanned database is away): the
-         * gauges keep what they have, since nothing known is not the same as no findings */
+        /* the scanned database is known and the store has nothing of it (never scanned into it): no findings, so
+         * its surfaces' gauges are 0; not known (a fleet's store while the scanned database is away): the gauges
+         * keep what they have, since nothing known is not the same as no findings */
+        if (d->server.database[0]) {
+            struct state_rows none = {0};
+            apply_state(d, &none);
+        }
         rc = 0;
         goto out;
     }
     double last_success = 0;
     struct state_rows rows = {0};
-    if (pa_findings_load_state(conn, id, state_cb, &rows, &last_success, &e) != 0) {
+    if (pa_findings_load_state(conn, id, state_cb, &rows, &last_success, &e) != 0 ||
+        (d->want_durations && pa_findings_load_full_durations(conn, id, state_cb, &rows, &e) != 0)) {
         pa_warn("cannot read the findings state (the gauges keep their last values): %s", e.msg);
         state_rows_free(&rows);
         goto out;
     }
+    d->want_durations = false;
     apply_state(d, &rows);
     state_rows_free(&rows);
     if (set_success && last_success > 0)
@@ -318,13 +516,62 @@ out:
     return rc;
 }
 
+/* A surface's progress record (r->surface points into the running configuration's surfaces). */
+static struct scan_progress *progress_of(struct daemon *d, const struct pa_surface_result *r)
+{
+    return &d->progress[r->surface - d->cfg->surfaces];
+}
+
+/* "1234567" -> "1,234,567": STATUS= is read by people (systemctl status). */
+static void thousands(long long v, char *out, size_t cap)
+{
+    char digits[32];
+    int n = snprintf(digits, sizeof digits, "%lld", v < 0 ? 0 : v);
+    size_t o = 0;
+    for (int i = 0; i < n && o + 2 < cap; i++) {
+        if (i && (n - i) % 3 == 0)
+            out[o++] = ',';
+        out[o++] = digits[i];
+    }
+    out[o] = '\0';
+}
+
+/* STATUS=scanning public.events.payload 2/5: 120,000 / ~1,000,000 rows (at most once a second while reading). */
+static void progress_status(struct daemon *d, const struct pa_surface_result *r, bool now)
+{
+    double t = pa_now_monotonic();
+    if (!now && t - d->status_last < 1)
+        return;
+    d->status_last = t;
+    char done[32], est[32];
+    thousands(r->rows, done, sizeof done);
+    thousands(r->rows_estimated, est, sizeof est);
+    pa_notify_status("scanning %s %zu/%zu: %s / ~%s rows", r->surface->name, progress_of(d, r)->ord, d->surfaces_n,
+                     done, est);
+}
+
+/* The invalid and truncated documents of r not exported yet (r counts this scan's committed batches). */
+static void export_doc_counts(struct daemon *d, const struct pa_surface_result *r)
+{
+    struct scan_progress *p = progress_of(d, r);
+    const char *l[] = {r->table, r->surface->column};
+    pa_metric_add(d->invalid, l, (double)(r->invalid_documents - p->invalid));
+    pa_metric_add(d->truncated, l, (double)(r->truncated_records - p->truncated));
+    p->invalid = r->invalid_documents;
+    p->truncated = r->truncated_records;
+}
+
 static void obs_surface_start(void *arg, const struct pa_surface_result *r)
 {
     struct daemon *d = arg;
     d->surface_no++;
+    progress_of(d, r)->ord = d->surface_no;
     const char *l[] = {r->table, r->surface->column};
     pa_metric_set(d->estimated, l, r->rows_estimated > 0 ? (double)r->rows_estimated : 0);
-    pa_notify_status("scanning %s %zu/%zu", r->surface->name, d->surface_no, d->surfaces_n);
+    pa_metric_set(d->rows_read, l, 0);
+    pa_metric_set(d->surface_start_ts, l, pa_now_wall());
+    pa_metric_set(d->surface_in_progress, l, 1); /* last: a scrape seeing 1 sees its start too */
+    progress_status(d, r, true);
     watchdog(d);
 }
 
@@ -334,6 +581,9 @@ static void obs_batch(void *arg, const struct pa_surface_result *r, long long ro
     const char *l[] = {r->table, r->surface->column};
     pa_metric_add(d->rows, l, (double)rows);
     pa_metric_add(d->bytes, l, (double)bytes);
+    pa_metric_add(d->rows_read, l, (double)rows);
+    export_doc_counts(d, r);
+    progress_status(d, r, false);
     watchdog(d);
 }
 
@@ -343,6 +593,11 @@ static void obs_surface_done(void *arg, const struct pa_surface_result *r)
     const char *l[] = {r->table, r->surface->column};
     pa_metric_set(d->surface_up, l, r->status == PA_SURFACE_OK ? 1 : 0);
     pa_metric_set(d->surface_duration, l, r->duration);
+    /* the stuck-scan threshold's base: a complete full scan's own duration (partial or failed ones say nothing) */
+    if (r->status == PA_SURFACE_OK && r->full)
+        pa_metric_set(d->full_duration, l, r->duration);
+    export_doc_counts(d, r);
+    pa_metric_set(d->surface_in_progress, l, 0);
     for (size_t i = 0; i < r->new_by_cat.n; i++) {
         const char *lc[] = {r->table, r->surface->column, r->new_by_cat.v[i].name};
         pa_metric_add(d->detected, lc, (double)r->new_by_cat.v[i].n);
@@ -452,6 +707,17 @@ static void refresh_guardrail(struct daemon *d)
     PQfinish(conn);
 }
 
+/* The mode of a whole scan, as scan_runs.mode writes it: full, incremental, or mixed (surfaces of both). */
+static const char *scan_mode(const struct pa_scan_result *res)
+{
+    bool any_full = false, any_incr = false;
+    for (size_t i = 0; i < res->n; i++) {
+        any_full = any_full || res->surfaces[i].full;
+        any_incr = any_incr || !res->surfaces[i].full;
+    }
+    return any_full && any_incr ? "mixed" : pa_scan_mode_name(any_full);
+}
+
 /* One scan. Returns true when the database could be reached. */
 static bool run_scan(struct daemon *d, const char *trigger)
 {
@@ -465,6 +731,8 @@ static bool run_scan(struct daemon *d, const char *trigger)
                                 .on_tick = obs_tick};
     d->surface_no = 0;
     d->surfaces_n = d->cfg->n_surfaces;
+    free(d->progress);
+    d->progress = pa_xcalloc(d->cfg->n_surfaces + 1, sizeof *d->progress);
     /* in_progress goes up before scans_total and down only after every metric of this scan is final, so a scrape
      * that sees scans_total moved and in_progress 0 sees the whole scan */
     pa_metric_set(d->in_progress, NULL, 1);
@@ -489,6 +757,8 @@ static bool run_scan(struct daemon *d, const char *trigger)
         reached = res.err.reason != PA_FAIL_CONNECT && res.err.reason != PA_FAIL_CONNECTION_LOST;
     } else {
         pa_metric_observe(d->duration, NULL, res.duration);
+        const char *lm[] = {scan_mode(&res)};
+        pa_metric_observe(d->duration_mode, lm, res.duration);
         if (res.failed == 0)
             pa_metric_set(d->success_ts, NULL, pa_now_wall());
     }
@@ -501,6 +771,12 @@ static bool run_scan(struct daemon *d, const char *trigger)
     pa_metric_set(d->db_up, NULL, db_up ? 1 : 0);
     if (reached) /* after the readiness update: /ready must not wait for this */
         refresh_guardrail(d);
+    for (size_t i = 0; i < d->cfg->n_surfaces; i++) { /* a surface the scan never reached was never set to 1 */
+        char table[300];
+        const char *l[2];
+        surface_labels(&d->cfg->surfaces[i], table, sizeof table, l);
+        pa_metric_set(d->surface_in_progress, l, 0);
+    }
     pa_metric_set(d->in_progress, NULL, 0);
     pa_scan_result_free(&res);
     return reached;
@@ -538,6 +814,12 @@ static void reload(struct daemon *d, double *next, double last_end)
     pa_config_free(d->cfg);
     d->cfg = nc;
     d->det = nd;
+    pa_log_set_format((enum pa_log_format)pa_log_format_parse(nc->log_format));
+    /* the surfaces' series follow the new configuration: removed ones go, new ones exist at 0, and the gauges of the
+     * store (findings of the surfaces now configured, their full scan durations) are read again */
+    surfaces_now_build(&d->now, d->cfg);
+    seed_series(d);
+    d->want_durations = true;
     pa_metric_set(d->reload_ok, NULL, 1);
     pa_metric_set(d->reload_ts, NULL, pa_now_wall());
     pa_metric_set(d->interval, NULL, nc->interval);
@@ -545,6 +827,8 @@ static void reload(struct daemon *d, double *next, double last_end)
         *next = last_end + nc->interval + jitter_of(nc);
     pa_info("configuration reloaded: %zu surfaces", nc->n_surfaces);
     pa_notify_ready();
+    /* after READY=1: systemctl reload does not wait for the database */
+    refresh_from_store(d, false, false);
 }
 
 int pa_daemon_run(const char *config_path, struct pa_config *cfg, struct pa_detector *det)
@@ -568,6 +852,9 @@ int pa_daemon_run(const char *config_path, struct pa_config *cfg, struct pa_dete
     pa_metric_set(d.reload_ok, NULL, 1);
     pa_metric_set(d.reload_ts, NULL, pa_now_wall());
     pa_metric_set(d.db_up, NULL, 0);
+    surfaces_now_build(&d.now, cfg);
+    seed_series(&d);
+    d.want_durations = true;
 
     d.wd_period = pa_notify_watchdog_period();
     /* gauges from the store before the first scan, so a restart does not reset them: this database's */
@@ -639,6 +926,8 @@ out:
     if (d.http)
         pa_http_stop(d.http);
     pa_metrics_free(d.m);
+    surfaces_now_free(&d.now);
+    free(d.progress);
     pa_detect_free(d.det);
     pa_config_free(d.cfg);
     return rc;

@@ -86,13 +86,62 @@ struct settings {
 
 static int check_writable_scanned(PGconn *conn, struct pa_err *e);
 
-/* Connect with conninfo (key=value or URI) and an optional password file (first line). */
-static PGconn *connect_db(const char *conninfo, const char *password_file, const struct settings *s, struct pa_err *e)
+/* Where a recipe's password comes from: a file (password_file), or a systemd credential (password_credential: the
+ * file NAME in $CREDENTIALS_DIRECTORY, which the unit's LoadCredential=NAME:... fills), or neither (libpq's own
+ * ways); key names the configuration key, for messages. */
+struct password_source {
+    const char *file, *credential, *key;
+};
+
+/* Reads the password of src (NULL when it names none, or on error with e set: *failed). The caller wipes and frees
+ * it. */
+static char *read_password(const struct password_source *src, bool *failed, struct pa_err *e)
+{
+    *failed = false;
+    if (src->file) {
+        char *pw = read_password_file(src->file, e);
+        *failed = !pw;
+        return pw;
+    }
+    if (!src->credential)
+        return NULL;
+    *failed = true;
+    const char *dir = getenv("CREDENTIALS_DIRECTORY");
+    if (!dir || !*dir) {
+        pa_err_set(e, PA_FAIL_CONNECT,
+                   "%s is %s, but $CREDENTIALS_DIRECTORY is not set: systemd sets it for a service whose unit has "
+                   "LoadCredential=%s:... (pii-auditd.service has one); outside the service run pii-auditd with the "
+                   "same credential: systemd-run --pipe --wait -p User=pii-auditd -p LoadCredential=%s:pii-auditd.%s "
+                   "pii-auditd ... (docs/operations.md, Passwords)",
+                   src->key, src->credential, src->credential, src->credential, src->credential);
+        return NULL;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, src->credential);
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        pa_err_set(e, PA_FAIL_CONNECT,
+                   "%s %s: no such credential in $CREDENTIALS_DIRECTORY (%s: %s): give the unit "
+                   "LoadCredential=%s:<file> (pii-auditd.service loads /etc/credstore/pii-auditd.%s, and systemd "
+                   "skips it silently when that file is missing)",
+                   src->key, src->credential, path, strerror(errno), src->credential, src->credential);
+        return NULL;
+    }
+    fclose(f);
+    char *pw = read_password_file(path, e);
+    *failed = !pw;
+    return pw;
+}
+
+/* Connect with conninfo (key=value or URI) and an optional password (the first line of its file). */
+static PGconn *connect_db(const char *conninfo, const struct password_source *pw, const struct settings *s,
+                          struct pa_err *e)
 {
     if (check_conninfo(conninfo, e) != 0)
         return NULL;
-    char *password = NULL;
-    if (password_file && !(password = read_password_file(password_file, e)))
+    bool failed;
+    char *password = read_password(pw, &failed, e);
+    if (failed)
         return NULL;
 
     char ctimeout[32];
@@ -172,10 +221,13 @@ PGconn *pa_db_open(const struct pa_config *cfg, enum pa_db_role role, struct pa_
                           .connect_timeout = cfg->connect_timeout,
                           .read_only = role != PA_DB_STORE,
                           .check_writable = role == PA_DB_STORE && !cfg->findings_conninfo};
-    bool store = role != PA_DB_SCANNED;
-    const char *ci = store && cfg->findings_conninfo ? cfg->findings_conninfo : cfg->db_conninfo;
-    const char *pw = store && cfg->findings_conninfo ? cfg->findings_password_file : cfg->db_password_file;
-    PGconn *c = connect_db(ci, pw, &ss, e);
+    bool findings = role != PA_DB_SCANNED && cfg->findings_conninfo;
+    const char *ci = findings ? cfg->findings_conninfo : cfg->db_conninfo;
+    struct password_source pw = {.file = findings ? cfg->findings_password_file : cfg->db_password_file,
+                                 .credential = findings ? cfg->findings_password_credential
+                                                        : cfg->db_password_credential,
+                                 .key = findings ? "findings.password_credential" : "database.password_credential"};
+    PGconn *c = connect_db(ci, &pw, &ss, e);
     if (c && role == PA_DB_SCANNED) {
         /* with row_security off, a query that RLS would filter fails instead of silently hiding rows */
         PGresult *r = pa_db_exec(c, "SET row_security = off", 0, NULL, PGRES_COMMAND_OK, e);

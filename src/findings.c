@@ -172,6 +172,26 @@ void pa_findings_explain_denied(PGconn *conn, struct pa_err *e)
     PQclear(r);
 }
 
+int pa_findings_missing_files(PGconn *conn, bool *missing, struct pa_err *e)
+{
+    return installed_versions(conn, missing, e);
+}
+
+int pa_findings_missing_grants(PGconn *conn, struct pa_buf *out, struct pa_err *e)
+{
+    struct pa_buf sql;
+    pa_buf_init(&sql);
+    denied_query(&sql);
+    PGresult *r = pa_db_exec(conn, sql.data, 0, NULL, PGRES_TUPLES_OK, e);
+    pa_buf_free(&sql);
+    if (!r)
+        return -1;
+    if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+        pa_buf_appends(out, PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return 0;
+}
+
 int pa_findings_check_schema(PGconn *conn, struct pa_err *e)
 {
     bool missing[pa_sql_files_count + 1];
@@ -807,6 +827,32 @@ int pa_findings_load_state(PGconn *conn, int database_id, pa_findings_state_cb c
             cb(arg, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
                PQgetisnull(r, i, 3) ? NULL : PQgetvalue(r, i, 3), v);
     }
+    PQclear(r);
+    return 0;
+}
+
+int pa_findings_load_full_durations(PGconn *conn, int database_id, pa_findings_state_cb cb, void *arg,
+                                    struct pa_err *e)
+{
+    if (database_id <= 0)
+        return 0;
+    char db[16];
+    snprintf(db, sizeof db, "%d", database_id);
+    const char *p[] = {db};
+    /* the surface's row in the run of its last complete full scan: from its start (recorded before its checks) to
+     * its outcome */
+    PGresult *r = pa_db_exec(conn,
+                             "SELECT c.table_name, c.column_name,"
+                             "  extract(epoch FROM s.finished_at - s.started_at)::float8"
+                             "  FROM pii_audit.scan_cursors c JOIN pii_audit.scan_run_surfaces s"
+                             "    ON s.scan_id = c.last_full_scan_id AND s.table_name = c.table_name"
+                             "   AND s.column_name = c.column_name"
+                             " WHERE c.database_id = $1::int AND s.status = 'ok' AND s.finished_at IS NOT NULL",
+                             1, p, PGRES_TUPLES_OK, e);
+    if (!r)
+        return -1;
+    for (int i = 0; i < PQntuples(r); i++)
+        cb(arg, "full_duration", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), NULL, atof(PQgetvalue(r, i, 2)));
     PQclear(r);
     return 0;
 }

@@ -44,6 +44,12 @@ int pa_findings_check_schema(PGconn *conn, struct pa_err *e);
 /* When e is a permission error (SQLSTATE 42501) and conn is idle, append to its message the findings-schema grants
  * the role lacks (grants.h), as GRANT statements: the server's message names the object but not the privilege. */
 void pa_findings_explain_denied(PGconn *conn, struct pa_err *e);
+/* Which embedded sql/NNN_*.sql files (pa_sql_files, sql_embed.h) the store lacks: missing[i] for file i (an array
+ * of pa_sql_files_count). Returns the highest version installed (0: no schema), or -1 with e set. */
+int pa_findings_missing_files(PGconn *conn, bool *missing, struct pa_err *e);
+/* The findings-schema grants (grants.h) the connection's role lacks, as GRANT statements joined by "; ", appended
+ * to out (nothing when it has them all). 0, or -1 with e set. */
+int pa_findings_missing_grants(PGconn *conn, struct pa_buf *out, struct pa_err *e);
 /* Apply the embedded sql/NNN_*.sql files not installed yet, in order (--init-db). */
 int pa_findings_init_db(PGconn *conn, struct pa_err *e);
 
@@ -160,5 +166,12 @@ typedef void (*pa_findings_state_cb)(void *arg, const char *kind, const char *ta
                                      const char *category, double value);
 int pa_findings_load_state(PGconn *conn, int database_id, pa_findings_state_cb cb, void *arg, double *last_success,
                            struct pa_err *e);
+
+/* The duration of each surface's last complete full scan (seconds: from the start of the surface in that run to its
+ * outcome), of one database: cb with kind "full_duration" (table, column, NULL, seconds) once per surface that has
+ * one. For the daemon's pii_audit_surface_full_scan_duration_seconds at start (a restart keeps the stuck-scan
+ * threshold). 0, or -1 with e set. */
+int pa_findings_load_full_durations(PGconn *conn, int database_id, pa_findings_state_cb cb, void *arg,
+                                    struct pa_err *e);
 
 #endif

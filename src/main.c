@@ -20,6 +20,7 @@
 #include "pa_build.h"
 #include "report.h"
 #include "scan.h"
+#include "setup.h"
 #include "util.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -37,7 +38,8 @@ static void usage(FILE *out)
     fprintf(out,
             "Usage: pii-auditd [--config FILE] --scan-once [--full] [--surface TABLE.COLUMN]... [--dry-run]\n"
             "                  [--output text|json] [--log-level error|warn|info|debug]\n"
-            "       pii-auditd [--config FILE] --check-config | --init-db | --print-grants | --print-guardrail-sql\n"
+            "       pii-auditd [--config FILE] --check-config [--connect] | --init-db | --print-init-sql [--all]\n"
+            "                  | --print-grants | --print-guardrail-sql\n"
             "       pii-auditd [--config FILE] [--log-level LEVEL]          (run as a daemon)\n"
             "       pii-auditd [--config FILE] findings list|show|ack|resolve ...   (pii-auditd findings --help)\n"
             "       pii-auditd [--config FILE] allow add|list|remove ...            (pii-auditd allow --help)\n"
@@ -60,7 +62,12 @@ static void usage(FILE *out)
             "      --log-level LEVEL  error, warn, info or debug (default: warn with --scan-once, info for the\n"
             "                         daemon); no level ever prints a scanned value\n"
             "      --check-config     validate the configuration (regexes included) without touching the database\n"
+            "      --connect          with --check-config: also connect as the configured role and check every\n"
+            "                         surface, the findings schema and its grants, and the connection budget\n"
             "      --init-db          create or upgrade the findings schema (pii_audit) in the findings database\n"
+            "                         (as the database's owner or a superuser)\n"
+            "      --print-init-sql   print the SQL of the schema files the findings database lacks (--all: every\n"
+            "                         file), to pipe into psql as the database's owner\n"
             "      --print-grants     print the GRANT statements the configured surfaces need\n"
             "      --print-guardrail-sql\n"
             "                         print the write-time guardrail (triggers rejecting PII keys on the configured\n"
@@ -74,28 +81,11 @@ static void usage(FILE *out)
             "             (findings, allow, report: 0 done, 1 nothing matched, 2 usage, 3 the database)\n");
 }
 
-static int init_db(const struct pa_config *cfg)
-{
-    struct pa_err e;
-    PGconn *conn = pa_db_open(cfg, PA_DB_STORE, &e);
-    if (!conn) {
-        fprintf(stderr, "pii-auditd: cannot connect to the findings database: %s\n", e.msg);
-        return PA_EXIT_FAILED;
-    }
-    int rc = pa_findings_init_db(conn, &e);
-    PQfinish(conn);
-    if (rc != 0) {
-        fprintf(stderr, "pii-auditd: %s\n", e.msg);
-        return PA_EXIT_FAILED;
-    }
-    printf("findings schema pii_audit is at version %d\n", PA_SCHEMA_VERSION);
-    return PA_EXIT_CLEAN;
-}
-
 /* The command line, parsed. */
 struct options {
     const char *config_path;
     bool config_given, scan_once, full, dry_run, json, check, initdb, grants, guardrail, allow_root;
+    bool connect, init_sql, all; /* --check-config --connect; --print-init-sql [--all] */
     int log_level; /* -1: the mode's default */
     char **only;   /* --surface, canonical schema.table.column once checked */
     size_t n_only;
@@ -107,7 +97,7 @@ struct options {
 static int parse_options(int argc, char **argv, struct options *o)
 {
     enum { OPT_SCAN_ONCE = 256, OPT_FULL, OPT_SURFACE, OPT_DRY_RUN, OPT_OUTPUT, OPT_LOG_LEVEL, OPT_CHECK, OPT_INIT,
-           OPT_GRANTS, OPT_GUARDRAIL, OPT_ALLOW_ROOT };
+           OPT_GRANTS, OPT_GUARDRAIL, OPT_ALLOW_ROOT, OPT_CONNECT, OPT_INIT_SQL, OPT_ALL };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},     {"scan-once", no_argument, NULL, OPT_SCAN_ONCE},
         {"full", no_argument, NULL, OPT_FULL},        {"surface", required_argument, NULL, OPT_SURFACE},
@@ -117,6 +107,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"print-grants", no_argument, NULL, OPT_GRANTS}, {"help", no_argument, NULL, 'h'},
         {"print-guardrail-sql", no_argument, NULL, OPT_GUARDRAIL},
         {"version", no_argument, NULL, 'V'},          {"allow-root", no_argument, NULL, OPT_ALLOW_ROOT},
+        {"connect", no_argument, NULL, OPT_CONNECT},  {"print-init-sql", no_argument, NULL, OPT_INIT_SQL},
+        {"all", no_argument, NULL, OPT_ALL},
         {NULL, 0, NULL, 0}};
     int c;
     /* "+": stop at the first word that is not an option, a subcommand whose own options follow it */
@@ -149,6 +141,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_GRANTS: o->grants = true; break;
         case OPT_GUARDRAIL: o->guardrail = true; break;
         case OPT_ALLOW_ROOT: o->allow_root = true; break;
+        case OPT_CONNECT: o->connect = true; break;
+        case OPT_INIT_SQL: o->init_sql = true; break;
+        case OPT_ALL: o->all = true; break;
         case 'h': usage(stdout); return PA_EXIT_CLEAN;
         case 'V': printf("pii-auditd %s (revision %s)\n", PA_VERSION, PA_REVISION); return PA_EXIT_CLEAN;
         default: usage(stderr); return PA_EXIT_USAGE;
@@ -167,8 +162,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 /* The combinations the modes allow. -1 to go on, or PA_EXIT_USAGE. */
 static int check_options(const struct options *o)
 {
-    if (o->sub && (o->scan_once || o->check || o->initdb || o->grants || o->guardrail || o->full || o->dry_run ||
-                   o->n_only || o->json)) {
+    if (o->sub && (o->scan_once || o->check || o->initdb || o->init_sql || o->grants || o->guardrail || o->full ||
+                   o->dry_run || o->n_only || o->json || o->connect || o->all)) {
         fprintf(stderr, "pii-auditd: %s is a command of its own: it goes with --config and --log-level only, and its "
                         "options (--surface, --output...) follow it (pii-auditd %s --help)\n",
                 o->sub[0], o->sub[0]);
@@ -176,9 +171,14 @@ static int check_options(const struct options *o)
     }
     if (o->sub)
         return -1; /* the store subcommands read no scanned data: root may run them */
-    if ((int)o->scan_once + (int)o->check + (int)o->initdb + (int)o->grants + (int)o->guardrail > 1) {
-        fprintf(stderr, "pii-auditd: --scan-once, --check-config, --init-db, --print-grants and --print-guardrail-sql "
-                        "are exclusive\n");
+    if ((int)o->scan_once + (int)o->check + (int)o->initdb + (int)o->grants + (int)o->guardrail + (int)o->init_sql >
+        1) {
+        fprintf(stderr, "pii-auditd: --scan-once, --check-config, --init-db, --print-init-sql, --print-grants and "
+                        "--print-guardrail-sql are exclusive\n");
+        return PA_EXIT_USAGE;
+    }
+    if ((o->connect && !o->check) || (o->all && !o->init_sql)) {
+        fprintf(stderr, "pii-auditd: --connect goes with --check-config, --all with --print-init-sql\n");
         return PA_EXIT_USAGE;
     }
     if ((o->full || o->dry_run || o->n_only || o->json) && !o->scan_once) {
@@ -188,7 +188,7 @@ static int check_options(const struct options *o)
     /* scans and the daemon read personal data: never with root's powers unless asked; the print-only and schema
      * modes (--check-config, --print-grants, --print-guardrail-sql, --init-db) read no scanned data and stay usable
      * by an admin */
-    if (geteuid() == 0 && !o->allow_root && !o->check && !o->initdb && !o->grants && !o->guardrail) {
+    if (geteuid() == 0 && !o->allow_root && !o->check && !o->initdb && !o->grants && !o->guardrail && !o->init_sql) {
         fprintf(stderr, "pii-auditd: refusing to run as root: a scan reads personal data and must run as an "
                         "unprivileged user (the systemd unit uses User=pii-auditd); pass --allow-root to override\n");
         return PA_EXIT_USAGE;
@@ -268,7 +268,7 @@ int main(int argc, char **argv)
         free(o.only);
         return rc;
     }
-    bool run_daemon = !o.scan_once && !o.check && !o.initdb && !o.grants && !o.guardrail;
+    bool run_daemon = !o.scan_once && !o.check && !o.initdb && !o.grants && !o.guardrail && !o.init_sql;
     /* a service logs its scans by default; the one-shot modes only what goes wrong */
     pa_log_init(o.log_level >= 0 ? (enum pa_log_level)o.log_level : run_daemon ? PA_LOG_INFO : PA_LOG_WARN);
 
@@ -279,6 +279,7 @@ int main(int argc, char **argv)
         free(o.only);
         return PA_EXIT_USAGE;
     }
+    pa_log_set_format((enum pa_log_format)pa_log_format_parse(cfg->log_format)); /* checked by the config */
     rc = PA_EXIT_USAGE;
     struct pa_detector *det = pa_detect_new(&cfg->detect, err, sizeof err);
     if (!det) {
@@ -288,12 +289,16 @@ int main(int argc, char **argv)
     if (!resolve_surfaces(cfg, &o))
         goto out;
 
-    if (o.check) {
+    if (o.check && o.connect) {
+        rc = pa_setup_preflight(stdout, cfg, o.config_path);
+    } else if (o.check) {
         printf("%s: configuration OK (%zu surface%s)\n", o.config_path, cfg->n_surfaces,
                cfg->n_surfaces == 1 ? "" : "s");
         rc = PA_EXIT_CLEAN;
     } else if (o.initdb) {
-        rc = init_db(cfg);
+        rc = pa_setup_init_db(cfg, o.config_path);
+    } else if (o.init_sql) {
+        rc = pa_setup_print_init_sql(stdout, cfg, o.config_path, o.all);
     } else if (o.grants) {
         rc = pa_grants_print(stdout, cfg);
     } else if (o.guardrail) {

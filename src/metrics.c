@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_SAFE_INT 9007199254740992.0 /* 2^53: every integer up to here is exact in a double */
@@ -640,6 +641,38 @@ void pa_metric_replace(struct pa_metric *f, size_t n, const char *const *label_v
     free(keys);
 }
 
+void pa_metric_touch(struct pa_metric *f, const char *const *label_values)
+{
+    struct key k;
+    key_make(&k, f, label_values);
+    pthread_mutex_lock(&f->reg->mu);
+    series_get(f, k.values, k.hash, true); /* a new series starts at zero, a histogram's with every bucket empty */
+    pthread_mutex_unlock(&f->reg->mu);
+    key_free(&k, f);
+}
+
+void pa_metric_retain(struct pa_metric *f, bool (*keep)(void *arg, const char *const *label_values), void *arg)
+{
+    if (f->n_labels == 0)
+        return; /* the one series of a family without labels always stays */
+    pthread_mutex_lock(&f->reg->mu);
+    size_t kept = 0;
+    for (size_t i = 0; i < f->n_series; i++) {
+        struct series *s = f->sorted[i];
+        if (keep(arg, (const char *const *)s->values))
+            f->sorted[kept++] = s; /* the order stays sorted */
+        else
+            series_free(s);
+    }
+    if (kept != f->n_series) {
+        f->n_series = kept;
+        memset(f->slots, 0, f->n_slots * sizeof *f->slots);
+        for (size_t i = 0; i < kept; i++)
+            table_insert(f->slots, f->n_slots, f->sorted[i]);
+    }
+    pthread_mutex_unlock(&f->reg->mu);
+}
+
 double pa_metric_get(struct pa_metric *f, const char *const *label_values)
 {
     if (f->type == PA_METRIC_HISTOGRAM)
@@ -747,22 +780,39 @@ static ssize_t read_file(const char *path, char *buf, size_t cap)
     return (ssize_t)len;
 }
 
-struct proc_stat {
-    bool ok;
-    double cpu_seconds, start_time, vsize, rss_bytes;
-    bool has_start;
-};
-
-static void read_proc_stat(struct proc_stat *ps)
+/* The boot time process_start_time_seconds is counted from: the wall clock minus the time since boot
+ * (CLOCK_REALTIME - CLOCK_BOOTTIME, which the kernel keeps in the same offset /proc/stat's btime is made of). Read
+ * from the clocks, not from /proc/stat: under the unit's ProcSubset=pid only /proc/<pid> is visible, and the
+ * series would vanish (and with it the "never succeeded" branch of PIIAuditScanOverdue). */
+static double boot_time_from_clocks(void)
 {
-    char buf[2048];
+    struct timespec rt, bt;
+    if (clock_gettime(CLOCK_REALTIME, &rt) != 0 || clock_gettime(CLOCK_BOOTTIME, &bt) != 0)
+        return NAN;
+    return ((double)rt.tv_sec - (double)bt.tv_sec) + ((double)rt.tv_nsec - (double)bt.tv_nsec) / 1e9;
+}
+
+static pthread_mutex_t start_mu = PTHREAD_MUTEX_INITIALIZER;
+static double (*boot_time_fn)(void) = boot_time_from_clocks;
+static double start_time_cached; /* 0: not computed yet */
+
+void pa_metrics_set_boot_time_source(double (*fn)(void))
+{
+    pthread_mutex_lock(&start_mu);
+    boot_time_fn = fn ? fn : boot_time_from_clocks;
+    start_time_cached = 0;
+    pthread_mutex_unlock(&start_mu);
+}
+
+int pa_metrics_parse_proc_stat(const char *buf, long ticks, long page, struct pa_proc_stat *ps)
+{
     memset(ps, 0, sizeof *ps);
-    if (read_file("/proc/self/stat", buf, sizeof buf) <= 0)
-        return;
+    if (ticks <= 0 || page <= 0)
+        return -1;
     /* comm may hold spaces and parentheses: the fields start after the last ')' */
-    char *p = strrchr(buf, ')');
+    const char *p = strrchr(buf, ')');
     if (!p)
-        return;
+        return -1;
     p++;
     unsigned long long field[64];
     int n = 0;
@@ -782,32 +832,45 @@ static void read_proc_stat(struct proc_stat *ps)
     }
     /* field k (1-based in proc(5)) is field[k - 4] */
     if (n < 24 - 4 + 1)
-        return;
-    long ticks = sysconf(_SC_CLK_TCK);
-    long page = sysconf(_SC_PAGESIZE);
-    if (ticks <= 0 || page <= 0)
-        return;
+        return -1;
     ps->cpu_seconds = (double)(field[14 - 4] + field[15 - 4]) / (double)ticks;
+    ps->start_since_boot = (double)field[22 - 4] / (double)ticks;
     ps->vsize = (double)field[23 - 4];
     ps->rss_bytes = (double)field[24 - 4] * (double)page;
-    ps->ok = true;
+    return 0;
+}
 
-    /* btime can sit past the per-CPU lines, far into the file on big machines: scan it line by line */
-    FILE *fp = fopen("/proc/stat", "re");
-    if (!fp)
-        return;
-    char line[256];
-    unsigned long long btime = 0;
-    while (fgets(line, sizeof line, fp))
-        if (strncmp(line, "btime ", 6) == 0) {
-            btime = strtoull(line + 6, NULL, 10);
-            break;
-        }
-    fclose(fp);
-    if (btime) {
-        ps->start_time = (double)btime + (double)field[22 - 4] / (double)ticks;
-        ps->has_start = true;
+/* The process start time in epoch seconds, rounded to the clock tick, worked out once and kept: the start is one
+ * instant, so a scrape never sees it move with the nanoseconds between two clock reads (or a later clock step). */
+static double start_time(const struct pa_proc_stat *ps, long ticks)
+{
+    pthread_mutex_lock(&start_mu);
+    if (start_time_cached == 0) {
+        double boot = boot_time_fn();
+        if (isfinite(boot) && boot > 0)
+            start_time_cached = round((boot + ps->start_since_boot) * (double)ticks) / (double)ticks;
     }
+    double v = start_time_cached;
+    pthread_mutex_unlock(&start_mu);
+    return v;
+}
+
+struct proc_stat {
+    bool ok;
+    struct pa_proc_stat v;
+    double start_time; /* 0: not known */
+};
+
+static void read_proc_stat(struct proc_stat *ps)
+{
+    char buf[2048];
+    memset(ps, 0, sizeof *ps);
+    long ticks = sysconf(_SC_CLK_TCK);
+    if (read_file("/proc/self/stat", buf, sizeof buf) <= 0 ||
+        pa_metrics_parse_proc_stat(buf, ticks, sysconf(_SC_PAGESIZE), &ps->v) != 0)
+        return;
+    ps->ok = true;
+    ps->start_time = start_time(&ps->v, ticks);
 }
 
 static long count_open_fds(void)
@@ -836,7 +899,7 @@ void pa_metrics_render_process(struct pa_buf *out)
     /* names sorted, HELP texts as client_golang's process collector writes them */
     if (ps.ok) {
         header(out, "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", "counter");
-        sample(out, "process_cpu_seconds_total", "", "", NULL, ps.cpu_seconds);
+        sample(out, "process_cpu_seconds_total", "", "", NULL, ps.v.cpu_seconds);
     }
     if (has_rl) {
         header(out, "process_max_fds", "Maximum number of open file descriptors.", "gauge");
@@ -848,16 +911,16 @@ void pa_metrics_render_process(struct pa_buf *out)
     }
     if (ps.ok) {
         header(out, "process_resident_memory_bytes", "Resident memory size in bytes.", "gauge");
-        sample(out, "process_resident_memory_bytes", "", "", NULL, ps.rss_bytes);
+        sample(out, "process_resident_memory_bytes", "", "", NULL, ps.v.rss_bytes);
     }
-    if (ps.has_start) {
+    if (ps.start_time > 0) {
         header(out, "process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
                "gauge");
         sample(out, "process_start_time_seconds", "", "", NULL, ps.start_time);
     }
     if (ps.ok) {
         header(out, "process_virtual_memory_bytes", "Virtual memory size in bytes.", "gauge");
-        sample(out, "process_virtual_memory_bytes", "", "", NULL, ps.vsize);
+        sample(out, "process_virtual_memory_bytes", "", "", NULL, ps.v.vsize);
     }
 }
 

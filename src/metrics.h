@@ -37,6 +37,14 @@ void pa_metric_observe(struct pa_metric *f, const char *const *label_values, dou
  * later row with the same labels wins). Counter values are taken as given: for counters mirrored from another
  * source, where a lower value reads as a reset to Prometheus. */
 void pa_metric_replace(struct pa_metric *f, size_t n, const char *const *label_values, const double *values);
+/* Create the series with these label values at zero when it does not exist (a histogram's with every bucket
+ * empty); an existing series is left as it is. For series whose zero is true before anything happened (a surface
+ * configured but not scanned yet has read no rows), so that increase() sees the first change. */
+void pa_metric_touch(struct pa_metric *f, const char *const *label_values);
+/* Drop every series of a family with labels for which keep(arg, label values) is false (the label values in the
+ * family's label order). keep runs under the registry lock: it must not call into the registry. For series of
+ * something that no longer exists (a surface removed from the configuration). */
+void pa_metric_retain(struct pa_metric *f, bool (*keep)(void *arg, const char *const *label_values), void *arg);
 /* Current value of a gauge/counter series, or NaN when it does not exist (tests, the daemon's own logic). */
 double pa_metric_get(struct pa_metric *f, const char *const *label_values);
 

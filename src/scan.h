@@ -108,4 +108,19 @@ const char *pa_scan_mode_name(bool full);
  * the catalog query failed: the same query the surface check uses. For --print-grants. */
 char *pa_scan_primary_key(PGconn *conn, const char *schema, const char *table);
 
+/* What the surface check (the one every scan makes before reading a surface) found. */
+struct pa_scan_surface_check {
+    char id_column[128];
+    char id_type[128];  /* format_type() of the id column */
+    bool json;          /* the column is json or jsonb (else text, varchar or char) */
+    long long estimate; /* pg_class.reltuples */
+};
+/* The scan's own surface check, on a scanned-database connection (pa_db_open PA_DB_SCANNED): the table, the column
+ * and its type, the id column (configured and unique, or the single-column primary key), column-level SELECT on
+ * both, and no row-level security that could hide rows. 0 with out filled, or -1 with e saying what is wrong and
+ * the fix (reason missing, unsupported_type, no_unique_id, permission, rls, or the query's failure). For
+ * --check-config --connect. Reads no row. */
+int pa_scan_check_surface(PGconn *conn, const struct pa_surface *s, struct pa_scan_surface_check *out,
+                          struct pa_err *e);
+
 #endif

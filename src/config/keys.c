@@ -33,6 +33,10 @@
     X("database.password_file", PA_KEY_PATH, NULL, false, true,                                                        \
       "File holding the password (read by the daemon at connect time); unset: libpq's pgpass/service files.", 0,       \
       NULL, NULL, C(db_password_file), 0, 0, 0)                                                                        \
+    X("database.password_credential", PA_KEY_STRING, NULL, false, true,                                               \
+      "Name of a systemd credential holding the password ($CREDENTIALS_DIRECTORY/NAME, the unit's LoadCredential=), " \
+      "read at connect time; instead of password_file.",                                                               \
+      0, SET(credential), CHECK(credential), C(db_password_credential), 0, 0, 0)                                       \
     X("findings", PA_KEY_SECTION, NULL, false, true,                                                                   \
       "Where findings are written; unset: the scanned database (e.g. scan a standby, write to the primary).", 0,       \
       SET(section), NULL, 0, 0, 0, 0)                                                                                  \
@@ -42,6 +46,9 @@
     X("findings.password_file", PA_KEY_PATH, NULL, false, true,                                                        \
       "Password file for findings.conninfo (only valid together with it).", 0, SET(findings_pw), NULL,                 \
       C(findings_password_file), 0, 0, 0)                                                                              \
+    X("findings.password_credential", PA_KEY_STRING, NULL, false, true,                                               \
+      "systemd credential holding the password for findings.conninfo (only valid together with it).", 0,             \
+      SET(credential), CHECK(credential), C(findings_password_credential), 0, 0, 0)                                    \
     X("scan", PA_KEY_SECTION, NULL, false, true, "How the scanner reads the surfaces.", 0, SET(section), NULL, 0,      \
       0, 0, 0)                                                                                                         \
     X("scan.batch_size", PA_KEY_INT, "5000", false, true,                                                              \
@@ -129,6 +136,11 @@
     X("guardrail.nested_keys", PA_KEY_BOOL, "false", false, true,                                                      \
       "Triggers check keys at any depth, not only the document's own keys (slower inserts: docs/performance.md).",     \
       0, NULL, NULL, C(guardrail_nested_keys), 0, 0, 0)                                                                \
+    X("log", PA_KEY_SECTION, NULL, false, true, "How log lines are written.", 0, SET(section), NULL, 0, 0, 0, 0)      \
+    X("log.format", PA_KEY_STRING, "text", false, true,                                                                \
+      "text: plain lines on stderr; json: one JSON object per line on stderr, with the journal's field names "       \
+      "(journald, when stderr is the journal, always gets its own fields).",                                         \
+      0, NULL, CHECK(log_format), C(log_format), 0, 0, 0)                                                                  \
     X("metrics", PA_KEY_SECTION, NULL, false, false,                                                                   \
       "The Prometheus /metrics endpoint (HTTP, optional TLS and basic auth); see Metrics endpoint.", 0,                \
       SET(section), NULL, 0, 0, 0, 0)                                                                                  \

@@ -30,6 +30,7 @@ struct pa_cfg_ctx {
     struct pa_config *cfg;
     const struct pa_cfg_node *allow_paths; /* detectors.allow_paths, checked once the surfaces are known */
     const struct pa_cfg_node *findings_pw; /* findings.password_file, checked against findings.conninfo */
+    const struct pa_cfg_node *db_cred, *findings_cred; /* *.password_credential: not with password_file */
     const struct pa_cfg_node *jitter_n;    /* scan.jitter, checked against scan.interval */
     const struct pa_cfg_node *tls_cert_n, *tls_key_n, *tls_ca_n; /* metrics.tls.*: both or neither, CA needs both */
 };
@@ -151,6 +152,9 @@ PA_CFG_SETTER(pa_cfg_set_allow_paths);
 PA_CFG_SETTER(pa_cfg_set_findings_pw);
 PA_CFG_SETTER(pa_cfg_set_jitter);
 PA_CFG_SETTER(pa_cfg_set_tls_file);
+PA_CFG_SETTER(pa_cfg_set_credential);
+PA_CFG_CHECK(pa_cfg_check_credential);
+PA_CFG_CHECK(pa_cfg_check_log_format);
 int pa_cfg_validate(struct pa_cfg_ctx *c);
 
 /* values.c: free what a key's value owns in obj (and items' owned strings), walking the table; obj stays. */

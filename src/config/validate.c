@@ -1,5 +1,6 @@
 /* config/validate: the checks across keys, run once the whole file is parsed (sections may come in any order):
- * findings.password_file needs findings.conninfo, scan.jitter stays below scan.interval, the metrics.tls files come
+ * findings.password_file (and password_credential) needs findings.conninfo, a password comes from a file or a
+ * credential (not both), scan.jitter stays below scan.interval, the metrics.tls files come
  * together, and every detectors.allow_paths entry names a configured surface (then written in canonical form,
  * schema.table.column, as detect compares it). The setters here parse as their type does and note where the key was
  * written, for these messages. Must never print or log, nor quote a conninfo.
@@ -40,6 +41,42 @@ int pa_cfg_set_tls_file(struct pa_cfg_ctx *c, size_t k, const struct pa_cfg_node
     else
         c->tls_ca_n = n;
     return pa_cfg_set_path(c, k, n, obj, disp);
+}
+
+int pa_cfg_set_credential(struct pa_cfg_ctx *c, size_t k, const struct pa_cfg_node *n, void *obj, const char *disp)
+{
+    if (pa_cfg_impl[k].off == offsetof(struct pa_config, db_password_credential))
+        c->db_cred = n;
+    else
+        c->findings_cred = n;
+    return pa_cfg_set_string(c, k, n, obj, disp);
+}
+
+/* A credential name is a file name in $CREDENTIALS_DIRECTORY, as the unit's LoadCredential=NAME:... gives it: no
+ * slash (it must not lead out of that directory), not "." or "..", and the characters systemd's own examples use. */
+int pa_cfg_check_credential(struct pa_cfg_ctx *c, const struct pa_cfg_node *n, const char *disp)
+{
+    char q[PA_CFG_QUOTE_CAP];
+    bool ok = n->len <= 255 && strcmp(n->s, ".") != 0 && strcmp(n->s, "..") != 0;
+    for (size_t i = 0; ok && i < n->len; i++) {
+        char ch = n->s[i];
+        ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+             ch == '-' || ch == '.' || ch == '@' || ch == ':';
+    }
+    if (ok)
+        return 0;
+    return cfg_fail(c, n,
+                    "%s: expected a credential name such as db-password (the NAME of the unit's "
+                    "LoadCredential=NAME:..., a file name: letters, digits, _ - . @ :), got %s",
+                    disp, pa_cfg_got(n, false, q, sizeof q));
+}
+
+int pa_cfg_check_log_format(struct pa_cfg_ctx *c, const struct pa_cfg_node *n, const char *disp)
+{
+    char q[PA_CFG_QUOTE_CAP];
+    if (strcmp(n->s, "text") == 0 || strcmp(n->s, "json") == 0)
+        return 0;
+    return cfg_fail(c, n, "%s: expected text or json, got %s", disp, pa_cfg_got(n, false, q, sizeof q));
 }
 
 static const struct pa_surface *bsearch_surface(const struct pa_config *cfg, const struct pa_cfg_dupent *ix,
@@ -123,6 +160,19 @@ int pa_cfg_validate(struct pa_cfg_ctx *c)
                         "findings.password_file: set without findings.conninfo, so it would be ignored: findings go "
                         "to database.conninfo (its password is database.password_file); remove it or set "
                         "findings.conninfo");
+    if (cfg->findings_password_credential && !cfg->findings_conninfo)
+        return cfg_fail(c, c->findings_cred,
+                        "findings.password_credential: set without findings.conninfo, so it would be ignored: findings "
+                        "go to database.conninfo (its password is database.password_credential); remove it or set "
+                        "findings.conninfo");
+    if (cfg->db_password_credential && cfg->db_password_file)
+        return cfg_fail(c, c->db_cred,
+                        "database.password_credential: set together with database.password_file: the password comes "
+                        "from one of them, keep one");
+    if (cfg->findings_password_credential && cfg->findings_password_file)
+        return cfg_fail(c, c->findings_cred,
+                        "findings.password_credential: set together with findings.password_file: the password comes "
+                        "from one of them, keep one");
     if (c->jitter_n && cfg->jitter >= cfg->interval) {
         char j[32], iv[32];
         pa_format_duration(cfg->jitter, j, sizeof j);

@@ -275,6 +275,22 @@ int pa_catalog_check(PGconn *conn, const struct pa_surface *s, struct surface_in
     return rc;
 }
 
+int pa_scan_check_surface(PGconn *conn, const struct pa_surface *s, struct pa_scan_surface_check *out,
+                          struct pa_err *e)
+{
+    struct surface_info si = {0};
+    memset(out, 0, sizeof *out);
+    int rc = pa_catalog_check(conn, s, &si, e);
+    if (rc == 0) {
+        snprintf(out->id_column, sizeof out->id_column, "%s", si.id_column);
+        snprintf(out->id_type, sizeof out->id_type, "%s", si.id_type);
+        out->json = si.kind == PA_DOC_JSON;
+        out->estimate = si.estimate;
+    }
+    pa_catalog_info_free(&si);
+    return rc;
+}
+
 int pa_catalog_append_bounds(PGconn *conn, const struct surface_info *si, struct pa_buf *sql, const char *lo,
                              const char *hi)
 {

@@ -5,9 +5,11 @@
 #     tests), lintian with no error;
 #  2. install: the user, /etc/pii-auditd root:pii-auditd 0750, the conffile root:pii-auditd 0640, the files, the
 #     unit not enabled, `systemd-analyze verify` of the installed unit prints nothing;
-#  3. the first run of docs/operations.md ("Install from the Debian package") on a fresh PostgreSQL cluster: schema
-#     and role from /usr/share/pii-auditd/sql, peer authentication through the documented pg_ident map, the config
-#     edited, --check-config, --print-grants run as the pii-auditd user piped to psql, a first scan as that user;
+#  3. the first run of docs/operations.md ("Install from the Debian package") on a fresh PostgreSQL cluster: the
+#     schema printed by --print-init-sql --all (as root) into psql as the superuser, the role from
+#     /usr/share/pii-auditd/sql, peer authentication through the documented pg_ident map, the config edited,
+#     --check-config, --init-db as the pii-auditd user refused with who may and how, --print-grants run as that user
+#     piped to psql, the preflight (--check-config --connect) as that user, a first scan as that user;
 #  4. upgrade to a rebuilt package (a new changelog entry, a changed sample): the edited conffile is kept with its
 #     owner and mode, the new sample lands next to it as .dpkg-dist; an unedited conffile is replaced and still
 #     gets root:pii-auditd 0640;
@@ -125,9 +127,13 @@ pa_psql -d postgres -c "CREATE DATABASE app" >/dev/null
 pa_psql -d app -c "CREATE TABLE webhook_events (id bigint PRIMARY KEY, payload jsonb NOT NULL);
   INSERT INTO webhook_events SELECT g, jsonb_build_object('order', g) FROM generate_series(1, 50) g;
   INSERT INTO webhook_events VALUES (51, '{\"customer\": {\"email\": \"deb.canary@example.com\"}}');" >/dev/null
-apply_schema() { local f; for f in /usr/share/pii-auditd/sql/[0-9][0-9][0-9]_*.sql; do pa_psql -d app -f "$f" >/dev/null || return 1; done; }
-apply_schema && pa_psql -d app -f /usr/share/pii-auditd/sql/roles.sql >/dev/null \
-    && ok "findings schema and role from /usr/share/pii-auditd/sql (as the superuser)" || not_ok "schema or roles.sql failed"
+# step 1 as root, before the configuration is edited: --all needs no connection
+/usr/sbin/pii-auditd --print-init-sql --all >"$T_DIR/init.sql" 2>"$T_DIR/init.err" \
+    && pa_psql -d app -f "$T_DIR/init.sql" >/dev/null \
+    && (for f in /usr/share/pii-auditd/sql/[0-9][0-9][0-9]_*.sql; do pa_psql -d app -f "$f" >/dev/null || exit 1; done) \
+    && pa_psql -d app -f /usr/share/pii-auditd/sql/roles.sql >/dev/null \
+    && ok "findings schema (--print-init-sql --all, then the files again: idempotent) and role from /usr/share/pii-auditd/sql (as the superuser)" \
+    || { not_ok "schema or roles.sql failed"; sed 's/^/#   /' "$T_DIR/init.err"; }
 # the configuration: edited in place, so it stays root:pii-auditd 0640
 python3 - "$CONF" "host=$PGD port=$port dbname=app user=pii_auditd" <<'EOF'
 import re, sys
@@ -146,10 +152,25 @@ psql -X -h "$PGD" -p "$port" -U pii_auditd -d app -c 'SELECT 1' >/dev/null 2>&1 
     && not_ok "root could connect as pii_auditd: the peer map is not in force" || ok "root cannot connect as pii_auditd (peer)"
 as_pa psql -X -h "$PGD" -p "$port" -U pii_auditd -d app -Atc 'SELECT current_user' >"$T_DIR/peer.out" 2>&1
 t_eq "$(cat "$T_DIR/peer.out")" "pii_auditd" "the OS user pii-auditd connects as the role pii_auditd (pg_ident map)"
+# --init-db as the service user: the role may not create or alter the schema; it says who may, and how
+as_pa /usr/sbin/pii-auditd --init-db >"$T_DIR/initdb.out" 2>&1
+rc=$?
+if [ $rc = 0 ]; then ok "--init-db as pii-auditd: nothing to apply (the schema is there)"; else
+    grep -q 'may not create or change the findings schema' "$T_DIR/initdb.out" && [ $rc = 3 ] \
+        && ok "--init-db as pii-auditd: exit 3, naming who may and how" || { not_ok "--init-db as pii-auditd (exit $rc):"; sed 's/^/#   /' "$T_DIR/initdb.out"; }
+fi
+as_pa /usr/sbin/pii-auditd --check-config --connect >"$T_DIR/preflight0.out" 2>&1
+t_eq "$?" "2" "the preflight before the grants: exit 2"
+grep -q '^FAIL surface public.webhook_events.payload \[permission\]: .*GRANT SELECT (id, payload)' "$T_DIR/preflight0.out" \
+    && ok "the preflight names the missing grant" || { not_ok "the preflight before the grants:"; sed 's/^/#   /' "$T_DIR/preflight0.out"; }
 as_pa /usr/sbin/pii-auditd --print-grants >"$T_DIR/grants.sql" 2>"$T_DIR/grants.err"
 t_grep '^GRANT SELECT \(id, payload\) ON TABLE public.webhook_events TO pii_auditd;' "$T_DIR/grants.sql" \
     "--print-grants (as pii-auditd) found the primary key: column-level grant"
 pa_psql -d app -f "$T_DIR/grants.sql" >/dev/null && ok "grants applied" || not_ok "grants failed"
+as_pa /usr/sbin/pii-auditd --check-config --connect >"$T_DIR/preflight.out" 2>&1
+rc=$?
+[ $rc = 0 ] && grep -q '^preflight: all [0-9]* checks passed' "$T_DIR/preflight.out" \
+    && ok "the preflight as pii-auditd: every check passes (exit 0)" || { not_ok "the preflight (exit $rc):"; sed 's/^/#   /' "$T_DIR/preflight.out"; }
 as_pa /usr/sbin/pii-auditd --scan-once >"$T_DIR/scan.out" 2>&1
 rc=$?
 t_eq "$rc" "1" "first scan as the pii-auditd user: exit 1, findings ($(secs $t0) s for the first run)"

@@ -75,6 +75,9 @@ t_eq "$(grep -E '^IPAddress(Allow|Deny)=' "$unit" | tr '\n' ' ')" "IPAddressDeny
     "IPAddressDeny=any with IPAddressAllow=localhost"
 grep -q '^LoadCredential=db-password:pii-auditd.db-password$' "$unit" \
     && ok "LoadCredential=db-password from the credential store (skipped when absent)" || not_ok "LoadCredential"
+grep -q '^LoadCredential=findings-password:pii-auditd.findings-password$' "$unit" \
+    && ok "LoadCredential=findings-password (findings.password_credential) from the credential store" \
+    || not_ok "LoadCredential=findings-password"
 grep -q '^ProtectHome=yes' "$unit" && ok "ProtectHome=yes" || not_ok "ProtectHome"
 
 # the template for a fleet, pii-auditd@.service: made from the same template, so the same hardening; an instance
@@ -86,6 +89,9 @@ t_eq "$(grep -E '^Exec(Start|StartPre)=' "$tmpl" | sed 's/ --check-config//' | s
     "an instance NAME reads $sysconfdir/pii-auditd/NAME.yaml"
 grep -q '^LoadCredential=db-password:pii-auditd-%i.db-password$' "$tmpl" \
     && ok "an instance's password credential is its own (pii-auditd-NAME.db-password)" || not_ok "the template's LoadCredential"
+grep -q '^LoadCredential=findings-password:pii-auditd-%i.findings-password$' "$tmpl" \
+    && ok "an instance's findings credential is its own (pii-auditd-NAME.findings-password)" \
+    || not_ok "the template's LoadCredential=findings-password"
 t_eq "$(diff <(sed -n '/^\[Service\]/,$p' "$unit" | grep -vE '^(Exec|LoadCredential=|#)') \
              <(sed -n '/^\[Service\]/,$p' "$tmpl" | grep -vE '^(Exec|LoadCredential=|#)') && echo same)" "same" \
     "the template's [Service] and [Install] sections are the unit's (hardening included), but for the config and credential"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Canaries: unique PII values planted in every category (in values, in keys, in invalid JSON, in text columns),
-# scanned at every log level with text and JSON output, in normal and dry-run mode, with logs on stderr and in the
-# journal (a stand-in socket), on the error paths (statement timeout, missing surface, a connection killed
-# mid-scan, invalid JSON), and through every findings CLI path (findings list/show/ack/resolve, allow add/list/remove,
-# report --html). Not one canary may appear in stdout, stderr, the journal, the findings, scan_runs,
+# scanned at every log level with text and JSON output, in normal and dry-run mode, with logs on stderr (as text and
+# as JSON lines, log.format: json) and in the journal (a stand-in socket), on the error paths (statement timeout,
+# missing surface, a connection killed mid-scan, invalid JSON), and through every findings CLI path (findings
+# list/show/ack/resolve, allow add/list/remove, report --html). Not one canary may appear in stdout, stderr, the
+# journal, the findings, scan_runs,
 # scan_run_surfaces or scan_cursors tables, or the PostgreSQL server log (every statement of the scans logged).
 # The daemon's channels (/metrics, reload errors, process memory, core files): tests/integration/canary_daemon.sh.
 source "$(dirname "$0")/../lib/itest.sh"
@@ -45,6 +46,29 @@ t_rc 1 "scan with a 150-byte document bound: findings in the small documents"
 [ "$(jq -r '.totals.oversized_documents' "$T_DIR/out")" -ge 2 ] && ok "documents were left unread as oversized" \
     || not_ok "no oversized document: $(jq -c '.totals' "$T_DIR/out")"
 check_clean "oversized path" "$T_DIR/out" "$T_DIR/err"
+# JSON log lines (log.format: json): the same scans at debug level, every stderr line one JSON object with the
+# journal's fields, no canary in any of them (the error paths below run with JSON logs too)
+CONF_J=$(t_config 'surfaces:
+  - {table: hooks, column: payload}
+  - {table: notes, column: body}' "$CANARY_DETECTORS
+log:
+  format: json")
+cp "$CONF_J" "$T_DIR/conf-json.yaml"; CONF_J=$T_DIR/conf-json.yaml
+: >"$T_DIR/json-err"
+for mode in "--full --output text" "--output json" "--dry-run --output json"; do
+    # shellcheck disable=SC2086
+    t_run --config "$CONF_J" --scan-once --log-level debug $mode
+    t_rc 1 "scan ($mode) with JSON log lines finds PII"
+    check_clean "JSON log lines ($mode)" "$T_DIR/out" "$T_DIR/err"
+    cat "$T_DIR/err" >>"$T_DIR/json-err"
+done
+n_json=$(wc -l <"$T_DIR/json-err")
+[ "$n_json" -ge 10 ] && ok "JSON log: $n_json lines at debug level" || not_ok "JSON log: only $n_json lines"
+t_eq "$(jq -c 'select((.MESSAGE | type) == "string" and (.PRIORITY | test("^[3-7]$"))
+               and .SYSLOG_IDENTIFIER == "pii-auditd" and (.__REALTIME_TIMESTAMP | test("^[0-9]{16}$")))' \
+        "$T_DIR/json-err" 2>&1 | wc -l)" "$n_json" "JSON log: every line is one object with MESSAGE, PRIORITY, SYSLOG_IDENTIFIER and a timestamp"
+t_grep '"PRIORITY":"7","SYSLOG_IDENTIFIER":"pii-auditd","SYSLOG_PID":"[0-9]+","SURFACE":"public.hooks.payload","SCAN_ID":"[0-9]+","MESSAGE":"finding: record' \
+    "$T_DIR/json-err" "JSON log: findings logged by location at debug, with SURFACE and SCAN_ID"
 t_grep "finding: record" "$T_DIR/all-err" "debug logging really was on (findings are logged by location)"
 [ "$(t_val "SELECT count(*) FROM pii_audit.findings")" -ge 20 ] && ok "findings recorded" || not_ok "findings recorded: $(t_val "SELECT count(*) FROM pii_audit.findings")"
 t_eq "$(t_val "SELECT count(*) FROM pii_audit.findings WHERE json_path = '\$.recipients.<email>'")" "1" "a PII key is redacted as <email> in the path"
@@ -97,11 +121,14 @@ sleep 0.5
 CONF2=$(T_STMT_TIMEOUT=1s T_SCAN_EXTRA="  lock_timeout: 5m" t_config 'surfaces:
   - {table: hooks, column: payload}
   - {table: notes, column: body}
-  - {table: nope, column: body}')
+  - {table: nope, column: body}' 'log:
+  format: json')
 cp "$CONF2" "$T_DIR/conf2.yaml"; CONF2=$T_DIR/conf2.yaml
 t_run --config "$CONF2" --scan-once --full --log-level debug --output json
 t_rc 3 "error-path scan exits 3"
 t_eq "$(jq -r '.surfaces[0].error.reason' "$T_DIR/out")" "timeout" "the error path really was a statement timeout"
+t_eq "$(jq -r 'select(.PRIORITY == "3") | .MESSAGE' "$T_DIR/err" | grep -c 'surface not scanned')" "2" \
+    "the error path's failures are JSON log lines at priority 3 (timeout, missing)"
 check_clean "timeout error path" "$T_DIR/out" "$T_DIR/err"
 kill $locker 2>/dev/null; wait $locker 2>/dev/null
 # the locker's backend outlives its psql: end it, or the next scan waits for its lock

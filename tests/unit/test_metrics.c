@@ -739,6 +739,143 @@ START_TEST(test_process_metrics)
 }
 END_TEST
 
+/* /proc/self/stat of a process whose comm holds spaces and parentheses, with starttime 123456 ticks after boot */
+static const char proc_stat_text[] =
+    "4242 (pii) (au ditd)) S 1 4242 4242 0 -1 4194560 1200 0 0 0 250 75 0 0 20 0 3 0 123456 104857600 2560 "
+    "18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
+
+START_TEST(test_proc_stat_parse)
+{
+    struct pa_proc_stat ps;
+    ck_assert_int_eq(pa_metrics_parse_proc_stat(proc_stat_text, 100, 4096, &ps), 0);
+    ck_assert(ps.cpu_seconds == 3.25);          /* (250 + 75) / 100 */
+    ck_assert(ps.start_since_boot == 1234.56);  /* 123456 / 100 */
+    ck_assert(ps.vsize == 104857600.0);
+    ck_assert(ps.rss_bytes == 2560.0 * 4096);
+    ck_assert_int_eq(pa_metrics_parse_proc_stat("4242 (x) S 1 2 3\n", 100, 4096, &ps), -1); /* too few fields */
+    ck_assert_int_eq(pa_metrics_parse_proc_stat("no parenthesis at all", 100, 4096, &ps), -1);
+    ck_assert_int_eq(pa_metrics_parse_proc_stat(proc_stat_text, 0, 4096, &ps), -1);
+}
+END_TEST
+
+static int boot_calls;
+static double fixed_boot(void)
+{
+    boot_calls++;
+    return 1700000000.004; /* ms noise: the start is rounded to the clock tick */
+}
+static double no_boot(void)
+{
+    return NAN;
+}
+
+/* process_start_time_seconds = boot time (from the clocks, not /proc/stat: ProcSubset=pid hides it) + starttime,
+ * with the boot time source injected; worked out once and kept */
+START_TEST(test_process_start_time_injected)
+{
+    struct pa_metrics *m = pa_metrics_new();
+    long ticks = sysconf(_SC_CLK_TCK);
+    char buf[2048];
+    FILE *f = fopen("/proc/self/stat", "re");
+    ck_assert(f != NULL);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    struct pa_proc_stat ps;
+    ck_assert_int_eq(pa_metrics_parse_proc_stat(buf, ticks, sysconf(_SC_PAGESIZE), &ps), 0);
+    double want = round((1700000000.004 + ps.start_since_boot) * (double)ticks) / (double)ticks;
+
+    boot_calls = 0;
+    pa_metrics_set_boot_time_source(fixed_boot);
+    for (int i = 0; i < 3; i++) {
+        struct pa_buf b;
+        pa_buf_init(&b);
+        pa_metrics_render(m, &b);
+        ck_assert_msg(value_of(b.data, "process_start_time_seconds") == want, "start %f want %f",
+                      value_of(b.data, "process_start_time_seconds"), want);
+        pa_buf_free(&b);
+    }
+    ck_assert_int_eq(boot_calls, 1); /* kept once known */
+
+    /* no boot time: the series is left out, HELP and TYPE included (a missing series, never a wrong 0) */
+    pa_metrics_set_boot_time_source(no_boot);
+    struct pa_buf b;
+    pa_buf_init(&b);
+    pa_metrics_render(m, &b);
+    ck_assert(strstr(b.data, "process_start_time_seconds") == NULL);
+    ck_assert(strstr(b.data, "process_cpu_seconds_total") != NULL);
+    pa_buf_free(&b);
+
+    /* the real clocks agree with btime of /proc/stat (when this test can read it) to within a tick or two */
+    pa_metrics_set_boot_time_source(NULL);
+    pa_buf_init(&b);
+    pa_metrics_render(m, &b);
+    double start = value_of(b.data, "process_start_time_seconds");
+    pa_buf_free(&b);
+    f = fopen("/proc/stat", "re");
+    if (f) {
+        char line[256];
+        double btime = 0;
+        while (fgets(line, sizeof line, f))
+            if (strncmp(line, "btime ", 6) == 0)
+                btime = strtod(line + 6, NULL);
+        fclose(f);
+        /* btime is whole seconds (truncated): the clocks' boot time lies within [btime, btime + 1) */
+        double lo = btime + ps.start_since_boot - 0.02, hi = btime + 1 + ps.start_since_boot + 0.02;
+        ck_assert_msg(start >= lo && start <= hi, "start %f, btime-based [%f, %f]", start, lo, hi);
+    }
+    pa_metrics_free(m);
+}
+END_TEST
+
+static bool keep_not_b(void *arg, const char *const *v)
+{
+    (void)arg;
+    return strcmp(v[0], "public.b") != 0;
+}
+
+/* pa_metric_touch makes a series at zero (histograms with empty buckets) without changing an existing one;
+ * pa_metric_retain drops series by their labels and keeps the rest sorted and findable */
+START_TEST(test_touch_retain)
+{
+    struct pa_metrics *m = pa_metrics_new();
+    const char *tc[] = {"table", "column"};
+    struct pa_metric *c = pa_metrics_register(m, "pa_t_total", "T.", PA_METRIC_COUNTER, 2, tc, NULL, 0);
+    const char *ml[] = {"mode"};
+    static const double bk[] = {1, 10};
+    struct pa_metric *h = pa_metrics_register(m, "pa_h_seconds", "H.", PA_METRIC_HISTOGRAM, 1, ml, bk, 2);
+    const char *a[] = {"public.a", "x"}, *b[] = {"public.b", "x"}, *cc[] = {"public.c", "x"};
+    pa_metric_add(c, b, 5);
+    pa_metric_touch(c, a);
+    pa_metric_touch(c, b); /* existing: kept at 5 */
+    pa_metric_touch(c, cc);
+    const char *full[] = {"full"};
+    pa_metric_touch(h, full);
+    char *out = render(m);
+    ck_assert_str_eq(out, "# HELP pa_t_total T.\n# TYPE pa_t_total counter\n"
+                          "pa_t_total{table=\"public.a\",column=\"x\"} 0\n"
+                          "pa_t_total{table=\"public.b\",column=\"x\"} 5\n"
+                          "pa_t_total{table=\"public.c\",column=\"x\"} 0\n"
+                          "# HELP pa_h_seconds H.\n# TYPE pa_h_seconds histogram\n"
+                          "pa_h_seconds_bucket{mode=\"full\",le=\"1\"} 0\n"
+                          "pa_h_seconds_bucket{mode=\"full\",le=\"10\"} 0\n"
+                          "pa_h_seconds_bucket{mode=\"full\",le=\"+Inf\"} 0\n"
+                          "pa_h_seconds_sum{mode=\"full\"} 0\npa_h_seconds_count{mode=\"full\"} 0\n");
+    free(out);
+    pa_metric_retain(c, keep_not_b, NULL);
+    ck_assert(isnan(pa_metric_get(c, b)));
+    ck_assert(pa_metric_get(c, a) == 0 && pa_metric_get(c, cc) == 0);
+    pa_metric_add(c, cc, 2);
+    pa_metric_add(c, b, 1); /* created again, in its sorted place */
+    out = render(m);
+    ck_assert(strstr(out, "pa_t_total{table=\"public.a\",column=\"x\"} 0\n"
+                          "pa_t_total{table=\"public.b\",column=\"x\"} 1\n"
+                          "pa_t_total{table=\"public.c\",column=\"x\"} 2\n") != NULL);
+    free(out);
+    pa_metrics_free(m);
+}
+END_TEST
+
 /* ---- promtool --------------------------------------------------------------------------------------------- */
 
 static const char *find_promtool(void)
@@ -958,6 +1095,9 @@ int main(void)
     tcase_add_test(tc, test_concurrent);
     tcase_add_test(tc, test_replace);
     tcase_add_test(tc, test_process_metrics);
+    tcase_add_test(tc, test_proc_stat_parse);
+    tcase_add_test(tc, test_process_start_time_injected);
+    tcase_add_test(tc, test_touch_retain);
     tcase_add_test(tc, test_promtool);
     suite_add_tcase(s, tc);
 
