@@ -2,7 +2,7 @@
  * dictionary the daemon uses. Pure: no database, no I/O; never sees a scanned value.
  *
  * The key matching is done in SQL the way pa_detect_key_category() does it in C (same tokens, same dictionary of
- * joined tokens with stop entries and whole-key-only entries, same digit and plural fallbacks, same ignore_keys);
+ * word forms with aliases, stop entries and whole-key-only entries, same digit and plural fallbacks, same ignore_keys);
  * docs/detection.md lists where the two differ. */
 #include "guardrail.h"
 
@@ -63,15 +63,15 @@ static const char template_sql[] =
     "    RETURN reverse(regexp_replace(lower(keys), '[^[:alnum:]\\n]+', '', 'g'))\n"
     "           ~ '(?n)^[0-9]*(?:se|s)?(?:@PREFILTER@)';\n"
     "\n"
-    "-- The longest trailing run of t[1..m] in the dictionary: its category, '-' for a stop entry or a disabled category,\n"
-    "-- NULL when none. Entries marked '=' match only the whole key.\n"
+    "-- The longest trailing run of t[1..m] in the dictionary (its words joined by '_', compared word for word): its\n"
+    "-- category, '-' for a stop entry or a disabled category, NULL when none. Entries marked '=' match only the whole key.\n"
     "CREATE OR REPLACE FUNCTION pii_guardrail.dict_suffix(t text[], m integer) RETURNS text\n"
     "    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $pii_guardrail$\n"
     "DECLARE\n"
     "    e text;\n"
     "BEGIN\n"
     "    FOR i IN 1 .. m LOOP\n"
-    "        e := @DICT@::jsonb ->> array_to_string(t[i:m], '');\n"
+    "        e := @DICT@::jsonb ->> array_to_string(t[i:m], '_');\n"
     "        IF e IS NOT NULL THEN\n"
     "            IF left(e, 1) <> '=' THEN\n"
     "                RETURN e;\n"
@@ -330,19 +330,19 @@ static const char template_sql[] =
 
 struct gen {
     const struct pa_detector *d;
-    struct pa_buf dict;      /* JSON {"joined": "category" | "=category" | "-", ...}: one SQL literal in the output */
+    struct pa_buf dict;      /* JSON {"words": "category" | "=category" | "-", ...}: one SQL literal in the output */
     struct pa_buf prefilter; /* reversed|reversed|... of entries that can match */
     struct pa_buf ignored;   /* {joined,...} */
     char **rev;              /* matching entries reversed, for the prefilter */
     size_t n_dict, n_match, n_ignored;
 };
 
-static void on_entry(void *arg, const char *joined, int category, bool whole_only)
+static void on_entry(void *arg, const char *words, int category, bool whole_only)
 {
     struct gen *g = arg;
     if (g->n_dict++)
         pa_buf_appends(&g->dict, ", ");
-    pa_buf_append_json_string(&g->dict, joined, strlen(joined));
+    pa_buf_append_json_string(&g->dict, words, strlen(words));
     pa_buf_appends(&g->dict, ": ");
     if (category < 0) {
         pa_buf_appends(&g->dict, "\"-\"");
@@ -355,7 +355,12 @@ static void on_entry(void *arg, const char *joined, int category, bool whole_onl
     pa_buf_appends(&v, pa_detect_category_name(g->d, category));
     pa_buf_append_json_string(&g->dict, v.data, v.len);
     pa_buf_free(&v);
-    /* the prefilter works on reversed keys without trailing digits: "cvv2" -> "vvc" (by characters, not bytes) */
+    /* the prefilter works on reversed keys run together without trailing digits: "cvv_2" -> "vvc" (by characters, not
+     * bytes); word for word matches are a subset of what it lets through */
+    char *joined = pa_xcalloc(strlen(words) + 1, 1);
+    for (size_t i = 0, k = 0; words[i]; i++)
+        if (words[i] != '_')
+            joined[k++] = words[i];
     size_t n = strlen(joined);
     while (n > 0 && joined[n - 1] >= '0' && joined[n - 1] <= '9')
         n--;
@@ -369,6 +374,7 @@ static void on_entry(void *arg, const char *joined, int category, bool whole_onl
         o += end - start;
         end = start;
     }
+    free(joined);
     g->rev = pa_xrealloc(g->rev, (g->n_match + 1) * sizeof *g->rev);
     g->rev[g->n_match++] = rev;
 }

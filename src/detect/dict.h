@@ -1,5 +1,5 @@
 /* dict: the key dictionary. Its default entries, the tokenizer that normalizes a member name ("billingEmail" ->
- * billing email), the hash table of joined tokens and the lookup of a name's longest trailing token run (with the
+ * billing email), the hash table of word forms and the lookup of a name's longest trailing token run (with the
  * digit and plural fallbacks), ignore_keys, and what a name says about its value (version, lat/lng flags).
  * guardrail.c writes the same dictionary and a PL/pgSQL port of the lookup into SQL: change them together.
  * Sees member names only, never values; never prints.
@@ -24,16 +24,25 @@ enum { KF_NATIONAL = 1, KF_VERSION = 2, KF_LAT = 4, KF_LNG = 8 };
 #define KEY_WINDOW 256        /* a longer key is normalized from its last 256 bytes: only trailing tokens can match */
 #define MAX_TOKENS KEY_WINDOW /* a token is at least one byte: never reached */
 
-/* A key as lower-case tokens */
+/* A key as lower-case tokens: its word form, the tokens separated by '_' ("billing_email"; a token never holds a
+ * '_', which is a separator byte in keys). Entries are compared with whole trailing runs of it, so a match is always
+ * word for word: "ad_id" is the words ad + id, never the entry "adid". */
 struct tokens {
-    char joined[KEY_WINDOW + 1]; /* tokens concatenated, lower case */
+    char w[2 * KEY_WINDOW + 1]; /* the word form */
     size_t len;
-    uint16_t start[MAX_TOKENS + 1]; /* start[i]: offset of token i in joined; start[n] = len */
+    uint16_t start[MAX_TOKENS + 1]; /* start[i]: offset of token i in w; start[n] = len + 1 (token i ends at
+                                       start[i + 1] - 1) */
     size_t n;
 };
 
+/* Token i of t: its offset and length */
+static inline size_t tok_len(const struct tokens *t, size_t i)
+{
+    return (size_t)(t->start[i + 1] - 1 - t->start[i]);
+}
+
 struct dent {
-    const char *joined;
+    const char *words; /* word form ("email_address") */
     size_t len;
     uint64_t h;
     int cat;          /* category id, or CAT_STOP */
@@ -41,8 +50,8 @@ struct dent {
     const char *rule; /* "key:..." */
 };
 
-/* Open addressing over joined strings; hash = sum c[i] * B^(n-1-i), so a suffix's hash is extended to the left in
- * O(1) per byte. */
+/* Open addressing over word forms; hash = sum c[i] * B^(n-1-i), so a suffix's hash is extended to the left in O(1) per
+ * byte. */
 struct dtab {
     struct dent *e;
     size_t n, cap;
@@ -55,13 +64,13 @@ struct dtab {
 struct pa_det_dict {
     struct dtab keys;
     struct dtab ignore;
-    char **owned; /* joined keys and rule names of extra_keys / ignore_keys */
+    char **owned; /* word forms and rule names of extra_keys, joined forms of ignore_keys */
     size_t n_owned;
 };
 
 struct pa_detector;
 
-/* Once per process (pa_det_init): the default entries' joined forms and rule names. */
+/* Once per process (pa_det_init): the default entries' word forms, their run-together aliases and rule names. */
 void pa_det_dict_init(void);
 /* Split a key into lower-case tokens (see docs/detection.md, "Normalization"). */
 void pa_det_tokenize(const char *key, size_t len, struct tokens *t);

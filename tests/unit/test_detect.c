@@ -243,16 +243,20 @@ START_TEST(test_dictionary)
     const struct pa_dict_entry *e = pa_detect_default_dictionary(&n);
     ck_assert_uint_ge(n, 150);
     for (size_t i = 0; i < n; i++) {
-        ck_assert_ptr_nonnull(e[i].joined);
+        ck_assert_ptr_nonnull(e[i].words);
         ck_assert_int_ge(e[i].category, 0);
         ck_assert_int_lt(e[i].category, PA_CAT_BUILTIN_COUNT);
-        for (const char *p = e[i].joined; *p; p++)
-            ck_assert_msg((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'), "entry %s not joined", e[i].joined);
+        /* a word form: lower-case words and digit runs separated by single '_', as the tokenizer writes them */
+        char norm[128];
+        pa_detect_normalize_key(e[i].words, strlen(e[i].words), norm, sizeof norm);
+        for (char *p = norm; *p; p++)
+            *p = *p == ' ' ? '_' : *p;
+        ck_assert_msg(strcmp(norm, e[i].words) == 0, "entry %s is not a word form (%s)", e[i].words, norm);
         for (size_t j = 0; j < i; j++)
-            ck_assert_msg(strcmp(e[i].joined, e[j].joined) != 0, "duplicate entry %s", e[i].joined);
+            ck_assert_msg(strcmp(e[i].words, e[j].words) != 0, "duplicate entry %s", e[i].words);
         /* every entry, written as a key, maps to its category */
         const char *rule = NULL;
-        ck_assert_int_eq(pa_detect_key_category(g_det, e[i].joined, strlen(e[i].joined), &rule), e[i].category);
+        ck_assert_int_eq(pa_detect_key_category(g_det, e[i].words, strlen(e[i].words), &rule), e[i].category);
         ck_assert_ptr_nonnull(rule);
         ck_assert(strncmp(rule, "key:", 4) == 0);
     }
@@ -349,7 +353,6 @@ START_TEST(test_key_variants)
     expect_key("geo_location", PA_CAT_GEOLOCATION);
     expect_key("idfa", PA_CAT_DEVICE_ID);
     expect_key("advertisingId", PA_CAT_DEVICE_ID);
-    expect_key("ad_id", PA_CAT_DEVICE_ID);
     expect_key("gaid", PA_CAT_DEVICE_ID);
     expect_key("macAddress", PA_CAT_MAC_ADDRESS);
     expect_key("mac_address", PA_CAT_MAC_ADDRESS);
@@ -357,6 +360,23 @@ START_TEST(test_key_variants)
     expect_key("zipCode", PA_CAT_POSTAL_CODE);
     expect_key("postal_code", PA_CAT_POSTAL_CODE);
     expect_key("billing_postcode", PA_CAT_POSTAL_CODE);
+    /* an entry of several words also matches them run together as one word (its alias) */
+    static const struct {
+        const char *key;
+        int cat;
+    } alias[] = {{"firstname", PA_CAT_PERSON_NAME}, {"FIRSTNAME", PA_CAT_PERSON_NAME},
+                 {"customer_firstname", PA_CAT_PERSON_NAME}, {"Lastname", PA_CAT_PERSON_NAME},
+                 {"emailaddress", PA_CAT_EMAIL}, {"phonenumber", PA_CAT_PHONE}, {"zipcode", PA_CAT_POSTAL_CODE},
+                 {"postalcode", PA_CAT_POSTAL_CODE}, {"ipaddress", PA_CAT_IP_ADDRESS}, {"dateofbirth", PA_CAT_DATE_OF_BIRTH},
+                 {"birthdate", PA_CAT_DATE_OF_BIRTH}, {"BirthDate", PA_CAT_DATE_OF_BIRTH},
+                 {"cellphone", PA_CAT_PHONE}, {"geolocation", PA_CAT_GEOLOCATION}, {"postcode", PA_CAT_POSTAL_CODE},
+                 {"addressline1", PA_CAT_STREET_ADDRESS}, {"card_holder_name", PA_CAT_PERSON_NAME},
+                 {"cardholdername", PA_CAT_PERSON_NAME}, {"e-mail", PA_CAT_EMAIL}, {"E_MAIL", PA_CAT_EMAIL}};
+    for (size_t i = 0; i < PA_ARRAY_LEN(alias); i++)
+        expect_key(alias[i].key, alias[i].cat);
+    const char *rule = NULL;
+    ck_assert_int_eq(pa_detect_key_category(g_det, "firstname", 9, &rule), PA_CAT_PERSON_NAME);
+    ck_assert_str_eq(rule, "key:first_name"); /* an alias reports its entry's rule */
     /* the longest trailing match wins */
     expect_key("billing_email_address", PA_CAT_EMAIL);
     expect_key("device_mac_address", PA_CAT_MAC_ADDRESS);
@@ -373,7 +393,11 @@ START_TEST(test_key_negatives)
                                  "phone_verified", "phoneCountryCode", "email_count", "is_mobile_app", "angle_sin",
                                  "camera_pan", "wallet_address", "serverAddress", "bind_address", "web_address",
                                  "display_name", "company", "id", "", "___", "mail", "cell", "mac", "lat", "lng",
-                                 "location", "latitude", "shipment", "notes", "version", "status", "gps"};
+                                 "location", "latitude", "shipment", "notes", "version", "status", "gps",
+                                 /* word for word: separate words never make a one-word entry, a word split
+                                  * inside never matches */
+                                 "ad_id", "adId", "AdID", "ad-id", "ad_ids", "campaign_ad_id", "ema_il", "fir_stname",
+                                 "zip_co_de", "I_BAN", "pass_port", "ss_n", "e_mail_verified"};
     for (size_t i = 0; i < PA_ARRAY_LEN(none); i++)
         expect_key(none[i], -1);
 }
