@@ -83,6 +83,16 @@ void pa_detect_ctx_free(struct pa_detect_ctx *c);
  * surface ends, so scanned bytes live no longer than their batch. Results never depend on it. */
 void pa_detect_ctx_wipe(struct pa_detect_ctx *c);
 
+/* What a finding rests on (docs/detection.md, "Evidence and confidence"):
+ *   PA_EV_KEY        the member's name (a dictionary key), with a value that carries data of that kind;
+ *   PA_EV_VALUE      the value alone (a validated pattern: an e-mail address, a Luhn-valid card number...);
+ *   PA_EV_KEY_VALUE  both: the key names the category and the value itself is of that kind (a valid IP address under
+ *                    an "ip" key, a full name under an author key);
+ *   PA_EV_CONTEXT    the place: the holder or a sibling (a "name" in a person's object, a typed value's label). */
+enum pa_evidence { PA_EV_KEY, PA_EV_VALUE, PA_EV_KEY_VALUE, PA_EV_CONTEXT };
+/* "key", "value", "key+value", "context"; NULL when out of range. */
+const char *pa_evidence_name(enum pa_evidence e);
+
 struct pa_finding {
     const char *path; /* JSONPath, NUL-terminated; PII-looking keys redacted as <category> */
     size_t path_len;
@@ -90,6 +100,7 @@ struct pa_finding {
     int category_id;
     enum pa_detector_kind detector;
     const char *rule; /* e.g. "key:email_address", "email", "credit_card_luhn", custom pattern name */
+    enum pa_evidence evidence;
 };
 
 /* Called once per distinct (path, category) in a document. The pointers are valid only during the call. */

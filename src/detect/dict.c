@@ -42,7 +42,8 @@ static const struct {
                          "itin sin! social_insurance_number id_card_number identity_card_number aadhaar "
                          "aadhaar_number cpf curp dni nif nie bsn pesel personnummer"},
     {PA_CAT_PERSON_NAME, "first_name last_name full_name given_name family_name surname middle_name maiden_name "
-                         "birth_name forename fname lname account_holder_name cardholder_name card_holder_name name_on_card "
+                         "birth_name forename fname lname account_holder_name cardholder_name card_holder_name "
+                         "name_on_card "
                          "customer_name contact_name person_name patient_name employee_name recipient_name "
                          "billing_name shipping_name"},
     {PA_CAT_IP_ADDRESS, "ip ip_address ip_addr ipv4 ipv6 ipv4_address ipv6_address client_ip remote_ip remote_addr "
@@ -62,7 +63,8 @@ static const struct {
     /* geolocation (lat/lng pairs are handled separately: rule key:lat_lng_pair) */
     {PA_CAT_GEOLOCATION, "coordinates geo_location geo_coordinates gps_coordinates gps_location geo_point lat_lng "
                          "lat_lon lat_long"},
-    {PA_CAT_DEVICE_ID, "device_advertising_id advertising_id idfa idfv gaid aaid adid android_id imei udid"},
+    /* ifa, adid, device_id and push tokens are device ids only under a device (context.c: KF_DEVWEAK) */
+    {PA_CAT_DEVICE_ID, "device_advertising_id advertising_id idfa idfv gaid aaid android_id imei udid"},
     {PA_CAT_MAC_ADDRESS, "mac_address mac_addr hw_addr hardware_address bssid"},
     {PA_CAT_POSTAL_CODE, "zip zip_code postal_code post_code plz"},
 };
@@ -73,6 +75,7 @@ static const struct {
 static struct dict_word {
     char words[DICT_WORD_MAX]; /* word form: "email_address", "ipv_4", "addressline_1" (an alias) */
     char rule[DICT_WORD_MAX + 8];
+    char trule[DICT_WORD_MAX + 8];
     int cat;
     unsigned flags;
 } dict_words[DICT_MAX];
@@ -95,6 +98,7 @@ static struct dict_word *dict_add(const char *words, const char *rule, int cat, 
     struct dict_word *e = &dict_words[n_dict_words++];
     snprintf(e->words, sizeof e->words, "%s", words);
     snprintf(e->rule, sizeof e->rule, "%s", rule);
+    snprintf(e->trule, sizeof e->trule, "typed:%s", rule + 4);
     e->cat = cat;
     e->flags = flags;
     if (cat >= 0)
@@ -174,6 +178,10 @@ void pa_det_tokenize(const char *key, size_t len, struct tokens *t)
         key += len - KEY_WINDOW;
         len = KEY_WINDOW;
     }
+    /* Salesforce's custom field, relationship and compound-field suffixes are not words: Preferred_Name__c,
+     * Location__Latitude__s */
+    if (len > 3 && key[len - 3] == '_' && key[len - 2] == '_' && strchr("cCrRsS", key[len - 1]))
+        len -= 3;
     const unsigned char *k = (const unsigned char *)key;
     t->len = 0;
     t->n = 0;
@@ -250,7 +258,8 @@ static const struct dent *dtab_find(const struct dtab *t, uint64_t h, const char
 }
 
 /* Insert or replace (a later entry for the same word form wins: extra_keys override the defaults). */
-static void dtab_put(struct dtab *t, const char *words, size_t len, int cat, unsigned flags, const char *rule)
+static void dtab_put(struct dtab *t, const char *words, size_t len, int cat, unsigned flags, const char *rule,
+                     const char *trule)
 {
     uint64_t h = suffix_hash(words, len);
     if (t->slots) {
@@ -263,6 +272,7 @@ static void dtab_put(struct dtab *t, const char *words, size_t len, int cat, uns
                 e->cat = cat;
                 e->flags = flags;
                 e->rule = rule;
+                e->trule = trule;
                 return;
             }
         }
@@ -271,7 +281,7 @@ static void dtab_put(struct dtab *t, const char *words, size_t len, int cat, uns
         t->cap = t->cap ? t->cap * 2 : 64;
         t->e = pa_xrealloc(t->e, t->cap * sizeof *t->e);
     }
-    t->e[t->n++] = (struct dent){words, len, h, cat, flags, rule};
+    t->e[t->n++] = (struct dent){words, len, h, cat, flags, rule, trule};
     if (len > t->maxlen)
         t->maxlen = len;
     if (!t->slots || t->n * 2 > t->mask + 1) {
@@ -359,12 +369,13 @@ static int put_extra_key(struct pa_detector *d, const struct pa_detect_extra_key
     }
     char *words = own(dict, pa_xstrndup(t.w, t.len));
     char *rule = own(dict, pa_xasprintf("key:%s", words));
+    char *trule = own(dict, pa_xasprintf("typed:%s", words));
     int cat = pa_det_cat_intern(d, x->category);
-    dtab_put(&dict->keys, words, t.len, cat, 0, rule);
+    dtab_put(&dict->keys, words, t.len, cat, 0, rule, trule);
     char alias[2 * KEY_WINDOW + 1];
     if (alias_of(words, alias, sizeof alias)) {
         char *a = own(dict, pa_xstrdup(alias));
-        dtab_put(&dict->keys, a, strlen(a), cat, 0, rule);
+        dtab_put(&dict->keys, a, strlen(a), cat, 0, rule, trule);
     }
     return 0;
 }
@@ -375,18 +386,29 @@ int pa_det_dict_build(struct pa_detector *d, const struct pa_detect_options *opt
     struct pa_det_dict *dict = &d->dict;
     for (size_t i = 0; i < n_dict_words; i++) {
         const struct dict_word *e = &dict_words[i];
-        dtab_put(&dict->keys, e->words, strlen(e->words), e->cat, e->flags, e->rule);
+        dtab_put(&dict->keys, e->words, strlen(e->words), e->cat, e->flags, e->rule, e->trule);
     }
     for (size_t i = 0; i < opt->n_extra_keys; i++)
         if (put_extra_key(d, &opt->extra_keys[i], err, errlen) < 0)
             return -1;
+    for (size_t i = 0; i < dict->keys.n; i++) {
+        const struct dent *e = &dict->keys.e[i];
+        size_t end = e->len;
+        while (end && (is_digit((unsigned char)e->words[end - 1]) || e->words[end - 1] == '_'))
+            end--;
+        size_t b = end;
+        while (b && e->words[b - 1] != '_')
+            b--;
+        if (e->cat >= 0 && end > b)
+            dtab_put(&dict->lastw, e->words + b, end - b, 0, 0, NULL, NULL);
+    }
     for (size_t i = 0; i < opt->n_ignore_keys; i++) {
         struct tokens t;
         char j[KEY_WINDOW + 1];
         pa_det_tokenize(opt->ignore_keys[i], strlen(opt->ignore_keys[i]), &t);
         size_t n = joined_of(&t, j);
         if (n)
-            dtab_put(&dict->ignore, own(dict, pa_xstrndup(j, n)), n, 0, 0, NULL);
+            dtab_put(&dict->ignore, own(dict, pa_xstrndup(j, n)), n, 0, 0, NULL, NULL);
     }
     return 0;
 }
@@ -395,6 +417,7 @@ void pa_det_dict_free(struct pa_det_dict *dict)
 {
     dtab_free(&dict->keys);
     dtab_free(&dict->ignore);
+    dtab_free(&dict->lastw);
     for (size_t i = 0; i < dict->n_owned; i++)
         free(dict->owned[i]);
     free(dict->owned);
@@ -434,13 +457,39 @@ static bool token_is(const struct tokens *t, size_t i, const char *w)
     return strlen(w) == n && memcmp(t->w + t->start[i], w, n) == 0;
 }
 
+/* The last tokens of t are the words of w ("message_id") */
+static bool ends_with_words(const struct tokens *t, const char *w)
+{
+    size_t n = strlen(w);
+    if (t->len < n || memcmp(t->w + t->len - n, w, n) != 0)
+        return false;
+    return t->len == n || t->w[t->len - n - 1] == '_';
+}
+
 /* Flags of a key for the value detectors and the lat/lng pairing. */
 unsigned pa_det_key_flags(const struct tokens *t)
 {
     unsigned f = 0;
+    if (t->n) {
+        size_t l = t->n - 1;
+        /* an application's or a library's name with its version ("app": "Acme 1.2.3.4") */
+        if (token_is(t, l, "app") || token_is(t, l, "application") || token_is(t, l, "library"))
+            f |= KF_VERSION;
+        /* identifiers, and product codes (barcodes, UPC/EAN/GTIN, ISBN, SKU) that are as long as card numbers */
+        static const char *const ids[] = {"id",  "ids", "uid",  "uuid", "guid", "identifier", "identifiers", "barcode",
+                                          "barcodes", "upc", "ean", "gtin", "isbn", "sku",  "asin", "mpn"};
+        for (size_t i = 0; i < PA_ARRAY_LEN(ids); i++)
+            if (token_is(t, l, ids[i]))
+                f |= KF_ID;
+        static const char *const msgid[] = {"message_id", "msg_id", "messageid", "in_reply_to", "references",
+                                            "content_id", "contentid", "cid"};
+        for (size_t i = 0; i < PA_ARRAY_LEN(msgid); i++)
+            if (ends_with_words(t, msgid[i]))
+                f |= KF_MSGID;
+    }
     for (size_t i = 0; i < t->n; i++)
         if (token_is(t, i, "version") || token_is(t, i, "ver") || token_is(t, i, "build") ||
-            token_is(t, i, "release") || token_is(t, i, "sdk"))
+            token_is(t, i, "release") || token_is(t, i, "sdk") || token_is(t, i, "firmware") || token_is(t, i, "fw"))
             f |= KF_VERSION;
     if (t->n) {
         size_t l = t->n - 1;
@@ -451,6 +500,16 @@ unsigned pa_det_key_flags(const struct tokens *t)
             f |= KF_LNG;
     }
     return f;
+}
+
+bool pa_det_dict_last_word(const struct pa_detector *d, const char *w, size_t n)
+{
+    const struct dtab *t = &d->dict.lastw;
+    if (dtab_find(t, suffix_hash(w, n), w, n))
+        return true;
+    if (n >= 4 && w[n - 1] == 's' && dtab_find(t, suffix_hash(w, n - 1), w, n - 1))
+        return true;
+    return n >= 5 && w[n - 2] == 'e' && w[n - 1] == 's' && dtab_find(t, suffix_hash(w, n - 2), w, n - 2);
 }
 
 bool pa_det_key_ignored(const struct pa_detector *d, const struct tokens *t)

@@ -18,8 +18,18 @@
 #define CAT_STOP (-2)  /* a stop entry: a longer key that blocks a shorter trailing match, and no category */
 enum { DF_WHOLE = 1 }; /* an entry that matches only a whole key ("pan", never "camera_pan") */
 
-/* What a member name says about its value (pa_det_key_flags; KF_NATIONAL is set by its user for a national_id key) */
-enum { KF_NATIONAL = 1, KF_VERSION = 2, KF_LAT = 4, KF_LNG = 8 };
+/* What a member name says about its value (pa_det_key_flags; KF_NATIONAL is set by its user for a national_id key).
+ * KF_NATIONAL, KF_VERSION, KF_ID and KF_MSGID steer the value detectors (KF_STEER: part of a clean value's memo
+ * entry); context.h has the flags of the context engine (bit 6 up). */
+enum {
+    KF_NATIONAL = 1,
+    KF_VERSION = 2,
+    KF_LAT = 4,
+    KF_LNG = 8,
+    KF_ID = 16,    /* an identifier (id, *_id, *Ids, uuid): a digit run in it is not a card number */
+    KF_MSGID = 32, /* a message identifier (message_id, In-Reply-To, References, Content-ID): not an e-mail address */
+};
+#define KF_STEER (KF_NATIONAL | KF_VERSION | KF_ID | KF_MSGID)
 
 #define KEY_WINDOW 256        /* a longer key is normalized from its last 256 bytes: only trailing tokens can match */
 #define MAX_TOKENS KEY_WINDOW /* a token is at least one byte: never reached */
@@ -47,7 +57,8 @@ struct dent {
     uint64_t h;
     int cat;          /* category id, or CAT_STOP */
     unsigned flags;   /* DF_* */
-    const char *rule; /* "key:..." */
+    const char *rule;  /* "key:..." */
+    const char *trule; /* "typed:...": the rule of a typed value whose label names this entry */
 };
 
 /* Open addressing over word forms; hash = sum c[i] * B^(n-1-i), so a suffix's hash is extended to the left in O(1) per
@@ -64,6 +75,8 @@ struct dtab {
 struct pa_det_dict {
     struct dtab keys;
     struct dtab ignore;
+    struct dtab lastw; /* the last letter word of every entry with a category: a typed value's label that ends with
+                          none of them names no category (context.c skips the lookup) */
     char **owned; /* word forms and rule names of extra_keys, joined forms of ignore_keys */
     size_t n_owned;
 };
@@ -81,7 +94,9 @@ void pa_det_dict_free(struct pa_det_dict *dict);
 /* The entry a key's tokens match: the longest trailing run, then without trailing digit tokens, then the last token's
  * plural stripped; NULL when none. t->start is restored before it returns. */
 const struct dent *pa_det_key_lookup(const struct pa_detector *d, struct tokens *t);
-/* KF_VERSION, KF_LAT, KF_LNG of a key */
+/* w[0..n) is the last letter word of an entry with a category (also with a plural s or es stripped) */
+bool pa_det_dict_last_word(const struct pa_detector *d, const char *w, size_t n);
+/* KF_VERSION, KF_LAT, KF_LNG, KF_ID, KF_MSGID of a key */
 unsigned pa_det_key_flags(const struct tokens *t);
 /* The key is in ignore_keys */
 bool pa_det_key_ignored(const struct pa_detector *d, const struct tokens *t);

@@ -111,6 +111,8 @@ int main(int argc, char **argv)
             "employeeTaxRef", "EMPLOYEE_TAX_REF", "employee_tax_refs", "ad_id", "adId", "AdID", "ADID", "adid",
             "ad-ids", "first_name", "firstname", "FIRSTNAME", "first_Name", "birth_date", "birthdate", "cardholder_name",
             "card_holder_name", "cardholdername", "address_line1", "addressline1", "addressline_1", "ipAddress",
+            "Preferred_Name__c", "Email__c", "MailingStreet__C", "Zip__s", "Phone__r", "__c", "a__c", "Email__cc",
+            "Location__Latitude__s", "Home_Phone__c",
         };
         for (size_t i = 0; i < PA_ARRAY_LEN(fixed); i++)
             printf("%s\n", fixed[i]);
