@@ -90,6 +90,7 @@ void pa_detect_ctx_wipe(struct pa_detect_ctx *c);
  *                    an "ip" key, a full name under an author key);
  *   PA_EV_CONTEXT    the place: the holder or a sibling (a "name" in a person's object, a typed value's label). */
 enum pa_evidence { PA_EV_KEY, PA_EV_VALUE, PA_EV_KEY_VALUE, PA_EV_CONTEXT };
+#define PA_DETECT_HAS_EVIDENCE 1 /* for tools built against several revisions (bench/detect_dump.c) */
 /* "key", "value", "key+value", "context"; NULL when out of range. */
 const char *pa_evidence_name(enum pa_evidence e);
 

@@ -633,135 +633,169 @@ static void value_seen(struct pa_detect_ctx *c, struct pa_jw *w, struct dslot *t
     if (!x || !in_doc(c, (const char *)s, n) || !in_doc(c, key, klen)) {
         set_value(c, w, top, (const char *)s, n, num, key, klen, cats);
     } else {
-        *x = (struct xref){{x->p[0], x->p[1]}, {x->n[0], x->n[1]}, {x->is_name[0], x->is_name[1]}, (const char *)s,
-                           key, (uint32_t)n, (uint32_t)klen, cats, num};
+        x->vp = (const char *)s;
+        x->vk = key;
+        x->vn = (uint32_t)n;
+        x->vkn = (uint32_t)klen;
+        x->vcats = cats;
+        x->vnum = num;
         ts->fl2 |= DS2_HASV;
     }
     if (ts->fl2 & (DS2_HASX | DS2_HASX2))
         typed_ready(c, w, ts, top);
 }
 
+/* A leaf on the context path: the value, where it is, and whether it carries data (decided on first need: the
+ * costly checks run only when their answer can matter). */
+struct leaf {
+    const unsigned char *s;
+    size_t n;
+    bool number, member;
+    const struct kinfo *k;
+    unsigned kf; /* the member's flags, with what its object adds (KF_MSGID after a message-id label, KF_ID in an
+                    identifier's array) */
+    size_t top;  /* the innermost container's depth */
+    struct dslot *ts;
+    const char *key; /* the member's name (members only) */
+    size_t klen;
+    int data; /* -1: not decided yet */
+};
+
+static bool leaf_data(struct leaf *l)
+{
+    if (l->data < 0)
+        l->data = l->number ? !(l->n == 1 && l->s[0] == '0' && l->k->cat == PA_CAT_GEOLOCATION)
+                            : pa_det_string_carries_data(l->s, l->n) &&
+                                  !pa_det_ctx_placeholder(l->s, l->n, l->key, l->klen);
+    return l->data;
+}
+
+/* What a member's string says about its object: a type (person, thing, schema), a $ref, a FHIR reference, a
+ * location's name, a person's name part or e-mail address or an honorific name, a typed value's label; and a full
+ * name or person string under a person's role or a user name. plausible: the value is data of the member's
+ * category (e_cat); cats: what the value detectors found in it. */
+static void member_says(struct pa_detect_ctx *c, struct pa_jw *w, struct leaf *l, struct cobj *o, int e_cat,
+                        bool plausible, unsigned cats)
+{
+    const unsigned char *s = l->s;
+    size_t n = l->n, top = l->top;
+    unsigned kf = l->kf;
+    if (kf & KF_TYPE) {
+        int kind = pa_det_ctx_kind_of(s, n);
+        if (kind || pa_det_ctx_schema_type(s, n)) {
+            struct cobj *ob = cobj_get(c, w, top);
+            if (ob && kind && !ob->tkind)
+                ob->tkind = (int8_t)kind;
+            if (ob && !kind)
+                ob->fl |= CO_SCHEMA;
+        }
+        /* the type in a record's attributes is the record's (Salesforce: attributes.type = "Contact") */
+        struct cobj *rec = kind && (l->ts->fl & DS_ATTRS) && top ? cobj_find(c, w, top - 1) : NULL;
+        if (rec && !rec->tkind)
+            rec->tkind = (int8_t)kind;
+    }
+    if ((kf & KF_SCHEMA_REF) && o)
+        o->fl |= CO_SCHEMA;
+    if (kf & KF_REF) {
+        int kind = pa_det_ctx_ref_kind(s, n);
+        struct cobj *ob = kind ? cobj_get(c, w, top) : NULL;
+        if (ob && !ob->ekind)
+            ob->ekind = (int8_t)kind;
+    }
+    if ((kf & KF_NAME_WEAK) && (l->ts->fl & DS_LOC) && leaf_data(l)) {
+        struct cobj *ob = cobj_get(c, w, top);
+        if (ob)
+            ob->fl |= CO_NAMED;
+    }
+    /* a person's name part or e-mail address with data, or an honorific name: a person's object */
+    if (((kf & KF_PEVID) && plausible) || (e_cat == PA_CAT_EMAIL && plausible) ||
+        ((kf & (KF_NAME_WEAK | KF_NAME_STRONG)) && pa_det_ctx_honorific_name(s, n) && leaf_data(l))) {
+        struct cobj *ob = cobj_get(c, w, top);
+        if (ob && !ob->ekind)
+            ob->ekind = 1;
+    }
+    if (kf & KF_TX)
+        label_seen(c, w, l->ts, top, s, n, l->klen == 4 && memcmp(l->key, "name", 4) == 0);
+    /* person strings and full names under a person's role or a user name */
+    if (((kf & KF_ROLE) && (pa_det_ctx_person_string(s, n) || pa_det_ctx_full_name(s, n))) ||
+        ((kf & KF_USERNAME) && pa_det_ctx_full_name(s, n))) {
+        if (!(cats & (1u << PA_CAT_PERSON_NAME)) && l->ts->cls != CX_MAP) {
+            pa_det_cur_path(c);
+            pa_det_emit(c, c->path.data, c->path.len, PA_CAT_PERSON_NAME, PA_DET_KEY,
+                        (kf & KF_USERNAME) ? l->k->nrule : "person_string", PA_EV_KEY_VALUE);
+        }
+    }
+}
+
+/* A string inside a typed value's label container (type: {coding: [{code: "SS"}], text: "..."}, type: ["string",
+ * "null"]): a label (or a schema type) for the object that holds the container. */
+static void label_in_box(struct pa_detect_ctx *c, struct pa_jw *w, const unsigned char *s, size_t n)
+{
+    for (size_t i = w->depth; i-- > 1;) {
+        if (!(jw_user_at(w, i)->fl & DS_TXBOX))
+            continue;
+        struct cobj *ob = jw_is_array_at(w, i - 1) ? NULL : cobj_find(c, w, i - 1);
+        if (ob && pa_det_ctx_schema_type(s, n))
+            ob->fl |= CO_SCHEMA;
+        if (ob && !(ob->fl & CO_X))
+            set_label(c, w, i - 1, s, n, false);
+        return;
+    }
+}
+
 /* A string or number leaf on the context path: the key finding of its member with its context, the value detectors,
- * what it says to its object (evidence, a typed value's label or value, a schema type), person strings, the data
- * marks of waiting containers, lat/lng. Each check runs only when its answer can matter (data, then plausibility,
- * are the costly ones). Returns 1 to stop the walk. */
+ * what it says to its object (member_says), typed values, person strings in a role's array, label containers, the
+ * data marks of waiting containers, lat/lng. Returns 1 to stop the walk. */
 static __attribute__((noinline)) int on_leaf_ctx(struct pa_detect_ctx *c, struct pa_jw *w,
                                                  const struct pa_jw_event *ev, const struct kinfo *k, bool number)
 {
-    const unsigned char *s = (const unsigned char *)ev->str;
-    size_t n = ev->len;
-    unsigned kf = k->flags;
-    size_t top = w->depth ? w->depth - 1 : 0;
-    bool member = w->depth && !jw_top_is_array(w);
-    struct dslot *ts = w->depth ? jw_user_top(w) : NULL;
-    struct cobj *o = member && (ts->fl & DS_COBJ) ? cobj_find(c, w, top) : NULL;
-    if ((kf & KF_EXAMPLES) && o && (o->fl & CO_SCHEMA))
+    struct leaf l = {.s = (const unsigned char *)ev->str, .n = ev->len, .number = number, .k = k, .kf = k->flags,
+                     .top = w->depth ? w->depth - 1 : 0, .ts = w->depth ? jw_user_top(w) : NULL, .data = -1};
+    l.member = w->depth && !jw_top_is_array(w);
+    struct cobj *o = l.member && (l.ts->fl & DS_COBJ) ? cobj_find(c, w, l.top) : NULL;
+    if ((l.kf & KF_EXAMPLES) && o && (o->fl & CO_SCHEMA))
         return 0; /* an example in a JSON Schema property definition: documentation, no record */
-    size_t klen = 0;
-    const char *key = member ? pa_jw_current_key(w, &klen) : NULL;
-    int data = -1; /* does the value carry data: decided on first need */
-#define DATA()                                                                                                     \
-    (data >= 0 ? data                                                                                              \
-               : (data = number ? !(n == 1 && s[0] == '0' && k->cat == PA_CAT_GEOLOCATION)                         \
-                                : pa_det_string_carries_data(s, n) && !pa_det_ctx_placeholder(s, n, key, klen)))
-
+    if (l.member)
+        l.key = pa_jw_current_key(w, &l.klen);
     /* a typed value: its object's labels first (a "Message-ID" label steers the scan of this value) */
-    if (member && (kf & KF_TV) && (ts->fl2 & (DS2_HASX | DS2_HASX2))) {
-        typed_ready(c, w, ts, top);
-        o = cobj_find(c, w, top);
+    if (l.member && (l.kf & KF_TV) && (l.ts->fl2 & (DS2_HASX | DS2_HASX2))) {
+        typed_ready(c, w, l.ts, l.top);
+        o = cobj_find(c, w, l.top);
     }
-    if (o && (o->fl & CO_X) && (o->xkf & KF_MSGID) && (kf & KF_TV))
-        kf |= KF_MSGID;
-    if (!member && w->depth && (ts->fl & DS_IDARR))
-        kf |= KF_ID; /* an identifier's array holds identifiers */
+    if (o && (o->fl & CO_X) && (o->xkf & KF_MSGID) && (l.kf & KF_TV))
+        l.kf |= KF_MSGID;
+    if (!l.member && w->depth && (l.ts->fl & DS_IDARR))
+        l.kf |= KF_ID; /* an identifier's array holds identifiers */
 
-    struct eff e = member ? effective(k, ts->cls) : (struct eff){-1, NULL, 0, 0};
-    bool plausible = e.cat >= 0 && pa_det_ctx_plausible(e.cat, s, n, number) &&
-                     !((kf & KF_NAME_WEAK) && pa_det_ctx_handle(s, n)) && DATA();
+    struct eff e = l.member ? effective(k, l.ts->cls) : (struct eff){-1, NULL, 0, 0};
+    bool plausible = e.cat >= 0 && pa_det_ctx_plausible(e.cat, l.s, l.n, number) &&
+                     !((l.kf & KF_NAME_WEAK) && pa_det_ctx_handle(l.s, l.n)) && leaf_data(&l);
     /* the value detectors' hits of the key's own category fold into the key's finding: reported with it (evidence
      * "key+value") when the value can be of that kind, not at all when it is the key's placeholder ("ip": "0.0.0.0") */
-    if (scan_leaf(c, s, n, number, kf, e.cat) < 0 || c->halt)
+    if (scan_leaf(c, l.s, l.n, number, l.kf, e.cat) < 0 || c->halt)
         return 1;
-    bool want_cats = plausible || (kf & (KF_TV | KF_ROLE | KF_USERNAME)) || (ts && (ts->fl & DS_ROLES));
+    bool want_cats = plausible || (l.kf & (KF_TV | KF_ROLE | KF_USERNAME)) || (l.ts && (l.ts->fl & DS_ROLES));
     unsigned cats = want_cats ? scan_cats(c) : 0;
     if (plausible) {
         pa_det_cur_path(c);
         uint8_t evi = c->hold_seen && e.ev == PA_EV_KEY ? PA_EV_KEY_VALUE : e.ev;
-        route(c, w, top, c->path.data, c->path.len, e.cat, e.rule, evi, e.mode, (kf & KF_TX) != 0);
+        route(c, w, l.top, c->path.data, c->path.len, e.cat, e.rule, evi, e.mode, (l.kf & KF_TX) != 0);
     }
-
-    if (member && !number && n) {
-        /* evidence of what the object is */
-        if (kf & KF_TYPE) {
-            int kind = pa_det_ctx_kind_of(s, n);
-            if (kind || pa_det_ctx_schema_type(s, n)) {
-                struct cobj *ob = cobj_get(c, w, top);
-                if (ob && kind && !ob->tkind)
-                    ob->tkind = (int8_t)kind;
-                if (ob && !kind)
-                    ob->fl |= CO_SCHEMA;
-            }
-            /* the type in a record's attributes is the record's (Salesforce: attributes.type = "Contact") */
-            struct cobj *rec = kind && (ts->fl & DS_ATTRS) && top ? cobj_find(c, w, top - 1) : NULL;
-            if (rec && !rec->tkind)
-                rec->tkind = (int8_t)kind;
-        }
-        if ((kf & KF_SCHEMA_REF) && o)
-            o->fl |= CO_SCHEMA;
-        if (kf & KF_REF) {
-            int kind = pa_det_ctx_ref_kind(s, n);
-            struct cobj *ob = kind ? cobj_get(c, w, top) : NULL;
-            if (ob && !ob->ekind)
-                ob->ekind = (int8_t)kind;
-        }
-        if ((kf & KF_NAME_WEAK) && (ts->fl & DS_LOC) && DATA()) {
-            struct cobj *ob = cobj_get(c, w, top);
-            if (ob)
-                ob->fl |= CO_NAMED;
-        }
-        if (((kf & KF_PEVID) && plausible) ||
-            ((kf & (KF_NAME_WEAK | KF_NAME_STRONG)) && pa_det_ctx_honorific_name(s, n) && DATA())) {
-            struct cobj *ob = cobj_get(c, w, top);
-            if (ob && !ob->ekind)
-                ob->ekind = 1;
-        }
-        if (kf & KF_TX)
-            label_seen(c, w, ts, top, s, n, klen == 4 && memcmp(key, "name", 4) == 0);
-        /* person strings and full names under a person's role or a user name */
-        if (((kf & KF_ROLE) && (pa_det_ctx_person_string(s, n) || pa_det_ctx_full_name(s, n))) ||
-            ((kf & KF_USERNAME) && pa_det_ctx_full_name(s, n))) {
-            if (!(cats & (1u << PA_CAT_PERSON_NAME)) && ts->cls != CX_MAP) {
-                pa_det_cur_path(c);
-                pa_det_emit(c, c->path.data, c->path.len, PA_CAT_PERSON_NAME, PA_DET_KEY,
-                            (kf & KF_USERNAME) ? k->nrule : "person_string", PA_EV_KEY_VALUE);
-            }
-        }
-    }
-    if (member && (kf & KF_TV) && n)
-        value_seen(c, w, ts, top, s, n, number, key, klen, cats);
-    if (!member && w->depth && !number && (ts->fl & DS_ROLES) && pa_det_ctx_person_string(s, n) &&
+    if (l.member && !number && l.n)
+        member_says(c, w, &l, o, e.cat, plausible, cats);
+    if (l.member && (l.kf & KF_TV) && l.n)
+        value_seen(c, w, l.ts, l.top, l.s, l.n, number, l.key, l.klen, cats);
+    if (!l.member && w->depth && !number && (l.ts->fl & DS_ROLES) && pa_det_ctx_person_string(l.s, l.n) &&
         !(cats & (1u << PA_CAT_PERSON_NAME))) {
         pa_det_cur_path(c);
         pa_det_emit(c, c->path.data, c->path.len, PA_CAT_PERSON_NAME, PA_DET_KEY, "person_string", PA_EV_KEY_VALUE);
     }
-    if (c->txboxes && !number && n && w->depth) {
-        /* strings inside a typed value's label container (type: {coding: [{code: "SS"}], text: "..."}) */
-        for (size_t i = w->depth; i-- > 1;) {
-            if (!(jw_user_at(w, i)->fl & DS_TXBOX))
-                continue;
-            struct cobj *ob = jw_is_array_at(w, i - 1) ? NULL : cobj_find(c, w, i - 1);
-            if (ob && pa_det_ctx_schema_type(s, n))
-                ob->fl |= CO_SCHEMA;
-            if (ob && !(ob->fl & CO_X))
-                set_label(c, w, i - 1, s, n, false);
-            break;
-        }
-    }
-    if (c->needdata && !c->halt && DATA())
-        mark_leaf(c, w, s, n, number, (kf & KF_ADDRPART) != 0);
-    if (member && (kf & (KF_LAT | KF_LNG)) && DATA())
-        geo_mark(c, w, ts, kf, s, n);
-#undef DATA
+    if (c->txboxes && !number && l.n && w->depth)
+        label_in_box(c, w, l.s, l.n);
+    if (c->needdata && !c->halt && leaf_data(&l))
+        mark_leaf(c, w, l.s, l.n, number, (l.kf & KF_ADDRPART) != 0);
+    if (l.member && (l.kf & (KF_LAT | KF_LNG)) && leaf_data(&l))
+        geo_mark(c, w, l.ts, l.kf, l.s, l.n);
     return c->halt;
 }
 
