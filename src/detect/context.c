@@ -813,13 +813,15 @@ bool pa_det_ctx_plausible(int cat, const unsigned char *s, size_t n, bool number
     case PA_CAT_DATE_OF_BIRTH: return digits > 0 && n <= 40 && (!number || (digits >= 4 && digits <= 8));
     case PA_CAT_CREDIT_CARD: return digits >= 3;
     case PA_CAT_IBAN: return !number && n >= 8 && digits >= 4;
-    case PA_CAT_GEOLOCATION: {
-        if (!digits)
-            return false;
+    case PA_CAT_GEOLOCATION: { /* coordinates: numbers, signs, separators, degrees and hemispheres; not "0,0" */
         size_t nz = 0;
-        for (size_t i = 0; i < n; i++)
-            nz += s[i] >= '1' && s[i] <= '9';
-        return nz > 0; /* "0,0", "0.0, 0.0": no location */
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = s[i];
+            if (!(is_digit(c) || strchr(".,;:+- NSEWnsew\"'", c) || c == 0xc2 || c == 0xb0) || !c)
+                return false; /* a city, a country, a flag ("NEGATIVE") */
+            nz += c >= '1' && c <= '9';
+        }
+        return nz > 0;
     }
     case PA_CAT_DEVICE_ID: {
         if (n < 8 || n > 200)

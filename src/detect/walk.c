@@ -451,8 +451,8 @@ static void mark_leaf(struct pa_detect_ctx *c, struct pa_jw *w, const unsigned c
         bool direct = o->depth == top && in_array;
         if (direct && !pa_det_ctx_plausible(o->pcat, s, n, number))
             continue;
-        if (number && o->pcat == PA_CAT_GEOLOCATION && !pa_det_ctx_plausible(PA_CAT_GEOLOCATION, s, n, true))
-            continue;
+        if (o->pcat == PA_CAT_GEOLOCATION && !pa_det_ctx_plausible(PA_CAT_GEOLOCATION, s, n, number))
+            continue; /* a geolocation is coordinates: a city or a country alone is out of scope */
         o->fl |= CO_DATA;
         if (addrpart || (direct && !number))
             o->fl |= CO_ADDRDATA;

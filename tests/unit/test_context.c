@@ -257,6 +257,10 @@ START_TEST(test_plausibility)
                "\"full_name\":\"octo-org/octo-repo\",\"postal_code\":\"N/A\",\"iban\":\"none\",\"mac_address\":\"hard"
                "wareAddressValue\",\"date_of_birth\":\"unknown\"},\"geo\":{\"lat\":123,\"lon\":123}}",
                NONE);
+    /* a geolocation is coordinates: a city or a country alone is out of scope */
+    expect_doc("{\"geolocation\":{\"country\":\"US\",\"city\":\"San Francisco\"},\"coordinates\":\"Berlin\","
+               "\"geo_point\":\"52.52, 13.40\",\"gps_location\":{\"lat\":\"52.52N\"}}",
+               WANT("$.geo_point geolocation key:geo_point key", "$.gps_location geolocation key:gps_location key"));
     /* an e-mail address under an address key is an e-mail address */
     expect_doc("{\"address\":\"ann@example.com\"}", WANT("$.address email email value"));
     /* plausible ones */
