@@ -472,9 +472,13 @@ unsigned pa_det_key_flags(const struct tokens *t)
     unsigned f = 0;
     if (t->n) {
         size_t l = t->n - 1;
-        /* an application's or a library's name with its version ("app": "Acme 1.2.3.4") */
-        if (token_is(t, l, "app") || token_is(t, l, "application") || token_is(t, l, "library"))
-            f |= KF_VERSION;
+        /* software named with its version ("app": "Acme 1.2.3.4", "browser": "Chrome 120.0.0.0") */
+        static const char *const sw[] = {"app",     "application", "library", "browser", "os",      "platform",
+                                         "software", "product",     "framework", "runtime", "engine", "plugin",
+                                         "package",  "generator",   "tool"};
+        for (size_t i = 0; i < PA_ARRAY_LEN(sw); i++)
+            if (token_is(t, l, sw[i]))
+                f |= KF_VERSION;
         /* identifiers, and product codes (barcodes, UPC/EAN/GTIN, ISBN, SKU) that are as long as card numbers */
         static const char *const ids[] = {"id",  "ids", "uid",  "uuid", "guid", "identifier", "identifiers", "barcode",
                                           "barcodes", "upc", "ean", "gtin", "isbn", "sku",  "asin", "mpn"};

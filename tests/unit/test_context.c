@@ -311,8 +311,10 @@ START_TEST(test_message_ids_and_versions)
     expect_doc(
         "{\"In-Reply-To\":\"<abc.1@mail.example.com>\",\"References\":\"<d.2@mail.example.com>\",\"html\":\"<img"
         " src=\\\"cid:part1.AB.CD@mail.example.com\\\">\",\"app\":\"Acme 10.1.2.3\",\"partner\":\"shopify-1.2.3.4\""
-        ",\"firmware\":\"10.0.0.1\"}",
+        ",\"firmware\":\"10.0.0.1\",\"context\":{\"browser\":\"Chrome 120.0.0.0\",\"os\":\"Acme OS 10.1.0.4\"}}",
         NONE);
+    /* not software: an address after a word */
+    expect_doc("{\"origin\":\"Client 10.1.2.3\"}", WANT("$.origin ip_address ipv4 value"));
     expect_doc("{\"note\":\"reply to ann@example.com from 10.1.2.3\"}",
                WANT("$.note email email value", "$.note ip_address ipv4 value"));
 }
