@@ -128,7 +128,7 @@ static __attribute__((noinline)) size_t key_miss(struct pa_detect_ctx *c, const 
     k->hk = (uint8_t)x.hk;
     k->nrule = x.nrule;
     k->slow = k->cat >= 0 || (k->flags & KF_SLOW);
-    k->cslow = k->slow || (k->flags & (KF_ID | KF_ATTRS));
+    k->cslow = k->slow || (k->flags & (KF_ID | KF_ATTRS | KF_ADDRPART));
     if (ki != SIZE_MAX && !v.redacted && !v.ncat) {
         ki = memo_insert(&c->kmemo, ki, kh, str, (uint32_t)len | KMEMO_TAG);
         c->kinfo[ki] = *k;

@@ -188,6 +188,15 @@ START_TEST(test_things_and_places)
     /* a thing's type at the top level: its address is not a person's */
     expect_doc("{\"resourceType\":\"Organization\",\"name\":\"Acme Clinic\",\"address\":[{\"line\":[\"1 Main St\"]}]}",
                NONE);
+    /* generic containers of any entity are no things: a FHIR Bundle's resources, a list's items, a graph's nodes */
+    expect_doc("{\"entry\":[{\"resource\":{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Lee\"}],\"address\":"
+               "[{\"line\":[\"1 Main St\"]}]}},{\"resource\":{\"resourceType\":\"Organization\",\"address\":[{"
+               "\"line\":[\"2 Main St\"]}]}}],\"items\":[{\"kind\":\"user\",\"name\":\"Ann Lee\"}],\"node\":{"
+               "\"first_name\":\"Bo\",\"display_name\":\"Bo Lee\"}}",
+               WANT("$.entry[0].resource.name[0].family person_name key:family context",
+                    "$.entry[0].resource.address street_address key:address key",
+                    "$.items[0].name person_name key:name context", "$.node.first_name person_name key:first_name key",
+                    "$.node.display_name person_name key:display_name context"));
     /* package maps: their member names are package names */
     expect_doc("{\"dependencies\":{\"ip-address\":\"^9.0.5\",\"phone\":\"10.1.2 - 11.0.0\"}}", NONE);
 }
