@@ -9,8 +9,10 @@
  * prefilter off; a disabled-categories one; max 2 findings) as PA_DOC_JSON and PA_DOC_TEXT, plus through
  * pa_detect_value and pa_detect_key_category, and again for deterministic mutations of it (truncations, byte
  * flips, the document's strings inside small JSON wrappers) so the validators and the walker's error paths are
- * exercised too. Output lines: doc#variant detector kind | path | category | key/value | rule, and one result line
- * per document (findings, invalid_json, truncated). Test data only: this program prints what it finds.
+ * exercised too. Output lines: doc#variant detector kind | path | category | key/value | rule [| evidence, with
+ * --evidence: key, value, key+value or context], and one result line per document (findings, invalid_json,
+ * truncated). --mutations=N sets the mutations per document (default 6). Test data only: this program prints what it
+ * finds.
  */
 #include "detect.h"
 
@@ -28,11 +30,18 @@ static const char *tag_doc;
 static int tag_det;
 static const char *tag_kind;
 
+static int show_evidence; /* --evidence: each finding's evidence as a last column (detect.h since issue 13) */
+
 static void on_finding(void *arg, const struct pa_finding *f)
 {
     (void)arg;
-    fprintf(out, "%s d%d %s | %.*s | %s | %s | %s\n", tag_doc, tag_det, tag_kind, (int)f->path_len, f->path,
+    fprintf(out, "%s d%d %s | %.*s | %s | %s | %s", tag_doc, tag_det, tag_kind, (int)f->path_len, f->path,
             f->category, f->detector == PA_DET_KEY ? "key" : "value", f->rule);
+#ifdef PA_DETECT_HAS_EVIDENCE
+    if (show_evidence)
+        fprintf(out, " | %s", pa_evidence_name(f->evidence));
+#endif
+    fputc('\n', out);
 }
 
 static void on_value(void *arg, int cat, const char *rule)
@@ -171,6 +180,10 @@ int main(int argc, char **argv)
     for (int a = 1; a < argc; a++) {
         if (strncmp(argv[a], "--mutations=", 12) == 0) {
             mutations = atoi(argv[a] + 12);
+            continue;
+        }
+        if (strcmp(argv[a], "--evidence") == 0) {
+            show_evidence = 1;
             continue;
         }
         FILE *f = fopen(argv[a], "rb");

@@ -95,6 +95,17 @@ void pa_detect_ctx_set_allow(struct pa_detect_ctx *c, const struct pa_detect_all
  * surface ends, so scanned bytes live no longer than their batch. Results never depend on it. */
 void pa_detect_ctx_wipe(struct pa_detect_ctx *c);
 
+/* What a finding rests on (docs/detection.md, "Evidence and confidence"):
+ *   PA_EV_KEY        the member's name (a dictionary key), with a value that carries data of that kind;
+ *   PA_EV_VALUE      the value alone (a validated pattern: an e-mail address, a Luhn-valid card number...);
+ *   PA_EV_KEY_VALUE  both: the key names the category and the value itself is of that kind (a valid IP address under
+ *                    an "ip" key, a full name under an author key);
+ *   PA_EV_CONTEXT    the place: the holder or a sibling (a "name" in a person's object, a typed value's label). */
+enum pa_evidence { PA_EV_KEY, PA_EV_VALUE, PA_EV_KEY_VALUE, PA_EV_CONTEXT };
+#define PA_DETECT_HAS_EVIDENCE 1 /* for tools built against several revisions (bench/detect_dump.c) */
+/* "key", "value", "key+value", "context"; NULL when out of range. */
+const char *pa_evidence_name(enum pa_evidence e);
+
 struct pa_finding {
     const char *path; /* JSONPath, NUL-terminated; PII-looking keys redacted as <category> */
     size_t path_len;
@@ -102,6 +113,7 @@ struct pa_finding {
     int category_id;
     enum pa_detector_kind detector;
     const char *rule; /* e.g. "key:email_address", "email", "credit_card_luhn", custom pattern name */
+    enum pa_evidence evidence;
 };
 
 /* Called once per distinct (path, category) in a document. The pointers are valid only during the call. */
@@ -145,22 +157,24 @@ int pa_detect_value(struct pa_detect_ctx *c, const char *s, size_t len, pa_value
 /* Category name of any id (built-in or custom) known to this detector. */
 const char *pa_detect_category_name(const struct pa_detector *d, int category_id);
 
-/* The default key dictionary: entries of joined tokens ("emailaddress") with their category, for the guardrail SQL
- * generator and docs. */
+/* The default key dictionary: entries as word forms (tokens separated by '_': "email_address"; an alias of words run
+ * together, "emailaddress", is an entry of its own) with their category, for the guardrail SQL generator and docs. */
 struct pa_dict_entry {
-    const char *joined; /* tokens joined without separator, e.g. "emailaddress" */
+    const char *words; /* word form, e.g. "email_address" */
     int category;
 };
 const struct pa_dict_entry *pa_detect_default_dictionary(size_t *n);
 
-/* The effective key dictionary of a compiled detector (defaults, then extra_keys overriding them), in a fixed order,
- * for the guardrail SQL generator: cb once per entry with its joined tokens ("emailaddress"), its category id, or
- * -1 for a stop entry ("walletaddress": a longer key that blocks a shorter trailing match) and for a disabled
- * category (a match on it ends the lookup without a finding, as in pa_detect_key_category), and whole_only for
- * entries that match only a whole key ("pan", never "camera_pan"). */
-typedef void (*pa_dict_cb)(void *arg, const char *joined, int category, bool whole_only);
+/* The effective key dictionary of a compiled detector (defaults and their aliases, then extra_keys overriding them), in
+ * a fixed order, for the guardrail SQL generator: cb once per entry with its word form ("email_address": a key matches
+ * it when its trailing tokens are these words), its category id, or -1 for a stop entry ("wallet_address": a longer
+ * key that blocks a shorter trailing match) and for a disabled category (a match on it ends the lookup without a
+ * finding, as in pa_detect_key_category), and whole_only for entries that match only a whole key ("pan", never
+ * "camera_pan"). */
+typedef void (*pa_dict_cb)(void *arg, const char *words, int category, bool whole_only);
 void pa_detect_dictionary_each(const struct pa_detector *d, pa_dict_cb cb, void *arg);
-/* The ignore_keys of a compiled detector, normalized and joined ("supportemail"), in configuration order. */
+/* The ignore_keys of a compiled detector, normalized and joined without separators ("supportemail": compared with a
+ * whole key's tokens run together), in configuration order. */
 void pa_detect_ignored_each(const struct pa_detector *d, void (*cb)(void *arg, const char *joined), void *arg);
 
 #endif

@@ -2,7 +2,7 @@
  * dictionary the daemon uses. Pure: no database, no I/O; never sees a scanned value.
  *
  * The key matching is done in SQL the way pa_detect_key_category() does it in C (same tokens, same dictionary of
- * joined tokens with stop entries and whole-key-only entries, same digit and plural fallbacks, same ignore_keys);
+ * word forms with aliases, stop entries and whole-key-only entries, same digit and plural fallbacks, same ignore_keys);
  * docs/detection.md lists where the two differ. */
 #include "guardrail.h"
 
@@ -43,11 +43,12 @@ static const char template_sql[] =
     "-- A key's tokens, as pa_detect_normalize_key() makes them: split at every ASCII character that is not a letter or\n"
     "-- digit, between lower and upper case (\"emailAddress\"), between letters and digits (\"address2\"), and between an\n"
     "-- acronym and a capitalized word (\"IPAddress\"; \"IPs\" and \"IPv4\" stay whole); ASCII letters lower-cased, other\n"
-    "-- characters kept as letters without case.\n"
+    "-- characters kept as letters without case; Salesforce's field suffixes __c, __r, __s dropped\n"
+    "-- (\"Preferred_Name__c\").\n"
     "CREATE OR REPLACE FUNCTION pii_guardrail.key_tokens(k text) RETURNS text[]\n"
     "    LANGUAGE sql IMMUTABLE PARALLEL SAFE\n"
     "    RETURN string_to_array(nullif(btrim(regexp_replace(translate(\n"
-    "        regexp_replace(regexp_replace(regexp_replace(regexp_replace(k,\n"
+    "        regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(k, '(.)__[cCrRsS]$', '\\1'),\n"
     "            '([A-Z])([A-Z][a-z\\u0080-\\U0010ffff][a-z\\u0080-\\U0010ffff])', '\\1 \\2', 'g'),\n"
     "            '([a-z\\u0080-\\U0010ffff])([A-Z])', '\\1 \\2', 'g'),\n"
     "            '([0-9])([^0-9])', '\\1 \\2', 'g'),\n"
@@ -56,22 +57,24 @@ static const char template_sql[] =
     "        '[^a-z0-9\\u0080-\\U0010ffff]+', ' ', 'g'), ' '), ''), ' ');\n"
     "\n"
     "-- Cheap first test over keys joined by newlines: can one of them match the dictionary at all? (its letters and\n"
-    "-- digits, reversed, start with digits, perhaps a plural s/es, then an entry reversed without its trailing digits).\n"
+    "-- digits, reversed, start with a Salesforce suffix's letter, digits, perhaps a plural s/es, then an entry reversed\n"
+    "-- without its trailing digits).\n"
     "-- A superset of what key_category() finds; only when it says yes are the keys tokenized one by one.\n"
     "CREATE OR REPLACE FUNCTION pii_guardrail.keys_candidate(keys text) RETURNS boolean\n"
     "    LANGUAGE sql IMMUTABLE PARALLEL SAFE -- not STRICT: so that it is inlined into the trigger's query\n"
     "    RETURN reverse(regexp_replace(lower(keys), '[^[:alnum:]\\n]+', '', 'g'))\n"
-    "           ~ '(?n)^[0-9]*(?:se|s)?(?:@PREFILTER@)';\n"
+    "           ~ '(?n)^[crs]?[0-9]*(?:se|s)?(?:@PREFILTER@)';\n"
     "\n"
-    "-- The longest trailing run of t[1..m] in the dictionary: its category, '-' for a stop entry or a disabled category,\n"
-    "-- NULL when none. Entries marked '=' match only the whole key.\n"
+    "-- The longest trailing run of t[1..m] in the dictionary (its words joined by '_', compared word for word): its\n"
+    "-- category, '-' for a stop entry or a disabled category, NULL when none. Entries marked '=' match only the whole\n"
+    "-- key.\n"
     "CREATE OR REPLACE FUNCTION pii_guardrail.dict_suffix(t text[], m integer) RETURNS text\n"
     "    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $pii_guardrail$\n"
     "DECLARE\n"
     "    e text;\n"
     "BEGIN\n"
     "    FOR i IN 1 .. m LOOP\n"
-    "        e := @DICT@::jsonb ->> array_to_string(t[i:m], '');\n"
+    "        e := @DICT@::jsonb ->> array_to_string(t[i:m], '_');\n"
     "        IF e IS NOT NULL THEN\n"
     "            IF left(e, 1) <> '=' THEN\n"
     "                RETURN e;\n"
@@ -330,19 +333,19 @@ static const char template_sql[] =
 
 struct gen {
     const struct pa_detector *d;
-    struct pa_buf dict;      /* JSON {"joined": "category" | "=category" | "-", ...}: one SQL literal in the output */
+    struct pa_buf dict;      /* JSON {"words": "category" | "=category" | "-", ...}: one SQL literal in the output */
     struct pa_buf prefilter; /* reversed|reversed|... of entries that can match */
     struct pa_buf ignored;   /* {joined,...} */
     char **rev;              /* matching entries reversed, for the prefilter */
     size_t n_dict, n_match, n_ignored;
 };
 
-static void on_entry(void *arg, const char *joined, int category, bool whole_only)
+static void on_entry(void *arg, const char *words, int category, bool whole_only)
 {
     struct gen *g = arg;
     if (g->n_dict++)
         pa_buf_appends(&g->dict, ", ");
-    pa_buf_append_json_string(&g->dict, joined, strlen(joined));
+    pa_buf_append_json_string(&g->dict, words, strlen(words));
     pa_buf_appends(&g->dict, ": ");
     if (category < 0) {
         pa_buf_appends(&g->dict, "\"-\"");
@@ -355,7 +358,12 @@ static void on_entry(void *arg, const char *joined, int category, bool whole_onl
     pa_buf_appends(&v, pa_detect_category_name(g->d, category));
     pa_buf_append_json_string(&g->dict, v.data, v.len);
     pa_buf_free(&v);
-    /* the prefilter works on reversed keys without trailing digits: "cvv2" -> "vvc" (by characters, not bytes) */
+    /* the prefilter works on reversed keys run together without trailing digits: "cvv_2" -> "vvc" (by characters, not
+     * bytes); word for word matches are a subset of what it lets through */
+    char *joined = pa_xcalloc(strlen(words) + 1, 1);
+    for (size_t i = 0, k = 0; words[i]; i++)
+        if (words[i] != '_')
+            joined[k++] = words[i];
     size_t n = strlen(joined);
     while (n > 0 && joined[n - 1] >= '0' && joined[n - 1] <= '9')
         n--;
@@ -369,6 +377,7 @@ static void on_entry(void *arg, const char *joined, int category, bool whole_onl
         o += end - start;
         end = start;
     }
+    free(joined);
     g->rev = pa_xrealloc(g->rev, (g->n_match + 1) * sizeof *g->rev);
     g->rev[g->n_match++] = rev;
 }

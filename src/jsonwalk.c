@@ -119,18 +119,22 @@ void pa_jw_path(const struct pa_jw *w, struct pa_buf *out)
             pa_buf_appends(out, f->label);
             pa_buf_appendc(out, '>');
         } else {
-            const char *key = f->key ? f->key : w->arena.data + f->koff;
-            if (is_identifier(key, f->n)) {
-                pa_buf_appendc(out, '.');
-                pa_buf_append(out, key, f->n);
-            } else {
-                pa_buf_appendc(out, '[');
-                /* paths are logged and stored as text: invalid UTF-8 in a name (strings may carry it, see jsonwalk.h)
-                 * is written as \ufffd */
-                pa_buf_append_json_name(out, key, f->n);
-                pa_buf_appendc(out, ']');
-            }
+            pa_jw_path_member(out, f->key ? f->key : w->arena.data + f->koff, f->n);
         }
+    }
+}
+
+void pa_jw_path_member(struct pa_buf *out, const char *name, size_t n)
+{
+    if (is_identifier(name, n)) {
+        pa_buf_appendc(out, '.');
+        pa_buf_append(out, name, n);
+    } else {
+        pa_buf_appendc(out, '[');
+        /* paths are logged and stored as text: invalid UTF-8 in a name (strings may carry it, see jsonwalk.h) is
+         * written as \ufffd */
+        pa_buf_append_json_name(out, name, n);
+        pa_buf_appendc(out, ']');
     }
 }
 

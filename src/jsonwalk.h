@@ -80,6 +80,11 @@ const char *pa_jw_error(const struct pa_jw *w, size_t *offset);
  * The path is always valid UTF-8 (it is logged and stored): invalid bytes in a member name are written as \ufffd. */
 void pa_jw_path(const struct pa_jw *w, struct pa_buf *out);
 
+/* Append the path segment of a member named name[0..n) to out, as pa_jw_path writes member segments: ".name" for an
+ * identifier, ["..."] with JSON escapes (invalid UTF-8 as \ufffd) otherwise. For a path made of a container's path
+ * (pa_jw_path during its *_END) and one of its members, when the member's own event is past. */
+void pa_jw_path_member(struct pa_buf *out, const char *name, size_t n);
+
 /* During a KEY event: render this member's name as "<label>" in every path below it (label is a static string,
  * e.g. "email"), so a key that itself is PII never appears in a path. Also works during the member's value event
  * (it marks the member pa_jw_current_key names); a no-op where that is NULL. Holds until the object's next key. */

@@ -100,6 +100,18 @@ static inline bool jw_top_is_array(const struct pa_jw *w)
     return w->top->is_array;
 }
 
+/* The open container at depth i (0: the top-level one; i < w->depth): its slot, and whether it is an array. For a
+ * deliver hook that looks up the chain of containers (detect's context engine: rare paths only). */
+static inline JW_USER_T *jw_user_at(struct pa_jw *w, size_t i)
+{
+    return (JW_USER_T *)(void *)&w->frames[i];
+}
+
+static inline bool jw_is_array_at(const struct pa_jw *w, size_t i)
+{
+    return w->frames[i].is_array;
+}
+
 static void dbuf_grow(struct dbuf *b, size_t need)
 {
     size_t cap = b->cap ? b->cap : 256;

@@ -9,6 +9,7 @@
 #include "detect.h"
 
 #include "cclass.h"
+#include "context.h"
 #include "hooks.h"
 #include "internal.h"
 #include "prefilter.h"
@@ -24,6 +25,7 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static void init(void)
 {
     pa_det_dict_init();
+    pa_det_ctx_init();
     pa_det_prefilter_init();
 }
 
@@ -46,6 +48,12 @@ const char *pa_category_name(int category)
     if (category < 0 || category >= PA_CAT_BUILTIN_COUNT)
         return NULL;
     return builtin_cat_names[category];
+}
+
+const char *pa_evidence_name(enum pa_evidence e)
+{
+    static const char *const names[] = {"key", "value", "key+value", "context"};
+    return (unsigned)e < PA_ARRAY_LEN(names) ? names[e] : NULL;
 }
 
 int pa_category_from_name(const char *name)
@@ -202,7 +210,9 @@ struct pa_detect_ctx *pa_detect_ctx_new(const struct pa_detector *d)
     }
     c->w = pa_jw_new();
     pa_buf_init(&c->path);
-    pa_buf_init(&c->pend_path);
+    pa_buf_init(&c->path2);
+    pa_buf_init(&c->bf_arena);
+    c->hold_cat = -1;
     pa_buf_init(&c->seen_arena);
     c->seen_mask = 63;
     c->seen = pa_xcalloc(c->seen_mask + 1, sizeof *c->seen);
@@ -223,8 +233,11 @@ void pa_detect_ctx_wipe(struct pa_detect_ctx *c)
 {
     pa_jw_wipe(c->w);
     pa_buf_wipe(&c->path);
-    pa_buf_wipe(&c->pend_path);
+    pa_buf_wipe(&c->path2);
+    pa_buf_wipe(&c->bf_arena);
     pa_buf_wipe(&c->seen_arena);
+    if (c->cobj)
+        explicit_bzero(c->cobj, c->cobj_cap * sizeof *c->cobj);
     memo_clear(&c->kmemo);
     memo_clear(&c->vmemo);
     explicit_bzero(c->vguess, VGUESS_N * sizeof *c->vguess);
@@ -254,7 +267,13 @@ void pa_detect_ctx_free(struct pa_detect_ctx *c)
         hs_free_scratch(c->scratch);
     pa_jw_free(c->w);
     pa_buf_free(&c->path);
-    pa_buf_free(&c->pend_path);
+    pa_buf_free(&c->path2);
+    pa_buf_free(&c->bf_arena);
+    if (c->cobj)
+        explicit_bzero(c->cobj, c->cobj_cap * sizeof *c->cobj);
+    free(c->cobj);
+    free(c->bf);
+    free(c->xref);
     pa_buf_free(&c->seen_arena);
     free(c->seen);
     free(c->rule_gen);
@@ -315,7 +334,7 @@ static void seen_grow(struct pa_detect_ctx *c)
 }
 
 bool pa_det_emit(struct pa_detect_ctx *c, const char *path, size_t plen, int cat, enum pa_detector_kind det,
-                 const char *rule)
+                 const char *rule, enum pa_evidence ev)
 {
     const struct pa_detector *d = c->d;
     if (c->stop)
@@ -353,6 +372,7 @@ bool pa_det_emit(struct pa_detect_ctx *c, const char *path, size_t plen, int cat
         .category_id = cat,
         .detector = det,
         .rule = rule,
+        .evidence = ev,
     };
     c->res->findings++;
     c->cb(c->cb_arg, &f);
@@ -410,9 +430,11 @@ int pa_detect_doc(struct pa_detect_ctx *c, const char *surface, enum pa_doc_kind
         rc = -1;
     }
 out:
-    /* the path buffers held member names of this document */
+    /* the path buffers held member names of this document; the context engine's stacks its typed values */
     pa_buf_wipe(&c->path);
-    pa_buf_wipe(&c->pend_path);
+    pa_buf_wipe(&c->path2);
+    pa_buf_wipe(&c->bf_arena);
+    pa_det_ctx_doc_end(c);
     pa_buf_wipe(&c->seen_arena);
     c->cb = NULL;
     c->res = NULL;

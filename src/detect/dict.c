@@ -1,8 +1,10 @@
-/* dict: the key dictionary (see dict.h): default entries, tokenizer, hash table of joined tokens, lookup, and the
+/* dict: the key dictionary (see dict.h): default entries, tokenizer, hash table of word forms, lookup, and the
  * public key functions of detect.h (pa_detect_normalize_key, pa_detect_key_category, pa_detect_default_dictionary,
  * pa_detect_dictionary_each, pa_detect_ignored_each).
- * Whole tokens only: "username" never matches "name", "passport" never matches "pass". A lookup probes every
- * trailing run of tokens, right to left, with a rolling hash: O(key length).
+ * Whole words only: an entry matches a key's trailing tokens word for word ("username" never matches "name",
+ * "passport" never matches "pass", "ad_id" never matches "adid"); an entry of several words also matches them run
+ * together as one word ("firstname"). A lookup probes every trailing run of tokens, right to left, with a rolling
+ * hash: O(key length).
  * Sees member names only, never values; never prints.
  */
 #include "dict.h"
@@ -15,19 +17,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The default key dictionary, category by category, each entry as underscore-separated tokens: the joined form
- * ("emailaddress") is what keys are compared with, the underscore form names the rule ("key:email_address"). A
- * trailing '!' marks an entry that matches only a whole key (DF_WHOLE: never as trailing tokens, "angle_sin",
- * "camera_pan"). CAT_STOP entries block a shorter trailing match ("wallet_address" is not a street address).
- * Entries are added in this order (pa_detect_dictionary_each and the guardrail SQL keep it). Every entry is documented
- * in docs/detection.md; test_detect.c fails on duplicates. */
+/* The default key dictionary, category by category, each entry as underscore-separated words: its word form (the
+ * words as the tokenizer splits them: "ipv4" is ipv_4) is what keys are compared with, word for word; the written form
+ * names the rule ("key:email_address"). An entry of several words also matches them run together as one word (its
+ * alias: "emailaddress", "firstname"; digits stay their own words, "addressline_1"), with the same rule. A trailing
+ * '!' marks an entry that matches only a whole key (DF_WHOLE: never as trailing tokens, "angle_sin", "camera_pan").
+ * CAT_STOP entries block a shorter trailing match ("wallet_address" is not a street address); they have no alias.
+ * Entries are added in this order, then the aliases (pa_detect_dictionary_each and the guardrail SQL keep it). Every
+ * entry is documented in docs/detection.md; test_detect.c fails on duplicates. */
 static const struct {
     int cat;
     const char *words;
 } dict_src[] = {
-    {PA_CAT_EMAIL, "email email_address email_addr mail_address"},
+    {PA_CAT_EMAIL, "email e_mail email_address email_addr mail_address"},
     {PA_CAT_PHONE, "phone phone_number phone_no phone_num telephone telephone_number tel tel_no tel_number mobile "
-                   "mobile_phone mobile_number mobile_no cellphone cell_number cell_no msisdn fax fax_number "
+                   "mobile_phone mobile_number mobile_no cell_phone cell_number cell_no msisdn fax fax_number "
                    "contact_number landline"},
     {PA_CAT_NATIONAL_ID, "ssn social_security_number social_security social_security_no national_id "
                          "national_id_number national_identity_number national_identification_number "
@@ -38,10 +42,11 @@ static const struct {
                          "itin sin! social_insurance_number id_card_number identity_card_number aadhaar "
                          "aadhaar_number cpf curp dni nif nie bsn pesel personnummer"},
     {PA_CAT_PERSON_NAME, "first_name last_name full_name given_name family_name surname middle_name maiden_name "
-                         "birth_name forename fname lname account_holder_name cardholder_name name_on_card "
+                         "birth_name forename fname lname account_holder_name cardholder_name card_holder_name "
+                         "name_on_card "
                          "customer_name contact_name person_name patient_name employee_name recipient_name "
                          "billing_name shipping_name"},
-    {PA_CAT_IP_ADDRESS, "ip ip_address ip_addr ipv4 ipv6 ipv4_address ipv6_address clientip remoteip remote_addr "
+    {PA_CAT_IP_ADDRESS, "ip ip_address ip_addr ipv4 ipv6 ipv4_address ipv6_address client_ip remote_ip remote_addr "
                         "remote_address client_address x_forwarded_for forwarded_for"},
     {PA_CAT_STREET_ADDRESS, "address street_address street street_name address_line address_line_1 address_line_2 "
                             "service_address home_address postal_address mailing_address residential_address "
@@ -51,54 +56,95 @@ static const struct {
                "ethereum_address crypto_address deposit_address server_address bind_address listen_address "
                "host_address local_address node_address socket_address network_address broadcast_address "
                "multicast_address gateway_address proxy_address memory_address base_address device_address"},
-    {PA_CAT_DATE_OF_BIRTH, "dob date_of_birth birthdate birthday bday"},
+    {PA_CAT_DATE_OF_BIRTH, "dob date_of_birth birth_date birth_day bday"},
     {PA_CAT_CREDIT_CARD, "credit_card credit_card_number credit_card_no debit_card card_number card_no cc_number "
                          "cc_num pan! card_pan primary_account_number cvv cvv_2 cvc cvc_2"},
     {PA_CAT_IBAN, "iban iban_number bban bank_account bank_account_number"},
     /* geolocation (lat/lng pairs are handled separately: rule key:lat_lng_pair) */
-    {PA_CAT_GEOLOCATION, "coordinates geolocation geo_coordinates gps_coordinates gps_location geo_point lat_lng "
+    {PA_CAT_GEOLOCATION, "coordinates geo_location geo_coordinates gps_coordinates gps_location geo_point lat_lng "
                          "lat_lon lat_long"},
-    {PA_CAT_DEVICE_ID, "device_advertising_id advertising_id idfa idfv gaid aaid adid android_id imei udid"},
+    /* ifa, adid, device_id and push tokens are device ids only under a device (context.c: KF_DEVWEAK) */
+    {PA_CAT_DEVICE_ID, "device_advertising_id advertising_id idfa idfv gaid aaid android_id imei udid"},
     {PA_CAT_MAC_ADDRESS, "mac_address mac_addr hw_addr hardware_address bssid"},
-    {PA_CAT_POSTAL_CODE, "zip zip_code postal_code postcode plz"},
+    {PA_CAT_POSTAL_CODE, "zip zip_code postal_code post_code plz"},
 };
 
-#define DICT_MAX 256 /* entries (200 today); dict_init aborts past it */
+#define DICT_MAX 512 /* entries and aliases (about 360 today); dict_init aborts past it */
 #define DICT_WORD_MAX 48
 
 static struct dict_word {
-    char joined[DICT_WORD_MAX];
+    char words[DICT_WORD_MAX]; /* word form: "email_address", "ipv_4", "addressline_1" (an alias) */
     char rule[DICT_WORD_MAX + 8];
+    char trule[DICT_WORD_MAX + 8];
     int cat;
     unsigned flags;
 } dict_words[DICT_MAX];
 static size_t n_dict_words;
-static struct pa_dict_entry dict_public[DICT_MAX]; /* the entries with a category */
+static struct pa_dict_entry dict_public[DICT_MAX]; /* the entries with a category, then their aliases */
 static size_t n_dict_public;
+
+static bool dict_has(const char *words)
+{
+    for (size_t i = 0; i < n_dict_words; i++)
+        if (strcmp(dict_words[i].words, words) == 0)
+            return true;
+    return false;
+}
+
+static struct dict_word *dict_add(const char *words, const char *rule, int cat, unsigned flags)
+{
+    if (n_dict_words == DICT_MAX || strlen(words) >= DICT_WORD_MAX)
+        abort(); /* the table outgrew DICT_MAX or an entry DICT_WORD_MAX: a programming error */
+    struct dict_word *e = &dict_words[n_dict_words++];
+    snprintf(e->words, sizeof e->words, "%s", words);
+    snprintf(e->rule, sizeof e->rule, "%s", rule);
+    snprintf(e->trule, sizeof e->trule, "typed:%s", rule + 4);
+    e->cat = cat;
+    e->flags = flags;
+    if (cat >= 0)
+        dict_public[n_dict_public++] = (struct pa_dict_entry){e->words, cat};
+    return e;
+}
+
+/* The alias of a word form: its adjacent letter words run together ("first_name" -> "firstname", "address_line_1" ->
+ * "addressline_1"). Returns false when it has none (a single word, or words between digits only). */
+static bool alias_of(const char *words, char *out, size_t cap)
+{
+    size_t o = 0;
+    bool merged = false;
+    for (size_t i = 0; words[i] && o + 1 < cap; i++) {
+        if (words[i] == '_' && i > 0 && !is_digit((unsigned char)words[i - 1]) && words[i + 1] &&
+            !is_digit((unsigned char)words[i + 1])) {
+            merged = true;
+            continue;
+        }
+        out[o++] = words[i];
+    }
+    out[o] = '\0';
+    return merged;
+}
 
 void pa_det_dict_init(void)
 {
+    size_t first = n_dict_words;
     for (size_t r = 0; r < PA_ARRAY_LEN(dict_src); r++) {
         for (const char *w = dict_src[r].words; *w;) {
             size_t n = strcspn(w, " ");
             bool whole = w[n - 1] == '!';
             size_t wl = whole ? n - 1 : n;
-            if (n_dict_words == DICT_MAX)
-                abort(); /* the table above outgrew DICT_MAX: a programming error */
-            struct dict_word *e = &dict_words[n_dict_words++];
-            size_t k = 0;
-            for (size_t i = 0; i < wl && k + 1 < DICT_WORD_MAX; i++)
-                if (w[i] != '_')
-                    e->joined[k++] = w[i];
-            e->joined[k] = '\0';
-            snprintf(e->rule, sizeof e->rule, "key:%.*s", (int)wl, w);
-            e->cat = dict_src[r].cat;
-            e->flags = whole ? DF_WHOLE : 0;
-            if (e->cat >= 0)
-                dict_public[n_dict_public++] = (struct pa_dict_entry){e->joined, e->cat};
+            struct tokens t;
+            pa_det_tokenize(w, wl, &t);
+            char rule[DICT_WORD_MAX + 8];
+            snprintf(rule, sizeof rule, "key:%.*s", (int)wl, w);
+            dict_add(t.w, rule, dict_src[r].cat, whole ? DF_WHOLE : 0);
             w += n;
             w += *w == ' ';
         }
+    }
+    for (size_t i = first, n = n_dict_words; i < n; i++) {
+        char alias[DICT_WORD_MAX];
+        if (dict_words[i].cat != CAT_STOP && alias_of(dict_words[i].words, alias, sizeof alias) && !dict_has(alias))
+            dict_add(alias, dict_words[i].rule, dict_words[i].cat, dict_words[i].flags);
     }
 }
 
@@ -132,6 +178,10 @@ void pa_det_tokenize(const char *key, size_t len, struct tokens *t)
         key += len - KEY_WINDOW;
         len = KEY_WINDOW;
     }
+    /* Salesforce's custom field, relationship and compound-field suffixes are not words: Preferred_Name__c,
+     * Location__Latitude__s */
+    if (len > 3 && key[len - 3] == '_' && key[len - 2] == '_' && strchr("cCrRsS", key[len - 1]))
+        len -= 3;
     const unsigned char *k = (const unsigned char *)key;
     t->len = 0;
     t->n = 0;
@@ -157,13 +207,15 @@ void pa_det_tokenize(const char *key, size_t len, struct tokens *t)
         if (split) {
             if (t->n == MAX_TOKENS)
                 break;
+            if (t->n)
+                t->w[t->len++] = '_';
             t->start[t->n++] = (uint16_t)t->len;
         }
-        t->joined[t->len++] = (char)lower(k[i]);
+        t->w[t->len++] = (char)lower(k[i]);
         prev = c;
     }
-    t->joined[t->len] = '\0';
-    t->start[t->n] = (uint16_t)t->len;
+    t->w[t->len] = '\0';
+    t->start[t->n] = (uint16_t)(t->len + 1);
 }
 
 size_t pa_detect_normalize_key(const char *key, size_t len, char *out, size_t cap)
@@ -173,12 +225,8 @@ size_t pa_detect_normalize_key(const char *key, size_t len, char *out, size_t ca
     struct tokens t;
     pa_det_tokenize(key, len, &t);
     size_t o = 0;
-    for (size_t i = 0; i < t.n; i++) {
-        if (i && o + 1 < cap)
-            out[o++] = ' ';
-        for (size_t j = t.start[i]; j < t.start[i + 1] && o + 1 < cap; j++)
-            out[o++] = t.joined[j];
-    }
+    for (size_t j = 0; j < t.len && o + 1 < cap; j++)
+        out[o++] = t.w[j] == '_' ? ' ' : t.w[j];
     out[o] = '\0';
     return o;
 }
@@ -204,25 +252,27 @@ static const struct dent *dtab_find(const struct dtab *t, uint64_t h, const char
         if (!v)
             return NULL;
         const struct dent *e = &t->e[v - 1];
-        if (e->h == h && e->len == n && memcmp(e->joined, s, n) == 0)
+        if (e->h == h && e->len == n && memcmp(e->words, s, n) == 0)
             return e;
     }
 }
 
-/* Insert or replace (a later entry for the same joined key wins: extra_keys override the defaults). */
-static void dtab_put(struct dtab *t, const char *joined, size_t len, int cat, unsigned flags, const char *rule)
+/* Insert or replace (a later entry for the same word form wins: extra_keys override the defaults). */
+static void dtab_put(struct dtab *t, const char *words, size_t len, int cat, unsigned flags, const char *rule,
+                     const char *trule)
 {
-    uint64_t h = suffix_hash(joined, len);
+    uint64_t h = suffix_hash(words, len);
     if (t->slots) {
         for (size_t i = hash_slot(h, t->mask);; i = (i + 1) & t->mask) {
             uint32_t v = t->slots[i];
             if (!v)
                 break;
             struct dent *e = &t->e[v - 1];
-            if (e->h == h && e->len == len && memcmp(e->joined, joined, len) == 0) {
+            if (e->h == h && e->len == len && memcmp(e->words, words, len) == 0) {
                 e->cat = cat;
                 e->flags = flags;
                 e->rule = rule;
+                e->trule = trule;
                 return;
             }
         }
@@ -231,7 +281,7 @@ static void dtab_put(struct dtab *t, const char *joined, size_t len, int cat, un
         t->cap = t->cap ? t->cap * 2 : 64;
         t->e = pa_xrealloc(t->e, t->cap * sizeof *t->e);
     }
-    t->e[t->n++] = (struct dent){joined, len, h, cat, flags, rule};
+    t->e[t->n++] = (struct dent){words, len, h, cat, flags, rule, trule};
     if (len > t->maxlen)
         t->maxlen = len;
     if (!t->slots || t->n * 2 > t->mask + 1) {
@@ -262,8 +312,9 @@ static void dtab_free(struct dtab *t)
     memset(t, 0, sizeof *t);
 }
 
-/* Longest trailing token run of joined[0..len) (token starts in start[0..n)) that is in the table. */
-static const struct dent *dtab_suffix(const struct dtab *t, const char *joined, size_t len, const uint16_t *start,
+/* Longest trailing token run of w[0..len) (token starts in start[0..n), each run ending at len) that is in the table.
+ * The runs start at token starts, so an entry matches whole words only. */
+static const struct dent *dtab_suffix(const struct dtab *t, const char *w, size_t len, const uint16_t *start,
                                       size_t n)
 {
     const struct dent *best = NULL;
@@ -274,10 +325,10 @@ static const struct dent *dtab_suffix(const struct dtab *t, const char *joined, 
         if (len - ts > t->maxlen)
             break;
         for (; pos > ts; pos--) {
-            h += (uint64_t)(unsigned char)joined[pos - 1] * pw;
+            h += (uint64_t)(unsigned char)w[pos - 1] * pw;
             pw *= HASH_B;
         }
-        const struct dent *e = dtab_find(t, h, joined + ts, len - ts);
+        const struct dent *e = dtab_find(t, h, w + ts, len - ts);
         if (e && (!(e->flags & DF_WHOLE) || k == 0))
             best = e;
     }
@@ -285,8 +336,7 @@ static const struct dent *dtab_suffix(const struct dtab *t, const char *joined, 
 }
 
 
-/* Normalize a configured key into an owned joined string ("Email-Address" -> "emailaddress") and its rule
- * ("key:email_address"). */
+/* Strings a detector's dictionary owns (extra_keys, ignore_keys). */
 static char *own(struct pa_det_dict *dict, char *s)
 {
     dict->owned = pa_xrealloc(dict->owned, (dict->n_owned + 1) * sizeof *dict->owned);
@@ -294,25 +344,41 @@ static char *own(struct pa_det_dict *dict, char *s)
     return s;
 }
 
-static char *joined_of(const char *key, char **rule_out)
+/* The joined form of a key's tokens, without separators ("Email-Address" -> "emailaddress"): ignore_keys compare
+ * whole keys this way. out holds at least KEY_WINDOW + 1 bytes. */
+static size_t joined_of(const struct tokens *t, char *out)
 {
-    struct tokens t;
-    pa_det_tokenize(key, strlen(key), &t);
-    char *j = pa_xstrndup(t.joined, t.len);
-    if (rule_out) {
-        struct pa_buf b;
-        pa_buf_init(&b);
-        pa_buf_appends(&b, "key:");
-        for (size_t i = 0; i < t.n; i++) {
-            if (i)
-                pa_buf_appendc(&b, '_');
-            pa_buf_append(&b, t.joined + t.start[i], t.start[i + 1] - t.start[i]);
-        }
-        *rule_out = b.data;
-    }
-    return j;
+    size_t o = 0;
+    for (size_t i = 0; i < t->len; i++)
+        if (t->w[i] != '_')
+            out[o++] = t->w[i];
+    out[o] = '\0';
+    return o;
 }
 
+
+/* An extra key: its word form and its alias (the words run together), both with the rule "key:" + the word form. */
+static int put_extra_key(struct pa_detector *d, const struct pa_detect_extra_key *x, char *err, size_t errlen)
+{
+    struct pa_det_dict *dict = &d->dict;
+    struct tokens t;
+    pa_det_tokenize(x->key, strlen(x->key), &t);
+    if (!t.len) {
+        snprintf(err, errlen, "detectors.extra_keys: key \"%s\" has no letters or digits", x->key);
+        return -1;
+    }
+    char *words = own(dict, pa_xstrndup(t.w, t.len));
+    char *rule = own(dict, pa_xasprintf("key:%s", words));
+    char *trule = own(dict, pa_xasprintf("typed:%s", words));
+    int cat = pa_det_cat_intern(d, x->category);
+    dtab_put(&dict->keys, words, t.len, cat, 0, rule, trule);
+    char alias[2 * KEY_WINDOW + 1];
+    if (alias_of(words, alias, sizeof alias)) {
+        char *a = own(dict, pa_xstrdup(alias));
+        dtab_put(&dict->keys, a, strlen(a), cat, 0, rule, trule);
+    }
+    return 0;
+}
 
 /* Defaults, then extra_keys (which override a default entry for the same key), then ignore_keys. */
 int pa_det_dict_build(struct pa_detector *d, const struct pa_detect_options *opt, char *err, size_t errlen)
@@ -320,22 +386,29 @@ int pa_det_dict_build(struct pa_detector *d, const struct pa_detect_options *opt
     struct pa_det_dict *dict = &d->dict;
     for (size_t i = 0; i < n_dict_words; i++) {
         const struct dict_word *e = &dict_words[i];
-        dtab_put(&dict->keys, e->joined, strlen(e->joined), e->cat, e->flags, e->rule);
+        dtab_put(&dict->keys, e->words, strlen(e->words), e->cat, e->flags, e->rule, e->trule);
     }
-    for (size_t i = 0; i < opt->n_extra_keys; i++) {
-        char *rule = NULL;
-        char *j = own(dict, joined_of(opt->extra_keys[i].key, &rule));
-        own(dict, rule);
-        if (!*j) {
-            snprintf(err, errlen, "detectors.extra_keys: key \"%s\" has no letters or digits", opt->extra_keys[i].key);
+    for (size_t i = 0; i < opt->n_extra_keys; i++)
+        if (put_extra_key(d, &opt->extra_keys[i], err, errlen) < 0)
             return -1;
-        }
-        dtab_put(&dict->keys, j, strlen(j), pa_det_cat_intern(d, opt->extra_keys[i].category), 0, rule);
+    for (size_t i = 0; i < dict->keys.n; i++) {
+        const struct dent *e = &dict->keys.e[i];
+        size_t end = e->len;
+        while (end && (is_digit((unsigned char)e->words[end - 1]) || e->words[end - 1] == '_'))
+            end--;
+        size_t b = end;
+        while (b && e->words[b - 1] != '_')
+            b--;
+        if (e->cat >= 0 && end > b)
+            dtab_put(&dict->lastw, e->words + b, end - b, 0, 0, NULL, NULL);
     }
     for (size_t i = 0; i < opt->n_ignore_keys; i++) {
-        char *j = own(dict, joined_of(opt->ignore_keys[i], NULL));
-        if (*j)
-            dtab_put(&dict->ignore, j, strlen(j), 0, 0, NULL);
+        struct tokens t;
+        char j[KEY_WINDOW + 1];
+        pa_det_tokenize(opt->ignore_keys[i], strlen(opt->ignore_keys[i]), &t);
+        size_t n = joined_of(&t, j);
+        if (n)
+            dtab_put(&dict->ignore, own(dict, pa_xstrndup(j, n)), n, 0, 0, NULL, NULL);
     }
     return 0;
 }
@@ -344,57 +417,83 @@ void pa_det_dict_free(struct pa_det_dict *dict)
 {
     dtab_free(&dict->keys);
     dtab_free(&dict->ignore);
+    dtab_free(&dict->lastw);
     for (size_t i = 0; i < dict->n_owned; i++)
         free(dict->owned[i]);
     free(dict->owned);
 }
 
-/* Key lookup with the fallbacks: exact tokens, then without trailing digit tokens ("phone2", "address_3"), then the
+/* Key lookup with the fallbacks: exact words, then without trailing digit tokens ("phone2", "address_3"), then the
  * last token's plural stripped ("emails", "addresses"). A stop entry ends the search. */
 const struct dent *pa_det_key_lookup(const struct pa_detector *d, struct tokens *t)
 {
     if (!t->n)
         return NULL;
-    const struct dent *e = dtab_suffix(&d->dict.keys, t->joined, t->len, t->start, t->n);
+    const struct dent *e = dtab_suffix(&d->dict.keys, t->w, t->len, t->start, t->n);
     if (e)
         return e;
     size_t n = t->n;
-    while (n > 0 && is_digit((unsigned char)t->joined[t->start[n - 1]]))
+    while (n > 0 && is_digit((unsigned char)t->w[t->start[n - 1]]))
         n--;
     if (n && n < t->n) {
-        e = dtab_suffix(&d->dict.keys, t->joined, t->start[n], t->start, n);
+        e = dtab_suffix(&d->dict.keys, t->w, t->start[n] - 1u, t->start, n);
         if (e)
             return e;
     }
     if (!n)
         return NULL;
-    size_t end = t->start[n], last = end - t->start[n - 1];
-    if (last >= 3 && t->joined[end - 1] == 's' && t->joined[end - 2] != 's') {
-        uint16_t save = t->start[n];
-        t->start[n] = (uint16_t)(end - 1);
-        e = dtab_suffix(&d->dict.keys, t->joined, end - 1, t->start, n);
-        if (!e && last >= 4 && t->joined[end - 2] == 'e') {
-            t->start[n] = (uint16_t)(end - 2);
-            e = dtab_suffix(&d->dict.keys, t->joined, end - 2, t->start, n);
-        }
-        t->start[n] = save;
+    size_t end = t->start[n] - 1u, last = tok_len(t, n - 1);
+    if (last >= 3 && t->w[end - 1] == 's' && t->w[end - 2] != 's') {
+        e = dtab_suffix(&d->dict.keys, t->w, end - 1, t->start, n);
+        if (!e && last >= 4 && t->w[end - 2] == 'e')
+            e = dtab_suffix(&d->dict.keys, t->w, end - 2, t->start, n);
     }
     return e;
 }
 
 static bool token_is(const struct tokens *t, size_t i, const char *w)
 {
-    size_t n = (size_t)(t->start[i + 1] - t->start[i]);
-    return strlen(w) == n && memcmp(t->joined + t->start[i], w, n) == 0;
+    size_t n = tok_len(t, i);
+    return strlen(w) == n && memcmp(t->w + t->start[i], w, n) == 0;
+}
+
+/* The last tokens of t are the words of w ("message_id") */
+static bool ends_with_words(const struct tokens *t, const char *w)
+{
+    size_t n = strlen(w);
+    if (t->len < n || memcmp(t->w + t->len - n, w, n) != 0)
+        return false;
+    return t->len == n || t->w[t->len - n - 1] == '_';
 }
 
 /* Flags of a key for the value detectors and the lat/lng pairing. */
 unsigned pa_det_key_flags(const struct tokens *t)
 {
     unsigned f = 0;
+    if (t->n) {
+        size_t l = t->n - 1;
+        /* software named with its version ("app": "Acme 1.2.3.4", "browser": "Chrome 120.0.0.0") */
+        static const char *const sw[] = {"app",     "application", "library", "browser", "os",      "platform",
+                                         "software", "product",     "framework", "runtime", "engine", "plugin",
+                                         "package",  "generator",   "tool"};
+        for (size_t i = 0; i < PA_ARRAY_LEN(sw); i++)
+            if (token_is(t, l, sw[i]))
+                f |= KF_VERSION;
+        /* identifiers, and product codes (barcodes, UPC/EAN/GTIN, ISBN, SKU) that are as long as card numbers */
+        static const char *const ids[] = {"id",  "ids", "uid",  "uuid", "guid", "identifier", "identifiers", "barcode",
+                                          "barcodes", "upc", "ean", "gtin", "isbn", "sku",  "asin", "mpn"};
+        for (size_t i = 0; i < PA_ARRAY_LEN(ids); i++)
+            if (token_is(t, l, ids[i]))
+                f |= KF_ID;
+        static const char *const msgid[] = {"message_id", "msg_id", "messageid", "in_reply_to", "references",
+                                            "content_id", "contentid", "cid"};
+        for (size_t i = 0; i < PA_ARRAY_LEN(msgid); i++)
+            if (ends_with_words(t, msgid[i]))
+                f |= KF_MSGID;
+    }
     for (size_t i = 0; i < t->n; i++)
         if (token_is(t, i, "version") || token_is(t, i, "ver") || token_is(t, i, "build") ||
-            token_is(t, i, "release") || token_is(t, i, "sdk"))
+            token_is(t, i, "release") || token_is(t, i, "sdk") || token_is(t, i, "firmware") || token_is(t, i, "fw"))
             f |= KF_VERSION;
     if (t->n) {
         size_t l = t->n - 1;
@@ -407,11 +506,23 @@ unsigned pa_det_key_flags(const struct tokens *t)
     return f;
 }
 
+bool pa_det_dict_last_word(const struct pa_detector *d, const char *w, size_t n)
+{
+    const struct dtab *t = &d->dict.lastw;
+    if (dtab_find(t, suffix_hash(w, n), w, n))
+        return true;
+    if (n >= 4 && w[n - 1] == 's' && dtab_find(t, suffix_hash(w, n - 1), w, n - 1))
+        return true;
+    return n >= 5 && w[n - 2] == 'e' && w[n - 1] == 's' && dtab_find(t, suffix_hash(w, n - 2), w, n - 2);
+}
+
 bool pa_det_key_ignored(const struct pa_detector *d, const struct tokens *t)
 {
     if (!d->dict.ignore.n || !t->len)
         return false;
-    return dtab_find(&d->dict.ignore, suffix_hash(t->joined, t->len), t->joined, t->len) != NULL;
+    char j[KEY_WINDOW + 1];
+    size_t n = joined_of(t, j);
+    return dtab_find(&d->dict.ignore, suffix_hash(j, n), j, n) != NULL;
 }
 
 int pa_detect_key_category(const struct pa_detector *d, const char *key, size_t len, const char **rule)
@@ -435,13 +546,13 @@ void pa_detect_dictionary_each(const struct pa_detector *d, pa_dict_cb cb, void 
     for (size_t i = 0; i < d->dict.keys.n; i++) {
         const struct dent *e = &d->dict.keys.e[i];
         int cat = e->cat < 0 || d->cat_disabled[e->cat] ? -1 : e->cat;
-        cb(arg, e->joined, cat, (e->flags & DF_WHOLE) != 0);
+        cb(arg, e->words, cat, (e->flags & DF_WHOLE) != 0);
     }
 }
 
 void pa_detect_ignored_each(const struct pa_detector *d, void (*cb)(void *arg, const char *joined), void *arg)
 {
     for (size_t i = 0; i < d->dict.ignore.n; i++)
-        cb(arg, d->dict.ignore.e[i].joined);
+        cb(arg, d->dict.ignore.e[i].words);
 }
 

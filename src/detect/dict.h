@@ -1,5 +1,5 @@
 /* dict: the key dictionary. Its default entries, the tokenizer that normalizes a member name ("billingEmail" ->
- * billing email), the hash table of joined tokens and the lookup of a name's longest trailing token run (with the
+ * billing email), the hash table of word forms and the lookup of a name's longest trailing token run (with the
  * digit and plural fallbacks), ignore_keys, and what a name says about its value (version, lat/lng flags).
  * guardrail.c writes the same dictionary and a PL/pgSQL port of the lookup into SQL: change them together.
  * Sees member names only, never values; never prints.
@@ -18,31 +18,51 @@
 #define CAT_STOP (-2)  /* a stop entry: a longer key that blocks a shorter trailing match, and no category */
 enum { DF_WHOLE = 1 }; /* an entry that matches only a whole key ("pan", never "camera_pan") */
 
-/* What a member name says about its value (pa_det_key_flags; KF_NATIONAL is set by its user for a national_id key) */
-enum { KF_NATIONAL = 1, KF_VERSION = 2, KF_LAT = 4, KF_LNG = 8 };
+/* What a member name says about its value (pa_det_key_flags; KF_NATIONAL is set by its user for a national_id key).
+ * KF_NATIONAL, KF_VERSION, KF_ID and KF_MSGID steer the value detectors (KF_STEER: part of a clean value's memo
+ * entry); context.h has the flags of the context engine (bit 6 up). */
+enum {
+    KF_NATIONAL = 1,
+    KF_VERSION = 2,
+    KF_LAT = 4,
+    KF_LNG = 8,
+    KF_ID = 16,    /* an identifier (id, *_id, *Ids, uuid): a digit run in it is not a card number */
+    KF_MSGID = 32, /* a message identifier (message_id, In-Reply-To, References, Content-ID): not an e-mail address */
+};
+#define KF_STEER (KF_NATIONAL | KF_VERSION | KF_ID | KF_MSGID)
 
 #define KEY_WINDOW 256        /* a longer key is normalized from its last 256 bytes: only trailing tokens can match */
 #define MAX_TOKENS KEY_WINDOW /* a token is at least one byte: never reached */
 
-/* A key as lower-case tokens */
+/* A key as lower-case tokens: its word form, the tokens separated by '_' ("billing_email"; a token never holds a
+ * '_', which is a separator byte in keys). Entries are compared with whole trailing runs of it, so a match is always
+ * word for word: "ad_id" is the words ad + id, never the entry "adid". */
 struct tokens {
-    char joined[KEY_WINDOW + 1]; /* tokens concatenated, lower case */
+    char w[2 * KEY_WINDOW + 1]; /* the word form */
     size_t len;
-    uint16_t start[MAX_TOKENS + 1]; /* start[i]: offset of token i in joined; start[n] = len */
+    uint16_t start[MAX_TOKENS + 1]; /* start[i]: offset of token i in w; start[n] = len + 1 (token i ends at
+                                       start[i + 1] - 1) */
     size_t n;
 };
 
+/* Token i of t: its offset and length */
+static inline size_t tok_len(const struct tokens *t, size_t i)
+{
+    return (size_t)(t->start[i + 1] - 1 - t->start[i]);
+}
+
 struct dent {
-    const char *joined;
+    const char *words; /* word form ("email_address") */
     size_t len;
     uint64_t h;
     int cat;          /* category id, or CAT_STOP */
     unsigned flags;   /* DF_* */
-    const char *rule; /* "key:..." */
+    const char *rule;  /* "key:..." */
+    const char *trule; /* "typed:...": the rule of a typed value whose label names this entry */
 };
 
-/* Open addressing over joined strings; hash = sum c[i] * B^(n-1-i), so a suffix's hash is extended to the left in
- * O(1) per byte. */
+/* Open addressing over word forms; hash = sum c[i] * B^(n-1-i), so a suffix's hash is extended to the left in O(1) per
+ * byte. */
 struct dtab {
     struct dent *e;
     size_t n, cap;
@@ -55,13 +75,15 @@ struct dtab {
 struct pa_det_dict {
     struct dtab keys;
     struct dtab ignore;
-    char **owned; /* joined keys and rule names of extra_keys / ignore_keys */
+    struct dtab lastw; /* the last letter word of every entry with a category: a typed value's label that ends with
+                          none of them names no category (context.c skips the lookup) */
+    char **owned; /* word forms and rule names of extra_keys, joined forms of ignore_keys */
     size_t n_owned;
 };
 
 struct pa_detector;
 
-/* Once per process (pa_det_init): the default entries' joined forms and rule names. */
+/* Once per process (pa_det_init): the default entries' word forms, their run-together aliases and rule names. */
 void pa_det_dict_init(void);
 /* Split a key into lower-case tokens (see docs/detection.md, "Normalization"). */
 void pa_det_tokenize(const char *key, size_t len, struct tokens *t);
@@ -72,7 +94,9 @@ void pa_det_dict_free(struct pa_det_dict *dict);
 /* The entry a key's tokens match: the longest trailing run, then without trailing digit tokens, then the last token's
  * plural stripped; NULL when none. t->start is restored before it returns. */
 const struct dent *pa_det_key_lookup(const struct pa_detector *d, struct tokens *t);
-/* KF_VERSION, KF_LAT, KF_LNG of a key */
+/* w[0..n) is the last letter word of an entry with a category (also with a plural s or es stripped) */
+bool pa_det_dict_last_word(const struct pa_detector *d, const char *w, size_t n);
+/* KF_VERSION, KF_LAT, KF_LNG, KF_ID, KF_MSGID of a key */
 unsigned pa_det_key_flags(const struct tokens *t);
 /* The key is in ignore_keys */
 bool pa_det_key_ignored(const struct pa_detector *d, const struct tokens *t);

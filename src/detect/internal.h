@@ -91,23 +91,86 @@ struct vguess {
 
 /* What a member name means: cached per context (names repeat from document to document). */
 struct kinfo {
-    const char *rule; /* when cat >= 0 */
-    int cat;          /* dictionary category, or -1 (also for an ignored name) */
-    unsigned flags;   /* KF_* */
+    const char *rule;  /* when cat >= 0 */
+    const char *nrule; /* the rule of an ambiguous-name or name-part key (context.h), or NULL */
+    int cat;           /* dictionary category, or -1 (also for an ignored name) */
+    unsigned flags;    /* KF_* (dict.h, context.h) */
+    uint8_t hk;        /* what it says about the container it holds (context.h: HK_*) */
+    bool slow;         /* its values take walk.c's context path (a category, or a context flag) */
+    bool cslow;        /* ... and the containers it holds (also an identifier's array, attributes) */
     bool ignored;
 };
 
-enum { EV_SKIP = 1, EV_PEND = 2 }; /* pa_detect_ctx.state */
+enum { EV_SKIP = 1 }; /* pa_detect_ctx.state */
+
+/* Per-object state of the context engine (walk.c), only for the containers that need it (a key finding decided at
+ * the container's end, sibling evidence, a typed value): a stack parallel to the walker's frames, bounded by the
+ * document's depth. V holds a typed value's bytes until its object ends: wiped when popped. */
+#define COBJ_VMAX 128
+struct cobj {
+    size_t depth;   /* the walker frame (0 = top level) this belongs to */
+    unsigned fl;    /* CO_* (walk.c) */
+    int pcat;       /* a key finding on this container: its category, rule, evidence and mode */
+    const char *prule;
+    uint8_t pev, pmode;
+    int8_t tkind, ekind; /* evidence: a type naming a person (+1) or a thing (-1); name parts or a reference */
+    int xcat;            /* typed value: what its label names, or -1 */
+    const char *xrule;
+    unsigned xkf;
+    unsigned vcats;      /* categories the value detectors found in V */
+    uint8_t vlen, vnlen;
+    bool vnum;
+    char vname[32]; /* V's member name (a word of the KF_TV vocabulary) */
+    unsigned char v[COBJ_VMAX];
+};
+
+/* Labels of a typed value ({"name": X, "value": V}) seen before the value, per depth (walk.c): up to two, as pointers
+ * into the document being walked (valid until it ends; never copied). */
+#define XREF_DEPTH 256
+struct xref {
+    const char *p[2];
+    uint32_t n[2];
+    bool is_name[2];
+    /* ... and the value seen before a label names anything: its bytes and name in the document, what the value
+     * detectors found in it */
+    const char *vp, *vk;
+    uint32_t vn, vkn;
+    unsigned vcats;
+    bool vnum;
+};
+
+/* A finding waiting for its owner object's end (walk.c): its path is in pa_detect_ctx.bf_arena. */
+struct bfind {
+    size_t owner; /* depth of the object whose evidence decides it */
+    uint32_t off, len;
+    int cat;
+    const char *rule;
+    uint8_t ev, mode;
+    bool from_x; /* an ambiguous name that was also the object's typed-value label */
+};
 
 struct pa_detect_ctx {
     const struct pa_detector *d;
     hs_scratch_t *scratch;
     struct pa_jw *w;
 
-    struct pa_buf path;      /* the current event's rendered path */
-    struct pa_buf pend_path; /* a container value whose key matched, waiting for its first child */
-    int pend_cat;
-    const char *pend_rule;
+    struct pa_buf path; /* the current event's rendered path */
+    struct pa_buf path2; /* a second path (a typed value's, a buffered finding's) */
+
+    /* the context engine's per-document state (walk.c) */
+    struct cobj *cobj;
+    size_t ncobj, cobj_cap;
+    struct bfind *bf;
+    size_t nbf, bf_cap;
+    struct pa_buf bf_arena;
+    size_t leafwatch;   /* open containers that want their scalar leaves seen (pending key findings, role arrays...) */
+    size_t needdata;    /* ... of which key findings still waiting for a data leaf */
+    size_t txboxes;     /* ... of which typed-value label containers */
+    struct xref *xref;  /* per depth: typed-value labels waiting for a value (pointers into the document) */
+    size_t xref_cap;
+    const char *doc, *doc_end; /* the document being walked */
+    int hold_cat;       /* a value scan under a key of this category: its hits confirm the key finding */
+    bool hold_seen;
 
     /* per-document dedupe of (path, category): open addressing, cleared by bumping gen */
     struct seen_slot *seen;
@@ -145,7 +208,7 @@ struct pa_detect_ctx {
     /* what the name of the member whose value comes next means; walk.c's kinfo_none elsewhere */
     const struct kinfo *kcur;
     struct kinfo kmiss;     /* ... when that name is not memoized */
-    uint8_t state;          /* EV_SKIP or EV_PEND (never both): on_event's rare paths, one test for the two */
+    uint8_t state;          /* EV_SKIP: on_event's rare path */
     bool skip_in_container; /* ignore_keys: skipping a member's value (EV_SKIP) */
     size_t skip_depth;
     bool no_values; /* pa_detect_ctx_bench_values(c, false) (hooks.h) */
@@ -166,9 +229,11 @@ int pa_det_cat_intern(struct pa_detector *d, const char *name);
 /* Report a finding (detect.c): allow_paths, dedupe on (path, category), max_findings_per_record. Returns true when the
  * walk must stop (max findings reached). */
 bool pa_det_emit(struct pa_detect_ctx *c, const char *path, size_t plen, int cat, enum pa_detector_kind det,
-                 const char *rule);
+                 const char *rule, enum pa_evidence ev);
 /* Walk one JSON document through on_event (walk.c): 0, 1 when on_event stopped it (c->halt), -1 on invalid JSON. */
 int pa_det_walk(struct pa_detect_ctx *c, const char *buf, size_t len);
+/* After a document (walk.c): the context engine's stacks emptied, the typed values they held wiped. */
+void pa_det_ctx_doc_end(struct pa_detect_ctx *c);
 
 /* The current event's path in c->path, rendered on each call: only findings need it (a few per document), so no
  * per-event invalidation is kept. */

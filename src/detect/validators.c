@@ -93,6 +93,9 @@ bool pa_det_check_email(const unsigned char *s, size_t len, size_t to)
         return false;
     if (ls > 0 && (s[ls - 1] == '*' || s[ls - 1] == '#')) /* masked: j***@example.com */
         return false;
+    if (ls >= 4 && s[ls - 1] == ':' && (ci_eq(s + ls - 4, 3, "cid") || ci_eq(s + ls - 4, 3, "mid")) &&
+        (ls == 4 || !is_alnum(s[ls - 5])))
+        return false; /* a content-ID or message-ID URI (cid:part1.X@host): a MIME part's id, no mailbox */
     for (size_t i = ls; i + 1 < at; i++)
         if (s[i] == '.' && s[i + 1] == '.')
             return false;
@@ -541,8 +544,16 @@ static bool version_word_before(const unsigned char *s, size_t a)
     return false;
 }
 
+/* "shopify-1.2.3.4", "agent-10.0.0.1": a dotted number glued to a name by '-' is that name's version (hostnames
+ * that carry an address write its octets with dashes: ip-10-0-0-1). */
+static bool after_product_name(const unsigned char *s, size_t a)
+{
+    return a >= 2 && s[a - 1] == '-' && is_alpha(s[a - 2]);
+}
+
 /* IPv4 token [0-9.]+ around the match: exactly four octets 0-255 without leading zeros, not part of a longer
- * dotted number, not glued to letters, '/' (Chrome/120.0.0.0) or 'v' (v1.2.3.4). */
+ * dotted number, not glued to letters, '/' (Chrome/120.0.0.0) or 'v' (v1.2.3.4), not a name's version
+ * (after_product_name). */
 bool pa_det_check_ipv4_token(const unsigned char *s, size_t len, size_t a, size_t b)
 {
     if (s[a] == '.')
@@ -556,7 +567,7 @@ bool pa_det_check_ipv4_token(const unsigned char *s, size_t len, size_t a, size_
     }
     if (b < len && (is_alnum(s[b]) || s[b] == '_'))
         return false;
-    if (version_word_before(s, a))
+    if (version_word_before(s, a) || after_product_name(s, a))
         return false;
     int parts = 0;
     size_t i = a;

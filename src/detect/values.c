@@ -22,7 +22,6 @@
     {                                                                                                              \
         return validator_(v->s, v->len, to);                                                                       \
     }
-PA_AT_ANCHOR_(m_email, pa_det_check_email)
 PA_AT_ANCHOR_(m_phone_e164, pa_det_check_phone_e164)
 PA_AT_ANCHOR_(m_phone_national, pa_det_check_phone_national)
 PA_AT_ANCHOR_(m_ssn, pa_det_check_ssn)
@@ -30,12 +29,37 @@ PA_AT_ANCHOR_(m_iban, pa_det_check_iban)
 PA_AT_ANCHOR_(m_mac, pa_det_check_mac)
 #undef PA_AT_ANCHOR_
 
-/* The token of digit groups (single ' ' or '-' between digits) around the match; one check per token. */
+/* An e-mail address, except under a message-identifier key (Message-ID, In-Reply-To, References, Content-ID: the
+ * same shape, no mailbox). */
+static bool m_email(struct vscan *v, size_t to)
+{
+    return !(v->kflags & KF_MSGID) && pa_det_check_email(v->s, v->len, to);
+}
+
+/* A digit run that is the value of a URL query parameter named like an identifier or a campaign code
+ * (?product_id=..., &utm_content=...): an id, whatever its checksum. a: where the run starts. */
+static bool query_id(const unsigned char *s, size_t a)
+{
+    if (a < 3 || s[a - 1] != '=')
+        return false;
+    size_t e = a - 1, b = e;
+    while (b > 0 && (is_alnum(s[b - 1]) || s[b - 1] == '_' || s[b - 1] == '-') && e - b < 64)
+        b--;
+    if (b == 0 || (s[b - 1] != '?' && s[b - 1] != '&' && s[b - 1] != ';'))
+        return false;
+    if (e - b >= 4 && lower(s[b]) == 'u' && lower(s[b + 1]) == 't' && lower(s[b + 2]) == 'm' && s[b + 3] == '_')
+        return true;
+    return e - b >= 2 && lower(s[e - 2]) == 'i' && lower(s[e - 1]) == 'd';
+}
+
+/* The token of digit groups (single ' ' or '-' between digits) around the match; one check per token. Not under an
+ * identifier key (product_id, orderIds: a digit run there is an id even when it passes Luhn), in a gid:// URI or as
+ * an identifier's URL query parameter. */
 static bool m_card(struct vscan *v, size_t to)
 {
     const unsigned char *s = v->s;
     size_t len = v->len;
-    if (to <= v->cc_next)
+    if (to <= v->cc_next || (v->kflags & KF_ID) || (len > 6 && memcmp(s, "gid://", 6) == 0))
         return false;
     size_t a = to - 1, b = to;
     while (a > 0 && (is_digit(s[a - 1]) || ((s[a - 1] == ' ' || s[a - 1] == '-') && a >= 2 && is_digit(s[a - 2]))))
@@ -43,7 +67,7 @@ static bool m_card(struct vscan *v, size_t to)
     while (b < len && (is_digit(s[b]) || ((s[b] == ' ' || s[b] == '-') && b + 1 < len && is_digit(s[b + 1]))))
         b++;
     v->cc_next = b;
-    return pa_det_check_card_sequence(s, len, a, b);
+    return !query_id(s, a) && pa_det_check_card_sequence(s, len, a, b);
 }
 
 static bool ipv4_byte(unsigned char c)
@@ -133,12 +157,16 @@ int pa_det_hit(struct vscan *v, int r)
         }
         /* fall through */
     case VM_VALUE:
+        if (v->mode == VM_VALUE && cat == c->hold_cat) { /* the key says so too: walk.c's finding is "key+value" */
+            c->hold_seen = true;
+            break;
+        }
         pa_det_cur_path(c);
-        if (pa_det_emit(c, c->path.data, c->path.len, cat, PA_DET_VALUE, d->rule_names[r]))
+        if (pa_det_emit(c, c->path.data, c->path.len, cat, PA_DET_VALUE, d->rule_names[r], PA_EV_VALUE))
             v->stop = true;
         break;
     case VM_FIXED:
-        if (pa_det_emit(c, v->fixed_path, strlen(v->fixed_path), cat, PA_DET_VALUE, d->rule_names[r]))
+        if (pa_det_emit(c, v->fixed_path, strlen(v->fixed_path), cat, PA_DET_VALUE, d->rule_names[r], PA_EV_VALUE))
             v->stop = true;
         break;
     }
@@ -188,7 +216,7 @@ static inline __attribute__((always_inline)) int scan_body(struct vscan *v, bool
     uint32_t lentag = 0;
     if (v->len <= VMEMO_VALMAX && !v->ncat) {
         bool found;
-        lentag = (uint32_t)v->len | (uint32_t)(v->kflags & (KF_NATIONAL | KF_VERSION)) << 16;
+        lentag = (uint32_t)v->len | (uint32_t)(v->kflags & KF_STEER) << 16;
         mh = memo_hash((const char *)v->s, v->len, lentag);
         mi = memo_find(&c->vmemo, mh, (const char *)v->s, lentag, &found);
         if (found)

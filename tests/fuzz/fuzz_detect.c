@@ -1,8 +1,8 @@
 /* fuzz_detect: libFuzzer target for detect. Every input goes through pa_detect_doc as a JSON document and as a text
  * document (with the default detector and with one using every option), through pa_detect_value, and through key
  * normalization and lookup. The consumer checks the finding invariants: a NUL-terminated path starting with "$",
- * a known category whose name matches its id, a rule, no (path, category) reported twice in a document, the
- * max_findings_per_record limit, and the result counters.
+ * a known category whose name matches its id, a rule, a known evidence ("value" exactly for value findings), no
+ * (path, category) reported twice in a document, the max_findings_per_record limit, and the result counters.
  * It must never print input bytes: a violation is reported by abort() and the crash file.
  * Run by tests/fuzz/run.sh (and, 60 s, by run-all.sh); its corpus is replayed by meson test fuzz-replay-*. By hand:
  *
@@ -49,6 +49,9 @@ static void on_finding(void *arg, const struct pa_finding *f)
     if (!name || strcmp(name, f->category) != 0)
         abort();
     if (f->detector != PA_DET_KEY && f->detector != PA_DET_VALUE)
+        abort();
+    /* evidence: a known one, "value" exactly for the value detectors' findings */
+    if (!pa_evidence_name(f->evidence) || ((f->evidence == PA_EV_VALUE) != (f->detector == PA_DET_VALUE)))
         abort();
     if (c->max && c->calls > c->max)
         abort();

@@ -23,16 +23,17 @@ struct corpus {
     size_t n;
 };
 
-static void collect(void *arg, const char *joined, int category, bool whole_only)
+static void collect(void *arg, const char *words, int category, bool whole_only)
 {
     (void)category;
     (void)whole_only;
     struct corpus *c = arg;
     c->w = realloc(c->w, (c->n + 1) * sizeof *c->w);
-    c->w[c->n++] = strdup(joined);
+    c->w[c->n++] = strdup(words);
 }
 
-/* One styled rendering of word w split at random points. */
+/* One styled rendering of the word form w ("email_address"): its words in a random style, the word breaks kept as
+ * breaks of the style (or run together when the separator is empty), plus random cuts inside words. */
 static void styled(const char *w, FILE *out)
 {
     static const char *const seps[] = {"_", "-", ".", " ", "", "__"};
@@ -41,7 +42,12 @@ static void styled(const char *w, FILE *out)
     size_t n = strlen(w);
     bool up_next = style == 3;
     for (size_t i = 0; i < n; i++) {
-        bool cut = i > 0 && rnd(4) == 0;
+        bool brk = w[i] == '_';
+        if (brk)
+            i++;
+        if (i >= n)
+            break;
+        bool cut = i > 0 && (brk || rnd(6) == 0);
         if (cut) {
             if (style == 1 || style == 3)
                 up_next = true;
@@ -102,7 +108,11 @@ int main(int argc, char **argv)
             "email123abc", "123", "email 2 3", "a1b2c3", "IDs", "SSNs", "ssn", "SSN_last4", "fullName", "FirstName",
             "firstname", "name", "user_name", "mac", "macAddr", "MACAddress", "deviceID", "IDFA", "idfas",
             "\xc3\x9c" "berEmail", "\xf0\x9f\x98\x80" "email", "email\xf0\x9f\x98\x80", "stra\xc3\x9f" "e",
-            "employeeTaxRef", "EMPLOYEE_TAX_REF", "employee_tax_refs",
+            "employeeTaxRef", "EMPLOYEE_TAX_REF", "employee_tax_refs", "ad_id", "adId", "AdID", "ADID", "adid",
+            "ad-ids", "first_name", "firstname", "FIRSTNAME", "first_Name", "birth_date", "birthdate", "cardholder_name",
+            "card_holder_name", "cardholdername", "address_line1", "addressline1", "addressline_1", "ipAddress",
+            "Preferred_Name__c", "Email__c", "MailingStreet__C", "Zip__s", "Phone__r", "__c", "a__c", "Email__cc",
+            "Location__Latitude__s", "Home_Phone__c",
         };
         for (size_t i = 0; i < PA_ARRAY_LEN(fixed); i++)
             printf("%s\n", fixed[i]);

@@ -243,16 +243,20 @@ START_TEST(test_dictionary)
     const struct pa_dict_entry *e = pa_detect_default_dictionary(&n);
     ck_assert_uint_ge(n, 150);
     for (size_t i = 0; i < n; i++) {
-        ck_assert_ptr_nonnull(e[i].joined);
+        ck_assert_ptr_nonnull(e[i].words);
         ck_assert_int_ge(e[i].category, 0);
         ck_assert_int_lt(e[i].category, PA_CAT_BUILTIN_COUNT);
-        for (const char *p = e[i].joined; *p; p++)
-            ck_assert_msg((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'), "entry %s not joined", e[i].joined);
+        /* a word form: lower-case words and digit runs separated by single '_', as the tokenizer writes them */
+        char norm[128];
+        pa_detect_normalize_key(e[i].words, strlen(e[i].words), norm, sizeof norm);
+        for (char *p = norm; *p; p++)
+            *p = *p == ' ' ? '_' : *p;
+        ck_assert_msg(strcmp(norm, e[i].words) == 0, "entry %s is not a word form (%s)", e[i].words, norm);
         for (size_t j = 0; j < i; j++)
-            ck_assert_msg(strcmp(e[i].joined, e[j].joined) != 0, "duplicate entry %s", e[i].joined);
+            ck_assert_msg(strcmp(e[i].words, e[j].words) != 0, "duplicate entry %s", e[i].words);
         /* every entry, written as a key, maps to its category */
         const char *rule = NULL;
-        ck_assert_int_eq(pa_detect_key_category(g_det, e[i].joined, strlen(e[i].joined), &rule), e[i].category);
+        ck_assert_int_eq(pa_detect_key_category(g_det, e[i].words, strlen(e[i].words), &rule), e[i].category);
         ck_assert_ptr_nonnull(rule);
         ck_assert(strncmp(rule, "key:", 4) == 0);
     }
@@ -349,7 +353,6 @@ START_TEST(test_key_variants)
     expect_key("geo_location", PA_CAT_GEOLOCATION);
     expect_key("idfa", PA_CAT_DEVICE_ID);
     expect_key("advertisingId", PA_CAT_DEVICE_ID);
-    expect_key("ad_id", PA_CAT_DEVICE_ID);
     expect_key("gaid", PA_CAT_DEVICE_ID);
     expect_key("macAddress", PA_CAT_MAC_ADDRESS);
     expect_key("mac_address", PA_CAT_MAC_ADDRESS);
@@ -357,6 +360,23 @@ START_TEST(test_key_variants)
     expect_key("zipCode", PA_CAT_POSTAL_CODE);
     expect_key("postal_code", PA_CAT_POSTAL_CODE);
     expect_key("billing_postcode", PA_CAT_POSTAL_CODE);
+    /* an entry of several words also matches them run together as one word (its alias) */
+    static const struct {
+        const char *key;
+        int cat;
+    } alias[] = {{"firstname", PA_CAT_PERSON_NAME}, {"FIRSTNAME", PA_CAT_PERSON_NAME},
+                 {"customer_firstname", PA_CAT_PERSON_NAME}, {"Lastname", PA_CAT_PERSON_NAME},
+                 {"emailaddress", PA_CAT_EMAIL}, {"phonenumber", PA_CAT_PHONE}, {"zipcode", PA_CAT_POSTAL_CODE},
+                 {"postalcode", PA_CAT_POSTAL_CODE}, {"ipaddress", PA_CAT_IP_ADDRESS}, {"dateofbirth", PA_CAT_DATE_OF_BIRTH},
+                 {"birthdate", PA_CAT_DATE_OF_BIRTH}, {"BirthDate", PA_CAT_DATE_OF_BIRTH},
+                 {"cellphone", PA_CAT_PHONE}, {"geolocation", PA_CAT_GEOLOCATION}, {"postcode", PA_CAT_POSTAL_CODE},
+                 {"addressline1", PA_CAT_STREET_ADDRESS}, {"card_holder_name", PA_CAT_PERSON_NAME},
+                 {"cardholdername", PA_CAT_PERSON_NAME}, {"e-mail", PA_CAT_EMAIL}, {"E_MAIL", PA_CAT_EMAIL}};
+    for (size_t i = 0; i < PA_ARRAY_LEN(alias); i++)
+        expect_key(alias[i].key, alias[i].cat);
+    const char *rule = NULL;
+    ck_assert_int_eq(pa_detect_key_category(g_det, "firstname", 9, &rule), PA_CAT_PERSON_NAME);
+    ck_assert_str_eq(rule, "key:first_name"); /* an alias reports its entry's rule */
     /* the longest trailing match wins */
     expect_key("billing_email_address", PA_CAT_EMAIL);
     expect_key("device_mac_address", PA_CAT_MAC_ADDRESS);
@@ -373,7 +393,11 @@ START_TEST(test_key_negatives)
                                  "phone_verified", "phoneCountryCode", "email_count", "is_mobile_app", "angle_sin",
                                  "camera_pan", "wallet_address", "serverAddress", "bind_address", "web_address",
                                  "display_name", "company", "id", "", "___", "mail", "cell", "mac", "lat", "lng",
-                                 "location", "latitude", "shipment", "notes", "version", "status", "gps"};
+                                 "location", "latitude", "shipment", "notes", "version", "status", "gps",
+                                 /* word for word: separate words never make a one-word entry, a word split
+                                  * inside never matches */
+                                 "ad_id", "adId", "AdID", "ad-id", "ad_ids", "campaign_ad_id", "ema_il", "fir_stname",
+                                 "zip_co_de", "I_BAN", "pass_port", "ss_n", "e_mail_verified"};
     for (size_t i = 0; i < PA_ARRAY_LEN(none); i++)
         expect_key(none[i], -1);
 }
@@ -387,7 +411,7 @@ START_TEST(test_value_email)
                                 "o'brien@example.ie", "x@example.museum", "user@xn--80ak6aa92e.com",
                                 "a@xn--d1acufc.xn--p1ai", "mailto:joe@example.org", "<joe@example.org>",
                                 "https://example.com/?email=joe@example.com", "first@example.org, second@example.org",
-                                "line1\nreach: ops-team@corp.example.net\n"};
+                                "line1\nreach: ops-team@corp.example.net\n", "placid:joe@example.com"};
     for (size_t i = 0; i < PA_ARRAY_LEN(pos); i++)
         expect_value(pos[i], PA_CAT_EMAIL);
     static const char *neg[] = {"image@2x.png", "icon@3x.webp", "logo@2x.jpg", "bundle@1.2.min.js", "styles@v2.css",
@@ -395,7 +419,10 @@ START_TEST(test_value_email)
                                 "http://user:pass@example.org/hi", "https://test:secret@example.org",
                                 "git@github.com:org/repo.git", "j***@example.com", "j***@exa***", "not an email",
                                 "foo@bar", "@example.com", "foo@.com", "foo@-bar.com", "foo..bar@example.com",
-                                "foo@bar..com", "foo@123.456", "this is not an email: hello-world here"};
+                                "foo@bar..com", "foo@123.456", "this is not an email: hello-world here",
+                                /* content-ID and message-ID URIs name a MIME part or a message */
+                                "cid:part1.06090408.01060107@example.com", "<img src=\"cid:logo.F00D@mail.example.com\">",
+                                "CID:abc@example.org", "mid:960830.1639@XIson.com"};
     for (size_t i = 0; i < PA_ARRAY_LEN(neg); i++)
         expect_not_value(neg[i], PA_CAT_EMAIL);
 }
@@ -480,7 +507,9 @@ END_TEST
 START_TEST(test_value_ip)
 {
     static const char *pos[] = {"192.168.0.1", "my ip: 10.0.0.1", "(192.168.1.1)", "IP: 192.168.1.1.",
-                                "192.168.1.1,", "192.168.1.0/24", "10.0.0.1:8080", "255.255.255.255", "0.0.0.0",
+                                "192.168.1.1,", "192.168.1.0/24", "10.0.0.1:8080", "255.255.255.255",
+                                "Client 10.0.0.1", "from 10.0.0.1", "Host 10.0.0.1", "connected to 10.0.0.1",
+                                "0.0.0.0", "ip-10-0-0-1 10.0.0.1", "Broadcast 255.255.255.255",
                                 "192.168.2.1@eth0", "2001:db8::1", "fe80::1", "fe80::1%eth0", "::1", "::ffff:10.0.0.1",
                                 "[2001:db8::1]:8080", "2001:0db8:85a3:0000:0000:8a2e:0370:7334",
                                 "2001:db8::/32", "Server IP: 2400:c401::5054:ff:fe1b:b031.", "64:ff9b::192.0.2.1"};
@@ -492,7 +521,9 @@ START_TEST(test_value_ip)
                                 "::", "Use local ipv6 ::", "std::vector", "MyClass::toString", "a::b", "12:30:45",
                                 "Time 12:34:56", "Ratio 1:2:3:4", "Port 80:443", ":::", "2001::db8::1",
                                 "gggg:hhhh::1234", "12345:db8::1", "fe80::1text", "text2001:db8::1",
-                                "aa:bb:cc:dd:ee:ff", "2024-01-15T10:30:00Z", "192.168.0"};
+                                "aa:bb:cc:dd:ee:ff", "2024-01-15T10:30:00Z", "192.168.0",
+                                /* a name's version glued to it */
+                                "shopify-1.2.3.4", "agent-10.0.0.1"};
     for (size_t i = 0; i < PA_ARRAY_LEN(neg); i++)
         expect_not_value(neg[i], PA_CAT_IP_ADDRESS);
 }
@@ -590,7 +621,7 @@ END_TEST
 START_TEST(test_doc_keys)
 {
     struct fset s;
-    run_json("{\"email\":\"x\",\"first_name\":\"Ann\",\"zip\":94105,\"note\":\"hello\"}", &s);
+    run_json("{\"email\":\"ann@example.com\",\"first_name\":\"Ann\",\"zip\":94105,\"note\":\"hello\"}", &s);
     ck_assert_uint_eq(s.n, 3);
     EXPECT(&s, "$.email", "email", PA_DET_KEY);
     EXPECT(&s, "$.first_name", "person_name", PA_DET_KEY);
@@ -598,7 +629,7 @@ START_TEST(test_doc_keys)
     ck_assert_str_eq(find(&s, "$.email", "email")->rule, "key:email");
     /* nested, inside arrays, variants */
     run_json("{\"customer\":{\"billingAddress\":{\"street\":\"1 Main St\",\"postalCode\":\"94105\"},"
-             "\"contacts\":[{\"phoneNumber\":\"n/a-but-data\"},{\"PHONE_NUMBER\":\"x\"}]}}",
+             "\"contacts\":[{\"phoneNumber\":\"+1 415 555 0132\"},{\"PHONE_NUMBER\":\"415 555 0199 ext 2\"}]}}",
              &s);
     EXPECT(&s, "$.customer.billingAddress", "street_address", PA_DET_KEY);
     EXPECT(&s, "$.customer.billingAddress.street", "street_address", PA_DET_KEY);
@@ -607,7 +638,7 @@ START_TEST(test_doc_keys)
     EXPECT(&s, "$.customer.contacts[1].PHONE_NUMBER", "phone", PA_DET_KEY);
     ck_assert_uint_eq(s.n, 5);
     /* non-identifier keys are bracketed */
-    run_json("{\"e-mail\":\"x\",\"first name\":\"y\"}", &s);
+    run_json("{\"e-mail\":\"x@example.com\",\"first name\":\"Ann\"}", &s);
     EXPECT(&s, "$[\"e-mail\"]", "email", PA_DET_KEY);
     EXPECT(&s, "$[\"first name\"]", "person_name", PA_DET_KEY);
     /* top-level value: nothing to key on */
@@ -638,9 +669,9 @@ START_TEST(test_doc_key_values_without_data)
              &s);
     ck_assert_msg(s.n == 0, "protected values reported: %zu (first at %s)", s.n, s.n ? s.f[0].path : "");
     /* but a real value next to them is */
-    run_json("{\"email\":\"d41d8cd98f00b204e9800998ecf8427\"}", &s); /* 31 hex: not a digest length */
+    run_json("{\"email\":\"d41d8cd98f00b204e9800998ecf8427@example.com\"}", &s); /* 31 hex: not a digest length */
     ck_assert_uint_eq(s.n, 1);
-    run_json("{\"phone\":0}", &s); /* numbers always carry data */
+    run_json("{\"phone\":4155550132}", &s); /* a number is data when it can be of the kind */
     ck_assert_uint_eq(s.n, 1);
 }
 END_TEST
@@ -655,18 +686,19 @@ START_TEST(test_doc_container_keys)
     ck_assert_ptr_null(find(&s, "$.phones", "phone"));
     ck_assert_ptr_null(find(&s, "$.ip", "ip_address"));
     ck_assert_uint_eq(s.n, 3);
-    /* the key finding comes before the findings below it */
-    ck_assert_str_eq(s.f[0].path, "$.emails");
-    /* nested containers: reported when the first child appears, even if that child is an empty container */
-    run_json("{\"addresses\":[[]],\"email\":[{\"x\":{}}],\"coordinates\":[1.5,2.5]}", &s);
-    EXPECT(&s, "$.addresses", "street_address", PA_DET_KEY);
-    EXPECT(&s, "$.email", "email", PA_DET_KEY);
+    /* a container's key finding is decided when it ends: after the findings below it */
+    ck_assert_str_eq(s.f[0].path, "$.emails[0]");
+    ck_assert_str_eq(s.f[1].path, "$.emails");
+    /* containers whose leaves carry no data are no findings, however deep */
+    run_json("{\"addresses\":[[]],\"email\":[{\"x\":{}}],\"coordinates\":[1.5,2.5],\"phones\":[[null, \"\"]]}",
+             &s);
     EXPECT(&s, "$.coordinates", "geolocation", PA_DET_KEY);
-    ck_assert_uint_eq(s.n, 3);
-    /* deep structure below a matched key */
-    run_json("{\"a\":{\"b\":[{\"c\":{\"home_address\":{\"d\":[[[\"x\"]]]}}}]}}", &s);
-    EXPECT(&s, "$.a.b[0].c.home_address", "street_address", PA_DET_KEY);
     ck_assert_uint_eq(s.n, 1);
+    /* deep structure below a matched key */
+    run_json("{\"a\":{\"b\":[{\"c\":{\"home_address\":{\"d\":[[{\"street\":\"1 Main St\"}]]}}}]}}", &s);
+    EXPECT(&s, "$.a.b[0].c.home_address", "street_address", PA_DET_KEY);
+    EXPECT(&s, "$.a.b[0].c.home_address.d[0][0].street", "street_address", PA_DET_KEY);
+    ck_assert_uint_eq(s.n, 2);
 }
 END_TEST
 
@@ -674,7 +706,7 @@ START_TEST(test_doc_values)
 {
     struct fset s;
     run_json("{\"note\":\"write to a@example.com\",\"items\":[{\"memo\":\"call +1 415 555 0132\"},"
-             "[\"10.0.0.1\",\"x\",\"DE89 3704 0044 0532 0130 00\"]],\"n\":4111111111111111,\"t\":1700000000000,"
+             "[\"10.0.0.1\",\"x\",\"DE89 3704 0044 0532 0130 00\"]],\"n\":\"4111111111111111\",\"t\":1700000000000,"
              "\"m\":\"00:1A:2B:3C:4D:5E\",\"ssn_like\":\"123-45-6789\"}",
              &s);
     EXPECT(&s, "$.note", "email", PA_DET_VALUE);
@@ -690,9 +722,13 @@ START_TEST(test_doc_values)
     run_json("{\"email\":\"a@example.com\"}", &s);
     ck_assert_uint_eq(s.n, 1);
     EXPECT(&s, "$.email", "email", PA_DET_KEY);
-    /* different categories at one path: both */
+    /* a value of another kind under a key is that kind only (a phone number is no e-mail address) */
     run_json("{\"email\":\"+1 415 555 0132\"}", &s);
-    ck_assert_uint_eq(s.n, 2);
+    ck_assert_uint_eq(s.n, 1);
+    EXPECT(&s, "$.email", "phone", PA_DET_VALUE);
+    /* different categories at one path: both */
+    run_json("{\"contact\":\"a@example.com, +1 415 555 0132\",\"email\":\"a@example.com; +1 415 555 0132\"}", &s);
+    ck_assert_uint_eq(s.n, 4);
     EXPECT(&s, "$.email", "email", PA_DET_KEY);
     EXPECT(&s, "$.email", "phone", PA_DET_VALUE);
     /* bare 9 digits: only meaningful under an ID key (where the key finding already covers it) */
@@ -738,7 +774,7 @@ START_TEST(test_doc_pii_keys)
     EXPECT(&s, "$.<email>", "email", PA_DET_VALUE);
     assert_not_leaked(&s, "doe");
     /* a key that is a dictionary key and whose value is PII */
-    run_json("{\"contacts\":{\"ann@example.com\":{\"phone\":\"x\"}}}", &s);
+    run_json("{\"contacts\":{\"ann@example.com\":{\"phone\":\"415 555 0132\"}}}", &s);
     EXPECT(&s, "$.contacts.<email>.phone", "phone", PA_DET_KEY);
     assert_not_leaked(&s, "ann");
 }
@@ -747,13 +783,13 @@ END_TEST
 START_TEST(test_doc_geolocation)
 {
     struct fset s;
-    run_json("{\"pos\":{\"lat\":37.77,\"lng\":-122.41},\"stores\":[{\"latitude\":\"1.5\",\"longitude\":\"2.5\"}],"
+    run_json("{\"pos\":{\"lat\":37.77,\"lng\":-122.41},\"visits\":[{\"latitude\":\"1.5\",\"longitude\":\"2.5\"}],"
              "\"only\":{\"lat\":1},\"empty\":{\"lat\":null,\"lng\":null},\"pair\":{\"lat\":1,\"lon\":2,\"lat2\":3},"
              "\"long_pair\":{\"Lat\":1,\"LONG\":2}}",
              &s);
     EXPECT(&s, "$.pos", "geolocation", PA_DET_KEY);
     ck_assert_str_eq(find(&s, "$.pos", "geolocation")->rule, "key:lat_lng_pair");
-    EXPECT(&s, "$.stores[0]", "geolocation", PA_DET_KEY);
+    EXPECT(&s, "$.visits[0]", "geolocation", PA_DET_KEY);
     EXPECT(&s, "$.pair", "geolocation", PA_DET_KEY);
     EXPECT(&s, "$.long_pair", "geolocation", PA_DET_KEY);
     ck_assert_ptr_null(find(&s, "$.only", "geolocation"));
@@ -774,7 +810,7 @@ START_TEST(test_doc_escapes)
     struct fset s;
     /* PII hidden behind escapes is found after decoding */
     run_json("{\"n\":\"a\\u0040b.example.com\",\"m\":\"\\u0031\\u0032\\u0033-45-6789\","
-             "\"\\u0065mail\":\"x\",\"u\":\"\\ud83d\\ude00 x@example.org\",\"lone\":\"\\ud800 y@example.org\","
+             "\"\\u0065mail\":\"x\\u0040example.org\",\"u\":\"\\ud83d\\ude00 x@example.org\",\"lone\":\"\\ud800 y@example.org\","
              "\"k\":\"line\\nz@example.org\"}",
              &s);
     EXPECT(&s, "$.n", "email", PA_DET_VALUE);
@@ -799,12 +835,12 @@ START_TEST(test_doc_dedupe)
     EXPECT(&s, "$.arr[0]", "email", PA_DET_VALUE);
     EXPECT(&s, "$.arr[1]", "email", PA_DET_VALUE);
     /* duplicate member names in one object (valid JSON): one finding per (path, category) */
-    run_json("{\"email\":\"x\",\"email\":\"y\",\"email\":\"a@example.com\"}", &s);
+    run_json("{\"email\":\"x@example.com\",\"email\":\"y@example.com\",\"email\":\"a@example.com\"}", &s);
     ck_assert_uint_eq(s.n, 1);
     /* dedupe is per document */
-    run_json("{\"email\":\"x\"}", &s);
+    run_json("{\"email\":\"x@example.com\"}", &s);
     ck_assert_uint_eq(s.n, 1);
-    run_json("{\"email\":\"x\"}", &s);
+    run_json("{\"email\":\"x@example.com\"}", &s);
     ck_assert_uint_eq(s.n, 1);
 }
 END_TEST
@@ -1044,7 +1080,7 @@ START_TEST(test_doc_name_guesses)
         if (rep == 1)
             for (size_t i = 0; i < 65536; i++)
                 pa_buf_appendc(&doc, 'a');
-        pa_buf_appends(&doc, "email\": \"y\"}");
+        pa_buf_appends(&doc, "email\": \"y@localhost\"}"); /* an address only by its key */
         run_with(warm, "public.t.c", PA_DOC_JSON, doc.data, doc.len, a);
         ck_assert_uint_eq(a->n, rep == 1 ? 0u : 1u);
     }
@@ -1180,7 +1216,7 @@ START_TEST(test_doc_text)
     EXPECT(&s, "$.n[0]", "ip_address", PA_DET_VALUE);
     ck_assert(!s.res.invalid_json);
     /* JSON-looking text that does not parse: invalid_json, scanned whole at $, findings before the error kept */
-    run_text("{\"email\":\"x\", oops 10.0.0.1 ann@example.com", &s);
+    run_text("{\"email\":\"x@example.net\", oops 10.0.0.1 ann@example.com", &s);
     ck_assert(s.res.invalid_json);
     EXPECT(&s, "$.email", "email", PA_DET_KEY);
     EXPECT(&s, "$", "email", PA_DET_VALUE);
@@ -1240,9 +1276,9 @@ START_TEST(test_opt_ignore_keys)
     struct pa_detector *d = make(&o);
     struct pa_detect_ctx *c = pa_detect_ctx_new(d);
     struct fset s;
-    const char *doc = "{\"internalEmail\":\"ann@example.com\",\"audit_log\":{\"email\":\"x\",\"ip\":\"10.0.0.1\","
-                      "\"list\":[{\"phone\":\"1\"}]},\"AUDIT-LOG\":[\"a@example.com\"],\"lat\":1,\"lng\":2,"
-                      "\"email\":\"y\",\"internal_email_2\":\"b@example.com\"}";
+    const char *doc = "{\"internalEmail\":\"ann@example.com\",\"audit_log\":{\"email\":\"x@example.com\","
+                      "\"ip\":\"10.0.0.1\",\"list\":[{\"phone\":\"415 555 0132\"}]},\"AUDIT-LOG\":[\"a@example.com\"],"
+                      "\"lat\":1,\"lng\":2,\"email\":\"y@example.com\",\"internal_email_2\":\"b@example.com\"}";
     for (int rep = 0; rep < 2; rep++) { /* the second run goes through the key cache */
         run_with(c, "a.b.c", PA_DOC_JSON, doc, strlen(doc), &s);
         ck_assert_uint_eq(s.n, 2);
@@ -1264,8 +1300,8 @@ START_TEST(test_opt_disable)
     struct pa_detect_ctx *c = pa_detect_ctx_new(d);
     struct fset s;
     const char *doc = "{\"email\":\"ann@example.com\",\"n\":\"b@example.com 10.0.0.1 2001:db8::1\","
-                      "\"ip_address\":\"x\","
-                      "\"ann@example.com\":1,\"p\":{\"lat\":1,\"lng\":2},\"phone\":\"x\"}";
+                      "\"ip_address\":\"10.1.2.3\","
+                      "\"ann@example.com\":1,\"p\":{\"lat\":1,\"lng\":2},\"phone\":\"0044 20 7123 4567\"}";
     run_with(c, "a.b.c", PA_DOC_JSON, doc, strlen(doc), &s);
     ck_assert_uint_eq(s.n, 1);
     EXPECT(&s, "$.phone", "phone", PA_DET_KEY);
@@ -1317,7 +1353,7 @@ START_TEST(test_opt_extra_keys)
     ck_assert_int_eq(pa_detect_key_category(d, "displayName", 11, NULL), PA_CAT_PERSON_NAME);
     ck_assert_int_eq(pa_detect_key_category(d, "email", 5, NULL), PA_CAT_PHONE);
     struct fset s;
-    const char *doc = "{\"staff_number\":\"E123\",\"handle\":\"@ann\",\"x\":{\"empNo\":7}}";
+    const char *doc = "{\"staff_number\":\"E123\",\"handle\":\"ann@example.com\",\"x\":{\"empNo\":7}}";
     run_with(c, "a.b.c", PA_DOC_JSON, doc, strlen(doc), &s);
     ck_assert_uint_eq(s.n, 3);
     EXPECT(&s, "$.staff_number", "employee_id", PA_DET_KEY);
@@ -1338,8 +1374,9 @@ START_TEST(test_opt_allow_paths)
     struct pa_detector *d = make(&o);
     struct pa_detect_ctx *c = pa_detect_ctx_new(d);
     struct fset s;
-    const char *doc = "{\"support_email\":\"help@example.com\",\"contacts\":[{\"phone\":\"1\"},{\"phone\":\"2\","
-                      "\"email\":\"x\"}],\"notes\":[\"a@example.com\",[\"b@example.com\"]],\"email\":\"y\","
+    const char *doc = "{\"support_email\":\"help@example.com\",\"contacts\":[{\"phone\":\"415 555 0101\"},"
+                      "{\"phone\":\"415 555 0102\",\"email\":\"x@example.com\"}],\"notes\":[\"a@example.com\","
+                      "[\"b@example.com\"]],\"email\":\"y@example.com\","
                       "\"ann@example.com\":1,\"deep\":{\"support_email\":\"c@example.com\"}}";
     run_with(c, "public.users.profile", PA_DOC_JSON, doc, strlen(doc), &s);
     EXPECT(&s, "$.contacts[1].email", "email", PA_DET_KEY);
@@ -1452,12 +1489,13 @@ START_TEST(test_opt_max_findings)
     struct pa_detector *d = make(&o);
     struct pa_detect_ctx *c = pa_detect_ctx_new(d);
     struct fset s;
-    const char *doc = "{\"email\":\"x\",\"phone\":\"y\",\"ssn\":\"z\",\"n\":\"a@example.com\"}";
+    const char *doc = "{\"email\":\"x@example.com\",\"phone\":\"415 555 0132\",\"ssn\":\"Z1234567\","
+                      "\"n\":\"a@example.com\"}";
     run_with(c, "a.b.c", PA_DOC_JSON, doc, strlen(doc), &s);
     ck_assert_uint_eq(s.n, 2);
     ck_assert(s.res.truncated);
     /* exactly the limit: not truncated (duplicates do not count) */
-    doc = "{\"email\":\"a@example.com\",\"phone\":\"y\"}";
+    doc = "{\"email\":\"a@example.com\",\"phone\":\"415 555 0132\"}";
     run_with(c, "a.b.c", PA_DOC_JSON, doc, strlen(doc), &s);
     ck_assert_uint_eq(s.n, 2);
     ck_assert(!s.res.truncated);
@@ -1465,12 +1503,12 @@ START_TEST(test_opt_max_findings)
     run_with(c, "a.b.c", PA_DOC_TEXT, "a@example.com 10.0.0.1 +1 415 555 0132", 38, &s);
     ck_assert_uint_eq(s.n, 2);
     ck_assert(s.res.truncated);
-    doc = "{\"email\":\"x\",\"phone\":\"y\",\"ann@example.com\":1}";
+    doc = "{\"email\":\"x@example.com\",\"phone\":\"415 555 0132\",\"ann@example.com\":1}";
     run_with(c, "a.b.c", PA_DOC_JSON, doc, strlen(doc), &s);
     ck_assert(s.res.truncated);
     assert_not_leaked(&s, "ann");
     /* the next document starts from zero */
-    run_with(c, "a.b.c", PA_DOC_JSON, "{\"email\":\"x\"}", 13, &s);
+    run_with(c, "a.b.c", PA_DOC_JSON, "{\"email\":\"x@y.io\"}", 18, &s);
     ck_assert_uint_eq(s.n, 1);
     ck_assert(!s.res.truncated);
     pa_detect_ctx_free(c);
@@ -1542,13 +1580,13 @@ START_TEST(test_fuzz_regressions)
     /* fuzz crash-7349f6ec: the key cache slot of a key seen before kept a stale entry, so the empty key "" later
      * hit it and was reported with the earlier key's category and no rule */
     struct fset s;
-    run_json("{\"email\":\"x\",\"a@example.com\":1}", &s);
+    run_json("{\"email\":\"x@example.com\",\"a@example.com\":1}", &s);
     ck_assert_uint_eq(s.n, 2);
     for (int rep = 0; rep < 3; rep++) {
         run_json("{\"\":9,\"\":\"a\",\"\":{\"\":[1]}}", &s);
         ck_assert_uint_eq(s.n, 0);
     }
-    run_json("{\"email\":\"x\",\"\":9}", &s);
+    run_json("{\"email\":\"x@example.com\",\"\":9}", &s);
     ck_assert_uint_eq(s.n, 1);
     EXPECT(&s, "$.email", "email", PA_DET_KEY);
 }

@@ -229,6 +229,49 @@ START_TEST(test_path_names)
 }
 END_TEST
 
+/* pa_jw_path_member writes a member's segment exactly as pa_jw_path does (detect renders a typed value's path as its
+ * object's path plus the value's member, after the member's event) */
+struct member_cmp {
+    size_t n;
+};
+
+static int member_cb(void *ctx, struct pa_jw *w, const struct pa_jw_event *ev)
+{
+    struct member_cmp *m = ctx;
+    if (ev->kind != PA_JW_KEY)
+        return 0;
+    struct pa_buf want, got;
+    pa_buf_init(&want);
+    pa_buf_init(&got);
+    pa_jw_path(w, &want);
+    size_t len;
+    const char *name = pa_jw_current_key(w, &len);
+    pa_buf_appendc(&got, '$');
+    pa_jw_path_member(&got, name, len);
+    ck_assert_uint_eq(got.len, want.len);
+    ck_assert(memcmp(got.data, want.data, got.len) == 0);
+    pa_buf_free(&want);
+    pa_buf_free(&got);
+    m->n++;
+    return 0;
+}
+
+START_TEST(test_path_member)
+{
+    static const char *const docs[] = {
+        "{\"value\":1}", "{\"valueString\":1}", "{\"first name\":1}", "{\"\":1}", "{\"_x9\":1}", "{\"1a\":1}",
+        "{\"quote\\\"d\":1}", "{\"a\\u0062\":1}", "{\"\xc3\xbc\":1}", "{\"a\xff\":1}", "{\"a\\nb\\u0000\":1}",
+    };
+    struct pa_jw *w = pa_jw_new();
+    for (size_t i = 0; i < PA_ARRAY_LEN(docs); i++) {
+        struct member_cmp m = {0};
+        ck_assert_int_eq(pa_jw_walk(w, docs[i], strlen(docs[i]), member_cb, &m), 0);
+        ck_assert_uint_eq(m.n, 1);
+    }
+    pa_jw_free(w);
+}
+END_TEST
+
 START_TEST(test_top_level_scalars)
 {
     expect_trace_opts("\"x\"", "S0$=x{k:-}", false, true);
@@ -1379,6 +1422,7 @@ static Suite *jsonwalk_suite(void)
     tcase_add_test(tc, test_semantics_per_event);
     tcase_add_test(tc, test_paths_per_event_kind);
     tcase_add_test(tc, test_path_names);
+    tcase_add_test(tc, test_path_member);
     tcase_add_test(tc, test_top_level_scalars);
     tcase_add_test(tc, test_whitespace);
     tcase_add_test(tc, test_offsets);
