@@ -652,8 +652,65 @@ bool pa_det_check_mac(const unsigned char *s, size_t len, size_t to)
     return !zero && !ff;
 }
 
+/* A masked value: at least half of its identifying characters are masked (docs/detection.md, "What a key finding
+ * needs"). Identifying characters are the letters and digits (a UTF-8 character counts once), only those before the
+ * '@' when there is one (the domain names a provider, not a person). Masked characters are those of a run of two or
+ * more '*', '#', U+2022 bullets or U+25CF circles (a lone '*' is punctuation), and the letters of a word made only of
+ * X/x, three or more (shorter ones too when the value has such a mask: XXX-XX-1234). So ***-**-1234 (5 masked,
+ * 4 readable), 4111 **** **** 1111 (8 and 8), j***@example.com (3 and 1) are masked; +1 415 ***-0132 (3 and 8) or
+ * an advertising id with 4 of its 32 digits starred are still data. */
+static bool mostly_masked(const unsigned char *s, size_t n)
+{
+    const unsigned char *at = memchr(s, '@', n);
+    if (at && at > s)
+        n = (size_t)(at - s);
+    size_t masked = 0, readable = 0, run = 0, xletters = 0;
+    for (size_t k = 0; k < n;) {
+        unsigned char c = s[k];
+        size_t w = 1;
+        bool m = c == '*' || c == '#';
+        if (!m && c == 0xE2 && k + 2 < n &&
+            ((s[k + 1] == 0x80 && s[k + 2] == 0xA2) || (s[k + 1] == 0x97 && s[k + 2] == 0x8F))) {
+            m = true; /* U+2022 bullet, U+25CF black circle */
+            w = 3;
+        }
+        if (m) {
+            run++;
+            k += w;
+            continue;
+        }
+        if (run >= 2)
+            masked += run;
+        run = 0;
+        if (is_alpha(c)) {
+            size_t st = k;
+            bool allx = true;
+            while (k < n && is_alpha(s[k])) {
+                allx = allx && lower(s[k]) == 'x';
+                k++;
+            }
+            if (allx && k - st >= 3)
+                masked += k - st;
+            else if (allx)
+                xletters += k - st; /* "XX" is a mask next to another one (XXX-XX-1234), else letters */
+            else
+                readable += k - st;
+            continue;
+        }
+        if (is_digit(c) || c >= 0xC0) /* a digit, or the first byte of a UTF-8 character */
+            readable++;
+        k++;
+    }
+    if (run >= 2)
+        masked += run;
+    if (!masked)
+        return false;
+    masked += xletters;
+    return masked >= readable;
+}
+
 /* Already protected: a hex digest (32/40/64/128 hex, optionally "sha256:"-prefixed), a Fernet token, a bcrypt or
- * argon2 hash, or a masked value (a run of '*', '#' or '•', or a word made only of X/x, 3 or more). */
+ * argon2 hash, or a mostly masked value. */
 static bool is_protected(const unsigned char *s, size_t n)
 {
     size_t i = 0;
@@ -677,33 +734,7 @@ static bool is_protected(const unsigned char *s, size_t n)
     }
     if (n >= 7 && s[0] == '$' && ((s[1] == '2' && s[3] == '$') || memcmp(s, "$argon2", 7) == 0))
         return true;
-    size_t run = 0;
-    for (size_t k = 0; k < n; k++) {
-        bool m = s[k] == '*' || s[k] == '#';
-        if (!m && k + 2 < n && s[k] == 0xE2 &&
-            ((s[k + 1] == 0x80 && s[k + 2] == 0xA2) || (s[k + 1] == 0x97 && s[k + 2] == 0x8F))) {
-            m = true; /* U+2022 bullet, U+25CF black circle */
-            k += 2;
-        }
-        run = m ? run + 1 : 0;
-        if (run >= 2)
-            return true;
-    }
-    for (size_t k = 0; k < n;) {
-        if (!is_alpha(s[k])) {
-            k++;
-            continue;
-        }
-        size_t w = k;
-        bool allx = true;
-        while (k < n && is_alpha(s[k])) {
-            allx = allx && lower(s[k]) == 'x';
-            k++;
-        }
-        if (allx && k - w >= 3)
-            return true;
-    }
-    return false;
+    return mostly_masked(s, n);
 }
 
 /* Does a string value under a dictionary key carry data? Not empty or blank, not a placeholder, not protected. */

@@ -41,7 +41,8 @@ bool pa_det_check_ipv6_token(const unsigned char *s, size_t len, size_t a, size_
 /* A MAC address ending at `to`: hh:hh:hh:hh:hh:hh, hh-...-hh or hhhh.hhhh.hhhh, alone, not all 0 or all f. */
 bool pa_det_check_mac(const unsigned char *s, size_t len, size_t to);
 /* A value under a dictionary key carries data: not blank, not a placeholder ("n/a", "redacted"...), not already
- * protected (a hex digest, a Fernet token, a bcrypt/argon2 hash, a masked value). */
+ * protected (a hex digest, a Fernet token, a bcrypt/argon2 hash, a value with at least half of its identifying
+ * characters masked). */
 bool pa_det_string_carries_data(const unsigned char *s, size_t n);
 
 #pragma GCC visibility pop

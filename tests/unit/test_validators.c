@@ -315,6 +315,27 @@ START_TEST(test_string_carries_data)
 }
 END_TEST
 
+/* Partly masked values: protected only when at least half of the identifying characters (letters and digits; an
+ * email's local part) are masked. The boundary: as many masked as readable is protected, one more readable is data. */
+START_TEST(test_partly_masked)
+{
+    static const char *const protected_[] = {
+        "***-**-1234",         "XXXX-XXXX-XXXX-1234", "4111 **** **** 1111", "4111-****-****-1111",
+        "j***@exa***",         "j***@gmail.com",      "jo**@example.com",    "xxx-xxx-0132",
+        "+1 *** ***-0132",     "***345",                "XXX XX 123",          "\xe2\x97\x8f\xe2\x97\x8f" "12",
+        "6D92078A-XXXX-XXXX-XXXX-XXXXXXXXXXXX"};
+    for (size_t i = 0; i < PA_ARRAY_LEN(protected_); i++)
+        ck_assert_msg(!carries(protected_[i]), "#%s# is mostly masked: no data", protected_[i]);
+    static const char *const data[] = {
+        "+1 415 ***-0132",  "4111 **** ***1 1111", "411111******1111",  "john.smith***@example.com",
+        "joh**@example.com", "***3456",            "6D92078A-****-4D2C-9D2E-7D3F1A2B3C4D",
+        "Jane D***",        "a*b",                 "*1234",             "XX 12 34",
+        "\xc3\xa9\xc3\xa9\xc3\xa9 **"};
+    for (size_t i = 0; i < PA_ARRAY_LEN(data); i++)
+        ck_assert_msg(carries(data[i]), "#%s# is mostly readable: data", data[i]);
+}
+END_TEST
+
 static Suite *validators_suite(void)
 {
     Suite *s = suite_create("validators");
@@ -334,6 +355,7 @@ static Suite *validators_suite(void)
     tcase_add_test(tc, test_ipv4_token);
     tcase_add_test(tc, test_ipv6_token);
     tcase_add_test(tc, test_string_carries_data);
+    tcase_add_test(tc, test_partly_masked);
     suite_add_tcase(s, tc);
     return s;
 }
