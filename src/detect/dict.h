@@ -18,8 +18,13 @@
 #define CAT_STOP (-2)  /* a stop entry: a longer key that blocks a shorter trailing match, and no category */
 enum { DF_WHOLE = 1 }; /* an entry that matches only a whole key ("pan", never "camera_pan") */
 
-/* What a member name says about its value (pa_det_key_flags; KF_NATIONAL is set by its user for a national_id key) */
+/* What a member name says about its value (pa_det_key_flags; KF_NATIONAL and the identifier, KF_NATID_*, are set by
+ * its user for a national_id key: pa_det_natid_key_flags) */
 enum { KF_NATIONAL = 1, KF_VERSION = 2, KF_LAT = 4, KF_LNG = 8 };
+/* The identifier a national_id key names (enum pa_natid, validators.h), in these bits of the flags: the key's
+ * (struct kinfo, struct vscan) and its dictionary entry's (struct dent: the same bits) */
+#define KF_NATID_SHIFT 4
+#define KF_NATID_MASK (0x1fu << KF_NATID_SHIFT)
 
 #define KEY_WINDOW 256        /* a longer key is normalized from its last 256 bytes: only trailing tokens can match */
 #define MAX_TOKENS KEY_WINDOW /* a token is at least one byte: never reached */
@@ -37,7 +42,7 @@ struct dent {
     size_t len;
     uint64_t h;
     int cat;          /* category id, or CAT_STOP */
-    unsigned flags;   /* DF_* */
+    unsigned flags;   /* DF_*, and for a national_id entry the identifier it names (KF_NATID_MASK) */
     const char *rule; /* "key:..." */
 };
 
@@ -74,6 +79,11 @@ void pa_det_dict_free(struct pa_det_dict *dict);
 const struct dent *pa_det_key_lookup(const struct pa_detector *d, struct tokens *t);
 /* KF_VERSION, KF_LAT, KF_LNG of a key */
 unsigned pa_det_key_flags(const struct tokens *t);
+/* The flags a national_id entry gives its key's value: KF_NATIONAL and the identifier it names */
+static inline unsigned pa_det_natid_key_flags(const struct dent *e)
+{
+    return KF_NATIONAL | (e->flags & KF_NATID_MASK);
+}
 /* The key is in ignore_keys */
 bool pa_det_key_ignored(const struct pa_detector *d, const struct tokens *t);
 

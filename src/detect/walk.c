@@ -79,7 +79,7 @@ static __attribute__((noinline)) size_t key_miss(struct pa_detect_ctx *c, const 
     }
     k->flags = pa_det_key_flags(&t);
     if (k->cat == PA_CAT_NATIONAL_ID)
-        k->flags |= KF_NATIONAL;
+        k->flags |= pa_det_natid_key_flags(e);
     if (ki != SIZE_MAX && !v.redacted && !v.ncat) {
         ki = memo_insert(&c->kmemo, ki, kh, str, (uint32_t)len | KMEMO_TAG);
         c->kinfo[ki] = *k;
@@ -214,7 +214,7 @@ static inline __attribute__((always_inline)) int on_string(struct pa_detect_ctx 
 }
 
 /* A number value: the key finding of its member, lat/lng, and a number of 9..19 digits can be a card number or,
- * under an ID key, a bare SSN. */
+ * under a national_id key, a national identifier (the bare SSN and the identifier the key names). */
 static inline __attribute__((always_inline)) void on_number(struct pa_detect_ctx *c, const struct pa_jw_event *ev,
                                                             const struct kinfo *kcur)
 {
@@ -231,7 +231,7 @@ static inline __attribute__((always_inline)) void on_number(struct pa_detect_ctx
         return;
     struct vscan v = {.c = c, .s = s, .len = n, .kflags = kf, .mode = VM_VALUE};
     pa_det_scan_begin(c);
-    pa_det_scan_bare_ssn(&v);
+    pa_det_scan_natid(&v);
     /* pa_det_check_card_sequence(s, n, 0, n) for one group of 13..19 digits, without its copy: the issuer, Luhn */
     if (n >= 13 && !c->d->cat_disabled[PA_CAT_CREDIT_CARD] && pa_det_card_issuer_ok(s, n) && pa_det_luhn_ok(s, n))
         pa_det_hit(&v, R_CC);
