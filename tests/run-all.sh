@@ -50,11 +50,12 @@ if [ $QUICK = 0 ]; then
     setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 fi
 # The scalar build: only the tests of what -Dsimd=false changes (src/arch.h), so it costs seconds, not a suite.
-SCALAR_TESTS=(detect context jsonwalk peer-vectors validators prefilter fuzz-replay-detect fuzz-replay-jsonwalk)
+SCALAR_TESTS=(detect context jsonwalk peer-vectors validators natid prefilter fuzz-replay-detect fuzz-replay-jsonwalk)
 echo "== build without SIMD (-Dsimd=false) for its unit tests: ${SCALAR_TESTS[*]}"
 if [ ! -f build-scalar/build.ninja ]; then meson setup build-scalar -Dsimd=false >/dev/null; fi
 meson compile -C build-scalar tests/test_detect tests/test_context tests/test_jsonwalk tests/peer_vectors \
-    tests/test_validators tests/test_prefilter tests/fuzz_replay_detect tests/fuzz_replay_jsonwalk >/dev/null
+    tests/test_validators tests/test_natid tests/test_prefilter tests/fuzz_replay_detect tests/fuzz_replay_jsonwalk \
+    >/dev/null
 
 count_log() { # meson testlog json -> "passed failed skipped"
     python3 - "$1" <<'PY'

@@ -829,8 +829,8 @@ bool pa_det_ctx_plausible(int cat, const unsigned char *s, size_t n, bool number
             return false;
         size_t nz = 0;
         for (size_t i = 0; i < n; i++) {
-            if (!is_alnum(s[i]) && !strchr("-:_.=+/", s[i]))
-                return false;
+            if (!is_alnum(s[i]) && !strchr("-:_.=+/*", s[i]))
+                return false; /* '*': partly masked (mostly masked is protected: not data, never asked here) */
             nz += is_alnum(s[i]) && s[i] != '0';
         }
         return nz > 0; /* the zeroed IDFA/GAID of "limit ad tracking" */

@@ -12,6 +12,7 @@
 #include "cclass.h"
 #include "internal.h"
 #include "memo.h"
+#include "validators.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,11 @@ static const struct {
                          "drivers_licence driver_licence driving_licence driving_license driving_licence_number "
                          "driving_license_number tax_id tax_id_number taxpayer_id tax_identification_number tin "
                          "itin sin! social_insurance_number id_card_number identity_card_number aadhaar "
-                         "aadhaar_number cpf curp dni nif nie bsn pesel personnummer"},
+                         "aadhaar_number cpf curp dni nif nie bsn pesel personnummer "
+                         "individual_taxpayer_identification_number ni_number national_insurance_no "
+                         "social_insurance_no nir numero_securite_sociale numero_de_securite_sociale steuer_id "
+                         "steueridentifikationsnummer codice_fiscale fiscal_code burgerservicenummer sofinummer "
+                         "cpf_number aadhar aadhar_number permanent_account_number tfn tax_file_number tax_file_no"},
     {PA_CAT_PERSON_NAME, "first_name last_name full_name given_name family_name surname middle_name maiden_name "
                          "birth_name forename fname lname account_holder_name cardholder_name card_holder_name "
                          "name_on_card "
@@ -67,6 +72,35 @@ static const struct {
     {PA_CAT_DEVICE_ID, "device_advertising_id advertising_id idfa idfv gaid aaid android_id imei udid"},
     {PA_CAT_MAC_ADDRESS, "mac_address mac_addr hw_addr hardware_address bssid"},
     {PA_CAT_POSTAL_CODE, "zip zip_code postal_code post_code plz"},
+};
+
+/* The identifier each national_id entry names (enum pa_natid, validators.h): the value under such a key is checked
+ * as that identifier (values.c, pa_det_scan_natid_value; rules named by country). Entries not listed are generic
+ * (PA_NATID_ANY: national_id, tax_id, tin, social_security_number...: every identifier's check may fire); passports
+ * and driving licences have no universal format (PA_NATID_OTHER: the key alone). Every word here is an entry above
+ * (pa_det_dict_init aborts otherwise). */
+static const struct {
+    enum pa_natid kind;
+    const char *words;
+} natid_src[] = {
+    {PA_NATID_US_SSN, "ssn"},
+    {PA_NATID_US_ITIN, "itin individual_taxpayer_identification_number"},
+    {PA_NATID_UK_NINO, "national_insurance_number nino nin ni_number national_insurance_no"},
+    {PA_NATID_CA_SIN, "sin social_insurance_number social_insurance_no"},
+    {PA_NATID_FR_NIR, "nir numero_securite_sociale numero_de_securite_sociale"},
+    {PA_NATID_DE_STEUER_ID, "steuer_id steueridentifikationsnummer"},
+    {PA_NATID_ES_DNI, "dni"},
+    {PA_NATID_ES_NIE, "nie"},
+    {PA_NATID_ES_NIF, "nif"},
+    {PA_NATID_IT_CF, "codice_fiscale fiscal_code"},
+    {PA_NATID_NL_BSN, "bsn burgerservicenummer sofinummer"},
+    {PA_NATID_BR_CPF, "cpf cpf_number"},
+    {PA_NATID_IN_AADHAAR, "aadhaar aadhaar_number aadhar aadhar_number"},
+    {PA_NATID_IN_PAN, "permanent_account_number"},
+    {PA_NATID_AU_TFN, "tfn tax_file_number tax_file_no"},
+    {PA_NATID_OTHER, "passport passport_number passport_no drivers_license driver_license drivers_license_number "
+                     "driver_license_number drivers_licence driver_licence driving_licence driving_license "
+                     "driving_licence_number driving_license_number curp pesel personnummer"},
 };
 
 #define DICT_MAX 512 /* entries and aliases (about 360 today); dict_init aborts past it */
@@ -124,6 +158,45 @@ static bool alias_of(const char *words, char *out, size_t cap)
     return merged;
 }
 
+/* Is the word w (wl bytes) one of the space-separated words of list? */
+static bool word_in(const char *list, const char *w, size_t wl)
+{
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, " ");
+        if (n == wl && memcmp(p, w, wl) == 0)
+            return true;
+        p += n;
+        p += *p == ' ';
+    }
+    return false;
+}
+
+/* The identifier a national_id entry names (natid_src), PA_NATID_ANY when it is not listed. */
+static enum pa_natid natid_of(const char *w, size_t wl)
+{
+    for (size_t i = 0; i < PA_ARRAY_LEN(natid_src); i++)
+        if (word_in(natid_src[i].words, w, wl))
+            return natid_src[i].kind;
+    return PA_NATID_ANY;
+}
+
+/* Every word of natid_src is a national_id entry of dict_src: a misspelt one would silently be generic. */
+static void natid_src_check(void)
+{
+    for (size_t i = 0; i < PA_ARRAY_LEN(natid_src); i++)
+        for (const char *p = natid_src[i].words; *p;) {
+            size_t n = strcspn(p, " ");
+            bool found = false;
+            for (size_t k = 0; k < n_dict_words && !found; k++)
+                found = dict_words[k].cat == PA_CAT_NATIONAL_ID && strlen(dict_words[k].rule) == n + 4 &&
+                        memcmp(dict_words[k].rule + 4, p, n) == 0;
+            if (!found)
+                abort(); /* a programming error: the table above names a word that is not an entry */
+            p += n;
+            p += *p == ' ';
+        }
+}
+
 void pa_det_dict_init(void)
 {
     size_t first = n_dict_words;
@@ -136,7 +209,10 @@ void pa_det_dict_init(void)
             pa_det_tokenize(w, wl, &t);
             char rule[DICT_WORD_MAX + 8];
             snprintf(rule, sizeof rule, "key:%.*s", (int)wl, w);
-            dict_add(t.w, rule, dict_src[r].cat, whole ? DF_WHOLE : 0);
+            unsigned fl = whole ? DF_WHOLE : 0;
+            if (dict_src[r].cat == PA_CAT_NATIONAL_ID)
+                fl |= (unsigned)natid_of(w, wl) << KF_NATID_SHIFT;
+            dict_add(t.w, rule, dict_src[r].cat, fl);
             w += n;
             w += *w == ' ';
         }
@@ -146,6 +222,7 @@ void pa_det_dict_init(void)
         if (dict_words[i].cat != CAT_STOP && alias_of(dict_words[i].words, alias, sizeof alias) && !dict_has(alias))
             dict_add(alias, dict_words[i].rule, dict_words[i].cat, dict_words[i].flags);
     }
+    natid_src_check();
 }
 
 const struct pa_dict_entry *pa_detect_default_dictionary(size_t *n)

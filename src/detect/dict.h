@@ -18,9 +18,10 @@
 #define CAT_STOP (-2)  /* a stop entry: a longer key that blocks a shorter trailing match, and no category */
 enum { DF_WHOLE = 1 }; /* an entry that matches only a whole key ("pan", never "camera_pan") */
 
-/* What a member name says about its value (pa_det_key_flags; KF_NATIONAL is set by its user for a national_id key).
- * KF_NATIONAL, KF_VERSION, KF_ID and KF_MSGID steer the value detectors (KF_STEER: part of a clean value's memo
- * entry); context.h has the flags of the context engine (bit 6 up). */
+/* What a member name says about its value (pa_det_key_flags; KF_NATIONAL and the identifier, KF_NATID_*, are set by
+ * its user for a national_id key: pa_det_natid_key_flags). KF_NATIONAL, KF_VERSION, KF_ID, KF_MSGID and the
+ * identifier steer the value detectors (KF_STEER: part of a clean value's memo entry); context.h has the flags of the
+ * context engine (bits 6 to 20). */
 enum {
     KF_NATIONAL = 1,
     KF_VERSION = 2,
@@ -29,7 +30,11 @@ enum {
     KF_ID = 16,    /* an identifier (id, *_id, *Ids, uuid): a digit run in it is not a card number */
     KF_MSGID = 32, /* a message identifier (message_id, In-Reply-To, References, Content-ID): not an e-mail address */
 };
-#define KF_STEER (KF_NATIONAL | KF_VERSION | KF_ID | KF_MSGID)
+/* The identifier a national_id key names (enum pa_natid, validators.h), in these bits of the flags: the key's
+ * (struct kinfo, struct vscan) and its dictionary entry's (struct dent: the same bits; DF_* are below them) */
+#define KF_NATID_SHIFT 24
+#define KF_NATID_MASK (0x1fu << KF_NATID_SHIFT)
+#define KF_STEER (KF_NATIONAL | KF_VERSION | KF_ID | KF_MSGID | KF_NATID_MASK)
 
 #define KEY_WINDOW 256        /* a longer key is normalized from its last 256 bytes: only trailing tokens can match */
 #define MAX_TOKENS KEY_WINDOW /* a token is at least one byte: never reached */
@@ -56,7 +61,7 @@ struct dent {
     size_t len;
     uint64_t h;
     int cat;          /* category id, or CAT_STOP */
-    unsigned flags;   /* DF_* */
+    unsigned flags;    /* DF_*, and for a national_id entry the identifier it names (KF_NATID_MASK) */
     const char *rule;  /* "key:..." */
     const char *trule; /* "typed:...": the rule of a typed value whose label names this entry */
 };
@@ -98,6 +103,11 @@ const struct dent *pa_det_key_lookup(const struct pa_detector *d, struct tokens 
 bool pa_det_dict_last_word(const struct pa_detector *d, const char *w, size_t n);
 /* KF_VERSION, KF_LAT, KF_LNG, KF_ID, KF_MSGID of a key */
 unsigned pa_det_key_flags(const struct tokens *t);
+/* The flags a national_id entry gives its key's value: KF_NATIONAL and the identifier it names */
+static inline unsigned pa_det_natid_key_flags(const struct dent *e)
+{
+    return KF_NATIONAL | (e->flags & KF_NATID_MASK);
+}
 /* The key is in ignore_keys */
 bool pa_det_key_ignored(const struct pa_detector *d, const struct tokens *t);
 

@@ -29,8 +29,10 @@ void pa_det_prefilter_init(void)
 }
 
 /* The rules: the bytes the patterns need are counted, then each pattern's necessary condition is checked:
- *   email '@' | E.164 '+' and 8 digits | national phone, SSN, card: 9 digits | IPv4: 4 digits and 3 dots |
- *   IPv6: 2 colons and a digit | MAC: 5 colons or 5 dashes, or 2 dots with "hhhh." (Cisco) | IBAN: "AA00".
+ *   email '@' | E.164 '+' and 8 digits | national phone, SSN, ITIN, card, NIR, CPF, Aadhaar: 9 digits |
+ *   IPv4: 4 digits and 3 dots | IPv6: 2 colons and a digit | MAC: 5 colons or 5 dashes, or 2 dots with "hhhh."
+ *   (Cisco) | IBAN, codice fiscale, FCM token: "AA00" | UK NINO: "AA000000" or "AA 9" | PAN: "AAAAA0000" |
+ *   DNI, NIE: a digit, letter or '-' and seven digits, then a letter ("99999999A", "X9999999-A").
  * Most values (words, prose, short codes, amounts, dates, versions) never reach Hyperscan. With custom patterns
  * only the length check applies (their shape is unknown). */
 struct pstat {
@@ -113,24 +115,38 @@ bool pa_det_pf_digit_run13(const unsigned char *s, size_t len)
     return pa_det_pf_digit_run13_ref(s, len);
 }
 
-#ifdef PA_HAVE_SSE2
-/* The anchors of pa_det_pf_anchor as bits (i: an anchor starts at byte i of the window), from the class
- * masks of a 64-byte window. */
-static inline uint64_t anchor_bits(uint64_t hex, uint64_t dot, uint64_t up, uint64_t dig, bool cisco, bool iban)
+/* The anchors of pa_det_pf_anchor as bits (i: an anchor starts at byte i), from the class masks of up to 64 bytes
+ * (a window, or a whole string of 8..64 bytes). A shift brings in zeros, so an anchor whose bytes would pass bit 63
+ * is never seen: NINO_PAN, AA_0 and D7U are counted wherever they start; CISCO and AA00 only where `starts` says
+ * (both need a byte after them in the string: see pa_det_pf_anchor_ref). */
+static inline bool anchor_bits(uint64_t hex, uint64_t dot, uint64_t up, uint64_t dig, uint64_t sp, uint64_t dash,
+                               unsigned which, uint64_t starts)
 {
-    uint64_t a = cisco ? hex & (hex >> 1) & (hex >> 2) & (hex >> 3) & (dot >> 4) : 0;
-    uint64_t b = iban ? up & (up >> 1) & (dig >> 2) & (dig >> 3) : 0;
-    return a | b;
+    uint64_t a = (which & PA_PF_CISCO) ? hex & (hex >> 1) & (hex >> 2) & (hex >> 3) & (dot >> 4) : 0;
+    uint64_t b = (which & PA_PF_AA00) ? up & (up >> 1) & (dig >> 2) & (dig >> 3) : 0;
+    uint64_t c = (which & PA_PF_AA_0) ? up & (up >> 1) & (sp >> 2) & (dig >> 3) : 0;
+    uint64_t d4 = dig & (dig >> 1) & (dig >> 2) & (dig >> 3); /* digits at i..i+3 */
+    if (which & PA_PF_NINO_PAN) {
+        uint64_t up2 = up & (up >> 1);
+        c |= (up2 & (d4 >> 2) & (dig >> 6) & (dig >> 7)) | (up2 & (up2 >> 2) & (up >> 4) & (d4 >> 5));
+    }
+    uint64_t d = 0;
+    if (which & PA_PF_D7U) { /* at i: a digit, letter or '-'; digits at i+1..i+7; then [-]A */
+        uint64_t d7 = d4 & (d4 >> 3);
+        d = (dig | up | dash) & (d7 >> 1) & ((up >> 8) | ((dash >> 8) & (up >> 9)));
+    }
+    return ((a | b) & starts) != 0 || (c | d) != 0;
 }
 
+#ifdef PA_HAVE_SSE2
 /* pa_det_pf_anchor for len >= 16 (long URLs and user agents with two dots take this often): the class masks
- * of 16-byte chunks slid into 64-bit windows, newest bytes in the high bits, as in pa_det_pf_digit_run13. An anchor is
- * counted when it starts at bit 0..59 (its 5 bytes are in the window, so in the string); every start i with
- * i + 4 < len is at such a bit in some window. */
-static bool has_anchor_sse(const unsigned char *s, size_t len, bool cisco, bool iban)
+ * of 16-byte chunks slid into 64-bit windows, newest bytes in the high bits, as in pa_det_pf_digit_run13. An anchor of
+ * L <= 10 bytes lies whole in the window that takes in its last byte (at bits 0..63), so every one is seen; CISCO and
+ * AA00 are counted when they start at bit 0..59 (a byte of the string follows them). */
+static bool has_anchor_sse(const unsigned char *s, size_t len, unsigned which)
 {
     const uint64_t starts = (1ULL << 60) - 1;
-    uint64_t wh = 0, wdot = 0, wu = 0, wd = 0;
+    uint64_t wh = 0, wdot = 0, wu = 0, wd = 0, wsp = 0, wdash = 0;
     for (size_t off = 0; off < len; off += 16) {
         size_t r = 16; /* new bytes in this step */
         const unsigned char *p = s + off;
@@ -144,35 +160,61 @@ static bool has_anchor_sse(const unsigned char *s, size_t len, bool cisco, bool 
         wh = win_slide(wh, sse_hex(v, bd), r);
         wu = win_slide(wu, sse_range(v, 'A', 26), r);
         wdot = win_slide(wdot, sse_eq(v, '.'), r);
-        if (anchor_bits(wh, wdot, wu, wd, cisco, iban) & starts)
+        if (which & (PA_PF_AA_0 | PA_PF_D7U)) { /* (AA0000 needs no more classes) */
+            wsp = win_slide(wsp, sse_eq(v, ' '), r);
+            wdash = win_slide(wdash, sse_eq(v, '-'), r);
+        }
+        if (anchor_bits(wh, wdot, wu, wd, wsp, wdash, which, starts))
             return true;
     }
     return false;
 }
 #endif
 
-/* A Cisco MAC group "hhhh." (cisco) or an IBAN start "AA00" (iban), byte by byte. */
-bool pa_det_pf_anchor_ref(const unsigned char *s, size_t len, bool cisco, bool iban)
+static bool digits_at(const unsigned char *s, size_t n)
 {
-    for (size_t i = 0; i + 4 < len; i++) {
-        if (cisco && s[i + 4] == '.' && is_hex(s[i]) && is_hex(s[i + 1]) && is_hex(s[i + 2]) && is_hex(s[i + 3]))
+    for (size_t i = 0; i < n; i++)
+        if (!is_digit(s[i]))
+            return false;
+    return true;
+}
+
+/* The anchors of `which`, byte by byte. CISCO and AA00 start at 0..len-5: every pattern that needs them has a byte
+ * after them (an IBAN's or a NINO's; "APA91b"'s 'b'); and a string of exactly 4 bytes may be AA00 (the rule's oldest
+ * form, kept: no decision depends on it). */
+bool pa_det_pf_anchor_ref(const unsigned char *s, size_t len, unsigned which)
+{
+    for (size_t i = 0; i < len; i++) {
+        bool up2 = i + 3 < len && (cclass[s[i]] & CC_UPPER) && (cclass[s[i + 1]] & CC_UPPER);
+        if ((which & PA_PF_CISCO) && i + 4 < len && s[i + 4] == '.' && is_hex(s[i]) && is_hex(s[i + 1]) &&
+            is_hex(s[i + 2]) && is_hex(s[i + 3]))
             return true;
-        if (iban && is_digit(s[i + 2]) && is_digit(s[i + 3]) && (cclass[s[i]] & CC_UPPER) &&
-            (cclass[s[i + 1]] & CC_UPPER))
+        if ((which & PA_PF_AA00) && up2 && i + 4 < len && is_digit(s[i + 2]) && is_digit(s[i + 3]))
+            return true;
+        if ((which & PA_PF_AA_0) && up2 && s[i + 2] == ' ' && is_digit(s[i + 3]))
+            return true;
+        if ((which & PA_PF_NINO_PAN) && up2 && i + 7 < len && digits_at(s + i + 2, 6))
+            return true;
+        if ((which & PA_PF_NINO_PAN) && up2 && i + 8 < len && (cclass[s[i + 2]] & CC_UPPER) &&
+            (cclass[s[i + 3]] & CC_UPPER) && (cclass[s[i + 4]] & CC_UPPER) && digits_at(s + i + 5, 4))
+            return true;
+        if ((which & PA_PF_D7U) && i + 8 < len && (is_digit(s[i]) || (cclass[s[i]] & CC_UPPER) || s[i] == '-') &&
+            digits_at(s + i + 1, 7) &&
+            ((cclass[s[i + 8]] & CC_UPPER) || (s[i + 8] == '-' && i + 9 < len && (cclass[s[i + 9]] & CC_UPPER))))
             return true;
     }
-    if (iban && len == 4)
+    if ((which & PA_PF_AA00) && len == 4)
         return is_digit(s[2]) && is_digit(s[3]) && (cclass[s[0]] & CC_UPPER) && (cclass[s[1]] & CC_UPPER);
     return false;
 }
 
-bool pa_det_pf_anchor(const unsigned char *s, size_t len, bool cisco, bool iban)
+bool pa_det_pf_anchor(const unsigned char *s, size_t len, unsigned which)
 {
 #ifdef PA_HAVE_SSE2
     if (len >= 16)
-        return has_anchor_sse(s, len, cisco, iban);
+        return has_anchor_sse(s, len, which);
 #endif
-    return pa_det_pf_anchor_ref(s, len, cisco, iban);
+    return pa_det_pf_anchor_ref(s, len, which);
 }
 
 /* A whole value that is an ISO-8601 date/time ("2024-01-15", "2024-01-15T10:30:00.123+02:00") or a UUID cannot
@@ -232,16 +274,13 @@ static bool is_timestamp_or_uuid(const unsigned char *s, size_t len)
 
 /* Positional class masks of a string of at most 64 bytes (bit i = byte i), for the mask form of the prefilter. */
 struct pmask {
-    uint64_t digit, upper, hex, dot, dash;
+    uint64_t digit, upper, hex, dot, dash, space;
 };
 
-/* pa_det_pf_anchor over masks (len >= 5: anchors start at 0..len-5, as there). */
-static inline bool anchor_mask(const struct pmask *m, size_t len, bool cisco, bool iban)
+/* pa_det_pf_anchor over masks (len >= 8; CISCO and AA00 start at 0..len-5, as there; past len every mask is 0). */
+static inline bool anchor_mask(const struct pmask *m, size_t len, unsigned which)
 {
-    uint64_t start = (1ULL << (len - 4)) - 1;
-    uint64_t a = cisco ? m->hex & (m->hex >> 1) & (m->hex >> 2) & (m->hex >> 3) & (m->dot >> 4) : 0;
-    uint64_t b = iban ? m->upper & (m->upper >> 1) & (m->digit >> 2) & (m->digit >> 3) : 0;
-    return ((a | b) & start) != 0;
+    return anchor_bits(m->hex, m->dot, m->upper, m->digit, m->space, m->dash, which, (1ULL << (len - 4)) - 1);
 }
 
 /* is_timestamp_or_uuid, the UUID shape decided on the masks. */
@@ -257,11 +296,28 @@ static inline bool ts_or_uuid(const unsigned char *s, size_t len, const struct p
 
 /* pa_det_pf_anchor in the form at hand (see pdecide) */
 static inline __attribute__((always_inline)) bool anchor(const unsigned char *s, size_t len, const struct pmask *m,
-                                                         bool ref, bool cisco, bool iban)
+                                                         bool ref, unsigned which)
 {
     if (m)
-        return anchor_mask(m, len, cisco, iban);
-    return ref ? pa_det_pf_anchor_ref(s, len, cisco, iban) : pa_det_pf_anchor(s, len, cisco, iban);
+        return anchor_mask(m, len, which);
+    return ref ? pa_det_pf_anchor_ref(s, len, which) : pa_det_pf_anchor(s, len, which);
+}
+
+/* The anchors a string's counts allow (each pattern's letters, digits and length; see the rules above) */
+static inline unsigned anchors_possible(const struct pstat *st, size_t len)
+{
+    unsigned w = 0;
+    if (st->dot >= 2 && len >= 14)
+        w |= PA_PF_CISCO;
+    if (st->upper >= 2 && st->digits >= 2 && len >= 15)
+        w |= PA_PF_AA00;
+    if (len >= 9 && ((st->upper >= 3 && st->digits >= 6) || (st->upper >= 6 && st->digits >= 4)))
+        w |= PA_PF_NINO_PAN;
+    if (st->upper >= 3 && st->digits >= 6 && st->space >= 4 && len >= 13)
+        w |= PA_PF_AA_0;
+    if (len >= 9 && st->digits >= 7 && st->upper >= 1 && (st->digits >= 8 || st->upper >= 2))
+        w |= PA_PF_D7U; /* a DNI: 8 digits and a letter; a NIE: 7 digits and 2 letters */
+    return w;
 }
 
 /* The prefilter's decision on a string's byte counts: the rules above. With its masks (m not NULL) the run and
@@ -271,13 +327,16 @@ static inline __attribute__((always_inline)) bool pdecide(const struct pstat *st
                                                           const struct pmask *m, bool ref)
 {
     if (st->digits >= 9 || (st->plus && st->digits >= 8)) {
-        /* Without + - . : or space only two patterns can match: a card number (13 digits in a row here) and an
-         * IBAN ("AA00..."): digests, signatures and ids full of digits end here. */
-        if (!st->plus && !st->dash && !st->dot && !st->colon && !st->space)
+        /* Without + - . : or space only a card number (13 digits in a row here) and the letter-anchored patterns
+         * can match (an IBAN's or a NINO's "AA00...", a DNI's "9999999A"): digests, signatures and ids full of
+         * digits end here. */
+        if (!st->plus && !st->dash && !st->dot && !st->colon && !st->space) {
+            unsigned w = anchors_possible(st, len);
             return (m     ? run13_mask(m->digit)
                     : ref ? pa_det_pf_digit_run13_ref(s, len)
                           : pa_det_pf_digit_run13(s, len)) ||
-                   (st->upper >= 2 && len >= 15 && anchor(s, len, m, ref, false, true));
+                   (w && anchor(s, len, m, ref, w));
+        }
         if (st->colon && (st->dash || st->dot) && ts_or_uuid(s, len, m))
             return false;
         if (len == 36 && st->dash == 4 && ts_or_uuid(s, len, m))
@@ -286,8 +345,8 @@ static inline __attribute__((always_inline)) bool pdecide(const struct pstat *st
     }
     if ((st->digits >= 4 && st->dot >= 3) || (st->colon >= 2 && st->digits) || st->colon >= 5 || st->dash >= 5)
         return !(st->colon && ts_or_uuid(s, len, m));
-    bool cisco = st->dot >= 2 && len >= 14, iban = st->upper >= 2 && st->digits >= 2 && len >= 15;
-    return (cisco || iban) && anchor(s, len, m, ref, cisco, iban);
+    unsigned w = anchors_possible(st, len);
+    return w && anchor(s, len, m, ref, w);
 }
 
 __attribute__((noinline)) bool pa_det_pf_counts(const unsigned char *s, size_t len)
@@ -397,7 +456,7 @@ __attribute__((noinline, target("popcnt"))) bool pa_det_pf_masks(const unsigned 
 #undef PM_CHUNK
     if (at)
         return true;
-    struct pmask m = {.digit = dig, .upper = up, .hex = hex, .dot = dot, .dash = dash};
+    struct pmask m = {.digit = dig, .upper = up, .hex = hex, .dot = dot, .dash = dash, .space = space};
     struct pstat st = {
         .digits = (size_t)__builtin_popcountll(dig),
         .colon = (size_t)__builtin_popcountll(colon),

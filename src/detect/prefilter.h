@@ -28,13 +28,25 @@ bool pa_det_pf_counts(const unsigned char *s, size_t len);
 /* The scalar reference: byte loops only, no SIMD, no word tricks (the specification the other forms are held to). */
 bool pa_det_pf_reference(const unsigned char *s, size_t len);
 
+/* The anchors pa_det_pf_anchor looks for, as bits of its `which` */
+enum {
+    PA_PF_CISCO = 1,    /* "hhhh.", a Cisco MAC group, starting at byte 0..len-5 */
+    PA_PF_AA00 = 2,     /* two upper-case letters then two digits, starting at 0..len-5: an IBAN, a codice fiscale,
+                         * an FCM token's "APA91b" */
+    PA_PF_NINO_PAN = 4, /* two upper-case letters then six digits (a UK NINO), or five and four (an Indian PAN) */
+    PA_PF_AA_0 = 8,     /* "AA 9": a UK NINO written with spaces */
+    PA_PF_D7U = 16,     /* a digit, upper-case letter or '-', seven digits, then an upper-case letter, with or
+                         * without a '-' before it: a DNI (its first digit, 7 more, the letter), a NIE */
+    PA_PF_ALL = 31,
+};
+
 /* The pieces of the decision in their dispatching forms (SSE2 from 16 bytes on), for the unit test: a run of 13
- * digits; a Cisco MAC group "hhhh." (cisco) or an IBAN start "AA00" (iban) starting at byte 0..len-5. */
+ * digits; one of the anchors in `which`. */
 bool pa_det_pf_digit_run13(const unsigned char *s, size_t len);
-bool pa_det_pf_anchor(const unsigned char *s, size_t len, bool cisco, bool iban);
+bool pa_det_pf_anchor(const unsigned char *s, size_t len, unsigned which);
 /* ... and their scalar forms */
 bool pa_det_pf_digit_run13_ref(const unsigned char *s, size_t len);
-bool pa_det_pf_anchor_ref(const unsigned char *s, size_t len, bool cisco, bool iban);
+bool pa_det_pf_anchor_ref(const unsigned char *s, size_t len, unsigned which);
 
 #ifdef PA_HAVE_POPCNT_DISPATCH
 /* The mask form, 8..64 bytes, only when pa_det_have_popcnt. */

@@ -9,6 +9,7 @@
  */
 #include "values.h"
 
+#include "hooks.h"
 #include "prefilter.h"
 
 #include <stdio.h>
@@ -27,6 +28,11 @@ PA_AT_ANCHOR_(m_phone_national, pa_det_check_phone_national)
 PA_AT_ANCHOR_(m_ssn, pa_det_check_ssn)
 PA_AT_ANCHOR_(m_iban, pa_det_check_iban)
 PA_AT_ANCHOR_(m_mac, pa_det_check_mac)
+PA_AT_ANCHOR_(m_uk_nino, pa_det_check_uk_nino)
+PA_AT_ANCHOR_(m_es_dni, pa_det_check_es_dni)
+PA_AT_ANCHOR_(m_es_nie, pa_det_check_es_nie)
+PA_AT_ANCHOR_(m_it_cf, pa_det_check_it_cf)
+PA_AT_ANCHOR_(m_in_pan, pa_det_check_in_pan)
 #undef PA_AT_ANCHOR_
 
 /* An e-mail address, except under a message-identifier key (Message-ID, In-Reply-To, References, Content-ID: the
@@ -114,6 +120,22 @@ static bool m_ipv6(struct vscan *v, size_t to)
 
 /* ---- the table ------------------------------------------------------------------------------------------------ */
 
+/* Riders: rows without an expression whose shapes end where a host row's anchor ends, checked at each of the host's
+ * matches whatever the host's own check says. Hyperscan's cost per scan grows with some expressions more than the
+ * work they do (a 4-4-4 digit expression beside the SSN's made every scan of the bench corpus 35% dearer:
+ * docs/perf-detect.md), and the host's anchor already stops at these shapes. */
+static const struct rider {
+    int host, rule;
+    bool (*check)(const unsigned char *s, size_t len, size_t to);
+} riders[] = {
+    {R_SSN, R_US_ITIN, pa_det_check_us_itin},
+    {R_PHONE_NATIONAL, R_BR_CPF, pa_det_check_br_cpf},
+    {R_PHONE_NATIONAL, R_IN_AADHAAR, pa_det_check_in_aadhaar},
+    {R_PHONE_NATIONAL, R_FR_NIR, pa_det_check_fr_nir},
+    {R_PHONE_NATIONAL, R_UK_NINO, pa_det_check_uk_nino_spaced},
+};
+static const bool has_riders[P_BUILTIN_COUNT] = {[R_SSN] = true, [R_PHONE_NATIONAL] = true};
+
 static const struct value_detector {
     const char *rule;
     int cat;
@@ -174,9 +196,67 @@ int pa_det_hit(struct vscan *v, int r)
 }
 
 
+/* The identifiers a national_id key can name, each with its rule (the bare SSN comes first:
+ * pa_det_scan_natid_value). */
+static const struct {
+    enum pa_natid kind;
+    int rule;
+} natid_rules[] = {
+    {PA_NATID_US_ITIN, R_US_ITIN},   {PA_NATID_UK_NINO, R_UK_NINO},           {PA_NATID_CA_SIN, R_CA_SIN},
+    {PA_NATID_FR_NIR, R_FR_NIR},     {PA_NATID_DE_STEUER_ID, R_DE_STEUER_ID}, {PA_NATID_ES_DNI, R_ES_DNI},
+    {PA_NATID_ES_NIE, R_ES_NIE},     {PA_NATID_IT_CF, R_IT_CF},               {PA_NATID_NL_BSN, R_NL_BSN},
+    {PA_NATID_BR_CPF, R_BR_CPF},     {PA_NATID_IN_AADHAAR, R_IN_AADHAAR},     {PA_NATID_IN_PAN, R_IN_PAN},
+    {PA_NATID_AU_TFN, R_AU_TFN},
+};
+
+/* Is identifier `kind` one that a key naming `named` asks for? */
+static inline bool natid_asked(enum pa_natid named, enum pa_natid kind)
+{
+    if (named == PA_NATID_ANY)
+        return true;
+    if (named == PA_NATID_ES_NIF)
+        return kind == PA_NATID_ES_DNI || kind == PA_NATID_ES_NIE;
+    return named == kind;
+}
+
+__attribute__((noinline)) int pa_det_scan_natid_value(struct vscan *v)
+{
+    enum pa_natid named = (enum pa_natid)((v->kflags & KF_NATID_MASK) >> KF_NATID_SHIFT);
+    /* the bare SSN as ever under the SSN's, generic and documents' keys; a key that names another identifier has
+     * that identifier's check instead */
+    bool ssn = named == PA_NATID_ANY || named == PA_NATID_OTHER || named == PA_NATID_US_SSN;
+    if (ssn && pa_det_check_ssn_bare(v->s, v->len) && pa_det_hit(v, R_SSN_BARE))
+        return 1;
+    if (named == PA_NATID_OTHER || named == PA_NATID_US_SSN)
+        return 0;
+    unsigned char c[PA_NATID_CANON_MAX];
+    size_t n = pa_det_natid_canon(v->s, v->len, c);
+    int stop = 0;
+    for (size_t i = 0; n && i < PA_ARRAY_LEN(natid_rules) && !stop; i++)
+        if (natid_asked(named, natid_rules[i].kind) && pa_det_natid_canon_ok(natid_rules[i].kind, c, n))
+            stop = pa_det_hit(v, natid_rules[i].rule);
+    explicit_bzero(c, sizeof c);
+    return stop;
+}
+
 static inline bool rule_done(const struct vscan *v, int r)
 {
     return v->c->rule_gen[r] == v->c->scan_gen;
+}
+
+/* The riders of host row `id` at a match of its anchor ending at `to`. Non-zero to stop the scan. */
+static __attribute__((noinline)) int ride(struct vscan *v, unsigned id, size_t to)
+{
+    const struct pa_detector *d = v->c->d;
+    for (size_t i = 0; i < PA_ARRAY_LEN(riders); i++) {
+        const struct rider *rd = &riders[i];
+        if (rd->host != (int)id || rule_done(v, rd->rule) || d->cat_disabled[d->rule_cat[rd->rule]] ||
+            !rd->check(v->s, v->len, to))
+            continue;
+        if (pa_det_hit(v, rd->rule))
+            return 1;
+    }
+    return 0;
 }
 
 static int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void *ctx)
@@ -185,9 +265,29 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
     (void)flags;
     struct vscan *v = ctx;
     int r = id < P_BUILTIN_COUNT ? (int)id : (int)(R_BUILTIN_COUNT + (id - P_BUILTIN_COUNT));
+    if (id < P_BUILTIN_COUNT && has_riders[id]) {
+        if (ride(v, id, (size_t)to))
+            return 1;
+        if (v->c->d->cat_disabled[value_detectors[id].cat]) /* compiled for its riders only */
+            return 0;
+    }
     if (rule_done(v, r) || (id < P_BUILTIN_COUNT && !value_detectors[id].check(v, (size_t)to)))
         return 0;
     return pa_det_hit(v, r);
+}
+
+/* FCM registration tokens (rule fcm_registration_token): every "APA91b" of a string long enough to hold one, found
+ * by its '9' (memchr; digits are rarer than letters in the long strings that get here, and memmem's set-up costs
+ * more than the search). */
+#define FCM_MIN_LEN 106 /* "APA91b" and 100 characters */
+static __attribute__((noinline)) int scan_fcm(struct vscan *v)
+{
+    const unsigned char *s = v->s, *p = s + 3, *last = s + v->len - 2; /* '9' at p: "APA" before, "1b" after */
+    for (; p < last && (p = memchr(p, '9', (size_t)(last - p))) != NULL; p++)
+        if (p[-3] == 'A' && p[-2] == 'P' && p[-1] == 'A' && p[1] == '1' && p[2] == 'b' &&
+            pa_det_check_fcm_token(s, v->len, (size_t)(p + 3 - s)))
+            return pa_det_hit(v, R_FCM);
+    return 0;
 }
 
 /* Can a string match at all? (the prefilter only when there is no custom pattern: their shape is unknown) */
@@ -198,14 +298,14 @@ static bool worth_scanning(const struct pa_detector *d, const unsigned char *s, 
     return !d->precheck || pa_det_prefilter(s, len);
 }
 
-/* The rest of a string's scan: the bare SSN under an ID key, the prefilter (unless the caller has applied it), the
- * memo of clean values, Hyperscan. */
+/* The rest of a string's scan: national ids under a national_id key, the prefilter (unless the caller has applied
+ * it), the memo of clean values, FCM tokens, Hyperscan. */
 static inline __attribute__((always_inline)) int scan_body(struct vscan *v, bool prefilter)
 {
     struct pa_detect_ctx *c = v->c;
     const struct pa_detector *d = c->d;
     pa_det_scan_begin(c);
-    if (pa_det_scan_bare_ssn(v))
+    if (pa_det_scan_natid(v))
         return 0;
     if (prefilter && !worth_scanning(d, v->s, v->len))
         return 0;
@@ -222,6 +322,8 @@ static inline __attribute__((always_inline)) int scan_body(struct vscan *v, bool
         if (found)
             return 0;
     }
+    if (v->len >= FCM_MIN_LEN && !d->cat_disabled[PA_CAT_DEVICE_ID] && scan_fcm(v))
+        return 0;
     hs_error_t e = hs_scan(d->db, (const char *)v->s, (unsigned)(v->len > UINT32_MAX ? UINT32_MAX : v->len), 0,
                            c->scratch, on_match, v);
     if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED) {
@@ -255,6 +357,23 @@ int pa_detect_value(struct pa_detect_ctx *c, const char *s, size_t len, pa_value
 {
     struct vscan v = {.c = c, .s = (const unsigned char *)s, .len = len, .mode = VM_PUBLIC, .ucb = cb, .uarg = arg};
     if (len >= c->scan_min && pa_det_scan_string(&v) < 0)
+        return -1;
+    return v.ncat;
+}
+
+int pa_detect_value_under_key(struct pa_detect_ctx *c, const char *key, size_t klen, const char *s, size_t len,
+                              pa_value_cb cb, void *arg)
+{
+    /* what the walker's key_miss gives the value of a member with this name (the ignore list aside) */
+    struct tokens t;
+    pa_det_tokenize(key, klen, &t);
+    unsigned kf = pa_det_key_flags(&t);
+    const struct dent *e = pa_det_key_lookup(c->d, &t);
+    if (e && e->cat == PA_CAT_NATIONAL_ID && !c->d->cat_disabled[e->cat])
+        kf |= pa_det_natid_key_flags(e);
+    struct vscan v = {.c = c, .s = (const unsigned char *)s, .len = len, .kflags = kf, .mode = VM_PUBLIC, .ucb = cb,
+                      .uarg = arg};
+    if ((len >= c->scan_min || (kf & c->scan_kf)) && pa_det_scan_string(&v) < 0)
         return -1;
     return v.ncat;
 }
@@ -303,7 +422,10 @@ static size_t exprs_enabled(const struct pa_detector *d, const struct pa_detect_
 {
     size_t k = 0;
     for (unsigned i = 0; i < P_BUILTIN_COUNT; i++) {
-        if (d->cat_disabled[value_detectors[i].cat])
+        bool wanted = !d->cat_disabled[value_detectors[i].cat];
+        for (size_t r = 0; r < PA_ARRAY_LEN(riders) && !wanted; r++)
+            wanted = riders[r].host == (int)i && !d->cat_disabled[value_detectors[riders[r].rule].cat];
+        if (!wanted)
             continue;
         exprs[k] = value_detectors[i].expr;
         flags[k] = 0;

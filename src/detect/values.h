@@ -37,8 +37,28 @@
     X(MAC, "mac_address", PA_CAT_MAC_ADDRESS, m_mac,                                                               \
       "[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5}"                                  \
       "|[0-9A-Fa-f]{4}\\.[0-9A-Fa-f]{4}\\.[0-9A-Fa-f]{4}")                                                        \
-    /* a value of exactly nine digits under a national_id key (pa_det_scan_bare_ssn) */                           \
-    X(SSN_BARE, "ssn_bare_under_id_key", PA_CAT_NATIONAL_ID, NULL, "")
+    /* national identifiers written in a shape of their own (docs/detection.md, "National identifiers"), behind     \
+     * anchors that cost Hyperscan little (docs/perf-detect.md); the checks verify the rest of the shape */          \
+    X(UK_NINO, "uk_nino", PA_CAT_NATIONAL_ID, m_uk_nino, "[A-Z]{2}\\d{6}[A-D]")                                     \
+    X(ES_DNI, "es_dni", PA_CAT_NATIONAL_ID, m_es_dni, "\\d{8}-?[A-Z]")                                              \
+    X(ES_NIE, "es_nie", PA_CAT_NATIONAL_ID, m_es_nie, "\\d{7}-?[A-Z]")                                              \
+    X(IT_CF, "it_codice_fiscale", PA_CAT_NATIONAL_ID, m_it_cf, "[A-Z]{6}\\d{2}[A-Z][0-9A-Z]{2}[A-Z][0-9A-Z]{3}[A-Z]")  \
+    X(IN_PAN, "in_pan", PA_CAT_NATIONAL_ID, m_in_pan, "[A-Z]{5}\\d{4}[A-Z]")                                        \
+    /* rows without an expression. Riders: shapes that end where another row's anchor ends, checked at each of its \
+     * matches (values.c, riders[]: ITIN on the SSN's, CPF, Aadhaar, NIR and the spaced NINO on the national        \
+     * phone's): an expression of their own would slow every scan down. */                                         \
+    X(US_ITIN, "us_itin", PA_CAT_NATIONAL_ID, NULL, "")                                                            \
+    X(FR_NIR, "fr_nir", PA_CAT_NATIONAL_ID, NULL, "")                                                              \
+    X(BR_CPF, "br_cpf", PA_CAT_NATIONAL_ID, NULL, "")                                                              \
+    X(IN_AADHAAR, "in_aadhaar", PA_CAT_NATIONAL_ID, NULL, "")                                                      \
+    /* an FCM registration token (or a legacy GCM registration id): the format names itself; values.c looks for    \
+     * "APA91b" in the strings that reach Hyperscan (a literal in the database costs every scan) */                \
+    X(FCM, "fcm_registration_token", PA_CAT_DEVICE_ID, NULL, "")                                                   \
+    X(SSN_BARE, "ssn_bare_under_id_key", PA_CAT_NATIONAL_ID, NULL, "")                                             \
+    X(CA_SIN, "ca_sin", PA_CAT_NATIONAL_ID, NULL, "")                                                              \
+    X(DE_STEUER_ID, "de_steuer_id", PA_CAT_NATIONAL_ID, NULL, "")                                                  \
+    X(NL_BSN, "nl_bsn", PA_CAT_NATIONAL_ID, NULL, "")                                                              \
+    X(AU_TFN, "au_tfn", PA_CAT_NATIONAL_ID, NULL, "")
 
 #define PA_VALUE_ID_(name_, rule_, cat_, check_, expr_) R_##name_,
 #define PA_VALUE_HAS_EXPR_(name_, rule_, cat_, check_, expr_) +(sizeof(expr_) > 1)
@@ -72,9 +92,15 @@ struct vscan {
 
 /* A validated hit of rule r. Returns non-zero to stop the scan. */
 int pa_det_hit(struct vscan *v, int r);
-/* The scan of a string of at least c->scan_min bytes (or under a KF_NATIONAL key): the bare SSN, the prefilter, the
- * memo of clean values, Hyperscan. 0, or -1 on a Hyperscan error (c->error, c->halt set). Out of line: on_event's
- * common paths (a memoized name, a short clean value) then need few saved registers. */
+/* The whole value under a national_id key (v->kflags: KF_NATIONAL and the identifier the key names, KF_NATID_*): nine
+ * digits with the SSN rules (ssn_bare_under_id_key) under the SSN's keys, generic keys (national_id, tax_id...) and
+ * keys of documents without a format (passport, driver's licence), as before the other identifiers came; then the
+ * identifier's check on the value's canonical form (pa_det_natid_canon: separators and case do not matter), every
+ * identifier's under a generic key. Non-zero to stop the scan. */
+int pa_det_scan_natid_value(struct vscan *v);
+/* The scan of a string of at least c->scan_min bytes (or under a KF_NATIONAL key): national ids under such a key,
+ * the prefilter, the memo of clean values, Hyperscan. 0, or -1 on a Hyperscan error (c->error, c->halt set). Out of
+ * line: on_event's common paths (a memoized name, a short clean value) then need few saved registers. */
 int pa_det_scan_string(struct vscan *v);
 /* pa_det_scan_string for a string that pa_det_prefilter let through (no KF_NATIONAL key: on_event checks) */
 int pa_det_scan_string_passed(struct vscan *v);
@@ -96,11 +122,12 @@ static inline void pa_det_scan_begin(struct pa_detect_ctx *c)
     }
 }
 
-/* The value is a bare SSN under a national_id key: its hit. Returns non-zero to stop the scan. */
-static inline int pa_det_scan_bare_ssn(struct vscan *v)
+/* The value under a national_id key is a national identifier: its hits (pa_det_scan_natid_value). Returns non-zero
+ * to stop the scan. Inline: only values under such keys (and digit-only numbers) pay for the call. */
+static inline int pa_det_scan_natid(struct vscan *v)
 {
-    if ((v->kflags & KF_NATIONAL) && !v->c->d->cat_disabled[PA_CAT_NATIONAL_ID] && pa_det_check_ssn_bare(v->s, v->len))
-        return pa_det_hit(v, R_SSN_BARE);
+    if ((v->kflags & KF_NATIONAL) && !v->c->d->cat_disabled[PA_CAT_NATIONAL_ID])
+        return pa_det_scan_natid_value(v);
     return 0;
 }
 

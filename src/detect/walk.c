@@ -115,7 +115,7 @@ static __attribute__((noinline)) size_t key_miss(struct pa_detect_ctx *c, const 
     }
     k->flags = pa_det_key_flags(&t);
     if (k->cat == PA_CAT_NATIONAL_ID)
-        k->flags |= KF_NATIONAL;
+        k->flags |= pa_det_natid_key_flags(e);
     if (k->cat == PA_CAT_CREDIT_CARD)
         k->flags &= ~(unsigned)KF_ID; /* card_id names a card object; card_number is the number */
     struct kctx x;
@@ -512,7 +512,7 @@ static int scan_leaf(struct pa_detect_ctx *c, const unsigned char *s, size_t n, 
             for (size_t i = 0; i < n && digits; i++)
                 digits = is_digit(s[i]);
             if (digits) {
-                pa_det_scan_bare_ssn(&v);
+                pa_det_scan_natid(&v);
                 /* a card number stored as a number needs a card key (or a typed label: typed_end) */
                 if (hold == PA_CAT_CREDIT_CARD && n >= 13 && pa_det_card_issuer_ok(s, n) && pa_det_luhn_ok(s, n))
                     pa_det_hit(&v, R_CC);
