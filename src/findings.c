@@ -81,8 +81,13 @@ void pa_catcounts_free(struct pa_catcounts *c)
     c->n = 0;
 }
 
-static int installed_version(PGconn *conn, struct pa_err *e)
+/* The versions applied (schema_version rows), as a bit set over 1..63; *max receives the highest. A database
+ * without the schema has none. Versions are a set, not a high-water mark: the files come from branches merged in
+ * any order, and each is applied when its own row is missing. 0, or -1 with e set. */
+static int installed_versions(PGconn *conn, unsigned long long *set, int *max, struct pa_err *e)
 {
+    *set = 0;
+    *max = 0;
     PGresult *r = pa_db_exec(conn, "SELECT to_regclass('pii_audit.schema_version') IS NOT NULL", 0, NULL,
                              PGRES_TUPLES_OK, e);
     if (!r)
@@ -91,13 +96,23 @@ static int installed_version(PGconn *conn, struct pa_err *e)
     PQclear(r);
     if (!exists)
         return 0;
-    r = pa_db_exec(conn, "SELECT coalesce(max(version), 0) FROM pii_audit.schema_version", 0, NULL, PGRES_TUPLES_OK,
-                   e);
+    r = pa_db_exec(conn, "SELECT version FROM pii_audit.schema_version", 0, NULL, PGRES_TUPLES_OK, e);
     if (!r)
         return -1;
-    int v = atoi(PQgetvalue(r, 0, 0));
+    for (int i = 0; i < PQntuples(r); i++) {
+        int v = atoi(PQgetvalue(r, i, 0));
+        if (v > *max)
+            *max = v;
+        if (v > 0 && v < 64)
+            *set |= 1ULL << v;
+    }
     PQclear(r);
-    return v;
+    return 0;
+}
+
+static bool version_applied(unsigned long long set, int v)
+{
+    return v > 0 && v < 64 && (set >> v) & 1;
 }
 
 /* The findings-schema privileges of the grants table one by one (object-major, numbered), and which of them the
@@ -142,40 +157,42 @@ void pa_findings_explain_denied(PGconn *conn, struct pa_err *e)
 
 int pa_findings_check_schema(PGconn *conn, struct pa_err *e)
 {
-    int v = installed_version(conn, e);
-    if (v < 0) {
+    unsigned long long set;
+    int max;
+    if (installed_versions(conn, &set, &max, e) != 0) {
         pa_findings_explain_denied(conn, e);
         return -1;
     }
-    if (v == PA_SCHEMA_VERSION)
-        return 0;
-    if (v > PA_SCHEMA_VERSION) {
+    if (max > PA_SCHEMA_VERSION) {
         return pa_err_set(
             e, PA_FAIL_SCHEMA,
-            "the findings schema is version %d, newer than this pii-auditd understands (%d): upgrade pii-auditd", v,
+            "the findings schema is version %d, newer than this pii-auditd understands (%d): upgrade pii-auditd", max,
             PA_SCHEMA_VERSION);
     }
     char files[512] = "";
     size_t off = 0;
     for (unsigned i = 0; i < pa_sql_files_count; i++)
-        if (pa_sql_files[i].version > v)
+        if (!version_applied(set, pa_sql_files[i].version))
             off += (size_t)snprintf(files + off, off < sizeof files ? sizeof files - off : 0, "%s%s/sql/%s",
                                     off ? ", then " : "", PA_DATADIR, pa_sql_files[i].name);
+    if (!files[0])
+        return 0;
     return pa_err_set(e, PA_FAIL_SCHEMA,
-             v == 0 ? "the findings schema pii_audit is not installed in the findings database: apply %s with psql "
-                      "(psql -v ON_ERROR_STOP=1 -f FILE), or run pii-auditd --init-db"
-                    : "the findings schema is out of date: apply %s with psql (psql -v ON_ERROR_STOP=1 -f FILE), or "
-                      "run pii-auditd --init-db",
+             max == 0 ? "the findings schema pii_audit is not installed in the findings database: apply %s with psql "
+                        "(psql -v ON_ERROR_STOP=1 -f FILE), or run pii-auditd --init-db"
+                      : "the findings schema is out of date: apply %s with psql (psql -v ON_ERROR_STOP=1 -f FILE), or "
+                        "run pii-auditd --init-db",
              files);
 }
 
 int pa_findings_init_db(PGconn *conn, struct pa_err *e)
 {
-    int v = installed_version(conn, e);
-    if (v < 0)
+    unsigned long long set;
+    int max;
+    if (installed_versions(conn, &set, &max, e) != 0)
         return -1;
     for (unsigned i = 0; i < pa_sql_files_count; i++) {
-        if (pa_sql_files[i].version <= v)
+        if (version_applied(set, pa_sql_files[i].version))
             continue;
         PGresult *r = PQexec(conn, pa_sql_files[i].text);
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {

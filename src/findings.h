@@ -16,7 +16,7 @@
 #include "db.h"
 #include "util.h"
 
-#define PA_SCHEMA_VERSION 1
+#define PA_SCHEMA_VERSION 3 /* the highest sql/NNN_*.sql; every embedded file must be applied */
 
 /* Per-category counter list, sorted by name (categories include custom ones, so keyed by name). */
 struct pa_catcount {

@@ -29,8 +29,8 @@ pa_psql -d app -At -c "SELECT 'attribution_events: ' || count(*) FROM attributio
                        UNION ALL SELECT 'dead_events: ' || count(*) FROM dead_events
                        UNION ALL SELECT 'revenue_ledger: ' || count(*) FROM revenue_ledger"
 
-echo "== applying sql/001_findings_schema.sql and sql/roles.sql"
-pa_psql -d app -f sql/001_findings_schema.sql
+echo "== applying sql/NNN_*.sql (the findings schema) and sql/roles.sql"
+for f in sql/[0-9][0-9][0-9]_*.sql; do pa_psql -d app -f "$f"; done
 pa_psql -d app -f sql/roles.sql
 
 cat >"$DIR/pii-auditd.yaml" <<YAML

@@ -89,6 +89,7 @@ t_eq "$(owner_mode $CONF)" "root:pii-auditd 640" "$CONF is root:pii-auditd 0640"
 t_eq "$(cat /var/lib/dpkg/info/pii-auditd.conffiles)" "$CONF" "$CONF is the one conffile"
 for f in /usr/sbin/pii-auditd /lib/systemd/system/pii-auditd.service /usr/lib/sysusers.d/pii-auditd.conf \
     /usr/lib/tmpfiles.d/pii-auditd.conf /usr/share/pii-auditd/sql/001_findings_schema.sql \
+    /usr/share/pii-auditd/sql/003_change_detection.sql \
     /usr/share/pii-auditd/sql/roles.sql /usr/share/pii-auditd/alerts/pii-auditd.rules.yml \
     /usr/share/pii-auditd/grafana/pii-auditd.json /usr/share/man/man8/pii-auditd.8.gz \
     /usr/share/doc/pii-auditd/configuration.md /usr/share/doc/pii-auditd/operations.md \
@@ -122,7 +123,8 @@ pa_psql -d postgres -c "CREATE DATABASE app" >/dev/null
 pa_psql -d app -c "CREATE TABLE webhook_events (id bigint PRIMARY KEY, payload jsonb NOT NULL);
   INSERT INTO webhook_events SELECT g, jsonb_build_object('order', g) FROM generate_series(1, 50) g;
   INSERT INTO webhook_events VALUES (51, '{\"customer\": {\"email\": \"deb.canary@example.com\"}}');" >/dev/null
-pa_psql -d app -f /usr/share/pii-auditd/sql/001_findings_schema.sql >/dev/null && pa_psql -d app -f /usr/share/pii-auditd/sql/roles.sql >/dev/null \
+apply_schema() { local f; for f in /usr/share/pii-auditd/sql/[0-9][0-9][0-9]_*.sql; do pa_psql -d app -f "$f" >/dev/null || return 1; done; }
+apply_schema && pa_psql -d app -f /usr/share/pii-auditd/sql/roles.sql >/dev/null \
     && ok "findings schema and role from /usr/share/pii-auditd/sql (as the superuser)" || not_ok "schema or roles.sql failed"
 # the configuration: edited in place, so it stays root:pii-auditd 0640
 python3 - "$CONF" "host=$PGD port=$port dbname=app user=pii_auditd" <<'EOF'

@@ -18,7 +18,9 @@ stop_store() { pa_pg_stop "$SDIR" immediate; }
 trap 'stop_store; d_cleanup' EXIT
 F_STORE_ARGS=(-h "$SDIR" -p "$SPORT" -U postgres -d pa_store)
 psql -X -q -h "$SDIR" -p "$SPORT" -U postgres -d postgres -c "CREATE DATABASE pa_store" >/dev/null
-psql -X -q -v ON_ERROR_STOP=1 "${F_STORE_ARGS[@]}" -f "$PA_SOURCE_ROOT/sql/001_findings_schema.sql" >/dev/null
+for f in "$PA_SOURCE_ROOT"/sql/[0-9][0-9][0-9]_*.sql; do
+    psql -X -q -v ON_ERROR_STOP=1 "${F_STORE_ARGS[@]}" -f "$f" >/dev/null
+done
 CONF=$(f_config 'surfaces:
   - {table: events, column: payload}' "" "findings:
   conninfo: \"host=$SDIR port=$SPORT dbname=pa_store user=postgres\"")

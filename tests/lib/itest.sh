@@ -46,7 +46,11 @@ t_psql() { psql -X -q -v ON_ERROR_STOP=1 -d "${T_PSQL_DB:-$T_DB}" "$@"; }
 t_val() { psql -X -q -A -t -v ON_ERROR_STOP=1 -d "${T_PSQL_DB:-$T_DB}" -c "$1"; }
 
 t_load_demo() { t_psql -f "$PA_SOURCE_ROOT/tests/data/demo-data.sql" >/dev/null; }
-t_init_schema() { t_psql -f "$PA_SOURCE_ROOT/sql/001_findings_schema.sql" >/dev/null; }
+# every sql/NNN_*.sql in order, as psql would apply them by hand (--init-db applies the same embedded files)
+t_init_schema() {
+    local f
+    for f in "$PA_SOURCE_ROOT"/sql/[0-9][0-9][0-9]_*.sql; do t_psql -f "$f" >/dev/null || return 1; done
+}
 
 # Write a config with the given surfaces block (YAML text) to $T_DIR/pa.yaml; extra YAML may follow.
 t_config() {

@@ -1,0 +1,51 @@
+-- pii-auditd findings schema, version 3: change detection, resumable full scans, resolution reasons.
+-- Apply with: psql -v ON_ERROR_STOP=1 -f 003_change_detection.sql   (or: pii-auditd --init-db)
+-- Needs 001_findings_schema.sql; independent of 002 (either order). Idempotent: applying it twice changes nothing.
+-- Nothing here ever holds a scanned value: watermarks are transaction ids or timestamps of the scanned database,
+-- positions are record ids (or block numbers of keyless surfaces).
+BEGIN;
+
+-- Change detection (docs/architecture.md, "Change detection"): what the incremental scans of a surface have read.
+--   watermark          every live row version of the surface older than it (an xid8, as text, or a changed_column
+--                      timestamp) whose key is <= watermark_last_id was read by a complete scan
+--   watermark_last_id  the key the watermark covers up to (the tail cursor last_id when it was written)
+--   tail_watermark     the watermark of the scan that first moved last_id past watermark_last_id: the rows between
+--                      them were read after it (NULL once a scan completes)
+--   watermark_kind     'xmin' or 'changed:<column>': a watermark of another kind is not used
+--   relation_oid       the table the watermark was taken on: a table dropped and created again is read in full
+-- A full scan in progress (resumed at the next scan after a failure):
+--   full_pos           every row up to it (key order, or block number of a keyless surface) was read by this pass
+--   full_scan_id       the scan run the pass began in: at its end, findings not seen since are resolved
+--   full_watermark     the watermark taken when the pass began
+--   full_fingerprint   keyless surfaces: the relations and files the block numbers refer to
+ALTER TABLE pii_audit.scan_cursors
+    ADD COLUMN IF NOT EXISTS watermark         text,
+    ADD COLUMN IF NOT EXISTS watermark_last_id text,
+    ADD COLUMN IF NOT EXISTS tail_watermark    text,
+    ADD COLUMN IF NOT EXISTS watermark_kind    text,
+    ADD COLUMN IF NOT EXISTS relation_oid      bigint,
+    ADD COLUMN IF NOT EXISTS full_pos          text,
+    ADD COLUMN IF NOT EXISTS full_scan_id      bigint,
+    ADD COLUMN IF NOT EXISTS full_watermark    text,
+    ADD COLUMN IF NOT EXISTS full_fingerprint  text,
+    ADD COLUMN IF NOT EXISTS full_started_at   timestamptz;
+
+-- Why a finding was resolved: 'gone' (its record was read again without it), 'deleted' (its record no longer
+-- exists), 'full_scan' (a complete full scan did not see it). Findings resolved before this version: 'full_scan'.
+ALTER TABLE pii_audit.findings
+    ADD COLUMN IF NOT EXISTS resolved_reason text
+        CHECK (resolved_reason IN ('gone', 'deleted', 'full_scan'));
+UPDATE pii_audit.findings SET resolved_reason = 'full_scan'
+ WHERE resolved_at IS NOT NULL AND resolved_reason IS NULL;
+COMMENT ON COLUMN pii_audit.findings.record_id IS
+    'the id column''s value in text form; a composite key as a text array literal of its columns ({1,2024-06-01}); '
+    'a keyless surface ctid:(block,offset), which is not stable: the row''s location when it was read';
+
+-- Rows read again by change detection, per surface and run.
+ALTER TABLE pii_audit.scan_run_surfaces
+    ADD COLUMN IF NOT EXISTS rows_reread bigint NOT NULL DEFAULT 0;
+
+INSERT INTO pii_audit.schema_version (version, file) VALUES (3, '003_change_detection.sql')
+    ON CONFLICT (version) DO NOTHING;
+
+COMMIT;
