@@ -6,8 +6,9 @@
 BEGIN;
 
 -- Change detection (docs/architecture.md, "Change detection"): what the incremental scans of a surface have read.
---   watermark          every live row version of the surface older than it (an xid8, as text, or a changed_column
---                      timestamp) whose key is <= watermark_last_id was read by a complete scan
+--   watermark          every live row version of the surface older than it (an xid8, as text) whose key is
+--                      <= watermark_last_id was read by a complete scan
+--   changed_watermark  with changed_column: that column's value (text) when the watermark was taken
 --   watermark_last_id  the key the watermark covers up to (the tail cursor last_id when it was written)
 --   tail_watermark     the watermark of the scan that first moved last_id past watermark_last_id: the rows between
 --                      them were read after it (NULL once a scan completes)
@@ -16,10 +17,11 @@ BEGIN;
 -- A full scan in progress (resumed at the next scan after a failure):
 --   full_pos           every row up to it (key order, or block number of a keyless surface) was read by this pass
 --   full_scan_id       the scan run the pass began in: at its end, findings not seen since are resolved
---   full_watermark     the watermark taken when the pass began
+--   full_watermark     the watermark taken when the pass began (xid8, then a space and changed_column's value)
 --   full_fingerprint   keyless surfaces: the relations and files the block numbers refer to
 ALTER TABLE pii_audit.scan_cursors
     ADD COLUMN IF NOT EXISTS watermark         text,
+    ADD COLUMN IF NOT EXISTS changed_watermark text,
     ADD COLUMN IF NOT EXISTS watermark_last_id text,
     ADD COLUMN IF NOT EXISTS tail_watermark    text,
     ADD COLUMN IF NOT EXISTS watermark_kind    text,

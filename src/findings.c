@@ -16,23 +16,27 @@
 #define LOCK_RUN_CLASS 0x70615231
 #define LOCK_SURFACE_CLASS 0x70615332
 
-/* The cursor moved with a batch ($5: the committed prefix), in the batch's transaction. */
-static const char cursor_move_sql[] =
-    "INSERT INTO pii_audit.scan_cursors AS c (table_name, column_name, id_column, id_type,"
-    "   last_id, last_scan_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6, now())"
-    " ON CONFLICT (table_name, column_name) DO UPDATE SET id_column = EXCLUDED.id_column,"
-    "   id_type = EXCLUDED.id_type, last_id = EXCLUDED.last_id,"
-    "   last_scan_id = EXCLUDED.last_scan_id, updated_at = now()";
+/* The parameters of one statement, in order: param() adds one and returns its number ($n). */
+struct params {
+    const char *v[24];
+    int n;
+};
 
-/* A complete full scan recorded in the cursor ($5: the last id read, or NULL to keep the cursor's). */
-static const char cursor_full_sql[] =
-    "INSERT INTO pii_audit.scan_cursors AS c (table_name, column_name, id_column, id_type, last_id,"
-    "   last_scan_id, last_full_scan_id, last_full_scan_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $6, now())"
-    " ON CONFLICT (table_name, column_name) DO UPDATE SET id_column = EXCLUDED.id_column,"
-    "   id_type = EXCLUDED.id_type, last_id = coalesce(EXCLUDED.last_id, c.last_id),"
-    "   last_scan_id = EXCLUDED.last_scan_id, last_full_scan_id = EXCLUDED.last_full_scan_id,"
-    "   last_full_scan_at = now(), updated_at = now()";
+static int param(struct params *p, const char *v)
+{
+    p->v[p->n] = v;
+    return ++p->n;
+}
+
+/* The surface a row of findings or scan_cursors belongs to, matched in ONE place for every query written since
+ * issue 14 ("<alias>table_name = $i AND <alias>column_name = $j", with its parameters), so that a surface's
+ * identity can grow (its database) here alone. */
+static void surface_match(struct pa_buf *sql, const char *alias, struct params *p, const char *table,
+                          const char *column)
+{
+    int t = param(p, table), c = param(p, column);
+    pa_buf_printf(sql, "%stable_name = $%d AND %scolumn_name = $%d", alias, t, alias, c);
+}
 
 /* A command that returns no rows, its result cleared. 0, or -1 with e set. */
 static int exec_cmd(PGconn *conn, const char *sql, int n, const char *const *p, struct pa_err *e)
@@ -317,28 +321,52 @@ int pa_findings_finish_run(PGconn *conn, long long scan_id, const struct pa_run_
 
 void pa_cursor_free(struct pa_cursor *c)
 {
-    free(c->last_id);
-    free(c->id_type);
-    c->last_id = c->id_type = NULL;
+    char **v[] = {&c->last_id,  &c->id_column,         &c->id_type,        &c->watermark,
+                  &c->changed_watermark, &c->watermark_last_id, &c->tail_watermark, &c->watermark_kind,
+                  &c->full_pos, &c->full_watermark,    &c->full_fingerprint};
+    for (size_t i = 0; i < PA_ARRAY_LEN(v); i++) {
+        free(*v[i]);
+        *v[i] = NULL;
+    }
+}
+
+static char *opt_value(const PGresult *r, int col)
+{
+    return PQgetisnull(r, 0, col) ? NULL : pa_xstrdup(PQgetvalue(r, 0, col));
 }
 
 int pa_findings_get_cursor(PGconn *conn, const char *table, const char *column, struct pa_cursor *c,
                            struct pa_err *e)
 {
     memset(c, 0, sizeof *c);
-    const char *p[] = {table, column};
-    PGresult *r = pa_db_exec(conn,
-                             "SELECT last_id, id_type, extract(epoch FROM last_full_scan_at)"
-                             " FROM pii_audit.scan_cursors WHERE table_name = $1 AND column_name = $2",
-                             2, p, PGRES_TUPLES_OK, e);
+    struct params p = {0};
+    struct pa_buf sql;
+    pa_buf_init(&sql);
+    pa_buf_appends(&sql, "SELECT last_id, id_column, id_type, extract(epoch FROM last_full_scan_at), watermark,"
+                         " changed_watermark, watermark_last_id, tail_watermark, watermark_kind, relation_oid,"
+                         " full_pos, full_watermark, full_fingerprint, full_scan_id"
+                         " FROM pii_audit.scan_cursors WHERE ");
+    surface_match(&sql, "", &p, table, column);
+    PGresult *r = pa_db_exec(conn, sql.data, p.n, p.v, PGRES_TUPLES_OK, e);
+    pa_buf_free(&sql);
     if (!r)
         return -1;
     if (PQntuples(r) == 1) {
-        if (!PQgetisnull(r, 0, 0))
-            c->last_id = pa_xstrdup(PQgetvalue(r, 0, 0));
-        c->id_type = pa_xstrdup(PQgetvalue(r, 0, 1));
-        if (!PQgetisnull(r, 0, 2))
-            c->last_full_scan_at = atof(PQgetvalue(r, 0, 2));
+        c->last_id = opt_value(r, 0);
+        c->id_column = opt_value(r, 1);
+        c->id_type = opt_value(r, 2);
+        if (!PQgetisnull(r, 0, 3))
+            c->last_full_scan_at = atof(PQgetvalue(r, 0, 3));
+        c->watermark = opt_value(r, 4);
+        c->changed_watermark = opt_value(r, 5);
+        c->watermark_last_id = opt_value(r, 6);
+        c->tail_watermark = opt_value(r, 7);
+        c->watermark_kind = opt_value(r, 8);
+        c->relation_oid = atoll(PQgetvalue(r, 0, 9));
+        c->full_pos = opt_value(r, 10);
+        c->full_watermark = opt_value(r, 11);
+        c->full_fingerprint = opt_value(r, 12);
+        c->full_scan_id = atoll(PQgetvalue(r, 0, 13));
     }
     PQclear(r);
     return 0;
@@ -391,6 +419,7 @@ void pa_batch_init(struct pa_batch *b)
     pa_buf_init(&b->categories);
     pa_buf_init(&b->detectors);
     pa_buf_init(&b->rules);
+    pa_buf_init(&b->seen);
 }
 
 void pa_batch_reset(struct pa_batch *b)
@@ -400,7 +429,8 @@ void pa_batch_reset(struct pa_batch *b)
     pa_buf_truncate(&b->categories, 0);
     pa_buf_truncate(&b->detectors, 0);
     pa_buf_truncate(&b->rules, 0);
-    b->n = 0;
+    pa_buf_truncate(&b->seen, 0);
+    b->n = b->n_seen = 0;
 }
 
 void pa_batch_free(struct pa_batch *b)
@@ -410,7 +440,8 @@ void pa_batch_free(struct pa_batch *b)
     pa_buf_free(&b->categories);
     pa_buf_free(&b->detectors);
     pa_buf_free(&b->rules);
-    b->n = 0;
+    pa_buf_free(&b->seen);
+    b->n = b->n_seen = 0;
 }
 
 static void array_escaped(struct pa_buf *a, const char *s, size_t n)
@@ -478,6 +509,12 @@ void pa_batch_add(struct pa_batch *b, const char *record_id, size_t id_len, cons
     b->n++;
 }
 
+void pa_batch_add_seen(struct pa_batch *b, const char *record_id, size_t id_len)
+{
+    array_elem(&b->seen, record_id, id_len);
+    b->n_seen++;
+}
+
 /* End a transaction begun with BEGIN: COMMIT when rc is 0; otherwise (or when the COMMIT fails) ROLLBACK, when the
  * session can still take it. Returns 0 when committed. */
 static int tx_end(PGconn *conn, int rc, struct pa_err *e)
@@ -533,7 +570,7 @@ static int upsert_findings(PGconn *conn, const struct pa_batch *b, const struct 
         "  SELECT $6, $7, record_id, json_path, category, detector, rule, $8, $8 FROM input"
         "  ON CONFLICT ON CONSTRAINT findings_identity DO UPDATE"
         "    SET last_seen_at = now(), last_scan_id = EXCLUDED.last_scan_id, detector = EXCLUDED.detector,"
-        "        rule = EXCLUDED.rule, resolved_at = NULL, resolved_scan_id = NULL"
+        "        rule = EXCLUDED.rule, resolved_at = NULL, resolved_scan_id = NULL, resolved_reason = NULL"
         "  RETURNING category, (xmax = 0) AS inserted)"
         " SELECT category, count(*) FILTER (WHERE inserted) FROM up GROUP BY category",
         8, p, new_by_cat, batch_new, e);
@@ -544,43 +581,135 @@ static int upsert_findings(PGconn *conn, const struct pa_batch *b, const struct 
 
 /* What a batch or a full scan's end adds to the surface's counters in its run (scan_run_surfaces). */
 struct surface_counts {
-    long long rows, bytes, new_findings, invalid_documents, truncated_records, resolved_findings;
+    long long rows, bytes, new_findings, invalid_documents, truncated_records, resolved_findings, reread;
 };
 
 static int add_surface_counts(PGconn *conn, const char *scan, const char *table, const char *column,
                               const struct surface_counts *n, struct pa_err *e)
 {
     const long long v[] = {n->rows, n->bytes, n->new_findings, n->invalid_documents, n->truncated_records,
-                           n->resolved_findings};
-    char s[6][32];
-    for (int i = 0; i < 6; i++)
+                           n->resolved_findings, n->reread};
+    char s[7][32];
+    for (int i = 0; i < 7; i++)
         snprintf(s[i], sizeof s[i], "%lld", v[i]);
-    const char *p[] = {scan, table, column, s[0], s[1], s[2], s[3], s[4], s[5]};
+    const char *p[] = {scan, table, column, s[0], s[1], s[2], s[3], s[4], s[5], s[6]};
     return exec_cmd(conn,
                     "UPDATE pii_audit.scan_run_surfaces SET rows_scanned = rows_scanned + $4,"
                     " bytes_scanned = bytes_scanned + $5, new_findings = new_findings + $6,"
                     " invalid_documents = invalid_documents + $7, truncated_records = truncated_records + $8,"
-                    " resolved_findings = resolved_findings + $9"
+                    " resolved_findings = resolved_findings + $9, rows_reread = rows_reread + $10"
                     " WHERE scan_id = $1 AND table_name = $2 AND column_name = $3",
-                    9, p, e);
+                    10, p, e);
+}
+
+/* The surface's cursor row, created when it has none (the one place that names the cursor's conflict target), so
+ * that every write after it is an UPDATE matched by surface_match. */
+static int cursor_row(PGconn *conn, const char *table, const char *column, const char *id_column,
+                      const char *id_type, struct pa_err *e)
+{
+    const char *p[] = {table, column, id_column, id_type};
+    return exec_cmd(conn,
+                    "INSERT INTO pii_audit.scan_cursors (table_name, column_name, id_column, id_type)"
+                    " VALUES ($1, $2, $3, $4) ON CONFLICT (table_name, column_name) DO NOTHING",
+                    4, p, e);
+}
+
+/* UPDATE pii_audit.scan_cursors SET <set> WHERE <the surface>, set's own parameters first in p. */
+static int cursor_update(PGconn *conn, struct pa_buf *set, struct params *p, const char *table, const char *column,
+                         struct pa_err *e)
+{
+    struct pa_buf sql;
+    pa_buf_init(&sql);
+    pa_buf_printf(&sql, "UPDATE pii_audit.scan_cursors SET %s, updated_at = now() WHERE ", set->data);
+    surface_match(&sql, "", p, table, column);
+    int rc = exec_cmd(conn, sql.data, p->n, p->v, e);
+    pa_buf_free(&sql);
+    return rc;
+}
+
+/* The cursor moved with a batch, in the batch's transaction: the tail (last_id) or the full pass's position. */
+static int move_cursor(PGconn *conn, const struct pa_batch_commit *bc, const char *scan, struct pa_err *e)
+{
+    if (bc->move == PA_MOVE_NONE || (bc->move == PA_MOVE_TAIL && !bc->cursor))
+        return 0;
+    if (cursor_row(conn, bc->table, bc->column, bc->id_column, bc->id_type, e) != 0)
+        return -1;
+    struct params p = {0};
+    struct pa_buf set;
+    pa_buf_init(&set);
+    char pass[32];
+    int ic = param(&p, bc->id_column), it = param(&p, bc->id_type), sc = param(&p, scan);
+    pa_buf_printf(&set, "id_column = $%d, id_type = $%d, last_scan_id = $%d", ic, it, sc);
+    if (bc->move == PA_MOVE_TAIL) {
+        /* rows past watermark_last_id are read from here on by a scan that began at this watermark: the next scan
+         * re-reads those of them that changed since (tail_watermark), not since the older watermark */
+        int c = param(&p, bc->cursor), w = param(&p, bc->watermark);
+        pa_buf_printf(&set, ", last_id = $%d, tail_watermark = coalesce(tail_watermark, $%d)", c, w);
+    } else {
+        snprintf(pass, sizeof pass, "%lld", bc->full_scan_id);
+        int c = param(&p, bc->cursor), ps = param(&p, pass), w = param(&p, bc->watermark),
+            f = param(&p, bc->fingerprint);
+        pa_buf_printf(&set,
+                      ", full_pos = $%d, full_scan_id = $%d, full_watermark = $%d, full_fingerprint = $%d,"
+                      " full_started_at = CASE WHEN full_scan_id IS DISTINCT FROM $%d::bigint THEN now()"
+                      " ELSE full_started_at END",
+                      c, ps, w, f, ps);
+    }
+    int rc = cursor_update(conn, &set, &p, bc->table, bc->column, e);
+    pa_buf_free(&set);
+    return rc;
+}
+
+/* The open findings of the records a batch read (b->seen) that the batch did not find again: resolved, reason
+ * gone, in the batch's transaction. */
+static int resolve_gone(PGconn *conn, const struct pa_batch *b, const struct pa_batch_commit *bc, const char *scan,
+                        struct pa_catcounts *resolved_by_cat, long long *total, struct pa_err *e)
+{
+    if (!b->n_seen)
+        return 0;
+    const struct pa_buf *bufs[4] = {&b->seen, &b->record_ids, &b->paths, &b->categories};
+    char *arrays[4];
+    for (int i = 0; i < 4; i++)
+        arrays[i] = pa_xasprintf("{%s}", bufs[i]->len ? bufs[i]->data : "");
+    struct params p = {0};
+    struct pa_buf sql;
+    pa_buf_init(&sql);
+    int sc = param(&p, scan), ids = param(&p, arrays[0]), r = param(&p, arrays[1]), pa = param(&p, arrays[2]),
+        ca = param(&p, arrays[3]);
+    pa_buf_printf(&sql,
+                  "WITH res AS (UPDATE pii_audit.findings f SET resolved_at = now(), resolved_scan_id = $%d,"
+                  "   resolved_reason = 'gone'"
+                  "  WHERE f.resolved_at IS NULL AND f.record_id = ANY($%d::text[])"
+                  "    AND NOT EXISTS (SELECT 1 FROM unnest($%d::text[], $%d::text[], $%d::text[]) i(r, p, c)"
+                  "                     WHERE i.r = f.record_id AND i.p = f.json_path AND i.c = f.category)"
+                  "    AND ",
+                  sc, ids, r, pa, ca);
+    surface_match(&sql, "f.", &p, bc->table, bc->column);
+    pa_buf_appends(&sql, " RETURNING category) SELECT category, count(*) FROM res GROUP BY category");
+    int rc = category_counts(conn, sql.data, p.n, p.v, resolved_by_cat, total, e);
+    pa_buf_free(&sql);
+    for (int i = 0; i < 4; i++)
+        free(arrays[i]);
+    return rc;
 }
 
 int pa_findings_commit_batch(PGconn *conn, const struct pa_batch *b, const struct pa_batch_commit *bc,
-                             struct pa_catcounts *new_by_cat, struct pa_err *e)
+                             struct pa_catcounts *new_by_cat, struct pa_catcounts *resolved_by_cat, struct pa_err *e)
 {
     char scan[32];
     snprintf(scan, sizeof scan, "%lld", bc->scan_id);
     struct surface_counts n = {.rows = bc->rows,
                                .bytes = bc->bytes,
                                .invalid_documents = bc->invalid_documents,
-                               .truncated_records = bc->truncated_records};
+                               .truncated_records = bc->truncated_records,
+                               .reread = bc->reread};
     if (exec_cmd(conn, "BEGIN READ WRITE", 0, NULL, e) != 0)
         return -1;
     int rc = upsert_findings(conn, b, bc, scan, new_by_cat, &n.new_findings, e);
-    if (rc == 0 && bc->cursor) {
-        const char *p[] = {bc->table, bc->column, bc->id_column, bc->id_type, bc->cursor, scan};
-        rc = exec_cmd(conn, cursor_move_sql, 6, p, e);
-    }
+    if (rc == 0)
+        rc = resolve_gone(conn, b, bc, scan, resolved_by_cat, &n.resolved_findings, e);
+    if (rc == 0)
+        rc = move_cursor(conn, bc, scan, e);
     if (rc == 0)
         rc = add_surface_counts(conn, scan, bc->table, bc->column, &n, e);
     rc = tx_end(conn, rc, e);
@@ -589,27 +718,165 @@ int pa_findings_commit_batch(PGconn *conn, const struct pa_batch *b, const struc
     return rc;
 }
 
-int pa_findings_complete_full(PGconn *conn, long long scan_id, const char *table, const char *column,
-                              const char *id_column, const char *id_type, const char *cursor,
-                              struct pa_catcounts *resolved_by_cat, struct pa_err *e)
+/* The watermark fields of a set (a completed scan's): watermark, its kind and table, the keys it covers up to. */
+static void watermark_set(struct pa_buf *set, struct params *p, const struct pa_watermark_rec *w, const char *oid)
+{
+    int wm = param(p, w->watermark), cw = param(p, w->changed_watermark), k = param(p, w->kind),
+        o = param(p, oid);
+    pa_buf_printf(set,
+                  ", watermark = $%d, changed_watermark = $%d, watermark_kind = $%d, relation_oid = $%d,"
+                  " tail_watermark = NULL",
+                  wm, cw, k, o);
+}
+
+int pa_findings_set_watermark(PGconn *conn, long long scan_id, const char *table, const char *column,
+                              const char *id_column, const char *id_type, const struct pa_watermark_rec *w,
+                              struct pa_err *e)
+{
+    char scan[32], oid[32];
+    snprintf(scan, sizeof scan, "%lld", scan_id);
+    snprintf(oid, sizeof oid, "%lld", w->relation_oid);
+    if (cursor_row(conn, table, column, id_column, id_type, e) != 0)
+        return -1;
+    struct params p = {0};
+    struct pa_buf set;
+    pa_buf_init(&set);
+    int ic = param(&p, id_column), it = param(&p, id_type), sc = param(&p, scan);
+    /* the keys covered: the tail as it is now, after this scan read past it */
+    pa_buf_printf(&set, "id_column = $%d, id_type = $%d, last_scan_id = $%d, watermark_last_id = last_id", ic, it,
+                  sc);
+    watermark_set(&set, &p, w, oid);
+    int rc = cursor_update(conn, &set, &p, table, column, e);
+    pa_buf_free(&set);
+    return rc;
+}
+
+int pa_findings_complete_full(PGconn *conn, long long scan_id, long long pass_scan_id, const char *table,
+                              const char *column, const char *id_column, const char *id_type,
+                              const struct pa_watermark_rec *w, struct pa_catcounts *resolved_by_cat,
+                              struct pa_err *e)
+{
+    char scan[32], pass[32], oid[32];
+    snprintf(scan, sizeof scan, "%lld", scan_id);
+    snprintf(pass, sizeof pass, "%lld", pass_scan_id > 0 ? pass_scan_id : scan_id);
+    struct surface_counts n = {0};
+    if (exec_cmd(conn, "BEGIN READ WRITE", 0, NULL, e) != 0)
+        return -1;
+    /* open findings of the surface that no scan saw since the pass began: every record was read since, so these
+     * were gone from their record, or their record was */
+    struct params p = {0};
+    struct pa_buf sql;
+    pa_buf_init(&sql);
+    int sc = param(&p, scan), ps = param(&p, pass);
+    pa_buf_printf(&sql,
+                  "WITH res AS (UPDATE pii_audit.findings SET resolved_at = now(), resolved_scan_id = $%d,"
+                  "   resolved_reason = 'full_scan'"
+                  "  WHERE resolved_at IS NULL AND last_scan_id < $%d AND ",
+                  sc, ps);
+    surface_match(&sql, "", &p, table, column);
+    pa_buf_appends(&sql, " RETURNING category) SELECT category, count(*) FROM res GROUP BY category");
+    int rc = category_counts(conn, sql.data, p.n, p.v, resolved_by_cat, &n.resolved_findings, e);
+    pa_buf_free(&sql);
+    if (rc == 0)
+        rc = cursor_row(conn, table, column, id_column, id_type, e);
+    if (rc == 0) {
+        struct params q = {0};
+        struct pa_buf set;
+        pa_buf_init(&set);
+        int ic = param(&q, id_column), it = param(&q, id_type), s2 = param(&q, scan);
+        pa_buf_printf(&set,
+                      "id_column = $%d, id_type = $%d, last_scan_id = $%d, last_full_scan_id = $%d,"
+                      " last_full_scan_at = now(), full_pos = NULL, full_scan_id = NULL, full_watermark = NULL,"
+                      " full_fingerprint = NULL, full_started_at = NULL",
+                      ic, it, s2, s2);
+        if (w) {
+            snprintf(oid, sizeof oid, "%lld", w->relation_oid);
+            int l = param(&q, w->last_id);
+            pa_buf_printf(&set, ", last_id = $%d, watermark_last_id = $%d", l, l);
+            watermark_set(&set, &q, w, oid);
+        }
+        rc = cursor_update(conn, &set, &q, table, column, e);
+        pa_buf_free(&set);
+    }
+    if (rc == 0)
+        rc = add_surface_counts(conn, scan, table, column, &n, e);
+    return tx_end(conn, rc, e);
+}
+
+int pa_findings_drop_full(PGconn *conn, const char *table, const char *column, struct pa_err *e)
+{
+    struct params p = {0};
+    struct pa_buf set;
+    pa_buf_init(&set);
+    pa_buf_appends(&set, "full_pos = NULL, full_scan_id = NULL, full_watermark = NULL, full_fingerprint = NULL,"
+                         " full_started_at = NULL");
+    int rc = cursor_update(conn, &set, &p, table, column, e);
+    pa_buf_free(&set);
+    return rc;
+}
+
+int pa_findings_open_records(PGconn *conn, const char *table, const char *column, const char *after, int limit,
+                             struct pa_buf *ids, int *n, char **last, struct pa_err *e)
+{
+    *n = 0;
+    *last = NULL;
+    pa_buf_truncate(ids, 0);
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit);
+    struct params p = {0};
+    struct pa_buf sql;
+    pa_buf_init(&sql);
+    int a = param(&p, after ? after : ""), l = param(&p, lim);
+    /* the findings_identity index walks the surface's records in order; ctid: ids name row locations, which only
+     * a keyless surface's full reads can judge */
+    pa_buf_printf(&sql,
+                  "SELECT DISTINCT record_id FROM pii_audit.findings WHERE resolved_at IS NULL AND record_id > $%d"
+                  "   AND record_id NOT LIKE 'ctid:%%' AND ",
+                  a);
+    surface_match(&sql, "", &p, table, column);
+    pa_buf_printf(&sql, " ORDER BY record_id LIMIT $%d::int", l);
+    PGresult *r = pa_db_exec(conn, sql.data, p.n, p.v, PGRES_TUPLES_OK, e);
+    pa_buf_free(&sql);
+    if (!r)
+        return -1;
+    *n = PQntuples(r);
+    for (int i = 0; i < *n; i++) {
+        const char *id = PQgetvalue(r, i, 0);
+        array_elem(ids, id, strlen(id));
+    }
+    if (*n)
+        *last = pa_xstrdup(PQgetvalue(r, *n - 1, 0));
+    PQclear(r);
+    char *lit = pa_xasprintf("{%s}", ids->len ? ids->data : "");
+    pa_buf_truncate(ids, 0);
+    pa_buf_appends(ids, lit);
+    free(lit);
+    return 0;
+}
+
+int pa_findings_resolve_deleted(PGconn *conn, long long scan_id, const char *table, const char *column,
+                                const char *ids, struct pa_catcounts *resolved_by_cat, struct pa_err *e)
 {
     char scan[32];
     snprintf(scan, sizeof scan, "%lld", scan_id);
     struct surface_counts n = {0};
-    if (exec_cmd(conn, "BEGIN READ WRITE", 0, NULL, e) != 0)
+    struct params p = {0};
+    struct pa_buf sql;
+    pa_buf_init(&sql);
+    int sc = param(&p, scan), i = param(&p, ids);
+    pa_buf_printf(&sql,
+                  "WITH res AS (UPDATE pii_audit.findings SET resolved_at = now(), resolved_scan_id = $%d,"
+                  "   resolved_reason = 'deleted'"
+                  "  WHERE resolved_at IS NULL AND record_id = ANY($%d::text[]) AND ",
+                  sc, i);
+    surface_match(&sql, "", &p, table, column);
+    pa_buf_appends(&sql, " RETURNING category) SELECT category, count(*) FROM res GROUP BY category");
+    if (exec_cmd(conn, "BEGIN READ WRITE", 0, NULL, e) != 0) {
+        pa_buf_free(&sql);
         return -1;
-    /* open findings of the surface that this scan did not see again */
-    const char *p1[] = {table, column, scan};
-    int rc = category_counts(conn,
-                             "WITH res AS (UPDATE pii_audit.findings SET resolved_at = now(), resolved_scan_id = $3"
-                             "  WHERE table_name = $1 AND column_name = $2 AND resolved_at IS NULL"
-                             "    AND last_scan_id < $3 RETURNING category)"
-                             " SELECT category, count(*) FROM res GROUP BY category",
-                             3, p1, resolved_by_cat, &n.resolved_findings, e);
-    if (rc == 0) {
-        const char *p[] = {table, column, id_column, id_type, cursor, scan};
-        rc = exec_cmd(conn, cursor_full_sql, 6, p, e);
     }
+    int rc = category_counts(conn, sql.data, p.n, p.v, resolved_by_cat, &n.resolved_findings, e);
+    pa_buf_free(&sql);
     if (rc == 0)
         rc = add_surface_counts(conn, scan, table, column, &n, e);
     return tx_end(conn, rc, e);

@@ -47,8 +47,13 @@ struct pa_surface_result {
     enum pa_surface_status status;
     struct pa_err err;     /* why it failed (reason none when ok); the message is safe: never a value or a
                             * conninfo */
-    bool full;             /* this surface was read in full */
+    bool full;             /* this scan read the surface in full (a full pass, or part of one that resumes) */
     long long rows, bytes, invalid_documents, truncated_records, rows_estimated;
+    long long rows_reread; /* of rows: rows read again because they changed since the last scan (or their
+                            * partition joined since), by change detection */
+    long long rows_unread; /* rows known not to be read by this scan: 0 when ok; when it failed, an estimate of what
+                            * it did not reach (a surface refused, a full pass cut short), or -1 when unknown (an
+                            * incremental scan cut short: its changed rows not read yet) */
     double duration;       /* seconds */
     struct pa_catcounts new_by_cat, resolved_by_cat, open_by_cat;
 };
@@ -78,8 +83,11 @@ const char *pa_scan_surface_status_name(enum pa_surface_status s);
 const char *pa_scan_run_status_name(const struct pa_scan_result *r);
 const char *pa_scan_mode_name(bool full);
 
-/* The single-column primary key of schema.table (malloc'd), or NULL when it has none, it has several columns, or
- * the catalog query failed: the same query the surface check uses. For --print-grants. */
-char *pa_scan_primary_key(PGconn *conn, const char *schema, const char *table);
+/* The columns a surface's scans select, as GRANT SELECT (...) lists them (quoted where needed, ", " between): its key
+ * (the primary key, any number of columns, or id_column), the scanned column, changed_column, and the system
+ * columns ctid and xmin where its mode reads them. The same catalog questions as the surface check; without a
+ * connection (conn NULL) from the configuration alone, which needs the key configured. NULL when the key is not
+ * known (no connection, or the table or its key is missing). For --print-grants; the caller frees. */
+char *pa_scan_grant_columns(PGconn *conn, const struct pa_surface *s);
 
 #endif

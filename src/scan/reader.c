@@ -1,7 +1,11 @@
 /* scan/reader: the scan's reader threads (see reader.h for the hand-off). Each reads id ranges of any surface in
  * pipelined keyset batches of
  *   COPY (SELECT id::text, col::text FROM t WHERE id > $lo AND id <= $hi ORDER BY id) TO STDOUT (FORMAT binary)
- * on its own two connections, so the server streams rows while we detect (its jsonb-to-text work overlaps ours).
+ * on its own two connections, so the server streams rows while we detect (its jsonb-to-text work overlaps ours);
+ * "id" is the key's position (a row comparison for a composite key), and a step may add a condition (change
+ * detection's). Ranges of row locations (keyless surfaces, the pass over changed rows) are read in batches of
+ *   COPY (SELECT id::text, col::text FROM t WHERE ctid >= '(lo,0)' AND ctid < '(hi,0)' AND ...) TO STDOUT
+ * whose block count adapts to the rows each returns.
  * This is the code tuned for speed: the per-row path is pa_copy_parse_row (inline), pa_detect_doc and on_finding,
  * and nothing else. Must never log or keep a byte of a scanned value: every row buffer is wiped before libpq gets
  * it back, and the stack a range used is scrubbed after it. */
@@ -100,6 +104,19 @@ static bool job_stopping(struct reader *rd)
     return a;
 }
 
+/* The job's and the range's own conditions. */
+static void append_filters(const struct read_job *job, const struct id_range *rg, struct pa_where *w)
+{
+    if (job->filter) {
+        pa_where_and(w);
+        pa_buf_printf(w->sql, "(%s)", job->filter);
+    }
+    if (rg->filter) {
+        pa_where_and(w);
+        pa_buf_printf(w->sql, "(%s)", rg->filter);
+    }
+}
+
 /* Fix the next batch of the range after position lo: its end is the limit-th id after lo (an index-only walk
  * over ids, no document is read), or the range's end when fewer rows are left. */
 static int plan_batch(struct reader *rd, int c, const char *lo, struct batch_req *q, struct batch_result *b)
@@ -110,14 +127,20 @@ static int plan_batch(struct reader *rd, int c, const char *lo, struct batch_req
     PGconn *conn = rd->conn[c];
     struct pa_buf sql;
     pa_buf_init(&sql);
-    pa_buf_printf(&sql, "SELECT t.%s::text FROM %s t", si->qid, si->qtable);
+    pa_buf_appends(&sql, "SELECT ");
+    pa_order_pos_expr(job->order, &sql);
+    pa_buf_printf(&sql, " FROM %s t", si->qtable);
+    struct pa_where w = {.sql = &sql};
+    append_filters(job, rg, &w);
     int rc = -1;
-    if (pa_catalog_append_bounds(conn, si, &sql, lo, rg->hi) != 0) {
+    if (pa_catalog_append_bounds(conn, job->order, &w, lo, rg->hi) != 0) {
         pa_db_classify(conn, NULL, &b->err);
         b->failed = true;
         goto out;
     }
-    pa_buf_printf(&sql, " ORDER BY t.%s OFFSET %lld LIMIT 1", si->qid, rd->pool->p.limit - 1);
+    pa_buf_appends(&sql, " ORDER BY ");
+    pa_order_by(job->order, &sql);
+    pa_buf_printf(&sql, " OFFSET %lld LIMIT 1", rd->pool->p.limit - 1);
     PGresult *res = pa_db_exec(conn, sql.data, 0, NULL, PGRES_TUPLES_OK, &b->err);
     if (!res) {
         b->failed = true;
@@ -140,20 +163,29 @@ out:
 
 static int send_batch(struct reader *rd, int c, const struct batch_req *q, struct batch_result *b)
 {
-    const struct surface_info *si = rd->job->info;
+    const struct read_job *job = rd->job;
+    const struct surface_info *si = job->info;
     PGconn *conn = rd->conn[c];
     struct pa_buf sql;
     pa_buf_init(&sql);
-    pa_buf_printf(&sql, "COPY (SELECT t.%s::text, t.%s::text FROM %s t", si->qid, si->qcol, si->qtable);
+    /* the document is only referenced in the target list: a row the conditions drop is never detoasted */
+    pa_buf_printf(&sql, "COPY (SELECT %s, t.%s::text FROM %s t", si->rec_expr, si->qcol, si->qtable);
+    struct pa_where w = {.sql = &sql};
+    append_filters(job, &job->ranges[rd->idx], &w);
     int rc = -1;
-    if (pa_catalog_append_bounds(conn, si, &sql, q->lo, q->hi) != 0) {
-        pa_db_classify(conn, NULL, &b->err);
-        b->failed = true;
-        goto out;
+    if (job->how == READ_BLOCKS) {
+        pa_catalog_append_blocks(&w, q->lo, q->hi);
+    } else {
+        if (pa_catalog_append_bounds(conn, job->order, &w, q->lo, q->hi) != 0) {
+            pa_db_classify(conn, NULL, &b->err);
+            b->failed = true;
+            goto out;
+        }
+        pa_buf_appends(&sql, " ORDER BY ");
+        pa_order_by(job->order, &sql);
+        if (!q->hi && job->pos_is_rec)
+            pa_buf_printf(&sql, " LIMIT %lld", rd->pool->p.limit);
     }
-    pa_buf_printf(&sql, " ORDER BY t.%s", si->qid);
-    if (!q->hi)
-        pa_buf_printf(&sql, " LIMIT %lld", rd->pool->p.limit);
     pa_buf_appends(&sql, ") TO STDOUT (FORMAT binary)");
     if (!PQsendQuery(conn, sql.data)) {
         pa_db_classify(conn, NULL, &b->err);
@@ -258,6 +290,8 @@ static inline __attribute__((always_inline)) int take_row(struct reader *rd, str
         rd->record_id_len = (size_t)idlen;
         pa_buf_truncate(last_id, 0);
         pa_buf_append(last_id, id, (size_t)idlen);
+        if (job->collect_ids && job->store)
+            pa_batch_add_seen(&b->batch, id, (size_t)idlen);
         if (doc) {
             struct pa_doc_result dr;
             b->bytes += doclen;
@@ -390,8 +424,9 @@ static long long read_batch(struct reader *rd, int c, struct batch_result *b, st
 }
 
 /* scan.max_rows_per_second over all readers of the scan: a batch may be requested once the rows requested before it
- * are due. A reader that was idle does not earn credit for a burst. */
-static void throttle(struct reader *rd)
+ * are due (rows: a keyset batch's limit; for a batch of blocks, the rows the one before returned). A reader that
+ * was idle does not earn credit for a burst. */
+static void throttle(struct reader *rd, long long rows)
 {
     struct scan_pool *pool = rd->pool;
     long long rate = pool->p.cfg->max_rows_per_second;
@@ -400,7 +435,7 @@ static void throttle(struct reader *rd)
     pthread_mutex_lock(&pool->mu);
     double now = pa_now_monotonic();
     double due = pool->next_due > now ? pool->next_due : now;
-    pool->next_due = due + (double)pool->p.limit / (double)rate;
+    pool->next_due = due + (double)rows / (double)rate;
     pthread_mutex_unlock(&pool->mu);
     for (;;) {
         double left = due - pa_now_monotonic();
@@ -489,7 +524,7 @@ static void read_range(struct reader *rd)
         result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
         goto out;
     }
-    throttle(rd);
+    throttle(rd, pool->p.limit);
     if (plan_batch(rd, c, rg->lo, &cur, b) != 0 || send_batch(rd, c, &cur, b) != 0)
         goto out;
     for (;;) {
@@ -510,11 +545,12 @@ static void read_range(struct reader *rd)
             goto out;
         }
         b->rows = n;
-        /* a bounded batch read everything up to its end; an open one up to its last row */
-        const char *end = cur.hi ? cur.hi : last_id.len ? last_id.data : cur.lo;
+        /* a bounded batch read everything up to its end; an open one up to its last row (or, when positions are
+         * not record ids, every row left) */
+        const char *end = cur.hi ? cur.hi : last_id.len && rd->job->pos_is_rec ? last_id.data : cur.lo;
         if (end)
             pa_buf_appends(&b->end, end);
-        b->range_done = cur.last && (cur.hi || n < pool->p.limit);
+        b->range_done = cur.last && (cur.hi || n < pool->p.limit || !rd->job->pos_is_rec);
         bool done = b->range_done;
         hand_off(rd, b);
         if (done) {
@@ -527,7 +563,7 @@ static void read_range(struct reader *rd)
                 result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
                 goto out;
             }
-            throttle(rd);
+            throttle(rd, pool->p.limit);
             /* end still points into cur or last_id: neither changes before this batch is planned */
             if (plan_batch(rd, c ^ 1, end, &next, b) != 0 || send_batch(rd, c ^ 1, &next, b) != 0)
                 goto out;
@@ -546,6 +582,77 @@ out:
     }
     req_free(&cur);
     req_free(&next);
+    pa_buf_free(&last_id);
+}
+
+/* Blocks per batch of row locations: start from the job's guess, then aim at a batch's worth of rows (scan.
+ * batch_size) per statement: halve after a batch that returned more than twice that, double (up to 16384 blocks,
+ * 128 MB of table, so statement_timeout keeps its meaning) after one that returned less than a quarter. */
+#define BLOCKS_MAX 16384
+
+static long long adapt_blocks(long long blocks, long long rows, long long limit)
+{
+    if (rows > 2 * limit && blocks > 1)
+        return blocks / 2;
+    if (rows < limit / 4 && blocks < BLOCKS_MAX)
+        return blocks * 2 > BLOCKS_MAX ? BLOCKS_MAX : blocks * 2;
+    return blocks;
+}
+
+/* Read the range of row locations rd->job->ranges[rd->idx], [lo, hi) in block numbers, one statement per batch.
+ * Its last batch handed off is either range_done or failed. */
+static void read_blocks(struct reader *rd)
+{
+    struct scan_pool *pool = rd->pool;
+    const struct id_range *rg = &rd->job->ranges[rd->idx];
+    long long pos = atoll(rg->lo), hi = atoll(rg->hi);
+    long long blocks = rd->job->chunk_blocks > 0 ? rd->job->chunk_blocks : 8, rows = 0;
+    struct pa_buf last_id;
+    pa_buf_init(&last_id);
+    char lo_s[24], hi_s[24];
+    struct batch_result *b = take_slot(rd);
+    struct pa_err e;
+    if (connect_conns(rd, &e) != 0) {
+        result_fail(b, e.reason, e.msg);
+        goto out;
+    }
+    for (;;) {
+        if (job_stopping(rd)) {
+            result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
+            goto out;
+        }
+        long long end = hi - pos > blocks ? pos + blocks : hi;
+        snprintf(lo_s, sizeof lo_s, "%lld", pos);
+        snprintf(hi_s, sizeof hi_s, "%lld", end);
+        struct batch_req q = {.lo = lo_s, .hi = hi_s};
+        if (send_batch(rd, 0, &q, b) != 0)
+            goto out;
+        pa_buf_truncate(&last_id, 0);
+        long long n = read_batch(rd, 0, b, &last_id);
+        if (n < 0)
+            goto out;
+        b->rows = n;
+        pa_buf_appends(&b->end, hi_s);
+        b->range_done = end >= hi;
+        bool done = b->range_done;
+        hand_off(rd, b);
+        if (done) {
+            b = NULL;
+            break;
+        }
+        rows = n;
+        blocks = adapt_blocks(blocks, rows, pool->p.limit);
+        pos = end;
+        b = take_slot(rd);
+        throttle(rd, rows);
+    }
+out:
+    if (b) {
+        if (!b->failed)
+            result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
+        hand_off(rd, b);
+        close_conns(rd);
+    }
     pa_buf_free(&last_id);
 }
 
@@ -587,7 +694,10 @@ static void *reader_main(void *arg)
         pthread_mutex_unlock(&pool->mu);
         long long scan_id = w.job->scan_id;
         pa_log_set_context(w.job->surface, scan_id);
-        read_range(rd); /* the job may be gone once its last batch is handed off */
+        if (w.job->how == READ_BLOCKS) /* the job may be gone once its last batch is handed off */
+            read_blocks(rd);
+        else
+            read_range(rd);
         scrub_stack();
         pa_log_set_context(NULL, scan_id);
     }

@@ -61,12 +61,21 @@ t_run --config "$CONF" --init-db
 t_rc 0 "--init-db"
 t_run --config "$CONF" --init-db
 t_rc 0 "--init-db is idempotent"
-t_eq "$(t_val 'SELECT max(version) FROM pii_audit.schema_version')" "1" "schema version 1 installed"
-t_psql -c "UPDATE pii_audit.schema_version SET version = 99"
+t_eq "$(t_val "SELECT string_agg(version::text, ',' ORDER BY version) FROM pii_audit.schema_version")" "1,3" \
+    "every embedded schema file applied (001, 003)"
+t_psql -c "INSERT INTO pii_audit.schema_version (version, file) VALUES (99, '099_future.sql')"
 t_run --config "$CONF" --scan-once
 t_rc 3 "a newer schema is refused"
 t_grep "newer than this pii-auditd" "$T_DIR/err" "newer schema message"
-t_psql -c "UPDATE pii_audit.schema_version SET version = 1"
+t_psql -c "DELETE FROM pii_audit.schema_version WHERE version = 99"
+# a store with 001 only (an upgrade): the check names the missing file; --init-db applies just that one
+t_psql -c "DELETE FROM pii_audit.schema_version WHERE version = 3"
+t_run --config "$CONF" --scan-once
+t_rc 3 "a store behind this pii-auditd is refused"
+t_grep "out of date: apply .*003_change_detection.sql" "$T_DIR/err" "the missing file is named"
+t_nogrep "001_findings_schema.sql" "$T_DIR/err" "the applied one is not"
+t_run --config "$CONF" --init-db
+t_rc 0 "--init-db upgrades (003 applied again over its own columns: idempotent)"
 
 # least privilege: roles.sql + exactly --print-grants, then scan as that role
 t_psql -c "DROP OWNED BY pii_auditd" 2>/dev/null || true
@@ -76,7 +85,7 @@ CONF_R=$(T_USER=pii_auditd t_config 'surfaces:
     column: payload')
 t_run --config "$CONF_R" --print-grants
 t_rc 0 "--print-grants"
-t_grep 'GRANT SELECT \(id, payload\) ON TABLE public.events TO pii_auditd' "$T_DIR/out" "column-level grant printed"
+t_grep 'GRANT SELECT \(id, payload, ctid, xmin\) ON TABLE public.events TO pii_auditd' "$T_DIR/out" "column-level grant printed"
 cp "$T_DIR/out" "$T_DIR/grants.sql"
 T_USER=pii_auditd t_run --config "$CONF_R" --scan-once
 t_rc 3 "as pii_auditd before the grants: the surface fails"

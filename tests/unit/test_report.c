@@ -24,7 +24,7 @@ static void two_surfaces(struct pa_scan_result *r, struct pa_surface_result *sr)
     pa_catcounts_add(&sr[0].open_by_cat, "phone", 1);
     pa_catcounts_add(&sr[0].open_by_cat, "email", 3);
     sr[1] = (struct pa_surface_result){.surface = &s2, .table = "app.u", .status = PA_SURFACE_FAILED,
-                                       .rows_estimated = -1};
+                                       .rows_estimated = -1, .rows_unread = -1};
     pa_err_set(&sr[1].err, PA_FAIL_PERMISSION, "permission denied: role x lacks USAGE on schema app");
     *r = (struct pa_scan_result){.scan_id = 7, .surfaces = sr, .n = 2, .duration = 3.5, .failed = 1, .open_total = 4};
 }
@@ -65,12 +65,14 @@ START_TEST(test_json)
         "\"resolved_findings\":0,\"open_findings\":4},\"surfaces\":["
         "{\"surface\":\"public.t.c\",\"table\":\"public.t\",\"column\":\"c\",\"status\":\"ok\",\"mode\":\"full\","
         "\"error\":null,\"rows\":10,\"bytes\":1234,\"rows_estimated\":12,\"duration_seconds\":2.000,"
-        "\"rows_per_second\":5.0,\"invalid_documents\":1,\"truncated_records\":0,\"new\":{\"email\":2},"
+        "\"rows_per_second\":5.0,\"invalid_documents\":1,\"truncated_records\":0,\"rows_reread\":0,"
+        "\"rows_unread\":0,\"new\":{\"email\":2},"
         "\"open\":{\"email\":3,\"phone\":1},\"resolved\":{}},"
         "{\"surface\":\"app.u.d\",\"table\":\"app.u\",\"column\":\"d\",\"status\":\"failed\",\"mode\":\"incremental\","
         "\"error\":{\"reason\":\"permission\",\"message\":\"permission denied: role x lacks USAGE on schema app\"},"
         "\"rows\":0,\"bytes\":0,\"rows_estimated\":0,\"duration_seconds\":0.000,\"rows_per_second\":0.0,"
-        "\"invalid_documents\":0,\"truncated_records\":0,\"new\":{},\"open\":{},\"resolved\":{}}]}\n");
+        "\"invalid_documents\":0,\"truncated_records\":0,\"rows_reread\":0,\"rows_unread\":-1,\"new\":{},"
+        "\"open\":{},\"resolved\":{}}]}\n");
     free(out);
 
     /* a scan that could not start; a dry run has no scan id */

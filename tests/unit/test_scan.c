@@ -136,7 +136,7 @@ static const char *prefix(struct id_range *r, struct range_progress *p, size_t n
 START_TEST(test_committed_prefix)
 {
     /* one open range (one reader): the cursor follows its committed end */
-    struct id_range one[1] = {{NULL, NULL}};
+    struct id_range one[1] = {{NULL, NULL, NULL}};
     struct range_progress p1[1] = {{NULL, false}};
     ck_assert_ptr_null(prefix(one, p1, 1, NULL));
     ck_assert_str_eq(prefix(one, p1, 1, "100"), "100"); /* nothing committed yet: where it started */
@@ -146,7 +146,7 @@ START_TEST(test_committed_prefix)
     ck_assert_str_eq(prefix(one, p1, 1, "100"), "150");
 
     /* three ranges (100, 200], (200, 300], (300, open) */
-    struct id_range r[3] = {{"100", "200"}, {"200", "300"}, {"300", NULL}};
+    struct id_range r[3] = {{"100", "200", NULL}, {"200", "300", NULL}, {"300", NULL, NULL}};
     struct range_progress p[3] = {{NULL, false}, {NULL, false}, {NULL, false}};
     ck_assert_str_eq(prefix(r, p, 3, "100"), "100");
     /* a later range ahead of the first: its findings commit, the cursor waits */
