@@ -22,7 +22,7 @@
 #include "scan.h"
 #include "util.h"
 
-static volatile sig_atomic_t sig_stop, sig_reload, sig_scan_now;
+static volatile sig_atomic_t sig_stop, sig_reload, sig_scan_now, sig_full_now;
 
 static void on_signal(int sig)
 {
@@ -34,6 +34,8 @@ static void on_signal(int sig)
         sig_reload = 1;
     } else if (sig == SIGUSR1) {
         sig_scan_now = 1;
+    } else if (sig == SIGUSR2) {
+        sig_full_now = 1; /* a full scan on demand: every surface read from the start */
     }
 }
 
@@ -341,10 +343,11 @@ static void refresh_guardrail(struct daemon *d)
     PQfinish(conn);
 }
 
-/* One scan. Returns true when the database could be reached. */
-static bool run_scan(struct daemon *d, const char *trigger)
+/* One scan (full: every surface read from the start, SIGUSR2). Returns true when the database could be reached. */
+static bool run_scan(struct daemon *d, const char *trigger, bool full)
 {
     struct pa_scan_opts opts = {.trigger = trigger,
+                                .full = full,
                                 .stop = &sig_stop,
                                 .observer = d,
                                 .on_surface_start = obs_surface_start,
@@ -358,7 +361,7 @@ static bool run_scan(struct daemon *d, const char *trigger)
     pa_metric_set(d->in_progress, NULL, 1);
     pa_metric_add(d->scans, NULL, 1);
     pa_metric_set(d->start_ts, NULL, pa_now_wall());
-    pa_notify_status("scanning (%s)", trigger);
+    pa_notify_status("scanning (%s%s)", trigger, full ? ", full" : "");
     struct pa_scan_result res;
     pa_scan_run(d->cfg, d->det, &opts, &res);
     if (res.interrupted_runs > 0) {
@@ -445,6 +448,7 @@ int pa_daemon_run(const char *config_path, struct pa_config *cfg, struct pa_dete
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGUSR2, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     d.m = pa_metrics_new();
@@ -489,14 +493,20 @@ int pa_daemon_run(const char *config_path, struct pa_config *cfg, struct pa_dete
         }
         now = pa_now_monotonic();
         const char *trigger = NULL;
-        if (sig_scan_now) {
+        bool full = false;
+        if (sig_full_now) {
+            /* a full scan also serves a pending SIGUSR1: it reads more than an incremental one would */
+            sig_full_now = sig_scan_now = 0;
+            trigger = "signal";
+            full = true;
+        } else if (sig_scan_now) {
             sig_scan_now = 0;
             trigger = "signal";
         } else if (now >= next) {
             trigger = "schedule";
         }
         if (trigger) {
-            bool reached = run_scan(&d, trigger);
+            bool reached = run_scan(&d, trigger, full);
             last_end = pa_now_monotonic();
             if (sig_stop)
                 break;
