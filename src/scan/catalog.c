@@ -603,11 +603,16 @@ int pa_catalog_watermark(PGconn *conn, const struct surface_info *si, struct pa_
     return 0;
 }
 
-char *pa_catalog_xid_window(const char *expr, unsigned long long from, unsigned long long next)
+char *pa_catalog_xid_window(const char *expr, unsigned long long from)
 {
-    /* xid -> text -> bigint: the 32-bit value; its distance from `from` modulo 2^32, against the window's length */
-    return pa_xasprintf("((%s::text::bigint - %llu + 4294967296) %% 4294967296 < %llu)", expr, from % 4294967296ULL,
-                        next - from);
+    /* age(x) = ref - x as an int4 (INT_MAX for a special xid); + 2^32 mod 2^32: the distance back from ref, 0 ..
+     * 2^32 - 1. A row in [from, ref) is 1 .. (ref - from) back. */
+    unsigned long long w = from % 4294967296ULL;
+    if (w < 3)
+        w = 3; /* xid8s whose low half is special are never handed out; the next normal xid is their successor */
+    return pa_xasprintf("((age(%s)::bigint + 4294967296) %% 4294967296 BETWEEN 1 AND "
+                        "(age('%llu'::xid)::bigint + 4294967296) %% 4294967296)",
+                        expr, w);
 }
 
 void pa_catalog_rels_free(struct pa_rels *r)

@@ -84,10 +84,13 @@ struct pa_watermark {
     char changed[64];
 };
 int pa_catalog_watermark(PGconn *conn, const struct surface_info *si, struct pa_watermark *w, struct pa_err *e);
-/* The SQL predicate "xmin of expr is in [from, next)", over the 32-bit xids rows carry: compared modulo 2^32 with
- * the window's length, which must be below 2^31. An xid older than from by a multiple of 2^32 (a frozen row after
- * 4 billion transactions) reads as new: a harmless re-read, never a miss. Caller frees. */
-char *pa_catalog_xid_window(const char *expr, unsigned long long from, unsigned long long next);
+/* The SQL predicate "the xid expr (a row's xmin) is in [from, ref)", where ref is the statement's next xid (age()'s
+ * reference, stable within it: every row version the statement can see is older), over the 32-bit xids rows carry:
+ * both ages modulo 2^32, so the window must stay below 2^31 (the caller checks from against the scan's next xid). An
+ * xid older than from by a multiple of 2^32 (a frozen row after 4 billion transactions: frozen rows keep their raw
+ * xmin) reads as new: a harmless re-read, never a miss; the special xids (bootstrap, frozen before 9.4) are old. age()
+ * is an integer subtraction: cheaper per row than the xid's text. Caller frees. */
+char *pa_catalog_xid_window(const char *expr, unsigned long long from);
 
 /* The relations a surface's rows are stored in: the table itself, or the leaf partitions and inheritance children
  * (enumerated at every scan), with their size and file. A relation is new when the link that made it part of the

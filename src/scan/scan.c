@@ -332,7 +332,7 @@ static bool read_relations(struct scan_state *st, struct surface_job *job)
 {
     char *attached = NULL;
     if (job->changes)
-        attached = pa_catalog_xid_window("i.xmin", xid_of(job->cursor.watermark), job->wm.next);
+        attached = pa_catalog_xid_window("i.xmin", xid_of(job->cursor.watermark));
     int rc = pa_catalog_relations(st->scan_conn, &job->info, attached, &job->rels, &job->r->err);
     free(attached);
     if (rc != 0) {
@@ -434,11 +434,11 @@ static int changes_filter(struct scan_state *st, struct surface_job *job, struct
         PQfreemem(lit);
         return 0;
     }
-    char *w = pa_catalog_xid_window("t.xmin", xid_of(cur->watermark), job->wm.next);
+    char *w = pa_catalog_xid_window("t.xmin", xid_of(cur->watermark));
     if (!cur->tail_watermark) {
         pa_buf_printf(f, " AND %s", w);
     } else {
-        char *wa = pa_catalog_xid_window("t.xmin", xid_of(cur->tail_watermark), job->wm.next);
+        char *wa = pa_catalog_xid_window("t.xmin", xid_of(cur->tail_watermark));
         if (cur->watermark_last_id) {
             pa_buf_appends(f, " AND ((");
             if (key_upto(st, job, f, cur->watermark_last_id) != 0) {

@@ -4,8 +4,9 @@
 # incremental scan's open findings are exactly a full scan's (the oracle: a full scan right after finds nothing new
 # and resolves nothing, and the open set is the same), every time. Also: a watermark that cannot be used reads the
 # surface in full; VACUUM FULL (which keeps xmin) costs no re-read and hides nothing; a full scan stopped midway
-# resumes at the next scan while the incremental work goes on, and its end resolves what no scan saw since it began.
-# No value in any output or log line.
+# resumes at the next scan while the incremental work goes on, and its end resolves what no scan saw since it began;
+# the xmin arithmetic holds across the 32-bit xid wraparound (a cluster set just before it). No value in any output
+# or log line.
 source "$(dirname "$0")/../lib/itest.sh"
 t_db
 t_init_schema
@@ -170,6 +171,50 @@ t_eq "$(t_val "SELECT string_agg(record_id || ':' || json_path || ':' || coalesc
     "before the stop the pass saw record 1 (kept); the change and the delete were resolved meanwhile; past it, the end resolves what it no longer reports"
 t_eq "$(t_val "SELECT coalesce(full_scan_id::text, 'none') || ' ' || (last_full_scan_id > $pass) FROM pii_audit.scan_cursors WHERE table_name = 'public.events'")" \
     "none true" "the pass is complete and recorded"
+
+# across the 32-bit xid wraparound: a cluster of its own whose counter is set 400 transactions before it (VACUUM
+# FREEZE, then pg_resetwal -x; the commit log segment of the new counter created empty, as pg_resetwal's manual says)
+WRAP=$T_DIR/wrap
+WPORT=$(pa_free_port $((PA_PGPORT + 200)) $((PA_PGPORT + 400)))
+trap 'pa_pg_stop "$WRAP" immediate; t_cleanup' EXIT
+wpsql() { psql -X -q -A -t -v ON_ERROR_STOP=1 -h "$WRAP" -p "$WPORT" -U postgres "$@"; }
+if (pa_pg_start "$WRAP" "$WPORT" >/dev/null) && wpsql -d template1 -c "ALTER DATABASE template0 ALLOW_CONNECTIONS true" &&
+    "$PA_PG_BIN/vacuumdb" -q -h "$WRAP" -p "$WPORT" -U postgres --all --freeze && pa_pg_stop "$WRAP" &&
+    pa__as_pg "$PA_PG_BIN/pg_resetwal" -e 2 -x 4294966900 -D "$WRAP/data" >/dev/null &&
+    pa__as_pg dd if=/dev/zero of="$WRAP/data/pg_xact/0FFF" bs=8192 count=32 status=none &&
+    (pa_pg_start "$WRAP" "$WPORT" >/dev/null); then
+    wpsql -d postgres -c "CREATE DATABASE w" >/dev/null
+    for f in "$PA_SOURCE_ROOT"/sql/[0-9][0-9][0-9]_*.sql; do wpsql -d w -f "$f" >/dev/null; done
+    wpsql -d w -c "CREATE TABLE ev (id bigint PRIMARY KEY, doc jsonb);
+                   INSERT INTO ev SELECT g, jsonb_build_object('n', g) FROM generate_series(1, 1000) g" >/dev/null
+    cat >"$T_DIR/wrap.yaml" <<YAML
+database:
+  conninfo: "host=$WRAP port=$WPORT dbname=w user=postgres"
+surfaces:
+  - {table: ev, column: doc}
+YAML
+    t_run --config "$T_DIR/wrap.yaml" --scan-once --output json
+    t_eq "$(field ev mode) $(field ev rows)" "full 1000" "near the wrap: the first scan is full"
+    before=$(wpsql -d w -c "SELECT pg_current_xact_id()::text::bigint % 4294967296")
+    wpsql -d w -c "UPDATE ev SET doc = '{\"email\": \"before.wrap@example.com\"}' WHERE id = 1" >/dev/null
+    for _ in $(seq 1 450); do echo "SELECT pg_current_xact_id();"; done | wpsql -d w >/dev/null
+    after=$(wpsql -d w -c "SELECT pg_current_xact_id()::text::bigint % 4294967296")
+    [ "$before" -gt 4294966000 ] && [ "$after" -lt 1000 ] && ok "the xid counter wrapped ($before -> $after)" ||
+        not_ok "the xid counter did not wrap ($before -> $after)"
+    wpsql -d w -c "UPDATE ev SET doc = '{\"email\": \"after.wrap@example.com\"}' WHERE id = 2" >/dev/null
+    t_run --config "$T_DIR/wrap.yaml" --scan-once --output json
+    t_eq "$(field ev mode) $(field ev rows_reread) $(jq -r '.totals.new_findings' "$T_DIR/out")" "incremental 2 2" \
+        "across the wrap: the row changed before it (xmin near 2^32) and the one after it (a small xmin), nothing else"
+    wpsql -d w -c "UPDATE ev SET doc = '{\"email\": \"next.scan@example.com\"}' WHERE id = 3" >/dev/null
+    t_run --config "$T_DIR/wrap.yaml" --scan-once --output json
+    t_eq "$(field ev rows_reread) $(jq -r '.totals.new_findings' "$T_DIR/out")" "1 1" "with the watermark past the wrap: only the next change"
+    t_run --config "$T_DIR/wrap.yaml" --scan-once --full --output json
+    t_eq "$(jq -r '(.totals.new_findings|tostring) + " " + (.totals.resolved_findings|tostring)' "$T_DIR/out")" "0 0" \
+        "across the wrap: a full scan finds nothing more"
+    pa_pg_stop "$WRAP" immediate
+else
+    not_ok "could not set up a cluster near the xid wrap"
+fi
 
 t_nogrep "example\.(com|org)|415 555" "$T_DIR/all-out" "no value in any output"
 t_nogrep "example\.(com|org)|415 555" "$T_DIR/all-err" "no value in any log line"
