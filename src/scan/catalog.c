@@ -632,7 +632,8 @@ int pa_catalog_relations(PGconn *conn, const struct surface_info *si, const char
     char *sql = pa_xasprintf(
         "WITH RECURSIVE tree(oid, new) AS ("
         "  SELECT $1::oid, false"
-        "  UNION ALL SELECT i.inhrelid, tree.new OR %s FROM pg_catalog.pg_inherits i JOIN tree ON i.inhparent = tree.oid)"
+        "  UNION ALL SELECT i.inhrelid, tree.new OR %s"
+        "    FROM pg_catalog.pg_inherits i JOIN tree ON i.inhparent = tree.oid)"
         " SELECT c.oid::text, coalesce(pg_relation_filenode(c.oid), 0)::text,"
         "        pg_relation_size(c.oid) / current_setting('block_size')::bigint, bool_or(tree.new),"
         "        CASE WHEN c.relispartition THEN pg_get_partition_constraintdef(c.oid) END,"

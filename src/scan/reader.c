@@ -599,59 +599,102 @@ static long long adapt_blocks(long long blocks, long long rows, long long limit)
     return blocks;
 }
 
-/* Read the range of row locations rd->job->ranges[rd->idx], [lo, hi) in block numbers, one statement per batch.
- * Its last batch handed off is either range_done or failed. */
+/* A batch of blocks [lo, hi): its bounds as text, and whether it ends the range. */
+struct block_req {
+    long long lo, hi;
+    bool last;
+    char lo_s[24], hi_s[24];
+};
+
+static void plan_blocks(struct block_req *q, long long pos, long long blocks, long long hi)
+{
+    q->lo = pos;
+    q->hi = hi - pos > blocks ? pos + blocks : hi;
+    q->last = q->hi >= hi;
+    snprintf(q->lo_s, sizeof q->lo_s, "%lld", q->lo);
+    snprintf(q->hi_s, sizeof q->hi_s, "%lld", q->hi);
+}
+
+static int send_blocks(struct reader *rd, int c, const struct block_req *q, struct batch_result *b)
+{
+    struct batch_req r = {.lo = (char *)q->lo_s, .hi = (char *)q->hi_s};
+    return send_batch(rd, c, &r, b);
+}
+
+/* Read the range of row locations rd->job->ranges[rd->idx], [lo, hi) in block numbers, one statement per batch,
+ * pipelined like keyset batches: batch N+1 is sent on the other connection before batch N is read, so the server
+ * scans the next blocks while we detect (and, in a pass that returns few rows, while it scans these). Batch N+1's
+ * size follows the rows of the last batch read. Its last batch handed off is either range_done or failed. */
 static void read_blocks(struct reader *rd)
 {
     struct scan_pool *pool = rd->pool;
     const struct id_range *rg = &rd->job->ranges[rd->idx];
-    long long pos = atoll(rg->lo), hi = atoll(rg->hi);
-    long long blocks = rd->job->chunk_blocks > 0 ? rd->job->chunk_blocks : 8, rows = 0;
+    long long hi = atoll(rg->hi);
+    long long blocks = rd->job->chunk_blocks > 0 ? rd->job->chunk_blocks : 8;
+    bool prefetch = pool->p.cfg->max_rows_per_second <= 0;
+    struct block_req cur, next;
     struct pa_buf last_id;
     pa_buf_init(&last_id);
-    char lo_s[24], hi_s[24];
+    int c = 0;
     struct batch_result *b = take_slot(rd);
     struct pa_err e;
     if (connect_conns(rd, &e) != 0) {
         result_fail(b, e.reason, e.msg);
         goto out;
     }
+    if (job_stopping(rd)) {
+        result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
+        goto out;
+    }
+    plan_blocks(&cur, atoll(rg->lo), blocks, hi);
+    if (send_blocks(rd, c, &cur, b) != 0)
+        goto out;
     for (;;) {
-        if (job_stopping(rd)) {
-            result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
+        bool have_next = false;
+        if (prefetch && !cur.last && !job_stopping(rd)) {
+            plan_blocks(&next, cur.hi, blocks, hi);
+            if (send_blocks(rd, c ^ 1, &next, b) != 0) {
+                discard_query(rd->conn[c]);
+                goto out;
+            }
+            have_next = true;
+        }
+        pa_buf_truncate(&last_id, 0);
+        long long n = read_batch(rd, c, b, &last_id);
+        if (n < 0) {
+            if (have_next)
+                discard_query(rd->conn[c ^ 1]);
             goto out;
         }
-        long long end = hi - pos > blocks ? pos + blocks : hi;
-        snprintf(lo_s, sizeof lo_s, "%lld", pos);
-        snprintf(hi_s, sizeof hi_s, "%lld", end);
-        struct batch_req q = {.lo = lo_s, .hi = hi_s};
-        if (send_batch(rd, 0, &q, b) != 0)
-            goto out;
-        pa_buf_truncate(&last_id, 0);
-        long long n = read_batch(rd, 0, b, &last_id);
-        if (n < 0)
-            goto out;
         b->rows = n;
-        pa_buf_appends(&b->end, hi_s);
-        b->range_done = end >= hi;
-        bool done = b->range_done;
+        pa_buf_appends(&b->end, cur.hi_s);
+        b->range_done = cur.last;
         hand_off(rd, b);
-        if (done) {
+        if (cur.last) {
             b = NULL;
             break;
         }
-        rows = n;
-        blocks = adapt_blocks(blocks, rows, pool->p.limit);
-        pos = end;
+        blocks = adapt_blocks(blocks, n, pool->p.limit);
         b = take_slot(rd);
-        throttle(rd, rows);
+        if (!have_next) {
+            if (job_stopping(rd)) {
+                result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
+                goto out;
+            }
+            throttle(rd, n);
+            plan_blocks(&next, cur.hi, blocks, hi);
+            if (send_blocks(rd, c ^ 1, &next, b) != 0)
+                goto out;
+        }
+        cur = next;
+        c ^= 1;
     }
 out:
     if (b) {
         if (!b->failed)
             result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
         hand_off(rd, b);
-        close_conns(rd);
+        close_conns(rd); /* whatever state they were left in, the next range starts on fresh sessions */
     }
     pa_buf_free(&last_id);
 }

@@ -780,7 +780,9 @@ static bool store_for_step(struct scan_state *st, struct surface_job *job)
 }
 
 /* Findings of records that no longer exist: resolved (deleted). Every open finding's record is looked up by key in
- * batches, so the cost follows the open findings, not the table. */
+ * pages of DELETED_PAGE record ids (one round trip to each database per page), so the cost follows the open
+ * findings, not the table. */
+#define DELETED_PAGE 1000
 static bool resolve_deleted(struct scan_state *st, struct surface_job *job)
 {
     struct pa_surface_result *r = job->r;
@@ -792,8 +794,8 @@ static bool resolve_deleted(struct scan_state *st, struct surface_job *job)
     for (;;) {
         int n;
         char *last = NULL;
-        if (pa_findings_open_records(st->store_conn, r->table, r->surface->column, after, 500, &ids, &n, &last,
-                                     &e) != 0) {
+        if (pa_findings_open_records(st->store_conn, r->table, r->surface->column, after, DELETED_PAGE, &ids, &n,
+                                     &last, &e) != 0) {
             fail_store(st->store_conn, r, &e);
             ok = false;
             break;
