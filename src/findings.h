@@ -1,8 +1,10 @@
 /* findings: the findings store (schema pii_audit): schema version check and --init-db, scan runs, per-surface
- * cursors, batched finding upserts and full-scan resolution.
+ * cursors (the tail, the change-detection watermark, a full pass in progress), batched finding upserts, and the
+ * three resolutions: a record read again without a finding (gone), a record that no longer exists (deleted), a
+ * finding no scan saw since a full pass began (full_scan).
  *
- * The invariant that keeps "nothing lost, nothing duplicated": a batch's findings, its cursor move and its
- * counters commit in ONE transaction, so the cursor is never ahead of committed findings, and findings are
+ * The invariant that keeps "nothing lost, nothing duplicated": a batch's findings, its resolutions, its cursor move
+ * and its counters commit in ONE transaction, so the cursor is never ahead of committed findings, and findings are
  * upserted on (table, column, record id, path, category) so re-reading a batch after a crash adds nothing.
  * Never stores a value: only ids, paths, categories and rules. */
 #ifndef PA_FINDINGS_H

@@ -63,7 +63,8 @@
       "Throttle: rows read per second across all surfaces; 0 = unlimited.", 0, NULL, NULL,                             \
       C(max_rows_per_second), 0, 0, 1000000000)                                                                        \
     X("scan.full_scan_interval", PA_KEY_DURATION, "7d", false, true,                                                   \
-      "How often every surface is rescanned from the start (between full scans only new rows are read).", 0,           \
+      "How often every surface is rescanned from the start (between full scans, the rows changed since the last).",    \
+      0,                                                                                                               \
       NULL, NULL, C(full_scan_interval), 0, MIN_S, 365 * D_S)                                                          \
     X("scan.max_findings_per_record", PA_KEY_INT, "1000", false, true,                                                 \
       "Findings kept per record (row); past it the record is marked truncated. 0 = unlimited.", F_SIZE_T, NULL,        \
