@@ -586,15 +586,16 @@ out:
 }
 
 /* Blocks per batch of row locations: start from the job's guess, then aim at a batch's worth of rows (scan.
- * batch_size) per statement: halve after a batch that returned more than twice that, double (up to 16384 blocks,
- * 128 MB of table, so statement_timeout keeps its meaning) after one that returned less than a quarter. */
+ * batch_size) per statement: halve after a batch that returned more than twice that, or that took more than a
+ * quarter of scan.statement_timeout (a slow disk: the statements stay well inside it); double (up to 16384 blocks,
+ * 128 MB of table) after one that returned less than a quarter. */
 #define BLOCKS_MAX 16384
 
-static long long adapt_blocks(long long blocks, long long rows, long long limit)
+static long long adapt_blocks(long long blocks, long long rows, long long limit, double secs, double timeout)
 {
-    if (rows > 2 * limit && blocks > 1)
+    if ((rows > 2 * limit || (timeout > 0 && secs > timeout / 4)) && blocks > 1)
         return blocks / 2;
-    if (rows < limit / 4 && blocks < BLOCKS_MAX)
+    if (rows < limit / 4 && blocks < BLOCKS_MAX && (timeout <= 0 || secs < timeout / 8))
         return blocks * 2 > BLOCKS_MAX ? BLOCKS_MAX : blocks * 2;
     return blocks;
 }
@@ -646,13 +647,17 @@ static void read_blocks(struct reader *rd)
         result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
         goto out;
     }
+    double timeout = pool->p.cfg->statement_timeout;
     plan_blocks(&cur, atoll(rg->lo), blocks, hi);
+    double sent = pa_now_monotonic();
     if (send_blocks(rd, c, &cur, b) != 0)
         goto out;
     for (;;) {
+        double next_sent = 0;
         bool have_next = false;
         if (prefetch && !cur.last && !job_stopping(rd)) {
             plan_blocks(&next, cur.hi, blocks, hi);
+            next_sent = pa_now_monotonic();
             if (send_blocks(rd, c ^ 1, &next, b) != 0) {
                 discard_query(rd->conn[c]);
                 goto out;
@@ -661,6 +666,7 @@ static void read_blocks(struct reader *rd)
         }
         pa_buf_truncate(&last_id, 0);
         long long n = read_batch(rd, c, b, &last_id);
+        double took = pa_now_monotonic() - sent; /* from its sending: the server's time for it, at most */
         if (n < 0) {
             if (have_next)
                 discard_query(rd->conn[c ^ 1]);
@@ -674,7 +680,7 @@ static void read_blocks(struct reader *rd)
             b = NULL;
             break;
         }
-        blocks = adapt_blocks(blocks, n, pool->p.limit);
+        blocks = adapt_blocks(blocks, n, pool->p.limit, took, timeout);
         b = take_slot(rd);
         if (!have_next) {
             if (job_stopping(rd)) {
@@ -683,10 +689,12 @@ static void read_blocks(struct reader *rd)
             }
             throttle(rd, n);
             plan_blocks(&next, cur.hi, blocks, hi);
+            next_sent = pa_now_monotonic();
             if (send_blocks(rd, c ^ 1, &next, b) != 0)
                 goto out;
         }
         cur = next;
+        sent = next_sent;
         c ^= 1;
     }
 out:
