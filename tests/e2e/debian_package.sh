@@ -145,7 +145,7 @@ psql -X -h "$PGD" -p "$port" -U pii_auditd -d app -c 'SELECT 1' >/dev/null 2>&1 
 as_pa psql -X -h "$PGD" -p "$port" -U pii_auditd -d app -Atc 'SELECT current_user' >"$T_DIR/peer.out" 2>&1
 t_eq "$(cat "$T_DIR/peer.out")" "pii_auditd" "the OS user pii-auditd connects as the role pii_auditd (pg_ident map)"
 as_pa /usr/sbin/pii-auditd --print-grants >"$T_DIR/grants.sql" 2>"$T_DIR/grants.err"
-t_grep '^GRANT SELECT \(id, payload\) ON TABLE public.webhook_events TO pii_auditd;' "$T_DIR/grants.sql" \
+t_grep '^GRANT SELECT \(id, payload, ctid, xmin\) ON TABLE public.webhook_events TO pii_auditd;' "$T_DIR/grants.sql" \
     "--print-grants (as pii-auditd) found the primary key: column-level grant"
 pa_psql -d app -f "$T_DIR/grants.sql" >/dev/null && ok "grants applied" || not_ok "grants failed"
 as_pa /usr/sbin/pii-auditd --scan-once >"$T_DIR/scan.out" 2>&1
