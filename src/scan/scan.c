@@ -823,6 +823,35 @@ static bool store_for_step(struct scan_state *st, struct surface_job *job)
     return false;
 }
 
+/* A statement on the scanning connection that a hot standby cancelled to replay WAL (recovery_conflict), as the
+ * readers' batches are: wait (1 s doubling to 30 s; a stop request ends the wait) and say whether to run it again,
+ * at most scan.retry_attempts times in a row. Each retry is logged (what: what is run again) and counted in the
+ * surface's result and by the observer. */
+static bool retry_on_scan_conn(struct scan_state *st, struct pa_surface_result *r, const struct pa_err *e,
+                               int *attempt, const char *what)
+{
+    bool stopping = st->opts->stop && *st->opts->stop;
+    if (e->reason != PA_FAIL_RECOVERY_CONFLICT || *attempt >= st->cfg->retry_attempts || stopping)
+        return false;
+    double wait = *attempt < 5 ? (double)(1 << *attempt) : 30;
+    pa_warn("%s: %s; retry %d of %lld in %.0fs: %s", r->surface->name, e->msg, *attempt + 1, st->cfg->retry_attempts,
+            wait, what);
+    for (double until = pa_now_monotonic() + wait; pa_now_monotonic() < until;) {
+        if (st->opts->stop && *st->opts->stop)
+            return false;
+        if (st->opts->on_tick)
+            st->opts->on_tick(st->opts->observer);
+        pa_sleep(0.1);
+    }
+    (*attempt)++;
+    r->retries[PA_FAIL_RECOVERY_CONFLICT]++;
+    struct pa_scan_counts d = {0};
+    d.retries[PA_FAIL_RECOVERY_CONFLICT] = 1;
+    if (st->opts->on_counts)
+        st->opts->on_counts(st->opts->observer, r, &d);
+    return true;
+}
+
 /* Findings of records that no longer exist: resolved (deleted). Every open finding's record is looked up by key in
  * pages of DELETED_PAGE record ids (one round trip to each database per page), so the cost follows the open
  * findings, not the table. */
@@ -848,7 +877,11 @@ static bool resolve_deleted(struct scan_state *st, struct surface_job *job)
         after = last;
         if (n == 0)
             break;
-        PGresult *miss = pa_catalog_missing_records(st->scan_conn, &job->info, ids.data, &e);
+        PGresult *miss;
+        int attempt = 0;
+        while (!(miss = pa_catalog_missing_records(st->scan_conn, &job->info, ids.data, &e)) &&
+               retry_on_scan_conn(st, r, &e, &attempt, "the lookup of deleted records again"))
+            ;
         if (!miss) {
             if (e.sqlstate[0] == '2' && e.sqlstate[1] == '2') {
                 /* a record id of another key (the key changed, its full scan is under way): that scan resolves
