@@ -120,16 +120,18 @@ char *pa_scan_grant_columns(PGconn *conn, const struct pa_surface *s);
 
 /* What the surface check (the one every scan makes before reading a surface) found. */
 struct pa_scan_surface_check {
-    char id_column[128];
-    char id_type[128];  /* format_type() of the id column */
+    char id_column[128]; /* the key as scan_cursors keeps it: a column, a composite key's columns, or ctid */
+    char id_type[128];   /* format_type() of the key's column(s) */
+    char columns[512];   /* what a scan selects, as GRANT SELECT (...) lists them (pa_scan_grant_columns) */
     bool json;          /* the column is json or jsonb (else text, varchar or char) */
     long long estimate; /* pg_class.reltuples */
 };
 /* The scan's own surface check, on a scanned-database connection (pa_db_open PA_DB_SCANNED): the table, the column
- * and its type, the id column (configured and unique, or the single-column primary key), column-level SELECT on
- * both, and no row-level security that could hide rows. 0 with out filled, or -1 with e saying what is wrong and
- * the fix (reason missing, unsupported_type, no_unique_id, permission, rls, or the query's failure). For
- * --check-config --connect. Reads no row. */
+ * and its type, the key (id_column, configured and unique, or the primary key, any number of columns; keyless:
+ * ctid), no NULL ids, column-level SELECT on every column a scan selects (ctid and xmin included), and no row-level
+ * security that could hide rows. 0 with out filled, or -1 with e saying what is wrong and the fix (reason missing,
+ * unsupported_type, no_unique_id, null_id, permission, rls, or the query's failure). For --check-config --connect.
+ * Reads no document. */
 int pa_scan_check_surface(PGconn *conn, const struct pa_surface *s, struct pa_scan_surface_check *out,
                           struct pa_err *e);
 

@@ -506,6 +506,9 @@ int pa_scan_check_surface(PGconn *conn, const struct pa_surface *s, struct pa_sc
     if (rc == 0) {
         snprintf(out->id_column, sizeof out->id_column, "%s", si.id_column);
         snprintf(out->id_type, sizeof out->id_type, "%s", si.id_type);
+        char *cols = pa_scan_grant_columns(conn, s);
+        snprintf(out->columns, sizeof out->columns, "%s", cols ? cols : "?");
+        free(cols);
         out->json = si.kind == PA_DOC_JSON;
         out->estimate = si.estimate;
     }

@@ -162,7 +162,7 @@ if [ $rc = 0 ]; then ok "--init-db as pii-auditd: nothing to apply (the schema i
 fi
 as_pa /usr/sbin/pii-auditd --check-config --connect >"$T_DIR/preflight0.out" 2>&1
 t_eq "$?" "2" "the preflight before the grants: exit 2"
-grep -q '^FAIL surface public.webhook_events.payload \[permission\]: .*GRANT SELECT (id, payload)' "$T_DIR/preflight0.out" \
+grep -q '^FAIL surface public.webhook_events.payload \[permission\]: .*GRANT SELECT (id, payload, ctid, xmin)' "$T_DIR/preflight0.out" \
     && ok "the preflight names the missing grant" || { not_ok "the preflight before the grants:"; sed 's/^/#   /' "$T_DIR/preflight0.out"; }
 as_pa /usr/sbin/pii-auditd --print-grants >"$T_DIR/grants.sql" 2>"$T_DIR/grants.err"
 t_grep '^GRANT SELECT \(id, payload, ctid, xmin\) ON TABLE public.webhook_events TO pii_auditd;' "$T_DIR/grants.sql" \
