@@ -16,9 +16,9 @@ ALTER TABLE pii_audit.findings
     ADD COLUMN IF NOT EXISTS acknowledged_at   timestamptz,
     ADD COLUMN IF NOT EXISTS acknowledged_by   text,
     ADD COLUMN IF NOT EXISTS acknowledged_note text;
--- resolved_reason may already exist (003 adds it for the scans' reasons, with a CHECK of its own): one CHECK naming
--- every reason, whichever file came first. 'gone', 'deleted', 'full_scan': a scan (003); NULL with resolved_at set:
--- a full scan before 003 was applied.
+-- resolved_reason may already exist (003 adds it for the scans' reasons, with the same CHECK): one CHECK naming
+-- every reason, the same whichever of 003 and 004 comes last. 'gone', 'deleted', 'full_scan': a scan (003); NULL with
+-- resolved_at set: a full scan before 003 was applied (003 makes those 'full_scan').
 ALTER TABLE pii_audit.findings DROP CONSTRAINT IF EXISTS findings_resolved_reason_check;
 ALTER TABLE pii_audit.findings ADD CONSTRAINT findings_resolved_reason_check
     CHECK (resolved_reason IN ('gone', 'deleted', 'full_scan', 'manual', 'allowlist'));

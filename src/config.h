@@ -47,7 +47,10 @@ struct pa_surface {
     char *schema;    /* "public" when the config gave an unqualified name */
     char *table;
     char *column;
-    char *id_column; /* NULL: the table's single-column primary key */
+    char *id_column; /* NULL: the table's primary key (one or more columns) */
+    char *changed_column;   /* NULL: change detection by transaction id (xmin) */
+    double changed_overlap; /* seconds re-read before the last scan's start, with changed_column */
+    char *keyless;          /* "ctid": read by row location, every scan in full; NULL: by key */
     char *name;      /* "schema.table.column" as used in findings, metrics and --surface */
     int line;        /* where it was configured, for messages */
 };

@@ -22,7 +22,7 @@
 #include "scan.h"
 #include "util.h"
 
-static volatile sig_atomic_t sig_stop, sig_reload, sig_scan_now;
+static volatile sig_atomic_t sig_stop, sig_reload, sig_scan_now, sig_full_now;
 
 static void on_signal(int sig)
 {
@@ -34,6 +34,8 @@ static void on_signal(int sig)
         sig_reload = 1;
     } else if (sig == SIGUSR1) {
         sig_scan_now = 1;
+    } else if (sig == SIGUSR2) {
+        sig_full_now = 1; /* a full scan on demand: every surface read from the start */
     }
 }
 
@@ -593,9 +595,10 @@ static void obs_surface_done(void *arg, const struct pa_surface_result *r)
     const char *l[] = {r->table, r->surface->column};
     pa_metric_set(d->surface_up, l, r->status == PA_SURFACE_OK ? 1 : 0);
     pa_metric_set(d->surface_duration, l, r->duration);
-    /* the stuck-scan threshold's base: a complete full scan's own duration (partial or failed ones say nothing) */
+    /* the stuck-scan threshold's base: a complete full scan's own duration (partial or failed ones say nothing); a
+     * pass that resumed took the time of all its runs (full_duration), not of this one only */
     if (r->status == PA_SURFACE_OK && r->full)
-        pa_metric_set(d->full_duration, l, r->duration);
+        pa_metric_set(d->full_duration, l, r->full_duration > 0 ? r->full_duration : r->duration);
     export_doc_counts(d, r);
     pa_metric_set(d->surface_in_progress, l, 0);
     for (size_t i = 0; i < r->new_by_cat.n; i++) {
@@ -718,10 +721,11 @@ static const char *scan_mode(const struct pa_scan_result *res)
     return any_full && any_incr ? "mixed" : pa_scan_mode_name(any_full);
 }
 
-/* One scan. Returns true when the database could be reached. */
-static bool run_scan(struct daemon *d, const char *trigger)
+/* One scan (full: every surface read from the start, SIGUSR2). Returns true when the database could be reached. */
+static bool run_scan(struct daemon *d, const char *trigger, bool full)
 {
     struct pa_scan_opts opts = {.trigger = trigger,
+                                .full = full,
                                 .stop = &sig_stop,
                                 .observer = d,
                                 .on_surface_start = obs_surface_start,
@@ -738,7 +742,7 @@ static bool run_scan(struct daemon *d, const char *trigger)
     pa_metric_set(d->in_progress, NULL, 1);
     pa_metric_add(d->scans, NULL, 1);
     pa_metric_set(d->start_ts, NULL, pa_now_wall());
-    pa_notify_status("scanning (%s)", trigger);
+    pa_notify_status("scanning (%s%s)", trigger, full ? ", full" : "");
     struct pa_scan_result res;
     pa_scan_run(d->cfg, d->det, &opts, &res);
     set_server(d, &res.server);
@@ -844,6 +848,7 @@ int pa_daemon_run(const char *config_path, struct pa_config *cfg, struct pa_dete
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGUSR2, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     d.m = pa_metrics_new();
@@ -892,14 +897,20 @@ int pa_daemon_run(const char *config_path, struct pa_config *cfg, struct pa_dete
         }
         now = pa_now_monotonic();
         const char *trigger = NULL;
-        if (sig_scan_now) {
+        bool full = false;
+        if (sig_full_now) {
+            /* a full scan also serves a pending SIGUSR1: it reads more than an incremental one would */
+            sig_full_now = sig_scan_now = 0;
+            trigger = "signal";
+            full = true;
+        } else if (sig_scan_now) {
             sig_scan_now = 0;
             trigger = "signal";
         } else if (now >= next) {
             trigger = "schedule";
         }
         if (trigger) {
-            bool reached = run_scan(&d, trigger);
+            bool reached = run_scan(&d, trigger, full);
             last_end = pa_now_monotonic();
             if (sig_stop)
                 break;

@@ -1,4 +1,5 @@
-/* daemon: the long-running mode — scheduled scans (interval + jitter, initial delay, SIGUSR1 for a scan now), the
+/* daemon: the long-running mode — scheduled scans (interval + jitter, initial delay, SIGUSR1 for a scan now,
+ * SIGUSR2 for a full scan now), the
  * metrics registry fed by the scan observer and refreshed from the findings store, the HTTP endpoint, sd_notify
  * (READY, STATUS, RELOADING, STOPPING, WATCHDOG), SIGHUP reload (a bad config keeps the old one), SIGTERM/SIGINT
  * stop at a batch boundary. Scans never overlap: they run on the main thread, the HTTP thread only renders. */

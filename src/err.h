@@ -20,7 +20,8 @@
     X(PERMISSION, "permission")             /* missing grant */                                                    \
     X(MISSING, "missing")                   /* table or column does not exist */                                   \
     X(UNSUPPORTED_TYPE, "unsupported_type") /* column type not jsonb/json/text/varchar */                          \
-    X(NO_UNIQUE_ID, "no_unique_id")         /* no single-column primary key / id column not unique */              \
+    X(NO_UNIQUE_ID, "no_unique_id")         /* no primary key (and not keyless) / id column not unique */          \
+    X(NULL_ID, "null_id")                   /* the id column holds NULLs: those rows cannot be read by key */       \
     X(RLS, "rls")                           /* row-level security would hide rows */                               \
     X(BUSY, "busy")                         /* another pii-auditd is scanning this surface */                      \
     X(FINDINGS_STORE, "findings_store")     /* findings could not be written */                                    \

@@ -20,10 +20,12 @@
 /* A surface in a statement: its database, table and column as $1, $2, $3 (key_params fills them). */
 #define SURFACE_IS "database_id = $1::int AND table_name = $2 AND column_name = $3"
 
-/* The parameters $1..$3 of a surface, and room for the statement's own after them. */
+/* The parameters $1..$3 of a surface, and room for the statement's own after them: set directly (p[3]...) or added
+ * in order by param(), which returns each one's number ($n) for SQL written as it goes. */
 struct key_params {
     char db[16];
-    const char *p[12];
+    const char *p[24];
+    int n;
 };
 
 static const char *const *key_params(struct key_params *kp, const struct pa_surface_key *k)
@@ -32,29 +34,15 @@ static const char *const *key_params(struct key_params *kp, const struct pa_surf
     kp->p[0] = kp->db;
     kp->p[1] = k->table;
     kp->p[2] = k->column;
+    kp->n = 3;
     return kp->p;
 }
 
-/* The cursor moved with a batch ($6: the committed prefix; $8: oversized rows the batch met), in the batch's
- * transaction. */
-static const char cursor_move_sql[] =
-    "INSERT INTO pii_audit.scan_cursors AS c (database_id, table_name, column_name, id_column, id_type,"
-    "   last_id, last_scan_id, oversized_rows, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())"
-    " ON CONFLICT (database_id, table_name, column_name) DO UPDATE SET id_column = EXCLUDED.id_column,"
-    "   id_type = EXCLUDED.id_type, last_id = EXCLUDED.last_id, last_scan_id = EXCLUDED.last_scan_id,"
-    "   oversized_rows = c.oversized_rows + EXCLUDED.oversized_rows, updated_at = now()";
-
-/* A complete full scan recorded in the cursor ($6: the last id read, or NULL to keep the cursor's); the oversized
- * rows it met are now all there are. */
-static const char cursor_full_sql[] =
-    "INSERT INTO pii_audit.scan_cursors AS c (database_id, table_name, column_name, id_column, id_type, last_id,"
-    "   last_scan_id, last_full_scan_id, last_full_scan_at, oversized_rows)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $7, now(), (SELECT oversized_documents FROM pii_audit.scan_run_surfaces"
-    "   WHERE scan_id = $7 AND table_name = $2 AND column_name = $3))"
-    " ON CONFLICT (database_id, table_name, column_name) DO UPDATE SET id_column = EXCLUDED.id_column,"
-    "   id_type = EXCLUDED.id_type, last_id = coalesce(EXCLUDED.last_id, c.last_id),"
-    "   last_scan_id = EXCLUDED.last_scan_id, last_full_scan_id = EXCLUDED.last_full_scan_id,"
-    "   last_full_scan_at = now(), oversized_rows = coalesce(EXCLUDED.oversized_rows, 0), updated_at = now()";
+static int param(struct key_params *kp, const char *v)
+{
+    kp->p[kp->n] = v;
+    return ++kp->n;
+}
 
 /* A command that returns no rows, its result cleared. 0, or -1 with e set. */
 static int exec_cmd(PGconn *conn, const char *sql, int n, const char *const *p, struct pa_err *e)
@@ -437,9 +425,18 @@ int pa_findings_finish_run(PGconn *conn, long long scan_id, const struct pa_run_
 
 void pa_cursor_free(struct pa_cursor *c)
 {
-    free(c->last_id);
-    free(c->id_type);
-    c->last_id = c->id_type = NULL;
+    char **v[] = {&c->last_id,  &c->id_column,         &c->id_type,        &c->watermark,
+                  &c->changed_watermark, &c->watermark_last_id, &c->tail_watermark, &c->watermark_kind,
+                  &c->full_pos, &c->full_watermark,    &c->full_fingerprint};
+    for (size_t i = 0; i < PA_ARRAY_LEN(v); i++) {
+        free(*v[i]);
+        *v[i] = NULL;
+    }
+}
+
+static char *opt_value(const PGresult *r, int col)
+{
+    return PQgetisnull(r, 0, col) ? NULL : pa_xstrdup(PQgetvalue(r, 0, col));
 }
 
 int pa_findings_get_cursor(PGconn *conn, const struct pa_surface_key *k, struct pa_cursor *c, struct pa_err *e)
@@ -447,18 +444,30 @@ int pa_findings_get_cursor(PGconn *conn, const struct pa_surface_key *k, struct 
     memset(c, 0, sizeof *c);
     struct key_params kp;
     PGresult *r = pa_db_exec(conn,
-                             "SELECT last_id, id_type, extract(epoch FROM last_full_scan_at), oversized_rows"
+                             "SELECT last_id, id_column, id_type, extract(epoch FROM last_full_scan_at), watermark,"
+                             " changed_watermark, watermark_last_id, tail_watermark, watermark_kind, relation_oid,"
+                             " full_pos, full_watermark, full_fingerprint, full_scan_id, oversized_rows"
                              " FROM pii_audit.scan_cursors WHERE " SURFACE_IS,
                              3, key_params(&kp, k), PGRES_TUPLES_OK, e);
     if (!r)
         return -1;
     if (PQntuples(r) == 1) {
-        if (!PQgetisnull(r, 0, 0))
-            c->last_id = pa_xstrdup(PQgetvalue(r, 0, 0));
-        c->id_type = pa_xstrdup(PQgetvalue(r, 0, 1));
-        if (!PQgetisnull(r, 0, 2))
-            c->last_full_scan_at = atof(PQgetvalue(r, 0, 2));
-        c->oversized_rows = atoll(PQgetvalue(r, 0, 3));
+        c->last_id = opt_value(r, 0);
+        c->id_column = opt_value(r, 1);
+        c->id_type = opt_value(r, 2);
+        if (!PQgetisnull(r, 0, 3))
+            c->last_full_scan_at = atof(PQgetvalue(r, 0, 3));
+        c->watermark = opt_value(r, 4);
+        c->changed_watermark = opt_value(r, 5);
+        c->watermark_last_id = opt_value(r, 6);
+        c->tail_watermark = opt_value(r, 7);
+        c->watermark_kind = opt_value(r, 8);
+        c->relation_oid = atoll(PQgetvalue(r, 0, 9));
+        c->full_pos = opt_value(r, 10);
+        c->full_watermark = opt_value(r, 11);
+        c->full_fingerprint = opt_value(r, 12);
+        c->full_scan_id = atoll(PQgetvalue(r, 0, 13));
+        c->oversized_rows = atoll(PQgetvalue(r, 0, 14));
     }
     PQclear(r);
     return 0;
@@ -516,6 +525,7 @@ void pa_batch_init(struct pa_batch *b)
     pa_buf_init(&b->categories);
     pa_buf_init(&b->detectors);
     pa_buf_init(&b->rules);
+    pa_buf_init(&b->seen);
 }
 
 void pa_batch_reset(struct pa_batch *b)
@@ -525,7 +535,8 @@ void pa_batch_reset(struct pa_batch *b)
     pa_buf_truncate(&b->categories, 0);
     pa_buf_truncate(&b->detectors, 0);
     pa_buf_truncate(&b->rules, 0);
-    b->n = 0;
+    pa_buf_truncate(&b->seen, 0);
+    b->n = b->n_seen = 0;
 }
 
 void pa_batch_free(struct pa_batch *b)
@@ -535,7 +546,8 @@ void pa_batch_free(struct pa_batch *b)
     pa_buf_free(&b->categories);
     pa_buf_free(&b->detectors);
     pa_buf_free(&b->rules);
-    b->n = 0;
+    pa_buf_free(&b->seen);
+    b->n = b->n_seen = 0;
 }
 
 static void array_escaped(struct pa_buf *a, const char *s, size_t n)
@@ -599,6 +611,12 @@ void pa_batch_add(struct pa_batch *b, const char *record_id, size_t id_len, cons
     array_elem(&b->detectors, detector, strlen(detector));
     array_elem(&b->rules, rule, strlen(rule));
     b->n++;
+}
+
+void pa_batch_add_seen(struct pa_batch *b, const char *record_id, size_t id_len)
+{
+    array_elem(&b->seen, record_id, id_len);
+    b->n_seen++;
 }
 
 /* End a transaction begun with BEGIN: COMMIT when rc is 0; otherwise (or when the COMMIT fails) ROLLBACK, when the
@@ -676,34 +694,155 @@ static int upsert_findings(PGconn *conn, const struct pa_batch *b, const struct 
 
 /* What a batch or a full scan's end adds to the surface's counters in its run (scan_run_surfaces). */
 struct surface_counts {
-    long long rows, bytes, new_findings, invalid_documents, truncated_records, resolved_findings, oversized, retries;
+    long long rows, bytes, new_findings, invalid_documents, truncated_records, resolved_findings, oversized, retries,
+        reread;
 };
 
 static int add_surface_counts(PGconn *conn, const char *scan, const struct pa_surface_key *k,
                               const struct surface_counts *n, struct pa_err *e)
 {
     const long long v[] = {n->rows,          n->bytes,    n->new_findings,      n->invalid_documents,
-                           n->truncated_records, n->resolved_findings, n->oversized, n->retries};
-    char s[8][32];
+                           n->truncated_records, n->resolved_findings, n->oversized, n->retries, n->reread};
+    char s[9][32];
     struct key_params kp;
     key_params(&kp, k);
     kp.p[0] = scan; /* scan_run_surfaces is keyed by its run, which has the database */
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < 9; i++) {
         snprintf(s[i], sizeof s[i], "%lld", v[i]);
-        kp.p[3 + i] = s[i];
+        param(&kp, s[i]);
     }
     return exec_cmd(conn,
                     "UPDATE pii_audit.scan_run_surfaces SET rows_scanned = rows_scanned + $4,"
                     " bytes_scanned = bytes_scanned + $5, new_findings = new_findings + $6,"
                     " invalid_documents = invalid_documents + $7, truncated_records = truncated_records + $8,"
                     " resolved_findings = resolved_findings + $9, oversized_documents = oversized_documents + $10,"
-                    " retries = retries + $11"
+                    " retries = retries + $11, rows_reread = rows_reread + $12, last_progress_at = now()"
                     " WHERE scan_id = $1 AND table_name = $2 AND column_name = $3",
-                    11, kp.p, e);
+                    kp.n, kp.p, e);
+}
+
+/* The surface's cursor row, created when it has none (the one place that names the cursor's conflict target), so
+ * that every write after it is an UPDATE matched by SURFACE_IS. */
+static int cursor_row(PGconn *conn, const struct pa_surface_key *k, const char *id_column, const char *id_type,
+                      struct pa_err *e)
+{
+    struct key_params kp;
+    key_params(&kp, k);
+    param(&kp, id_column);
+    param(&kp, id_type);
+    return exec_cmd(conn,
+                    "INSERT INTO pii_audit.scan_cursors (database_id, table_name, column_name, id_column, id_type)"
+                    " VALUES ($1::int, $2, $3, $4, $5)"
+                    " ON CONFLICT (database_id, table_name, column_name) DO NOTHING",
+                    kp.n, kp.p, e);
+}
+
+/* UPDATE pii_audit.scan_cursors SET <set> WHERE <the surface>: kp holds the surface ($1..$3, key_params) and then
+ * set's own parameters. With full_seconds, the row's last_full_scan_seconds after the update is written there. */
+static int cursor_update(PGconn *conn, const struct pa_buf *set, const struct key_params *kp, double *full_seconds,
+                         struct pa_err *e)
+{
+    struct pa_buf sql;
+    pa_buf_init(&sql);
+    pa_buf_printf(&sql, "UPDATE pii_audit.scan_cursors SET %s, updated_at = now() WHERE " SURFACE_IS "%s", set->data,
+                  full_seconds ? " RETURNING last_full_scan_seconds" : "");
+    int rc = 0;
+    PGresult *r = pa_db_exec(conn, sql.data, kp->n, kp->p, full_seconds ? PGRES_TUPLES_OK : PGRES_COMMAND_OK, e);
+    if (!r)
+        rc = -1;
+    else if (full_seconds && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+        *full_seconds = atof(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    pa_buf_free(&sql);
+    return rc;
+}
+
+/* The cursor moved with a batch, in the batch's transaction: the tail (last_id) or the full pass's position; and
+ * the oversized rows the batch met. */
+static int move_cursor(PGconn *conn, const struct pa_batch_commit *bc, const char *scan, struct pa_err *e)
+{
+    bool moves = bc->move == PA_MOVE_FULL || (bc->move == PA_MOVE_TAIL && bc->cursor);
+    if (!moves && bc->oversized == 0)
+        return 0;
+    if (cursor_row(conn, &bc->key, bc->id_column, bc->id_type, e) != 0)
+        return -1;
+    struct key_params kp;
+    key_params(&kp, &bc->key);
+    struct pa_buf set;
+    pa_buf_init(&set);
+    char pass[32], ovs[32];
+    snprintf(ovs, sizeof ovs, "%lld", bc->oversized);
+    snprintf(pass, sizeof pass, "%lld", bc->full_scan_id);
+    int ov = param(&kp, ovs);
+    if (bc->move == PA_MOVE_FULL) {
+        /* the pass's own count, over all its runs (oversized_rows once it completes); a new pass starts from 0 */
+        int ps = param(&kp, pass);
+        pa_buf_printf(&set,
+                      "full_oversized_rows = CASE WHEN full_scan_id IS DISTINCT FROM $%d::bigint THEN 0"
+                      " ELSE full_oversized_rows END + $%d::bigint",
+                      ps, ov);
+    } else {
+        /* rows not read since the last complete pass, and since the pass in progress (if any) began */
+        pa_buf_printf(&set,
+                      "oversized_rows = oversized_rows + $%d::bigint, full_oversized_rows = CASE WHEN full_scan_id"
+                      " IS NULL THEN 0 ELSE full_oversized_rows + $%d::bigint END",
+                      ov, ov);
+    }
+    if (moves) {
+        int ic = param(&kp, bc->id_column), it = param(&kp, bc->id_type), sc = param(&kp, scan);
+        pa_buf_printf(&set, ", id_column = $%d, id_type = $%d, last_scan_id = $%d", ic, it, sc);
+    }
+    if (bc->move == PA_MOVE_TAIL && bc->cursor) {
+        /* rows past watermark_last_id are read from here on by a scan that began at this watermark: the next scan
+         * re-reads those of them that changed since (tail_watermark), not since the older watermark */
+        int c = param(&kp, bc->cursor), w = param(&kp, bc->watermark);
+        pa_buf_printf(&set, ", last_id = $%d, tail_watermark = coalesce(tail_watermark, $%d)", c, w);
+    } else if (bc->move == PA_MOVE_FULL) {
+        int c = param(&kp, bc->cursor), ps = param(&kp, pass), w = param(&kp, bc->watermark),
+            f = param(&kp, bc->fingerprint);
+        pa_buf_printf(&set,
+                      ", full_pos = $%d, full_scan_id = $%d, full_watermark = $%d, full_fingerprint = $%d,"
+                      " full_started_at = CASE WHEN full_scan_id IS DISTINCT FROM $%d::bigint THEN now()"
+                      " ELSE full_started_at END",
+                      c, ps, w, f, ps);
+    }
+    int rc = cursor_update(conn, &set, &kp, NULL, e);
+    pa_buf_free(&set);
+    return rc;
+}
+
+/* The open findings of the records a batch read (b->seen) that the batch did not find again: resolved, reason
+ * gone, in the batch's transaction. */
+static int resolve_gone(PGconn *conn, const struct pa_batch *b, const struct pa_batch_commit *bc, const char *scan,
+                        struct pa_catcounts *resolved_by_cat, long long *total, struct pa_err *e)
+{
+    if (!b->n_seen)
+        return 0;
+    const struct pa_buf *bufs[4] = {&b->seen, &b->record_ids, &b->paths, &b->categories};
+    char *arrays[4];
+    for (int i = 0; i < 4; i++)
+        arrays[i] = pa_xasprintf("{%s}", bufs[i]->len ? bufs[i]->data : "");
+    struct key_params kp;
+    key_params(&kp, &bc->key);
+    param(&kp, scan);
+    for (int i = 0; i < 4; i++)
+        param(&kp, arrays[i]);
+    int rc = category_counts(conn,
+                             "WITH res AS (UPDATE pii_audit.findings f SET resolved_at = now(), resolved_scan_id = $4,"
+                             "   resolved_reason = 'gone'"
+                             "  WHERE " SURFACE_IS " AND f.resolved_at IS NULL AND f.record_id = ANY($5::text[])"
+                             "    AND NOT EXISTS (SELECT 1 FROM unnest($6::text[], $7::text[], $8::text[]) i(r, p, c)"
+                             "                     WHERE i.r = f.record_id AND i.p = f.json_path AND i.c = f.category)"
+                             "  RETURNING category)"
+                             " SELECT category, count(*) FROM res GROUP BY category",
+                             kp.n, kp.p, resolved_by_cat, total, e);
+    for (int i = 0; i < 4; i++)
+        free(arrays[i]);
+    return rc;
 }
 
 int pa_findings_commit_batch(PGconn *conn, const struct pa_batch *b, const struct pa_batch_commit *bc,
-                             struct pa_catcounts *new_by_cat, struct pa_err *e)
+                             struct pa_catcounts *new_by_cat, struct pa_catcounts *resolved_by_cat, struct pa_err *e)
 {
     char scan[32];
     snprintf(scan, sizeof scan, "%lld", bc->scan_id);
@@ -712,19 +851,15 @@ int pa_findings_commit_batch(PGconn *conn, const struct pa_batch *b, const struc
                                .invalid_documents = bc->invalid_documents,
                                .truncated_records = bc->truncated_records,
                                .oversized = bc->oversized,
-                               .retries = bc->retries};
+                               .retries = bc->retries,
+                               .reread = bc->reread};
     if (exec_cmd(conn, "BEGIN READ WRITE", 0, NULL, e) != 0)
         return -1;
     int rc = upsert_findings(conn, b, bc, scan, new_by_cat, &n.new_findings, e);
-    if (rc == 0 && bc->cursor) {
-        char ovs[32];
-        snprintf(ovs, sizeof ovs, "%lld", bc->oversized);
-        struct key_params kp;
-        key_params(&kp, &bc->key);
-        const char *more[] = {bc->id_column, bc->id_type, bc->cursor, scan, ovs};
-        memcpy(&kp.p[3], more, sizeof more);
-        rc = exec_cmd(conn, cursor_move_sql, 8, kp.p, e);
-    }
+    if (rc == 0)
+        rc = resolve_gone(conn, b, bc, scan, resolved_by_cat, &n.resolved_findings, e);
+    if (rc == 0)
+        rc = move_cursor(conn, bc, scan, e);
     if (rc == 0)
         rc = add_surface_counts(conn, scan, &bc->key, &n, e);
     rc = tx_end(conn, rc, e);
@@ -733,30 +868,170 @@ int pa_findings_commit_batch(PGconn *conn, const struct pa_batch *b, const struc
     return rc;
 }
 
-int pa_findings_complete_full(PGconn *conn, long long scan_id, const struct pa_surface_key *k,
-                              const char *id_column, const char *id_type, const char *cursor,
-                              struct pa_catcounts *resolved_by_cat, struct pa_err *e)
+/* The watermark fields of a set (a completed scan's): watermark, its kind and table, the keys it covers up to. */
+static void watermark_set(struct pa_buf *set, struct key_params *kp, const struct pa_watermark_rec *w, const char *oid)
+{
+    int wm = param(kp, w->watermark), cw = param(kp, w->changed_watermark), k = param(kp, w->kind),
+        o = param(kp, oid);
+    pa_buf_printf(set,
+                  ", watermark = $%d, changed_watermark = $%d, watermark_kind = $%d, relation_oid = $%d,"
+                  " tail_watermark = NULL",
+                  wm, cw, k, o);
+}
+
+int pa_findings_set_watermark(PGconn *conn, long long scan_id, const struct pa_surface_key *k, const char *id_column,
+                              const char *id_type, const struct pa_watermark_rec *w, struct pa_err *e)
+{
+    char scan[32], oid[32];
+    snprintf(scan, sizeof scan, "%lld", scan_id);
+    snprintf(oid, sizeof oid, "%lld", w->relation_oid);
+    if (cursor_row(conn, k, id_column, id_type, e) != 0)
+        return -1;
+    struct key_params kp;
+    key_params(&kp, k);
+    struct pa_buf set;
+    pa_buf_init(&set);
+    int ic = param(&kp, id_column), it = param(&kp, id_type), sc = param(&kp, scan);
+    /* the keys covered: the tail as it is now, after this scan read past it */
+    pa_buf_printf(&set, "id_column = $%d, id_type = $%d, last_scan_id = $%d, watermark_last_id = last_id", ic, it,
+                  sc);
+    watermark_set(&set, &kp, w, oid);
+    int rc = cursor_update(conn, &set, &kp, NULL, e);
+    pa_buf_free(&set);
+    return rc;
+}
+
+int pa_findings_complete_full(PGconn *conn, long long scan_id, long long pass_scan_id, const struct pa_surface_key *k,
+                              const char *id_column, const char *id_type, const struct pa_watermark_rec *w,
+                              struct pa_catcounts *resolved_by_cat, double *seconds, struct pa_err *e)
+{
+    char scan[32], pass[32], oid[32];
+    snprintf(scan, sizeof scan, "%lld", scan_id);
+    snprintf(pass, sizeof pass, "%lld", pass_scan_id > 0 ? pass_scan_id : scan_id);
+    *seconds = 0;
+    struct surface_counts n = {0};
+    if (exec_cmd(conn, "BEGIN READ WRITE", 0, NULL, e) != 0)
+        return -1;
+    /* open findings of the surface (of this database only) that no scan saw since the pass began: every record was
+     * read since, so these were gone from their record, or their record was */
+    struct key_params kp;
+    key_params(&kp, k);
+    param(&kp, scan);
+    param(&kp, pass);
+    int rc = category_counts(conn,
+                             "WITH res AS (UPDATE pii_audit.findings SET resolved_at = now(), resolved_scan_id = $4,"
+                             "   resolved_reason = 'full_scan'"
+                             "  WHERE " SURFACE_IS " AND resolved_at IS NULL AND last_scan_id < $5"
+                             "  RETURNING category)"
+                             " SELECT category, count(*) FROM res GROUP BY category",
+                             kp.n, kp.p, resolved_by_cat, &n.resolved_findings, e);
+    if (rc == 0)
+        rc = cursor_row(conn, k, id_column, id_type, e);
+    if (rc == 0) {
+        struct key_params q;
+        key_params(&q, k);
+        struct pa_buf set;
+        pa_buf_init(&set);
+        int ic = param(&q, id_column), it = param(&q, id_type), s2 = param(&q, scan), ps = param(&q, pass);
+        /* the pass's duration: what the surface's rows in the runs since it began took (this run's until now; an
+         * interrupted one's until its last batch); a pass that resumed spent its time in several runs, not in the
+         * hours between them */
+        pa_buf_printf(&set,
+                      "id_column = $%d, id_type = $%d, last_scan_id = $%d, last_full_scan_id = $%d,"
+                      " last_full_scan_at = now(), oversized_rows = full_oversized_rows, full_oversized_rows = 0,"
+                      " last_full_scan_seconds = (SELECT coalesce(sum(extract(epoch FROM"
+                      "   CASE WHEN s.scan_id = $%d::bigint THEN clock_timestamp()"
+                      "     WHEN s.status = 'interrupted' THEN coalesce(s.last_progress_at, s.started_at)"
+                      "     ELSE coalesce(s.finished_at, s.last_progress_at, s.started_at) END - s.started_at)), 0)"
+                      "   ::float8"
+                      "   FROM pii_audit.scan_run_surfaces s JOIN pii_audit.scan_runs r ON r.id = s.scan_id"
+                      "   WHERE r.database_id = $1::int AND s.table_name = $2 AND s.column_name = $3"
+                      "     AND s.scan_id BETWEEN $%d::bigint AND $%d::bigint),"
+                      " full_pos = NULL, full_scan_id = NULL, full_watermark = NULL, full_fingerprint = NULL,"
+                      " full_started_at = NULL",
+                      ic, it, s2, s2, s2, ps, s2);
+        if (w) {
+            snprintf(oid, sizeof oid, "%lld", w->relation_oid);
+            int l = param(&q, w->last_id);
+            pa_buf_printf(&set, ", last_id = $%d, watermark_last_id = $%d", l, l);
+            watermark_set(&set, &q, w, oid);
+        }
+        rc = cursor_update(conn, &set, &q, seconds, e);
+        pa_buf_free(&set);
+    }
+    if (rc == 0)
+        rc = add_surface_counts(conn, scan, k, &n, e);
+    return tx_end(conn, rc, e);
+}
+
+int pa_findings_drop_full(PGconn *conn, const struct pa_surface_key *k, struct pa_err *e)
+{
+    struct key_params kp;
+    key_params(&kp, k);
+    struct pa_buf set;
+    pa_buf_init(&set);
+    pa_buf_appends(&set, "full_pos = NULL, full_scan_id = NULL, full_watermark = NULL, full_fingerprint = NULL,"
+                         " full_started_at = NULL, full_oversized_rows = 0");
+    int rc = cursor_update(conn, &set, &kp, NULL, e);
+    pa_buf_free(&set);
+    return rc;
+}
+
+int pa_findings_open_records(PGconn *conn, const struct pa_surface_key *k, const char *after, int limit,
+                             struct pa_buf *ids, int *n, char **last, struct pa_err *e)
+{
+    *n = 0;
+    *last = NULL;
+    pa_buf_truncate(ids, 0);
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit);
+    struct key_params kp;
+    key_params(&kp, k);
+    param(&kp, after ? after : "");
+    param(&kp, lim);
+    /* the findings_identity index walks the surface's records in order; ctid: ids name row locations, which only
+     * a keyless surface's full reads can judge */
+    PGresult *r = pa_db_exec(conn,
+                             "SELECT DISTINCT record_id FROM pii_audit.findings WHERE " SURFACE_IS
+                             "   AND resolved_at IS NULL AND record_id > $4 AND record_id NOT LIKE 'ctid:%'"
+                             " ORDER BY record_id LIMIT $5::int",
+                             kp.n, kp.p, PGRES_TUPLES_OK, e);
+    if (!r)
+        return -1;
+    *n = PQntuples(r);
+    for (int i = 0; i < *n; i++) {
+        const char *id = PQgetvalue(r, i, 0);
+        array_elem(ids, id, strlen(id));
+    }
+    if (*n)
+        *last = pa_xstrdup(PQgetvalue(r, *n - 1, 0));
+    PQclear(r);
+    char *lit = pa_xasprintf("{%s}", ids->len ? ids->data : "");
+    pa_buf_truncate(ids, 0);
+    pa_buf_appends(ids, lit);
+    free(lit);
+    return 0;
+}
+
+int pa_findings_resolve_deleted(PGconn *conn, long long scan_id, const struct pa_surface_key *k, const char *ids,
+                                struct pa_catcounts *resolved_by_cat, struct pa_err *e)
 {
     char scan[32];
     snprintf(scan, sizeof scan, "%lld", scan_id);
     struct surface_counts n = {0};
-    if (exec_cmd(conn, "BEGIN READ WRITE", 0, NULL, e) != 0)
-        return -1;
-    /* open findings of the surface (of this database only) that this scan did not see again */
     struct key_params kp;
     key_params(&kp, k);
-    kp.p[3] = scan;
+    param(&kp, scan);
+    param(&kp, ids);
+    if (exec_cmd(conn, "BEGIN READ WRITE", 0, NULL, e) != 0)
+        return -1;
     int rc = category_counts(conn,
-                             "WITH res AS (UPDATE pii_audit.findings SET resolved_at = now(), resolved_scan_id = $4"
-                             "  WHERE " SURFACE_IS " AND resolved_at IS NULL"
-                             "    AND last_scan_id < $4 RETURNING category)"
+                             "WITH res AS (UPDATE pii_audit.findings SET resolved_at = now(), resolved_scan_id = $4,"
+                             "   resolved_reason = 'deleted'"
+                             "  WHERE " SURFACE_IS " AND resolved_at IS NULL AND record_id = ANY($5::text[])"
+                             "  RETURNING category)"
                              " SELECT category, count(*) FROM res GROUP BY category",
-                             4, kp.p, resolved_by_cat, &n.resolved_findings, e);
-    if (rc == 0) {
-        const char *more[] = {id_column, id_type, cursor, scan};
-        memcpy(&kp.p[3], more, sizeof more);
-        rc = exec_cmd(conn, cursor_full_sql, 7, kp.p, e);
-    }
+                             kp.n, kp.p, resolved_by_cat, &n.resolved_findings, e);
     if (rc == 0)
         rc = add_surface_counts(conn, scan, k, &n, e);
     return tx_end(conn, rc, e);
@@ -839,15 +1114,18 @@ int pa_findings_load_full_durations(PGconn *conn, int database_id, pa_findings_s
     char db[16];
     snprintf(db, sizeof db, "%d", database_id);
     const char *p[] = {db};
-    /* the surface's row in the run of its last complete full scan: from its start (recorded before its checks) to
-     * its outcome */
+    /* the pass's duration as its end recorded it (the runs it spanned, summed: a pass resumes after a failure);
+     * before that was recorded, the surface's row in the run of its last complete full scan: from its start
+     * (recorded before its checks) to its outcome */
     PGresult *r = pa_db_exec(conn,
                              "SELECT c.table_name, c.column_name,"
-                             "  extract(epoch FROM s.finished_at - s.started_at)::float8"
-                             "  FROM pii_audit.scan_cursors c JOIN pii_audit.scan_run_surfaces s"
+                             "  coalesce(c.last_full_scan_seconds, extract(epoch FROM s.finished_at - s.started_at))"
+                             "::float8"
+                             "  FROM pii_audit.scan_cursors c LEFT JOIN pii_audit.scan_run_surfaces s"
                              "    ON s.scan_id = c.last_full_scan_id AND s.table_name = c.table_name"
-                             "   AND s.column_name = c.column_name"
-                             " WHERE c.database_id = $1::int AND s.status = 'ok' AND s.finished_at IS NOT NULL",
+                             "   AND s.column_name = c.column_name AND s.status = 'ok' AND s.finished_at IS NOT NULL"
+                             " WHERE c.database_id = $1::int AND c.last_full_scan_id IS NOT NULL"
+                             "   AND (c.last_full_scan_seconds IS NOT NULL OR s.scan_id IS NOT NULL)",
                              1, p, PGRES_TUPLES_OK, e);
     if (!r)
         return -1;

@@ -1,12 +1,14 @@
 /* findings: the findings store (schema pii_audit): schema version check and --init-db, the scanned databases'
- * identities, scan runs, per-surface cursors, batched finding upserts and full-scan resolution.
+ * identities, scan runs, per-surface cursors (the tail, the change-detection watermark, a full pass in progress),
+ * batched finding upserts, and the three resolutions of the scans: a record read again without a finding (gone), a
+ * record that no longer exists (deleted), a finding no scan saw since a full pass began (full_scan).
  *
  * One store can serve a fleet: every finding, cursor, run and surface lock belongs to one scanned database
  * (pii_audit.databases: the cluster's system identifier and the database name), so two databases with the same
  * table names never share a cursor or a finding, and a full scan of one never resolves the other's.
  *
- * The invariant that keeps "nothing lost, nothing duplicated": a batch's findings, its cursor move and its
- * counters commit in ONE transaction, so the cursor is never ahead of committed findings, and findings are
+ * The invariant that keeps "nothing lost, nothing duplicated": a batch's findings, its resolutions, its cursor move
+ * and its counters commit in ONE transaction, so the cursor is never ahead of committed findings, and findings are
  * upserted on (table, column, record id, path, category) so re-reading a batch after a crash adds nothing.
  * Never stores a value: only ids, paths, categories and rules. */
 #ifndef PA_FINDINGS_H
@@ -88,12 +90,19 @@ struct pa_run_totals {
 };
 int pa_findings_finish_run(PGconn *conn, long long scan_id, const struct pa_run_totals *t, struct pa_err *e);
 
-/* Cursor of a surface. *last_id / *id_type are malloc'd (NULL when never scanned). */
+/* Cursor of a surface: what its scans have read (sql/003_change_detection.sql says what each field means). Strings
+ * are malloc'd, NULL when not set; all NULL and 0 when the surface was never scanned. */
 struct pa_cursor {
-    char *last_id;
-    char *id_type;
+    char *last_id;            /* the tail: every row up to it in key order was read (since the watermark) */
+    char *id_column, *id_type;
     double last_full_scan_at; /* epoch seconds, 0 = never */
-    long long oversized_rows; /* oversized rows met by the last complete full scan and the incremental ones since */
+    long long oversized_rows; /* oversized rows met by the last complete full pass and the scans since */
+    char *watermark;          /* xid8 as text */
+    char *changed_watermark;  /* changed_column's value at the watermark (changed_column surfaces) */
+    char *watermark_last_id, *tail_watermark, *watermark_kind;
+    long long relation_oid;
+    char *full_pos, *full_watermark, *full_fingerprint; /* a full pass in progress */
+    long long full_scan_id;   /* 0: none in progress */
 };
 int pa_findings_get_cursor(PGconn *conn, const struct pa_surface_key *k, struct pa_cursor *c, struct pa_err *e);
 void pa_cursor_free(struct pa_cursor *c);
@@ -106,10 +115,13 @@ void pa_findings_unlock_surface(PGconn *conn, const struct pa_surface_key *k);
 int pa_findings_surface_start(PGconn *conn, long long scan_id, const struct pa_surface_key *k, const char *mode,
                               struct pa_err *e);
 
-/* Findings of one batch, accumulated as PostgreSQL array literals (no per-finding allocation). */
+/* Findings of one batch, accumulated as PostgreSQL array literals (no per-finding allocation); seen: the record ids
+ * the batch read, when its findings are resolved per record (change detection's re-reads). */
 struct pa_batch {
     struct pa_buf record_ids, paths, categories, detectors, rules;
     size_t n;
+    struct pa_buf seen;
+    size_t n_seen;
 };
 void pa_batch_init(struct pa_batch *b);
 void pa_batch_reset(struct pa_batch *b);
@@ -122,26 +134,68 @@ void pa_batch_free(struct pa_batch *b);
 void pa_findings_store_path(struct pa_buf *out, const char *path, size_t len);
 void pa_batch_add(struct pa_batch *b, const char *record_id, size_t id_len, const char *path, size_t path_len,
                   const char *category, const char *detector, const char *rule);
+/* A record the batch read (pa_batch.seen). */
+void pa_batch_add_seen(struct pa_batch *b, const char *record_id, size_t id_len);
+
+/* Which position of the cursor a batch moves. */
+enum pa_cursor_move {
+    PA_MOVE_NONE, /* change detection's re-reads: nothing to resume (the watermark moves when the scan completes) */
+    PA_MOVE_TAIL, /* last_id (rows past the tail); the first move past watermark_last_id records tail_watermark */
+    PA_MOVE_FULL, /* full_pos of the full pass in progress, with the pass's scan id, watermark and fingerprint */
+};
 
 struct pa_batch_commit {
     long long scan_id;
     struct pa_surface_key key;
     const char *id_column, *id_type;
-    const char *cursor;         /* new last_id, or NULL to leave the cursor as it is (full scans) */
-    long long rows, bytes, invalid_documents, truncated_records;
-    long long oversized;        /* documents not fetched; added to the cursor's oversized_rows when it moves */
-    long long retries;          /* batches read again before this one (recovery conflicts) */
+    enum pa_cursor_move move;
+    const char *cursor;      /* the position moved to (NULL: none yet) */
+    const char *watermark;   /* TAIL: the tail_watermark to record; FULL: the pass's watermark */
+    long long full_scan_id;  /* FULL: the scan the pass began in */
+    const char *fingerprint; /* FULL: the keyless pass's relations */
+    long long rows, bytes, invalid_documents, truncated_records, reread;
+    long long oversized;     /* documents not fetched: added to the cursor's oversized_rows (a FULL move: to the
+                              * pass's, which become oversized_rows when it completes) */
+    long long retries;       /* batches read again before this one (recovery conflicts) */
 };
-/* One transaction: upsert the findings, move the cursor, add the counters. new_by_cat receives the findings that
- * were new. On failure e->reason is connection_lost or findings_store. */
+/* One transaction: upsert the findings, resolve (reason gone) the open findings of the records the batch read
+ * (b->seen) that it did not find again, move the cursor, add the counters. new_by_cat receives the findings that
+ * were new, resolved_by_cat those resolved. On failure e->reason is connection_lost or findings_store. */
 int pa_findings_commit_batch(PGconn *conn, const struct pa_batch *b, const struct pa_batch_commit *bc,
-                             struct pa_catcounts *new_by_cat, struct pa_err *e);
+                             struct pa_catcounts *new_by_cat, struct pa_catcounts *resolved_by_cat, struct pa_err *e);
 
-/* After a complete full scan: resolve open findings of the surface not seen by this scan, record the full scan in
- * the cursor (last_full_scan_*, and last_id = cursor when given). */
-int pa_findings_complete_full(PGconn *conn, long long scan_id, const struct pa_surface_key *k,
-                              const char *id_column, const char *id_type, const char *cursor,
-                              struct pa_catcounts *resolved_by_cat, struct pa_err *e);
+/* The watermark a completed scan of a surface leaves (pa_findings_set_watermark, pa_findings_complete_full). */
+struct pa_watermark_rec {
+    const char *watermark, *changed_watermark, *kind;
+    long long relation_oid;
+    const char *last_id; /* complete_full: the pass's end, as last_id and watermark_last_id (NULL: empty) */
+};
+
+/* A scan read every row inserted or changed since the watermark (and past the tail): the new watermark, covering
+ * the keys up to last_id; tail_watermark cleared. */
+int pa_findings_set_watermark(PGconn *conn, long long scan_id, const struct pa_surface_key *k, const char *id_column,
+                              const char *id_type, const struct pa_watermark_rec *w, struct pa_err *e);
+
+/* After a complete full pass (begun in scan pass_scan_id): resolve (reason full_scan) the surface's open findings not
+ * seen since the pass began, record the full scan in the cursor (last_full_scan_*; oversized_rows: those the pass's
+ * runs met; the pass's duration: the seconds every run since it began spent on the surface, into *seconds), end the
+ * pass; with w, also the watermark the pass gives (it read every row older than its own watermark). */
+int pa_findings_complete_full(PGconn *conn, long long scan_id, long long pass_scan_id, const struct pa_surface_key *k,
+                              const char *id_column, const char *id_type, const struct pa_watermark_rec *w,
+                              struct pa_catcounts *resolved_by_cat, double *seconds, struct pa_err *e);
+
+/* Forget a full pass in progress (a new one starts, or what it was made on changed). */
+int pa_findings_drop_full(PGconn *conn, const struct pa_surface_key *k, struct pa_err *e);
+
+/* Up to limit distinct record ids of the surface's open findings after `after` (NULL: from the start), in text
+ * order, into a text array literal (*n of them; *last receives the last, malloc'd). For the check of deleted
+ * records. A keyless surface's ctid: ids are left out (only its full reads resolve them). */
+int pa_findings_open_records(PGconn *conn, const struct pa_surface_key *k, const char *after, int limit,
+                             struct pa_buf *ids, int *n, char **last, struct pa_err *e);
+/* Resolve (reason deleted) the surface's open findings of these records (a text array literal), which no longer
+ * exist. */
+int pa_findings_resolve_deleted(PGconn *conn, long long scan_id, const struct pa_surface_key *k, const char *ids,
+                                struct pa_catcounts *resolved_by_cat, struct pa_err *e);
 
 struct pa_surface_outcome {
     const char *status; /* ok | failed | cancelled */
@@ -167,9 +221,10 @@ typedef void (*pa_findings_state_cb)(void *arg, const char *kind, const char *ta
 int pa_findings_load_state(PGconn *conn, int database_id, pa_findings_state_cb cb, void *arg, double *last_success,
                            struct pa_err *e);
 
-/* The duration of each surface's last complete full scan (seconds: from the start of the surface in that run to its
- * outcome), of one database: cb with kind "full_duration" (table, column, NULL, seconds) once per surface that has
- * one. For the daemon's pii_audit_surface_full_scan_duration_seconds at start (a restart keeps the stuck-scan
+/* The duration of each surface's last complete full scan (seconds: the time the surface's scans spent on the pass,
+ * summed over the runs of a pass that resumed; for a pass ended before schema version 3, from the start of the
+ * surface in its run to its outcome), of one database: cb with kind "full_duration" (table, column, NULL, seconds)
+ * once per surface that has one. For the daemon's pii_audit_surface_full_scan_duration_seconds at start (a restart keeps the stuck-scan
  * threshold). 0, or -1 with e set. */
 int pa_findings_load_full_durations(PGconn *conn, int database_id, pa_findings_state_cb cb, void *arg,
                                     struct pa_err *e);

@@ -59,32 +59,34 @@ void pa_grant_statement(struct pa_buf *out, const struct pa_grant *g, const char
     pa_buf_printf(out, " TO %s", qrole);
 }
 
-/* USAGE on each schema (once) and column-level SELECT on (id, column) of each surface. */
+/* USAGE on each schema (once) and column-level SELECT on what each surface's scans select: its key (any number of
+ * columns), the column, and the system columns its mode reads (ctid, xmin; a role with column grants only cannot
+ * select them otherwise). A partitioned table is read through its parent: the parent's grants are all it needs,
+ * for partitions created later too. */
 static void print_surfaces(FILE *out, const struct pa_config *cfg, PGconn *conn, const char *qrole)
 {
     for (size_t i = 0; i < cfg->n_surfaces; i++) {
         const struct pa_surface *s = &cfg->surfaces[i];
-        char *id = s->id_column ? pa_xstrdup(s->id_column) : conn ? pa_scan_primary_key(conn, s->schema, s->table)
-                                                                  : NULL;
-        const char *parts[] = {s->schema, s->table, s->column, id};
-        char *q[4] = {NULL};
-        for (int k = 0; k < 4; k++)
-            if (parts[k])
-                q[k] = pa_db_quote_ident(conn, parts[k]);
+        char *cols = pa_scan_grant_columns(conn, s);
+        const char *parts[] = {s->schema, s->table, s->column};
+        char *q[3] = {NULL};
+        for (int k = 0; k < 3; k++)
+            q[k] = pa_db_quote_ident(conn, parts[k]);
         bool seen = false;
         for (size_t k = 0; k < i; k++)
             if (strcmp(cfg->surfaces[k].schema, s->schema) == 0)
                 seen = true;
         if (!seen)
             fprintf(out, PA_GRANT_SCHEMA_USAGE_FMT ";\n", q[0], qrole);
-        if (id)
-            fprintf(out, PA_GRANT_COLUMNS_FMT ";\n", q[3], q[2], "TABLE ", q[0], q[1], qrole);
+        if (cols)
+            fprintf(out, PA_GRANT_COLUMNS_FMT ";\n", cols, "TABLE ", q[0], q[1], qrole);
         else
-            fprintf(out, "GRANT SELECT ON TABLE %s.%s TO %s; -- primary key not known: narrow to (id, %s) if you can\n",
-                    q[0], q[1], qrole, s->column);
-        for (int k = 0; k < 4; k++)
+            fprintf(out, "GRANT SELECT ON TABLE %s.%s TO %s; -- key not known: narrow to (key columns, %s, ctid, xmin) "
+                         "if you can\n",
+                    q[0], q[1], qrole, q[2]);
+        for (int k = 0; k < 3; k++)
             free(q[k]);
-        free(id);
+        free(cols);
     }
 }
 

@@ -41,10 +41,11 @@ extern const size_t pa_grants_n;
 void pa_grant_statement(struct pa_buf *out, const struct pa_grant *g, const char *qrole);
 
 /* What a scanned surface needs, as printf formats: the same words in --print-grants and in the scan's hints.
- * Arguments: database, role; schema, role; id column, column, "TABLE " or "", schema, table, role. */
+ * Arguments: database, role; schema, role; the column list (pa_scan_grant_columns), "TABLE " or "", schema, table,
+ * role. */
 #define PA_GRANT_CONNECT_FMT "GRANT CONNECT ON DATABASE %s TO %s"
 #define PA_GRANT_SCHEMA_USAGE_FMT "GRANT USAGE ON SCHEMA %s TO %s"
-#define PA_GRANT_COLUMNS_FMT "GRANT SELECT (%s, %s) ON %s%s.%s TO %s"
+#define PA_GRANT_COLUMNS_FMT "GRANT SELECT (%s) ON %s%s.%s TO %s"
 
 /* --print-grants: the GRANTs for the configured surfaces (column-level SELECT; the primary key is looked up on a
  * scanned-database connection when one can be made) and for pii-auditd's own objects. Returns 0. */

@@ -61,6 +61,8 @@ void pa_report_text(FILE *out, const struct pa_scan_result *r, bool dry_run)
         double rate = s->duration > 0 ? (double)s->rows / s->duration : 0;
         fprintf(out, "    %s scan: %lld rows, %s in %.2fs (%.0f rows/s)\n", pa_scan_mode_name(s->full), s->rows,
                 b, s->duration, rate);
+        if (s->rows_reread)
+            fprintf(out, "    of them changed since the last scan and read again: %lld\n", s->rows_reread);
         fprintf(out, "    findings: %lld new, %lld open, %lld resolved\n", pa_catcounts_total(&s->new_by_cat),
                 pa_catcounts_total(&s->open_by_cat), pa_catcounts_total(&s->resolved_by_cat));
         text_counts(out, "new:", &s->new_by_cat);
@@ -148,9 +150,11 @@ static void json_surface(struct pa_buf *b, const struct pa_surface_result *s)
     json_error(b, s->status != PA_SURFACE_OK, &s->err);
     pa_buf_printf(b,
                   ",\"rows\":%lld,\"bytes\":%lld,\"rows_estimated\":%lld,\"duration_seconds\":%.3f,"
-                  "\"rows_per_second\":%.1f,\"invalid_documents\":%lld,\"truncated_records\":%lld,\"new\":",
+                  "\"rows_per_second\":%.1f,\"invalid_documents\":%lld,\"truncated_records\":%lld,"
+                  "\"rows_reread\":%lld,\"new\":",
                   s->rows, s->bytes, s->rows_estimated > 0 ? s->rows_estimated : 0, s->duration,
-                  s->duration > 0 ? (double)s->rows / s->duration : 0.0, s->invalid_documents, s->truncated_records);
+                  s->duration > 0 ? (double)s->rows / s->duration : 0.0, s->invalid_documents, s->truncated_records,
+                  s->rows_reread);
     json_counts(b, &s->new_by_cat);
     pa_buf_appends(b, ",\"open\":");
     json_counts(b, &s->open_by_cat);

@@ -51,9 +51,12 @@ enum pa_surface_status { PA_SURFACE_OK, PA_SURFACE_FAILED, PA_SURFACE_CANCELLED 
 
 /* Why rows of a surface are known not to have been read (pii_audit_surface_rows_unread{reason}); X(NAME, "label"):
  *   oversized  rows whose document was too big to fetch (scan.max_document_bytes), met by the surface's last complete
- *              full scan and the incremental scans since: none of them was read (kept in the findings store)
+ *              full pass (all its runs, when it resumed) and the scans since: none of them was read (kept in the
+ *              findings store; an upper bound: a row met twice, by a pass and a re-read, counts twice)
  *   failed     the surface's scan failed or was cancelled: the rows after the position it had committed (counted on
- *              the scanned database after the failure; a first or full scan's whole rest), 0 when it succeeded */
+ *              the scanned database after the failure; a first or full pass's whole rest from its position); a
+ *              surface refused before any row was read (null_id, no key): its estimated rows; not known when change
+ *              detection was cut short (its changed rows are not counted); 0 when it succeeded */
 #define PA_UNREAD_REASONS(X)                                                                                           \
     X(OVERSIZED, "oversized")                                                                                          \
     X(FAILED, "failed")
@@ -68,11 +71,15 @@ struct pa_surface_result {
     enum pa_surface_status status;
     struct pa_err err;     /* why it failed (reason none when ok); the message is safe: never a value or a
                             * conninfo */
-    bool full;             /* this surface was read in full */
+    bool full;             /* this scan read the surface in full (a full pass, or part of one that resumes) */
     long long rows, bytes, invalid_documents, truncated_records, rows_estimated;
+    long long rows_reread; /* of rows: rows read again because they changed since the last scan (or their
+                            * partition joined since), by change detection */
     long long oversized_documents;      /* rows of this scan whose document was not fetched (not in rows) */
     long long retries[PA_FAIL_COUNT];   /* batches read again, by the reason of the failure */
     long long unread[PA_UNREAD_COUNT];  /* coverage after this scan (see PA_UNREAD_REASONS); -1: not known */
+    double full_duration;  /* a full pass this scan completed: the seconds the surface's scans spent on it since it
+                            * began (summed over the runs of a pass that resumed); 0 when none completed */
     double duration;       /* seconds */
     struct pa_catcounts new_by_cat, resolved_by_cat, open_by_cat;
 };
@@ -104,22 +111,27 @@ const char *pa_scan_surface_status_name(enum pa_surface_status s);
 const char *pa_scan_run_status_name(const struct pa_scan_result *r);
 const char *pa_scan_mode_name(bool full);
 
-/* The single-column primary key of schema.table (malloc'd), or NULL when it has none, it has several columns, or
- * the catalog query failed: the same query the surface check uses. For --print-grants. */
-char *pa_scan_primary_key(PGconn *conn, const char *schema, const char *table);
+/* The columns a surface's scans select, as GRANT SELECT (...) lists them (quoted where needed, ", " between): its key
+ * (the primary key, any number of columns, or id_column), the scanned column, changed_column, and the system
+ * columns ctid and xmin where its mode reads them. The same catalog questions as the surface check; without a
+ * connection (conn NULL) from the configuration alone, which needs the key configured. NULL when the key is not
+ * known (no connection, or the table or its key is missing). For --print-grants; the caller frees. */
+char *pa_scan_grant_columns(PGconn *conn, const struct pa_surface *s);
 
 /* What the surface check (the one every scan makes before reading a surface) found. */
 struct pa_scan_surface_check {
-    char id_column[128];
-    char id_type[128];  /* format_type() of the id column */
+    char id_column[128]; /* the key as scan_cursors keeps it: a column, a composite key's columns, or ctid */
+    char id_type[128];   /* format_type() of the key's column(s) */
+    char columns[512];   /* what a scan selects, as GRANT SELECT (...) lists them (pa_scan_grant_columns) */
     bool json;          /* the column is json or jsonb (else text, varchar or char) */
     long long estimate; /* pg_class.reltuples */
 };
 /* The scan's own surface check, on a scanned-database connection (pa_db_open PA_DB_SCANNED): the table, the column
- * and its type, the id column (configured and unique, or the single-column primary key), column-level SELECT on
- * both, and no row-level security that could hide rows. 0 with out filled, or -1 with e saying what is wrong and
- * the fix (reason missing, unsupported_type, no_unique_id, permission, rls, or the query's failure). For
- * --check-config --connect. Reads no row. */
+ * and its type, the key (id_column, configured and unique, or the primary key, any number of columns; keyless:
+ * ctid), no NULL ids, column-level SELECT on every column a scan selects (ctid and xmin included), and no row-level
+ * security that could hide rows. 0 with out filled, or -1 with e saying what is wrong and the fix (reason missing,
+ * unsupported_type, no_unique_id, null_id, permission, rls, or the query's failure). For --check-config --connect.
+ * Reads no document. */
 int pa_scan_check_surface(PGconn *conn, const struct pa_surface *s, struct pa_scan_surface_check *out,
                           struct pa_err *e);
 

@@ -220,10 +220,10 @@ static void check_surfaces(struct preflight *p, const struct pa_config *cfg, PGc
         struct pa_err e;
         if (pa_scan_check_surface(conn, s, &c, &e) == 0)
             say(p, OK,
-                "surface %s: table %s.%s (~%lld rows), column %s (%s), id column %s (%s), SELECT on both, no "
+                "surface %s: table %s.%s (~%lld rows), column %s (%s), id column %s (%s), SELECT on (%s), no "
                 "row-level security",
                 s->name, s->schema, s->table, c.estimate > 0 ? c.estimate : 0, s->column, c.json ? "json" : "text",
-                c.id_column, c.id_type);
+                c.id_column, c.id_type, c.columns);
         else
             say(p, FAIL, "surface %s [%s]: %s", s->name, pa_fail_reason_name(e.reason), e.msg);
     }

@@ -70,7 +70,8 @@
       "Throttle: rows read per second across all surfaces; 0 = unlimited.", 0, NULL, NULL,                             \
       C(max_rows_per_second), 0, 0, 1000000000)                                                                        \
     X("scan.full_scan_interval", PA_KEY_DURATION, "7d", false, true,                                                   \
-      "How often every surface is rescanned from the start (between full scans only new rows are read).", 0,           \
+      "How often every surface is rescanned from the start (between full scans, the rows changed since the last).",    \
+      0,                                                                                                               \
       NULL, NULL, C(full_scan_interval), 0, MIN_S, 365 * D_S)                                                          \
     X("scan.max_findings_per_record", PA_KEY_INT, "1000", false, true,                                                 \
       "Findings kept per record (row); past it the record is marked truncated. 0 = unlimited.", F_SIZE_T, NULL,        \
@@ -103,8 +104,20 @@
     X("surfaces[].column", PA_KEY_STRING, NULL, true, true, "The column holding the JSON documents.", 0,               \
       SET(ident), NULL, S(column), 0, 0, 0)                                                                            \
     X("surfaces[].id_column", PA_KEY_STRING, NULL, false, true,                                                        \
-      "Column identifying a row in findings and ordering batches; unset: the single-column primary key.", 0,           \
+      "Column identifying a row in findings and ordering batches (unique, NOT NULL); unset: the primary key.", 0,      \
       SET(ident), NULL, S(id_column), 0, 0, 0)                                                                         \
+    X("surfaces[].changed_column", PA_KEY_STRING, NULL, false, true,                                                   \
+      "Indexed timestamp set on every insert and update (updated_at): incremental scans read rows with a value "       \
+      "since the last scan instead of using transaction ids; unset: transaction ids (xmin).", 0, SET(ident), NULL,     \
+      S(changed_column), 0, 0, 0)                                                                                      \
+    X("surfaces[].changed_overlap", PA_KEY_DURATION, "5m", false, true,                                                \
+      "With changed_column: rows whose value is up to this much older than the last scan's start are read again "      \
+      "(transactions longer than this, or clocks behind the database, can be missed).", 0, NULL, NULL,                 \
+      S(changed_overlap), 0, 0, D_S)                                                                                   \
+    X("surfaces[].keyless", PA_KEY_STRING, NULL, false, true,                                                          \
+      "ctid: a table without a usable key is read whole at every scan by row location; record ids are ctid:(b,o), "    \
+      "not stable, and findings are resolved only by these full reads.", 0, NULL, CHECK(keyless), S(keyless), 0, 0,    \
+      0)                                                                                                               \
     X("detectors", PA_KEY_SECTION, NULL, false, true, "Tuning of the built-in detectors and custom patterns.", 0,      \
       SET(section), NULL, 0, 0, 0, 0)                                                                                  \
     X("detectors.disable", PA_KEY_STRING_LIST, "[]", false, true,                                                      \

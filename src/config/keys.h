@@ -130,6 +130,7 @@ PA_CFG_SETTER(pa_cfg_set_surfaces);
 PA_CFG_SETTER(pa_cfg_set_table);
 PA_CFG_SETTER(pa_cfg_set_schema);
 PA_CFG_SETTER(pa_cfg_set_ident);
+PA_CFG_CHECK(pa_cfg_check_keyless);
 
 /* detectors.c: detectors.* */
 PA_CFG_SETTER(pa_cfg_set_extra_keys);

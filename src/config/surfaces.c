@@ -158,6 +158,13 @@ int pa_cfg_set_ident(struct pa_cfg_ctx *c, size_t k, const struct pa_cfg_node *n
     return 0;
 }
 
+int pa_cfg_check_keyless(struct pa_cfg_ctx *c, const struct pa_cfg_node *n, const char *disp)
+{
+    if (n->len != 4 || memcmp(n->s, "ctid", 4) != 0)
+        return cfg_fail(c, n, "%s: the only keyless mode is ctid (read the table by row location)", disp);
+    return 0;
+}
+
 int pa_cfg_set_schema(struct pa_cfg_ctx *c, size_t k, const struct pa_cfg_node *n, void *obj, const char *disp)
 {
     struct surface_item *it = obj;
@@ -184,6 +191,12 @@ int pa_cfg_set_surfaces(struct pa_cfg_ctx *c, size_t k, const struct pa_cfg_node
             return -1;
         if (!it.s.schema)
             it.s.schema = pa_xstrdup("public");
+        if (it.s.keyless && (it.s.id_column || it.s.changed_column)) {
+            cfg->surfaces[cfg->n_surfaces++] = it.s; /* freed with the config */
+            return cfg_fail(c, n->kids[i],
+                            "%s: keyless: ctid reads the table by row location, without a key or changes: remove %s",
+                            idisp, it.s.id_column ? "id_column" : "changed_column");
+        }
         it.s.name = pa_xasprintf("%s.%s.%s", it.s.schema, it.s.table, it.s.column);
         cfg->surfaces[cfg->n_surfaces++] = it.s;
     }

@@ -7,9 +7,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* A range of ids: exclusive low, inclusive high; NULL = open on that side. Fixed before its first batch is read. */
+/* A range of ids: exclusive low, inclusive high; NULL = open on that side. Of row locations (keyless surfaces,
+ * change detection): block numbers, inclusive low, exclusive high. Fixed before its first batch is read. */
 struct id_range {
     char *lo, *hi;
+    char *filter; /* a condition (SQL on row t) of this range's rows only, or NULL */
 };
 
 /* How far a range is read and committed (kept by the committing side only). */

@@ -1,7 +1,11 @@
 /* scan/reader: the scan's reader threads (see reader.h for the hand-off). Each reads id ranges of any surface in
  * pipelined keyset batches of
  *   COPY (SELECT id::text, col::text FROM t WHERE id > $lo AND id <= $hi ORDER BY id) TO STDOUT (FORMAT binary)
- * on its own two connections, so the server streams rows while we detect (its jsonb-to-text work overlaps ours).
+ * on its own two connections, so the server streams rows while we detect (its jsonb-to-text work overlaps ours);
+ * "id" is the key's position (a row comparison for a composite key), and a step may add a condition (change
+ * detection's). Ranges of row locations (keyless surfaces, the pass over changed rows) are read in batches of
+ *   COPY (SELECT id::text, col::text FROM t WHERE ctid >= '(lo,0)' AND ctid < '(hi,0)' AND ...) TO STDOUT
+ * whose block count adapts to the rows each returns.
  * This is the code tuned for speed: the per-row path is pa_copy_parse_row (inline), pa_detect_doc and on_finding,
  * and nothing else. Must never log or keep a byte of a scanned value: every row buffer is wiped before libpq gets
  * it back, and the stack a range used is scrubbed after it. */
@@ -100,6 +104,19 @@ static bool job_stopping(struct reader *rd)
     return a;
 }
 
+/* The job's and the range's own conditions. */
+static void append_filters(const struct read_job *job, const struct id_range *rg, struct pa_where *w)
+{
+    if (job->filter) {
+        pa_where_and(w);
+        pa_buf_printf(w->sql, "(%s)", job->filter);
+    }
+    if (rg->filter) {
+        pa_where_and(w);
+        pa_buf_printf(w->sql, "(%s)", rg->filter);
+    }
+}
+
 /* Fix the next batch of the range after position lo: its end is the limit-th id after lo (an index-only walk
  * over ids, no document is read), or the range's end when fewer rows are left. */
 static int plan_batch(struct reader *rd, int c, const char *lo, struct batch_req *q, struct batch_result *b)
@@ -110,14 +127,20 @@ static int plan_batch(struct reader *rd, int c, const char *lo, struct batch_req
     PGconn *conn = rd->conn[c];
     struct pa_buf sql;
     pa_buf_init(&sql);
-    pa_buf_printf(&sql, "SELECT t.%s::text FROM %s t", si->qid, si->qtable);
+    pa_buf_appends(&sql, "SELECT ");
+    pa_order_pos_expr(job->order, &sql);
+    pa_buf_printf(&sql, " FROM %s t", si->qtable);
+    struct pa_where w = {.sql = &sql};
+    append_filters(job, rg, &w);
     int rc = -1;
-    if (pa_catalog_append_bounds(conn, si, &sql, lo, rg->hi) != 0) {
+    if (pa_catalog_append_bounds(conn, job->order, &w, lo, rg->hi) != 0) {
         pa_db_classify(conn, NULL, &b->err);
         b->failed = true;
         goto out;
     }
-    pa_buf_printf(&sql, " ORDER BY t.%s OFFSET %lld LIMIT 1", si->qid, rd->pool->p.limit - 1);
+    pa_buf_appends(&sql, " ORDER BY ");
+    pa_order_by(job->order, &sql);
+    pa_buf_printf(&sql, " OFFSET %lld LIMIT 1", rd->pool->p.limit - 1);
     PGresult *res = pa_db_exec(conn, sql.data, 0, NULL, PGRES_TUPLES_OK, &b->err);
     if (!res) {
         b->failed = true;
@@ -140,29 +163,38 @@ out:
 
 static int send_batch(struct reader *rd, int c, const struct batch_req *q, struct batch_result *b)
 {
-    const struct surface_info *si = rd->job->info;
+    const struct read_job *job = rd->job;
+    const struct surface_info *si = job->info;
     PGconn *conn = rd->conn[c];
     struct pa_buf sql;
     pa_buf_init(&sql);
+    /* the document is only referenced in the target list: a row the conditions drop is never detoasted */
     long long max = rd->pool->p.cfg->max_document_bytes;
     if (max > 0)
         /* pg_column_size is the stored size (after TOAST compression), read without detoasting the value */
         pa_buf_printf(&sql,
-                      "COPY (SELECT t.%s::text, CASE WHEN pg_catalog.pg_column_size(t.%s) > %lld THEN NULL"
+                      "COPY (SELECT %s, CASE WHEN pg_catalog.pg_column_size(t.%s) > %lld THEN NULL"
                       " ELSE t.%s::text END, CASE WHEN pg_catalog.pg_column_size(t.%s) > %lld"
                       " THEN pg_catalog.pg_column_size(t.%s)::text END FROM %s t",
-                      si->qid, si->qcol, max, si->qcol, si->qcol, max, si->qcol, si->qtable);
+                      si->rec_expr, si->qcol, max, si->qcol, si->qcol, max, si->qcol, si->qtable);
     else
-        pa_buf_printf(&sql, "COPY (SELECT t.%s::text, t.%s::text FROM %s t", si->qid, si->qcol, si->qtable);
+        pa_buf_printf(&sql, "COPY (SELECT %s, t.%s::text FROM %s t", si->rec_expr, si->qcol, si->qtable);
+    struct pa_where w = {.sql = &sql};
+    append_filters(job, &job->ranges[rd->idx], &w);
     int rc = -1;
-    if (pa_catalog_append_bounds(conn, si, &sql, q->lo, q->hi) != 0) {
-        pa_db_classify(conn, NULL, &b->err);
-        b->failed = true;
-        goto out;
+    if (job->how == READ_BLOCKS) {
+        pa_catalog_append_blocks(&w, q->lo, q->hi);
+    } else {
+        if (pa_catalog_append_bounds(conn, job->order, &w, q->lo, q->hi) != 0) {
+            pa_db_classify(conn, NULL, &b->err);
+            b->failed = true;
+            goto out;
+        }
+        pa_buf_appends(&sql, " ORDER BY ");
+        pa_order_by(job->order, &sql);
+        if (!q->hi && job->pos_is_rec)
+            pa_buf_printf(&sql, " LIMIT %lld", rd->pool->p.limit);
     }
-    pa_buf_printf(&sql, " ORDER BY t.%s", si->qid);
-    if (!q->hi)
-        pa_buf_printf(&sql, " LIMIT %lld", rd->pool->p.limit);
     pa_buf_appends(&sql, ") TO STDOUT (FORMAT binary)");
     if (!PQsendQuery(conn, sql.data)) {
         pa_db_classify(conn, NULL, &b->err);
@@ -269,6 +301,10 @@ static inline __attribute__((always_inline)) int take_row(struct reader *rd, str
         rd->record_id_len = (size_t)idlen;
         pa_buf_truncate(last_id, 0);
         pa_buf_append(last_id, id, (size_t)idlen);
+        /* an oversized record is not among those seen: its findings are not resolved by a read that did not look
+         * at its document (a NULL document is seen: it holds nothing) */
+        if (!size && job->collect_ids && job->store)
+            pa_batch_add_seen(&b->batch, id, (size_t)idlen);
         if (size) {
             /* not fetched: its id and stored size only (never silently: counted, logged, exported) */
             b->oversized++;
@@ -407,8 +443,9 @@ static long long read_batch(struct reader *rd, int c, struct batch_result *b, st
 }
 
 /* scan.max_rows_per_second over all readers of the scan: a batch may be requested once the rows requested before it
- * are due. A reader that was idle does not earn credit for a burst. */
-static void throttle(struct reader *rd)
+ * are due (rows: a keyset batch's limit; for a batch of blocks, the rows the one before returned). A reader that
+ * was idle does not earn credit for a burst. */
+static void throttle(struct reader *rd, long long rows)
 {
     struct scan_pool *pool = rd->pool;
     long long rate = pool->p.cfg->max_rows_per_second;
@@ -417,7 +454,7 @@ static void throttle(struct reader *rd)
     pthread_mutex_lock(&pool->mu);
     double now = pa_now_monotonic();
     double due = pool->next_due > now ? pool->next_due : now;
-    pool->next_due = due + (double)pool->p.limit / (double)rate;
+    pool->next_due = due + (double)rows / (double)rate;
     pthread_mutex_unlock(&pool->mu);
     for (;;) {
         double left = due - pa_now_monotonic();
@@ -491,9 +528,9 @@ static void close_conns(struct reader *rd)
 }
 
 /* A failed batch worth another attempt: a hot standby cancelled it to replay WAL. Waits before the attempt (1 s,
- * doubling, at most 30 s; a stop request ends the wait) and logs it. False: give up (no attempt left, not a
- * retryable failure, or stopping). */
-static bool retry_wanted(struct reader *rd, struct batch_result *b, int attempt, const char *pos)
+ * doubling, at most 30 s; a stop request ends the wait) and logs it (from: where the attempt starts, for the log).
+ * False: give up (no attempt left, not a retryable failure, or stopping). */
+static bool retry_wanted(struct reader *rd, struct batch_result *b, int attempt, const char *from)
 {
     long long max = rd->pool->p.cfg->retry_attempts;
     if (b->err.reason != PA_FAIL_RECOVERY_CONFLICT || attempt >= max || job_stopping(rd))
@@ -501,8 +538,8 @@ static bool retry_wanted(struct reader *rd, struct batch_result *b, int attempt,
     double wait = attempt < 5 ? (double)(1 << attempt) : 30;
     if (wait > 30)
         wait = 30;
-    pa_warn("%s: %s; retry %d of %lld in %.0fs, from %s%s", rd->job->surface, b->err.msg, attempt + 1, max, wait,
-            pos ? "after id " : "the start of the range", pos ? pos : "");
+    pa_warn("%s: %s; retry %d of %lld in %.0fs, from %s", rd->job->surface, b->err.msg, attempt + 1, max, wait,
+            from);
     for (double until = pa_now_monotonic() + wait; pa_now_monotonic() < until;) {
         if (job_stopping(rd))
             return false;
@@ -548,7 +585,7 @@ again:
         result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
         goto out;
     }
-    throttle(rd);
+    throttle(rd, pool->p.limit);
     if (plan_batch(rd, c, have_pos ? pos.data : NULL, &cur, b) != 0 || send_batch(rd, c, &cur, b) != 0)
         goto failed;
     for (;;) {
@@ -569,15 +606,16 @@ again:
             goto failed;
         }
         b->rows = n - b->oversized;
-        /* a bounded batch read everything up to its end; an open one up to its last row */
-        const char *end = cur.hi ? cur.hi : last_id.len ? last_id.data : cur.lo;
+        /* a bounded batch read everything up to its end; an open one up to its last row (or, when positions are
+         * not record ids, every row left) */
+        const char *end = cur.hi ? cur.hi : last_id.len && rd->job->pos_is_rec ? last_id.data : cur.lo;
         if (end) {
             pa_buf_appends(&b->end, end);
             pa_buf_truncate(&pos, 0);
             pa_buf_appends(&pos, end);
             have_pos = true;
         }
-        b->range_done = cur.last && (cur.hi || n < pool->p.limit);
+        b->range_done = cur.last && (cur.hi || n < pool->p.limit || !rd->job->pos_is_rec);
         bool done = b->range_done;
         attempt = 0;
         hand_off(rd, b);
@@ -591,7 +629,7 @@ again:
                 result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
                 goto out;
             }
-            throttle(rd);
+            throttle(rd, pool->p.limit);
             if (plan_batch(rd, c ^ 1, have_pos ? pos.data : NULL, &next, b) != 0 ||
                 send_batch(rd, c ^ 1, &next, b) != 0)
                 goto failed;
@@ -604,14 +642,19 @@ again:
     goto out;
 failed:
     /* b holds the failure; its connections were drained (a query of the other one cancelled) */
-    if (retry_wanted(rd, b, attempt, have_pos ? pos.data : NULL)) {
-        b->retries[b->err.reason]++;
-        attempt++;
-        slot_clear(rd, b);
-        req_free(&cur);
-        req_free(&next);
-        c = 0;
-        goto again;
+    {
+        char *from = have_pos ? pa_xasprintf("after %s", pos.data) : pa_xstrdup("the start of the range");
+        bool retry = retry_wanted(rd, b, attempt, from);
+        free(from);
+        if (retry) {
+            b->retries[b->err.reason]++;
+            attempt++;
+            slot_clear(rd, b);
+            req_free(&cur);
+            req_free(&next);
+            c = 0;
+            goto again;
+        }
     }
     if (b->err.reason == PA_FAIL_RECOVERY_CONFLICT && job_stopping(rd))
         result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal while waiting to retry a batch");
@@ -626,6 +669,154 @@ out:
     req_free(&next);
     pa_buf_free(&last_id);
     pa_buf_free(&pos);
+}
+
+/* Blocks per batch of row locations: start from the job's guess, then aim at a batch's worth of rows (scan.
+ * batch_size) per statement: halve after a batch that returned more than twice that, or that took more than a
+ * quarter of scan.statement_timeout (a slow disk: the statements stay well inside it); double (up to 16384 blocks,
+ * 128 MB of table) after one that returned less than a quarter. */
+#define BLOCKS_MAX 16384
+
+static long long adapt_blocks(long long blocks, long long rows, long long limit, double secs, double timeout)
+{
+    if ((rows > 2 * limit || (timeout > 0 && secs > timeout / 4)) && blocks > 1)
+        return blocks / 2;
+    if (rows < limit / 4 && blocks < BLOCKS_MAX && (timeout <= 0 || secs < timeout / 8))
+        return blocks * 2 > BLOCKS_MAX ? BLOCKS_MAX : blocks * 2;
+    return blocks;
+}
+
+/* A batch of blocks [lo, hi): its bounds as text, and whether it ends the range. */
+struct block_req {
+    long long lo, hi;
+    bool last;
+    char lo_s[24], hi_s[24];
+};
+
+static void plan_blocks(struct block_req *q, long long pos, long long blocks, long long hi)
+{
+    q->lo = pos;
+    q->hi = hi - pos > blocks ? pos + blocks : hi;
+    q->last = q->hi >= hi;
+    snprintf(q->lo_s, sizeof q->lo_s, "%lld", q->lo);
+    snprintf(q->hi_s, sizeof q->hi_s, "%lld", q->hi);
+}
+
+static int send_blocks(struct reader *rd, int c, const struct block_req *q, struct batch_result *b)
+{
+    struct batch_req r = {.lo = (char *)q->lo_s, .hi = (char *)q->hi_s};
+    return send_batch(rd, c, &r, b);
+}
+
+/* Read the range of row locations rd->job->ranges[rd->idx], [lo, hi) in block numbers, one statement per batch,
+ * pipelined like keyset batches: batch N+1 is sent on the other connection before batch N is read, so the server
+ * scans the next blocks while we detect (and, in a pass that returns few rows, while it scans these). Batch N+1's
+ * size follows the rows of the last batch read. Its last batch handed off is either range_done or failed. A batch a
+ * standby cancelled is read again from the reader's position (the first block after the last batch handed off), as
+ * read_range does. */
+static void read_blocks(struct reader *rd)
+{
+    struct scan_pool *pool = rd->pool;
+    const struct id_range *rg = &rd->job->ranges[rd->idx];
+    long long hi = atoll(rg->hi);
+    long long pos = atoll(rg->lo); /* every block before it is with the coordinator already */
+    long long blocks = rd->job->chunk_blocks > 0 ? rd->job->chunk_blocks : 8;
+    bool prefetch = false;
+    struct block_req cur, next;
+    struct pa_buf last_id;
+    pa_buf_init(&last_id);
+    int c = 0, attempt = 0;
+    struct batch_result *b = take_slot(rd);
+    struct pa_err e;
+    double timeout = pool->p.cfg->statement_timeout;
+
+    pa_detect_ctx_set_allow(rd->dctx, rd->job->allow, rd->job->n_allow);
+again:
+    if (connect_conns(rd, &e) != 0) {
+        result_fail(b, e.reason, e.msg);
+        goto out;
+    }
+    /* not on a hot standby: one query at a time there, as read_range says why */
+    prefetch = pool->p.cfg->max_rows_per_second <= 0 && !pa_db_in_recovery(rd->conn[0]);
+    if (job_stopping(rd)) {
+        result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
+        goto out;
+    }
+    plan_blocks(&cur, pos, blocks, hi);
+    double sent = pa_now_monotonic();
+    if (send_blocks(rd, c, &cur, b) != 0)
+        goto failed;
+    for (;;) {
+        double next_sent = 0;
+        bool have_next = false;
+        if (prefetch && !cur.last && !job_stopping(rd)) {
+            plan_blocks(&next, cur.hi, blocks, hi);
+            next_sent = pa_now_monotonic();
+            if (send_blocks(rd, c ^ 1, &next, b) != 0) {
+                discard_query(rd->conn[c]);
+                goto failed;
+            }
+            have_next = true;
+        }
+        pa_buf_truncate(&last_id, 0);
+        long long n = read_batch(rd, c, b, &last_id);
+        double took = pa_now_monotonic() - sent; /* from its sending: the server's time for it, at most */
+        if (n < 0) {
+            if (have_next)
+                discard_query(rd->conn[c ^ 1]);
+            goto failed;
+        }
+        b->rows = n - b->oversized;
+        pa_buf_appends(&b->end, cur.hi_s);
+        pos = cur.hi;
+        b->range_done = cur.last;
+        attempt = 0;
+        hand_off(rd, b);
+        if (cur.last) {
+            b = NULL;
+            break;
+        }
+        blocks = adapt_blocks(blocks, n, pool->p.limit, took, timeout);
+        b = take_slot(rd);
+        if (!have_next) {
+            if (job_stopping(rd)) {
+                result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
+                goto out;
+            }
+            throttle(rd, n);
+            plan_blocks(&next, cur.hi, blocks, hi);
+            next_sent = pa_now_monotonic();
+            if (send_blocks(rd, c ^ 1, &next, b) != 0)
+                goto failed;
+        }
+        cur = next;
+        sent = next_sent;
+        c ^= 1;
+    }
+    goto out;
+failed:
+    /* b holds the failure; its connections were drained (a query of the other one cancelled) */
+    {
+        char from[48];
+        snprintf(from, sizeof from, "block %lld", pos);
+        if (retry_wanted(rd, b, attempt, from)) {
+            b->retries[b->err.reason]++;
+            attempt++;
+            slot_clear(rd, b);
+            c = 0;
+            goto again;
+        }
+    }
+    if (b->err.reason == PA_FAIL_RECOVERY_CONFLICT && job_stopping(rd))
+        result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal while waiting to retry a batch");
+out:
+    if (b) {
+        if (!b->failed)
+            result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
+        hand_off(rd, b);
+        close_conns(rd); /* whatever state they were left in, the next range starts on fresh sessions */
+    }
+    pa_buf_free(&last_id);
 }
 
 /* Zero the stack below the caller's frame. Detection (ours, libc's string functions, Hyperscan) leaves copies of
@@ -666,7 +857,10 @@ static void *reader_main(void *arg)
         pthread_mutex_unlock(&pool->mu);
         long long scan_id = w.job->scan_id;
         pa_log_set_context(w.job->surface, scan_id);
-        read_range(rd); /* the job may be gone once its last batch is handed off */
+        if (w.job->how == READ_BLOCKS) /* the job may be gone once its last batch is handed off */
+            read_blocks(rd);
+        else
+            read_range(rd);
         scrub_stack();
         pa_log_set_context(NULL, scan_id);
     }

@@ -25,13 +25,28 @@
 #include "scan/cursor.h"
 #include "util.h"
 
-/* What the readers may see of a surface. Set by the coordinator before its ranges are queued and not changed
- * (except `abort`) until its last batch was taken back. */
+/* How a job's ranges are read. */
+enum read_how {
+    READ_KEYSET, /* ranges of positions in `order`: pipelined keyset batches */
+    READ_BLOCKS, /* ranges of block numbers: one TID range per batch, its size adapted to the rows it returns */
+};
+
+/* What the readers may see of a surface's step. Set by the coordinator before its ranges are queued and not
+ * changed (except `abort`) until its last batch was taken back. */
 struct read_job {
     const char *surface;             /* schema.table.column, for messages and the log context */
-    const struct surface_info *info; /* the quoted names, id type and document kind */
+    const struct surface_info *info; /* the quoted names, record id, key and document kind */
     bool store;                      /* findings are recorded (pa_batch); in a dry run only counted */
     long long scan_id;               /* for the log context */
+    enum read_how how;
+    const struct pa_order *order;    /* READ_KEYSET: the order of the batches (the key; changed_column then key) */
+    bool pos_is_rec;                 /* READ_KEYSET: a row's position is its record id, so an open-ended last batch
+                                      * reads at most a batch and the range goes on after its last row; otherwise
+                                      * the last batch reads every row left */
+    const char *filter;              /* a condition (SQL on row t) every row read must pass, or NULL */
+    bool collect_ids;                /* each batch lists the record ids it read (their findings not seen again are
+                                      * resolved with the batch) */
+    long long chunk_blocks;          /* READ_BLOCKS: blocks of a range's first batch */
     const struct id_range *ranges;
     size_t n;
     const struct pa_detect_allow *allow; /* the findings database's allowlist entries of the surface */
@@ -48,7 +63,7 @@ struct batch_result {
     long long rows, bytes, invalid_documents, truncated_records;
     long long oversized;       /* rows whose document was not fetched (scan.max_document_bytes); not in rows */
     long long retries[PA_FAIL_COUNT]; /* by reason: retries that came before this batch (recovery_conflict) */
-    struct pa_buf end;         /* every row of the range <= end was read (empty: no position yet) */
+    struct pa_buf end;         /* every row of the range <= end (in blocks: < end) was read (empty: no position) */
     bool range_done;           /* the range's last batch: every row of it was read */
     bool failed;               /* a failed batch is its range's last (a cancel is a failure) */
     struct pa_err err;

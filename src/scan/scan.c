@@ -1,9 +1,21 @@
-/* scan: see scan.h. The coordinator, on the scanning thread: it checks each surface (catalog.c), splits it into
- * id ranges, queues them for the readers (reader.c), and commits every batch they hand back: findings, counters and
- * the cursor in one transaction on the findings store. This is the code that keeps "nothing lost, nothing
- * duplicated": the cursor only moves over the committed prefix of a surface (pa_scan_committed_prefix), a surface
- * is reported ok only when every range of it was read and committed, and a full scan resolves findings only then.
- * It never sees a row: readers hand over findings (paths, categories, rules, record ids) and counts. */
+/* scan: see scan.h. The coordinator, on the scanning thread: it checks each surface (catalog.c), plans what this
+ * scan reads of it (the steps below), splits each step into ranges, queues them for the readers (reader.c), and
+ * commits every batch they hand back: findings, resolutions, counters and the cursor in one transaction on the
+ * findings store. This is the code that keeps "nothing lost, nothing duplicated, nothing called clean that was not
+ * read": a cursor only moves over the committed prefix of a step (pa_scan_committed_prefix), the watermark only
+ * when every step of an incremental scan was read and committed, a surface is reported ok only when every step
+ * was, and a full pass resolves findings only at its end. It never sees a row: readers hand over findings (paths,
+ * categories, rules, record ids) and counts.
+ *
+ * The steps of a surface's scan (docs/architecture.md, "Change detection"):
+ *   changes   the rows changed since the watermark with a key up to the tail (last_id): by transaction id, one
+ *             pass over the table by row location (or by changed_column, in its index's order); their findings
+ *             not seen again are resolved (gone)
+ *   new rels  relations (partitions, children) that joined the surface since the watermark, read whole
+ *   tail      rows past last_id, in key order (inserts of ascending keys: the bulk of a busy table's changes)
+ *   -> the watermark moves to this scan's; findings of records that no longer exist are resolved (deleted)
+ *   full      every row, from the pass's position: a failed pass resumes at the next scan; at its end, findings
+ *             not seen since the pass began are resolved (full_scan) */
 #include "scan.h"
 
 #include <stddef.h>
@@ -23,7 +35,7 @@ struct scan_state {
     const struct pa_config *cfg;
     const struct pa_scan_opts *opts;
     struct scan_pool *pool; /* NULL when no surface is selected, or once stopped */
-    PGconn *scan_conn;      /* surface checks and range splits; the readers have their own connections */
+    PGconn *scan_conn;      /* surface checks, watermarks, range splits, deleted records; the readers have their own */
     PGconn *store_conn;     /* NULL in dry-run when the store is unreachable */
     unsigned store_gen;     /* counts store sessions: a surface's lock lives on the session it was taken on */
     bool renew_scan_conn;   /* a surface lost its connection: renew scan_conn before the next one */
@@ -39,6 +51,8 @@ static struct pa_surface_key key_of(const struct scan_state *st, const struct pa
     return (struct pa_surface_key){.database_id = st->database_id, .table = r->table, .column = r->surface->column};
 }
 
+enum step { STEP_CHANGES, STEP_NEW_RELS, STEP_TAIL, STEP_FULL, STEP_END };
+
 /* One surface of the scan, from its checks to its outcome. Owned by the scanning thread; the readers see `read`
  * only. */
 struct surface_job {
@@ -47,8 +61,23 @@ struct surface_job {
     struct surface_info info;
     double t0;
     struct pa_cursor cursor;        /* the stored cursor at the start */
-    const char *after;              /* where this scan starts (NULL: the beginning) */
-    bool move_cursor;               /* every committed batch moves the cursor (incremental and first scans) */
+    struct pa_watermark wm;         /* taken at the start, before any batch */
+    char wm_text[96];               /* this scan's watermark as stored: xid8 (then " " and changed_column's value) */
+    struct pa_rels rels;            /* the relations the rows live in (change detection, keyless surfaces) */
+    /* the plan */
+    bool changes, full;             /* change detection + tail; a full pass */
+    bool full_fresh;                /* the full pass starts now (else it resumes at cursor.full_pos) */
+    bool baseline;                  /* the full pass's end sets the watermark (there is no valid one) */
+    long long pass_scan_id;         /* the scan the full pass began in */
+    const char *pass_watermark;     /* its watermark (wm_text, or the stored one) */
+    const char *pass_fingerprint;   /* what its positions refer to */
+    char *pass_end;                 /* where the full pass ended (its last key), kept for the baseline */
+    /* the step being read */
+    enum step step;
+    const char *after;              /* where the step's keyset starts (NULL: the beginning) */
+    enum pa_cursor_move move;
+    char *filter;                   /* the step's condition (read.filter) */
+    struct pa_order changed_order;  /* changed_column, then the key */
     bool started, locked;           /* recorded in scan_run_surfaces; advisory lock held on the store session */
     unsigned store_gen;             /* the store session the lock is held on */
     bool read_failed, store_failed;
@@ -216,12 +245,45 @@ static bool record_and_lock(struct scan_state *st, struct surface_job *job)
     return true;
 }
 
-/* The mode from the stored cursor: where this scan starts, and whether it moves the cursor. False with the
- * surface failed. */
+/* "changed:<column>" or "xmin": a watermark of another kind is not used. */
+static void watermark_kind(const struct pa_surface *s, char *out, size_t cap)
+{
+    if (s->changed_column)
+        snprintf(out, cap, "changed:%s", s->changed_column);
+    else
+        snprintf(out, cap, "xmin");
+}
+
+/* A stored watermark (xid8 as text, optionally followed by a space and changed_column's value) usable against this
+ * scan's: not newer than it, and less than 2^31 transactions older (rows carry 32-bit xids; an older watermark could
+ * no longer tell new rows from old ones, so the surface is read in full). */
+static bool window_ok(const char *stored, const struct pa_watermark *now)
+{
+    if (!stored || !*stored)
+        return false;
+    char *end;
+    unsigned long long w = strtoull(stored, &end, 10);
+    return end != stored && w <= now->next && now->next - w < (1ULL << 31);
+}
+
+static unsigned long long xid_of(const char *stored)
+{
+    return strtoull(stored, NULL, 10);
+}
+
+/* The changed_column part of a stored watermark ("" when none). */
+static const char *changed_of(const char *stored)
+{
+    const char *sp = stored ? strchr(stored, ' ') : NULL;
+    return sp ? sp + 1 : "";
+}
+
+/* What this scan reads of the surface, from the stored cursor. False with the surface failed. */
 static bool choose_mode(struct scan_state *st, struct surface_job *job)
 {
     struct pa_surface_result *r = job->r;
     const struct pa_surface *s = r->surface;
+    const struct surface_info *si = &job->info;
     struct pa_cursor *cur = &job->cursor;
     struct pa_err e;
     struct pa_surface_key k = key_of(st, r);
@@ -231,27 +293,95 @@ static bool choose_mode(struct scan_state *st, struct surface_job *job)
             return false;
         }
     }
-    if (cur->id_type && strcmp(cur->id_type, job->info.id_type) != 0) {
-        pa_warn("%s: the id column type changed from %s to %s; reading the surface in full", s->name, cur->id_type,
-                job->info.id_type);
-        free(cur->last_id);
-        cur->last_id = NULL;
-        cur->last_full_scan_at = 0;
-    }
+    bool keyless = si->key == KEY_CTID;
+    bool same_key = cur->id_type && strcmp(cur->id_type, si->id_type) == 0 && cur->id_column &&
+                    strcmp(cur->id_column, si->id_column) == 0;
+    if (cur->id_type && !same_key)
+        pa_warn("%s: the key changed from %s (%s) to %s (%s); reading the surface in full", s->name,
+                cur->id_column ? cur->id_column : "?", cur->id_type, si->id_column, si->id_type);
+    /* a full pass resumes on the same key and table (a keyless one: on the same files, or block numbers would
+     * name other rows) */
+    job->pass_fingerprint = keyless ? job->rels.fingerprint : si->oid;
+    bool pass = same_key && cur->full_scan_id > 0 && cur->full_fingerprint &&
+                strcmp(cur->full_fingerprint, job->pass_fingerprint) == 0;
+    char kind[96];
+    watermark_kind(s, kind, sizeof kind);
+    bool baseline_ok = !keyless && same_key && window_ok(cur->watermark, &job->wm) && cur->watermark_kind &&
+                       strcmp(cur->watermark_kind, kind) == 0 && cur->relation_oid == atoll(si->oid) &&
+                       (!cur->tail_watermark || window_ok(cur->tail_watermark, &job->wm)) &&
+                       (!s->changed_column || (cur->changed_watermark && *cur->changed_watermark));
+    if (cur->watermark && !keyless && same_key && !baseline_ok)
+        pa_warn("%s: the last scan's watermark cannot be used (%s); reading the surface in full", s->name,
+                cur->relation_oid != atoll(si->oid)                              ? "the table was created anew"
+                : !cur->watermark_kind || strcmp(cur->watermark_kind, kind) != 0 ? "changed_column changed"
+                                                                                  : "too many transactions since");
+    bool due = cur->last_full_scan_at <= 0 || pa_now_wall() - cur->last_full_scan_at >= st->cfg->full_scan_interval;
     /* a dry run records nothing, so it reads everything: its "open" is what it found */
-    r->full = st->opts->full || st->opts->dry_run || !cur->last_id || cur->last_full_scan_at <= 0 ||
-              pa_now_wall() - cur->last_full_scan_at >= st->cfg->full_scan_interval;
-    job->after = r->full ? NULL : cur->last_id;
-    /* an incremental cursor moves with every batch; a full scan moves it only when there was none */
-    job->move_cursor = !r->full || !cur->last_id;
+    bool fresh = st->opts->full || st->opts->dry_run || (!pass && (keyless || !baseline_ok || due));
+    job->full = fresh || pass || keyless;
+    job->full_fresh = fresh;
+    job->changes = !keyless && !fresh && baseline_ok;
+    job->baseline = !keyless && (fresh || !baseline_ok);
+    job->pass_scan_id = fresh ? st->scan_id : cur->full_scan_id;
+    job->pass_watermark = fresh ? job->wm_text : cur->full_watermark;
+    if (!fresh && pass)
+        pa_info("%s: resuming the full scan begun in scan %lld at %s", s->name, cur->full_scan_id,
+                cur->full_pos ? cur->full_pos : "the start");
+    if (fresh && cur->full_scan_id > 0 && st->store_conn && !st->opts->dry_run &&
+        pa_findings_drop_full(st->store_conn, &k, &e) != 0) {
+        fail_store(st->store_conn, r, &e);
+        return false;
+    }
+    r->full = job->full;
     return true;
 }
 
-/* The surface's id ranges: one per reader where split points can be had, else one. */
-static void split_ranges(struct scan_state *st, struct surface_job *job)
+/* A full pass from the start, which sets the watermark at its end (nothing else is read). */
+static void plan_fresh(struct scan_state *st, struct surface_job *job)
+{
+    job->changes = false;
+    job->full = job->full_fresh = job->baseline = true;
+    job->pass_scan_id = st->scan_id;
+    job->pass_watermark = job->wm_text;
+    job->r->full = true;
+}
+
+/* The relations of the surface, with those that joined since the watermark (their rows may be older than it). */
+static bool read_relations(struct scan_state *st, struct surface_job *job)
+{
+    char *attached = NULL;
+    if (job->changes)
+        attached = pa_catalog_xid_window("i.xmin", xid_of(job->cursor.watermark));
+    int rc = pa_catalog_relations(st->scan_conn, &job->info, attached, &job->rels, &job->r->err);
+    free(attached);
+    if (rc != 0) {
+        job->r->status = PA_SURFACE_FAILED;
+        return false;
+    }
+    return true;
+}
+
+/* Ranges [lo, hi) of blocks for n readers. */
+static void block_ranges(struct surface_job *job, long long lo, long long hi, size_t n)
+{
+    if (hi < lo)
+        hi = lo;
+    if ((long long)n > hi - lo)
+        n = hi - lo > 1 ? (size_t)(hi - lo) : 1;
+    job->ranges = pa_xcalloc(n, sizeof *job->ranges);
+    job->progress = pa_xcalloc(n, sizeof *job->progress);
+    for (size_t k = 0; k < n; k++) {
+        job->ranges[k].lo = pa_xasprintf("%lld", lo + (hi - lo) * (long long)k / (long long)n);
+        job->ranges[k].hi = pa_xasprintf("%lld", lo + (hi - lo) * (long long)(k + 1) / (long long)n);
+    }
+    job->read.n = n;
+}
+
+/* Keyset ranges after job->after: one per reader where split points can be had, else one. */
+static void key_ranges(struct scan_state *st, struct surface_job *job, bool split)
 {
     const struct pa_surface *s = job->r->surface;
-    size_t want = st->cfg->parallelism > 1 ? (size_t)st->cfg->parallelism : 1;
+    size_t want = split && st->cfg->parallelism > 1 ? (size_t)st->cfg->parallelism : 1;
     char **pts = pa_xcalloc(want, sizeof *pts);
     size_t np = 0;
     if (want > 1)
@@ -266,15 +396,232 @@ static void split_ranges(struct scan_state *st, struct surface_job *job)
     for (size_t k = 0; k < np; k++)
         free(pts[k]);
     free(pts);
-    job->read.ranges = job->ranges;
     job->read.n = n;
-    size_t readers = pa_pool_size(st->pool);
-    if (n > 1)
-        pa_info("%s: %zu readers over %zu id ranges", s->name, readers < n ? readers : n, n);
 }
 
-/* Record the surface, take its lock, check it, read its cursor and queue its id ranges. Returns false when it
- * ended before any read (a check or the store failed): end_surface() is due at once. */
+static void ranges_free(struct surface_job *job)
+{
+    for (size_t k = 0; k < job->read.n; k++) {
+        free(job->ranges[k].lo);
+        free(job->ranges[k].hi);
+        free(job->ranges[k].filter);
+        free(job->progress[k].end);
+    }
+    free(job->ranges);
+    free(job->progress);
+    job->ranges = NULL;
+    job->progress = NULL;
+    job->read.ranges = NULL;
+    job->read.n = 0;
+    free(job->filter);
+    job->filter = NULL;
+    job->read.filter = NULL;
+}
+
+/* Blocks per batch of row locations: a batch's worth of rows (scan.batch_size) at the table's density; when only
+ * changed rows are wanted, eight times as many (most rows are dropped by the condition). */
+static long long chunk_blocks(const struct scan_state *st, const struct surface_job *job, bool changes)
+{
+    double rpb = job->rels.rows_per_block > 0 ? job->rels.rows_per_block : 50;
+    double b = (double)st->cfg->batch_size / rpb * (changes ? 8 : 1);
+    return b < 1 ? 1 : b > 16384 ? 16384 : (long long)b;
+}
+
+/* "key <= last_id" in SQL (the rows past it are the tail's), appended to sql; -1 when it cannot be quoted. */
+static int key_upto(struct scan_state *st, struct surface_job *job, struct pa_buf *sql, const char *pos)
+{
+    return pa_order_cmp(st->scan_conn, &job->info.key_order, sql, "<=", pos);
+}
+
+/* The changes step's condition: rows changed since the watermark with a key up to the tail. Keys up to
+ * watermark_last_id were read by scans before the watermark; keys between it and last_id by scans since
+ * tail_watermark (an interrupted tail), so those are re-read only when they changed after it. */
+static int changes_filter(struct scan_state *st, struct surface_job *job, struct pa_buf *f)
+{
+    const struct pa_cursor *cur = &job->cursor;
+    const struct pa_surface *s = job->r->surface;
+    const struct surface_info *si = &job->info;
+    if (key_upto(st, job, f, cur->last_id) != 0)
+        return -1;
+    if (s->changed_column) {
+        /* changed_watermark is the older of the two (tail_watermark came later): a re-read, never a miss */
+        char *lit = PQescapeLiteral(st->scan_conn, cur->changed_watermark, strlen(cur->changed_watermark));
+        if (!lit)
+            return -1;
+        pa_buf_printf(f, " AND t.%s >= (%s::%s - interval '%.3f seconds')", si->qchanged, lit, si->changed_type,
+                      s->changed_overlap);
+        PQfreemem(lit);
+        return 0;
+    }
+    char *w = pa_catalog_xid_window("t.xmin", xid_of(cur->watermark));
+    if (!cur->tail_watermark) {
+        pa_buf_printf(f, " AND %s", w);
+    } else {
+        char *wa = pa_catalog_xid_window("t.xmin", xid_of(cur->tail_watermark));
+        if (cur->watermark_last_id) {
+            pa_buf_appends(f, " AND ((");
+            if (key_upto(st, job, f, cur->watermark_last_id) != 0) {
+                free(w);
+                free(wa);
+                return -1;
+            }
+            pa_buf_printf(f, " AND %s) OR (NOT ", w);
+            if (key_upto(st, job, f, cur->watermark_last_id) != 0) {
+                free(w);
+                free(wa);
+                return -1;
+            }
+            pa_buf_printf(f, " AND %s))", wa);
+        } else {
+            pa_buf_printf(f, " AND %s", wa);
+        }
+        free(wa);
+    }
+    free(w);
+    return 0;
+}
+
+/* Partitions that joined since the watermark are read whole by their own step: not here (their partition
+ * constraints are on key columns, which the role may select). */
+static void not_new_rels(const struct surface_job *job, struct pa_buf *f)
+{
+    for (size_t i = 0; i < job->rels.n; i++)
+        if (job->rels.v[i].is_new && job->rels.v[i].constraint)
+            pa_buf_printf(f, " AND NOT (%s)", job->rels.v[i].constraint);
+}
+
+static bool any_new_rel(const struct surface_job *job)
+{
+    for (size_t i = 0; i < job->rels.n; i++)
+        if (job->rels.v[i].is_new)
+            return true;
+    return false;
+}
+
+/* Set up step `step` of the surface: its job for the readers and its ranges. False when the step has nothing to
+ * read (skip it); -1 in *failed when it could not be set up (the surface failed). */
+static bool setup_step(struct scan_state *st, struct surface_job *job, enum step step, bool *failed)
+{
+    const struct surface_info *si = &job->info;
+    const struct pa_cursor *cur = &job->cursor;
+    size_t readers = pa_pool_size(st->pool);
+    struct read_job *rj = &job->read;
+    rj->how = READ_KEYSET;
+    rj->order = &si->key_order;
+    rj->pos_is_rec = true;
+    rj->collect_ids = false;
+    job->after = NULL;
+    job->move = PA_MOVE_NONE;
+    struct pa_buf f;
+    pa_buf_init(&f);
+    switch (step) {
+    case STEP_CHANGES:
+        if (!job->changes || !cur->last_id)
+            goto skip; /* no tail yet: every row is past it */
+        if (changes_filter(st, job, &f) != 0)
+            goto fail;
+        not_new_rels(job, &f);
+        rj->collect_ids = true;
+        if (job->r->surface->changed_column) {
+            rj->order = &job->changed_order;
+            rj->pos_is_rec = false;
+            job->ranges = pa_xcalloc(1, sizeof *job->ranges);
+            job->progress = pa_xcalloc(1, sizeof *job->progress);
+            rj->n = 1;
+        } else {
+            rj->how = READ_BLOCKS;
+            rj->chunk_blocks = chunk_blocks(st, job, true);
+            block_ranges(job, 0, job->rels.max_blocks, readers);
+        }
+        break;
+    case STEP_NEW_RELS: {
+        if (!job->changes || !cur->last_id || !any_new_rel(job))
+            goto skip;
+        if (key_upto(st, job, &f, cur->last_id) != 0)
+            goto fail;
+        size_t n = 0;
+        for (size_t i = 0; i < job->rels.n; i++)
+            n += job->rels.v[i].is_new;
+        job->ranges = pa_xcalloc(n, sizeof *job->ranges);
+        job->progress = pa_xcalloc(n, sizeof *job->progress);
+        for (size_t i = 0, k = 0; i < job->rels.n; i++) {
+            const struct pa_rel *x = &job->rels.v[i];
+            if (!x->is_new)
+                continue;
+            pa_info("%s: partition %s joined the surface since its last scan: reading it whole",
+                    job->r->surface->name, x->oid);
+            /* in key order through the parent: the partition constraint prunes the scan to that partition, whose
+             * part of the key's index serves the batches */
+            job->ranges[k++].filter = pa_xstrdup(x->constraint);
+        }
+        rj->n = n;
+        rj->collect_ids = true;
+        break;
+    }
+    case STEP_TAIL:
+        if (!job->changes)
+            goto skip;
+        job->after = cur->last_id;
+        job->move = PA_MOVE_TAIL;
+        key_ranges(st, job, true);
+        break;
+    case STEP_FULL:
+        if (!job->full)
+            goto skip;
+        job->after = job->full_fresh ? NULL : cur->full_pos;
+        job->move = PA_MOVE_FULL;
+        if (si->key == KEY_CTID) {
+            rj->how = READ_BLOCKS;
+            rj->chunk_blocks = chunk_blocks(st, job, false);
+            block_ranges(job, job->after ? atoll(job->after) : 0, job->rels.max_blocks, readers);
+        } else {
+            key_ranges(st, job, true);
+        }
+        break;
+    default:
+        goto skip;
+    }
+    job->filter = f.len ? pa_xstrdup(f.data + (strncmp(f.data, " AND ", 5) == 0 ? 5 : 0)) : NULL;
+    pa_buf_free(&f);
+    rj->filter = job->filter;
+    rj->ranges = job->ranges;
+    job->step = step;
+    if (rj->n > 1 && step != STEP_NEW_RELS)
+        pa_info("%s: %zu readers over %zu %s ranges", job->r->surface->name, readers < rj->n ? readers : rj->n, rj->n,
+                rj->how == READ_BLOCKS ? "block" : "id");
+    return true;
+skip:
+    pa_buf_free(&f);
+    return false;
+fail:
+    pa_buf_free(&f);
+    pa_db_classify(st->scan_conn, NULL, &job->r->err);
+    job->r->status = PA_SURFACE_FAILED;
+    *failed = true;
+    return false;
+}
+
+/* Queue the first step after `from` that has something to read. False when none is left (or one failed). */
+static bool queue_next_step(struct scan_state *st, struct surface_job *job, enum step from)
+{
+    ranges_free(job);
+    for (enum step s = from; s < STEP_END; s++) {
+        bool failed = false;
+        if (setup_step(st, job, s, &failed)) {
+            job->open = job->read.n;
+            pa_pool_queue(st->pool, &job->read);
+            return true;
+        }
+        if (failed)
+            return false;
+    }
+    job->step = STEP_END;
+    return false;
+}
+
+/* Record the surface, take its lock, check it, take its watermark, read its cursor and queue its first step.
+ * Returns false when it ended before any read (a check or the store failed, or nothing to read): end_surface() is
+ * due at once. */
 static bool begin_surface(struct scan_state *st, struct surface_job *job)
 {
     struct pa_surface_result *r = job->r;
@@ -290,28 +637,68 @@ static bool begin_surface(struct scan_state *st, struct surface_job *job)
     if (st->store_conn && !st->opts->dry_run && !record_and_lock(st, job))
         return false;
     r->full = st->opts->full || st->opts->dry_run;
-    if (pa_catalog_check(st->scan_conn, s, &job->info, &r->err) != 0) {
+    int checked = pa_catalog_check(st->scan_conn, s, &job->info, &r->err);
+    r->rows_estimated = job->info.estimate;
+    if (checked != 0) {
         r->status = PA_SURFACE_FAILED;
         return false;
     }
-    r->rows_estimated = job->info.estimate;
+    /* the watermark first: every row version older than it is visible to every batch that follows */
+    if (pa_catalog_watermark(st->scan_conn, &job->info, &job->wm, &r->err) != 0) {
+        r->status = PA_SURFACE_FAILED;
+        return false;
+    }
+    snprintf(job->wm_text, sizeof job->wm_text, "%llu%s%s", job->wm.xid, job->wm.changed[0] ? " " : "",
+             job->wm.changed);
+    if (job->info.key == KEY_CTID && !read_relations(st, job))
+        return false;
     if (!choose_mode(st, job))
         return false;
-    pa_info("%s: %s scan started (id column %s %s, ~%lld rows)", s->name, pa_scan_mode_name(r->full),
-            job->info.id_column, job->info.id_type, job->info.estimate > 0 ? job->info.estimate : 0);
+    if (job->info.key != KEY_CTID && job->changes) {
+        if (!read_relations(st, job))
+            return false;
+        for (size_t i = 0; i < job->rels.n; i++)
+            if (job->rels.v[i].is_new && !job->rels.v[i].constraint) {
+                /* an inheritance child (not a partition) joined: nothing prunes a scan to it, so the surface is
+                 * read in full */
+                pa_warn("%s: table %s joined the surface by inheritance since its last scan; reading the surface "
+                        "in full",
+                        s->name, job->rels.v[i].oid);
+                plan_fresh(st, job);
+                break;
+            }
+    }
+    if (s->changed_column) {
+        /* changed_column, then the key: the order of its index, ties broken by the key */
+        struct pa_order *o = &job->changed_order, *k = &job->info.key_order;
+        o->n = k->n + 1;
+        o->exprs = pa_xcalloc(o->n, sizeof *o->exprs);
+        o->types = pa_xcalloc(o->n, sizeof *o->types);
+        o->exprs[0] = pa_xasprintf("t.%s", job->info.qchanged);
+        o->types[0] = pa_xstrdup(job->info.changed_type);
+        for (size_t i = 0; i < k->n; i++) {
+            o->exprs[i + 1] = pa_xstrdup(k->exprs[i]);
+            o->types[i + 1] = pa_xstrdup(k->types[i]);
+        }
+    }
+    const char *how = job->info.key == KEY_CTID ? "keyless, by row location"
+                      : job->full_fresh         ? "full"
+                      : job->full               ? "changes, tail, then the full scan resumed"
+                                                : "changes and tail";
+    pa_info("%s: %s scan started (%s; key %s %s, ~%lld rows, watermark %llu)", s->name, pa_scan_mode_name(r->full),
+            how, job->info.id_column, job->info.id_type, job->info.estimate > 0 ? job->info.estimate : 0,
+            job->wm.xid);
     if (st->opts->on_surface_start)
         st->opts->on_surface_start(st->opts->observer, r);
-    split_ranges(st, job);
-    job->open = job->read.n;
-    pa_pool_queue(st->pool, &job->read);
-    return true;
+    return queue_next_step(st, job, STEP_CHANGES);
 }
 
-/* Commit a read batch: findings, counters and the cursor (moved to the committed prefix) in one transaction; in a
- * dry run only counted. */
+/* Commit a read batch: findings, resolutions, counters and the cursor (moved to the step's committed prefix) in one
+ * transaction; in a dry run only counted. */
 static void commit_batch(struct scan_state *st, struct surface_job *job, struct batch_result *b)
 {
     struct pa_surface_result *r = job->r;
+    bool reread = job->step == STEP_CHANGES || job->step == STEP_NEW_RELS;
     if (!job->read.store) {
         for (size_t i = 0; i < b->found.n; i++)
             pa_catcounts_add(&r->new_by_cat, b->found.v[i].name, b->found.v[i].n);
@@ -321,21 +708,26 @@ static void commit_batch(struct scan_state *st, struct surface_job *job, struct 
                                  .key = key_of(st, r),
                                  .id_column = job->info.id_column,
                                  .id_type = job->info.id_type,
+                                 .move = job->move,
+                                 .cursor = job->move != PA_MOVE_NONE ? job_prefix(job) : NULL,
+                                 .watermark = job->move == PA_MOVE_TAIL ? job->wm_text : job->pass_watermark,
+                                 .full_scan_id = job->pass_scan_id,
+                                 .fingerprint = job->pass_fingerprint,
                                  .rows = b->rows,
                                  .bytes = b->bytes,
                                  .invalid_documents = b->invalid_documents,
                                  .truncated_records = b->truncated_records,
+                                 .reread = reread ? b->rows : 0,
                                  .oversized = b->oversized};
     for (int i = 0; i < PA_FAIL_COUNT; i++)
         bc.retries += b->retries[i];
-    bc.cursor = job->move_cursor ? job_prefix(job) : NULL;
     struct pa_err e;
     int rc = -1;
     bool lost = store_session_lost(st, job);
     if (lost)
         pa_err_set(&e, PA_FAIL_NONE, STORE_SESSION_LOST);
     else
-        rc = pa_findings_commit_batch(st->store_conn, &b->batch, &bc, &r->new_by_cat, &e);
+        rc = pa_findings_commit_batch(st->store_conn, &b->batch, &bc, &r->new_by_cat, &r->resolved_by_cat, &e);
     if (rc != 0) {
         fail_store_why(lost ? NULL : st->store_conn, r, &e, lost ? PA_FAIL_NONE : e.reason);
         job->store_failed = job->read_failed = true;
@@ -384,6 +776,8 @@ static void take_batch(struct scan_state *st, struct batch_result *b)
         }
         pg->complete = b->range_done;
         r->rows += b->rows;
+        if (job->step == STEP_CHANGES || job->step == STEP_NEW_RELS)
+            r->rows_reread += b->rows;
         r->bytes += b->bytes;
         r->invalid_documents += b->invalid_documents;
         r->truncated_records += b->truncated_records;
@@ -418,29 +812,195 @@ static void record_outcome(const struct scan_state *st, PGconn *store, const str
         pa_warn("%s: could not record the surface outcome: %s", r->surface->name, e.msg);
 }
 
-/* A surface read whole: a full scan resolves what it did not see again. False with the surface failed. */
-static bool complete_surface(struct scan_state *st, struct surface_job *job)
+/* The store session the surface's lock is on, for a write at the end of a step; false with the surface failed. */
+static bool store_for_step(struct scan_state *st, struct surface_job *job)
+{
+    if (!store_session_lost(st, job))
+        return true;
+    struct pa_err e;
+    pa_err_set(&e, PA_FAIL_NONE, STORE_SESSION_LOST);
+    fail_store_why(NULL, job->r, &e, PA_FAIL_CONNECTION_LOST);
+    return false;
+}
+
+/* A statement on the scanning connection that a hot standby cancelled to replay WAL (recovery_conflict), as the
+ * readers' batches are: wait (1 s doubling to 30 s; a stop request ends the wait) and say whether to run it again,
+ * at most scan.retry_attempts times in a row. Each retry is logged (what: what is run again) and counted in the
+ * surface's result and by the observer. */
+static bool retry_on_scan_conn(struct scan_state *st, struct pa_surface_result *r, const struct pa_err *e,
+                               int *attempt, const char *what)
+{
+    bool stopping = st->opts->stop && *st->opts->stop;
+    if (e->reason != PA_FAIL_RECOVERY_CONFLICT || *attempt >= st->cfg->retry_attempts || stopping)
+        return false;
+    double wait = *attempt < 5 ? (double)(1 << *attempt) : 30;
+    pa_warn("%s: %s; retry %d of %lld in %.0fs: %s", r->surface->name, e->msg, *attempt + 1, st->cfg->retry_attempts,
+            wait, what);
+    for (double until = pa_now_monotonic() + wait; pa_now_monotonic() < until;) {
+        if (st->opts->stop && *st->opts->stop)
+            return false;
+        if (st->opts->on_tick)
+            st->opts->on_tick(st->opts->observer);
+        pa_sleep(0.1);
+    }
+    (*attempt)++;
+    r->retries[PA_FAIL_RECOVERY_CONFLICT]++;
+    struct pa_scan_counts d = {0};
+    d.retries[PA_FAIL_RECOVERY_CONFLICT] = 1;
+    if (st->opts->on_counts)
+        st->opts->on_counts(st->opts->observer, r, &d);
+    return true;
+}
+
+/* Findings of records that no longer exist: resolved (deleted). Every open finding's record is looked up by key in
+ * pages of DELETED_PAGE record ids (one round trip to each database per page), so the cost follows the open
+ * findings, not the table. */
+#define DELETED_PAGE 1000
+static bool resolve_deleted(struct scan_state *st, struct surface_job *job)
 {
     struct pa_surface_result *r = job->r;
-    struct pa_err e;
-    if (!st->store_conn || st->opts->dry_run || !r->full)
-        return true;
-    if (store_session_lost(st, job)) {
-        pa_err_set(&e, PA_FAIL_NONE, STORE_SESSION_LOST);
-        fail_store_why(NULL, r, &e, PA_FAIL_CONNECTION_LOST);
-        return false;
-    }
     struct pa_surface_key k = key_of(st, r);
-    if (pa_findings_complete_full(st->store_conn, st->scan_id, &k, job->info.id_column,
-                                  job->info.id_type, job_prefix(job), &r->resolved_by_cat, &e) != 0) {
-        fail_store(st->store_conn, r, &e);
-        return false;
+    struct pa_buf ids;
+    pa_buf_init(&ids);
+    char *after = NULL;
+    struct pa_err e;
+    bool ok = true;
+    for (;;) {
+        int n;
+        char *last = NULL;
+        if (pa_findings_open_records(st->store_conn, &k, after, DELETED_PAGE, &ids, &n, &last, &e) != 0) {
+            fail_store(st->store_conn, r, &e);
+            ok = false;
+            break;
+        }
+        free(after);
+        after = last;
+        if (n == 0)
+            break;
+        PGresult *miss;
+        int attempt = 0;
+        while (!(miss = pa_catalog_missing_records(st->scan_conn, &job->info, ids.data, &e)) &&
+               retry_on_scan_conn(st, r, &e, &attempt, "the lookup of deleted records again"))
+            ;
+        if (!miss) {
+            if (e.sqlstate[0] == '2' && e.sqlstate[1] == '2') {
+                /* a record id of another key (the key changed, its full scan is under way): that scan resolves
+                 * them */
+                pa_warn("%s: open findings with record ids of another key; the deleted records are found by the "
+                        "next complete full scan",
+                        r->surface->name);
+                break;
+            }
+            fail_surface(r, e.reason, e.msg);
+            ok = false;
+            break;
+        }
+        if (PQntuples(miss) > 0) {
+            struct pa_buf gone;
+            pa_buf_init(&gone);
+            pa_buf_appendc(&gone, '{');
+            for (int i = 0; i < PQntuples(miss); i++) {
+                const char *id = PQgetvalue(miss, i, 0);
+                pa_buf_appends(&gone, i ? ",\"" : "\"");
+                for (const char *c = id; *c; c++) {
+                    if (*c == '"' || *c == '\\')
+                        pa_buf_appendc(&gone, '\\');
+                    pa_buf_appendc(&gone, *c);
+                }
+                pa_buf_appendc(&gone, '"');
+            }
+            pa_buf_appendc(&gone, '}');
+            int rc = pa_findings_resolve_deleted(st->store_conn, st->scan_id, &k, gone.data, &r->resolved_by_cat, &e);
+            pa_buf_free(&gone);
+            if (rc != 0) {
+                PQclear(miss);
+                fail_store(st->store_conn, r, &e);
+                ok = false;
+                break;
+            }
+        }
+        PQclear(miss);
+    }
+    free(after);
+    pa_buf_free(&ids);
+    return ok;
+}
+
+/* A step read and committed whole: what its end brings. False with the surface failed. */
+static bool finish_step(struct scan_state *st, struct surface_job *job)
+{
+    struct pa_surface_result *r = job->r;
+    const struct pa_surface *s = r->surface;
+    struct pa_err e;
+    bool blocks = job->read.how == READ_BLOCKS;
+    if (blocks) {
+        /* block numbers meant the same rows from the step's start to its end only if no relation got a new file
+         * (VACUUM FULL, CLUSTER, a rewrite) meanwhile: otherwise rows may have moved to blocks already read */
+        int same = pa_catalog_rels_unchanged(st->scan_conn, &job->rels, &r->err);
+        if (same <= 0) {
+            if (same == 0)
+                fail_surface(r, PA_FAIL_QUERY,
+                             "the table was rewritten during the scan (VACUUM FULL, CLUSTER or a table rewrite): rows "
+                             "may have moved; the next scan reads them again");
+            else
+                r->status = PA_SURFACE_FAILED;
+            return false;
+        }
+    }
+    bool store = st->store_conn && !st->opts->dry_run;
+    if (job->step == STEP_FULL) {
+        free(job->pass_end);
+        job->pass_end = job_prefix(job) ? pa_xstrdup(job_prefix(job)) : NULL;
+    }
+    if (!store)
+        return true;
+    if (job->step == STEP_TAIL) {
+        if (!store_for_step(st, job))
+            return false;
+        char kind[96], oid_s[16];
+        watermark_kind(s, kind, sizeof kind);
+        snprintf(oid_s, sizeof oid_s, "%s", job->info.oid);
+        char wx[32];
+        snprintf(wx, sizeof wx, "%llu", job->wm.xid);
+        struct pa_watermark_rec w = {.watermark = wx,
+                                     .changed_watermark = s->changed_column ? job->wm.changed : NULL,
+                                     .kind = kind,
+                                     .relation_oid = atoll(oid_s)};
+        struct pa_surface_key k = key_of(st, r);
+        if (pa_findings_set_watermark(st->store_conn, st->scan_id, &k, job->info.id_column, job->info.id_type, &w,
+                                      &e) != 0) {
+            fail_store(st->store_conn, r, &e);
+            return false;
+        }
+        return resolve_deleted(st, job);
+    }
+    if (job->step == STEP_FULL) {
+        if (!store_for_step(st, job))
+            return false;
+        char kind[96], wx[32];
+        watermark_kind(s, kind, sizeof kind);
+        snprintf(wx, sizeof wx, "%llu", xid_of(job->pass_watermark ? job->pass_watermark : job->wm_text));
+        const char *pw = job->pass_watermark ? job->pass_watermark : job->wm_text;
+        /* a pass begun before changed_column was set has no time to start from: no baseline then */
+        bool baseline = job->baseline && (!s->changed_column || *changed_of(pw));
+        struct pa_watermark_rec w = {.watermark = wx,
+                                     .changed_watermark = s->changed_column ? changed_of(pw) : NULL,
+                                     .kind = kind,
+                                     .relation_oid = atoll(job->info.oid),
+                                     .last_id = job->pass_end};
+        struct pa_surface_key k = key_of(st, r);
+        if (pa_findings_complete_full(st->store_conn, st->scan_id, job->pass_scan_id, &k, job->info.id_column,
+                                      job->info.id_type, baseline ? &w : NULL, &r->resolved_by_cat,
+                                      &r->full_duration, &e) != 0) {
+            fail_store(st->store_conn, r, &e);
+            return false;
+        }
     }
     return true;
 }
 
 /* The surface's state in the store after its scan: open findings, and oversized rows not read since its last
- * complete full scan. */
+ * complete full pass. */
 static void surface_state(struct scan_state *st, struct surface_job *job)
 {
     struct pa_surface_result *r = job->r;
@@ -455,9 +1015,11 @@ static void surface_state(struct scan_state *st, struct surface_job *job)
     }
 }
 
-/* The rows a failed scan of a surface did not get to: those after the position it committed (the cursor it
- * started from when nothing was committed), counted on the scanning connection when it still works (an index-only
- * count, bounded by statement_timeout); -1 when that cannot be known. */
+/* The rows a failed scan of a surface did not get to, counted on the scanning connection when it still works (an
+ * index-only count, bounded by statement_timeout): those after the position the step it failed in committed (the
+ * position it started from when it committed nothing): the full pass's, or the tail's; a tail that failed before a
+ * pass that was to resume: the pass's rest from its stored position. -1 when that cannot be known: change
+ * detection's steps (the changed rows left are not counted), a keyless surface (no key to count by). */
 static long long rows_not_reached(struct scan_state *st, struct surface_job *job)
 {
     enum pa_fail_reason why = job->r->err.reason;
@@ -468,23 +1030,42 @@ static long long rows_not_reached(struct scan_state *st, struct surface_job *job
         (st->opts->stop && *st->opts->stop) || why == PA_FAIL_CONNECTION_LOST || why == PA_FAIL_TIMEOUT ||
         why == PA_FAIL_LOCK_TIMEOUT || why == PA_FAIL_CANCELLED)
         return -1;
+    const char *from;
+    if (job->step == STEP_FULL)
+        from = job_prefix(job);
+    else if (job->step == STEP_TAIL)
+        from = job->full ? job->cursor.full_pos : job_prefix(job);
+    else
+        return -1;
     long long n = -1;
-    if (pa_catalog_count_after(st->scan_conn, &job->info, job_prefix(job), &n) != 0)
+    if (pa_catalog_count_after(st->scan_conn, &job->info, from, &n) != 0)
         return -1;
     return n;
 }
 
-/* The surface's outcome: the full scan's resolutions, the recorded outcome, the lock released, the log line. */
+/* Rows known not to have been read by this failed scan (PA_UNREAD_FAILED): a surface refused before any read (a
+ * check: null_id, no key...) is its estimate (-1 when not known); a keyless pass cut short: its estimate less the
+ * rows it read; else what rows_not_reached counts. */
+static long long unread_failed(struct scan_state *st, struct surface_job *job, bool was_read)
+{
+    const struct pa_surface_result *r = job->r;
+    if (!was_read)
+        return r->rows_estimated > 0 ? r->rows_estimated : -1;
+    if (job->info.key == KEY_CTID)
+        return r->rows_estimated > r->rows ? r->rows_estimated - r->rows : -1;
+    return rows_not_reached(st, job);
+}
+
+/* The surface's outcome: the recorded outcome, the lock released, the log line. */
 static void end_surface(struct scan_state *st, struct surface_job *job, bool was_read)
 {
     struct pa_surface_result *r = job->r;
     const struct pa_surface *s = r->surface;
     struct pa_surface_key k = key_of(st, r);
     bool same_store = !store_session_lost(st, job);
-    if (was_read && !job->read_failed) {
-        if (complete_surface(st, job))
-            r->status = PA_SURFACE_OK;
-    } else if (was_read && r->status == PA_SURFACE_OK) {
+    if (was_read && !job->read_failed && job->step == STEP_END && r->status != PA_SURFACE_FAILED) {
+        r->status = PA_SURFACE_OK;
+    } else if (r->status == PA_SURFACE_OK) {
         fail_surface(r, r->err.reason != PA_FAIL_NONE ? r->err.reason : PA_FAIL_QUERY, NULL);
     }
     if (st->opts->progress && r->rows)
@@ -492,7 +1073,8 @@ static void end_surface(struct scan_state *st, struct surface_job *job, bool was
     r->duration = pa_now_monotonic() - job->t0;
     /* coverage: a dry run read everything it could, and its oversized rows are all there are */
     r->unread[PA_UNREAD_OVERSIZED] = st->opts->dry_run ? r->oversized_documents : -1;
-    r->unread[PA_UNREAD_FAILED] = r->status == PA_SURFACE_OK ? 0 : rows_not_reached(st, job);
+    /* rows known not to be read: none when ok; else what this scan did not get to (-1: not known) */
+    r->unread[PA_UNREAD_FAILED] = r->status == PA_SURFACE_OK ? 0 : unread_failed(st, job, was_read);
     if (st->store_conn && PQstatus(st->store_conn) == CONNECTION_OK) {
         if (!st->opts->dry_run)
             surface_state(st, job);
@@ -507,8 +1089,9 @@ static void end_surface(struct scan_state *st, struct surface_job *job, bool was
             pa_catcounts_add(&r->open_by_cat, r->new_by_cat.v[i].name, r->new_by_cat.v[i].n);
     }
     if (r->status == PA_SURFACE_OK)
-        pa_info("%s: %s scan done: %lld rows, %lld bytes in %.2fs; %lld new, %lld resolved, %lld open findings",
-                s->name, pa_scan_mode_name(r->full), r->rows, r->bytes, r->duration,
+        pa_info("%s: %s scan done: %lld rows (%lld read again as changed), %lld bytes in %.2fs; %lld new, %lld "
+                "resolved, %lld open findings",
+                s->name, pa_scan_mode_name(r->full), r->rows, r->rows_reread, r->bytes, r->duration,
                 pa_catcounts_total(&r->new_by_cat), pa_catcounts_total(&r->resolved_by_cat),
                 pa_catcounts_total(&r->open_by_cat));
     else
@@ -525,15 +1108,12 @@ static void end_surface(struct scan_state *st, struct surface_job *job, bool was
 
 static void job_free(struct surface_job *job)
 {
-    for (size_t k = 0; k < job->read.n; k++) {
-        free(job->ranges[k].lo);
-        free(job->ranges[k].hi);
-        free(job->progress[k].end);
-    }
-    free(job->ranges);
-    free(job->progress);
+    ranges_free(job);
     pa_cursor_free(&job->cursor);
     pa_catalog_info_free(&job->info);
+    pa_catalog_rels_free(&job->rels);
+    pa_order_free(&job->changed_order);
+    free(job->pass_end);
 }
 
 /* Renew the scanning and store connections before a surface when they broke. Returns false with the surface
@@ -622,6 +1202,9 @@ static void scan_surfaces(struct scan_state *st, struct pa_scan_result *res)
             struct surface_job *job = &jobs[i];
             if (job->r && job->ranges && job->open == 0) {
                 pa_log_set_context(job->read.surface, st->scan_id);
+                /* a step read whole: its end, then the next step, or the surface's end */
+                if (!job->read_failed && finish_step(st, job) && queue_next_step(st, job, job->step + 1))
+                    continue;
                 end_surface(st, job, true);
                 job->r = NULL; /* ended */
                 active--;

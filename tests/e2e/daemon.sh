@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The daemon as an operator runs it: started against the test PostgreSQL with a NOTIFY_SOCKET, scraped by a real
-# Prometheus; planted PII + SIGUSR1 -> Prometheus' API shows pii_audit_findings > 0 for the right surface and
+# Prometheus; planted PII + SIGUSR1 (incremental) -> Prometheus' API shows pii_audit_findings > 0 for the right surface and
 # category; promtool check metrics is clean and every documented metric has HELP and TYPE; /healthz, /ready, 404,
-# 405; SIGHUP with a good and a bad config; SIGTERM during a long scan (exit 0 within 10 s, scan recorded
+# 405; SIGUSR2 (a full scan); SIGHUP with a good and a bad config; SIGTERM during a long scan (exit 0 within 10 s, scan recorded
 # cancelled, nothing lost); database down at start and coming back; sd_notify messages in order.
 source "$(dirname "$0")/../lib/itest.sh"
 source "$PA_SOURCE_ROOT/tests/lib/daemon.sh"
@@ -73,6 +73,16 @@ t_eq "$(t_val "SELECT trigger FROM pii_audit.scan_runs ORDER BY id DESC LIMIT 1"
 t_nogrep "planted.e2e" "$T_DIR/daemon.err" "planted value never logged"
 curl -sf "http://127.0.0.1:$PORT/metrics" >"$T_DIR/metrics2.txt"
 t_nogrep "planted.e2e" "$T_DIR/metrics2.txt" "planted value never in /metrics"
+t_eq "$(t_val "SELECT mode || ' ' || rows_scanned FROM pii_audit.scan_runs ORDER BY id DESC LIMIT 1")" "incremental 1" \
+    "the SIGUSR1 scan is incremental: it read the one new row"
+
+# SIGUSR2: a full scan now, every row read again
+last=$(t_val "SELECT max(id) FROM pii_audit.scan_runs")
+kill -USR2 "$DPID"
+full_done() { [ "$(t_val "SELECT count(*) FROM pii_audit.scan_runs WHERE id > $last AND status = 'ok'")" = 1 ]; }
+wait_for 30 full_done && ok "SIGUSR2 ran a scan" || not_ok "no scan after SIGUSR2"
+t_eq "$(t_val "SELECT trigger || ' ' || mode || ' ' || rows_scanned FROM pii_audit.scan_runs WHERE id > $last")" \
+    "signal full 2001" "the SIGUSR2 scan is full (trigger signal): it read every row"
 
 # reload: a good config (interval change) and a bad one
 sed "s/interval: 1h/interval: 2h/" "$CONF" >"$T_DIR/pa2.yaml" && cp "$T_DIR/pa2.yaml" "$CONF"

@@ -93,6 +93,7 @@ for f in /usr/sbin/pii-auditd /lib/systemd/system/pii-auditd.service /lib/system
     /usr/lib/sysusers.d/pii-auditd.conf \
     /usr/lib/tmpfiles.d/pii-auditd.conf /usr/share/pii-auditd/sql/001_findings_schema.sql \
     /usr/share/pii-auditd/sql/002_database_identity.sql \
+    /usr/share/pii-auditd/sql/003_change_detection.sql \
     /usr/share/pii-auditd/sql/004_findings_workflow.sql \
     /usr/share/pii-auditd/sql/roles.sql /usr/share/pii-auditd/alerts/pii-auditd.rules.yml \
     /usr/share/pii-auditd/grafana/pii-auditd.json /usr/share/man/man8/pii-auditd.8.gz \
@@ -161,10 +162,10 @@ if [ $rc = 0 ]; then ok "--init-db as pii-auditd: nothing to apply (the schema i
 fi
 as_pa /usr/sbin/pii-auditd --check-config --connect >"$T_DIR/preflight0.out" 2>&1
 t_eq "$?" "2" "the preflight before the grants: exit 2"
-grep -q '^FAIL surface public.webhook_events.payload \[permission\]: .*GRANT SELECT (id, payload)' "$T_DIR/preflight0.out" \
+grep -q '^FAIL surface public.webhook_events.payload \[permission\]: .*GRANT SELECT (id, payload, ctid, xmin)' "$T_DIR/preflight0.out" \
     && ok "the preflight names the missing grant" || { not_ok "the preflight before the grants:"; sed 's/^/#   /' "$T_DIR/preflight0.out"; }
 as_pa /usr/sbin/pii-auditd --print-grants >"$T_DIR/grants.sql" 2>"$T_DIR/grants.err"
-t_grep '^GRANT SELECT \(id, payload\) ON TABLE public.webhook_events TO pii_auditd;' "$T_DIR/grants.sql" \
+t_grep '^GRANT SELECT \(id, payload, ctid, xmin\) ON TABLE public.webhook_events TO pii_auditd;' "$T_DIR/grants.sql" \
     "--print-grants (as pii-auditd) found the primary key: column-level grant"
 pa_psql -d app -f "$T_DIR/grants.sql" >/dev/null && ok "grants applied" || not_ok "grants failed"
 as_pa /usr/sbin/pii-auditd --check-config --connect >"$T_DIR/preflight.out" 2>&1

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Canaries: unique PII values planted in every category (in values, in keys, in invalid JSON, in text columns),
 # scanned at every log level with text and JSON output, in normal and dry-run mode, with logs on stderr (as text and
-# as JSON lines, log.format: json) and in the journal (a stand-in socket), on the error paths (statement timeout,
+# as JSON lines, log.format: json) and in the journal (a stand-in socket), through change detection (rows changed and
+# read again, findings resolved gone and deleted) and the table shapes of issue 14 (a partitioned parent by its
+# composite key, a keyless table by row location, a changed_column surface), on the error paths (statement timeout,
 # missing surface, a connection killed mid-scan, invalid JSON), and through every findings CLI path (findings
 # list/show/ack/resolve, allow add/list/remove, report --html). Not one canary may appear in stdout, stderr, the
-# journal, the findings, scan_runs,
-# scan_run_surfaces or scan_cursors tables, or the PostgreSQL server log (every statement of the scans logged).
+# journal, the findings, scan_runs, scan_run_surfaces, scan_cursors or databases tables, or the PostgreSQL server
+# log (every statement of the scans logged).
 # The daemon's channels (/metrics, reload errors, process memory, core files): tests/integration/canary_daemon.sh.
 source "$(dirname "$0")/../lib/itest.sh"
 t_db
@@ -16,6 +18,22 @@ CONF=$(t_config 'surfaces:
   - {table: hooks, column: payload}
   - {table: notes, column: body}' "$CANARY_DETECTORS")
 cp "$CONF" "$T_DIR/conf1.yaml"; CONF=$T_DIR/conf1.yaml # t_config always writes pa.yaml
+# the table shapes of issue 14, holding the same canaries (copied from hooks, so no statement below names one)
+t_psql >/dev/null <<'SQL'
+CREATE TABLE parted (id bigint, day date, payload jsonb, PRIMARY KEY (id, day)) PARTITION BY RANGE (day);
+CREATE TABLE parted_2024 PARTITION OF parted FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+INSERT INTO parted SELECT id, '2024-03-01', payload FROM hooks;
+CREATE TABLE loose (payload jsonb);
+INSERT INTO loose SELECT payload FROM hooks;
+CREATE TABLE stamped (id bigint PRIMARY KEY, updated_at timestamptz NOT NULL DEFAULT now(), payload jsonb);
+INSERT INTO stamped (id, payload) SELECT id, payload FROM hooks;
+SQL
+CONF4=$(t_config 'surfaces:
+  - {table: hooks, column: payload}
+  - {table: parted, column: payload}
+  - {table: loose, column: payload, keyless: ctid}
+  - {table: stamped, column: payload, changed_column: updated_at}' "$CANARY_DETECTORS")
+cp "$CONF4" "$T_DIR/conf4.yaml"; CONF4=$T_DIR/conf4.yaml
 # from here on the server logs every statement of this database with its parameters (loading is done)
 t_psql -c "ALTER DATABASE $T_DB SET log_statement = 'all'" -c "ALTER DATABASE $T_DB SET log_min_error_statement = 'info'"
 SERVER_LOG=$PA_PGDIR/server.log
@@ -70,8 +88,34 @@ t_eq "$(jq -c 'select((.MESSAGE | type) == "string" and (.PRIORITY | test("^[3-7
 t_grep '"PRIORITY":"7","SYSLOG_IDENTIFIER":"pii-auditd","SYSLOG_PID":"[0-9]+","SURFACE":"public.hooks.payload","SCAN_ID":"[0-9]+","MESSAGE":"finding: record' \
     "$T_DIR/json-err" "JSON log: findings logged by location at debug, with SURFACE and SCAN_ID"
 t_grep "finding: record" "$T_DIR/all-err" "debug logging really was on (findings are logged by location)"
+
+# change detection and the new shapes, at debug level: a first scan of every surface, then rows changed (canaries
+# moved between rows, not written by a statement: the test's own statements are not logged) read again
+t_run --config "$CONF4" --scan-once --log-level debug --output json
+t_rc 1 "the new table shapes: findings"
+t_eq "$(jq -r '[.surfaces[].status] | join(",")' "$T_DIR/out")" "ok,ok,ok,ok" "partitioned, keyless and changed_column surfaces scanned"
+check_clean "first scan of the new shapes" "$T_DIR/out" "$T_DIR/err"
+t_psql -c "SET log_statement = 'none'" \
+    -c "UPDATE hooks SET payload = payload || (SELECT payload FROM hooks WHERE id = 1) WHERE id = 2" \
+    -c "UPDATE hooks SET payload = '{\"n\": 1}' WHERE id = 3" -c "DELETE FROM hooks WHERE id = 5" \
+    -c "UPDATE parted SET payload = (SELECT payload FROM hooks WHERE id = 4) WHERE id = 1" -c "DELETE FROM parted WHERE id = 4" \
+    -c "UPDATE stamped SET payload = (SELECT payload FROM hooks WHERE id = 2), updated_at = now() WHERE id = 1" \
+    -c "UPDATE loose SET payload = payload || '{\"n\": 2}' WHERE payload ? 'net'" >/dev/null
+for level in info debug; do
+    t_run --config "$CONF4" --scan-once --log-level $level --output json
+    check_clean "change detection at $level" "$T_DIR/out" "$T_DIR/err"
+done
+t_eq "$(t_val "SELECT string_agg(DISTINCT resolved_reason, ',' ORDER BY resolved_reason) FROM pii_audit.findings")" \
+    "deleted,full_scan,gone" "findings were resolved gone, deleted and by a full read"
+t_eq "$(t_val "SELECT count(DISTINCT table_name) FROM pii_audit.scan_run_surfaces WHERE rows_reread > 0")" "3" \
+    "changed rows were read again (hooks, parted, stamped)"
+for tbl in findings scan_runs scan_run_surfaces scan_cursors; do
+    t_psql -c "COPY pii_audit.$tbl TO STDOUT" >"$T_DIR/shapes-$tbl.txt"
+done
+check_clean "findings store after change detection (watermarks, positions, ctid: and composite record ids)" \
+    "$T_DIR"/shapes-*.txt
 [ "$(t_val "SELECT count(*) FROM pii_audit.findings")" -ge 20 ] && ok "findings recorded" || not_ok "findings recorded: $(t_val "SELECT count(*) FROM pii_audit.findings")"
-t_eq "$(t_val "SELECT count(*) FROM pii_audit.findings WHERE json_path = '\$.recipients.<email>'")" "1" "a PII key is redacted as <email> in the path"
+t_eq "$(t_val "SELECT count(*) FROM pii_audit.findings WHERE table_name = 'public.hooks' AND json_path = '\$.recipients.<email>'")" "1" "a PII key is redacted as <email> in the path"
 for tbl in findings scan_runs scan_run_surfaces scan_cursors databases; do
     t_psql -c "COPY pii_audit.$tbl TO STDOUT" >"$T_DIR/table-$tbl.txt"
 done

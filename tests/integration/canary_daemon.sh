@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Canaries through the daemon's channels: /metrics, /healthz, /ready and the daemon's log at debug level across a
-# scan at launch, a SIGUSR1 full scan, a reload refused for a bad file (YAML error) and one refused for a bad value;
+# scan at launch, a SIGUSR1 scan without cursors (full), a SIGUSR1 incremental scan that re-reads changed rows
+# (change detection's pass by row location), a SIGUSR2 full scan, a reload refused for a bad file (YAML error) and one refused for a bad value;
 # then the process's whole memory (/proc/PID/mem, every readable mapping) after a scan: no canary survives the
 # scan (the row buffers are wiped, and every freed block is wiped). Last, core files: the process is not dumpable,
 # so a SIGABRT with an unlimited core limit leaves no core (a control process in the same place does dump).
@@ -53,6 +54,19 @@ wait_scans 2 && ok "SIGUSR1 scan finished" || not_ok "SIGUSR1 scan did not finis
     ok "the SIGUSR1 scan read every row" || not_ok "the SIGUSR1 scan did not read every row"
 memcheck "after a full scan on SIGUSR1"
 
+# change detection: rows changed (their canaries kept) are read again by the pass over the table by row location
+t_psql -c "UPDATE hooks SET payload = payload || '{\"seen\": 2}' WHERE id IN (1, 2, 3)" >/dev/null
+kill -USR1 $DPID
+wait_scans 3 && ok "incremental SIGUSR1 scan finished" || not_ok "incremental SIGUSR1 scan did not finish"
+t_eq "$(t_val "SELECT s.mode || ' ' || s.rows_reread FROM pii_audit.scan_run_surfaces s
+               WHERE s.table_name = 'public.hooks' ORDER BY s.scan_id DESC LIMIT 1")" "incremental 3" \
+    "the incremental scan read the 3 changed rows again"
+memcheck "after an incremental scan that re-read changed rows"
+kill -USR2 $DPID
+wait_scans 4 && ok "SIGUSR2 full scan finished" || not_ok "SIGUSR2 scan did not finish"
+t_eq "$(t_val "SELECT mode FROM pii_audit.scan_runs ORDER BY id DESC LIMIT 1")" "full" "SIGUSR2 ran a full scan"
+memcheck "after a full scan on SIGUSR2"
+
 # reload errors: a YAML syntax error, then a bad value; the old configuration keeps running
 cp "$CONF" "$T_DIR/good.yaml"
 printf 'surfaces: [\n  - {table: hooks\n' >"$CONF"
@@ -69,7 +83,7 @@ cp "$T_DIR/good.yaml" "$CONF"
 kill -HUP $DPID
 sleep 1
 kill -USR1 $DPID
-wait_scans 3 && ok "scan after a good reload" || not_ok "no scan after the good reload"
+wait_scans 5 && ok "scan after a good reload" || not_ok "no scan after the good reload"
 
 for path in metrics healthz ready; do curl -s "http://127.0.0.1:$PORT/$path" >"$T_DIR/http-$path.txt"; done
 d_metrics >"$T_DIR/metrics-2.txt"

@@ -80,6 +80,16 @@ t_run --config "$CONF" --init-db
 t_rc 0 "--init-db applies 002 again (it is idempotent)"
 t_eq "$(t_val "SELECT string_agg(version::text, ',' ORDER BY version) FROM pii_audit.schema_version")" "$versions" \
     "every version recorded once"
+# a store without 003 (schema files come from branches merged in any order): that one is named and applied
+t_psql -c "DELETE FROM pii_audit.schema_version WHERE version = 3"
+t_run --config "$CONF" --scan-once
+t_rc 3 "a store missing 003 is refused"
+t_grep "out of date: apply .*003_change_detection.sql" "$T_DIR/err" "the missing file is named"
+t_nogrep "00[124]_[a-z_]*.sql" "$T_DIR/err" "the applied ones are not"
+t_run --config "$CONF" --init-db
+t_rc 0 "--init-db upgrades (003 applied again over its own columns: idempotent)"
+t_eq "$(t_val "SELECT string_agg(version::text, ',' ORDER BY version) FROM pii_audit.schema_version")" "$versions" \
+    "every version recorded once, again"
 
 # least privilege: roles.sql + exactly --print-grants, then scan as that role
 t_psql -c "DROP OWNED BY pii_auditd" 2>/dev/null || true
@@ -89,7 +99,7 @@ CONF_R=$(T_USER=pii_auditd t_config 'surfaces:
     column: payload')
 t_run --config "$CONF_R" --print-grants
 t_rc 0 "--print-grants"
-t_grep 'GRANT SELECT \(id, payload\) ON TABLE public.events TO pii_auditd' "$T_DIR/out" "column-level grant printed"
+t_grep 'GRANT SELECT \(id, payload, ctid, xmin\) ON TABLE public.events TO pii_auditd' "$T_DIR/out" "column-level grant printed"
 cp "$T_DIR/out" "$T_DIR/grants.sql"
 T_USER=pii_auditd t_run --config "$CONF_R" --scan-once
 t_rc 3 "as pii_auditd before the grants: the surface fails"

@@ -72,21 +72,28 @@ done
 t_eq "$(t_val "SELECT count(*) FILTER (WHERE system_identifier IS NULL) || ' ' || count(*) FROM pii_audit.databases")" \
     "1 1" "the upgrade marks the rows of before it with one unclaimed identity"
 
-# --- A first: it adopts them (its cursor: an incremental scan reads nothing; its finding stays open) ---
-t_eq "$(scan "$CA")" "incremental 0 0 0 ok" "A after the upgrade: incremental from the adopted cursor"
+# --- A first: it adopts them (its cursor and its finding of record 10). The cursor of before schema version 3 has
+# no change-detection watermark, so this first scan is a full one: record 10's finding is the adopted one (not new,
+# not resolved), 20's is new; the next scan is incremental from the adopted cursor and the new watermark ---
+t_eq "$(scan "$CA")" "full 1000 1 0 ok" "A after the upgrade: a full scan (no watermark yet), 10 known, 20 new"
 t_grep "recorded before findings schema version 2 are now database [0-9]+/$A's" "$T_DIR/err" "the adoption is logged"
 t_eq "$(t_val "SELECT database_name || ' ' || (claimed_at IS NOT NULL) FROM pii_audit.databases")" "$A true" \
     "A claimed the unclaimed identity"
-t_eq "$(open_of "$A")" "10" "the finding of before the upgrade is A's"
+t_eq "$(t_val "SELECT count(*) || ' ' || min(last_id) FROM pii_audit.scan_cursors")" "1 1000" \
+    "A continued the adopted cursor (no second one)"
+t_eq "$(t_val "SELECT first_scan_id FROM pii_audit.findings WHERE record_id = '10'")" "1" \
+    "record 10's finding is the one recorded before the upgrade"
+t_eq "$(scan "$CA")" "incremental 0 0 0 ok" "then A's scans are incremental from that cursor"
+t_eq "$(open_of "$A")" "10,20" "the finding of before the upgrade is A's, and the one its full scan found"
 # --- B: a new identity, its own first (full) scan; same table, same record id 10 ---
 t_eq "$(scan "$CB")" "full 1000 2 0 ok" "B: a full first scan of its own, 2 new findings"
 t_eq "$(t_val "SELECT count(*) FROM pii_audit.databases")" "2" "two databases in the store"
 t_eq "$(open_of "$B")" "10,500" "B's findings are B's (record 10 too)"
-t_eq "$(open_of "$A")" "10" "A's are untouched"
+t_eq "$(open_of "$A")" "10,20" "A's are untouched"
 t_eq "$(cursor_of "$A") $(cursor_of "$B")" "1000 1000" "a cursor each"
 
-# --- full scans: A finds 20; B's findings are not resolved by A's full scan ---
-t_eq "$(scan "$CA" --full)" "full 1000 1 0 ok" "A --full: finds 20 (10 was known)"
+# --- full scans: B's findings are not resolved by A's full scan ---
+t_eq "$(scan "$CA" --full)" "full 1000 0 0 ok" "A --full: nothing new, nothing resolved (10 and 20 known)"
 t_eq "$(open_of "$A") / $(open_of "$B")" "10,20 / 10,500" "A's full scan resolved none of B's"
 # --- incremental: a new row in each, each read by its own scan ---
 in_db "$A" "INSERT INTO events VALUES (1001, '{\"contact\": \"a.new@example.com\"}')"
@@ -101,7 +108,7 @@ t_eq "$(open_of "$A") / $(open_of "$B")" "10,1001 / 10,500,1002" "only A's delet
 t_eq "$(scan "$CB" --full)" "full 1002 0 0 ok" "B --full: nothing of B resolved"
 t_eq "$(t_val "SELECT string_agg(d.database_name || ':' || r.n, ' ' ORDER BY d.database_name) FROM (SELECT database_id,
         count(*) n FROM pii_audit.scan_runs GROUP BY 1) r JOIN pii_audit.databases d ON d.id = r.database_id")" \
-    "$A:5 $B:3" "each run recorded with its database (A's of before the upgrade included)"
+    "$A:6 $B:3" "each run recorded with its database (A's of before the upgrade included)"
 
 # --- concurrent scans of the two databases: the surface locks are per database (neither is busy) ---
 t_run_bg --config "$(conf "$A" "  max_rows_per_second: 400")" --scan-once --full --output json

@@ -60,8 +60,10 @@ t_psql -c "REVOKE CONNECT, TEMPORARY ON DATABASE pa_least_privilege FROM PUBLIC"
 grep -E '^(GRANT|REVOKE)' "$T_DIR/out" >"$T_DIR/grants.sql"
 cp "$T_DIR/out" "$T_DIR/print-grants.txt"
 t_grep '^GRANT CONNECT ON DATABASE pa_least_privilege TO pii_auditd;' "$T_DIR/grants.sql" "CONNECT on the database is printed"
-t_grep '^GRANT SELECT \(id, payload\) ON TABLE app.hooks TO pii_auditd;' "$T_DIR/grants.sql" "column-level SELECT (id, payload)"
-t_grep '^GRANT SELECT \(note_id, body\) ON TABLE crm.notes TO pii_auditd;' "$T_DIR/grants.sql" "column-level SELECT on the uuid-keyed table"
+# the key, the column, and the system columns change detection reads (a role with column grants only cannot select
+# ctid or xmin otherwise)
+t_grep '^GRANT SELECT \(id, payload, ctid, xmin\) ON TABLE app.hooks TO pii_auditd;' "$T_DIR/grants.sql" "column-level SELECT (id, payload, ctid, xmin)"
+t_grep '^GRANT SELECT \(note_id, body, ctid, xmin\) ON TABLE crm.notes TO pii_auditd;' "$T_DIR/grants.sql" "column-level SELECT on the uuid-keyed table"
 t_nogrep 'secret_col' "$T_DIR/grants.sql" "no grant on a column that is not scanned"
 
 # before any grant: refused at connect, with the reason and no secret
@@ -128,15 +130,15 @@ while IFS= read -r g; do
     else
         t_rc 3 "without $short: the scan fails"
         case $g in
-        *"SELECT (id, payload)"*)
+        *"SELECT (id, payload, ctid, xmin)"*)
             t_eq "$(jq -r '[.surfaces[] | .status + ":" + (.error.reason // "-")] | join(",")' "$T_DIR/out")" \
                 "failed:permission,ok:-" "without $short: only app.hooks fails, reason permission"
-            t_grep "lacks SELECT on app.hooks \(id, payload\): GRANT SELECT \(id, payload\) ON app.hooks TO pii_auditd" \
+            t_grep "lacks SELECT on app.hooks \(id, payload, ctid, xmin\): GRANT SELECT \(id, payload, ctid, xmin\) ON app.hooks TO pii_auditd" \
                 "$T_DIR/err" "without $short: the error names the grant" ;;
-        *"SELECT (note_id, body)"*)
+        *"SELECT (note_id, body, ctid, xmin)"*)
             t_eq "$(jq -r '[.surfaces[] | .status + ":" + (.error.reason // "-")] | join(",")' "$T_DIR/out")" \
                 "ok:-,failed:permission" "without $short: only crm.notes fails, reason permission"
-            t_grep "GRANT SELECT \(note_id, body\) ON crm.notes TO pii_auditd" "$T_DIR/err" \
+            t_grep "GRANT SELECT \(note_id, body, ctid, xmin\) ON crm.notes TO pii_auditd" "$T_DIR/err" \
                 "without $short: the error names the grant" ;;
         *"USAGE ON SCHEMA app "*)
             t_eq "$(jq -r '[.surfaces[] | .status + ":" + (.error.reason // "-")] | join(",")' "$T_DIR/out")" \

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scan.parallelism: N readers over id ranges find exactly what one reader finds (bigint, uuid and text ids), with
 # no duplicate; a run killed (SIGKILL) in the middle of a parallel full scan and of a parallel incremental scan
-# leaves a cursor that never runs ahead of committed findings, and the next run resumes exactly right; a parallel
+# leaves a cursor that never runs ahead of committed findings, and the next run resumes exactly right (the full
+# scan too, at its pass's committed position); a parallel
 # scan stopped with SIGTERM is recorded cancelled and resumed. The oracle at the end: a one-reader full scan finds
 # nothing new and resolves nothing.
 source "$(dirname "$0")/../lib/itest.sh"
@@ -81,9 +82,12 @@ t_eq "$T_RC" "137" "first full parallel scan killed"
 mid=$(t_val "SELECT count(*) FROM pii_audit.findings WHERE table_name = 'public.events'")
 [ "$mid" -gt 0 ] && [ "$mid" -lt 600 ] && ok "part of the findings committed before the kill ($mid)" || not_ok "findings before kill: $mid"
 cursor_ok "after the kill, the cursor covers only committed findings"
+# the killed full scan resumes where its committed prefix ended (issue 14), not from the start
+fpos=$(t_val "SELECT coalesce(full_pos, '0') FROM pii_audit.scan_cursors WHERE table_name = 'public.events'")
 t_run --config "$(conf 3)" --scan-once --surface public.events.payload --output json
 t_rc 1 "the next parallel scan completes"
-t_eq "$(jq -r '.surfaces[0].mode + " " + (.surfaces[0].rows|tostring)' "$T_DIR/out")" "full 30000" "it is full (no full scan finished yet)"
+t_eq "$(jq -r '.surfaces[0].mode + " " + (.surfaces[0].rows|tostring)' "$T_DIR/out")" "full $(t_val "SELECT count(*) FROM events WHERE id > $fpos")" \
+    "it is full (no full scan finished yet) and resumes at the killed pass's position ($fpos)"
 t_eq "$(t_val "SELECT count(*) FROM pii_audit.findings WHERE table_name = 'public.events'") $(distinct)" "600 600" "every finding once"
 t_eq "$(t_val "SELECT status FROM pii_audit.scan_runs ORDER BY id LIMIT 1")" "interrupted" "the killed run is recorded as interrupted"
 t_eq "$(t_val "SELECT last_id FROM pii_audit.scan_cursors WHERE table_name = 'public.events'")" "90000" "cursor at the last id"

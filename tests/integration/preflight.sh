@@ -21,9 +21,9 @@ t_psql -c "CREATE TABLE events (id bigint PRIMARY KEY, doc jsonb, other jsonb);
   ALTER TABLE guarded ENABLE ROW LEVEL SECURITY;
   CREATE POLICY own ON guarded USING (false);
   CREATE TABLE keyless (n bigint, doc jsonb);
-  GRANT SELECT (id, doc) ON events TO $ROLE;
-  GRANT SELECT (id, doc) ON guarded TO $ROLE;
-  GRANT SELECT (n, doc) ON keyless TO $ROLE;
+  GRANT SELECT (id, doc, ctid, xmin) ON events TO $ROLE;
+  GRANT SELECT (id, doc, ctid, xmin) ON guarded TO $ROLE;
+  GRANT SELECT (n, doc, ctid, xmin) ON keyless TO $ROLE;
   ANALYZE events;"
 conf() { # surfaces block [extra yaml] -> config path
     T_USER=$ROLE t_config "$1" "${2:-}" >/dev/null
@@ -38,8 +38,8 @@ GOOD=$(conf 'surfaces:
 t_run --config "$GOOD" --check-config --connect
 t_rc 0 "all good: exit 0"
 t_grep "^ok   scanned database: $T_DB as role $ROLE \(system identifier [0-9]+\)$" "$T_DIR/out" "the scanned database and the role"
-t_grep "^ok   surface public.events.doc: table public.events \(~1 rows\), column doc \(json\), id column id \(bigint\), SELECT on both, no row-level security$" \
-    "$T_DIR/out" "the surface: table, column, id, grants, RLS"
+t_grep "^ok   surface public.events.doc: table public.events \(~1 rows\), column doc \(json\), id column id \(bigint\), SELECT on \(id, doc, ctid, xmin\), no row-level security$" \
+    "$T_DIR/out" "the surface: table, column, id, grants (what a scan selects), RLS"
 t_grep "^ok   findings schema: versions $VERSIONS_SP installed$" "$T_DIR/out" "the findings schema version"
 t_grep "^ok   findings grants: every privilege the daemon needs on pii_audit$" "$T_DIR/out" "the findings grants"
 t_grep "^ok   connection budget \(scanned and findings database\): a scan holds up to 4 sessions; role $ROLE CONNECTION LIMIT 40" \
@@ -64,9 +64,9 @@ t_rc 2 "failing surfaces: exit 2"
 t_grep "^ok   surface public.events.doc:" "$T_DIR/out" "the good surface still passes"
 t_grep "^FAIL surface public.nope.doc \[missing\]: table public.nope does not exist" "$T_DIR/out" "missing table"
 t_grep "^FAIL surface public.events.nocol \[missing\]: column nocol does not exist in table public.events" "$T_DIR/out" "missing column"
-t_grep "^FAIL surface public.events.other \[permission\]: permission denied: role $ROLE lacks SELECT on public.events \(id, other\): GRANT SELECT \(id, other\) ON public.events TO $ROLE" \
+t_grep "^FAIL surface public.events.other \[permission\]: permission denied: role $ROLE lacks SELECT on public.events \(id, other, ctid, xmin\): GRANT SELECT \(id, other, ctid, xmin\) ON public.events TO $ROLE" \
     "$T_DIR/out" "missing column grant, with the GRANT"
-t_grep "^FAIL surface public.secret.doc \[permission\]: .*GRANT SELECT \(id, doc\) ON public.secret TO $ROLE" "$T_DIR/out" \
+t_grep "^FAIL surface public.secret.doc \[permission\]: .*GRANT SELECT \(id, doc, ctid, xmin\) ON public.secret TO $ROLE" "$T_DIR/out" \
     "no grant on the table at all, with the GRANT"
 t_grep "^FAIL surface public.guarded.doc \[rls\]: row-level security is active on public.guarded for role $ROLE: .*ALTER ROLE $ROLE BYPASSRLS" \
     "$T_DIR/out" "row-level security, with the fix"

@@ -9,6 +9,9 @@
 #   - the daemon scanning the standby (findings on the primary) while the primary locks the table in a loop: the
 #     full scan completes, every row read once, the same findings as a scan of the primary, the retries counted
 #     under recovery_conflict (pii_audit_scan_retries_total, scan_run_surfaces.retries, the log) and nothing failed;
+#   - a full scan of the standby killed part way (SIGKILL) resumes at the next scan where it stopped: only the rows
+#     after its position are read, and the pass's end (resolution, watermark, duration over both runs) is recorded;
+#     then change detection on the standby: a row changed and one deleted on the primary are read and resolved;
 #   - the findings are the primary's database's (same system identifier and name): one identity in the store;
 #   - no planted value in any output.
 source "$(dirname "$0")/../lib/itest.sh"
@@ -155,6 +158,65 @@ t_eq "$(p_psql -A -t -c "SELECT count(*) || ' ' || bool_and(database_name = 'app
     "1 true true" "one database in the store: the primary's own identity"
 t_eq "$(d_metrics | grep -c '^pii_audit_database_info{database="app",system_identifier="[0-9]*"} 1$')" "1" \
     "pii_audit_database_info names the database"
+kill -TERM "$DPID"
+wait "$DPID" 2>/dev/null
+
+# --- 4. a full scan of the standby killed part way resumes where it stopped, not from the start ---
+# One reader (its committed rows are then exactly the pass's position) and a throttle, so that the pass lasts ~10 s;
+# the daemon is SIGKILLed once 2,000 rows are committed, then started again: its first (scheduled, incremental) scan
+# resumes the pass at its stored position and reads only the rows after it; the pass's end resolves and records it.
+p_psql -c "TRUNCATE pii_audit.findings, pii_audit.scan_cursors, pii_audit.scan_run_surfaces, pii_audit.scan_runs" >/dev/null
+sed 's/parallelism: 2/parallelism: 1/' "$(conf resume "$STORE" "  max_rows_per_second: 2000")" >"$T_DIR/resume1.yaml"
+store_val() { p_psql -A -t -c "$1"; }
+committed() { [ "$(store_val "SELECT coalesce(sum(rows_scanned), 0) FROM pii_audit.scan_run_surfaces")" -ge 2000 ]; }
+d_start "$T_DIR/resume1.yaml" || { not_ok "the daemon did not start"; t_done; }
+wait_for 60 committed || not_ok "the daemon's full scan committed nothing"
+kill -KILL "$DPID"
+wait "$DPID" 2>/dev/null
+run1=$(store_val "SELECT max(id) FROM pii_audit.scan_runs")
+rows1=$(store_val "SELECT rows_scanned FROM pii_audit.scan_run_surfaces WHERE scan_id = $run1")
+pos=$(store_val "SELECT full_pos FROM pii_audit.scan_cursors")
+t_eq "$(store_val "SELECT (full_scan_id = $run1) || ' ' || (last_full_scan_at IS NULL) || ' ' || (full_pos::bigint > 0)
+        FROM pii_audit.scan_cursors")" "true true true" \
+    "killed after $rows1 rows: a full pass in progress, begun in scan $run1, at id $pos, not complete"
+[ "$rows1" -lt 20000 ] && ok "the daemon was killed part way ($rows1 of 20000 rows committed)" \
+    || not_ok "the pass had finished before the kill ($rows1 rows)"
+after=$(s_val "SELECT count(*) FROM events WHERE id > $pos")
+t_eq "$rows1" "$pos" "one reader: the rows committed are the pass's position (ids 1..$pos)"
+d_start "$(conf resume2 "$STORE")" || { not_ok "the daemon did not start again"; t_done; }
+wait_for 120 scanned_once || not_ok "the restarted daemon's first scan did not finish"
+run2=$(store_val "SELECT max(id) FROM pii_audit.scan_runs")
+t_grep "resuming the full scan begun in scan $run1 at $pos" "$T_DIR/daemon.err" \
+    "the next scan resumes the pass where it stopped (logged)"
+t_eq "$(store_val "SELECT status FROM pii_audit.scan_runs WHERE id = $run1")" "interrupted" \
+    "the killed run is marked interrupted"
+t_eq "$(store_val "SELECT status || ' ' || mode || ' ' || rows_scanned || ' ' || rows_reread
+        FROM pii_audit.scan_run_surfaces WHERE scan_id = $run2")" "ok full $after 0" \
+    "the resumed scan read only the $after rows after the position, none twice, and completed the pass"
+t_eq "$((rows1 + after))" "20000" "the two runs read every row once between them"
+t_eq "$(store_val "SELECT (full_scan_id IS NULL) || ' ' || (last_full_scan_id = $run2) || ' ' || (watermark IS NOT NULL)
+        || ' ' || last_id FROM pii_audit.scan_cursors")" "true true true 20000" \
+    "the pass ended in the resumed scan: recorded, a watermark, the tail at the last id"
+t_eq "$(store_val "SELECT count(*) FROM pii_audit.findings WHERE resolved_at IS NULL") $(store_val "SELECT count(*)
+        FROM pii_audit.findings WHERE resolved_at IS NOT NULL")" "$(jq -r '.open | add' <<<"$ref") 0" \
+    "the same findings as the primary holds, found across the two runs, none resolved"
+t_eq "$(store_val "SELECT last_full_scan_seconds > (SELECT extract(epoch FROM finished_at - started_at)
+        FROM pii_audit.scan_run_surfaces WHERE scan_id = $run2) FROM pii_audit.scan_cursors")" "t" \
+    "the pass's duration counts both runs' time on the surface"
+# change detection on the standby: an UPDATE adding an email and a DELETE of a row with one, on the primary, replayed
+# on the standby, are read by the next (incremental) scan: the changed row read again, its finding new, the deleted
+# row's finding resolved
+p_psql -c "UPDATE events SET payload = payload || '{\"contact\": \"changed.on.primary@example.com\"}' WHERE id = 5;
+  DELETE FROM events WHERE id = 300" >/dev/null
+replayed() { [ "$(s_val "SELECT count(*) FROM events WHERE id = 300")" = 0 ]; }
+wait_for 30 replayed || not_ok "the standby did not replay the primary's changes"
+d_scan_now 60 || not_ok "the signalled scan did not end"
+run3=$(store_val "SELECT max(id) FROM pii_audit.scan_runs")
+t_eq "$(store_val "SELECT status || ' ' || mode || ' ' || rows_scanned || ' ' || rows_reread || ' ' || new_findings
+        || ' ' || resolved_findings FROM pii_audit.scan_run_surfaces WHERE scan_id = $run3")" "ok incremental 1 1 1 1" \
+    "an incremental scan of the standby reads the row changed on the primary (1 new) and resolves the deleted one's"
+t_eq "$(store_val "SELECT resolved_reason FROM pii_audit.findings WHERE record_id = '300'")" "deleted" \
+    "reason deleted"
 kill -TERM "$DPID"
 wait "$DPID" 2>/dev/null
 

@@ -120,6 +120,9 @@ START_TEST(test_defaults)
     ck_assert_str_eq(s->table, "t");
     ck_assert_str_eq(s->column, "c");
     ck_assert_ptr_null(s->id_column);
+    ck_assert_ptr_null(s->changed_column);
+    ck_assert(s->changed_overlap == 300);
+    ck_assert_ptr_null(s->keyless);
     ck_assert_str_eq(s->name, "public.t.c");
     ck_assert_int_eq(s->line, 4);
     pa_config_free(c);
@@ -544,6 +547,13 @@ static const struct bad bad_cases[] = {
     {DB "surfaces:\n  - {table: t, column: c, id_column: my id}\n", 4, 38, "surfaces[0].id_column: invalid name",
      "quote names with spaces"},
     {DB "surfaces:\n  - {table: a..b, column: c}\n", 4, 13, "surfaces[0].table", "name part is empty"},
+    {DB "surfaces:\n  - {table: t, column: c, keyless: rowid}\n", 4, 36, "surfaces[0].keyless: the only keyless mode "
+     "is ctid", NULL},
+    {DB "surfaces:\n  - {table: t, column: c, keyless: ctid, id_column: i}\n", 4, 5, "surfaces[0]: keyless: ctid "
+     "reads the table by row location", "remove id_column"},
+    {DB "surfaces:\n  - {table: t, column: c, keyless: ctid, changed_column: u}\n", 4, 5, "surfaces[0]: keyless: "
+     "ctid", "remove changed_column"},
+    {DB "surfaces:\n  - {table: t, column: c, changed_overlap: 2d}\n", 4, 44, "surfaces[0].changed_overlap", NULL},
     {DB "surfaces:\n  - {table: s., column: c}\n", 4, 13, "surfaces[0].table", "name part is empty"},
     {DB "surfaces:\n  - {table: '\"a\"b', column: c}\n", 4, 13, "surfaces[0].table", "after a quoted name"},
     {DB "surfaces:\n  - {table: t, column: a234567890123456789012345678901234567890123456789012345678901234}\n", 4, 24,
@@ -911,7 +921,9 @@ static const char reload_yaml[] = "database:\n"
                                   "    schema: @surfaces[].schema@\n"
                                   "    column: @surfaces[].column@\n"
                                   "    id_column: @surfaces[].id_column@\n"
-                                  "  - {table: fixed, column: doc}\n"
+                                  "    changed_column: @surfaces[].changed_column@\n"
+                                  "    changed_overlap: @surfaces[].changed_overlap@\n"
+                                  "  - {table: fixed, column: doc, keyless: @surfaces[].keyless@}\n"
                                   "@surfaces@"
                                   "detectors:\n"
                                   "  disable: @detectors.disable@\n"
@@ -964,6 +976,9 @@ static const struct {
     {"surfaces[].schema", "s", "r"},
     {"surfaces[].column", "c", "d"},
     {"surfaces[].id_column", "i", "j"},
+    {"surfaces[].changed_column", "updated_at", "modified_at"},
+    {"surfaces[].changed_overlap", "5m", "10m"},
+    {"surfaces[].keyless", "ctid", "~"},
     {"surfaces", "", "  - {table: third, column: doc}\n"},
     {"detectors.disable", "[phone]", "[iban]"},
     {"detectors.extra_keys", "{national_id: [tax_ref]}", "{national_id: [tax_no]}"},

@@ -123,9 +123,9 @@ START_TEST(test_surface_statements)
     ck_assert_str_eq(s, "GRANT CONNECT ON DATABASE appdb TO pii_auditd");
     snprintf(s, sizeof s, PA_GRANT_SCHEMA_USAGE_FMT, "app", "pii_auditd");
     ck_assert_str_eq(s, "GRANT USAGE ON SCHEMA app TO pii_auditd");
-    snprintf(s, sizeof s, PA_GRANT_COLUMNS_FMT, "id", "payload", "TABLE ", "app", "hooks", "pii_auditd");
-    ck_assert_str_eq(s, "GRANT SELECT (id, payload) ON TABLE app.hooks TO pii_auditd");
-    snprintf(s, sizeof s, PA_GRANT_COLUMNS_FMT, "id", "payload", "", "app", "hooks", "pii_auditd");
+    snprintf(s, sizeof s, PA_GRANT_COLUMNS_FMT, "id, payload, ctid, xmin", "TABLE ", "app", "hooks", "pii_auditd");
+    ck_assert_str_eq(s, "GRANT SELECT (id, payload, ctid, xmin) ON TABLE app.hooks TO pii_auditd");
+    snprintf(s, sizeof s, PA_GRANT_COLUMNS_FMT, "id, payload", "", "app", "hooks", "pii_auditd");
     ck_assert_str_eq(s, "GRANT SELECT (id, payload) ON app.hooks TO pii_auditd");
 }
 END_TEST

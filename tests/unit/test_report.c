@@ -72,13 +72,13 @@ START_TEST(test_json)
         "\"resolved_findings\":0,\"open_findings\":4,\"oversized_documents\":3,\"retries\":2},\"surfaces\":["
         "{\"surface\":\"public.t.c\",\"table\":\"public.t\",\"column\":\"c\",\"status\":\"ok\",\"mode\":\"full\","
         "\"error\":null,\"rows\":10,\"bytes\":1234,\"rows_estimated\":12,\"duration_seconds\":2.000,"
-        "\"rows_per_second\":5.0,\"invalid_documents\":1,\"truncated_records\":0,\"new\":{\"email\":2},"
-        "\"open\":{\"email\":3,\"phone\":1},\"resolved\":{},\"oversized_documents\":3,"
+        "\"rows_per_second\":5.0,\"invalid_documents\":1,\"truncated_records\":0,\"rows_reread\":0,"
+        "\"new\":{\"email\":2},\"open\":{\"email\":3,\"phone\":1},\"resolved\":{},\"oversized_documents\":3,"
         "\"retries\":{\"recovery_conflict\":2},\"unread\":{\"oversized\":5,\"failed\":0}},"
         "{\"surface\":\"app.u.d\",\"table\":\"app.u\",\"column\":\"d\",\"status\":\"failed\",\"mode\":\"incremental\","
         "\"error\":{\"reason\":\"permission\",\"message\":\"permission denied: role x lacks USAGE on schema app\"},"
         "\"rows\":0,\"bytes\":0,\"rows_estimated\":0,\"duration_seconds\":0.000,\"rows_per_second\":0.0,"
-        "\"invalid_documents\":0,\"truncated_records\":0,\"new\":{},\"open\":{},\"resolved\":{},"
+        "\"invalid_documents\":0,\"truncated_records\":0,\"rows_reread\":0,\"new\":{},\"open\":{},\"resolved\":{},"
         "\"oversized_documents\":0,\"retries\":{},\"unread\":{\"oversized\":null,\"failed\":null}}]}\n");
     free(out);
 

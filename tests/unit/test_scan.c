@@ -1,5 +1,7 @@
 /* Unit tests for scan's pure parts: COPY binary row parsing (scan/copy_row.h), the committed prefix that bounds
- * the cursor (scan/cursor.h), the integer range split (scan/catalog.h) and the status and mode names. No database. */
+ * the cursor (scan/cursor.h), the integer range split, the xmin window and the key order's SQL (scan/catalog.h) and
+ * the status and mode names. No database (the SQL is run against PostgreSQL by tests/integration/change_detection.sh,
+ * across the 32-bit wrap too). */
 #include "scan.h"
 #include "scan/catalog.h"
 #include "scan/copy_row.h"
@@ -136,7 +138,7 @@ static const char *prefix(struct id_range *r, struct range_progress *p, size_t n
 START_TEST(test_committed_prefix)
 {
     /* one open range (one reader): the cursor follows its committed end */
-    struct id_range one[1] = {{NULL, NULL}};
+    struct id_range one[1] = {{NULL, NULL, NULL}};
     struct range_progress p1[1] = {{NULL, false}};
     ck_assert_ptr_null(prefix(one, p1, 1, NULL));
     ck_assert_str_eq(prefix(one, p1, 1, "100"), "100"); /* nothing committed yet: where it started */
@@ -146,7 +148,7 @@ START_TEST(test_committed_prefix)
     ck_assert_str_eq(prefix(one, p1, 1, "100"), "150");
 
     /* three ranges (100, 200], (200, 300], (300, open) */
-    struct id_range r[3] = {{"100", "200"}, {"200", "300"}, {"300", NULL}};
+    struct id_range r[3] = {{"100", "200", NULL}, {"200", "300", NULL}, {"300", NULL, NULL}};
     struct range_progress p[3] = {{NULL, false}, {NULL, false}, {NULL, false}};
     ck_assert_str_eq(prefix(r, p, 3, "100"), "100");
     /* a later range ahead of the first: its findings commit, the cursor waits */
@@ -196,6 +198,48 @@ START_TEST(test_int_splits)
 }
 END_TEST
 
+/* The window of xmin values a change pass reads: ages modulo 2^32 against the watermark's 32-bit value. */
+START_TEST(test_xid_window)
+{
+    char *w = pa_catalog_xid_window("t.xmin", 12884901499ULL); /* epoch 2, xid 4294966907 */
+    ck_assert_str_eq(w, "((age(t.xmin)::bigint + 4294967296) % 4294967296 BETWEEN 1 AND "
+                        "(age('4294966907'::xid)::bigint + 4294967296) % 4294967296)");
+    free(w);
+    /* a watermark whose low half would be a special xid: never handed out, its successor is the first normal one */
+    w = pa_catalog_xid_window("i.xmin", 4294967296ULL * 3 + 1);
+    ck_assert_ptr_nonnull(strstr(w, "age('3'::xid)"));
+    ck_assert_ptr_nonnull(strstr(w, "age(i.xmin)"));
+    free(w);
+}
+END_TEST
+
+/* A key's positions: one column's text, or the text array of several, compared as a row. */
+START_TEST(test_order_sql)
+{
+    char *e1[] = {"t.\"id\""}, *t1[] = {"bigint"};
+    struct pa_order one = {1, e1, t1};
+    char *e2[] = {"t.\"id\"", "t.\"created_at\""}, *t2[] = {"bigint", "date"};
+    struct pa_order two = {2, e2, t2};
+    struct pa_buf b;
+    pa_buf_init(&b);
+    pa_order_pos_expr(&one, &b);
+    ck_assert_str_eq(b.data, "t.\"id\"::text");
+    pa_buf_truncate(&b, 0);
+    pa_order_pos_expr(&two, &b);
+    ck_assert_str_eq(b.data, "ARRAY[t.\"id\"::text, t.\"created_at\"::text]::text");
+    pa_buf_truncate(&b, 0);
+    pa_order_by(&two, &b);
+    ck_assert_str_eq(b.data, "t.\"id\", t.\"created_at\"");
+    pa_buf_truncate(&b, 0);
+    struct pa_where w = {.sql = &b};
+    pa_catalog_append_blocks(&w, "16", "32");
+    ck_assert_str_eq(b.data, " WHERE t.ctid >= '(16,0)'::tid AND t.ctid < '(32,0)'::tid");
+    pa_catalog_append_blocks(&w, "0", "8");
+    ck_assert_ptr_nonnull(strstr(b.data, "::tid AND t.ctid >= '(0,0)'"));
+    pa_buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_names)
 {
     ck_assert_str_eq(pa_scan_surface_status_name(PA_SURFACE_OK), "ok");
@@ -225,6 +269,8 @@ int main(void)
     tcase_add_test(tc, test_copy_malformed);
     tcase_add_test(tc, test_committed_prefix);
     tcase_add_test(tc, test_int_splits);
+    tcase_add_test(tc, test_xid_window);
+    tcase_add_test(tc, test_order_sql);
     tcase_add_test(tc, test_names);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
