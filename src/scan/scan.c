@@ -1198,19 +1198,22 @@ static void scan_surfaces(struct scan_state *st, struct pa_scan_result *res)
         }
         if (opts->stop && *opts->stop)
             pa_pool_drop(st->pool, NULL, range_dropped, NULL);
+        bool stepped = false; /* a surface queued its next step: can_start (asked before) no longer holds */
         for (size_t i = 0; i < next; i++) {
             struct surface_job *job = &jobs[i];
             if (job->r && job->ranges && job->open == 0) {
                 pa_log_set_context(job->read.surface, st->scan_id);
                 /* a step read whole: its end, then the next step, or the surface's end */
-                if (!job->read_failed && finish_step(st, job) && queue_next_step(st, job, job->step + 1))
+                if (!job->read_failed && finish_step(st, job) && queue_next_step(st, job, job->step + 1)) {
+                    stepped = true;
                     continue;
+                }
                 end_surface(st, job, true);
                 job->r = NULL; /* ended */
                 active--;
             }
         }
-        if (next < res->n && can_start) {
+        if (next < res->n && can_start && !stepped) {
             active += (size_t)start_surface(st, &jobs[next], &res->surfaces[next], use_store);
             next++;
         }
