@@ -41,8 +41,8 @@ GRANT SELECT ON pii_audit.pii_audit_findings TO pii_auditd;
 GRANT USAGE ON SEQUENCE pii_audit.scan_runs_id_seq, pii_audit.findings_id_seq TO pii_auditd;
 GRANT SELECT ON pii_audit.allowlist TO pii_auditd;
 GRANT USAGE ON SCHEMA pii_audit TO pii_auditd_operator;
-GRANT SELECT ON pii_audit.schema_version, pii_audit.scan_runs, pii_audit.scan_run_surfaces, pii_audit.scan_cursors
-    TO pii_auditd_operator;
+GRANT SELECT ON pii_audit.schema_version, pii_audit.scan_runs, pii_audit.scan_run_surfaces, pii_audit.scan_cursors,
+    pii_audit.databases TO pii_auditd_operator;
 GRANT SELECT, INSERT, DELETE ON pii_audit.allowlist TO pii_auditd_operator;
 GRANT USAGE ON SEQUENCE pii_audit.allowlist_id_seq TO pii_auditd_operator;
 GRANT SELECT, UPDATE (acknowledged_at, acknowledged_by, acknowledged_note, resolved_at, resolved_scan_id,

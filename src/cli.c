@@ -45,6 +45,7 @@ enum opt_bit {
     O_PATH = 1u << 11,
     O_RESOLVE = 1u << 12,
     O_HTML = 1u << 13,
+    O_DATABASE = 1u << 14,
 };
 #define O_COMMON (O_CONFIG | O_CONNINFO | O_LOG_LEVEL)
 
@@ -55,7 +56,7 @@ static const struct {
     {O_CONFIG, "--config"},     {O_CONNINFO, "--conninfo"}, {O_LOG_LEVEL, "--log-level"}, {O_SURFACE, "--surface"},
     {O_CATEGORY, "--category"}, {O_SINCE, "--since"},       {O_STATUS, "--status"},       {O_LIMIT, "--limit"},
     {O_OUTPUT, "--output"},     {O_REASON, "--reason"},     {O_BY, "--by"},               {O_PATH, "--path"},
-    {O_RESOLVE, "--resolve"},   {O_HTML, "--html"},
+    {O_RESOLVE, "--resolve"},   {O_HTML, "--html"},       {O_DATABASE, "--database"},
 };
 
 enum output { OUT_TEXT, OUT_JSON, OUT_CSV };
@@ -79,8 +80,8 @@ struct cli {
     const char *conninfo;
     int log_level;
     unsigned given;
-    char **surfaces, **categories;
-    size_t n_surfaces, n_categories;
+    char **surfaces, **categories, **databases;
+    size_t n_surfaces, n_categories, n_databases;
     double since;
     const char *since_arg;
     unsigned status;
@@ -305,6 +306,8 @@ static void list_filters_json(struct pa_buf *b, const struct cli *c)
     static const char *const names[] = {"open", "acknowledged", "resolved"};
     pa_buf_appends(b, ",\"filters\":{\"surfaces\":");
     json_list(b, c->surfaces, c->n_surfaces);
+    pa_buf_appends(b, ",\"databases\":");
+    json_list(b, c->databases, c->n_databases);
     pa_buf_appends(b, ",\"categories\":");
     json_list(b, c->categories, c->n_categories);
     pa_buf_appends(b, ",\"since\":");
@@ -329,6 +332,8 @@ static int findings_list(struct cli *c)
 {
     struct pa_triage_filter f = {.surfaces = (const char *const *)c->surfaces,
                                  .n_surfaces = c->n_surfaces,
+                                 .databases = (const char *const *)c->databases,
+                                 .n_databases = c->n_databases,
                                  .categories = (const char *const *)c->categories,
                                  .n_categories = c->n_categories,
                                  .since = c->since,
@@ -384,13 +389,16 @@ static void show_text(struct pa_buf *b, const struct pa_tab *t)
     pa_buf_init(&v);
     const char *const *f = (const char *const *)t->cells;
     enum { ID, STATUS, SURFACE, TABLE, COLUMN, RECORD, PATH, CATEGORY, DETECTOR, RULE, FIRST, LAST, FIRST_SCAN,
-           LAST_SCAN, ACK_AT, ACK_BY, ACK_NOTE, RES_AT, RES_SCAN, RES_REASON, RES_BY, RES_NOTE };
+           LAST_SCAN, ACK_AT, ACK_BY, ACK_NOTE, RES_AT, RES_SCAN, RES_REASON, RES_BY, RES_NOTE, DATABASE, EVIDENCE };
     pa_buf_printf(b, "finding %s: %s\n", f[ID], f[STATUS]);
     show_line(b, &tmp, "surface", f[SURFACE]);
+    if (f[DATABASE])
+        show_line(b, &tmp, "database", f[DATABASE]);
     show_line(b, &tmp, "record id", f[RECORD]);
     show_line(b, &tmp, "json path", f[PATH]);
     show_line(b, &tmp, "category", f[CATEGORY]);
     pa_buf_printf(b, "  %-13s %s (rule %s)\n", "detector", f[DETECTOR], esc(&tmp, f[RULE]));
+    show_line(b, &tmp, "evidence", f[EVIDENCE] ? f[EVIDENCE] : "(recorded before schema version 5)");
     pa_buf_printf(b, "  %-13s %s (scan %s)\n", "first seen", f[FIRST], f[FIRST_SCAN]);
     pa_buf_printf(b, "  %-13s %s (scan %s)\n", "last seen", f[LAST], f[LAST_SCAN]);
     if (f[ACK_AT]) {
@@ -703,9 +711,10 @@ out:
 /* ---- the verbs, parsing and running -------------------------------------------------------------------------- */
 
 static const struct verb verbs[] = {
-    {"findings", "list", O_SURFACE | O_CATEGORY | O_SINCE | O_STATUS | O_LIMIT | O_OUTPUT, 0, 0, false, findings_list,
-     "findings list [--surface S]... [--category C]... [--since 7d|DATE] [--status open|acknowledged|resolved|all]... "
-     "[--limit N] [--output text|json|csv]"},
+    {"findings", "list", O_SURFACE | O_DATABASE | O_CATEGORY | O_SINCE | O_STATUS | O_LIMIT | O_OUTPUT, 0, 0, false,
+     findings_list,
+     "findings list [--surface S]... [--database NAME]... [--category C]... [--since 7d|DATE] "
+     "[--status open|acknowledged|resolved|all]... [--limit N] [--output text|json|csv]"},
     {"findings", "show", O_OUTPUT, 1, 1, false, findings_show, "findings show ID [--output text|json|csv]"},
     {"findings", "ack", O_REASON | O_BY, 1, -1, true, findings_ack, "findings ack ID... --reason TEXT [--by NAME]"},
     {"findings", "resolve", O_REASON | O_BY, 1, -1, true, findings_resolve,
@@ -766,6 +775,7 @@ static int take_option(struct cli *c, int opt, const char *arg)
             return fail("--log-level must be error, warn, info or debug, not \"%s\"", arg);
         return -1;
     case O_SURFACE: c->surfaces = push(c->surfaces, &c->n_surfaces, arg); return -1;
+    case O_DATABASE: c->databases = push(c->databases, &c->n_databases, arg); return -1;
     case O_CATEGORY:
         if (!pa_cli_category_ok(arg))
             return fail("--category %s: a category is named [a-z][a-z0-9_]* (email, phone, ...)", arg);
@@ -860,7 +870,8 @@ static int parse(struct cli *c, int argc, char **argv)
         {"output", required_argument, NULL, O_OUTPUT},   {"reason", required_argument, NULL, O_REASON},
         {"by", required_argument, NULL, O_BY},           {"path", required_argument, NULL, O_PATH},
         {"resolve", no_argument, NULL, O_RESOLVE},       {"html", required_argument, NULL, O_HTML},
-        {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
+        {"database", required_argument, NULL, O_DATABASE}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     /* getopt sees the verb as its program name: the options follow it */
     int shift = c->v->verb ? 1 : 0;
     int sargc = argc - shift;
@@ -1001,8 +1012,11 @@ int pa_cli_run(int argc, char **argv, const char *config_path, bool config_given
         free(c.surfaces[i]);
     for (size_t i = 0; i < c.n_categories; i++)
         free(c.categories[i]);
+    for (size_t i = 0; i < c.n_databases; i++)
+        free(c.databases[i]);
     free(c.surfaces);
     free(c.categories);
+    free(c.databases);
     free(c.ids);
     return rc;
 }

@@ -525,6 +525,7 @@ void pa_batch_init(struct pa_batch *b)
     pa_buf_init(&b->categories);
     pa_buf_init(&b->detectors);
     pa_buf_init(&b->rules);
+    pa_buf_init(&b->evidence);
     pa_buf_init(&b->seen);
 }
 
@@ -535,6 +536,7 @@ void pa_batch_reset(struct pa_batch *b)
     pa_buf_truncate(&b->categories, 0);
     pa_buf_truncate(&b->detectors, 0);
     pa_buf_truncate(&b->rules, 0);
+    pa_buf_truncate(&b->evidence, 0);
     pa_buf_truncate(&b->seen, 0);
     b->n = b->n_seen = 0;
 }
@@ -546,6 +548,7 @@ void pa_batch_free(struct pa_batch *b)
     pa_buf_free(&b->categories);
     pa_buf_free(&b->detectors);
     pa_buf_free(&b->rules);
+    pa_buf_free(&b->evidence);
     pa_buf_free(&b->seen);
     b->n = b->n_seen = 0;
 }
@@ -601,7 +604,7 @@ void pa_findings_store_path(struct pa_buf *out, const char *path, size_t len)
 }
 
 void pa_batch_add(struct pa_batch *b, const char *record_id, size_t id_len, const char *path, size_t path_len,
-                  const char *category, const char *detector, const char *rule)
+                  const char *category, const char *detector, const char *rule, const char *evidence)
 {
     char tail[24];
     size_t keep = store_path_cut(path, path_len, tail);
@@ -610,6 +613,7 @@ void pa_batch_add(struct pa_batch *b, const char *record_id, size_t id_len, cons
     array_elem(&b->categories, category, strlen(category));
     array_elem(&b->detectors, detector, strlen(detector));
     array_elem(&b->rules, rule, strlen(rule));
+    array_elem(&b->evidence, evidence, strlen(evidence));
     b->n++;
 }
 
@@ -655,30 +659,31 @@ static int upsert_findings(PGconn *conn, const struct pa_batch *b, const struct 
 {
     if (!b->n)
         return 0;
-    const struct pa_buf *bufs[5] = {&b->record_ids, &b->paths, &b->categories, &b->detectors, &b->rules};
-    char *arrays[5];
-    for (int i = 0; i < 5; i++)
+    const struct pa_buf *bufs[6] = {&b->record_ids, &b->paths, &b->categories, &b->detectors, &b->rules, &b->evidence};
+    char *arrays[6];
+    for (int i = 0; i < 6; i++)
         arrays[i] = pa_xasprintf("{%s}", bufs[i]->len ? bufs[i]->data : "");
     struct key_params kp;
     const char *const *p = key_params(&kp, &bc->key);
     for (int i = 0; i < 5; i++)
         kp.p[3 + i] = arrays[i];
     kp.p[8] = scan;
+    kp.p[9] = arrays[5];
     /* DISTINCT ON guards the upsert against a (record, path, category) twice in one statement, which
      * PostgreSQL refuses; xmax = 0 tells a fresh insert from an update. */
     int rc = category_counts(
         conn,
         "WITH input AS ("
         "  SELECT DISTINCT ON (record_id, json_path, category) *"
-        "    FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[])"
-        "      AS t(record_id, json_path, category, detector, rule)),"
+        "    FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $10::text[])"
+        "      AS t(record_id, json_path, category, detector, rule, evidence)),"
         " up AS ("
         "  INSERT INTO pii_audit.findings AS f (database_id, table_name, column_name, record_id, json_path, category,"
-        "                                       detector, rule, first_scan_id, last_scan_id)"
-        "  SELECT $1::int, $2, $3, record_id, json_path, category, detector, rule, $9, $9 FROM input"
+        "                                       detector, rule, evidence, first_scan_id, last_scan_id)"
+        "  SELECT $1::int, $2, $3, record_id, json_path, category, detector, rule, evidence, $9, $9 FROM input"
         "  ON CONFLICT ON CONSTRAINT findings_identity DO UPDATE"
         "    SET last_seen_at = now(), last_scan_id = EXCLUDED.last_scan_id, detector = EXCLUDED.detector,"
-        "        rule = EXCLUDED.rule, resolved_at = NULL, resolved_scan_id = NULL,"
+        "        rule = EXCLUDED.rule, evidence = EXCLUDED.evidence, resolved_at = NULL, resolved_scan_id = NULL,"
         /* seen again: a resolution no longer holds, and a finding that came back is news (ack cleared) */
         "        resolved_reason = NULL, resolved_by = NULL, resolved_note = NULL,"
         "        acknowledged_at = CASE WHEN f.resolved_at IS NULL THEN f.acknowledged_at END,"
@@ -686,8 +691,8 @@ static int upsert_findings(PGconn *conn, const struct pa_batch *b, const struct 
         "        acknowledged_note = CASE WHEN f.resolved_at IS NULL THEN f.acknowledged_note END"
         "  RETURNING category, (xmax = 0) AS inserted)"
         " SELECT category, count(*) FILTER (WHERE inserted) FROM up GROUP BY category",
-        9, p, new_by_cat, batch_new, e);
-    for (int i = 0; i < 5; i++)
+        10, p, new_by_cat, batch_new, e);
+    for (int i = 0; i < 6; i++)
         free(arrays[i]);
     return rc;
 }

@@ -24,9 +24,9 @@
 
 /* The highest findings-schema version this build knows. The versions are installed file by file (schema_version
  * has a row per sql/NNN_*.sql applied), and the check wants every embedded file's row: 002 (database identity), 003
- * (change detection) and 004 (the findings workflow) do not depend on each other, so a store may get them in any
- * order. */
-#define PA_SCHEMA_VERSION 4
+ * (change detection), 004 (the findings workflow) and 005 (evidence) do not depend on each other, so a store may get
+ * them in any order. */
+#define PA_SCHEMA_VERSION 5
 
 /* Per-category counter list, sorted by name (categories include custom ones, so keyed by name). */
 struct pa_catcount {
@@ -118,7 +118,7 @@ int pa_findings_surface_start(PGconn *conn, long long scan_id, const struct pa_s
 /* Findings of one batch, accumulated as PostgreSQL array literals (no per-finding allocation); seen: the record ids
  * the batch read, when its findings are resolved per record (change detection's re-reads). */
 struct pa_batch {
-    struct pa_buf record_ids, paths, categories, detectors, rules;
+    struct pa_buf record_ids, paths, categories, detectors, rules, evidence;
     size_t n;
     struct pa_buf seen;
     size_t n_seen;
@@ -132,8 +132,9 @@ void pa_batch_free(struct pa_batch *b);
  * about 2.7 KB: a longer path would fail every batch holding it, for ever). Writes to out (NUL-terminated). */
 #define PA_FINDINGS_PATH_MAX 1024
 void pa_findings_store_path(struct pa_buf *out, const char *path, size_t len);
+/* evidence: "key", "value", "key+value" or "context" (pa_evidence_name) */
 void pa_batch_add(struct pa_batch *b, const char *record_id, size_t id_len, const char *path, size_t path_len,
-                  const char *category, const char *detector, const char *rule);
+                  const char *category, const char *detector, const char *rule, const char *evidence);
 /* A record the batch read (pa_batch.seen). */
 void pa_batch_add_seen(struct pa_batch *b, const char *record_id, size_t id_len);
 

@@ -30,7 +30,7 @@ enum pa_grant_need {
 struct pa_grant {
     const char *privs[4];   /* NULL-terminated; "UPDATE (a, b)" for column privileges */
     const char *kind;       /* "SCHEMA", "SEQUENCE", "FUNCTION", or "" for tables and views */
-    const char *objects[5]; /* NULL-terminated, schema-qualified */
+    const char *objects[6]; /* NULL-terminated, schema-qualified */
     enum pa_grant_need need;
 };
 

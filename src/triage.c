@@ -32,6 +32,8 @@ const struct pa_tab_col pa_triage_cols[] = {
     {"resolved_reason", NULL, PA_TAB_STRING},
     {"resolved_by", NULL, PA_TAB_STRING},
     {"resolved_note", NULL, PA_TAB_STRING},
+    {"database", NULL, PA_TAB_STRING}, /* the scanned database's name (one findings database serves a fleet) */
+    {"evidence", NULL, PA_TAB_STRING}, /* key | value | key+value | context; null: recorded before version 5 */
 };
 const size_t pa_triage_ncols = PA_ARRAY_LEN(pa_triage_cols);
 
@@ -47,15 +49,17 @@ const size_t pa_triage_ncols = PA_ARRAY_LEN(pa_triage_cols);
     " " UTC("f.acknowledged_at") ", f.acknowledged_by, f.acknowledged_note, " UTC("f.resolved_at") ","             \
     " f.resolved_scan_id,"                                                                                           \
     " CASE WHEN f.resolved_at IS NOT NULL THEN coalesce(f.resolved_reason, 'full_scan') END,"                        \
-    " f.resolved_by, f.resolved_note"                                                                                \
-    " FROM pii_audit.findings f"
+    " f.resolved_by, f.resolved_note, d.database_name, f.evidence"                                                   \
+    " FROM pii_audit.findings f LEFT JOIN pii_audit.databases d ON d.id = f.database_id"
 
 PGresult *pa_triage_list(PGconn *conn, const struct pa_triage_filter *f, struct pa_err *e)
 {
-    struct pa_buf surfaces, categories;
+    struct pa_buf surfaces, categories, databases;
     pa_buf_init(&surfaces);
     pa_buf_init(&categories);
+    pa_buf_init(&databases);
     pa_buf_append_json_list(&surfaces, f->surfaces, f->n_surfaces);
+    pa_buf_append_json_list(&databases, f->databases, f->n_databases);
     pa_buf_append_json_list(&categories, f->categories, f->n_categories);
     char since[64], limit[32], st[3][2];
     snprintf(since, sizeof since, "%.3f", f->since);
@@ -63,7 +67,8 @@ PGresult *pa_triage_list(PGconn *conn, const struct pa_triage_filter *f, struct 
     for (int i = 0; i < 3; i++)
         snprintf(st[i], sizeof st[i], "%c", (f->status >> i) & 1 ? 't' : 'f');
     const char *p[] = {f->n_surfaces ? surfaces.data : NULL, f->n_categories ? categories.data : NULL,
-                       f->since > 0 ? since : NULL, st[0], st[1], st[2], f->limit > 0 ? limit : NULL};
+                       f->since > 0 ? since : NULL, st[0], st[1], st[2], f->limit > 0 ? limit : NULL,
+                       f->n_databases ? databases.data : NULL};
     PGresult *r = pa_db_exec(
         conn,
         FINDING_COLUMNS
@@ -74,9 +79,11 @@ PGresult *pa_triage_list(PGconn *conn, const struct pa_triage_filter *f, struct 
         "   AND (($4::bool AND f.resolved_at IS NULL AND f.acknowledged_at IS NULL)"
         "     OR ($5::bool AND f.resolved_at IS NULL AND f.acknowledged_at IS NOT NULL)"
         "     OR ($6::bool AND f.resolved_at IS NOT NULL))"
+        "   AND ($8::jsonb IS NULL OR d.database_name IN (SELECT jsonb_array_elements_text($8::jsonb)))"
         " ORDER BY f.first_seen_at DESC, f.id DESC LIMIT $7::bigint",
-        7, p, PGRES_TUPLES_OK, e);
+        8, p, PGRES_TUPLES_OK, e);
     pa_buf_free(&surfaces);
+    pa_buf_free(&databases);
     pa_buf_free(&categories);
     return r;
 }

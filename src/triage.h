@@ -27,6 +27,8 @@ enum {
 struct pa_triage_filter {
     const char *const *surfaces; /* "schema.table.column"; none: every surface */
     size_t n_surfaces;
+    const char *const *databases; /* scanned databases' names (pii_audit.databases); none: every database */
+    size_t n_databases;
     const char *const *categories; /* none: every category */
     size_t n_categories;
     double since;    /* first seen at or after (epoch seconds); 0: any time */

@@ -80,7 +80,7 @@ static void on_finding(void *arg, const struct pa_finding *f)
     struct reader *rd = arg;
     if (rd->job->store)
         pa_batch_add(&rd->cur->batch, rd->record_id, rd->record_id_len, f->path, f->path_len, f->category,
-                     f->detector == PA_DET_KEY ? "key" : "value", f->rule);
+                     f->detector == PA_DET_KEY ? "key" : "value", f->rule, pa_evidence_name(f->evidence));
     else
         pa_catcounts_add(&rd->cur->found, f->category, 1);
     pa_debug("finding: record %.*s path %s category %s rule %s", (int)rd->record_id_len, rd->record_id, f->path,

@@ -36,8 +36,12 @@ t_run --config "$CONF" findings list --output json --limit 0
 t_eq "$(jq -r '[.schema_version, .count, .truncated, (.findings | length)] | join(",")' "$T_DIR/out")" \
     "1,$total,false,$total" "JSON: schema 1, every open finding, not truncated"
 t_eq "$(jq -r '.findings[0] | keys_unsorted | join(",")' "$T_DIR/out")" \
-    "id,status,surface,table,column,record_id,json_path,category,detector,rule,first_seen_at,last_seen_at,first_scan_id,last_scan_id,acknowledged_at,acknowledged_by,acknowledged_note,resolved_at,resolved_scan_id,resolved_reason,resolved_by,resolved_note" \
+    "id,status,surface,table,column,record_id,json_path,category,detector,rule,first_seen_at,last_seen_at,first_scan_id,last_scan_id,acknowledged_at,acknowledged_by,acknowledged_note,resolved_at,resolved_scan_id,resolved_reason,resolved_by,resolved_note,database,evidence" \
     "JSON: the documented fields, in order"
+t_eq "$(jq -r '[.findings[].evidence] | map(select(. == "key" or . == "value" or . == "key+value" or . == "context"))
+    | length' "$T_DIR/out")" "$total" "JSON: every finding has its evidence (key, value, key+value or context)"
+t_eq "$(jq -r '[.findings[].database] | unique | join(",")' "$T_DIR/out")" "$T_DB" "JSON: the scanned database's name"
+t_eq "$(t_val "SELECT count(*) FROM pii_audit.findings WHERE evidence IS NULL")" "0" "the store has every evidence"
 t_eq "$(jq -r '[.findings[].id | type] | unique | join(",")' "$T_DIR/out")" "number" "JSON: ids are numbers"
 t_run --config "$CONF" findings list --output csv --limit 0
 python3 - "$T_DIR/out" "$total" <<'PY' && ok "CSV: RFC 4180 with a header, CRLF, one row per finding" || not_ok "CSV"
@@ -54,6 +58,10 @@ PY
 t_run --config "$CONF" findings list --surface hooks.payload --output json --limit 0
 t_eq "$(jq -r '.count' "$T_DIR/out")" "$(open_count "AND table_name = 'public.hooks'")" "--surface table.column means public"
 t_eq "$(jq -r '.filters.surfaces[0]' "$T_DIR/out")" "public.hooks.payload" "the filter is shown canonical"
+t_run --config "$CONF" findings list --database "$T_DB" --output json --limit 0
+t_eq "$(jq -r '[.count, .filters.databases[0]] | join(",")' "$T_DIR/out")" "$total,$T_DB" "--database: this one's"
+t_run --config "$CONF" findings list --database no_such_db --limit 0
+t_rc 1 "--database of another database: nothing matches"
 t_run --config "$CONF" findings list --category email --category phone --output json --limit 0
 t_eq "$(jq -r '.count' "$T_DIR/out")" "$(open_count "AND category IN ('email', 'phone')")" "--category, repeated"
 t_run --config "$CONF" findings list --since 1h --output json --limit 0

@@ -11,8 +11,8 @@ START_TEST(test_batch_arrays)
     struct pa_batch b;
     pa_batch_init(&b);
     ck_assert_uint_eq(b.n, 0);
-    pa_batch_add(&b, "17", 2, "$.a.email", 9, "email", "key", "key:email");
-    pa_batch_add(&b, "id\"with,quote\\", 14, "$[\"x,y\"]", 8, "phone", "value", "phone");
+    pa_batch_add(&b, "17", 2, "$.a.email", 9, "email", "key", "key:email", "key");
+    pa_batch_add(&b, "id\"with,quote\\", 14, "$[\"x,y\"]", 8, "phone", "value", "phone", "value");
     ck_assert_uint_eq(b.n, 2);
     /* PostgreSQL array literals without the braces: every element quoted, " and \ escaped */
     ck_assert_str_eq(b.record_ids.data, "\"17\",\"id\\\"with,quote\\\\\"");
@@ -20,13 +20,15 @@ START_TEST(test_batch_arrays)
     ck_assert_str_eq(b.categories.data, "\"email\",\"phone\"");
     ck_assert_str_eq(b.detectors.data, "\"key\",\"value\"");
     ck_assert_str_eq(b.rules.data, "\"key:email\",\"phone\"");
+    ck_assert_str_eq(b.evidence.data, "\"key\",\"value\"");
     /* only the given lengths are taken */
     pa_batch_reset(&b);
     ck_assert_uint_eq(b.n, 0);
     ck_assert_uint_eq(b.paths.len, 0);
-    pa_batch_add(&b, "123456", 3, "$.abcdef", 4, "email", "key", "r");
+    pa_batch_add(&b, "123456", 3, "$.abcdef", 4, "email", "key", "r", "context");
     ck_assert_str_eq(b.record_ids.data, "\"123\"");
     ck_assert_str_eq(b.paths.data, "\"$.ab\"");
+    ck_assert_str_eq(b.evidence.data, "\"context\"");
     pa_batch_free(&b);
 }
 END_TEST
@@ -49,7 +51,7 @@ START_TEST(test_store_path_cut)
     /* pa_batch_add stores the same form, escaped, without a copy of the path */
     struct pa_batch b;
     pa_batch_init(&b);
-    pa_batch_add(&b, "1", 1, p.data, p.len, "email", "key", "r");
+    pa_batch_add(&b, "1", 1, p.data, p.len, "email", "key", "r", "context");
     ck_assert_uint_eq(b.paths.len, PA_FINDINGS_PATH_MAX + 2);
     ck_assert_int_eq(memcmp(b.paths.data + 1, out.data, out.len), 0);
     pa_batch_free(&b);
