@@ -10,12 +10,14 @@
 #     SETDIR   real-world sets whose kind (c) documents are added (default: tests/data/realworld/dev and
 #              tests/data/realworld/extra, each when its docs.jsonl exists)
 #     --max-per-10k X   exit 1 when the combined figure is above X (the issue's target is 1)
-#   PA_BIN as for bench/realworld.sh. Output in bench/out/lookalikes/ (corpus, findings CSV, report.txt).
+#     --out DIR         where the corpus, the findings CSV and report.txt go (default bench/out/lookalikes)
+#   PA_BIN as for bench/realworld.sh.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 count=20000
 seed=20261207
+out=bench/out/lookalikes
 max=
 build_args=()
 sets=()
@@ -25,7 +27,8 @@ while [ $# -gt 0 ]; do
         --count) count=$2; shift 2 ;;
         --seed) seed=$2; shift 2 ;;
         --max-per-10k) max=$2; shift 2 ;;
-        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --out) out=$2; shift 2 ;;
+        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "lookalikes.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
         *) sets+=("$1"); shift ;;
     esac
@@ -35,7 +38,6 @@ if [ ${#sets[@]} = 0 ]; then
         if [ -f "$s/docs.jsonl" ]; then sets+=("$s"); else echo "lookalikes.sh: $s/docs.jsonl is absent: its kind (c) documents are left out" >&2; fi
     done
 fi
-out=bench/out/lookalikes
 set_dir=$out/lookalikes
 mkdir -p "$set_dir"
 python3 bench/lookalikes_gen.py --count "$count" --seed "$seed" "$out/generated.jsonl"
