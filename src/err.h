@@ -11,6 +11,7 @@
 
 /* Bounded failure reasons: these are metric label values and scan_runs.error_class. One list, X(NAME, "label"),
  * makes both the enum (PA_FAIL_NAME) and the labels, so a reason cannot be added without its label. */
+/* clang-format off: one row per line, aligned by hand */
 #define PA_FAIL_REASONS(X)                                                                                         \
     X(NONE, "none")                                                                                                \
     X(CONNECT, "connect")                   /* cannot connect / authenticate */                                    \
@@ -30,6 +31,7 @@
     X(RECOVERY_CONFLICT, "recovery_conflict") /* a hot standby cancelled the query to replay WAL (40001, 40P01) */ \
     X(QUERY, "query")                       /* any other query error */                                            \
     X(INTERRUPTED, "interrupted")           /* a scan run whose process ended (SIGKILL, crash) before finishing */
+/* clang-format on */
 
 #define PA_FAIL_ENUM_(name, label) PA_FAIL_##name,
 enum pa_fail_reason { PA_FAIL_REASONS(PA_FAIL_ENUM_) PA_FAIL_COUNT };

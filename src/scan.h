@@ -57,9 +57,11 @@ enum pa_surface_status { PA_SURFACE_OK, PA_SURFACE_FAILED, PA_SURFACE_CANCELLED 
  *              the scanned database after the failure; a first or full pass's whole rest from its position); a
  *              surface refused before any row was read (null_id, no key): its estimated rows; not known when change
  *              detection was cut short (its changed rows are not counted); 0 when it succeeded */
+/* clang-format off: one row per line, aligned by hand */
 #define PA_UNREAD_REASONS(X)                                                                                           \
     X(OVERSIZED, "oversized")                                                                                          \
     X(FAILED, "failed")
+/* clang-format on */
 #define PA_UNREAD_ENUM_(name, label) PA_UNREAD_##name,
 enum pa_unread_reason { PA_UNREAD_REASONS(PA_UNREAD_ENUM_) PA_UNREAD_COUNT };
 #undef PA_UNREAD_ENUM_

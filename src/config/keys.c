@@ -24,6 +24,7 @@
 
 /* X(name, type, default, required, reloadable, doc, flags, setter, check, offset, count offset, min, max)
  * Keys in documentation order; a section's keys follow it. Defaults are YAML, parsed like user values. */
+/* clang-format off: one row per line, aligned by hand */
 #define PA_CONFIG_KEY_TABLE(X)                                                                                         \
     X("database", PA_KEY_SECTION, NULL, true, true,                                                                    \
       "The PostgreSQL database whose JSONB columns are scanned.", 0, SET(section), NULL, 0, 0, 0, 0)                   \
@@ -181,6 +182,7 @@
     X("metrics.connection_timeout", PA_KEY_DURATION, "10s", false, false,                                              \
       "An idle or slow connection is closed after this long.", 0, NULL, NULL, C(web.connection_timeout), 0, 1,         \
       5 * MIN_S)
+/* clang-format on */
 
 
 #define X_PUB(name, type, dflt, req, rel, doc, ...) {name, type, dflt, req, rel, doc},

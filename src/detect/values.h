@@ -23,6 +23,7 @@
  * a detector without one, applied by values.c itself). A row's index is its rule id and, when it has an expression,
  * its Hyperscan id, so the rows with an expression come first (values.c checks it at compile time). Adding a value
  * detector: a row here, its check in values.c, its validator (validators.c) with a unit test, docs/detection.md. */
+/* clang-format off: one row per line, aligned by hand */
 #define PA_VALUE_DETECTORS(X)                                                                                      \
     /* the '@' and the first two letters of the domain's second label */                                          \
     X(EMAIL, "email", PA_CAT_EMAIL, m_email, "[A-Za-z0-9._%+'\\-]@[A-Za-z0-9\\-]+\\.[A-Za-z]{2}")                    \
@@ -59,6 +60,7 @@
     X(DE_STEUER_ID, "de_steuer_id", PA_CAT_NATIONAL_ID, NULL, "")                                                  \
     X(NL_BSN, "nl_bsn", PA_CAT_NATIONAL_ID, NULL, "")                                                              \
     X(AU_TFN, "au_tfn", PA_CAT_NATIONAL_ID, NULL, "")
+/* clang-format on */
 
 #define PA_VALUE_ID_(name_, rule_, cat_, check_, expr_) R_##name_,
 #define PA_VALUE_HAS_EXPR_(name_, rule_, cat_, check_, expr_) +(sizeof(expr_) > 1)

@@ -2,7 +2,7 @@
 # Install what the project needs from Debian's packages (idempotent; skips apt when everything is present).
 PA_DEPS="meson ninja-build pkg-config gcc clang libclang-rt-14-dev check libhyperscan-dev libmicrohttpd-dev libsystemd-dev libyaml-dev
 libpq-dev postgresql-15 postgresql-client-15 prometheus jq curl wrk time python3 systemd libgnutls28-dev
-libcrypt-dev openssl procps python3-yaml valgrind git debhelper dpkg-dev fakeroot lintian chromium"
+libcrypt-dev openssl procps python3-yaml valgrind git debhelper dpkg-dev fakeroot lintian chromium clang-format"
 
 pa_install_deps() {
     local missing=()
