@@ -35,8 +35,8 @@ static int show_evidence; /* --evidence: each finding's evidence as a last colum
 static void on_finding(void *arg, const struct pa_finding *f)
 {
     (void)arg;
-    fprintf(out, "%s d%d %s | %.*s | %s | %s | %s", tag_doc, tag_det, tag_kind, (int)f->path_len, f->path,
-            f->category, f->detector == PA_DET_KEY ? "key" : "value", f->rule);
+    fprintf(out, "%s d%d %s | %.*s | %s | %s | %s", tag_doc, tag_det, tag_kind, (int)f->path_len, f->path, f->category,
+            f->detector == PA_DET_KEY ? "key" : "value", f->rule);
 #ifdef PA_DETECT_HAS_EVIDENCE
     if (show_evidence)
         fprintf(out, " | %s", pa_evidence_name(f->evidence));
@@ -46,8 +46,8 @@ static void on_finding(void *arg, const struct pa_finding *f)
 
 static void on_value(void *arg, int cat, const char *rule)
 {
-    fprintf(out, "%s d%d value | %s | %s\n", tag_doc, (int)(intptr_t)arg, pa_detect_category_name(det[(intptr_t)arg], cat),
-            rule);
+    fprintf(out, "%s d%d value | %s | %s\n", tag_doc, (int)(intptr_t)arg,
+            pa_detect_category_name(det[(intptr_t)arg], cat), rule);
 }
 
 static void init(void)
@@ -56,13 +56,20 @@ static void init(void)
     static char *ignore[] = {"secret", "audit_log", "x-request-id"};
     static char *allow[] = {"f.u.z:$.email", "f.u.z:$.list[*]", "f.u.z:$.<email>", "f.u.z:$.data[*].user_data.em[*]"};
     static char *disable[] = {"postal_code"};
-    static struct pa_detect_extra_key extra[] = {{"employee_id", "staff_no"}, {"email", "handle"},
-                                                 {"person_name", "vendor"}};
+    static struct pa_detect_extra_key extra[] = {
+        {"employee_id", "staff_no"}, {"email", "handle"}, {"person_name", "vendor"}};
     static struct pa_detect_pattern pats[] = {{"emp", "employee_id", "EMP-[0-9]{4}"},
                                               {"tkt", "ticket", "(?i)tkt[0-9]+"}};
-    static struct pa_detect_options o1 = {.disable = disable, .n_disable = 1, .extra_keys = extra, .n_extra_keys = 3,
-                                          .ignore_keys = ignore, .n_ignore_keys = 3, .allow_paths = allow,
-                                          .n_allow_paths = 4, .patterns = pats, .n_patterns = 2};
+    static struct pa_detect_options o1 = {.disable = disable,
+                                          .n_disable = 1,
+                                          .extra_keys = extra,
+                                          .n_extra_keys = 3,
+                                          .ignore_keys = ignore,
+                                          .n_ignore_keys = 3,
+                                          .allow_paths = allow,
+                                          .n_allow_paths = 4,
+                                          .patterns = pats,
+                                          .n_patterns = 2};
     static char *disable2[] = {"email", "phone", "ip_address", "credit_card"};
     static struct pa_detect_options o2 = {.disable = disable2, .n_disable = 4};
     static struct pa_detect_options o3 = {.max_findings_per_record = 2};
@@ -86,8 +93,8 @@ static void run_doc(const char *doc, const char *buf, size_t len)
             tag_kind = k ? "text" : "json";
             struct pa_doc_result r;
             int rc = pa_detect_doc(ctx[i], "f.u.z", k ? PA_DOC_TEXT : PA_DOC_JSON, buf, len, on_finding, NULL, &r);
-            fprintf(out, "%s d%d %s = rc %d findings %zu invalid %d truncated %d\n", doc, i, tag_kind, rc,
-                    r.findings, r.invalid_json, r.truncated);
+            fprintf(out, "%s d%d %s = rc %d findings %zu invalid %d truncated %d\n", doc, i, tag_kind, rc, r.findings,
+                    r.invalid_json, r.truncated);
         }
     }
 }
@@ -151,9 +158,7 @@ static void run_all(const char *name, const char *buf, size_t len, int mutations
         pa_buf_append(&m, buf, len);
         size_t cut = (size_t)(next() % len);
         switch (k % 3) {
-        case 0: /* truncated */
-            m.len = cut;
-            break;
+        case 0: /* truncated */ m.len = cut; break;
         case 1: /* one byte flipped to a structural or interesting byte */
             m.data[cut] = "\"\\{}[]:,0@.-+ \x01\xc3"[next() % 17];
             break;

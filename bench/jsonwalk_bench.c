@@ -65,18 +65,19 @@ static void corpus_synthetic(struct corpus *c, size_t n)
     pa_buf_init(&d);
     for (size_t i = 0; i < n; i++) {
         pa_buf_truncate(&d, 0);
-        pa_buf_printf(&d,
-                      "{\"_envelope\": {\"source\": \"stripe\", \"headers\": {\"user-agent\": \"Stripe/1.0 "
-                      "(+https://stripe.com/docs/webhooks)\", \"x-request-id\": \"%08zx-8a8e-4f3e-9a41-0c3a2f1b9d77\", "
-                      "\"content-type\": \"application/json\"}, \"delivery\": {\"queue\": \"ingest-high\", \"attempt\": "
-                      "%zu}, \"received_at\": \"2024-03-01T00:%02zu:00Z\"}, \"id\": \"evt_3NqQ2aLkdIwHu7ix%zu\", "
-                      "\"type\": \"charge.succeeded\", \"created\": %zu, \"livemode\": false, \"data\": {\"object\": "
-                      "{\"id\": \"ch_3%zuXk\", \"amount\": %zu, \"currency\": \"usd\", \"description\": \"Order #%zu\", "
-                      "\"metadata\": {\"order_id\": \"%zu\", \"utm_source\": \"google\", \"utm_campaign\": "
-                      "\"spring_sale_2024\", \"shop\": \"northpeak-outfitters.myshopify.com\"}, %s\"items\": [",
-                      i, 1 + i % 3, i % 60, i, 1709251200 + i * 3, i, 500 + i * 7919 % 150000, 1000 + i, 1000 + i,
-                      i % 100 == 42 ? "\"receipt_email\": \"jane.doe@example.com\", \"phone\": \"+1 415 555 0100\", "
-                                      : "\"receipt_email\": null, ");
+        pa_buf_printf(
+            &d,
+            "{\"_envelope\": {\"source\": \"stripe\", \"headers\": {\"user-agent\": \"Stripe/1.0 "
+            "(+https://stripe.com/docs/webhooks)\", \"x-request-id\": \"%08zx-8a8e-4f3e-9a41-0c3a2f1b9d77\", "
+            "\"content-type\": \"application/json\"}, \"delivery\": {\"queue\": \"ingest-high\", \"attempt\": "
+            "%zu}, \"received_at\": \"2024-03-01T00:%02zu:00Z\"}, \"id\": \"evt_3NqQ2aLkdIwHu7ix%zu\", "
+            "\"type\": \"charge.succeeded\", \"created\": %zu, \"livemode\": false, \"data\": {\"object\": "
+            "{\"id\": \"ch_3%zuXk\", \"amount\": %zu, \"currency\": \"usd\", \"description\": \"Order #%zu\", "
+            "\"metadata\": {\"order_id\": \"%zu\", \"utm_source\": \"google\", \"utm_campaign\": "
+            "\"spring_sale_2024\", \"shop\": \"northpeak-outfitters.myshopify.com\"}, %s\"items\": [",
+            i, 1 + i % 3, i % 60, i, 1709251200 + i * 3, i, 500 + i * 7919 % 150000, 1000 + i, 1000 + i,
+            i % 100 == 42 ? "\"receipt_email\": \"jane.doe@example.com\", \"phone\": \"+1 415 555 0100\", "
+                          : "\"receipt_email\": null, ");
         for (size_t k = 0; k <= i % 5; k++)
             pa_buf_printf(&d,
                           "%s{\"sku\": \"SKU-%06zu\", \"qty\": %zu, \"price\": \"%zu.99\", \"taxable\": true, "
@@ -109,8 +110,8 @@ enum stage { ST_WALK, ST_KEYS, ST_FULL };
 static const char *const stage_names[] = {"walk", "keys", "full"};
 
 /* One pass over the corpus; returns seconds, adds findings to *findings. */
-static double pass(enum stage st, const struct corpus *c, struct pa_jw *w, struct pa_detect_ctx *ctx,
-                   size_t *findings, int *rc)
+static double pass(enum stage st, const struct corpus *c, struct pa_jw *w, struct pa_detect_ctx *ctx, size_t *findings,
+                   int *rc)
 {
     double t0 = pa_now_monotonic();
     for (size_t i = 0; i < c->n; i++) {
@@ -201,9 +202,8 @@ int main(int argc, char **argv)
         }
         qsort(t, (size_t)passes, sizeof *t, cmp_double);
         double gb = (double)c.data.len / 1e9;
-        printf("%-4s  best %.3f GB/s  median %.3f GB/s  (%.1f ns/doc, %d passes, %zu findings/pass)\n",
-               stage_names[st], gb / t[0], gb / t[passes / 2], t[passes / 2] * 1e9 / (double)c.n, passes,
-               findings / (size_t)passes);
+        printf("%-4s  best %.3f GB/s  median %.3f GB/s  (%.1f ns/doc, %d passes, %zu findings/pass)\n", stage_names[st],
+               gb / t[0], gb / t[passes / 2], t[passes / 2] * 1e9 / (double)c.n, passes, findings / (size_t)passes);
         free(t);
     }
     pa_jw_free(w);

@@ -97,11 +97,11 @@ int pa_allowlist_add(PGconn *conn, const char *table, const char *column, const 
 }
 
 /* The open findings entry $1 covers: same surface, the path matching its pattern, its category when it has one. */
-#define COVERED_BY_ENTRY                                                                                             \
-    " FROM pii_audit.allowlist a JOIN pii_audit.findings f ON f.table_name = a.table_name"                            \
-    "   AND f.column_name = a.column_name AND f.resolved_at IS NULL"                                                  \
-    "   AND (a.category IS NULL OR f.category = a.category)"                                                          \
-    "   AND f.json_path ~ pii_audit.allow_path_regex(a.json_path)"                                                    \
+#define COVERED_BY_ENTRY                                                                                               \
+    " FROM pii_audit.allowlist a JOIN pii_audit.findings f ON f.table_name = a.table_name"                             \
+    "   AND f.column_name = a.column_name AND f.resolved_at IS NULL"                                                   \
+    "   AND (a.category IS NULL OR f.category = a.category)"                                                           \
+    "   AND f.json_path ~ pii_audit.allow_path_regex(a.json_path)"                                                     \
     " WHERE a.id = $1"
 
 int pa_allowlist_cover(PGconn *conn, long long id, bool resolve, const char *by, long long *count, struct pa_err *e)
@@ -109,16 +109,18 @@ int pa_allowlist_cover(PGconn *conn, long long id, bool resolve, const char *by,
     char ids[32];
     snprintf(ids, sizeof ids, "%lld", id);
     const char *p[] = {ids, by};
-    PGresult *r = resolve ? pa_db_exec(conn,
-                                       "WITH c AS (SELECT f.id, 'allowlist entry ' || a.id || ': ' || a.reason AS note"
-                                       COVERED_BY_ENTRY "),"
-                                       " res AS (UPDATE pii_audit.findings f SET resolved_at = now(),"
-                                       "   resolved_scan_id = NULL, resolved_reason = 'allowlist',"
-                                       "   resolved_by = $2, resolved_note = c.note"
-                                       "   FROM c WHERE f.id = c.id AND f.resolved_at IS NULL RETURNING 1)"
-                                       " SELECT count(*) FROM res",
-                                       2, p, PGRES_TUPLES_OK, e)
-                          : pa_db_exec(conn, "SELECT count(*)" COVERED_BY_ENTRY, 1, p, PGRES_TUPLES_OK, e);
+    PGresult *r =
+        resolve
+            ? pa_db_exec(
+                  conn,
+                  "WITH c AS (SELECT f.id, 'allowlist entry ' || a.id || ': ' || a.reason AS note" COVERED_BY_ENTRY "),"
+                  " res AS (UPDATE pii_audit.findings f SET resolved_at = now(),"
+                  "   resolved_scan_id = NULL, resolved_reason = 'allowlist',"
+                  "   resolved_by = $2, resolved_note = c.note"
+                  "   FROM c WHERE f.id = c.id AND f.resolved_at IS NULL RETURNING 1)"
+                  " SELECT count(*) FROM res",
+                  2, p, PGRES_TUPLES_OK, e)
+            : pa_db_exec(conn, "SELECT count(*)" COVERED_BY_ENTRY, 1, p, PGRES_TUPLES_OK, e);
     if (!r)
         return -1;
     *count = atoll(PQgetvalue(r, 0, 0));
@@ -131,8 +133,8 @@ int pa_allowlist_remove(PGconn *conn, long long id, bool *found, struct pa_err *
     char ids[32];
     snprintf(ids, sizeof ids, "%lld", id);
     const char *p[] = {ids};
-    PGresult *r = pa_db_exec(conn, "DELETE FROM pii_audit.allowlist WHERE id = $1 RETURNING id", 1, p,
-                             PGRES_TUPLES_OK, e);
+    PGresult *r = pa_db_exec(conn, "DELETE FROM pii_audit.allowlist WHERE id = $1 RETURNING id", 1, p, PGRES_TUPLES_OK,
+                             e);
     if (!r)
         return -1;
     *found = PQntuples(r) == 1;

@@ -16,7 +16,7 @@
 
 struct pa_allowlist_entry {
     long long id;
-    char *table;    /* schema.table */
+    char *table; /* schema.table */
     char *column;
     char *path;     /* the pattern: "$.items[*].email" */
     char *category; /* NULL: every category */

@@ -53,10 +53,21 @@ static const struct {
     enum opt_bit bit;
     const char *name;
 } opt_names[] = {
-    {O_CONFIG, "--config"},     {O_CONNINFO, "--conninfo"}, {O_LOG_LEVEL, "--log-level"}, {O_SURFACE, "--surface"},
-    {O_CATEGORY, "--category"}, {O_SINCE, "--since"},       {O_STATUS, "--status"},       {O_LIMIT, "--limit"},
-    {O_OUTPUT, "--output"},     {O_REASON, "--reason"},     {O_BY, "--by"},               {O_PATH, "--path"},
-    {O_RESOLVE, "--resolve"},   {O_HTML, "--html"},       {O_DATABASE, "--database"},
+    {O_CONFIG, "--config"},
+    {O_CONNINFO, "--conninfo"},
+    {O_LOG_LEVEL, "--log-level"},
+    {O_SURFACE, "--surface"},
+    {O_CATEGORY, "--category"},
+    {O_SINCE, "--since"},
+    {O_STATUS, "--status"},
+    {O_LIMIT, "--limit"},
+    {O_OUTPUT, "--output"},
+    {O_REASON, "--reason"},
+    {O_BY, "--by"},
+    {O_PATH, "--path"},
+    {O_RESOLVE, "--resolve"},
+    {O_HTML, "--html"},
+    {O_DATABASE, "--database"},
 };
 
 enum output { OUT_TEXT, OUT_JSON, OUT_CSV };
@@ -271,8 +282,9 @@ static void json_head(struct pa_buf *b)
 static int db_fail(const struct cli *c, const char *what, struct pa_err *e)
 {
     if (pa_err_sqlstate_is(e, "42501"))
-        pa_err_append(e, "; %s needs the role %s (sql/roles.sql) for this: GRANT %s TO <your role>, then connect "
-                         "as that role (--conninfo \"dbname=... user=<your role>\")",
+        pa_err_append(e,
+                      "; %s needs the role %s (sql/roles.sql) for this: GRANT %s TO <your role>, then connect "
+                      "as that role (--conninfo \"dbname=... user=<your role>\")",
                       c->v->verb ? c->v->verb : c->v->sub, PA_OPERATOR_ROLE, PA_OPERATOR_ROLE);
     fprintf(stderr, "pii-auditd: %s: %s\n", what, e->msg);
     return PA_EXIT_FAILED;
@@ -388,8 +400,32 @@ static void show_text(struct pa_buf *b, const struct pa_tab *t)
     pa_buf_init(&tmp);
     pa_buf_init(&v);
     const char *const *f = (const char *const *)t->cells;
-    enum { ID, STATUS, SURFACE, TABLE, COLUMN, RECORD, PATH, CATEGORY, DETECTOR, RULE, FIRST, LAST, FIRST_SCAN,
-           LAST_SCAN, ACK_AT, ACK_BY, ACK_NOTE, RES_AT, RES_SCAN, RES_REASON, RES_BY, RES_NOTE, DATABASE, EVIDENCE };
+    enum {
+        ID,
+        STATUS,
+        SURFACE,
+        TABLE,
+        COLUMN,
+        RECORD,
+        PATH,
+        CATEGORY,
+        DETECTOR,
+        RULE,
+        FIRST,
+        LAST,
+        FIRST_SCAN,
+        LAST_SCAN,
+        ACK_AT,
+        ACK_BY,
+        ACK_NOTE,
+        RES_AT,
+        RES_SCAN,
+        RES_REASON,
+        RES_BY,
+        RES_NOTE,
+        DATABASE,
+        EVIDENCE
+    };
     pa_buf_printf(b, "finding %s: %s\n", f[ID], f[STATUS]);
     show_line(b, &tmp, "surface", f[SURFACE]);
     if (f[DATABASE])
@@ -515,11 +551,16 @@ static int findings_resolve(struct cli *c)
 /* ---- allow add | list | remove --------------------------------------------------------------------------------- */
 
 static const struct pa_tab_col allow_cols[] = {
-    {"id", "ID", PA_TAB_NUMBER},          {"surface", "SURFACE", PA_TAB_STRING},
-    {"table", NULL, PA_TAB_STRING},       {"column", NULL, PA_TAB_STRING},
-    {"json_path", "PATH", PA_TAB_STRING}, {"category", "CATEGORY", PA_TAB_STRING},
-    {"created_at", "ADDED", PA_TAB_STRING}, {"created_by", "BY", PA_TAB_STRING},
-    {"reason", "REASON", PA_TAB_STRING},  {"covers_open", "COVERS", PA_TAB_NUMBER},
+    {"id", "ID", PA_TAB_NUMBER},
+    {"surface", "SURFACE", PA_TAB_STRING},
+    {"table", NULL, PA_TAB_STRING},
+    {"column", NULL, PA_TAB_STRING},
+    {"json_path", "PATH", PA_TAB_STRING},
+    {"category", "CATEGORY", PA_TAB_STRING},
+    {"created_at", "ADDED", PA_TAB_STRING},
+    {"created_by", "BY", PA_TAB_STRING},
+    {"reason", "REASON", PA_TAB_STRING},
+    {"covers_open", "COVERS", PA_TAB_NUMBER},
 };
 
 /* The surface of allow add as (table, column): the configured surface, or without a configuration the text split
@@ -671,10 +712,8 @@ static int allow_remove(struct cli *c)
 
 static int report_html(struct cli *c)
 {
-    struct pa_htmlreport_opts o = {.since = c->since,
-                                   .surfaces = (const char *const *)c->surfaces,
-                                   .n_surfaces = c->n_surfaces,
-                                   .cfg = c->cfg};
+    struct pa_htmlreport_opts o = {
+        .since = c->since, .surfaces = (const char *const *)c->surfaces, .n_surfaces = c->n_surfaces, .cfg = c->cfg};
     if (strcmp(c->html, "-") == 0) {
         struct pa_err e;
         if (pa_htmlreport_write(c->conn, &o, stdout, &e) != 0)
@@ -768,7 +807,10 @@ static char **push(char **v, size_t *n, const char *s)
 static int take_option(struct cli *c, int opt, const char *arg)
 {
     switch (opt) {
-    case 'c': c->config_path = arg; c->config_given = true; return -1;
+    case 'c':
+        c->config_path = arg;
+        c->config_given = true;
+        return -1;
     case O_CONNINFO: c->conninfo = arg; return -1;
     case O_LOG_LEVEL:
         if ((c->log_level = pa_log_level_parse(arg)) < 0)
@@ -828,8 +870,8 @@ static int take_option(struct cli *c, int opt, const char *arg)
     case O_PATH: {
         const char *why = pa_config_json_path_error(arg, strlen(arg));
         if (why)
-            return fail("--path %s: %s (paths are written as findings show them; [*] matches any array index)",
-                        arg, why);
+            return fail("--path %s: %s (paths are written as findings show them; [*] matches any array index)", arg,
+                        why);
         c->path = arg;
         return -1;
     }
@@ -862,16 +904,23 @@ static int parse(struct cli *c, int argc, char **argv)
         usage(stderr, sub);
         return PA_EXIT_USAGE;
     }
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},        {"conninfo", required_argument, NULL, O_CONNINFO},
-        {"log-level", required_argument, NULL, O_LOG_LEVEL}, {"surface", required_argument, NULL, O_SURFACE},
-        {"category", required_argument, NULL, O_CATEGORY}, {"since", required_argument, NULL, O_SINCE},
-        {"status", required_argument, NULL, O_STATUS},   {"limit", required_argument, NULL, O_LIMIT},
-        {"output", required_argument, NULL, O_OUTPUT},   {"reason", required_argument, NULL, O_REASON},
-        {"by", required_argument, NULL, O_BY},           {"path", required_argument, NULL, O_PATH},
-        {"resolve", no_argument, NULL, O_RESOLVE},       {"html", required_argument, NULL, O_HTML},
-        {"database", required_argument, NULL, O_DATABASE}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"conninfo", required_argument, NULL, O_CONNINFO},
+                                             {"log-level", required_argument, NULL, O_LOG_LEVEL},
+                                             {"surface", required_argument, NULL, O_SURFACE},
+                                             {"category", required_argument, NULL, O_CATEGORY},
+                                             {"since", required_argument, NULL, O_SINCE},
+                                             {"status", required_argument, NULL, O_STATUS},
+                                             {"limit", required_argument, NULL, O_LIMIT},
+                                             {"output", required_argument, NULL, O_OUTPUT},
+                                             {"reason", required_argument, NULL, O_REASON},
+                                             {"by", required_argument, NULL, O_BY},
+                                             {"path", required_argument, NULL, O_PATH},
+                                             {"resolve", no_argument, NULL, O_RESOLVE},
+                                             {"html", required_argument, NULL, O_HTML},
+                                             {"database", required_argument, NULL, O_DATABASE},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     /* getopt sees the verb as its program name: the options follow it */
     int shift = c->v->verb ? 1 : 0;
     int sargc = argc - shift;
@@ -921,8 +970,8 @@ static int check(struct cli *c)
     const struct verb *v = c->v;
     const char *name = v->verb ? v->verb : v->sub;
     if ((int)c->n_ids < v->min_ids)
-        return fail("%s needs %s finding or entry id (usage: pii-auditd %s)", name, v->max_ids == 1 ? "a" : "at least one",
-                    v->usage);
+        return fail("%s needs %s finding or entry id (usage: pii-auditd %s)", name,
+                    v->max_ids == 1 ? "a" : "at least one", v->usage);
     if (v->max_ids >= 0 && (int)c->n_ids > v->max_ids)
         return fail("%s takes one id (usage: pii-auditd %s)", name, v->usage);
     if ((v->takes & O_REASON) && !c->reason)
@@ -966,9 +1015,9 @@ static int configure(struct cli *c)
     for (size_t i = 0; i < c->n_surfaces && c->v->run != allow_add; i++) {
         const struct pa_surface *s = c->cfg ? pa_config_find_surface(c->cfg, c->surfaces[i]) : NULL;
         const char *dot = strchr(c->surfaces[i], '.');
-        char *canon = s                                   ? pa_xstrdup(s->name)
+        char *canon = s                              ? pa_xstrdup(s->name)
                       : dot && !strchr(dot + 1, '.') ? pa_xasprintf("public.%s", c->surfaces[i])
-                                                          : pa_xstrdup(c->surfaces[i]);
+                                                     : pa_xstrdup(c->surfaces[i]);
         free(c->surfaces[i]);
         c->surfaces[i] = canon;
     }

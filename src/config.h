@@ -32,27 +32,27 @@ enum pa_key_type {
 };
 
 struct pa_config_key {
-    const char *name;     /* dotted: "scan.batch_size"; list items: "surfaces[].table" */
+    const char *name; /* dotted: "scan.batch_size"; list items: "surfaces[].table" */
     enum pa_key_type type;
-    const char *dflt;     /* default as written in YAML, NULL when required or none */
+    const char *dflt; /* default as written in YAML, NULL when required or none */
     bool required;
-    bool reloadable;      /* SIGHUP applies it; false: needs a restart */
-    const char *doc;      /* one line */
+    bool reloadable; /* SIGHUP applies it; false: needs a restart */
+    const char *doc; /* one line */
 };
 
 /* The key table (all keys, in documentation order). */
 const struct pa_config_key *pa_config_keys(size_t *n);
 
 struct pa_surface {
-    char *schema;    /* "public" when the config gave an unqualified name */
+    char *schema; /* "public" when the config gave an unqualified name */
     char *table;
     char *column;
-    char *id_column; /* NULL: the table's primary key (one or more columns) */
+    char *id_column;        /* NULL: the table's primary key (one or more columns) */
     char *changed_column;   /* NULL: change detection by transaction id (xmin) */
     double changed_overlap; /* seconds re-read before the last scan's start, with changed_column */
     char *keyless;          /* "ctid": read by row location, every scan in full; NULL: by key */
-    char *name;      /* "schema.table.column" as used in findings, metrics and --surface */
-    int line;        /* where it was configured, for messages */
+    char *name;             /* "schema.table.column" as used in findings, metrics and --surface */
+    int line;               /* where it was configured, for messages */
 };
 
 #define PA_DEFAULT_METRICS_LISTEN "127.0.0.1:10187"
@@ -64,11 +64,11 @@ struct pa_web_user {
 
 /* metrics.* : the HTTP endpoint */
 struct pa_web_config {
-    char **listen;            /* metrics.listen: "host:port", "[v6]:port" or ":port"; default PA_DEFAULT_METRICS_LISTEN */
+    char **listen; /* metrics.listen: "host:port", "[v6]:port" or ":port"; default PA_DEFAULT_METRICS_LISTEN */
     size_t n_listen;
-    char *tls_cert_file;      /* metrics.tls.cert_file (with key_file: HTTPS) */
-    char *tls_key_file;       /* metrics.tls.key_file */
-    char *tls_client_ca_file; /* metrics.tls.client_ca_file: require and verify client certificates */
+    char *tls_cert_file;       /* metrics.tls.cert_file (with key_file: HTTPS) */
+    char *tls_key_file;        /* metrics.tls.key_file */
+    char *tls_client_ca_file;  /* metrics.tls.client_ca_file: require and verify client certificates */
     struct pa_web_user *users; /* metrics.basic_auth_users: name -> bcrypt hash; none = no auth */
     size_t n_users;
     long long max_connections; /* metrics.max_connections */
@@ -78,11 +78,11 @@ struct pa_web_config {
 struct pa_config {
     char *path;
 
-    char *db_conninfo;             /* database.conninfo (secret: never print) */
-    char *db_password_file;        /* database.password_file or NULL */
-    char *findings_conninfo;       /* findings.conninfo or NULL (= database.conninfo) */
-    char *findings_password_file;  /* findings.password_file or NULL (= database.password_file if same db) */
-    char *db_password_credential;  /* database.password_credential: a file name in $CREDENTIALS_DIRECTORY, or NULL */
+    char *db_conninfo;            /* database.conninfo (secret: never print) */
+    char *db_password_file;       /* database.password_file or NULL */
+    char *findings_conninfo;      /* findings.conninfo or NULL (= database.conninfo) */
+    char *findings_password_file; /* findings.password_file or NULL (= database.password_file if same db) */
+    char *db_password_credential; /* database.password_credential: a file name in $CREDENTIALS_DIRECTORY, or NULL */
     char *findings_password_credential; /* findings.password_credential, or NULL */
 
     long long batch_size;          /* scan.batch_size */
@@ -98,16 +98,16 @@ struct pa_config {
     double jitter;                 /* scan.jitter, seconds; negative = default 10% of interval */
     double initial_delay;          /* scan.initial_delay, seconds */
 
-    struct pa_web_config web;      /* metrics.* */
+    struct pa_web_config web; /* metrics.* */
 
     struct pa_surface *surfaces;
     size_t n_surfaces;
 
     struct pa_detect_options detect; /* detectors.*, owned by this struct */
 
-    bool guardrail_nested_keys;      /* guardrail.nested_keys: the generated triggers check keys at any depth */
+    bool guardrail_nested_keys; /* guardrail.nested_keys: the generated triggers check keys at any depth */
 
-    char *log_format;                /* log.format: "text" or "json" (one JSON object per line on stderr) */
+    char *log_format; /* log.format: "text" or "json" (one JSON object per line on stderr) */
 };
 
 /* Load and validate. On error returns -1 and writes "file:line:col: message" to err. */

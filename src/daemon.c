@@ -42,7 +42,7 @@ static void on_signal(int sig)
 /* The configured surfaces as metric labels (table "schema.table", column) and the categories findings can have (the
  * built-ins not disabled, and the custom ones of extra_keys and patterns), rebuilt at start and on reload. */
 struct surfaces_now {
-    char **keys;  /* "schema.table" US column, sorted: the configured surfaces, for pa_metric_retain */
+    char **keys; /* "schema.table" US column, sorted: the configured surfaces, for pa_metric_retain */
     size_t n;
     const char **categories;
     size_t n_categories;
@@ -64,25 +64,24 @@ struct daemon {
     double wd_period, wd_last;
     size_t surface_no, surfaces_n;
     /* metric families */
-    struct pa_metric *findings, *contaminated, *detected, *resolved, *last_new, *duration, *surface_duration,
-        *scans, *failures, *in_progress, *start_ts, *success_ts, *full_ts, *interval, *rows, *bytes, *estimated,
-        *surface_up, *db_up, *reload_ok, *reload_ts, *build_info, *guardrail_rejects, *retries, *oversized,
-        *unread, *db_info;
+    struct pa_metric *findings, *contaminated, *detected, *resolved, *last_new, *duration, *surface_duration, *scans,
+        *failures, *in_progress, *start_ts, *success_ts, *full_ts, *interval, *rows, *bytes, *estimated, *surface_up,
+        *db_up, *reload_ok, *reload_ts, *build_info, *guardrail_rejects, *retries, *oversized, *unread, *db_info;
     /* issue 15: the scan duration by mode, invalid and truncated documents, per-surface progress and stuck inputs */
     struct pa_metric *duration_mode, *invalid, *truncated, *rows_read, *full_duration, *surface_in_progress,
         *surface_start_ts;
-    struct surfaces_now now;  /* the configured surfaces and categories, for the series at zero and the removal */
+    struct surfaces_now now;        /* the configured surfaces and categories, for the series at zero and the removal */
     struct scan_progress *progress; /* per configured surface during a scan (cfg->surfaces order) */
-    double status_last;      /* monotonic time of the last progress STATUS= */
-    bool want_durations;     /* the full scan durations are to be read from the store (at start, after a reload) */
+    double status_last;             /* monotonic time of the last progress STATUS= */
+    bool want_durations; /* the full scan durations are to be read from the store (at start, after a reload) */
     /* the scanned database: its identity (from the last scan, or asked at start) and its id in the findings store;
      * the store's gauges are read for this database only */
     struct pa_db_server server;
     int database_id;
     /* guardrail counters: read on a short scanned-database session (none is kept open between scans) */
-    size_t gr_n;      /* series currently exported */
-    double gr_last;   /* monotonic time of the last read */
-    bool gr_warned;   /* the "cannot read" warning was logged (once until it works again) */
+    size_t gr_n;    /* series currently exported */
+    double gr_last; /* monotonic time of the last read */
+    bool gr_warned; /* the "cannot read" warning was logged (once until it works again) */
 };
 
 /* How often the guardrail counters are read between scans (they are also read after each scan). */
@@ -115,20 +114,20 @@ static void register_metrics(struct daemon *d)
     static const char *const build[] = {"version", "revision"};
     static const double buckets[] = {0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200};
     /* up to a day: a full scan of a large table takes hours, an incremental one a second */
-    static const double mode_buckets[] = {0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 28800,
-                                          86400};
+    static const double mode_buckets[] = {0.1, 0.5, 1,    5,    10,   30,    60,    120,
+                                          300, 600, 1800, 3600, 7200, 14400, 28800, 86400};
     struct pa_metrics *m = d->m;
 #define REG(name, help, type, n, labels) pa_metrics_register(m, name, help, type, n, labels, NULL, 0)
     d->findings = REG("pii_audit_findings", "Open PII findings (not resolved) by surface and category.",
                       PA_METRIC_GAUGE, 3, tcc);
-    d->contaminated = REG("pii_audit_contaminated_records", "Distinct records with open PII findings.",
-                          PA_METRIC_GAUGE, 2, tc);
+    d->contaminated = REG("pii_audit_contaminated_records", "Distinct records with open PII findings.", PA_METRIC_GAUGE,
+                          2, tc);
     d->detected = REG("pii_audit_findings_detected_total", "Findings newly detected by scans.", PA_METRIC_COUNTER, 3,
                       tcc);
-    d->resolved = REG("pii_audit_findings_resolved_total", "Findings resolved by full scans (record changed or deleted).",
-                      PA_METRIC_COUNTER, 3, tcc);
-    d->last_new = REG("pii_audit_last_scan_new_findings", "New findings in the last completed scan.",
-                      PA_METRIC_GAUGE, 0, NULL);
+    d->resolved = REG("pii_audit_findings_resolved_total",
+                      "Findings resolved by full scans (record changed or deleted).", PA_METRIC_COUNTER, 3, tcc);
+    d->last_new = REG("pii_audit_last_scan_new_findings", "New findings in the last completed scan.", PA_METRIC_GAUGE,
+                      0, NULL);
     d->duration = pa_metrics_register(m, "pii_audit_scan_duration_seconds", "Duration of whole scans.",
                                       PA_METRIC_HISTOGRAM, 0, NULL, buckets, PA_ARRAY_LEN(buckets));
     d->surface_duration = REG("pii_audit_surface_scan_duration_seconds", "Duration of the last scan of a surface.",
@@ -138,8 +137,8 @@ static void register_metrics(struct daemon *d)
                       "Scan failures by reason (a surface that could not be scanned, or a scan that could not start).",
                       PA_METRIC_COUNTER, 1, reason);
     d->in_progress = REG("pii_audit_scan_in_progress", "1 while a scan is running.", PA_METRIC_GAUGE, 0, NULL);
-    d->start_ts = REG("pii_audit_scan_start_timestamp_seconds", "Start of the running or last scan.",
-                      PA_METRIC_GAUGE, 0, NULL);
+    d->start_ts = REG("pii_audit_scan_start_timestamp_seconds", "Start of the running or last scan.", PA_METRIC_GAUGE,
+                      0, NULL);
     d->success_ts = REG("pii_audit_last_scan_success_timestamp_seconds",
                         "End of the last scan in which every surface was scanned.", PA_METRIC_GAUGE, 0, NULL);
     d->full_ts = REG("pii_audit_last_full_scan_success_timestamp_seconds",
@@ -152,20 +151,21 @@ static void register_metrics(struct daemon *d)
                        PA_METRIC_GAUGE, 2, tc);
     d->surface_up = REG("pii_audit_surface_up", "1 when the last scan of the surface succeeded.", PA_METRIC_GAUGE, 2,
                         tc);
-    d->db_up = REG("pii_audit_database_up", "1 when the database answered the last attempt.", PA_METRIC_GAUGE, 0,
-                   NULL);
+    d->db_up = REG("pii_audit_database_up", "1 when the database answered the last attempt.", PA_METRIC_GAUGE, 0, NULL);
     d->reload_ok = REG("pii_audit_config_last_reload_successful", "1 when the last configuration load succeeded.",
                        PA_METRIC_GAUGE, 0, NULL);
     d->reload_ts = REG("pii_audit_config_last_reload_success_timestamp_seconds",
                        "Time of the last successful configuration load.", PA_METRIC_GAUGE, 0, NULL);
-    d->guardrail_rejects = REG("pii_audit_guardrail_rejects_total",
-                               "Writes rejected by the write-time guardrail triggers (pii-auditd --print-guardrail-sql), "
-                               "by table; read from the scanned database.",
-                               PA_METRIC_COUNTER, 1, (const char *const[]){"table"});
-    d->retries = REG("pii_audit_scan_retries_total",
-                     "Batches read again after a failure worth a retry, by its reason (recovery_conflict: a hot standby "
-                     "cancelled the query).",
-                     PA_METRIC_COUNTER, 3, tcr);
+    d->guardrail_rejects = REG(
+        "pii_audit_guardrail_rejects_total",
+        "Writes rejected by the write-time guardrail triggers (pii-auditd --print-guardrail-sql), "
+        "by table; read from the scanned database.",
+        PA_METRIC_COUNTER, 1, (const char *const[]){"table"});
+    d->retries = REG(
+        "pii_audit_scan_retries_total",
+        "Batches read again after a failure worth a retry, by its reason (recovery_conflict: a hot standby "
+        "cancelled the query).",
+        PA_METRIC_COUNTER, 3, tcr);
     d->oversized = REG("pii_audit_documents_oversized_total",
                        "Rows whose document was not fetched: stored in more than scan.max_document_bytes.",
                        PA_METRIC_COUNTER, 2, tc);
@@ -308,16 +308,30 @@ static void surface_labels(const struct pa_surface *s, char *table, size_t cap, 
  * (surface_up, the durations, the estimate) stay absent until a scan or the store sets them. */
 static void seed_series(struct daemon *d)
 {
-    struct pa_metric *per_surface[] = {d->findings,        d->contaminated,    d->detected,      d->resolved,
-                                       d->surface_duration, d->full_ts,        d->rows,          d->bytes,
-                                       d->estimated,       d->surface_up,      d->retries,       d->oversized,
-                                       d->unread,          d->invalid,         d->truncated,     d->rows_read,
-                                       d->full_duration,   d->surface_in_progress, d->surface_start_ts};
+    struct pa_metric *per_surface[] = {d->findings,
+                                       d->contaminated,
+                                       d->detected,
+                                       d->resolved,
+                                       d->surface_duration,
+                                       d->full_ts,
+                                       d->rows,
+                                       d->bytes,
+                                       d->estimated,
+                                       d->surface_up,
+                                       d->retries,
+                                       d->oversized,
+                                       d->unread,
+                                       d->invalid,
+                                       d->truncated,
+                                       d->rows_read,
+                                       d->full_duration,
+                                       d->surface_in_progress,
+                                       d->surface_start_ts};
     for (size_t i = 0; i < PA_ARRAY_LEN(per_surface); i++)
         pa_metric_retain(per_surface[i], keep_configured, &d->now);
     /* the counters, and the two gauges whose 0 is true before a scan */
-    struct pa_metric *at_zero[] = {d->rows, d->bytes, d->oversized, d->invalid, d->truncated, d->rows_read,
-                                   d->surface_in_progress};
+    struct pa_metric *at_zero[] = {d->rows,      d->bytes,     d->oversized,          d->invalid,
+                                   d->truncated, d->rows_read, d->surface_in_progress};
     for (size_t i = 0; i < d->cfg->n_surfaces; i++) {
         char table[300];
         const char *l[3];

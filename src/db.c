@@ -181,8 +181,7 @@ static PGconn *connect_db(const char *conninfo, const struct password_source *pw
              " SET default_transaction_read_only = %s; SET client_min_messages = warning;"
              " SET DateStyle = ISO; SET extra_float_digits = 3",
              (long long)(s->statement_timeout * 1000), (long long)(s->lock_timeout * 1000),
-             (long long)((s->statement_timeout > 0 ? s->statement_timeout : 60) * 2000),
-             s->read_only ? "on" : "off");
+             (long long)((s->statement_timeout > 0 ? s->statement_timeout : 60) * 2000), s->read_only ? "on" : "off");
     PGresult *r = pa_db_exec(conn, sql, 0, NULL, PGRES_COMMAND_OK, e);
     if (!r) {
         PQfinish(conn);
@@ -201,10 +200,11 @@ static int check_writable_scanned(PGconn *conn, struct pa_err *e)
 {
     const char *ro = PQparameterStatus(conn, "default_transaction_read_only");
     if (pa_db_in_recovery(conn))
-        return pa_err_set(e, PA_FAIL_FINDINGS_STORE,
-                          "the scanned database is a hot standby (in recovery), so findings cannot be written to it: set "
-                          "findings.conninfo to the primary (or another writable database) and install the findings "
-                          "schema there (docs/operations.md, \"Scanning a standby\")");
+        return pa_err_set(
+            e, PA_FAIL_FINDINGS_STORE,
+            "the scanned database is a hot standby (in recovery), so findings cannot be written to it: set "
+            "findings.conninfo to the primary (or another writable database) and install the findings "
+            "schema there (docs/operations.md, \"Scanning a standby\")");
     if (ro && strcmp(ro, "on") == 0)
         return pa_err_set(e, PA_FAIL_FINDINGS_STORE,
                           "the scanned database is read-only (default_transaction_read_only is on for this role or "
@@ -293,14 +293,15 @@ int pa_db_describe(PGconn *conn, struct pa_db_server *s, struct pa_err *e)
 {
     memset(s, 0, sizeof *s);
     /* pg_control_system() is executable by any role (PostgreSQL 15) */
-    PGresult *r = pa_db_exec(conn,
-                             "SELECT c.system_identifier::text, pg_catalog.current_database(), current_user,"
-                             " coalesce((SELECT rolconnlimit FROM pg_catalog.pg_roles WHERE rolname = current_user), -1),"
-                             " coalesce((SELECT datconnlimit FROM pg_catalog.pg_database"
-                             "   WHERE datname = pg_catalog.current_database()), -1),"
-                             " pg_catalog.pg_is_in_recovery()"
-                             " FROM pg_catalog.pg_control_system() c",
-                             0, NULL, PGRES_TUPLES_OK, e);
+    PGresult *r = pa_db_exec(
+        conn,
+        "SELECT c.system_identifier::text, pg_catalog.current_database(), current_user,"
+        " coalesce((SELECT rolconnlimit FROM pg_catalog.pg_roles WHERE rolname = current_user), -1),"
+        " coalesce((SELECT datconnlimit FROM pg_catalog.pg_database"
+        "   WHERE datname = pg_catalog.current_database()), -1),"
+        " pg_catalog.pg_is_in_recovery()"
+        " FROM pg_catalog.pg_control_system() c",
+        0, NULL, PGRES_TUPLES_OK, e);
     if (!r)
         return -1;
     snprintf(s->system_identifier, sizeof s->system_identifier, "%s", PQgetvalue(r, 0, 0));

@@ -12,25 +12,25 @@
 /* Bounded failure reasons: these are metric label values and scan_runs.error_class. One list, X(NAME, "label"),
  * makes both the enum (PA_FAIL_NAME) and the labels, so a reason cannot be added without its label. */
 /* clang-format off: one row per line, aligned by hand */
-#define PA_FAIL_REASONS(X)                                                                                         \
-    X(NONE, "none")                                                                                                \
-    X(CONNECT, "connect")                   /* cannot connect / authenticate */                                    \
-    X(CONNECTION_LOST, "connection_lost")   /* connection dropped, server restarted or shut down */                \
-    X(TIMEOUT, "timeout")                   /* statement_timeout or client-side wait bound */                      \
-    X(LOCK_TIMEOUT, "lock_timeout")         /* lock_timeout: the surface was locked */                             \
-    X(PERMISSION, "permission")             /* missing grant */                                                    \
-    X(MISSING, "missing")                   /* table or column does not exist */                                   \
-    X(UNSUPPORTED_TYPE, "unsupported_type") /* column type not jsonb/json/text/varchar */                          \
-    X(NO_UNIQUE_ID, "no_unique_id")         /* no primary key (and not keyless) / id column not unique */          \
-    X(NULL_ID, "null_id")                   /* the id column holds NULLs: those rows cannot be read by key */       \
-    X(RLS, "rls")                           /* row-level security would hide rows */                               \
-    X(BUSY, "busy")                         /* another pii-auditd is scanning this surface */                      \
-    X(FINDINGS_STORE, "findings_store")     /* findings could not be written */                                    \
-    X(SCHEMA, "schema")                     /* findings schema missing or old */                                   \
-    X(CANCELLED, "cancelled")               /* stopped by a signal */                                              \
-    X(RECOVERY_CONFLICT, "recovery_conflict") /* a hot standby cancelled the query to replay WAL (40001, 40P01) */ \
-    X(QUERY, "query")                       /* any other query error */                                            \
-    X(INTERRUPTED, "interrupted")           /* a scan run whose process ended (SIGKILL, crash) before finishing */
+#define PA_FAIL_REASONS(X)                                                                                             \
+    X(NONE, "none")                                                                                                    \
+    X(CONNECT, "connect")                     /* cannot connect / authenticate */                                      \
+    X(CONNECTION_LOST, "connection_lost")     /* connection dropped, server restarted or shut down */                  \
+    X(TIMEOUT, "timeout")                     /* statement_timeout or client-side wait bound */                        \
+    X(LOCK_TIMEOUT, "lock_timeout")           /* lock_timeout: the surface was locked */                               \
+    X(PERMISSION, "permission")               /* missing grant */                                                      \
+    X(MISSING, "missing")                     /* table or column does not exist */                                     \
+    X(UNSUPPORTED_TYPE, "unsupported_type")   /* column type not jsonb/json/text/varchar */                            \
+    X(NO_UNIQUE_ID, "no_unique_id")           /* no primary key (and not keyless) / id column not unique */            \
+    X(NULL_ID, "null_id")                     /* the id column holds NULLs: those rows cannot be read by key */        \
+    X(RLS, "rls")                             /* row-level security would hide rows */                                 \
+    X(BUSY, "busy")                           /* another pii-auditd is scanning this surface */                        \
+    X(FINDINGS_STORE, "findings_store")       /* findings could not be written */                                      \
+    X(SCHEMA, "schema")                       /* findings schema missing or old */                                     \
+    X(CANCELLED, "cancelled")                 /* stopped by a signal */                                                \
+    X(RECOVERY_CONFLICT, "recovery_conflict") /* a hot standby cancelled the query to replay WAL (40001, 40P01) */     \
+    X(QUERY, "query")                         /* any other query error */                                              \
+    X(INTERRUPTED, "interrupted")             /* a scan run whose process ended (SIGKILL, crash) before finishing */
 /* clang-format on */
 
 #define PA_FAIL_ENUM_(name, label) PA_FAIL_##name,
@@ -44,14 +44,15 @@ const char *pa_fail_reason_name(enum pa_fail_reason r);
 
 struct pa_err {
     enum pa_fail_reason reason;
-    char sqlstate[6];          /* "" when the server gave none (a lost connection, a client-side error) */
-    char msg[PA_ERR_MSG_MAX];  /* what failed, where, and what to do; "" when nothing failed */
+    char sqlstate[6];         /* "" when the server gave none (a lost connection, a client-side error) */
+    char msg[PA_ERR_MSG_MAX]; /* what failed, where, and what to do; "" when nothing failed */
 };
 
 /* No error. */
 void pa_err_clear(struct pa_err *e);
 /* Set reason and message (printf); the SQLSTATE is cleared. Returns -1, so `return pa_err_set(...)` reads well. */
-int pa_err_set(struct pa_err *e, enum pa_fail_reason reason, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int pa_err_set(struct pa_err *e, enum pa_fail_reason reason, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* "prefix" + the message (cut at PA_ERR_MSG_MAX like every message); reason and SQLSTATE kept. */
 void pa_err_prefix(struct pa_err *e, const char *prefix);
 /* The message + printf text (cut at PA_ERR_MSG_MAX). */

@@ -145,8 +145,7 @@ static void denied_query(struct pa_buf *sql)
 
 void pa_findings_explain_denied(PGconn *conn, struct pa_err *e)
 {
-    if (!pa_err_sqlstate_is(e, "42501") || PQstatus(conn) != CONNECTION_OK ||
-        PQtransactionStatus(conn) != PQTRANS_IDLE)
+    if (!pa_err_sqlstate_is(e, "42501") || PQstatus(conn) != CONNECTION_OK || PQtransactionStatus(conn) != PQTRANS_IDLE)
         return;
     /* The server names the object, not the privilege: ask which of the grants --print-grants prints for the
      * findings schema this role lacks, and name them as statements to run. */
@@ -202,12 +201,13 @@ int pa_findings_check_schema(PGconn *conn, struct pa_err *e)
                                     off ? ", then " : "", PA_DATADIR, pa_sql_files[i].name);
     if (!off)
         return 0;
-    return pa_err_set(e, PA_FAIL_SCHEMA,
-             v == 0 ? "the findings schema pii_audit is not installed in the findings database: apply %s with psql "
-                      "(psql -v ON_ERROR_STOP=1 -f FILE), or run pii-auditd --init-db"
-                    : "the findings schema is out of date: apply %s with psql (psql -v ON_ERROR_STOP=1 -f FILE) as "
-                      "the owner of the schema pii_audit, or run pii-auditd --init-db as that role",
-             files);
+    return pa_err_set(
+        e, PA_FAIL_SCHEMA,
+        v == 0 ? "the findings schema pii_audit is not installed in the findings database: apply %s with psql "
+                 "(psql -v ON_ERROR_STOP=1 -f FILE), or run pii-auditd --init-db"
+               : "the findings schema is out of date: apply %s with psql (psql -v ON_ERROR_STOP=1 -f FILE) as "
+                 "the owner of the schema pii_audit, or run pii-auditd --init-db as that role",
+        files);
 }
 
 int pa_findings_init_db(PGconn *conn, struct pa_err *e)
@@ -345,20 +345,21 @@ static int mark_interrupted(PGconn *conn, const char *db, const char *host, cons
     snprintf(cls, sizeof cls, "%d", LOCK_RUN_CLASS);
     const char *p[] = {cls, host, pid, db};
     /* only this database's runs: another database's daemon counts its own (pii_audit_scan_failures_total) */
-    PGresult *r = pa_db_exec(conn,
-                             "WITH dead AS ("
-                             "  SELECT id FROM pii_audit.scan_runs WHERE status = 'running' AND database_id = $4::int"
-                             "   AND pg_try_advisory_lock($1::int, (id % 2147483647)::int)),"
-                             " s AS (UPDATE pii_audit.scan_run_surfaces SET status = 'interrupted', finished_at = now(),"
-                             "   error_class = 'interrupted', error_message = 'the scanning process ended before the "
-                             "surface was finished'"
-                             "   WHERE status = 'running' AND scan_id IN (SELECT id FROM dead))"
-                             " UPDATE pii_audit.scan_runs SET status = 'interrupted', finished_at = now(),"
-                             "   error_class = 'interrupted', error_message = 'the scanning process ended before the "
-                             "scan was finished'"
-                             " WHERE id IN (SELECT id FROM dead)"
-                             " RETURNING id, (hostname IS DISTINCT FROM $2 OR pid IS DISTINCT FROM $3::int)",
-                             4, p, PGRES_TUPLES_OK, e);
+    PGresult *r = pa_db_exec(
+        conn,
+        "WITH dead AS ("
+        "  SELECT id FROM pii_audit.scan_runs WHERE status = 'running' AND database_id = $4::int"
+        "   AND pg_try_advisory_lock($1::int, (id % 2147483647)::int)),"
+        " s AS (UPDATE pii_audit.scan_run_surfaces SET status = 'interrupted', finished_at = now(),"
+        "   error_class = 'interrupted', error_message = 'the scanning process ended before the "
+        "surface was finished'"
+        "   WHERE status = 'running' AND scan_id IN (SELECT id FROM dead))"
+        " UPDATE pii_audit.scan_runs SET status = 'interrupted', finished_at = now(),"
+        "   error_class = 'interrupted', error_message = 'the scanning process ended before the "
+        "scan was finished'"
+        " WHERE id IN (SELECT id FROM dead)"
+        " RETURNING id, (hostname IS DISTINCT FROM $2 OR pid IS DISTINCT FROM $3::int)",
+        4, p, PGRES_TUPLES_OK, e);
     if (!r)
         return -1;
     note_interrupted(conn, r, interrupted);
@@ -408,8 +409,8 @@ int pa_findings_finish_run(PGconn *conn, long long scan_id, const struct pa_run_
     snprintf(nf, sizeof nf, "%lld", t->new_findings);
     snprintf(rf, sizeof rf, "%lld", t->resolved_findings);
     snprintf(inv, sizeof inv, "%lld", t->invalid_documents);
-    const char *p[] = {id,  t->status, t->mode, failed, rows, bytes, nf, rf, inv, t->error_class, t->error_message,
-                       ovs, rtr};
+    const char *p[] = {id, t->status, t->mode,        failed,           rows, bytes, nf,
+                       rf, inv,       t->error_class, t->error_message, ovs,  rtr};
     if (exec_cmd(conn,
                  "UPDATE pii_audit.scan_runs SET status = $2, mode = $3, finished_at = now(),"
                  " surfaces_failed = $4, rows_scanned = $5, bytes_scanned = $6, new_findings = $7,"
@@ -425,9 +426,9 @@ int pa_findings_finish_run(PGconn *conn, long long scan_id, const struct pa_run_
 
 void pa_cursor_free(struct pa_cursor *c)
 {
-    char **v[] = {&c->last_id,  &c->id_column,         &c->id_type,        &c->watermark,
-                  &c->changed_watermark, &c->watermark_last_id, &c->tail_watermark, &c->watermark_kind,
-                  &c->full_pos, &c->full_watermark,    &c->full_fingerprint};
+    char **v[] = {&c->last_id,           &c->id_column,         &c->id_type,         &c->watermark,
+                  &c->changed_watermark, &c->watermark_last_id, &c->tail_watermark,  &c->watermark_kind,
+                  &c->full_pos,          &c->full_watermark,    &c->full_fingerprint};
     for (size_t i = 0; i < PA_ARRAY_LEN(v); i++) {
         free(*v[i]);
         *v[i] = NULL;
@@ -587,7 +588,7 @@ static size_t store_path_cut(const char *path, size_t len, char tail[24])
     if (len <= PA_FINDINGS_PATH_MAX)
         return len;
     uint64_t h = pa_fnv1a64(PA_FNV1A64_BASIS_SHORT, path, len); /* stored: the short-basis variant, never changed */
-    size_t cut = PA_FINDINGS_PATH_MAX - 20; /* room for "...#" and 16 hex digits */
+    size_t cut = PA_FINDINGS_PATH_MAX - 20;                     /* room for "...#" and 16 hex digits */
     while (cut > 0 && ((unsigned char)path[cut] & 0xC0) == 0x80)
         cut--; /* never split a UTF-8 sequence */
     snprintf(tail, 24, "...#%016llx", (unsigned long long)h);
@@ -654,8 +655,8 @@ static int category_counts(PGconn *conn, const char *sql, int n, const char *con
 }
 
 /* The batch's findings upserted on their identity; the new ones counted by category. */
-static int upsert_findings(PGconn *conn, const struct pa_batch *b, const struct pa_batch_commit *bc,
-                           const char *scan, struct pa_catcounts *new_by_cat, long long *batch_new, struct pa_err *e)
+static int upsert_findings(PGconn *conn, const struct pa_batch *b, const struct pa_batch_commit *bc, const char *scan,
+                           struct pa_catcounts *new_by_cat, long long *batch_new, struct pa_err *e)
 {
     if (!b->n)
         return 0;
@@ -706,8 +707,9 @@ struct surface_counts {
 static int add_surface_counts(PGconn *conn, const char *scan, const struct pa_surface_key *k,
                               const struct surface_counts *n, struct pa_err *e)
 {
-    const long long v[] = {n->rows,          n->bytes,    n->new_findings,      n->invalid_documents,
-                           n->truncated_records, n->resolved_findings, n->oversized, n->retries, n->reread};
+    const long long v[] = {
+        n->rows,      n->bytes,   n->new_findings, n->invalid_documents, n->truncated_records, n->resolved_findings,
+        n->oversized, n->retries, n->reread};
     char s[9][32];
     struct key_params kp;
     key_params(&kp, k);
@@ -876,8 +878,7 @@ int pa_findings_commit_batch(PGconn *conn, const struct pa_batch *b, const struc
 /* The watermark fields of a set (a completed scan's): watermark, its kind and table, the keys it covers up to. */
 static void watermark_set(struct pa_buf *set, struct key_params *kp, const struct pa_watermark_rec *w, const char *oid)
 {
-    int wm = param(kp, w->watermark), cw = param(kp, w->changed_watermark), k = param(kp, w->kind),
-        o = param(kp, oid);
+    int wm = param(kp, w->watermark), cw = param(kp, w->changed_watermark), k = param(kp, w->kind), o = param(kp, oid);
     pa_buf_printf(set,
                   ", watermark = $%d, changed_watermark = $%d, watermark_kind = $%d, relation_oid = $%d,"
                   " tail_watermark = NULL",
@@ -898,8 +899,7 @@ int pa_findings_set_watermark(PGconn *conn, long long scan_id, const struct pa_s
     pa_buf_init(&set);
     int ic = param(&kp, id_column), it = param(&kp, id_type), sc = param(&kp, scan);
     /* the keys covered: the tail as it is now, after this scan read past it */
-    pa_buf_printf(&set, "id_column = $%d, id_type = $%d, last_scan_id = $%d, watermark_last_id = last_id", ic, it,
-                  sc);
+    pa_buf_printf(&set, "id_column = $%d, id_type = $%d, last_scan_id = $%d, watermark_last_id = last_id", ic, it, sc);
     watermark_set(&set, &kp, w, oid);
     int rc = cursor_update(conn, &set, &kp, NULL, e);
     pa_buf_free(&set);
@@ -1077,26 +1077,27 @@ int pa_findings_load_state(PGconn *conn, int database_id, pa_findings_state_cb c
     char db[16];
     snprintf(db, sizeof db, "%d", database_id);
     const char *p[] = {db};
-    PGresult *r = pa_db_exec(conn,
-                             "SELECT 'open', table_name, column_name, category, count(*)::float8"
-                             "  FROM pii_audit.findings WHERE resolved_at IS NULL AND database_id = $1::int"
-                             "  GROUP BY 2, 3, 4"
-                             " UNION ALL SELECT 'records', table_name, column_name, NULL, count(DISTINCT record_id)"
-                             "  FROM pii_audit.findings WHERE resolved_at IS NULL AND database_id = $1::int"
-                             "  GROUP BY 2, 3"
-                             " UNION ALL SELECT 'full_scan', table_name, column_name, NULL,"
-                             "  extract(epoch FROM last_full_scan_at)::float8"
-                             "  FROM pii_audit.scan_cursors WHERE last_full_scan_at IS NOT NULL AND database_id = $1::int"
-                             " UNION ALL SELECT 'oversized', table_name, column_name, NULL, oversized_rows::float8"
-                             "  FROM pii_audit.scan_cursors WHERE database_id = $1::int"
-                             " UNION ALL (SELECT 'last_new', NULL, NULL, NULL, new_findings::float8"
-                             "  FROM pii_audit.scan_runs WHERE status IN ('ok', 'partial') AND database_id = $1::int"
-                             "  ORDER BY id DESC LIMIT 1)"
-                             /* one round trip: the last success rides along as a row of its own */
-                             " UNION ALL SELECT 'last_success', NULL, NULL, NULL,"
-                             "  coalesce(extract(epoch FROM max(finished_at)), 0)::float8"
-                             "  FROM pii_audit.scan_runs WHERE status = 'ok' AND database_id = $1::int",
-                             1, p, PGRES_TUPLES_OK, e);
+    PGresult *r = pa_db_exec(
+        conn,
+        "SELECT 'open', table_name, column_name, category, count(*)::float8"
+        "  FROM pii_audit.findings WHERE resolved_at IS NULL AND database_id = $1::int"
+        "  GROUP BY 2, 3, 4"
+        " UNION ALL SELECT 'records', table_name, column_name, NULL, count(DISTINCT record_id)"
+        "  FROM pii_audit.findings WHERE resolved_at IS NULL AND database_id = $1::int"
+        "  GROUP BY 2, 3"
+        " UNION ALL SELECT 'full_scan', table_name, column_name, NULL,"
+        "  extract(epoch FROM last_full_scan_at)::float8"
+        "  FROM pii_audit.scan_cursors WHERE last_full_scan_at IS NOT NULL AND database_id = $1::int"
+        " UNION ALL SELECT 'oversized', table_name, column_name, NULL, oversized_rows::float8"
+        "  FROM pii_audit.scan_cursors WHERE database_id = $1::int"
+        " UNION ALL (SELECT 'last_new', NULL, NULL, NULL, new_findings::float8"
+        "  FROM pii_audit.scan_runs WHERE status IN ('ok', 'partial') AND database_id = $1::int"
+        "  ORDER BY id DESC LIMIT 1)"
+        /* one round trip: the last success rides along as a row of its own */
+        " UNION ALL SELECT 'last_success', NULL, NULL, NULL,"
+        "  coalesce(extract(epoch FROM max(finished_at)), 0)::float8"
+        "  FROM pii_audit.scan_runs WHERE status = 'ok' AND database_id = $1::int",
+        1, p, PGRES_TUPLES_OK, e);
     if (!r)
         return -1;
     for (int i = 0; i < PQntuples(r); i++) {
@@ -1111,8 +1112,7 @@ int pa_findings_load_state(PGconn *conn, int database_id, pa_findings_state_cb c
     return 0;
 }
 
-int pa_findings_load_full_durations(PGconn *conn, int database_id, pa_findings_state_cb cb, void *arg,
-                                    struct pa_err *e)
+int pa_findings_load_full_durations(PGconn *conn, int database_id, pa_findings_state_cb cb, void *arg, struct pa_err *e)
 {
     if (database_id <= 0)
         return 0;

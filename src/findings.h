@@ -70,7 +70,7 @@ int pa_findings_only_database(PGconn *conn, int *id, struct pa_err *e);
  * findings.c (SURFACE_IS, key_params). */
 struct pa_surface_key {
     int database_id;
-    const char *table;  /* schema.table */
+    const char *table; /* schema.table */
     const char *column;
 };
 
@@ -93,7 +93,7 @@ int pa_findings_finish_run(PGconn *conn, long long scan_id, const struct pa_run_
 /* Cursor of a surface: what its scans have read (sql/003_change_detection.sql says what each field means). Strings
  * are malloc'd, NULL when not set; all NULL and 0 when the surface was never scanned. */
 struct pa_cursor {
-    char *last_id;            /* the tail: every row up to it in key order was read (since the watermark) */
+    char *last_id; /* the tail: every row up to it in key order was read (since the watermark) */
     char *id_column, *id_type;
     double last_full_scan_at; /* epoch seconds, 0 = never */
     long long oversized_rows; /* oversized rows met by the last complete full pass and the scans since */
@@ -102,7 +102,7 @@ struct pa_cursor {
     char *watermark_last_id, *tail_watermark, *watermark_kind;
     long long relation_oid;
     char *full_pos, *full_watermark, *full_fingerprint; /* a full pass in progress */
-    long long full_scan_id;   /* 0: none in progress */
+    long long full_scan_id;                             /* 0: none in progress */
 };
 int pa_findings_get_cursor(PGconn *conn, const struct pa_surface_key *k, struct pa_cursor *c, struct pa_err *e);
 void pa_cursor_free(struct pa_cursor *c);
@@ -155,9 +155,9 @@ struct pa_batch_commit {
     long long full_scan_id;  /* FULL: the scan the pass began in */
     const char *fingerprint; /* FULL: the keyless pass's relations */
     long long rows, bytes, invalid_documents, truncated_records, reread;
-    long long oversized;     /* documents not fetched: added to the cursor's oversized_rows (a FULL move: to the
+    long long oversized; /* documents not fetched: added to the cursor's oversized_rows (a FULL move: to the
                               * pass's, which become oversized_rows when it completes) */
-    long long retries;       /* batches read again before this one (recovery conflicts) */
+    long long retries;   /* batches read again before this one (recovery conflicts) */
 };
 /* One transaction: upsert the findings, resolve (reason gone) the open findings of the records the batch read
  * (b->seen) that it did not find again, move the cursor, add the counters. new_by_cat receives the findings that
@@ -202,7 +202,7 @@ struct pa_surface_outcome {
     const char *status; /* ok | failed | cancelled */
     const char *mode;   /* full | incremental */
     long long new_findings, resolved_findings;
-    long long retries;  /* batches of the surface read again in this run (failed ones included) */
+    long long retries; /* batches of the surface read again in this run (failed ones included) */
     const char *error_class, *error_message;
 };
 int pa_findings_surface_finish(PGconn *conn, long long scan_id, const struct pa_surface_key *k,

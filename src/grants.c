@@ -82,8 +82,9 @@ static void print_surfaces(FILE *out, const struct pa_config *cfg, PGconn *conn,
         if (cols)
             fprintf(out, PA_GRANT_COLUMNS_FMT ";\n", cols, "TABLE ", q[0], q[1], qrole);
         else
-            fprintf(out, "GRANT SELECT ON TABLE %s.%s TO %s; -- key not known: narrow to (key columns, %s, ctid, xmin) "
-                         "if you can\n",
+            fprintf(out,
+                    "GRANT SELECT ON TABLE %s.%s TO %s; -- key not known: narrow to (key columns, %s, ctid, xmin) "
+                    "if you can\n",
                     q[0], q[1], qrole, q[2]);
         for (int k = 0; k < 3; k++)
             free(q[k]);
@@ -130,12 +131,14 @@ static void print_budget(FILE *out, const struct pa_config *cfg, PGconn *conn, c
     struct pa_db_budget b;
     pa_db_budget(cfg, &b);
     int total = pa_db_budget_total(&b);
-    fprintf(out, "-- Connection budget: a scan holds at most %d sessions at once as this role: %d on the scanned database "
-                 "(scan.parallelism %lld x 2 for the readers + 1 for the surface checks) + %d on the findings database%s.\n",
+    fprintf(out,
+            "-- Connection budget: a scan holds at most %d sessions at once as this role: %d on the scanned database "
+            "(scan.parallelism %lld x 2 for the readers + 1 for the surface checks) + %d on the findings database%s.\n",
             total, b.scanned, cfg->parallelism, b.store,
             b.together ? "" : " (findings.conninfo: on another server or role, each counts against its own limit)");
-    fprintf(out, "-- Every pii-auditd connecting as %s counts against its CONNECTION LIMIT (sql/roles.sql sets 40, enough "
-                 "for one daemon at scan.parallelism 16); for this configuration alone, or add up a fleet's budgets:\n",
+    fprintf(out,
+            "-- Every pii-auditd connecting as %s counts against its CONNECTION LIMIT (sql/roles.sql sets 40, enough "
+            "for one daemon at scan.parallelism 16); for this configuration alone, or add up a fleet's budgets:\n",
             qrole);
     fprintf(out, "-- ALTER ROLE %s CONNECTION LIMIT %d;\n", qrole, total);
     struct pa_db_server s;

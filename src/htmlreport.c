@@ -21,10 +21,8 @@ const struct pa_tab_col pa_hr_by_category_cols[2] = {
     {"open", "Open", PA_TAB_NUMBER},
 };
 const struct pa_tab_col pa_hr_top_paths_cols[5] = {
-    {"surface", "Surface", PA_TAB_STRING},
-    {"json_path", "JSON path", PA_TAB_STRING},
-    {"category", "Category", PA_TAB_STRING},
-    {"findings", "Open findings", PA_TAB_NUMBER},
+    {"surface", "Surface", PA_TAB_STRING},   {"json_path", "JSON path", PA_TAB_STRING},
+    {"category", "Category", PA_TAB_STRING}, {"findings", "Open findings", PA_TAB_NUMBER},
     {"records", "Records", PA_TAB_NUMBER},
 };
 const struct pa_tab_col pa_hr_coverage_cols[9] = {
@@ -97,8 +95,8 @@ static void svg_frame(struct pa_buf *o, const struct pa_hr_day *days, size_t n, 
     double pw = SVG_W - PAD_L - PAD_R, ph = SVG_H - PAD_T - PAD_B;
     for (int k = 0; k <= 2; k++) {
         double y = PAD_T + ph - ph * k / 2.0;
-        pa_buf_printf(o, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", PAD_L, y,
-                      PAD_L + pw, y);
+        pa_buf_printf(o, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", PAD_L, y, PAD_L + pw,
+                      y);
         if (k == 0 || top % 2 == 0 || k == 2)
             pa_buf_printf(o, "<text class=\"axis\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%lld</text>", PAD_L - 6,
                           y + 4, top * k / 2);
@@ -183,8 +181,8 @@ void pa_htmlreport_trend_svg(struct pa_buf *o, const struct pa_hr_day *days, siz
                 continue;
             double h = ph * (double)v[k] / (double)top;
             double x = PAD_L + slot * (double)i + slot * (k ? 0.5 : 0.1);
-            pa_buf_printf(o, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"><title>",
-                          cls[k], x, PAD_T + ph - h, slot * 0.4, h);
+            pa_buf_printf(o, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"><title>", cls[k],
+                          x, PAD_T + ph - h, slot * 0.4, h);
             esc(o, days[i].date);
             pa_buf_printf(o, ": %lld %s</title></rect>", v[k], cls[k]);
         }
@@ -237,8 +235,9 @@ static void table(struct pa_buf *o, const struct pa_tab *t, const char *const *c
                 open = "<td class=\"num\">";
             } else if (strcmp(name, "status") == 0 && v) {
                 bool good = strcmp(v, "ok") == 0, none = strcmp(v, "never scanned") == 0 || strcmp(v, "running") == 0;
-                open = good ? "<td><span class=\"badge ok\">" : none ? "<td><span class=\"badge none\">"
-                                                                    : "<td><span class=\"badge bad\">";
+                open = good   ? "<td><span class=\"badge ok\">"
+                       : none ? "<td><span class=\"badge none\">"
+                              : "<td><span class=\"badge bad\">";
                 close = "</span></td>";
             } else if (time_col(name)) {
                 open = "<td class=\"t\">";
@@ -272,8 +271,9 @@ static void bars(struct pa_buf *o, const char *const *labels, const long long *v
     for (size_t i = 0; i < n; i++) {
         pa_buf_appends(o, "<tr><th>");
         esc(o, labels[i]);
-        pa_buf_printf(o, "</th><td class=\"num\">%lld</td><td class=\"bar\"><span style=\"width:%.1f%%\"></span></td>"
-                         "</tr>",
+        pa_buf_printf(o,
+                      "</th><td class=\"num\">%lld</td><td class=\"bar\"><span style=\"width:%.1f%%\"></span></td>"
+                      "</tr>",
                       v[i], 100.0 * (double)v[i] / (double)max);
     }
     pa_buf_appends(o, "</table>\n");
@@ -404,20 +404,20 @@ void pa_htmlreport_render(struct pa_buf *o, const struct pa_hr_data *d)
     table(o, &d->coverage, NULL, NULL, 0, "No surface configured or scanned yet.");
     pa_buf_appends(o, "</section>\n<section><h2>Allowlist</h2><p class=\"meta\">Paths scans do not report, with who "
                       "allowed them and why (pii-auditd allow add).</p>");
-    static const char *const allow_cols[] = {"id", "surface", "json_path", "category", "created_at", "created_by",
-                                             "reason", "covers_open"};
-    static const char *const allow_heads[] = {"ID", "Surface", "JSON path", "Category", "Added", "By", "Reason",
-                                              "Covers (open)"};
+    static const char *const allow_cols[] = {"id",         "surface",    "json_path", "category",
+                                             "created_at", "created_by", "reason",    "covers_open"};
+    static const char *const allow_heads[] = {"ID",    "Surface", "JSON path", "Category",
+                                              "Added", "By",      "Reason",    "Covers (open)"};
     table(o, &d->allowlist, allow_cols, allow_heads, PA_ARRAY_LEN(allow_cols), "The allowlist is empty.");
     pa_buf_appends(o, "</section>\n<section><h2>Acknowledged findings</h2><p class=\"meta\">Open findings someone "
                       "owns (pii-auditd findings ack)");
     if (d->acknowledged_more)
         pa_buf_printf(o, "; the %zu most recent", d->acknowledged_list.nrows);
     pa_buf_appends(o, ".</p>");
-    static const char *const ack_cols[] = {"id", "surface", "record_id", "json_path", "category", "acknowledged_at",
-                                           "acknowledged_by", "acknowledged_note"};
-    static const char *const ack_heads[] = {"ID", "Surface", "Record", "JSON path", "Category", "Acknowledged",
-                                            "By", "Why"};
+    static const char *const ack_cols[] = {"id",       "surface",         "record_id",       "json_path",
+                                           "category", "acknowledged_at", "acknowledged_by", "acknowledged_note"};
+    static const char *const ack_heads[] = {"ID",       "Surface",      "Record", "JSON path",
+                                            "Category", "Acknowledged", "By",     "Why"};
     table(o, &d->acknowledged_list, ack_cols, ack_heads, PA_ARRAY_LEN(ack_cols), "No acknowledged findings.");
     pa_buf_appends(o, "</section>\n<footer>pii-auditd ");
     esc(o, PA_VERSION);

@@ -47,13 +47,13 @@ struct pa_hr_data {
     long long age[PA_HR_AGE_BUCKETS];
     struct pa_hr_day *days;
     size_t n_days;
-    struct pa_tab by_surface;   /* surface, category, open, acknowledged, oldest */
-    struct pa_tab by_category;  /* category, open */
-    struct pa_tab top_paths;    /* surface, json_path, category, findings, records */
-    struct pa_tab coverage;     /* surface, configured, status, last_scan, mode, rows, last_full_scan, error, open */
-    struct pa_tab allowlist;    /* as allow list */
+    struct pa_tab by_surface;  /* surface, category, open, acknowledged, oldest */
+    struct pa_tab by_category; /* category, open */
+    struct pa_tab top_paths;   /* surface, json_path, category, findings, records */
+    struct pa_tab coverage;    /* surface, configured, status, last_scan, mode, rows, last_full_scan, error, open */
+    struct pa_tab allowlist;   /* as allow list */
     struct pa_tab acknowledged_list; /* as findings list */
-    bool acknowledged_more;     /* more acknowledged findings than listed */
+    bool acknowledged_more;          /* more acknowledged findings than listed */
 };
 
 /* The columns of the sections' tables (the names are those of pa_hr_data's comments). */

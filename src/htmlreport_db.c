@@ -16,8 +16,9 @@
 #define ACK_LIST_MAX 200
 
 /* "f" filtered to the report's surfaces ($1, a JSON list or NULL). */
-#define SURFACES_OK(f)                                                                                               \
-    "($1::jsonb IS NULL OR " f ".table_name || '.' || " f ".column_name IN (SELECT jsonb_array_elements_text($1::jsonb)))"
+#define SURFACES_OK(f)                                                                                                 \
+    "($1::jsonb IS NULL OR " f ".table_name || '.' || " f                                                              \
+    ".column_name IN (SELECT jsonb_array_elements_text($1::jsonb)))"
 #define UTC(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 static void utc_text(double t, char *out, size_t cap)
@@ -86,22 +87,26 @@ static int summary(PGconn *conn, const char *const *p, struct pa_hr_data *d, str
  * at the window's start plus what each day added and took away). */
 static int trend(PGconn *conn, const char *const *p, struct pa_hr_data *d, struct pa_err *e)
 {
-    PGresult *r = q(conn, p,
-                    "WITH days AS (SELECT generate_series((to_timestamp($2::float8) AT TIME ZONE 'UTC')::date,"
-                    "   (now() AT TIME ZONE 'UTC')::date, interval '1 day')::date AS d),"
-                    " o AS (SELECT (f.first_seen_at AT TIME ZONE 'UTC')::date AS d, count(*) AS n"
-                    "   FROM pii_audit.findings f WHERE f.first_seen_at >= to_timestamp($2::float8)"
-                    "   AND " SURFACES_OK("f") " GROUP BY 1),"
-                    " r AS (SELECT (f.resolved_at AT TIME ZONE 'UTC')::date AS d, count(*) AS n"
-                    "   FROM pii_audit.findings f WHERE f.resolved_at >= to_timestamp($2::float8)"
-                    "   AND " SURFACES_OK("f") " GROUP BY 1),"
-                    " s AS (SELECT count(*) AS n FROM pii_audit.findings f"
-                    "   WHERE f.first_seen_at < to_timestamp($2::float8)"
-                    "   AND (f.resolved_at IS NULL OR f.resolved_at >= to_timestamp($2::float8))"
-                    "   AND " SURFACES_OK("f") ")"
-                    " SELECT to_char(days.d, 'YYYY-MM-DD'), coalesce(o.n, 0), coalesce(r.n, 0), (SELECT n FROM s)"
-                    " FROM days LEFT JOIN o ON o.d = days.d LEFT JOIN r ON r.d = days.d ORDER BY days.d",
-                    e);
+    PGresult *r = q(
+        conn, p,
+        "WITH days AS (SELECT generate_series((to_timestamp($2::float8) AT TIME ZONE 'UTC')::date,"
+        "   (now() AT TIME ZONE 'UTC')::date, interval '1 day')::date AS d),"
+        " o AS (SELECT (f.first_seen_at AT TIME ZONE 'UTC')::date AS d, count(*) AS n"
+        "   FROM pii_audit.findings f WHERE f.first_seen_at >= to_timestamp($2::float8)"
+        "   AND " SURFACES_OK(
+            "f") " GROUP BY 1),"
+                 " r AS (SELECT (f.resolved_at AT TIME ZONE 'UTC')::date AS d, count(*) AS n"
+                 "   FROM pii_audit.findings f WHERE f.resolved_at >= to_timestamp($2::float8)"
+                 "   AND " SURFACES_OK(
+                     "f") " GROUP BY 1),"
+                          " s AS (SELECT count(*) AS n FROM pii_audit.findings f"
+                          "   WHERE f.first_seen_at < to_timestamp($2::float8)"
+                          "   AND (f.resolved_at IS NULL OR f.resolved_at >= to_timestamp($2::float8))"
+                          "   AND " SURFACES_OK(
+                              "f") ")"
+                                   " SELECT to_char(days.d, 'YYYY-MM-DD'), coalesce(o.n, 0), coalesce(r.n, 0), (SELECT n FROM s)"
+                                   " FROM days LEFT JOIN o ON o.d = days.d LEFT JOIN r ON r.d = days.d ORDER BY days.d",
+        e);
     if (!r)
         return -1;
     d->n_days = (size_t)PQntuples(r);
@@ -132,24 +137,24 @@ static int rows_into(PGconn *conn, const char *const *p, const char *sql, struct
 
 static int sections(PGconn *conn, const char *const *p, struct pa_hr_data *d, struct pa_err *e)
 {
-    if (rows_into(conn, p,
-                  "SELECT f.table_name || '.' || f.column_name, f.category, count(*),"
-                  "   count(*) FILTER (WHERE f.acknowledged_at IS NOT NULL), " UTC("min(f.first_seen_at)")
-                  " FROM pii_audit.findings f WHERE f.resolved_at IS NULL AND " SURFACES_OK("f")
-                  " GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2",
-                  &d->by_surface, e) != 0)
+    if (rows_into(
+            conn, p,
+            "SELECT f.table_name || '.' || f.column_name, f.category, count(*),"
+            "   count(*) FILTER (WHERE f.acknowledged_at IS NOT NULL), " UTC(
+                "min(f.first_seen_at)") " FROM pii_audit.findings f WHERE f.resolved_at IS NULL AND " SURFACES_OK("f") " GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2",
+            &d->by_surface, e) != 0)
         return -1;
     if (rows_into(conn, p,
                   "SELECT f.category, count(*)"
-                  " FROM pii_audit.findings f WHERE f.resolved_at IS NULL AND " SURFACES_OK("f")
-                  " GROUP BY 1 ORDER BY 2 DESC, 1",
+                  " FROM pii_audit.findings f WHERE f.resolved_at IS NULL AND " SURFACES_OK(
+                      "f") " GROUP BY 1 ORDER BY 2 DESC, 1",
                   &d->by_category, e) != 0)
         return -1;
     if (rows_into(conn, p,
                   "SELECT f.table_name || '.' || f.column_name, f.json_path, f.category, count(*),"
                   "   count(DISTINCT f.record_id)"
-                  " FROM pii_audit.findings f WHERE f.resolved_at IS NULL AND " SURFACES_OK("f")
-                  " GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3 LIMIT 20", /* the top 20 */
+                  " FROM pii_audit.findings f WHERE f.resolved_at IS NULL AND " SURFACES_OK(
+                      "f") " GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3 LIMIT 20", /* the top 20 */
                   &d->top_paths, e) != 0)
         return -1;
     /* every surface configured or ever scanned: its last scan (any mode), its last complete full scan */
@@ -165,14 +170,16 @@ static int sections(PGconn *conn, const char *const *p, struct pa_hr_data *d, st
         " alls AS (SELECT s FROM conf UNION SELECT s FROM last UNION SELECT s FROM cur)"
         " SELECT alls.s, CASE WHEN $3::jsonb IS NULL THEN NULL WHEN conf.s IS NOT NULL THEN 'yes'"
         "   ELSE 'no longer' END,"
-        "   coalesce(last.status, 'never scanned'), " UTC("last.started_at") ", last.mode, last.rows_scanned,"
-        "   " UTC("cur.last_full_scan_at") ","
-        "   CASE WHEN last.error_class IS NOT NULL THEN last.error_class || ': ' || coalesce(last.error_message, '')"
-        "   END, coalesce(opn.n, 0)"
-        " FROM alls LEFT JOIN conf ON conf.s = alls.s LEFT JOIN last ON last.s = alls.s"
-        "   LEFT JOIN cur ON cur.s = alls.s LEFT JOIN opn ON opn.s = alls.s"
-        " WHERE $1::jsonb IS NULL OR alls.s IN (SELECT jsonb_array_elements_text($1::jsonb))"
-        " ORDER BY (last.status IS DISTINCT FROM 'ok') DESC, alls.s",
+        "   coalesce(last.status, 'never scanned'), " UTC(
+            "last.started_at") ", last.mode, last.rows_scanned,"
+                               "   " UTC(
+                                   "cur.last_full_scan_at") ","
+                                                            "   CASE WHEN last.error_class IS NOT NULL THEN last.error_class || ': ' || coalesce(last.error_message, '')"
+                                                            "   END, coalesce(opn.n, 0)"
+                                                            " FROM alls LEFT JOIN conf ON conf.s = alls.s LEFT JOIN last ON last.s = alls.s"
+                                                            "   LEFT JOIN cur ON cur.s = alls.s LEFT JOIN opn ON opn.s = alls.s"
+                                                            " WHERE $1::jsonb IS NULL OR alls.s IN (SELECT jsonb_array_elements_text($1::jsonb))"
+                                                            " ORDER BY (last.status IS DISTINCT FROM 'ok') DESC, alls.s",
         &d->coverage, e);
 }
 
@@ -218,19 +225,22 @@ int pa_htmlreport_gather(PGconn *conn, const struct pa_htmlreport_opts *o, struc
     if (!r)
         goto out;
     static const struct pa_tab_col allow_cols[] = {
-        {"id", "ID", PA_TAB_NUMBER},          {"surface", "Surface", PA_TAB_STRING},
-        {"table", NULL, PA_TAB_STRING},       {"column", NULL, PA_TAB_STRING},
-        {"json_path", "JSON path", PA_TAB_STRING}, {"category", "Category", PA_TAB_STRING},
-        {"created_at", "Added", PA_TAB_STRING}, {"created_by", "By", PA_TAB_STRING},
-        {"reason", "Reason", PA_TAB_STRING},  {"covers_open", "Covers (open)", PA_TAB_NUMBER},
+        {"id", "ID", PA_TAB_NUMBER},
+        {"surface", "Surface", PA_TAB_STRING},
+        {"table", NULL, PA_TAB_STRING},
+        {"column", NULL, PA_TAB_STRING},
+        {"json_path", "JSON path", PA_TAB_STRING},
+        {"category", "Category", PA_TAB_STRING},
+        {"created_at", "Added", PA_TAB_STRING},
+        {"created_by", "By", PA_TAB_STRING},
+        {"reason", "Reason", PA_TAB_STRING},
+        {"covers_open", "Covers (open)", PA_TAB_NUMBER},
     };
     pa_tab_init(&d->allowlist, allow_cols, PA_ARRAY_LEN(allow_cols));
     pa_triage_rows(&d->allowlist, r, 0);
     PQclear(r);
-    struct pa_triage_filter f = {.surfaces = o->surfaces,
-                                 .n_surfaces = o->n_surfaces,
-                                 .status = PA_STATUS_ACKNOWLEDGED,
-                                 .limit = ACK_LIST_MAX};
+    struct pa_triage_filter f = {
+        .surfaces = o->surfaces, .n_surfaces = o->n_surfaces, .status = PA_STATUS_ACKNOWLEDGED, .limit = ACK_LIST_MAX};
     if (!(r = pa_triage_list(conn, &f, e)))
         goto out;
     d->acknowledged_more = PQntuples(r) > ACK_LIST_MAX;

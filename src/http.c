@@ -35,9 +35,9 @@
 #define PER_IP_LIMIT 16
 #define BACKLOG 128
 #define PEM_MAX ((size_t)1024 * 1024)
-#define AUTH_MAX 1024         /* bytes of a decoded "user:password" we look at */
+#define AUTH_MAX 1024 /* bytes of a decoded "user:password" we look at */
 #define CACHE_SLOTS 32
-#define CACHE_TTL 60.0        /* seconds a successful bcrypt check is remembered */
+#define CACHE_TTL 60.0 /* seconds a successful bcrypt check is remembered */
 
 static const char CONTENT_TYPE_METRICS[] = "text/plain; version=0.0.4; charset=utf-8";
 static const char REALM[] = "Basic realm=\"pii-auditd\"";
@@ -79,8 +79,8 @@ struct pa_http {
 
 /* Every answer goes out here, with the same headers. mode: MHD_RESPMEM_PERSISTENT for static text,
  * MHD_RESPMEM_MUST_FREE for a malloc'd body that MHD frees once sent (freed here when no response can be made). */
-static enum MHD_Result reply_body(struct MHD_Connection *conn, unsigned status, const char *type, char *body, size_t len,
-                                  enum MHD_ResponseMemoryMode mode, const char *hname, const char *hvalue)
+static enum MHD_Result reply_body(struct MHD_Connection *conn, unsigned status, const char *type, char *body,
+                                  size_t len, enum MHD_ResponseMemoryMode mode, const char *hname, const char *hvalue)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
     if (!r) {
@@ -188,8 +188,7 @@ static long b64decode(const char *s, char *out, size_t cap)
     return (long)o;
 }
 
-static void cache_digest(const struct pa_http *h, const char *user, const char *pw, size_t pwlen,
-                         unsigned char out[32])
+static void cache_digest(const struct pa_http *h, const char *user, const char *pw, size_t pwlen, unsigned char out[32])
 {
     size_t ul = strlen(user), len = sizeof h->cache_key + ul + 1 + pwlen;
     unsigned char *buf = pa_xmalloc(len);
@@ -391,18 +390,21 @@ static int open_listener(const char *addr, bool *v6, int *port, char *err, size_
     }
     if (!host[0]) {
         /* all interfaces: one IPv6 socket that also accepts IPv4, or plain IPv4 where IPv6 is disabled */
-        struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT, .sin6_port = htons((uint16_t)p)};
+        struct sockaddr_in6 s6 = {
+            .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT, .sin6_port = htons((uint16_t)p)};
         fd = bind_addr((struct sockaddr *)&s6, sizeof s6, true, &e);
         *v6 = true;
         if (fd < 0 && (e == EAFNOSUPPORT || e == EADDRNOTAVAIL)) {
-            struct sockaddr_in s4 = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY),
-                                     .sin_port = htons((uint16_t)p)};
+            struct sockaddr_in s4 = {
+                .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY), .sin_port = htons((uint16_t)p)};
             fd = bind_addr((struct sockaddr *)&s4, sizeof s4, false, &e);
             *v6 = false;
         }
     } else {
-        struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                                 .ai_flags = AI_PASSIVE | AI_NUMERICSERV}, *res = NULL;
+        struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                                 .ai_socktype = SOCK_STREAM,
+                                 .ai_flags = AI_PASSIVE | AI_NUMERICSERV},
+                        *res = NULL;
         char ps[8];
         snprintf(ps, sizeof ps, "%u", p);
         int g = getaddrinfo(host, ps, &hints, &res);
@@ -497,8 +499,8 @@ out:
     return ret;
 }
 
-struct pa_http *pa_http_start(const struct pa_web_config *web, struct pa_metrics *m, pa_http_ready_fn ready,
-                              void *arg, char *err, size_t errlen)
+struct pa_http *pa_http_start(const struct pa_web_config *web, struct pa_metrics *m, pa_http_ready_fn ready, void *arg,
+                              char *err, size_t errlen)
 {
     struct pa_buf cert, key, ca;
     pa_buf_init(&cert);
@@ -577,8 +579,8 @@ struct pa_http *pa_http_start(const struct pa_web_config *web, struct pa_metrics
         if (!h->l[i].d) {
             int e = errno;
             close(fd);
-            snprintf(err, errlen, "metrics.listen %s: the HTTP server did not start%s%s", web->listen[i],
-                     e ? ": " : "", e ? strerror(e) : "");
+            snprintf(err, errlen, "metrics.listen %s: the HTTP server did not start%s%s", web->listen[i], e ? ": " : "",
+                     e ? strerror(e) : "");
             goto out;
         }
         h->l[i].port = port;

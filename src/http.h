@@ -20,8 +20,8 @@ typedef bool (*pa_http_ready_fn)(void *arg);
 
 /* Start listening on every address of web->listen ("127.0.0.1:10187", "[::1]:10187", ":10187" = all IPv4+IPv6).
  * Returns NULL with a message naming the address and the reason (e.g. "address already in use") on failure. */
-struct pa_http *pa_http_start(const struct pa_web_config *web, struct pa_metrics *m, pa_http_ready_fn ready,
-                              void *arg, char *err, size_t errlen);
+struct pa_http *pa_http_start(const struct pa_web_config *web, struct pa_metrics *m, pa_http_ready_fn ready, void *arg,
+                              char *err, size_t errlen);
 void pa_http_stop(struct pa_http *h);
 
 /* The port listener i (in web->listen order) is bound to, or -1. Port 0 in an address (accepted here, though the

@@ -69,9 +69,10 @@ _Static_assert(sizeof(JW_USER_T) <= sizeof(uint64_t) && _Alignof(JW_USER_T) <= _
 
 /* Zero a frame's slot when it opens, as the instance's type: pa_jw_walk's as the frame's member (the compiler then
  * knows the store is not the walker's depth, which a plain uint64_t store could be), others through their type. */
-#define JW_USER_CLEAR(f_)                                                                                          \
-    _Generic((JW_USER_T){0}, uint64_t: (void)((f_)->user = 0),                                                     \
-             default: (void)(*(JW_USER_T *)(void *)(f_) = (JW_USER_T){0}))
+#define JW_USER_CLEAR(f_)                                                                                              \
+    _Generic((JW_USER_T){0}, uint64_t                                                                                  \
+             : (void)((f_)->user = 0), default                                                                         \
+             : (void)(*(JW_USER_T *)(void *)(f_) = (JW_USER_T){0}))
 
 #define PA_JW_DEFAULT_MAX_DEPTH 1000000
 
@@ -184,9 +185,9 @@ static inline unsigned special16(const char *p)
 {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
     /* min(v, 0x1f) == v  <=>  v <= 0x1f as unsigned bytes */
-    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                                          _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
-                             _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v));
+    __m128i m = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+        _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v));
     return (unsigned)_mm_movemask_epi8(m);
 }
 #endif
@@ -330,8 +331,7 @@ static __attribute__((noinline)) const char *decode_string(struct pa_jw *w, cons
             p = scan_plain(p, end);
             continue;
         }
-        default:
-            return string_error(w, "invalid escape in string", (size_t)(p - buf));
+        default: return string_error(w, "invalid escape in string", (size_t)(p - buf));
         }
         dst->len++;
         p += 2;
@@ -355,10 +355,8 @@ static __attribute__((noinline)) const char *decode_string(struct pa_jw *w, cons
  * (jw_walk): run < end16 when the 16 bytes from run on are inside the input. */
 static inline __attribute__((always_inline)) const char *parse_string(struct pa_jw *w, const char *buf,
                                                                       const char *quote, const char *end,
-                                                                      const char *end16,
-                                                                      struct dbuf *dst, size_t base,
-                                                                      const char **out, size_t *outlen,
-                                                                      bool *decoded)
+                                                                      const char *end16, struct dbuf *dst, size_t base,
+                                                                      const char **out, size_t *outlen, bool *decoded)
 {
     const char *run = quote + 1;
     const char *p;
@@ -488,67 +486,67 @@ static inline void push(struct pa_jw *w, bool is_array)
 }
 
 /* Deliver one event; a non-zero return from the callback stops the walk with 1. */
-#define EMIT(kind_, str_, len_, depth_, off_, container_)                                                          \
-    do {                                                                                                           \
-        ev.kind = (kind_);                                                                                         \
-        ev.str = (str_);                                                                                           \
-        ev.len = (len_);                                                                                           \
-        ev.depth = (depth_);                                                                                       \
-        ev.offset = (off_);                                                                                        \
-        w->ev_container = (container_);                                                                            \
-        if (JW_DELIVER(cb, ctx, w, &ev)) {                                                                         \
-            rc = 1;                                                                                                \
-            goto out;                                                                                              \
-        }                                                                                                          \
+#define EMIT(kind_, str_, len_, depth_, off_, container_)                                                              \
+    do {                                                                                                               \
+        ev.kind = (kind_);                                                                                             \
+        ev.str = (str_);                                                                                               \
+        ev.len = (len_);                                                                                               \
+        ev.depth = (depth_);                                                                                           \
+        ev.offset = (off_);                                                                                            \
+        w->ev_container = (container_);                                                                                \
+        if (JW_DELIVER(cb, ctx, w, &ev)) {                                                                             \
+            rc = 1;                                                                                                    \
+            goto out;                                                                                                  \
+        }                                                                                                              \
     } while (0)
 
 /* Close the innermost container (its closing event has been delivered). */
-#define POP()                                                                                                      \
-    do {                                                                                                           \
-        w->arena.len = w->top->koff;                                                                               \
-        w->top = --w->depth ? w->top - 1 : NULL;                                                                   \
+#define POP()                                                                                                          \
+    do {                                                                                                               \
+        w->arena.len = w->top->koff;                                                                                   \
+        w->top = --w->depth ? w->top - 1 : NULL;                                                                       \
     } while (0)
 
-#define FAIL(msg_, at_)                                                                                            \
-    do {                                                                                                           \
-        set_error(w, (msg_), (size_t)((at_) - buf));                                                               \
-        goto out;                                                                                                  \
+#define FAIL(msg_, at_)                                                                                                \
+    do {                                                                                                               \
+        set_error(w, (msg_), (size_t)((at_)-buf));                                                                     \
+        goto out;                                                                                                      \
     } while (0)
 
 /* A container opens at p (its bracket): it becomes the innermost one, then its opening event. */
-#define OPEN(kind_, is_array_)                                                                                     \
-    do {                                                                                                           \
-        if (w->depth >= w->max_depth)                                                                              \
-            FAIL("nesting too deep", p);                                                                           \
-        push(w, (is_array_));                                                                                      \
-        EMIT((kind_), NULL, 0, w->depth - 1, (size_t)(p - buf), true);                                             \
+#define OPEN(kind_, is_array_)                                                                                         \
+    do {                                                                                                               \
+        if (w->depth >= w->max_depth)                                                                                  \
+            FAIL("nesting too deep", p);                                                                               \
+        push(w, (is_array_));                                                                                          \
+        EMIT((kind_), NULL, 0, w->depth - 1, (size_t)(p - buf), true);                                                 \
     } while (0)
 
 /* The innermost container closes at p: its closing event, then on after the bracket. */
-#define CLOSE(kind_)                                                                                               \
-    do {                                                                                                           \
-        EMIT((kind_), NULL, 0, w->depth - 1, (size_t)(p - buf), true);                                             \
-        POP();                                                                                                     \
-        p++;                                                                                                       \
-        goto after_value;                                                                                          \
+#define CLOSE(kind_)                                                                                                   \
+    do {                                                                                                               \
+        EMIT((kind_), NULL, 0, w->depth - 1, (size_t)(p - buf), true);                                                 \
+        POP();                                                                                                         \
+        p++;                                                                                                           \
+        goto after_value;                                                                                              \
     } while (0)
 
 /* A ',' at p in a container that closes with close_: on to what follows it (a trailing comma is an error). */
-#define COMMA(close_, trailing_)                                                                                   \
-    do {                                                                                                           \
-        p = skip_ws(p + 1, end);                                                                                   \
-        if (p < end && *p == (close_))                                                                             \
-            FAIL((trailing_), p);                                                                                  \
+#define COMMA(close_, trailing_)                                                                                       \
+    do {                                                                                                               \
+        p = skip_ws(p + 1, end);                                                                                       \
+        if (p < end && *p == (close_))                                                                                 \
+            FAIL((trailing_), p);                                                                                      \
     } while (0)
 
 /* The literal text_ (true, false, null) at p: its event, then on after it. */
-#define LITERAL(kind_, text_)                                                                                      \
-    do {                                                                                                           \
-        if (end - p < (ptrdiff_t)sizeof text_ - 1 || memcmp(p, text_, sizeof text_ - 1) != 0)                      \
-            FAIL("invalid literal", p);                                                                            \
-        EMIT((kind_), p, sizeof text_ - 1, w->depth, (size_t)(p - buf), false);                                    \
-        p += sizeof text_ - 1;                                                                                     \
-        goto after_value;                                                                                          \
+#define LITERAL(kind_, text_)                                                                                          \
+    do {                                                                                                               \
+        if (end - p < (ptrdiff_t)sizeof text_ - 1 || memcmp(p, text_, sizeof text_ - 1) != 0)                          \
+            FAIL("invalid literal", p);                                                                                \
+        EMIT((kind_), p, sizeof text_ - 1, w->depth, (size_t)(p - buf), false);                                        \
+        p += sizeof text_ - 1;                                                                                         \
+        goto after_value;                                                                                              \
     } while (0)
 
 /* The walk (see pa_jw_walk in jsonwalk.h for the contract); JW_DELIVER delivers each event.
@@ -557,7 +555,7 @@ static inline void push(struct pa_jw *w, bool is_array)
  * general path accepts with the same events; every error, and every other layout, goes through the general path
  * (tests/unit/test_jsonwalk.c, tcase fast_paths, holds the two against each other). */
 static inline __attribute__((always_inline)) int jw_walk(struct pa_jw *w, const char *buf, size_t len, pa_jw_cb cb,
-                                                        void *ctx)
+                                                         void *ctx)
 {
     int rc = -1;
     struct pa_jw_event ev;
@@ -597,9 +595,7 @@ value_nz:
     case ' ':
     case '\t':
     case '\n':
-    case '\r':
-        p = skip_ws_loop(p, end);
-        goto value;
+    case '\r': p = skip_ws_loop(p, end); goto value;
     case '{':
         OPEN(PA_JW_OBJECT_BEGIN, false);
         if (__builtin_expect(p < end16 && p[1] == '"', 1)) {
@@ -617,7 +613,7 @@ value_nz:
             CLOSE(PA_JW_ARRAY_END);
         goto value;
     case '"':
-    string_value: {
+    string_value : {
         const char *at = p;
         bool decoded;
         p = parse_string(w, buf, at, end, end16, &w->scratch, 0, &s, &slen, &decoded);
@@ -644,14 +640,10 @@ value_nz:
         p = q;
         goto after_value;
     }
-    case 't':
-        LITERAL(PA_JW_TRUE, "true");
-    case 'f':
-        LITERAL(PA_JW_FALSE, "false");
-    case 'n':
-        LITERAL(PA_JW_NULL, "null");
-    default:
-        FAIL("expected a value", p);
+    case 't': LITERAL(PA_JW_TRUE, "true");
+    case 'f': LITERAL(PA_JW_FALSE, "false");
+    case 'n': LITERAL(PA_JW_NULL, "null");
+    default: FAIL("expected a value", p);
     }
 
 member:

@@ -119,8 +119,8 @@ void pa_log_write(enum pa_log_level level, const char *fmt, ...)
         char scan[32];
         snprintf(scan, sizeof scan, "%lld", ctx_scan_id);
         if (ctx_surface[0] && ctx_scan_id)
-            sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio[level], "SURFACE=%s", ctx_surface,
-                            "SCAN_ID=%s", scan, "SYSLOG_IDENTIFIER=pii-auditd", NULL);
+            sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio[level], "SURFACE=%s", ctx_surface, "SCAN_ID=%s",
+                            scan, "SYSLOG_IDENTIFIER=pii-auditd", NULL);
         else if (ctx_scan_id)
             sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio[level], "SCAN_ID=%s", scan,
                             "SYSLOG_IDENTIFIER=pii-auditd", NULL);

@@ -35,10 +35,10 @@ void pa_log_set_context(const char *surface, long long scan_id);
 
 void pa_log_write(enum pa_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define pa_log(level, ...)                                                                                         \
-    do {                                                                                                           \
-        if ((level) <= pa_log_threshold)                                                                           \
-            pa_log_write((level), __VA_ARGS__);                                                                    \
+#define pa_log(level, ...)                                                                                             \
+    do {                                                                                                               \
+        if ((level) <= pa_log_threshold)                                                                               \
+            pa_log_write((level), __VA_ARGS__);                                                                        \
     } while (0)
 #define pa_error(...) pa_log(PA_LOG_ERROR, __VA_ARGS__)
 #define pa_warn(...) pa_log(PA_LOG_WARN, __VA_ARGS__)

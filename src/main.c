@@ -86,35 +86,58 @@ struct options {
     const char *config_path;
     bool config_given, scan_once, full, dry_run, json, check, initdb, grants, guardrail, allow_root;
     bool connect, init_sql, all; /* --check-config --connect; --print-init-sql [--all] */
-    int log_level; /* -1: the mode's default */
-    char **only;   /* --surface, canonical schema.table.column once checked */
+    int log_level;               /* -1: the mode's default */
+    char **only;                 /* --surface, canonical schema.table.column once checked */
     size_t n_only;
-    char **sub;    /* a store subcommand (cli.h) and its arguments: findings ..., allow ..., report ... */
+    char **sub; /* a store subcommand (cli.h) and its arguments: findings ..., allow ..., report ... */
     int n_sub;
 };
 
 /* Parse argv into o. Returns -1 to go on, or the exit status (--help, --version, a usage error). */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-    enum { OPT_SCAN_ONCE = 256, OPT_FULL, OPT_SURFACE, OPT_DRY_RUN, OPT_OUTPUT, OPT_LOG_LEVEL, OPT_CHECK, OPT_INIT,
-           OPT_GRANTS, OPT_GUARDRAIL, OPT_ALLOW_ROOT, OPT_CONNECT, OPT_INIT_SQL, OPT_ALL };
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},     {"scan-once", no_argument, NULL, OPT_SCAN_ONCE},
-        {"full", no_argument, NULL, OPT_FULL},        {"surface", required_argument, NULL, OPT_SURFACE},
-        {"dry-run", no_argument, NULL, OPT_DRY_RUN},  {"output", required_argument, NULL, OPT_OUTPUT},
-        {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-        {"check-config", no_argument, NULL, OPT_CHECK}, {"init-db", no_argument, NULL, OPT_INIT},
-        {"print-grants", no_argument, NULL, OPT_GRANTS}, {"help", no_argument, NULL, 'h'},
-        {"print-guardrail-sql", no_argument, NULL, OPT_GUARDRAIL},
-        {"version", no_argument, NULL, 'V'},          {"allow-root", no_argument, NULL, OPT_ALLOW_ROOT},
-        {"connect", no_argument, NULL, OPT_CONNECT},  {"print-init-sql", no_argument, NULL, OPT_INIT_SQL},
-        {"all", no_argument, NULL, OPT_ALL},
-        {NULL, 0, NULL, 0}};
+    enum {
+        OPT_SCAN_ONCE = 256,
+        OPT_FULL,
+        OPT_SURFACE,
+        OPT_DRY_RUN,
+        OPT_OUTPUT,
+        OPT_LOG_LEVEL,
+        OPT_CHECK,
+        OPT_INIT,
+        OPT_GRANTS,
+        OPT_GUARDRAIL,
+        OPT_ALLOW_ROOT,
+        OPT_CONNECT,
+        OPT_INIT_SQL,
+        OPT_ALL
+    };
+    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"scan-once", no_argument, NULL, OPT_SCAN_ONCE},
+                                             {"full", no_argument, NULL, OPT_FULL},
+                                             {"surface", required_argument, NULL, OPT_SURFACE},
+                                             {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+                                             {"output", required_argument, NULL, OPT_OUTPUT},
+                                             {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+                                             {"check-config", no_argument, NULL, OPT_CHECK},
+                                             {"init-db", no_argument, NULL, OPT_INIT},
+                                             {"print-grants", no_argument, NULL, OPT_GRANTS},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {"print-guardrail-sql", no_argument, NULL, OPT_GUARDRAIL},
+                                             {"version", no_argument, NULL, 'V'},
+                                             {"allow-root", no_argument, NULL, OPT_ALLOW_ROOT},
+                                             {"connect", no_argument, NULL, OPT_CONNECT},
+                                             {"print-init-sql", no_argument, NULL, OPT_INIT_SQL},
+                                             {"all", no_argument, NULL, OPT_ALL},
+                                             {NULL, 0, NULL, 0}};
     int c;
     /* "+": stop at the first word that is not an option, a subcommand whose own options follow it */
     while ((c = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
         switch (c) {
-        case 'c': o->config_path = optarg; o->config_given = true; break;
+        case 'c':
+            o->config_path = optarg;
+            o->config_given = true;
+            break;
         case OPT_SCAN_ONCE: o->scan_once = true; break;
         case OPT_FULL: o->full = true; break;
         case OPT_SURFACE:
@@ -164,8 +187,9 @@ static int check_options(const struct options *o)
 {
     if (o->sub && (o->scan_once || o->check || o->initdb || o->init_sql || o->grants || o->guardrail || o->full ||
                    o->dry_run || o->n_only || o->json || o->connect || o->all)) {
-        fprintf(stderr, "pii-auditd: %s is a command of its own: it goes with --config and --log-level only, and its "
-                        "options (--surface, --output...) follow it (pii-auditd %s --help)\n",
+        fprintf(stderr,
+                "pii-auditd: %s is a command of its own: it goes with --config and --log-level only, and its "
+                "options (--surface, --output...) follow it (pii-auditd %s --help)\n",
                 o->sub[0], o->sub[0]);
         return PA_EXIT_USAGE;
     }

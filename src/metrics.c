@@ -212,8 +212,9 @@ static bool ends_with(const char *s, const char *suffix)
 }
 
 static const char *const process_names[] = {
-    "process_cpu_seconds_total", "process_max_fds",           "process_open_fds",
-    "process_resident_memory_bytes", "process_start_time_seconds", "process_virtual_memory_bytes",
+    "process_cpu_seconds_total",  "process_max_fds",
+    "process_open_fds",           "process_resident_memory_bytes",
+    "process_start_time_seconds", "process_virtual_memory_bytes",
 };
 
 static const char *const hist_suffixes[] = {"_bucket", "_sum", "_count"};
@@ -445,8 +446,7 @@ void pa_metrics_free(struct pa_metrics *m)
 }
 
 static void check_registration(struct pa_metrics *m, const char *name, const char *help, enum pa_metric_type type,
-                               size_t n_labels, const char *const *label_names, const double *buckets,
-                               size_t n_buckets)
+                               size_t n_labels, const char *const *label_names, const double *buckets, size_t n_buckets)
 {
     if (!valid_name(name, true))
         misuse(name, "metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*");
@@ -914,8 +914,7 @@ void pa_metrics_render_process(struct pa_buf *out)
         sample(out, "process_resident_memory_bytes", "", "", NULL, ps.v.rss_bytes);
     }
     if (ps.start_time > 0) {
-        header(out, "process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
-               "gauge");
+        header(out, "process_start_time_seconds", "Start time of the process since unix epoch in seconds.", "gauge");
         sample(out, "process_start_time_seconds", "", "", NULL, ps.start_time);
     }
     if (ps.ok) {

@@ -28,7 +28,7 @@ struct pa_metric *pa_metrics_register(struct pa_metrics *m, const char *name, co
 
 /* Series are addressed by their label values (n_labels strings, NULL when the family has no labels). A series is
  * created on first use. */
-void pa_metric_set(struct pa_metric *f, const char *const *label_values, double v);   /* gauge */
+void pa_metric_set(struct pa_metric *f, const char *const *label_values, double v);     /* gauge */
 void pa_metric_add(struct pa_metric *f, const char *const *label_values, double delta); /* gauge or counter */
 void pa_metric_observe(struct pa_metric *f, const char *const *label_values, double v); /* histogram */
 /* Replace every series of a gauge or counter family by n new ones in one step under the registry lock, so a scrape

@@ -59,8 +59,8 @@ void pa_report_text(FILE *out, const struct pa_scan_result *r, bool dry_run)
         char b[32];
         human_bytes(s->bytes, b, sizeof b);
         double rate = s->duration > 0 ? (double)s->rows / s->duration : 0;
-        fprintf(out, "    %s scan: %lld rows, %s in %.2fs (%.0f rows/s)\n", pa_scan_mode_name(s->full), s->rows,
-                b, s->duration, rate);
+        fprintf(out, "    %s scan: %lld rows, %s in %.2fs (%.0f rows/s)\n", pa_scan_mode_name(s->full), s->rows, b,
+                s->duration, rate);
         if (s->rows_reread)
             fprintf(out, "    of them changed since the last scan and read again: %lld\n", s->rows_reread);
         fprintf(out, "    findings: %lld new, %lld open, %lld resolved\n", pa_catcounts_total(&s->new_by_cat),

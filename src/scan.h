@@ -25,17 +25,17 @@ struct pa_surface_result;
 
 /* What a batch adds to its surface's counters besides rows and bytes (pa_scan_opts.on_counts). */
 struct pa_scan_counts {
-    long long oversized;               /* documents not fetched (scan.max_document_bytes) */
-    long long retries[PA_FAIL_COUNT];  /* batches read again, by the reason of the failure (recovery_conflict) */
+    long long oversized;              /* documents not fetched (scan.max_document_bytes) */
+    long long retries[PA_FAIL_COUNT]; /* batches read again, by the reason of the failure (recovery_conflict) */
 };
 
 struct pa_scan_opts {
-    bool full;                  /* --full: re-read everything and resolve what is gone */
-    bool dry_run;               /* write nothing to the findings store */
-    const char *trigger;        /* "cli" | "schedule" | "signal" */
-    char **only;                /* --surface filters ("schema.table.column"), NULL = all */
+    bool full;           /* --full: re-read everything and resolve what is gone */
+    bool dry_run;        /* write nothing to the findings store */
+    const char *trigger; /* "cli" | "schedule" | "signal" */
+    char **only;         /* --surface filters ("schema.table.column"), NULL = all */
     size_t n_only;
-    bool progress;              /* a progress line on stderr (only when it is a terminal) */
+    bool progress;               /* a progress line on stderr (only when it is a terminal) */
     volatile sig_atomic_t *stop; /* set by a signal handler: stop at the next batch boundary */
     /* optional observer (the daemon's metrics and sd_notify), called from the scanning thread */
     void *observer;
@@ -69,35 +69,35 @@ const char *pa_scan_unread_reason_name(enum pa_unread_reason r);
 
 struct pa_surface_result {
     const struct pa_surface *surface;
-    char *table;           /* "schema.table" */
+    char *table; /* "schema.table" */
     enum pa_surface_status status;
-    struct pa_err err;     /* why it failed (reason none when ok); the message is safe: never a value or a
+    struct pa_err err; /* why it failed (reason none when ok); the message is safe: never a value or a
                             * conninfo */
-    bool full;             /* this scan read the surface in full (a full pass, or part of one that resumes) */
+    bool full;         /* this scan read the surface in full (a full pass, or part of one that resumes) */
     long long rows, bytes, invalid_documents, truncated_records, rows_estimated;
-    long long rows_reread; /* of rows: rows read again because they changed since the last scan (or their
+    long long rows_reread;             /* of rows: rows read again because they changed since the last scan (or their
                             * partition joined since), by change detection */
-    long long oversized_documents;      /* rows of this scan whose document was not fetched (not in rows) */
-    long long retries[PA_FAIL_COUNT];   /* batches read again, by the reason of the failure */
-    long long unread[PA_UNREAD_COUNT];  /* coverage after this scan (see PA_UNREAD_REASONS); -1: not known */
-    double full_duration;  /* a full pass this scan completed: the seconds the surface's scans spent on it since it
+    long long oversized_documents;     /* rows of this scan whose document was not fetched (not in rows) */
+    long long retries[PA_FAIL_COUNT];  /* batches read again, by the reason of the failure */
+    long long unread[PA_UNREAD_COUNT]; /* coverage after this scan (see PA_UNREAD_REASONS); -1: not known */
+    double full_duration; /* a full pass this scan completed: the seconds the surface's scans spent on it since it
                             * began (summed over the runs of a pass that resumed); 0 when none completed */
-    double duration;       /* seconds */
+    double duration;      /* seconds */
     struct pa_catcounts new_by_cat, resolved_by_cat, open_by_cat;
 };
 
 struct pa_scan_result {
-    long long scan_id;     /* 0 in dry-run */
+    long long scan_id;          /* 0 in dry-run */
     struct pa_db_server server; /* the scanned database (identity, role, limits); server.database "" when unknown */
-    int database_id;       /* its id in the findings store; 0 when not known there (a dry run) */
+    int database_id;            /* its id in the findings store; 0 when not known there (a dry run) */
     struct pa_surface_result *surfaces;
     size_t n;
     double duration;
-    int failed;            /* surfaces that failed or were cancelled */
+    int failed; /* surfaces that failed or were cancelled */
     bool cancelled;
-    long long open_total;  /* open findings on the scanned surfaces after the scan */
-    int interrupted_runs;  /* runs of other processes found dead (killed, crashed) and marked interrupted */
-    struct pa_err err;     /* err.msg is set when the scan could not start at all */
+    long long open_total; /* open findings on the scanned surfaces after the scan */
+    int interrupted_runs; /* runs of other processes found dead (killed, crashed) and marked interrupted */
+    struct pa_err err;    /* err.msg is set when the scan could not start at all */
 };
 
 /* Run one scan. Returns 0 when the scan ran (surfaces may have failed: see result), -1 when it could not start
@@ -125,8 +125,8 @@ struct pa_scan_surface_check {
     char id_column[128]; /* the key as scan_cursors keeps it: a column, a composite key's columns, or ctid */
     char id_type[128];   /* format_type() of the key's column(s) */
     char columns[512];   /* what a scan selects, as GRANT SELECT (...) lists them (pa_scan_grant_columns) */
-    bool json;          /* the column is json or jsonb (else text, varchar or char) */
-    long long estimate; /* pg_class.reltuples */
+    bool json;           /* the column is json or jsonb (else text, varchar or char) */
+    long long estimate;  /* pg_class.reltuples */
 };
 /* The scan's own surface check, on a scanned-database connection (pa_db_open PA_DB_SCANNED): the table, the column
  * and its type, the key (id_column, configured and unique, or the primary key, any number of columns; keyless:

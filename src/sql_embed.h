@@ -5,8 +5,8 @@
 #include <stddef.h>
 
 struct pa_sql_file {
-    int version;       /* NNN of sql/NNN_name.sql */
-    const char *name;  /* file name, e.g. "001_findings_schema.sql" */
+    int version;      /* NNN of sql/NNN_name.sql */
+    const char *name; /* file name, e.g. "001_findings_schema.sql" */
     const char *text;
     size_t len;
 };

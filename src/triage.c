@@ -41,16 +41,18 @@ const size_t pa_triage_ncols = PA_ARRAY_LEN(pa_triage_cols);
 
 /* The columns of pa_triage_cols, from pii_audit.findings f. A resolved finding without a reason was resolved by a
  * full scan before the reasons were recorded. */
-#define FINDING_COLUMNS                                                                                              \
-    "SELECT f.id, CASE WHEN f.resolved_at IS NOT NULL THEN 'resolved'"                                               \
-    "   WHEN f.acknowledged_at IS NOT NULL THEN 'acknowledged' ELSE 'open' END,"                                     \
-    " f.table_name || '.' || f.column_name, f.table_name, f.column_name, f.record_id, f.json_path, f.category,"      \
-    " f.detector, f.rule, " UTC("f.first_seen_at") ", " UTC("f.last_seen_at") ", f.first_scan_id, f.last_scan_id," \
-    " " UTC("f.acknowledged_at") ", f.acknowledged_by, f.acknowledged_note, " UTC("f.resolved_at") ","             \
-    " f.resolved_scan_id,"                                                                                           \
-    " CASE WHEN f.resolved_at IS NOT NULL THEN coalesce(f.resolved_reason, 'full_scan') END,"                        \
-    " f.resolved_by, f.resolved_note, d.database_name, f.evidence"                                                   \
-    " FROM pii_audit.findings f LEFT JOIN pii_audit.databases d ON d.id = f.database_id"
+#define FINDING_COLUMNS                                                                                                                  \
+    "SELECT f.id, CASE WHEN f.resolved_at IS NOT NULL THEN 'resolved'"                                                                   \
+    "   WHEN f.acknowledged_at IS NOT NULL THEN 'acknowledged' ELSE 'open' END,"                                                         \
+    " f.table_name || '.' || f.column_name, f.table_name, f.column_name, f.record_id, f.json_path, f.category,"                          \
+    " f.detector, f.rule, " UTC("f.first_seen_at") ", " UTC(                                                                             \
+        "f.last_seen_at") ", f.first_scan_id, f.last_scan_id,"                                                                           \
+                          " " UTC("f.acknowledged_at") ", f.acknowledged_by, f.acknowledged_note, " UTC(                                 \
+                              "f.resolved_at") ","                                                                                       \
+                                               " f.resolved_scan_id,"                                                                    \
+                                               " CASE WHEN f.resolved_at IS NOT NULL THEN coalesce(f.resolved_reason, 'full_scan') END," \
+                                               " f.resolved_by, f.resolved_note, d.database_name, f.evidence"                            \
+                                               " FROM pii_audit.findings f LEFT JOIN pii_audit.databases d ON d.id = f.database_id"
 
 PGresult *pa_triage_list(PGconn *conn, const struct pa_triage_filter *f, struct pa_err *e)
 {
@@ -66,21 +68,25 @@ PGresult *pa_triage_list(PGconn *conn, const struct pa_triage_filter *f, struct 
     snprintf(limit, sizeof limit, "%lld", f->limit > 0 ? f->limit + 1 : 0);
     for (int i = 0; i < 3; i++)
         snprintf(st[i], sizeof st[i], "%c", (f->status >> i) & 1 ? 't' : 'f');
-    const char *p[] = {f->n_surfaces ? surfaces.data : NULL, f->n_categories ? categories.data : NULL,
-                       f->since > 0 ? since : NULL, st[0], st[1], st[2], f->limit > 0 ? limit : NULL,
+    const char *p[] = {f->n_surfaces ? surfaces.data : NULL,
+                       f->n_categories ? categories.data : NULL,
+                       f->since > 0 ? since : NULL,
+                       st[0],
+                       st[1],
+                       st[2],
+                       f->limit > 0 ? limit : NULL,
                        f->n_databases ? databases.data : NULL};
     PGresult *r = pa_db_exec(
         conn,
-        FINDING_COLUMNS
-        " WHERE ($1::jsonb IS NULL OR f.table_name || '.' || f.column_name IN"
-        "        (SELECT jsonb_array_elements_text($1::jsonb)))"
-        "   AND ($2::jsonb IS NULL OR f.category IN (SELECT jsonb_array_elements_text($2::jsonb)))"
-        "   AND ($3::float8 IS NULL OR f.first_seen_at >= to_timestamp($3::float8))"
-        "   AND (($4::bool AND f.resolved_at IS NULL AND f.acknowledged_at IS NULL)"
-        "     OR ($5::bool AND f.resolved_at IS NULL AND f.acknowledged_at IS NOT NULL)"
-        "     OR ($6::bool AND f.resolved_at IS NOT NULL))"
-        "   AND ($8::jsonb IS NULL OR d.database_name IN (SELECT jsonb_array_elements_text($8::jsonb)))"
-        " ORDER BY f.first_seen_at DESC, f.id DESC LIMIT $7::bigint",
+        FINDING_COLUMNS " WHERE ($1::jsonb IS NULL OR f.table_name || '.' || f.column_name IN"
+                        "        (SELECT jsonb_array_elements_text($1::jsonb)))"
+                        "   AND ($2::jsonb IS NULL OR f.category IN (SELECT jsonb_array_elements_text($2::jsonb)))"
+                        "   AND ($3::float8 IS NULL OR f.first_seen_at >= to_timestamp($3::float8))"
+                        "   AND (($4::bool AND f.resolved_at IS NULL AND f.acknowledged_at IS NULL)"
+                        "     OR ($5::bool AND f.resolved_at IS NULL AND f.acknowledged_at IS NOT NULL)"
+                        "     OR ($6::bool AND f.resolved_at IS NOT NULL))"
+                        "   AND ($8::jsonb IS NULL OR d.database_name IN (SELECT jsonb_array_elements_text($8::jsonb)))"
+                        " ORDER BY f.first_seen_at DESC, f.id DESC LIMIT $7::bigint",
         8, p, PGRES_TUPLES_OK, e);
     pa_buf_free(&surfaces);
     pa_buf_free(&databases);
@@ -132,8 +138,8 @@ static PGresult *update_each(PGconn *conn, const char *set, const long long *ids
 PGresult *pa_triage_ack(PGconn *conn, const long long *ids, size_t n, const char *by, const char *note,
                         struct pa_err *e)
 {
-    return update_each(conn, "acknowledged_at = now(), acknowledged_by = $2, acknowledged_note = $3", ids, n, by,
-                       note, e);
+    return update_each(conn, "acknowledged_at = now(), acknowledged_by = $2, acknowledged_note = $3", ids, n, by, note,
+                       e);
 }
 
 PGresult *pa_triage_resolve(PGconn *conn, const long long *ids, size_t n, const char *by, const char *note,

@@ -125,8 +125,10 @@ int pa_cfg_set_patterns(struct pa_cfg_ctx *c, size_t k, const struct pa_cfg_node
         for (size_t j = 0; j + 1 < item->n; j += 2)
             if (strcmp(item->kids[j]->s, "name") == 0)
                 at = item->kids[j + 1];
-        return cfg_fail(c, at, "%s[%ld].name: duplicate pattern name \"%s\" (also %s[%zu] at line %zu): names must be "
-                        "unique", disp, d, o->patterns[d].name, disp, first, n->kids[first]->line + 1);
+        return cfg_fail(c, at,
+                        "%s[%ld].name: duplicate pattern name \"%s\" (also %s[%zu] at line %zu): names must be "
+                        "unique",
+                        disp, d, o->patterns[d].name, disp, first, n->kids[first]->line + 1);
     }
     return 0;
 }
@@ -262,8 +264,10 @@ int pa_cfg_check_allow_path(struct pa_cfg_ctx *c, const struct pa_cfg_node *n, c
     char q[PA_CFG_QUOTE_CAP];
     const char *sep = strstr(n->s, ":$");
     if (!sep || sep == n->s)
-        return cfg_fail(c, n, "%s: expected \"schema.table.column:$.json.path\" such as "
-                        "\"public.orders.payload:$.customer.email\", got %s", disp, pa_cfg_got(n, false, q, sizeof q));
+        return cfg_fail(c, n,
+                        "%s: expected \"schema.table.column:$.json.path\" such as "
+                        "\"public.orders.payload:$.customer.email\", got %s",
+                        disp, pa_cfg_got(n, false, q, sizeof q));
     const char *why = pa_config_json_path_error(sep + 1, n->len - (size_t)(sep + 1 - n->s));
     if (why)
         return cfg_fail(c, n, "%s: invalid JSON path in %s: %s", disp, pa_cfg_got(n, false, q, sizeof q), why);

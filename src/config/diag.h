@@ -13,9 +13,9 @@
 
 #include "tree.h"
 
-#define PA_CFG_ECHO_MAX 40                           /* bytes of a bad value quoted back in an error */
-#define PA_CFG_QUOTE_CAP (PA_CFG_ECHO_MAX * 4 + 8)   /* room for pa_cfg_quote()'s output */
-#define PA_CFG_DISP_MAX 160                          /* "detectors.patterns[123].category" and similar */
+#define PA_CFG_ECHO_MAX 40                         /* bytes of a bad value quoted back in an error */
+#define PA_CFG_QUOTE_CAP (PA_CFG_ECHO_MAX * 4 + 8) /* room for pa_cfg_quote()'s output */
+#define PA_CFG_DISP_MAX 160                        /* "detectors.patterns[123].category" and similar */
 
 /* Where errors go: err receives the first one; failed stays set after it. */
 struct pa_cfg_diag {

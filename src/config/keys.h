@@ -20,7 +20,7 @@
 #include "diag.h"
 #include "tree.h"
 
-#define PA_CFG_MAX_KEYS 64 /* more than the table holds (checked in keys.c): stack arrays of one slot per key */
+#define PA_CFG_MAX_KEYS 64  /* more than the table holds (checked in keys.c): stack arrays of one slot per key */
 #define PA_CFG_IDENT_MAX 63 /* PostgreSQL's NAMEDATALEN - 1: longer names would be silently truncated by the server */
 
 /* One load: where errors go, the config being filled, and nodes noted for the checks across keys (validate.c),
@@ -28,10 +28,10 @@
 struct pa_cfg_ctx {
     struct pa_cfg_diag d;
     struct pa_config *cfg;
-    const struct pa_cfg_node *allow_paths; /* detectors.allow_paths, checked once the surfaces are known */
-    const struct pa_cfg_node *findings_pw; /* findings.password_file, checked against findings.conninfo */
+    const struct pa_cfg_node *allow_paths;             /* detectors.allow_paths, checked once the surfaces are known */
+    const struct pa_cfg_node *findings_pw;             /* findings.password_file, checked against findings.conninfo */
     const struct pa_cfg_node *db_cred, *findings_cred; /* *.password_credential: not with password_file */
-    const struct pa_cfg_node *jitter_n;    /* scan.jitter, checked against scan.interval */
+    const struct pa_cfg_node *jitter_n;                /* scan.jitter, checked against scan.interval */
     const struct pa_cfg_node *tls_cert_n, *tls_key_n, *tls_ca_n; /* metrics.tls.*: both or neither, CA needs both */
 };
 
@@ -39,8 +39,7 @@ struct pa_cfg_ctx {
 
 /* Parse node n, the value of key k, into obj (the config, or the item of a list of mappings); disp names the key
  * as the user wrote it ("surfaces[2].table"). 0, or -1 with the error in c. */
-typedef int (*pa_cfg_setter)(struct pa_cfg_ctx *c, size_t k, const struct pa_cfg_node *n, void *obj,
-                             const char *disp);
+typedef int (*pa_cfg_setter)(struct pa_cfg_ctx *c, size_t k, const struct pa_cfg_node *n, void *obj, const char *disp);
 /* An extra check of one non-empty string (of a string key, or each string of a list). 0 or -1. */
 typedef int (*pa_cfg_check)(struct pa_cfg_ctx *c, const struct pa_cfg_node *n, const char *disp);
 
@@ -111,8 +110,7 @@ PA_CFG_SETTER(pa_cfg_set_bool);
 PA_CFG_SETTER(pa_cfg_set_string_list);
 PA_CFG_SETTER(pa_cfg_set_section);
 /* n is a non-empty string (what: "a string", "a file path such as ...") passing key k's check. 0 or -1. */
-int pa_cfg_need_string(struct pa_cfg_ctx *c, size_t k, const struct pa_cfg_node *n, const char *disp,
-                       const char *what);
+int pa_cfg_need_string(struct pa_cfg_ctx *c, size_t k, const struct pa_cfg_node *n, const char *disp, const char *what);
 /* The keys of mapping n (a map-valued key) each pass check, and none repeats. 0 or -1. */
 int pa_cfg_map_keys(struct pa_cfg_ctx *c, const struct pa_cfg_node *n, const char *disp, pa_cfg_check check);
 /* [a-z][a-z0-9_]*, at most 63 bytes: pattern and category names. */

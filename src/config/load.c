@@ -27,8 +27,8 @@ int pa_config_load_buffer(const char *name, const char *buf, size_t len, struct 
         err[0] = '\0';
     if (len > MAX_CONFIG_BYTES) {
         if (err && errlen)
-            snprintf(err, errlen, "%s: the configuration is %zu bytes, more than the limit of 1 MiB (%zu bytes)",
-                     name, len, MAX_CONFIG_BYTES);
+            snprintf(err, errlen, "%s: the configuration is %zu bytes, more than the limit of 1 MiB (%zu bytes)", name,
+                     len, MAX_CONFIG_BYTES);
         return -1;
     }
     struct pa_config *cfg = pa_xcalloc(1, sizeof *cfg);
@@ -38,7 +38,8 @@ int pa_config_load_buffer(const char *name, const char *buf, size_t len, struct 
     if (pa_cfg_tree_load(&c.d, buf ? buf : "", buf ? len : 0, &root))
         goto out;
     if (!root || pa_cfg_is_null(root)) {
-        pa_cfg_fail_at(&c.d, 0, 0, "the configuration is empty: it needs at least database.conninfo and one surface "
+        pa_cfg_fail_at(&c.d, 0, 0,
+                       "the configuration is empty: it needs at least database.conninfo and one surface "
                        "(see the sample pii-auditd.yaml)");
         goto out;
     }

@@ -128,16 +128,17 @@ int pa_cfg_set_table(struct pa_cfg_ctx *c, size_t k, const struct pa_cfg_node *n
     struct surface_item *it = obj;
     char *parts[2];
     int np = parse_names(c, k, n, disp, "a table name such as public.events", "table name",
-                         "expected table or schema.table (quote a name that contains a dot: '\"my.table\"')",
-                         parts, 2);
+                         "expected table or schema.table (quote a name that contains a dot: '\"my.table\"')", parts, 2);
     if (np < 0)
         return -1;
     if (np == 2) {
         if (it->schema_n) { /* schema: came first */
             free(parts[0]);
             free(parts[1]);
-            return cfg_fail(c, n, "%s: the table name is schema-qualified and schema is set too (line %zu): remove "
-                            "schema or write the table without its schema", disp, it->schema_n->line + 1);
+            return cfg_fail(c, n,
+                            "%s: the table name is schema-qualified and schema is set too (line %zu): remove "
+                            "schema or write the table without its schema",
+                            disp, it->schema_n->line + 1);
         }
         it->s.schema = parts[0];
         it->s.table = parts[1];
@@ -151,8 +152,8 @@ int pa_cfg_set_table(struct pa_cfg_ctx *c, size_t k, const struct pa_cfg_node *n
 int pa_cfg_set_ident(struct pa_cfg_ctx *c, size_t k, const struct pa_cfg_node *n, void *obj, const char *disp)
 {
     char *parts[1];
-    if (parse_names(c, k, n, disp, "a name", "name",
-                    "expected one name (quote a name that contains a dot: '\"a.b\"')", parts, 1) < 0)
+    if (parse_names(c, k, n, disp, "a name", "name", "expected one name (quote a name that contains a dot: '\"a.b\"')",
+                    parts, 1) < 0)
         return -1;
     *(char **)pa_cfg_field(obj, pa_cfg_impl[k].off) = parts[0];
     return 0;
@@ -169,8 +170,10 @@ int pa_cfg_set_schema(struct pa_cfg_ctx *c, size_t k, const struct pa_cfg_node *
 {
     struct surface_item *it = obj;
     if (it->qualified)
-        return cfg_fail(c, n, "%s: the table name is already schema-qualified: remove schema or write the table "
-                        "without its schema", disp);
+        return cfg_fail(c, n,
+                        "%s: the table name is already schema-qualified: remove schema or write the table "
+                        "without its schema",
+                        disp);
     it->schema_n = n;
     return pa_cfg_set_ident(c, k, n, obj, disp);
 }
@@ -213,4 +216,3 @@ int pa_cfg_set_surfaces(struct pa_cfg_ctx *c, size_t k, const struct pa_cfg_node
                         n->kids[first]->line + 1);
     return 0;
 }
-

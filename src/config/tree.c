@@ -164,9 +164,7 @@ static struct pa_cfg_node *build(struct pa_cfg_diag *d, struct yparser *y, yaml_
         }
         goto out;
     }
-    default:
-        pa_cfg_fail_at(d, m->line, m->column, "unexpected YAML structure");
-        goto out;
+    default: pa_cfg_fail_at(d, m->line, m->column, "unexpected YAML structure"); goto out;
     }
 out:
     yaml_event_delete(ev);

@@ -20,8 +20,7 @@ static bool ieq(const char *a, const char *b)
     return *a == *b;
 }
 
-int pa_cfg_need_string(struct pa_cfg_ctx *c, size_t k, const struct pa_cfg_node *n, const char *disp,
-                       const char *what)
+int pa_cfg_need_string(struct pa_cfg_ctx *c, size_t k, const struct pa_cfg_node *n, const char *disp, const char *what)
 {
     if (n->kind != N_SCALAR || pa_cfg_is_null(n))
         return cfg_fail(c, n, "%s: expected %s, got %s", disp, what, pa_cfg_kind_name(n));

@@ -191,7 +191,8 @@ int pa_cfg_validate(struct pa_cfg_ctx *c)
                         "metrics.tls.key_file: set without metrics.tls.cert_file: set both (HTTPS) or neither (plain "
                         "HTTP)");
     if (c->tls_ca_n && !c->tls_cert_n)
-        return cfg_fail(c, c->tls_ca_n, "metrics.tls.client_ca_file: client certificates need HTTPS: set "
+        return cfg_fail(c, c->tls_ca_n,
+                        "metrics.tls.client_ca_file: client certificates need HTTPS: set "
                         "metrics.tls.cert_file and metrics.tls.key_file too");
     return c->allow_paths ? check_allow_paths(c) : 0;
 }

@@ -180,7 +180,7 @@ int pa_cfg_set_users(struct pa_cfg_ctx *c, size_t k, const struct pa_cfg_node *n
                             "with: htpasswd -nbBC 10 \"\" 'password' | tr -d ':\\n'), got %s",
                             udisp,
                             vn->kind == N_SCALAR && !pa_cfg_is_null(vn) ? "something else (not shown)"
-                                                                         : pa_cfg_kind_name(vn));
+                                                                        : pa_cfg_kind_name(vn));
         w->users[w->n_users].name = pa_xstrndup(kn->s, kn->len);
         w->users[w->n_users].hash = pa_xstrndup(vn->s, vn->len);
         w->n_users++;

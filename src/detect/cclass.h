@@ -21,12 +21,12 @@ enum {
 };
 
 #define PA_CC_IN(c_, lo_, hi_) ((c_) >= (lo_) && (c_) <= (hi_))
-#define PA_CC_(c)                                                                                                  \
-    ((PA_CC_IN(c, '0', '9') ? CC_DIGIT | CC_HEX | CC_EMAIL_LOCAL | CC_DOMAIN : 0) |                                 \
-     (PA_CC_IN(c, 'A', 'Z') ? CC_UPPER | CC_EMAIL_LOCAL | CC_DOMAIN : 0) |                                         \
-     (PA_CC_IN(c, 'a', 'z') ? CC_LOWER | CC_EMAIL_LOCAL | CC_DOMAIN : 0) |                                         \
-     (PA_CC_IN(c, 'a', 'f') || PA_CC_IN(c, 'A', 'F') ? CC_HEX : 0) |                                               \
-     ((c) == '.' || (c) == '_' || (c) == '%' || (c) == '+' || (c) == '\'' || (c) == '-' ? CC_EMAIL_LOCAL : 0) |    \
+#define PA_CC_(c)                                                                                                      \
+    ((PA_CC_IN(c, '0', '9') ? CC_DIGIT | CC_HEX | CC_EMAIL_LOCAL | CC_DOMAIN : 0) |                                    \
+     (PA_CC_IN(c, 'A', 'Z') ? CC_UPPER | CC_EMAIL_LOCAL | CC_DOMAIN : 0) |                                             \
+     (PA_CC_IN(c, 'a', 'z') ? CC_LOWER | CC_EMAIL_LOCAL | CC_DOMAIN : 0) |                                             \
+     (PA_CC_IN(c, 'a', 'f') || PA_CC_IN(c, 'A', 'F') ? CC_HEX : 0) |                                                   \
+     ((c) == '.' || (c) == '_' || (c) == '%' || (c) == '+' || (c) == '\'' || (c) == '-' ? CC_EMAIL_LOCAL : 0) |        \
      ((c) == '.' || (c) == '-' ? CC_DOMAIN : 0) | ((c) == ' ' || PA_CC_IN(c, '\t', '\r') ? CC_SPACE : 0))
 /* Any per-byte expression E(c) as a 256-entry initializer: PA_CC_TABLE(E). */
 #define PA_CC_4(E, c) E(c), E((c) + 1), E((c) + 2), E((c) + 3)

@@ -119,13 +119,12 @@ static struct wset person_address_words = {
  * a person's. Not the generic containers of any entity: "resource" (FHIR Bundle entries), "item" (list responses),
  * "node" (GraphQL edges). */
 static struct wset thing_holders = {
-    .text =
-        "repository repo project organization organisation org company product package provider module app "
-        "application plan team merchant shop store business brand vendor workspace enterprise installation place "
-        "facility venue warehouse office premises building geometry feature bank campaign creative publisher site "
-        "hospital clinic pharmacy school university library license label tag integration bot service server host "
-        "cluster pod container image volume bucket function queue topic table database dashboard panel widget job "
-        "workflow pipeline step line_item variant sku price channel group"};
+    .text = "repository repo project organization organisation org company product package provider module app "
+            "application plan team merchant shop store business brand vendor workspace enterprise installation place "
+            "facility venue warehouse office premises building geometry feature bank campaign creative publisher site "
+            "hospital clinic pharmacy school university library license label tag integration bot service server host "
+            "cluster pod container image volume bucket function queue topic table database dashboard panel widget job "
+            "workflow pipeline step line_item variant sku price channel group"};
 /* Holders of whoever did or owns something: a person or an application or organisation, decided by the object's own
  * type (repository.owner.type = "User"), never by what holds it */
 static struct wset actor_holders = {.text = "owner actor target initiator principal creator"};

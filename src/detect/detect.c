@@ -38,8 +38,8 @@ void pa_det_init(void)
 
 /* by enum pa_category */
 static const char *const builtin_cat_names[] = {
-    "email", "phone", "national_id", "person_name", "ip_address", "street_address", "date_of_birth", "credit_card",
-    "iban", "geolocation", "device_id", "mac_address", "postal_code",
+    "email",       "phone", "national_id", "person_name", "ip_address",  "street_address", "date_of_birth",
+    "credit_card", "iban",  "geolocation", "device_id",   "mac_address", "postal_code",
 };
 _Static_assert(PA_ARRAY_LEN(builtin_cat_names) == PA_CAT_BUILTIN_COUNT, "a name for every built-in category");
 
@@ -80,7 +80,6 @@ int pa_det_cat_intern(struct pa_detector *d, const char *name)
     return (int)d->n_cats++;
 }
 
-
 /* The built-in categories, then every custom one that extra_keys or patterns name (ids in that order), then the
  * disabled ones marked. -1 and a message naming the option when one is incomplete or unknown. */
 static int categories(struct pa_detector *d, const struct pa_detect_options *opt, char *err, size_t errlen)
@@ -112,9 +111,11 @@ static int categories(struct pa_detector *d, const struct pa_detect_options *opt
             if (strcmp(d->cat_names[k], opt->disable[i]) == 0)
                 c = (int)k;
         if (c < 0) {
-            snprintf(err, errlen, "detectors.disable: unknown category \"%s\" (built-in: email, phone, national_id, "
+            snprintf(err, errlen,
+                     "detectors.disable: unknown category \"%s\" (built-in: email, phone, national_id, "
                      "person_name, ip_address, street_address, date_of_birth, credit_card, iban, geolocation, "
-                     "device_id, mac_address, postal_code)", opt->disable[i]);
+                     "device_id, mac_address, postal_code)",
+                     opt->disable[i]);
             return -1;
         }
         d->cat_disabled[c] = true;
@@ -189,7 +190,6 @@ void pa_detect_free(struct pa_detector *d)
     free(d->allow);
     free(d);
 }
-
 
 /* ---- the per-thread context ----------------------------------------------------------------------------------- */
 
@@ -288,7 +288,6 @@ void pa_detect_ctx_free(struct pa_detect_ctx *c)
     free(c);
 }
 
-
 /* ---- reporting a finding: allow_paths, dedupe on (path, category), max_findings_per_record ------------------- */
 
 static bool allow_match(const char *pat, const char *path, size_t plen)
@@ -378,7 +377,6 @@ bool pa_det_emit(struct pa_detect_ctx *c, const char *path, size_t plen, int cat
     c->cb(c->cb_arg, &f);
     return false;
 }
-
 
 /* ---- documents ------------------------------------------------------------------------------------------------ */
 

@@ -391,8 +391,7 @@ static void dtab_free(struct dtab *t)
 
 /* Longest trailing token run of w[0..len) (token starts in start[0..n), each run ending at len) that is in the table.
  * The runs start at token starts, so an entry matches whole words only. */
-static const struct dent *dtab_suffix(const struct dtab *t, const char *w, size_t len, const uint16_t *start,
-                                      size_t n)
+static const struct dent *dtab_suffix(const struct dtab *t, const char *w, size_t len, const uint16_t *start, size_t n)
 {
     const struct dent *best = NULL;
     uint64_t h = 0, pw = 1;
@@ -411,7 +410,6 @@ static const struct dent *dtab_suffix(const struct dtab *t, const char *w, size_
     }
     return best;
 }
-
 
 /* Strings a detector's dictionary owns (extra_keys, ignore_keys). */
 static char *own(struct pa_det_dict *dict, char *s)
@@ -432,7 +430,6 @@ static size_t joined_of(const struct tokens *t, char *out)
     out[o] = '\0';
     return o;
 }
-
 
 /* An extra key: its word form and its alias (the words run together), both with the rule "key:" + the word form. */
 static int put_extra_key(struct pa_detector *d, const struct pa_detect_extra_key *x, char *err, size_t errlen)
@@ -550,20 +547,21 @@ unsigned pa_det_key_flags(const struct tokens *t)
     if (t->n) {
         size_t l = t->n - 1;
         /* software named with its version ("app": "Acme 1.2.3.4", "browser": "Chrome 120.0.0.0") */
-        static const char *const sw[] = {"app",     "application", "library", "browser", "os",      "platform",
-                                         "software", "product",     "framework", "runtime", "engine", "plugin",
-                                         "package",  "generator",   "tool"};
+        static const char *const sw[] = {"app",      "application", "library", "browser",   "os",
+                                         "platform", "software",    "product", "framework", "runtime",
+                                         "engine",   "plugin",      "package", "generator", "tool"};
         for (size_t i = 0; i < PA_ARRAY_LEN(sw); i++)
             if (token_is(t, l, sw[i]))
                 f |= KF_VERSION;
         /* identifiers, and product codes (barcodes, UPC/EAN/GTIN, ISBN, SKU) that are as long as card numbers */
-        static const char *const ids[] = {"id",  "ids", "uid",  "uuid", "guid", "identifier", "identifiers", "barcode",
-                                          "barcodes", "upc", "ean", "gtin", "isbn", "sku",  "asin", "mpn"};
+        static const char *const ids[] = {"id",          "ids",     "uid",      "uuid", "guid", "identifier",
+                                          "identifiers", "barcode", "barcodes", "upc",  "ean",  "gtin",
+                                          "isbn",        "sku",     "asin",     "mpn"};
         for (size_t i = 0; i < PA_ARRAY_LEN(ids); i++)
             if (token_is(t, l, ids[i]))
                 f |= KF_ID;
-        static const char *const msgid[] = {"message_id", "msg_id", "messageid", "in_reply_to", "references",
-                                            "content_id", "contentid", "cid"};
+        static const char *const msgid[] = {"message_id", "msg_id",     "messageid", "in_reply_to",
+                                            "references", "content_id", "contentid", "cid"};
         for (size_t i = 0; i < PA_ARRAY_LEN(msgid); i++)
             if (ends_with_words(t, msgid[i]))
                 f |= KF_MSGID;
@@ -632,4 +630,3 @@ void pa_detect_ignored_each(const struct pa_detector *d, void (*cb)(void *arg, c
     for (size_t i = 0; i < d->dict.ignore.n; i++)
         cb(arg, d->dict.ignore.e[i].words);
 }
-

@@ -60,7 +60,7 @@ struct dent {
     const char *words; /* word form ("email_address") */
     size_t len;
     uint64_t h;
-    int cat;          /* category id, or CAT_STOP */
+    int cat;           /* category id, or CAT_STOP */
     unsigned flags;    /* DF_*, and for a national_id entry the identifier it names (KF_NATID_MASK) */
     const char *rule;  /* "key:..." */
     const char *trule; /* "typed:...": the rule of a typed value whose label names this entry */
@@ -82,7 +82,7 @@ struct pa_det_dict {
     struct dtab ignore;
     struct dtab lastw; /* the last letter word of every entry with a category: a typed value's label that ends with
                           none of them names no category (context.c skips the lookup) */
-    char **owned; /* word forms and rule names of extra_keys, joined forms of ignore_keys */
+    char **owned;      /* word forms and rule names of extra_keys, joined forms of ignore_keys */
     size_t n_owned;
 };
 

@@ -108,16 +108,16 @@ enum { EV_SKIP = 1 }; /* pa_detect_ctx.state */
  * document's depth. V holds a typed value's bytes until its object ends: wiped when popped. */
 #define COBJ_VMAX 128
 struct cobj {
-    size_t depth;   /* the walker frame (0 = top level) this belongs to */
-    unsigned fl;    /* CO_* (walk.c) */
-    int pcat;       /* a key finding on this container: its category, rule, evidence and mode */
+    size_t depth; /* the walker frame (0 = top level) this belongs to */
+    unsigned fl;  /* CO_* (walk.c) */
+    int pcat;     /* a key finding on this container: its category, rule, evidence and mode */
     const char *prule;
     uint8_t pev, pmode;
     int8_t tkind, ekind; /* evidence: a type naming a person (+1) or a thing (-1); name parts or a reference */
     int xcat;            /* typed value: what its label names, or -1 */
     const char *xrule;
     unsigned xkf;
-    unsigned vcats;      /* categories the value detectors found in V */
+    unsigned vcats; /* categories the value detectors found in V */
     uint8_t vlen, vnlen;
     bool vnum;
     char vname[32]; /* V's member name (a word of the KF_TV vocabulary) */
@@ -154,7 +154,7 @@ struct pa_detect_ctx {
     hs_scratch_t *scratch;
     struct pa_jw *w;
 
-    struct pa_buf path; /* the current event's rendered path */
+    struct pa_buf path;  /* the current event's rendered path */
     struct pa_buf path2; /* a second path (a typed value's, a buffered finding's) */
 
     /* the context engine's per-document state (walk.c) */
@@ -163,13 +163,13 @@ struct pa_detect_ctx {
     struct bfind *bf;
     size_t nbf, bf_cap;
     struct pa_buf bf_arena;
-    size_t leafwatch;   /* open containers that want their scalar leaves seen (pending key findings, role arrays...) */
-    size_t needdata;    /* ... of which key findings still waiting for a data leaf */
-    size_t txboxes;     /* ... of which typed-value label containers */
-    struct xref *xref;  /* per depth: typed-value labels waiting for a value (pointers into the document) */
+    size_t leafwatch;  /* open containers that want their scalar leaves seen (pending key findings, role arrays...) */
+    size_t needdata;   /* ... of which key findings still waiting for a data leaf */
+    size_t txboxes;    /* ... of which typed-value label containers */
+    struct xref *xref; /* per depth: typed-value labels waiting for a value (pointers into the document) */
     size_t xref_cap;
     const char *doc, *doc_end; /* the document being walked */
-    int hold_cat;       /* a value scan under a key of this category: its hits confirm the key finding */
+    int hold_cat;              /* a value scan under a key of this category: its hits confirm the key finding */
     bool hold_seen;
 
     /* per-document dedupe of (path, category): open addressing, cleared by bumping gen */

@@ -61,8 +61,7 @@ static __attribute__((noinline, unused)) uint64_t key_hash(const char *s, size_t
         memcpy(&b, s + n - 4, 4);
         w = ((uint64_t)a << 32) | b;
     } else if (n > 0) {
-        w = ((uint64_t)(unsigned char)s[0] << 16) | ((uint64_t)(unsigned char)s[n / 2] << 8) |
-            (unsigned char)s[n - 1];
+        w = ((uint64_t)(unsigned char)s[0] << 16) | ((uint64_t)(unsigned char)s[n / 2] << 8) | (unsigned char)s[n - 1];
     } else {
         w = 0;
     }

@@ -8,15 +8,15 @@
 
 /* The prefilter's byte classes as lanes of a word (the count form adds them up): digit, upper, ':', '.', '-', '+',
  * ' ', '@' in bytes 0..7. */
-#define PA_PLANE_(c)                                                                                               \
-    (PA_CC_IN(c, '0', '9')   ? 1ULL                                                                                \
-     : PA_CC_IN(c, 'A', 'Z') ? 1ULL << 8                                                                           \
-     : (c) == ':'            ? 1ULL << 16                                                                          \
-     : (c) == '.'            ? 1ULL << 24                                                                          \
-     : (c) == '-'            ? 1ULL << 32                                                                          \
-     : (c) == '+'            ? 1ULL << 40                                                                          \
-     : (c) == ' '            ? 1ULL << 48                                                                          \
-     : (c) == '@'            ? 1ULL << 56                                                                          \
+#define PA_PLANE_(c)                                                                                                   \
+    (PA_CC_IN(c, '0', '9')   ? 1ULL                                                                                    \
+     : PA_CC_IN(c, 'A', 'Z') ? 1ULL << 8                                                                               \
+     : (c) == ':'            ? 1ULL << 16                                                                              \
+     : (c) == '.'            ? 1ULL << 24                                                                              \
+     : (c) == '-'            ? 1ULL << 32                                                                              \
+     : (c) == '+'            ? 1ULL << 40                                                                              \
+     : (c) == ' '            ? 1ULL << 48                                                                              \
+     : (c) == '@'            ? 1ULL << 56                                                                              \
                              : 0)
 static const uint64_t plane[256] = {PA_CC_TABLE(PA_PLANE_)};
 
@@ -42,9 +42,9 @@ struct pstat {
 /* pa_det_pf_digit_run13 over a digit mask: 13 set bits in a row. */
 static inline bool run13_mask(uint64_t m)
 {
-    m &= m >> 1; /* bit i: digits at i..i+1 */
-    m &= m >> 2; /* i..i+3 */
-    m &= m >> 4; /* i..i+7 */
+    m &= m >> 1;                /* bit i: digits at i..i+1 */
+    m &= m >> 2;                /* i..i+3 */
+    m &= m >> 4;                /* i..i+7 */
     return (m & (m >> 5)) != 0; /* i..i+12 */
 }
 
@@ -354,10 +354,10 @@ __attribute__((noinline)) bool pa_det_pf_counts(const unsigned char *s, size_t l
     struct pstat st = {0};
     size_t i = 0;
 #ifdef PA_HAVE_SSE2
-    const __m128i zero = _mm_setzero_si128(), c0 = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9),
-                  cA = _mm_set1_epi8('A'), c25 = _mm_set1_epi8(25), at = _mm_set1_epi8('@'),
-                  colon = _mm_set1_epi8(':'), minus = _mm_set1_epi8('-'), period = _mm_set1_epi8('.'),
-                  plus = _mm_set1_epi8('+'), space = _mm_set1_epi8(' ');
+    const __m128i zero = _mm_setzero_si128(), c0 = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9), cA = _mm_set1_epi8('A'),
+                  c25 = _mm_set1_epi8(25), at = _mm_set1_epi8('@'), colon = _mm_set1_epi8(':'),
+                  minus = _mm_set1_epi8('-'), period = _mm_set1_epi8('.'), plus = _mm_set1_epi8('+'),
+                  space = _mm_set1_epi8(' ');
     while (i + 16 <= len) {
         /* byte counters (each compare gives -1 per hit) flushed before they can wrap */
         __m128i nd = zero, nc = zero, np = zero, nm = zero, nplus = zero, nu = zero, ns = zero;
@@ -420,19 +420,19 @@ __attribute__((noinline, target("popcnt"))) bool pa_det_pf_masks(const unsigned 
     uint64_t dig, up, hex, dot, dash, at, colon, plus, space;
     /* every class of the 16 bytes of v at once, their bits placed at byte offset sh of the string; op_ is = for the
      * first chunk, |= for the others */
-#define PM_CHUNK(v_, sh_, op_)                                                                                       \
-    do {                                                                                                             \
-        __m128i v1_ = (v_);                                                                                          \
-        unsigned d_ = sse_digit(v1_);                                                                                \
-        dig op_(uint64_t)d_ << (sh_);                                                                                \
-        up op_(uint64_t)sse_range(v1_, 'A', 26) << (sh_);                                                            \
-        hex op_(uint64_t)sse_hex(v1_, d_) << (sh_);                                                                  \
-        dot op_(uint64_t)sse_eq(v1_, '.') << (sh_);                                                                  \
-        dash op_(uint64_t)sse_eq(v1_, '-') << (sh_);                                                                 \
-        at op_(uint64_t)sse_eq(v1_, '@') << (sh_);                                                                   \
-        colon op_(uint64_t)sse_eq(v1_, ':') << (sh_);                                                                \
-        plus op_(uint64_t)sse_eq(v1_, '+') << (sh_);                                                                 \
-        space op_(uint64_t)sse_eq(v1_, ' ') << (sh_);                                                                \
+#define PM_CHUNK(v_, sh_, op_)                                                                                         \
+    do {                                                                                                               \
+        __m128i v1_ = (v_);                                                                                            \
+        unsigned d_ = sse_digit(v1_);                                                                                  \
+        dig op_(uint64_t) d_ << (sh_);                                                                                 \
+        up op_(uint64_t) sse_range(v1_, 'A', 26) << (sh_);                                                             \
+        hex op_(uint64_t) sse_hex(v1_, d_) << (sh_);                                                                   \
+        dot op_(uint64_t) sse_eq(v1_, '.') << (sh_);                                                                   \
+        dash op_(uint64_t) sse_eq(v1_, '-') << (sh_);                                                                  \
+        at op_(uint64_t) sse_eq(v1_, '@') << (sh_);                                                                    \
+        colon op_(uint64_t) sse_eq(v1_, ':') << (sh_);                                                                 \
+        plus op_(uint64_t) sse_eq(v1_, '+') << (sh_);                                                                  \
+        space op_(uint64_t) sse_eq(v1_, ' ') << (sh_);                                                                 \
     } while (0)
     if (len <= 16) {
         /* bytes 0..7, then bytes 8..len-1 (the word that ends the string, shifted down past the overlap): lane i is
@@ -469,7 +469,6 @@ __attribute__((noinline, target("popcnt"))) bool pa_det_pf_masks(const unsigned 
     return pdecide(&st, s, len, &m, false);
 }
 #endif
-
 
 /* The scalar reference: every byte counted one by one, the decision with the byte-loop forms. */
 bool pa_det_pf_reference(const unsigned char *s, size_t len)

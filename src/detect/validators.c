@@ -37,11 +37,12 @@ static void trim_space(const unsigned char **s, size_t *n)
 static const char *const fake_tlds[] = {
     /* file extensions that look like TLDs (image@2x.png, bundle@1.2.min.js); .zip and .mov are real gTLDs but far
      * more often file names */
-    "png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp", "tif", "tiff", "avif", "heic", "js", "mjs", "cjs",
-    "ts", "tsx", "jsx", "css", "scss", "sass", "less", "json", "map", "xml", "yml", "yaml", "toml", "txt", "html",
-    "htm", "php", "asp", "aspx", "jsp", "java", "swift", "cpp", "hpp", "dll", "dylib", "exe", "csv", "tsv", "pdf",
-    "docx", "xlsx", "pptx", "tgz", "rar", "tar", "gz", "wav", "ogg", "webm", "mov", "avi", "mkv", "flac", "woff",
-    "ttf", "otf", "eot", "cfg", "conf", "bak", "tmp", "zip", "lock", "log", "ini",
+    "png",   "jpg", "jpeg", "gif",  "svg",   "webp", "ico",  "bmp",  "tif",  "tiff", "avif", "heic",
+    "js",    "mjs", "cjs",  "ts",   "tsx",   "jsx",  "css",  "scss", "sass", "less", "json", "map",
+    "xml",   "yml", "yaml", "toml", "txt",   "html", "htm",  "php",  "asp",  "aspx", "jsp",  "java",
+    "swift", "cpp", "hpp",  "dll",  "dylib", "exe",  "csv",  "tsv",  "pdf",  "docx", "xlsx", "pptx",
+    "tgz",   "rar", "tar",  "gz",   "wav",   "ogg",  "webm", "mov",  "avi",  "mkv",  "flac", "woff",
+    "ttf",   "otf", "eot",  "cfg",  "conf",  "bak",  "tmp",  "zip",  "lock", "log",  "ini",
 };
 
 static bool is_fake_tld(const unsigned char *s, size_t n)
@@ -66,8 +67,8 @@ static bool in_url_authority(const unsigned char *s, size_t local_start)
         unsigned char c = s[q - 1];
         if (c == '/')
             return q >= 3 && s[q - 2] == '/' && s[q - 3] == ':';
-        if (c == '?' || c == '#' || c == '&' || c == '=' || is_space(c) || c == '"' || c == '\'' ||
-            c == '<' || c == '>' || c == '(' || c == ')' || c == ',' || c == ';')
+        if (c == '?' || c == '#' || c == '&' || c == '=' || is_space(c) || c == '"' || c == '\'' || c == '<' ||
+            c == '>' || c == '(' || c == ')' || c == ',' || c == ';')
             return false;
     }
     return false;
@@ -380,8 +381,8 @@ bool pa_det_card_issuer_ok(const unsigned char *d, size_t n)
         return n >= 14 && n <= 19;
     if (p2 == 62) /* UnionPay */
         return n >= 16 && n <= 19;
-    if (p4 == 5018 || p4 == 5020 || p4 == 5038 || p4 == 5893 || p4 == 6304 || p4 == 6759 || p4 == 6761 ||
-        p4 == 6762 || p4 == 6763) /* Maestro (16-19 only: shorter Maestro numbers collide with plain ids) */
+    if (p4 == 5018 || p4 == 5020 || p4 == 5038 || p4 == 5893 || p4 == 6304 || p4 == 6759 || p4 == 6761 || p4 == 6762 ||
+        p4 == 6763) /* Maestro (16-19 only: shorter Maestro numbers collide with plain ids) */
         return n >= 16 && n <= 19;
     if (p4 == 5019) /* Dankort */
         return n == 16;
@@ -762,16 +763,16 @@ bool pa_det_string_carries_data(const unsigned char *s, size_t n)
     trim_space(&s, &n);
     if (!n)
         return false;
-    static const char *const placeholders[] = {"null", "none", "nil", "n/a", "na", "unknown", "undefined", "-", "--",
-                                               "redacted", "[redacted]", "<redacted>", "removed", "masked", "hidden",
-                                               "filtered", "[filtered]", "anonymized", "anonymised", "deleted"};
+    static const char *const placeholders[] = {"null",       "none",       "nil",        "n/a",        "na",
+                                               "unknown",    "undefined",  "-",          "--",         "redacted",
+                                               "[redacted]", "<redacted>", "removed",    "masked",     "hidden",
+                                               "filtered",   "[filtered]", "anonymized", "anonymised", "deleted"};
     if (n <= 12)
         for (size_t i = 0; i < PA_ARRAY_LEN(placeholders); i++)
             if (ci_eq(s, n, placeholders[i]))
                 return false;
     return !is_protected(s, n);
 }
-
 
 /* ---- national identifiers --------------------------------------------------------------------------------------
  * Each check is the issuing authority's published structure and check-digit rule (cited at each function in
@@ -919,7 +920,7 @@ bool pa_det_it_cf_ok(const unsigned char *c)
         return false;
     /* check letter: characters at odd places (1st, 3rd...) by this table (digit k as the k-th letter), at even
      * places by their value (digits 0-9, letters 0-25); the sum mod 26 */
-    static const uint8_t odd[26] = {1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18,
+    static const uint8_t odd[26] = {1,  0,  5, 7, 9, 13, 15, 17, 19, 21, 2,  4,  18,
                                     20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23};
     unsigned sum = 0;
     for (size_t i = 0; i < 15; i++) {
@@ -959,15 +960,15 @@ bool pa_det_br_cpf_ok(const unsigned char *d)
 }
 
 /* Verhoeff's dihedral group D5: multiplication and position permutation */
-static const uint8_t verhoeff_d[10][10] = {
-    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 2, 3, 4, 0, 6, 7, 8, 9, 5}, {2, 3, 4, 0, 1, 7, 8, 9, 5, 6},
-    {3, 4, 0, 1, 2, 8, 9, 5, 6, 7}, {4, 0, 1, 2, 3, 9, 5, 6, 7, 8}, {5, 9, 8, 7, 6, 0, 4, 3, 2, 1},
-    {6, 5, 9, 8, 7, 1, 0, 4, 3, 2}, {7, 6, 5, 9, 8, 2, 1, 0, 4, 3}, {8, 7, 6, 5, 9, 3, 2, 1, 0, 4},
-    {9, 8, 7, 6, 5, 4, 3, 2, 1, 0}};
-static const uint8_t verhoeff_p[8][10] = {
-    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 5, 7, 6, 2, 8, 3, 0, 9, 4}, {5, 8, 0, 3, 7, 9, 6, 1, 4, 2},
-    {8, 9, 1, 6, 0, 4, 3, 5, 2, 7}, {9, 4, 5, 3, 1, 2, 6, 8, 7, 0}, {4, 2, 8, 6, 5, 7, 3, 9, 0, 1},
-    {2, 7, 9, 3, 8, 0, 6, 4, 1, 5}, {7, 0, 4, 6, 9, 1, 3, 2, 5, 8}};
+static const uint8_t verhoeff_d[10][10] = {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 2, 3, 4, 0, 6, 7, 8, 9, 5},
+                                           {2, 3, 4, 0, 1, 7, 8, 9, 5, 6}, {3, 4, 0, 1, 2, 8, 9, 5, 6, 7},
+                                           {4, 0, 1, 2, 3, 9, 5, 6, 7, 8}, {5, 9, 8, 7, 6, 0, 4, 3, 2, 1},
+                                           {6, 5, 9, 8, 7, 1, 0, 4, 3, 2}, {7, 6, 5, 9, 8, 2, 1, 0, 4, 3},
+                                           {8, 7, 6, 5, 9, 3, 2, 1, 0, 4}, {9, 8, 7, 6, 5, 4, 3, 2, 1, 0}};
+static const uint8_t verhoeff_p[8][10] = {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 5, 7, 6, 2, 8, 3, 0, 9, 4},
+                                          {5, 8, 0, 3, 7, 9, 6, 1, 4, 2}, {8, 9, 1, 6, 0, 4, 3, 5, 2, 7},
+                                          {9, 4, 5, 3, 1, 2, 6, 8, 7, 0}, {4, 2, 8, 6, 5, 7, 3, 9, 0, 1},
+                                          {2, 7, 9, 3, 8, 0, 6, 4, 1, 5}, {7, 0, 4, 6, 9, 1, 3, 2, 5, 8}};
 
 bool pa_det_in_aadhaar_ok(const unsigned char *d)
 {
@@ -1023,18 +1024,12 @@ bool pa_det_natid_canon_ok(enum pa_natid kind, const unsigned char *c, size_t n)
     unsigned char pad[9];
     bool ok = false;
     switch (kind) {
-    case PA_NATID_US_SSN:
-        return n == 9 && all_digits(c, 9) && check_ssn_digits(c, c + 3, c + 5);
-    case PA_NATID_US_ITIN:
-        return n == 9 && pa_det_us_itin_ok(c);
-    case PA_NATID_UK_NINO:
-        return n == 9 && pa_det_uk_nino_ok(c);
-    case PA_NATID_CA_SIN:
-        return n == 9 && pa_det_ca_sin_ok(c);
-    case PA_NATID_FR_NIR:
-        return n == 15 && pa_det_fr_nir_ok(c);
-    case PA_NATID_DE_STEUER_ID:
-        return n == 11 && pa_det_de_steuer_id_ok(c);
+    case PA_NATID_US_SSN: return n == 9 && all_digits(c, 9) && check_ssn_digits(c, c + 3, c + 5);
+    case PA_NATID_US_ITIN: return n == 9 && pa_det_us_itin_ok(c);
+    case PA_NATID_UK_NINO: return n == 9 && pa_det_uk_nino_ok(c);
+    case PA_NATID_CA_SIN: return n == 9 && pa_det_ca_sin_ok(c);
+    case PA_NATID_FR_NIR: return n == 15 && pa_det_fr_nir_ok(c);
+    case PA_NATID_DE_STEUER_ID: return n == 11 && pa_det_de_steuer_id_ok(c);
     case PA_NATID_ES_DNI:
     case PA_NATID_NL_BSN:
         if (n == 8) { /* written without its leading zero */
@@ -1045,24 +1040,17 @@ bool pa_det_natid_canon_ok(enum pa_natid kind, const unsigned char *c, size_t n)
             return ok;
         }
         return n == 9 && (kind == PA_NATID_ES_DNI ? pa_det_es_dni_ok(c) : pa_det_nl_bsn_ok(c));
-    case PA_NATID_ES_NIE:
-        return n == 9 && pa_det_es_nie_ok(c);
+    case PA_NATID_ES_NIE: return n == 9 && pa_det_es_nie_ok(c);
     case PA_NATID_ES_NIF:
         return pa_det_natid_canon_ok(PA_NATID_ES_DNI, c, n) || pa_det_natid_canon_ok(PA_NATID_ES_NIE, c, n);
-    case PA_NATID_IT_CF:
-        return n == 16 && pa_det_it_cf_ok(c);
-    case PA_NATID_BR_CPF:
-        return n == 11 && pa_det_br_cpf_ok(c);
-    case PA_NATID_IN_AADHAAR:
-        return n == 12 && pa_det_in_aadhaar_ok(c);
-    case PA_NATID_IN_PAN:
-        return n == 10 && pa_det_in_pan_ok(c);
-    case PA_NATID_AU_TFN:
-        return pa_det_au_tfn_ok(c, n);
+    case PA_NATID_IT_CF: return n == 16 && pa_det_it_cf_ok(c);
+    case PA_NATID_BR_CPF: return n == 11 && pa_det_br_cpf_ok(c);
+    case PA_NATID_IN_AADHAAR: return n == 12 && pa_det_in_aadhaar_ok(c);
+    case PA_NATID_IN_PAN: return n == 10 && pa_det_in_pan_ok(c);
+    case PA_NATID_AU_TFN: return pa_det_au_tfn_ok(c, n);
     case PA_NATID_ANY:
     case PA_NATID_OTHER:
-    case PA_NATID_COUNT:
-        break;
+    case PA_NATID_COUNT: break;
     }
     return false;
 }
@@ -1347,16 +1335,11 @@ bool pa_det_check_device_id(const unsigned char *s, size_t n, enum pa_devid kind
     switch (kind) {
     case PA_DEVID_IDFA:
     case PA_DEVID_IDFV:
-    case PA_DEVID_GAID:
-        return uuid_nonzero(s, n);
-    case PA_DEVID_APNS:
-        return apns_token(s, n);
-    case PA_DEVID_FCM:
-        return fcm_value(s, n);
-    case PA_DEVID_ANY:
-        return uuid_nonzero(s, n) || apns_token(s, n) || fcm_value(s, n);
-    case PA_DEVID_COUNT:
-        break;
+    case PA_DEVID_GAID: return uuid_nonzero(s, n);
+    case PA_DEVID_APNS: return apns_token(s, n);
+    case PA_DEVID_FCM: return fcm_value(s, n);
+    case PA_DEVID_ANY: return uuid_nonzero(s, n) || apns_token(s, n) || fcm_value(s, n);
+    case PA_DEVID_COUNT: break;
     }
     return false;
 }

@@ -18,10 +18,10 @@
 /* ---- the checks of the table's rows: the candidate a Hyperscan match ends, then its validator ------------------ */
 
 /* A candidate that ends where its anchor does: the validator alone. */
-#define PA_AT_ANCHOR_(check_, validator_)                                                                          \
-    static bool check_(struct vscan *v, size_t to)                                                                 \
-    {                                                                                                              \
-        return validator_(v->s, v->len, to);                                                                       \
+#define PA_AT_ANCHOR_(check_, validator_)                                                                              \
+    static bool check_(struct vscan *v, size_t to)                                                                     \
+    {                                                                                                                  \
+        return validator_(v->s, v->len, to);                                                                           \
     }
 PA_AT_ANCHOR_(m_phone_e164, pa_det_check_phone_e164)
 PA_AT_ANCHOR_(m_phone_national, pa_det_check_phone_national)
@@ -148,8 +148,8 @@ static const struct value_detector {
 };
 
 /* A row's index is its Hyperscan id: the rows with an expression come first. */
-#define PA_VALUE_ORDER_(name_, rule_, cat_, check_, expr_)                                                         \
-    _Static_assert(((int)R_##name_ < (int)P_BUILTIN_COUNT) == (sizeof(expr_) > 1),                               \
+#define PA_VALUE_ORDER_(name_, rule_, cat_, check_, expr_)                                                             \
+    _Static_assert(((int)R_##name_ < (int)P_BUILTIN_COUNT) == (sizeof(expr_) > 1),                                     \
                    "values.h: the value detectors with a Hyperscan expression come first");
 PA_VALUE_DETECTORS(PA_VALUE_ORDER_)
 #undef PA_VALUE_ORDER_
@@ -169,9 +169,7 @@ int pa_det_hit(struct vscan *v, int r)
         v->ncat++;
     }
     switch (v->mode) {
-    case VM_PUBLIC:
-        v->ucb(v->uarg, cat, d->rule_names[r]);
-        break;
+    case VM_PUBLIC: v->ucb(v->uarg, cat, d->rule_names[r]); break;
     case VM_KEY:
         if (!v->redacted) {
             pa_jw_redact_key(c->w, d->cat_names[cat]);
@@ -195,17 +193,24 @@ int pa_det_hit(struct vscan *v, int r)
     return v->stop;
 }
 
-
 /* The identifiers a national_id key can name, each with its rule (the bare SSN comes first:
  * pa_det_scan_natid_value). */
 static const struct {
     enum pa_natid kind;
     int rule;
 } natid_rules[] = {
-    {PA_NATID_US_ITIN, R_US_ITIN},   {PA_NATID_UK_NINO, R_UK_NINO},           {PA_NATID_CA_SIN, R_CA_SIN},
-    {PA_NATID_FR_NIR, R_FR_NIR},     {PA_NATID_DE_STEUER_ID, R_DE_STEUER_ID}, {PA_NATID_ES_DNI, R_ES_DNI},
-    {PA_NATID_ES_NIE, R_ES_NIE},     {PA_NATID_IT_CF, R_IT_CF},               {PA_NATID_NL_BSN, R_NL_BSN},
-    {PA_NATID_BR_CPF, R_BR_CPF},     {PA_NATID_IN_AADHAAR, R_IN_AADHAAR},     {PA_NATID_IN_PAN, R_IN_PAN},
+    {PA_NATID_US_ITIN, R_US_ITIN},
+    {PA_NATID_UK_NINO, R_UK_NINO},
+    {PA_NATID_CA_SIN, R_CA_SIN},
+    {PA_NATID_FR_NIR, R_FR_NIR},
+    {PA_NATID_DE_STEUER_ID, R_DE_STEUER_ID},
+    {PA_NATID_ES_DNI, R_ES_DNI},
+    {PA_NATID_ES_NIE, R_ES_NIE},
+    {PA_NATID_IT_CF, R_IT_CF},
+    {PA_NATID_NL_BSN, R_NL_BSN},
+    {PA_NATID_BR_CPF, R_BR_CPF},
+    {PA_NATID_IN_AADHAAR, R_IN_AADHAAR},
+    {PA_NATID_IN_PAN, R_IN_PAN},
     {PA_NATID_AU_TFN, R_AU_TFN},
 };
 
@@ -336,7 +341,6 @@ static inline __attribute__((always_inline)) int scan_body(struct vscan *v, bool
     return 0;
 }
 
-
 __attribute__((noinline)) int pa_det_scan_string(struct vscan *v)
 {
     return scan_body(v, true);
@@ -371,8 +375,8 @@ int pa_detect_value_under_key(struct pa_detect_ctx *c, const char *key, size_t k
     const struct dent *e = pa_det_key_lookup(c->d, &t);
     if (e && e->cat == PA_CAT_NATIONAL_ID && !c->d->cat_disabled[e->cat])
         kf |= pa_det_natid_key_flags(e);
-    struct vscan v = {.c = c, .s = (const unsigned char *)s, .len = len, .kflags = kf, .mode = VM_PUBLIC, .ucb = cb,
-                      .uarg = arg};
+    struct vscan v = {
+        .c = c, .s = (const unsigned char *)s, .len = len, .kflags = kf, .mode = VM_PUBLIC, .ucb = cb, .uarg = arg};
     if ((len >= c->scan_min || (kf & c->scan_kf)) && pa_det_scan_string(&v) < 0)
         return -1;
     return v.ncat;
@@ -397,7 +401,6 @@ int pa_detect_check_regex(const char *regex, char *err, size_t errlen)
     hs_free_database(db);
     return 0;
 }
-
 
 /* The rules: the rows, then the custom patterns (their categories interned already). */
 static void rules_build(struct pa_detector *d, const struct pa_detect_options *opt)
@@ -474,7 +477,7 @@ int pa_det_values_build(struct pa_detector *d, const struct pa_detect_options *o
         d->min_width = (size_t)-1;
     goto out;
 
-compile_error: {
+compile_error : {
     int idx = bad >= 0 ? bad : cerr ? cerr->expression : -1;
     const char *msg = cerr && cerr->message ? cerr->message : "unknown error";
     if (idx >= 0 && (size_t)idx < k && ids[idx] >= P_BUILTIN_COUNT)

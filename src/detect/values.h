@@ -24,41 +24,40 @@
  * its Hyperscan id, so the rows with an expression come first (values.c checks it at compile time). Adding a value
  * detector: a row here, its check in values.c, its validator (validators.c) with a unit test, docs/detection.md. */
 /* clang-format off: one row per line, aligned by hand */
-#define PA_VALUE_DETECTORS(X)                                                                                      \
-    /* the '@' and the first two letters of the domain's second label */                                          \
-    X(EMAIL, "email", PA_CAT_EMAIL, m_email, "[A-Za-z0-9._%+'\\-]@[A-Za-z0-9\\-]+\\.[A-Za-z]{2}")                    \
-    X(PHONE_E164, "phone_e164", PA_CAT_PHONE, m_phone_e164, "\\+[1-9]")                                            \
-    X(PHONE_NATIONAL, "phone_national", PA_CAT_PHONE, m_phone_national,                                            \
-      "\\d(?:[\\-. ]|\\) ?)\\d{1,4}[\\-. ]\\d{2,4}")                                                               \
-    X(SSN, "ssn", PA_CAT_NATIONAL_ID, m_ssn, "\\d{3}-\\d{2}-\\d{4}|\\d{3} \\d{2} \\d{4}")                           \
-    X(CC, "credit_card_luhn", PA_CAT_CREDIT_CARD, m_card, "\\d(?:[ \\-]?\\d){12,18}")                               \
-    X(IBAN, "iban_mod97", PA_CAT_IBAN, m_iban, "[A-Z]{2}\\d{2}[ \\-]?[A-Z0-9]{4}")                                  \
-    X(IPV4, "ipv4", PA_CAT_IP_ADDRESS, m_ipv4, "\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}")                         \
-    X(IPV6, "ipv6", PA_CAT_IP_ADDRESS, m_ipv6, ":[0-9A-Fa-f]{0,4}:")                                               \
-    X(MAC, "mac_address", PA_CAT_MAC_ADDRESS, m_mac,                                                               \
-      "[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5}"                                  \
-      "|[0-9A-Fa-f]{4}\\.[0-9A-Fa-f]{4}\\.[0-9A-Fa-f]{4}")                                                        \
+#define PA_VALUE_DETECTORS(X)                                                                                          \
+    /* the '@' and the first two letters of the domain's second label */                                               \
+    X(EMAIL, "email", PA_CAT_EMAIL, m_email, "[A-Za-z0-9._%+'\\-]@[A-Za-z0-9\\-]+\\.[A-Za-z]{2}")                      \
+    X(PHONE_E164, "phone_e164", PA_CAT_PHONE, m_phone_e164, "\\+[1-9]")                                                \
+    X(PHONE_NATIONAL, "phone_national", PA_CAT_PHONE, m_phone_national, "\\d(?:[\\-. ]|\\) ?)\\d{1,4}[\\-. ]\\d{2,4}") \
+    X(SSN, "ssn", PA_CAT_NATIONAL_ID, m_ssn, "\\d{3}-\\d{2}-\\d{4}|\\d{3} \\d{2} \\d{4}")                              \
+    X(CC, "credit_card_luhn", PA_CAT_CREDIT_CARD, m_card, "\\d(?:[ \\-]?\\d){12,18}")                                  \
+    X(IBAN, "iban_mod97", PA_CAT_IBAN, m_iban, "[A-Z]{2}\\d{2}[ \\-]?[A-Z0-9]{4}")                                     \
+    X(IPV4, "ipv4", PA_CAT_IP_ADDRESS, m_ipv4, "\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}")                            \
+    X(IPV6, "ipv6", PA_CAT_IP_ADDRESS, m_ipv6, ":[0-9A-Fa-f]{0,4}:")                                                   \
+    X(MAC, "mac_address", PA_CAT_MAC_ADDRESS, m_mac,                                                                   \
+      "[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5}"                                      \
+      "|[0-9A-Fa-f]{4}\\.[0-9A-Fa-f]{4}\\.[0-9A-Fa-f]{4}")                                                             \
     /* national identifiers written in a shape of their own (docs/detection.md, "National identifiers"), behind     \
-     * anchors that cost Hyperscan little (docs/perf-detect.md); the checks verify the rest of the shape */          \
-    X(UK_NINO, "uk_nino", PA_CAT_NATIONAL_ID, m_uk_nino, "[A-Z]{2}\\d{6}[A-D]")                                     \
-    X(ES_DNI, "es_dni", PA_CAT_NATIONAL_ID, m_es_dni, "\\d{8}-?[A-Z]")                                              \
-    X(ES_NIE, "es_nie", PA_CAT_NATIONAL_ID, m_es_nie, "\\d{7}-?[A-Z]")                                              \
+     * anchors that cost Hyperscan little (docs/perf-detect.md); the checks verify the rest of the shape */  \
+    X(UK_NINO, "uk_nino", PA_CAT_NATIONAL_ID, m_uk_nino, "[A-Z]{2}\\d{6}[A-D]")                                        \
+    X(ES_DNI, "es_dni", PA_CAT_NATIONAL_ID, m_es_dni, "\\d{8}-?[A-Z]")                                                 \
+    X(ES_NIE, "es_nie", PA_CAT_NATIONAL_ID, m_es_nie, "\\d{7}-?[A-Z]")                                                 \
     X(IT_CF, "it_codice_fiscale", PA_CAT_NATIONAL_ID, m_it_cf, "[A-Z]{6}\\d{2}[A-Z][0-9A-Z]{2}[A-Z][0-9A-Z]{3}[A-Z]")  \
-    X(IN_PAN, "in_pan", PA_CAT_NATIONAL_ID, m_in_pan, "[A-Z]{5}\\d{4}[A-Z]")                                        \
+    X(IN_PAN, "in_pan", PA_CAT_NATIONAL_ID, m_in_pan, "[A-Z]{5}\\d{4}[A-Z]")                                           \
     /* rows without an expression. Riders: shapes that end where another row's anchor ends, checked at each of its \
      * matches (values.c, riders[]: ITIN on the SSN's, CPF, Aadhaar, NIR and the spaced NINO on the national        \
-     * phone's): an expression of their own would slow every scan down. */                                         \
-    X(US_ITIN, "us_itin", PA_CAT_NATIONAL_ID, NULL, "")                                                            \
-    X(FR_NIR, "fr_nir", PA_CAT_NATIONAL_ID, NULL, "")                                                              \
-    X(BR_CPF, "br_cpf", PA_CAT_NATIONAL_ID, NULL, "")                                                              \
-    X(IN_AADHAAR, "in_aadhaar", PA_CAT_NATIONAL_ID, NULL, "")                                                      \
+     * phone's): an expression of their own would slow every scan down. */   \
+    X(US_ITIN, "us_itin", PA_CAT_NATIONAL_ID, NULL, "")                                                                \
+    X(FR_NIR, "fr_nir", PA_CAT_NATIONAL_ID, NULL, "")                                                                  \
+    X(BR_CPF, "br_cpf", PA_CAT_NATIONAL_ID, NULL, "")                                                                  \
+    X(IN_AADHAAR, "in_aadhaar", PA_CAT_NATIONAL_ID, NULL, "")                                                          \
     /* an FCM registration token (or a legacy GCM registration id): the format names itself; values.c looks for    \
-     * "APA91b" in the strings that reach Hyperscan (a literal in the database costs every scan) */                \
-    X(FCM, "fcm_registration_token", PA_CAT_DEVICE_ID, NULL, "")                                                   \
-    X(SSN_BARE, "ssn_bare_under_id_key", PA_CAT_NATIONAL_ID, NULL, "")                                             \
-    X(CA_SIN, "ca_sin", PA_CAT_NATIONAL_ID, NULL, "")                                                              \
-    X(DE_STEUER_ID, "de_steuer_id", PA_CAT_NATIONAL_ID, NULL, "")                                                  \
-    X(NL_BSN, "nl_bsn", PA_CAT_NATIONAL_ID, NULL, "")                                                              \
+     * "APA91b" in the strings that reach Hyperscan (a literal in the database costs every scan) */   \
+    X(FCM, "fcm_registration_token", PA_CAT_DEVICE_ID, NULL, "")                                                       \
+    X(SSN_BARE, "ssn_bare_under_id_key", PA_CAT_NATIONAL_ID, NULL, "")                                                 \
+    X(CA_SIN, "ca_sin", PA_CAT_NATIONAL_ID, NULL, "")                                                                  \
+    X(DE_STEUER_ID, "de_steuer_id", PA_CAT_NATIONAL_ID, NULL, "")                                                      \
+    X(NL_BSN, "nl_bsn", PA_CAT_NATIONAL_ID, NULL, "")                                                                  \
     X(AU_TFN, "au_tfn", PA_CAT_NATIONAL_ID, NULL, "")
 /* clang-format on */
 

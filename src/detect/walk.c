@@ -36,14 +36,14 @@ struct dslot {
 
 enum { GEO_LAT = 1, GEO_LNG = 2, GEO_NZ = 4, GEO_BAD = 8 }; /* a coordinate with data; one not 0; one out of range */
 enum {
-    DS_COBJ = 1,     /* the container has a struct cobj (the top of c->cobj when it is the innermost) */
-    DS_WATCH = 2,    /* counted in c->leafwatch: its scalar leaves take the context path */
-    DS_ROLES = 4,    /* an array held by a person's role (contributors): its strings may be person strings */
-    DS_TXBOX = 8,    /* held by a typed value's label key (type: {coding, text}, type: ["string", "null"]) */
+    DS_COBJ = 1,      /* the container has a struct cobj (the top of c->cobj when it is the innermost) */
+    DS_WATCH = 2,     /* counted in c->leafwatch: its scalar leaves take the context path */
+    DS_ROLES = 4,     /* an array held by a person's role (contributors): its strings may be person strings */
+    DS_TXBOX = 8,     /* held by a typed value's label key (type: {coding, text}, type: ["string", "null"]) */
     DS_ADDRPART = 16, /* held by an address part (line: [...]): its elements are address parts */
-    DS_OWNS = 32,    /* decides findings waiting in c->bf */
-    DS_LOC = 64,     /* held by a location key: a name in it makes it a place */
-    DS_IDARR = 128,  /* an array held by an identifier key (content_ids): its elements are identifiers */
+    DS_OWNS = 32,     /* decides findings waiting in c->bf */
+    DS_LOC = 64,      /* held by a location key: a name in it makes it a place */
+    DS_IDARR = 128,   /* an array held by an identifier key (content_ids): its elements are identifiers */
 };
 enum {
     DS2_HASX = 1,  /* a label waits in c->xref[depth].p[0] (set_label when a value comes) */
@@ -53,13 +53,13 @@ enum {
 /* objects (DS_ROLES is for arrays): held by "attributes", whose type is its parent record's */
 #define DS_ATTRS DS_ROLES
 enum {
-    CO_PEND = 1,      /* a key finding on this container, decided at its end */
-    CO_DATA = 2,      /* ... a leaf below carried data */
-    CO_ADDRDATA = 4,  /* ... an address part below carried data */
-    CO_SCHEMA = 8,    /* a JSON Schema property definition (type: "string", $ref) */
-    CO_X = 16,        /* typed value: its label was seen */
-    CO_V = 32,        /* typed value: its value was seen (bytes in v) */
-    CO_XNAME = 64,    /* the label was the "name" member */
+    CO_PEND = 1,       /* a key finding on this container, decided at its end */
+    CO_DATA = 2,       /* ... a leaf below carried data */
+    CO_ADDRDATA = 4,   /* ... an address part below carried data */
+    CO_SCHEMA = 8,     /* a JSON Schema property definition (type: "string", $ref) */
+    CO_X = 16,         /* typed value: its label was seen */
+    CO_V = 32,         /* typed value: its value was seen (bytes in v) */
+    CO_XNAME = 64,     /* the label was the "name" member */
     CO_NEEDDATA = 128, /* the key finding still waits for a data leaf */
     CO_NAMED = 256     /* a location with a name: a place */
 };
@@ -74,8 +74,8 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
 static const struct kinfo kinfo_none = {NULL, NULL, -1, 0, HK_NONE, false, false, false};
 
 /* Flags that send a member's values to the context path */
-#define KF_SLOW                                                                                                    \
-    (KF_LAT | KF_LNG | KF_NAME_WEAK | KF_NAME_STRONG | KF_TYPE | KF_TX | KF_TV | KF_DEVWEAK | KF_ROLE | KF_PNPART |  \
+#define KF_SLOW                                                                                                        \
+    (KF_LAT | KF_LNG | KF_NAME_WEAK | KF_NAME_STRONG | KF_TYPE | KF_TX | KF_TV | KF_DEVWEAK | KF_ROLE | KF_PNPART |    \
      KF_PEVID | KF_USERNAME | KF_REF | KF_SCHEMA_REF | KF_EXAMPLES)
 
 /* A member name not in the memo: tokenize, ignore_keys, the value scan of the name itself, the dictionary, the flags
@@ -179,8 +179,8 @@ static inline __attribute__((always_inline)) int on_key(struct pa_detect_ctx *c,
     uint32_t gctx = obj->next;
     size_t ki = c->kguess[gctx]; /* kmemo slot for this name */
     const struct memo_slot *gs = &c->kmemo.slot[ki];
-    if (__builtin_expect((size_t)gs->lentag != ev->len + KMEMO_TAG ||
-                             !key_eq(c->kmemo.arena + gs->off, ev->str, ev->len), 0)) {
+    if (__builtin_expect(
+            (size_t)gs->lentag != ev->len + KMEMO_TAG || !key_eq(c->kmemo.arena + gs->off, ev->str, ev->len), 0)) {
         ki = SIZE_MAX; /* not memoized when too long */
         uint64_t kh = 0;
         bool found = false;
@@ -226,28 +226,17 @@ static inline uint8_t cls_inherit(uint8_t pc)
 static inline uint8_t cls_of_holder(unsigned hk, uint8_t pc)
 {
     switch (hk) {
-    case HK_PERSON:
-        return CX_PERSON;
-    case HK_THING:
-        return CX_THING;
-    case HK_DEVICE:
-        return CX_DEVICE;
-    case HK_MAP:
-        return CX_MAP;
-    case HK_PADDR: /* billing and shipping details are a person's, also in an order */
-        return CX_PADDR;
-    case HK_ADDR:
-        return pc == CX_PERSON || pc == CX_PADDR ? CX_PADDR : pc == CX_THING ? CX_THING : CX_ADDR;
-    case HK_NAME:
-        return pc == CX_THING ? CX_THING : CX_PNAME;
-    case HK_PASS:
-        return pc == CX_PERSON ? CX_PERSON : cls_inherit(pc);
-    case HK_LOC:
-        return pc == CX_THING ? CX_THING : CX_NONE;
-    case HK_ACTOR: /* an owner or an actor of anything: a person or not, by its own type */
-        return CX_NONE;
-    default:
-        return cls_inherit(pc);
+    case HK_PERSON: return CX_PERSON;
+    case HK_THING: return CX_THING;
+    case HK_DEVICE: return CX_DEVICE;
+    case HK_MAP: return CX_MAP;
+    case HK_PADDR: /* billing and shipping details are a person's, also in an order */ return CX_PADDR;
+    case HK_ADDR: return pc == CX_PERSON || pc == CX_PADDR ? CX_PADDR : pc == CX_THING ? CX_THING : CX_ADDR;
+    case HK_NAME: return pc == CX_THING ? CX_THING : CX_PNAME;
+    case HK_PASS: return pc == CX_PERSON ? CX_PERSON : cls_inherit(pc);
+    case HK_LOC: return pc == CX_THING ? CX_THING : CX_NONE;
+    case HK_ACTOR: /* an owner or an actor of anything: a person or not, by its own type */ return CX_NONE;
+    default: return cls_inherit(pc);
     }
 }
 
@@ -456,8 +445,7 @@ static void mark_leaf(struct pa_detect_ctx *c, struct pa_jw *w, const unsigned c
         o->fl |= CO_DATA;
         if (addrpart || (direct && !number))
             o->fl |= CO_ADDRDATA;
-        if (o->pcat != PA_CAT_STREET_ADDRESS || (o->fl & CO_ADDRDATA))
-        {
+        if (o->pcat != PA_CAT_STREET_ADDRESS || (o->fl & CO_ADDRDATA)) {
             o->fl &= ~(unsigned)CO_NEEDDATA;
             c->needdata--;
         }
@@ -664,9 +652,9 @@ struct leaf {
 static bool leaf_data(struct leaf *l)
 {
     if (l->data < 0)
-        l->data = l->number ? !(l->n == 1 && l->s[0] == '0' && l->k->cat == PA_CAT_GEOLOCATION)
-                            : pa_det_string_carries_data(l->s, l->n) &&
-                                  !pa_det_ctx_placeholder(l->s, l->n, l->key, l->klen);
+        l->data = l->number
+                      ? !(l->n == 1 && l->s[0] == '0' && l->k->cat == PA_CAT_GEOLOCATION)
+                      : pa_det_string_carries_data(l->s, l->n) && !pa_det_ctx_placeholder(l->s, l->n, l->key, l->klen);
     return l->data;
 }
 
@@ -746,11 +734,17 @@ static void label_in_box(struct pa_detect_ctx *c, struct pa_jw *w, const unsigne
 /* A string or number leaf on the context path: the key finding of its member with its context, the value detectors,
  * what it says to its object (member_says), typed values, person strings in a role's array, label containers, the
  * data marks of waiting containers, lat/lng. Returns 1 to stop the walk. */
-static __attribute__((noinline)) int on_leaf_ctx(struct pa_detect_ctx *c, struct pa_jw *w,
-                                                 const struct pa_jw_event *ev, const struct kinfo *k, bool number)
+static __attribute__((noinline)) int on_leaf_ctx(struct pa_detect_ctx *c, struct pa_jw *w, const struct pa_jw_event *ev,
+                                                 const struct kinfo *k, bool number)
 {
-    struct leaf l = {.s = (const unsigned char *)ev->str, .n = ev->len, .number = number, .k = k, .kf = k->flags,
-                     .top = w->depth ? w->depth - 1 : 0, .ts = w->depth ? jw_user_top(w) : NULL, .data = -1};
+    struct leaf l = {.s = (const unsigned char *)ev->str,
+                     .n = ev->len,
+                     .number = number,
+                     .k = k,
+                     .kf = k->flags,
+                     .top = w->depth ? w->depth - 1 : 0,
+                     .ts = w->depth ? jw_user_top(w) : NULL,
+                     .data = -1};
     l.member = w->depth && !jw_top_is_array(w);
     struct cobj *o = l.member && (l.ts->fl & DS_COBJ) ? cobj_find(c, w, l.top) : NULL;
     if ((l.kf & KF_EXAMPLES) && o && (o->fl & CO_SCHEMA))
@@ -879,8 +873,8 @@ static void typed_end(struct pa_detect_ctx *c, struct pa_jw *w, struct cobj *o, 
     int cat = o->xcat;
     if (cat < 0 || (o->vcats & ~(1u << cat)))
         return; /* no category, or V is of another kind (reported as that) */
-    if (!o->vnum && (!pa_det_string_carries_data(o->v, o->vlen) ||
-                     pa_det_ctx_placeholder(o->v, o->vlen, o->vname, o->vnlen)))
+    if (!o->vnum &&
+        (!pa_det_string_carries_data(o->v, o->vlen) || pa_det_ctx_placeholder(o->v, o->vlen, o->vname, o->vnlen)))
         return; /* no data */
     const char *rule = o->xrule;
     bool ok = pa_det_ctx_plausible(cat, o->v, o->vlen, o->vnum);
@@ -899,8 +893,8 @@ static void typed_end(struct pa_detect_ctx *c, struct pa_jw *w, struct cobj *o, 
 
 /* A container ends on the context path: its typed value, its own key finding, its lat/lng pair, the findings waiting
  * for it, its watch and its cobj. */
-static __attribute__((noinline)) void on_end_ctx(struct pa_detect_ctx *c, struct pa_jw *w,
-                                                 const struct pa_jw_event *ev, bool object)
+static __attribute__((noinline)) void on_end_ctx(struct pa_detect_ctx *c, struct pa_jw *w, const struct pa_jw_event *ev,
+                                                 bool object)
 {
     size_t d = ev->depth;
     struct dslot *s = jw_user_top(w);
@@ -919,15 +913,14 @@ static __attribute__((noinline)) void on_end_ctx(struct pa_detect_ctx *c, struct
         }
     }
     bool geo_key = o && (o->fl & CO_PEND) && o->pcat == PA_CAT_GEOLOCATION; /* its key's finding is the pair's */
-    if (object && (s->geo & (GEO_LAT | GEO_LNG)) == (GEO_LAT | GEO_LNG) && (s->geo & GEO_NZ) &&
-        !(s->geo & GEO_BAD) && fin != CX_THING && !geo_key && !c->d->cat_disabled[PA_CAT_GEOLOCATION]) {
+    if (object && (s->geo & (GEO_LAT | GEO_LNG)) == (GEO_LAT | GEO_LNG) && (s->geo & GEO_NZ) && !(s->geo & GEO_BAD) &&
+        fin != CX_THING && !geo_key && !c->d->cat_disabled[PA_CAT_GEOLOCATION]) {
         pa_det_cur_path(c);
         if (fin == CX_NONE && d > 0) /* an object that says nothing: its owners decide (a named place's location) */
-            route(c, w, d - 1, c->path.data, c->path.len, PA_CAT_GEOLOCATION, "key:lat_lng_pair", PA_EV_KEY,
-                  M_SOFT, false);
+            route(c, w, d - 1, c->path.data, c->path.len, PA_CAT_GEOLOCATION, "key:lat_lng_pair", PA_EV_KEY, M_SOFT,
+                  false);
         else
-            pa_det_emit(c, c->path.data, c->path.len, PA_CAT_GEOLOCATION, PA_DET_KEY, "key:lat_lng_pair",
-                        PA_EV_KEY);
+            pa_det_emit(c, c->path.data, c->path.len, PA_CAT_GEOLOCATION, PA_DET_KEY, "key:lat_lng_pair", PA_EV_KEY);
     }
     if (s->fl & DS_OWNS)
         bf_resolve(c, d, fin, typed);
@@ -994,8 +987,8 @@ static inline __attribute__((always_inline)) void on_begin(struct pa_detect_ctx 
         if (in_array)
             fl = p->fl & DS_LOC; /* the elements of a locations array are locations */
     }
-    *jw_user_top(w) = (struct dslot){.base = (uint16_t)base, .next = (uint16_t)(base ^ KG_PREV_FIRST), .cls = cls,
-                                     .fl = fl};
+    *jw_user_top(w) = (struct dslot){
+        .base = (uint16_t)base, .next = (uint16_t)(base ^ KG_PREV_FIRST), .cls = cls, .fl = fl};
     if (__builtin_expect(kcur->cslow, 0))
         on_begin_ctx(c, w, ev, kcur);
 }
@@ -1025,9 +1018,7 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
             return 1;
         break;
     case PA_JW_OBJECT_BEGIN:
-    case PA_JW_ARRAY_BEGIN:
-        on_begin(c, w, ev, kcur);
-        break;
+    case PA_JW_ARRAY_BEGIN: on_begin(c, w, ev, kcur); break;
     case PA_JW_OBJECT_END:
     case PA_JW_ARRAY_END: {
         const struct dslot *s = jw_user_top(w);
@@ -1037,8 +1028,7 @@ static inline __attribute__((always_inline)) int on_event(void *arg, struct pa_j
     }
     case PA_JW_TRUE:
     case PA_JW_FALSE:
-    case PA_JW_NULL:
-        break;
+    case PA_JW_NULL: break;
     }
     return c->halt;
 }

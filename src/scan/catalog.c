@@ -203,8 +203,8 @@ static int judge_configured_id(struct check *c, const PGresult *res)
 {
     const struct pa_surface *s = c->s;
     if (PQntuples(res) != 1)
-        return pa_err_set(c->e, PA_FAIL_MISSING, "id column %s does not exist in table %s.%s", s->id_column,
-                          s->schema, s->table);
+        return pa_err_set(c->e, PA_FAIL_MISSING, "id column %s does not exist in table %s.%s", s->id_column, s->schema,
+                          s->table);
     if (PQgetvalue(res, 0, 4)[0] != 't') {
         if (c->relkind == 'p')
             return pa_err_set(c->e, PA_FAIL_NO_UNIQUE_ID,
@@ -245,16 +245,16 @@ static int judge_changed(struct check *c, const PGresult *res)
 {
     const struct pa_surface *s = c->s;
     if (PQntuples(res) != 1)
-        return pa_err_set(c->e, PA_FAIL_MISSING, "changed_column %s does not exist in table %s.%s",
-                          s->changed_column, s->schema, s->table);
+        return pa_err_set(c->e, PA_FAIL_MISSING, "changed_column %s does not exist in table %s.%s", s->changed_column,
+                          s->schema, s->table);
     const char *typ = PQgetvalue(res, 0, 1);
     if (strcmp(typ, "timestamptz") != 0 && strcmp(typ, "timestamp") != 0 && strcmp(typ, "date") != 0)
         return pa_err_set(c->e, PA_FAIL_UNSUPPORTED_TYPE,
                           "changed_column %s of %s.%s has type %s; it must be a timestamptz, timestamp or date",
                           s->changed_column, s->schema, s->table, PQgetvalue(res, 0, 3));
     c->si->changed_type = pa_xstrdup(strcmp(typ, "timestamptz") == 0 ? "timestamp with time zone"
-                                      : strcmp(typ, "timestamp") == 0 ? "timestamp without time zone"
-                                                                      : "date");
+                                     : strcmp(typ, "timestamp") == 0 ? "timestamp without time zone"
+                                                                     : "date");
     c->changed_select = PQgetvalue(res, 0, 2)[0] == 't';
     c->changed_indexed = PQgetvalue(res, 0, 6)[0] == 't';
     return 0;
@@ -371,19 +371,20 @@ static int check_access(struct check *c)
     if (!all) {
         char *plain = column_list(c, plain_name), *quoted = column_list(c, quoted_name);
         pa_err_set(c->e, PA_FAIL_PERMISSION,
-                   "permission denied: role %s lacks SELECT on %s.%s (%s): " PA_GRANT_COLUMNS_FMT, c->role,
-                   s->schema, s->table, plain, quoted, "", hint(&c->h, conn, s->schema), hint(&c->h, conn, s->table),
+                   "permission denied: role %s lacks SELECT on %s.%s (%s): " PA_GRANT_COLUMNS_FMT, c->role, s->schema,
+                   s->table, plain, quoted, "", hint(&c->h, conn, s->schema), hint(&c->h, conn, s->table),
                    hint(&c->h, conn, c->role));
         free(plain);
         free(quoted);
         return -1;
     }
     if (c->rls_active)
-        return pa_err_set(c->e, PA_FAIL_RLS,
-                          "row-level security is active on %s.%s for role %s: rows could be hidden, so the surface "
-                          "cannot be scanned completely; give the role BYPASSRLS (ALTER ROLE %s BYPASSRLS) or scan as a "
-                          "role that bypasses the policies",
-                          s->schema, s->table, c->role, hint(&c->h, conn, c->role));
+        return pa_err_set(
+            c->e, PA_FAIL_RLS,
+            "row-level security is active on %s.%s for role %s: rows could be hidden, so the surface "
+            "cannot be scanned completely; give the role BYPASSRLS (ALTER ROLE %s BYPASSRLS) or scan as a "
+            "role that bypasses the policies",
+            s->schema, s->table, c->role, hint(&c->h, conn, c->role));
     return 0;
 }
 
@@ -497,8 +498,7 @@ int pa_catalog_check(PGconn *conn, const struct pa_surface *s, struct surface_in
     return rc;
 }
 
-int pa_scan_check_surface(PGconn *conn, const struct pa_surface *s, struct pa_scan_surface_check *out,
-                          struct pa_err *e)
+int pa_scan_check_surface(PGconn *conn, const struct pa_surface *s, struct pa_scan_surface_check *out, struct pa_err *e)
 {
     struct surface_info si = {0};
     memset(out, 0, sizeof *out);
@@ -582,8 +582,7 @@ int pa_order_cmp(PGconn *conn, const struct pa_order *o, struct pa_buf *sql, con
     return 0;
 }
 
-int pa_catalog_append_bounds(PGconn *conn, const struct pa_order *o, struct pa_where *w, const char *lo,
-                             const char *hi)
+int pa_catalog_append_bounds(PGconn *conn, const struct pa_order *o, struct pa_where *w, const char *lo, const char *hi)
 {
     if (lo) {
         pa_where_and(w);
@@ -758,8 +757,7 @@ PGresult *pa_catalog_missing_records(PGconn *conn, const struct surface_info *si
     const struct pa_order *o = &si->key_order;
     struct pa_buf sql;
     pa_buf_init(&sql);
-    pa_buf_printf(&sql, "SELECT x FROM unnest($1::text[]) x WHERE NOT EXISTS (SELECT 1 FROM %s t WHERE ",
-                  si->qtable);
+    pa_buf_printf(&sql, "SELECT x FROM unnest($1::text[]) x WHERE NOT EXISTS (SELECT 1 FROM %s t WHERE ", si->qtable);
     for (size_t i = 0; i < o->n; i++) {
         if (o->n == 1)
             pa_buf_printf(&sql, "%s = x::%s", o->exprs[i], o->types[i]);
@@ -846,14 +844,13 @@ static void histogram_split_points(PGconn *conn, const struct pa_surface *s, con
             prev = k;
         }
     } else {
-        pa_info("%s: no statistics on id column %s (run ANALYZE): reading with one reader", s->name,
-                si->key_names[0]);
+        pa_info("%s: no statistics on id column %s (run ANALYZE): reading with one reader", s->name, si->key_names[0]);
     }
     PQclear(res);
 }
 
-void pa_catalog_split_points(PGconn *conn, const struct pa_surface *s, const struct surface_info *si,
-                             const char *after, size_t n, char **pts, size_t *np)
+void pa_catalog_split_points(PGconn *conn, const struct pa_surface *s, const struct surface_info *si, const char *after,
+                             size_t n, char **pts, size_t *np)
 {
     *np = 0;
     if (si->key != KEY_SINGLE)

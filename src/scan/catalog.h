@@ -46,9 +46,9 @@ struct surface_info {
     char *qchanged;            /* changed_column, quoted; NULL: transaction ids (xmin) */
     char *changed_type;        /* its type: timestamptz, timestamp or date */
     enum pa_doc_kind kind;
-    long long estimate;        /* pg_class.reltuples */
+    long long estimate; /* pg_class.reltuples */
     char oid[16];
-    bool has_children;         /* partitioned, or inheritance children: rows in other relations */
+    bool has_children; /* partitioned, or inheritance children: rows in other relations */
 };
 
 void pa_catalog_info_free(struct surface_info *si);
@@ -106,9 +106,9 @@ struct pa_rel {
 struct pa_rels {
     struct pa_rel *v;
     size_t n;
-    long long max_blocks;   /* of the relations that are not new */
-    double rows_per_block;  /* from the statistics; 0 when unknown */
-    char fingerprint[33];   /* md5 of every relation's oid and file */
+    long long max_blocks;  /* of the relations that are not new */
+    double rows_per_block; /* from the statistics; 0 when unknown */
+    char fingerprint[33];  /* md5 of every relation's oid and file */
 };
 int pa_catalog_relations(PGconn *conn, const struct surface_info *si, const char *attached, struct pa_rels *out,
                          struct pa_err *e);
@@ -127,8 +127,8 @@ int pa_catalog_count_after(PGconn *conn, const struct surface_info *si, const ch
 
 /* Split points for n readers, strictly increasing in the id's order, into pts (at most n - 1, malloc'd; *np set).
  * Any failure here only means fewer readers. Single-column keys only. */
-void pa_catalog_split_points(PGconn *conn, const struct pa_surface *s, const struct surface_info *si,
-                             const char *after, size_t n, char **pts, size_t *np);
+void pa_catalog_split_points(PGconn *conn, const struct pa_surface *s, const struct surface_info *si, const char *after,
+                             size_t n, char **pts, size_t *np);
 
 /* The integer split points between lo and hi (both included in the range) for n readers: at most n - 1, strictly
  * increasing, each > lo - 1 and < hi. Pure. Returns how many were written to out. */

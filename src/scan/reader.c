@@ -34,10 +34,10 @@ struct reader {
     bool idle;                  /* under pool->mu: waiting for a range */
     struct read_job *job;       /* the range being read: job->ranges[idx] */
     size_t idx;
-    struct batch_result *cur;   /* the slot being filled, for on_finding */
-    const char *record_id;      /* the row being detected */
+    struct batch_result *cur; /* the slot being filled, for on_finding */
+    const char *record_id;    /* the row being detected */
     size_t record_id_len;
-    long pause_ns;              /* read_batch's pause once the socket is drained (COALESCE_*) */
+    long pause_ns; /* read_batch's pause once the socket is drained (COALESCE_*) */
 };
 
 /* A range waiting for a reader. */
@@ -54,8 +54,8 @@ struct scan_pool {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct reader *readers;
-    size_t n;        /* readers started */
-    size_t turn;     /* the reader pa_pool_next looks at first */
+    size_t n;    /* readers started */
+    size_t turn; /* the reader pa_pool_next looks at first */
     struct work *queue;
     size_t qhead, qlen, qcap;
     bool shutdown;   /* under mu: no more ranges will come */
@@ -285,8 +285,8 @@ static int copy_started(PGconn *conn, double wait_bound, struct batch_result *b)
 
 /* One row (a CopyData message of n bytes in buf): detected into b, then wiped and given back to libpq. The only
  * code that runs per row; inlined into read_rows. Returns 0, or -1 with b's error set. */
-static inline __attribute__((always_inline)) int take_row(struct reader *rd, struct batch_result *b, char *buf,
-                                                          int n, struct pa_buf *last_id, long long *rows)
+static inline __attribute__((always_inline)) int take_row(struct reader *rd, struct batch_result *b, char *buf, int n,
+                                                          struct pa_buf *last_id, long long *rows)
 {
     const struct read_job *job = rd->job;
     int rc = 0;
@@ -314,8 +314,7 @@ static inline __attribute__((always_inline)) int take_row(struct reader *rd, str
         } else if (doc) {
             struct pa_doc_result dr;
             b->bytes += doclen;
-            if (pa_detect_doc(rd->dctx, job->surface, job->info->kind, doc, (size_t)doclen, on_finding, rd, &dr) !=
-                0) {
+            if (pa_detect_doc(rd->dctx, job->surface, job->info->kind, doc, (size_t)doclen, on_finding, rd, &dr) != 0) {
                 pa_err_set(&b->err, PA_FAIL_QUERY, "internal detector error on record %.*s", idlen, id);
                 rc = -1;
             }
@@ -538,8 +537,7 @@ static bool retry_wanted(struct reader *rd, struct batch_result *b, int attempt,
     double wait = attempt < 5 ? (double)(1 << attempt) : 30;
     if (wait > 30)
         wait = 30;
-    pa_warn("%s: %s; retry %d of %lld in %.0fs, from %s", rd->job->surface, b->err.msg, attempt + 1, max, wait,
-            from);
+    pa_warn("%s: %s; retry %d of %lld in %.0fs, from %s", rd->job->surface, b->err.msg, attempt + 1, max, wait, from);
     for (double until = pa_now_monotonic() + wait; pa_now_monotonic() < until;) {
         if (job_stopping(rd))
             return false;

@@ -39,19 +39,19 @@ struct read_job {
     bool store;                      /* findings are recorded (pa_batch); in a dry run only counted */
     long long scan_id;               /* for the log context */
     enum read_how how;
-    const struct pa_order *order;    /* READ_KEYSET: the order of the batches (the key; changed_column then key) */
-    bool pos_is_rec;                 /* READ_KEYSET: a row's position is its record id, so an open-ended last batch
+    const struct pa_order *order; /* READ_KEYSET: the order of the batches (the key; changed_column then key) */
+    bool pos_is_rec;              /* READ_KEYSET: a row's position is its record id, so an open-ended last batch
                                       * reads at most a batch and the range goes on after its last row; otherwise
                                       * the last batch reads every row left */
-    const char *filter;              /* a condition (SQL on row t) every row read must pass, or NULL */
-    bool collect_ids;                /* each batch lists the record ids it read (their findings not seen again are
+    const char *filter;           /* a condition (SQL on row t) every row read must pass, or NULL */
+    bool collect_ids;             /* each batch lists the record ids it read (their findings not seen again are
                                       * resolved with the batch) */
-    long long chunk_blocks;          /* READ_BLOCKS: blocks of a range's first batch */
+    long long chunk_blocks;       /* READ_BLOCKS: blocks of a range's first batch */
     const struct id_range *ranges;
     size_t n;
     const struct pa_detect_allow *allow; /* the findings database's allowlist entries of the surface */
     size_t n_allow;
-    bool abort;                      /* under the pool's lock: give up at the next batch boundary */
+    bool abort; /* under the pool's lock: give up at the next batch boundary */
 };
 
 /* A batch read from one range of a job, handed to the coordinator. */
@@ -61,11 +61,11 @@ struct batch_result {
     struct pa_batch batch;     /* findings to store */
     struct pa_catcounts found; /* findings by category (dry run) */
     long long rows, bytes, invalid_documents, truncated_records;
-    long long oversized;       /* rows whose document was not fetched (scan.max_document_bytes); not in rows */
+    long long oversized;              /* rows whose document was not fetched (scan.max_document_bytes); not in rows */
     long long retries[PA_FAIL_COUNT]; /* by reason: retries that came before this batch (recovery_conflict) */
-    struct pa_buf end;         /* every row of the range <= end (in blocks: < end) was read (empty: no position) */
-    bool range_done;           /* the range's last batch: every row of it was read */
-    bool failed;               /* a failed batch is its range's last (a cancel is a failure) */
+    struct pa_buf end; /* every row of the range <= end (in blocks: < end) was read (empty: no position) */
+    bool range_done;   /* the range's last batch: every row of it was read */
+    bool failed;       /* a failed batch is its range's last (a cancel is a failure) */
     struct pa_err err;
 };
 

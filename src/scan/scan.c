@@ -41,8 +41,8 @@ struct scan_state {
     bool renew_scan_conn;   /* a surface lost its connection: renew scan_conn before the next one */
     long long scan_id;
     struct pa_db_server server; /* the scanned database: identity, role and limits (asked once per scan) */
-    int database_id;        /* its id in the findings store (0: none, a dry run of a database not known there) */
-    struct pa_allowlist allow; /* the findings database's allowlist, read when the run starts */
+    int database_id;            /* its id in the findings store (0: none, a dry run of a database not known there) */
+    struct pa_allowlist allow;  /* the findings database's allowlist, read when the run starts */
 };
 
 /* The surface as the findings store keys it (the scanned database, its table and column). */
@@ -56,34 +56,34 @@ enum step { STEP_CHANGES, STEP_NEW_RELS, STEP_TAIL, STEP_FULL, STEP_END };
 /* One surface of the scan, from its checks to its outcome. Owned by the scanning thread; the readers see `read`
  * only. */
 struct surface_job {
-    struct read_job read;           /* what the readers see; a batch's job leads back here (job_of) */
+    struct read_job read; /* what the readers see; a batch's job leads back here (job_of) */
     struct pa_surface_result *r;
     struct surface_info info;
     double t0;
-    struct pa_cursor cursor;        /* the stored cursor at the start */
-    struct pa_watermark wm;         /* taken at the start, before any batch */
-    char wm_text[96];               /* this scan's watermark as stored: xid8 (then " " and changed_column's value) */
-    struct pa_rels rels;            /* the relations the rows live in (change detection, keyless surfaces) */
+    struct pa_cursor cursor; /* the stored cursor at the start */
+    struct pa_watermark wm;  /* taken at the start, before any batch */
+    char wm_text[96];        /* this scan's watermark as stored: xid8 (then " " and changed_column's value) */
+    struct pa_rels rels;     /* the relations the rows live in (change detection, keyless surfaces) */
     /* the plan */
-    bool changes, full;             /* change detection + tail; a full pass */
-    bool full_fresh;                /* the full pass starts now (else it resumes at cursor.full_pos) */
-    bool baseline;                  /* the full pass's end sets the watermark (there is no valid one) */
-    long long pass_scan_id;         /* the scan the full pass began in */
-    const char *pass_watermark;     /* its watermark (wm_text, or the stored one) */
-    const char *pass_fingerprint;   /* what its positions refer to */
-    char *pass_end;                 /* where the full pass ended (its last key), kept for the baseline */
+    bool changes, full;           /* change detection + tail; a full pass */
+    bool full_fresh;              /* the full pass starts now (else it resumes at cursor.full_pos) */
+    bool baseline;                /* the full pass's end sets the watermark (there is no valid one) */
+    long long pass_scan_id;       /* the scan the full pass began in */
+    const char *pass_watermark;   /* its watermark (wm_text, or the stored one) */
+    const char *pass_fingerprint; /* what its positions refer to */
+    char *pass_end;               /* where the full pass ended (its last key), kept for the baseline */
     /* the step being read */
     enum step step;
-    const char *after;              /* where the step's keyset starts (NULL: the beginning) */
+    const char *after; /* where the step's keyset starts (NULL: the beginning) */
     enum pa_cursor_move move;
-    char *filter;                   /* the step's condition (read.filter) */
-    struct pa_order changed_order;  /* changed_column, then the key */
-    bool started, locked;           /* recorded in scan_run_surfaces; advisory lock held on the store session */
-    unsigned store_gen;             /* the store session the lock is held on */
+    char *filter;                  /* the step's condition (read.filter) */
+    struct pa_order changed_order; /* changed_column, then the key */
+    bool started, locked;          /* recorded in scan_run_surfaces; advisory lock held on the store session */
+    unsigned store_gen;            /* the store session the lock is held on */
     bool read_failed, store_failed;
-    struct id_range *ranges;        /* read.ranges */
+    struct id_range *ranges;         /* read.ranges */
     struct range_progress *progress; /* per range: what is committed */
-    size_t open;                    /* ranges a reader may still hand batches of (queued or being read) */
+    size_t open;                     /* ranges a reader may still hand batches of (queued or being read) */
     double last_print;
 };
 
@@ -154,8 +154,8 @@ static void progress_line(const struct pa_surface_result *r, double t0, long lon
         snprintf(eta, sizeof eta, "%.0fs", (double)(r->rows_estimated - done) / rate);
     else if (r->rows_estimated > 0)
         snprintf(eta, sizeof eta, "0s");
-    fprintf(stderr, "\r\033[K%s.%s: %lld / ~%lld rows, %.0f rows/s, ETA %s%s", r->table, r->surface->column,
-            done, r->rows_estimated > 0 ? r->rows_estimated : 0, rate, eta, final ? "\n" : "");
+    fprintf(stderr, "\r\033[K%s.%s: %lld / ~%lld rows, %.0f rows/s, ETA %s%s", r->table, r->surface->column, done,
+            r->rows_estimated > 0 ? r->rows_estimated : 0, rate, eta, final ? "\n" : "");
 }
 
 static bool want_surface(const struct pa_scan_opts *o, const struct pa_surface *s)
@@ -314,7 +314,7 @@ static bool choose_mode(struct scan_state *st, struct surface_job *job)
         pa_warn("%s: the last scan's watermark cannot be used (%s); reading the surface in full", s->name,
                 cur->relation_oid != atoll(si->oid)                              ? "the table was created anew"
                 : !cur->watermark_kind || strcmp(cur->watermark_kind, kind) != 0 ? "changed_column changed"
-                                                                                  : "too many transactions since");
+                                                                                 : "too many transactions since");
     bool due = cur->last_full_scan_at <= 0 || pa_now_wall() - cur->last_full_scan_at >= st->cfg->full_scan_interval;
     /* a dry run records nothing, so it reads everything: its "open" is what it found */
     bool fresh = st->opts->full || st->opts->dry_run || (!pass && (keyless || !baseline_ok || due));
@@ -548,8 +548,8 @@ static bool setup_step(struct scan_state *st, struct surface_job *job, enum step
             const struct pa_rel *x = &job->rels.v[i];
             if (!x->is_new)
                 continue;
-            pa_info("%s: partition %s joined the surface since its last scan: reading it whole",
-                    job->r->surface->name, x->oid);
+            pa_info("%s: partition %s joined the surface since its last scan: reading it whole", job->r->surface->name,
+                    x->oid);
             /* in key order through the parent: the partition constraint prunes the scan to that partition, whose
              * part of the key's index serves the batches */
             job->ranges[k++].filter = pa_xstrdup(x->constraint);
@@ -578,8 +578,7 @@ static bool setup_step(struct scan_state *st, struct surface_job *job, enum step
             key_ranges(st, job, true);
         }
         break;
-    default:
-        goto skip;
+    default: goto skip;
     }
     job->filter = f.len ? pa_xstrdup(f.data + (strncmp(f.data, " AND ", 5) == 0 ? 5 : 0)) : NULL;
     pa_buf_free(&f);
@@ -685,9 +684,8 @@ static bool begin_surface(struct scan_state *st, struct surface_job *job)
                       : job->full_fresh         ? "full"
                       : job->full               ? "changes, tail, then the full scan resumed"
                                                 : "changes and tail";
-    pa_info("%s: %s scan started (%s; key %s %s, ~%lld rows, watermark %llu)", s->name, pa_scan_mode_name(r->full),
-            how, job->info.id_column, job->info.id_type, job->info.estimate > 0 ? job->info.estimate : 0,
-            job->wm.xid);
+    pa_info("%s: %s scan started (%s; key %s %s, ~%lld rows, watermark %llu)", s->name, pa_scan_mode_name(r->full), how,
+            job->info.id_column, job->info.id_type, job->info.estimate > 0 ? job->info.estimate : 0, job->wm.xid);
     if (st->opts->on_surface_start)
         st->opts->on_surface_start(st->opts->observer, r);
     return queue_next_step(st, job, STEP_CHANGES);
@@ -827,8 +825,8 @@ static bool store_for_step(struct scan_state *st, struct surface_job *job)
  * readers' batches are: wait (1 s doubling to 30 s; a stop request ends the wait) and say whether to run it again,
  * at most scan.retry_attempts times in a row. Each retry is logged (what: what is run again) and counted in the
  * surface's result and by the observer. */
-static bool retry_on_scan_conn(struct scan_state *st, struct pa_surface_result *r, const struct pa_err *e,
-                               int *attempt, const char *what)
+static bool retry_on_scan_conn(struct scan_state *st, struct pa_surface_result *r, const struct pa_err *e, int *attempt,
+                               const char *what)
 {
     bool stopping = st->opts->stop && *st->opts->stop;
     if (e->reason != PA_FAIL_RECOVERY_CONFLICT || *attempt >= st->cfg->retry_attempts || stopping)
@@ -990,8 +988,8 @@ static bool finish_step(struct scan_state *st, struct surface_job *job)
                                      .last_id = job->pass_end};
         struct pa_surface_key k = key_of(st, r);
         if (pa_findings_complete_full(st->store_conn, st->scan_id, job->pass_scan_id, &k, job->info.id_column,
-                                      job->info.id_type, baseline ? &w : NULL, &r->resolved_by_cat,
-                                      &r->full_duration, &e) != 0) {
+                                      job->info.id_type, baseline ? &w : NULL, &r->resolved_by_cat, &r->full_duration,
+                                      &e) != 0) {
             fail_store(st->store_conn, r, &e);
             return false;
         }
@@ -1145,8 +1143,7 @@ static bool surface_conns(struct scan_state *st, struct pa_surface_result *r, bo
 }
 
 /* Start surface r (job) when a reader is free: 1 when it is being read, 0 when it ended at once. */
-static int start_surface(struct scan_state *st, struct surface_job *job, struct pa_surface_result *r,
-                         bool use_store)
+static int start_surface(struct scan_state *st, struct surface_job *job, struct pa_surface_result *r, bool use_store)
 {
     pa_log_set_context(r->surface->name, st->scan_id);
     if (st->opts->stop && *st->opts->stop) {
@@ -1184,7 +1181,7 @@ static void scan_surfaces(struct scan_state *st, struct pa_scan_result *res)
     double last_tick = pa_now_monotonic();
     for (;;) {
         bool can_start;
-        struct batch_result *b = pa_pool_next(st->pool, next < res->n, active > 0 || next < res->n, &can_start);
+        struct batch_result *b = pa_pool_next(st->pool, next<res->n, active> 0 || next < res->n, &can_start);
         double now = pa_now_monotonic();
         if (now - last_tick > 1) {
             last_tick = now;
@@ -1286,8 +1283,7 @@ static int run_connect(struct scan_state *st, struct pa_scan_result *res)
     /* findings, cursors, runs and locks are this database's: a dry run only looks it up (it writes nothing) */
     bool adopted = false;
     if (pa_findings_database(st->store_conn, &st->server, !st->opts->dry_run, &st->database_id, &adopted, &e) != 0)
-        return pa_err_set(&res->err, PA_FAIL_FINDINGS_STORE, "cannot record the scanned database %s: %s", ident,
-                          e.msg);
+        return pa_err_set(&res->err, PA_FAIL_FINDINGS_STORE, "cannot record the scanned database %s: %s", ident, e.msg);
     if (adopted)
         pa_warn("the findings, cursors and scan runs recorded before findings schema version 2 are now database %s's "
                 "(the first database scanned after the upgrade adopts them: docs/operations.md, \"Upgrade\")",
@@ -1387,21 +1383,18 @@ int pa_scan_run(const struct pa_config *cfg, const struct pa_detector *det, cons
     for (size_t i = 0; i < cfg->n_surfaces && !pooled; i++)
         pooled = want_surface(opts, &cfg->surfaces[i]);
     if (pooled) {
-        struct pool_params pp = {.cfg = cfg,
-                                 .det = det,
-                                 .stop = opts->stop,
-                                 .readers = cfg->parallelism > 1 ? (size_t)cfg->parallelism : 1};
+        struct pool_params pp = {
+            .cfg = cfg, .det = det, .stop = opts->stop, .readers = cfg->parallelism > 1 ? (size_t)cfg->parallelism : 1};
         /* rows per batch: scan.batch_size, or less to keep a throttled step under a second */
-        pp.limit = cfg->max_rows_per_second > 0 && cfg->max_rows_per_second < cfg->batch_size
-                       ? cfg->max_rows_per_second
-                       : cfg->batch_size;
+        pp.limit = cfg->max_rows_per_second > 0 && cfg->max_rows_per_second < cfg->batch_size ? cfg->max_rows_per_second
+                                                                                              : cfg->batch_size;
         st.pool = pa_pool_start(&pp);
     }
     select_surfaces(cfg, opts, res);
     if (!opts->dry_run) {
         struct pa_err e;
-        st.scan_id = pa_findings_begin_run(st.store_conn, st.database_id, opts->trigger,
-                                           pa_scan_mode_name(opts->full), (int)res->n, &res->interrupted_runs, &e);
+        st.scan_id = pa_findings_begin_run(st.store_conn, st.database_id, opts->trigger, pa_scan_mode_name(opts->full),
+                                           (int)res->n, &res->interrupted_runs, &e);
         if (st.scan_id < 0) {
             pa_err_set(&res->err, PA_FAIL_FINDINGS_STORE, "cannot record the scan run: %s", e.msg);
             goto out;

@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK(cond)                                                                                                \
-    do {                                                                                                           \
-        if (!(cond))                                                                                               \
-            abort();                                                                                               \
+#define CHECK(cond)                                                                                                    \
+    do {                                                                                                               \
+        if (!(cond))                                                                                                   \
+            abort();                                                                                                   \
     } while (0)
 
 /* Paths cost O(depth) each; rendering one per event on a 4,000-deep input would only measure that. */
@@ -104,8 +104,14 @@ static void serialize(struct fz *z, const struct pa_jw_event *ev)
         pa_buf_appendc(b, ',');
     z->after_key = false;
     switch (ev->kind) {
-    case PA_JW_OBJECT_BEGIN: pa_buf_appendc(b, '{'); z->need_comma = false; return;
-    case PA_JW_ARRAY_BEGIN: pa_buf_appendc(b, '['); z->need_comma = false; return;
+    case PA_JW_OBJECT_BEGIN:
+        pa_buf_appendc(b, '{');
+        z->need_comma = false;
+        return;
+    case PA_JW_ARRAY_BEGIN:
+        pa_buf_appendc(b, '[');
+        z->need_comma = false;
+        return;
     case PA_JW_OBJECT_END: pa_buf_appendc(b, '}'); break;
     case PA_JW_ARRAY_END: pa_buf_appendc(b, ']'); break;
     case PA_JW_KEY:

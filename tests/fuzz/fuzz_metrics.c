@@ -25,10 +25,10 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-#define CHECK(c)                                                                                                      \
-    do {                                                                                                              \
-        if (!(c))                                                                                                     \
-            abort();                                                                                                  \
+#define CHECK(c)                                                                                                       \
+    do {                                                                                                               \
+        if (!(c))                                                                                                      \
+            abort();                                                                                                   \
     } while (0)
 
 /* ---- reference UTF-8: which byte strings are prefixes of an encoded scalar value --------------------------- */
@@ -99,12 +99,9 @@ static void build_reference(void)
 static bool is_prefix(const uint8_t *s, size_t k)
 {
     switch (k) {
-    case 1:
-        return getbit(prefix1, s[0]);
-    case 2:
-        return getbit(prefix2, (uint32_t)s[0] << 8 | s[1]);
-    case 3:
-        return getbit(prefix3, (uint32_t)s[0] << 16 | (uint32_t)s[1] << 8 | s[2]);
+    case 1: return getbit(prefix1, s[0]);
+    case 2: return getbit(prefix2, (uint32_t)s[0] << 8 | s[1]);
+    case 3: return getbit(prefix3, (uint32_t)s[0] << 16 | (uint32_t)s[1] << 8 | s[2]);
     case 4:
         return is_prefix(s, 3) && (s[3] & 0xC0) == 0x80 && s[0] >= 0xF0 &&
                getbit(prefix4, (uint32_t)(s[0] & 7) << 18 | (uint32_t)(s[1] & 0x3F) << 12 |

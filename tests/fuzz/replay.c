@@ -42,7 +42,6 @@ static int replay_file(const char *path)
     return 0;
 }
 
-
 int main(int argc, char **argv)
 {
     if (LLVMFuzzerInitialize)

@@ -85,12 +85,12 @@ int main(int argc, char **argv)
         override_listen(&cfg->web, ov);
 
     struct pa_metrics *m = pa_metrics_new();
-    struct pa_metric *scans =
-        pa_metrics_register(m, "pii_auditd_scans_total", "Scans finished.", PA_METRIC_COUNTER, 0, NULL, NULL, 0);
+    struct pa_metric *scans = pa_metrics_register(m, "pii_auditd_scans_total", "Scans finished.", PA_METRIC_COUNTER, 0,
+                                                  NULL, NULL, 0);
     pa_metric_add(scans, NULL, 2);
     const char *ln[] = {"surface", "category"};
-    struct pa_metric *open_f = pa_metrics_register(m, "pii_auditd_open_findings", "Open findings.", PA_METRIC_GAUGE,
-                                                   2, ln, NULL, 0);
+    struct pa_metric *open_f = pa_metrics_register(m, "pii_auditd_open_findings", "Open findings.", PA_METRIC_GAUGE, 2,
+                                                   ln, NULL, 0);
     const char *lv1[] = {"public.t.c", "email"}, *lv2[] = {"public.\"q\"\\t.c\nx", "phone"};
     pa_metric_set(open_f, lv1, 12);
     pa_metric_set(open_f, lv2, 1);

@@ -63,8 +63,8 @@ static int on_field(void *arg, struct pa_jw *w, const struct pa_jw_event *ev)
         v->has_params = true;
         return 0;
     }
-    if (ev->depth == 2 && ev->kind == PA_JW_STRING && strcmp(ps->field, "columns") == 0 &&
-        pa_jw_in_array(w) && v->n_columns < 4) {
+    if (ev->depth == 2 && ev->kind == PA_JW_STRING && strcmp(ps->field, "columns") == 0 && pa_jw_in_array(w) &&
+        v->n_columns < 4) {
         size_t n = ev->len < 63 ? ev->len : 63;
         memcpy(v->columns[v->n_columns], ev->str, n);
         v->columns[v->n_columns][n] = '\0';
@@ -371,8 +371,8 @@ static void evaluate(struct run *r, const char *source, struct vec *v)
         build_doc(&r->doc, v->key_path.data ? v->key_path.data : "", v);
         pa_detect_doc(r->c, "peer.vectors.doc", PA_DOC_JSON, r->doc.data, r->doc.len, doc_cb, &f, &res);
     } else if (strcmp(level, "file") == 0) {
-        pa_detect_doc(r->c, "peer.vectors.file", PA_DOC_TEXT, v->text.data ? v->text.data : "", v->text.len, doc_cb,
-                      &f, &res);
+        pa_detect_doc(r->c, "peer.vectors.file", PA_DOC_TEXT, v->text.data ? v->text.data : "", v->text.len, doc_cb, &f,
+                      &res);
     } else {
         r->skipped_level++;
         return;
@@ -567,7 +567,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "peer_vectors: %s agreement %.1f%% is below the floor %.0f%%\n", cat_label(cat), pct,
                     floor_pct);
     }
-    fprintf(out, "\n%zu vectors read; %zu compared, %zu agree (%.1f%%). Not compared: %zu vectors of entities we "
+    fprintf(out,
+            "\n%zu vectors read; %zu compared, %zu agree (%.1f%%). Not compared: %zu vectors of entities we "
             "do not cover, %zu validator-only vectors (Presidio validate_result), %zu with pdscan-only parameters "
             "(min_count), %zu value vectors of categories we detect by key only.\n\n",
             r.total, compared, agreed, compared ? 100.0 * (double)agreed / (double)compared : 0.0, r.skipped_entity,

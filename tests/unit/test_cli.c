@@ -27,9 +27,21 @@ START_TEST(test_since)
     ck_assert_int_eq(pa_cli_parse_since("2026-12-01T08:30:00-01:30", now, &t), 0);
     ck_assert(t == 1796083200.0 + 10 * 3600);
     ck_assert_int_eq(pa_cli_parse_since("2024-02-29", now, &t), 0); /* a leap day */
-    const char *bad[] = {"", "30", "7 d", "-7d", "d", "2026-13-01", "2026-02-30", "2025-02-29", "2026-12-1",
-                         "2026-12-01T8:30", "2026-12-01T08:30:00+0200", "2026-12-01T24:00", "2026-12-01Zx",
-                         "yesterday", "2026-12-01T08:30:00.5Z"};
+    const char *bad[] = {"",
+                         "30",
+                         "7 d",
+                         "-7d",
+                         "d",
+                         "2026-13-01",
+                         "2026-02-30",
+                         "2025-02-29",
+                         "2026-12-1",
+                         "2026-12-01T8:30",
+                         "2026-12-01T08:30:00+0200",
+                         "2026-12-01T24:00",
+                         "2026-12-01Zx",
+                         "yesterday",
+                         "2026-12-01T08:30:00.5Z"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         ck_assert_msg(pa_cli_parse_since(bad[i], now, &t) == -1, "accepted %s", bad[i]);
 }

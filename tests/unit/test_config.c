@@ -13,7 +13,7 @@
 
 #define CANARY "CANARY-9f8e7d6c"
 #define DB "database:\n  conninfo: \"host=db user=app password=" CANARY "\"\n" /* lines 1-2 */
-#define SURF "surfaces:\n  - {table: t, column: c}\n"                        /* 2 lines */
+#define SURF "surfaces:\n  - {table: t, column: c}\n"                          /* 2 lines */
 
 static char err[1024];
 
@@ -415,10 +415,14 @@ static const struct bad bad_cases[] = {
     {DB "scan: {batch_size: 010}\n" SURF, 3, 20, "scan.batch_size: expected an integer", "got \"010\""},
     {DB "scan: {batch_size: 99999999999999999999999}\n" SURF, 3, 20, "scan.batch_size: expected an integer", NULL},
     {DB "scan: {batch_size: [1]}\n" SURF, 3, 20, "scan.batch_size: expected an integer", "got a list"},
-    {DB "scan: {max_rows_per_second: -1}\n" SURF, 3, 29, "scan.max_rows_per_second: expected an integer between 0 "
-     "and 1000000000", "got \"-1\""},
-    {DB "scan:\n  max_findings_per_record: 2000000\n" SURF, 4, 28, "scan.max_findings_per_record: expected an "
-     "integer between 0 and 1000000", NULL},
+    {DB "scan: {max_rows_per_second: -1}\n" SURF, 3, 29,
+     "scan.max_rows_per_second: expected an integer between 0 "
+     "and 1000000000",
+     "got \"-1\""},
+    {DB "scan:\n  max_findings_per_record: 2000000\n" SURF, 4, 28,
+     "scan.max_findings_per_record: expected an "
+     "integer between 0 and 1000000",
+     NULL},
     /* durations */
     {DB "scan: {statement_timeout: soon}\n" SURF, 3, 27,
      "scan.statement_timeout: expected a duration such as 30s, 15m, 1h or 7d", "got \"soon\""},
@@ -428,8 +432,10 @@ static const struct bad bad_cases[] = {
      NULL},
     {DB "scan: {connect_timeout: 1s}\n" SURF, 3, 25, "scan.connect_timeout: expected a duration between 2s and 10m",
      NULL},
-    {DB "scan: {full_scan_interval: 30s}\n" SURF, 3, 28, "scan.full_scan_interval: expected a duration between 1m "
-     "and 365d", NULL},
+    {DB "scan: {full_scan_interval: 30s}\n" SURF, 3, 28,
+     "scan.full_scan_interval: expected a duration between 1m "
+     "and 365d",
+     NULL},
     {DB "scan: {full_scan_interval: \"5 s\"}\n" SURF, 3, 28, "scan.full_scan_interval: expected a duration such as",
      NULL},
     {DB "scan: {lock_timeout: {a: 1}}\n" SURF, 3, 22, "scan.lock_timeout: expected a duration", "got a mapping"},
@@ -438,17 +444,22 @@ static const struct bad bad_cases[] = {
     {DB "scan: {interval: 31d}\n" SURF, 3, 18, "scan.interval: expected a duration between 1m and 30d", NULL},
     {DB "scan: {initial_delay: 2d}\n" SURF, 3, 23, "scan.initial_delay: expected a duration between 0s and 1d", NULL},
     {DB "scan: {initial_delay: -1s}\n" SURF, 3, 23, "scan.initial_delay: expected a duration such as", NULL},
-    {DB "scan: {jitter: 10m, interval: 10m}\n" SURF, 3, 16, "scan.jitter: expected a duration less than "
-     "scan.interval (10m), got 10m", "leave it unset for 10% of scan.interval"},
+    {DB "scan: {jitter: 10m, interval: 10m}\n" SURF, 3, 16,
+     "scan.jitter: expected a duration less than "
+     "scan.interval (10m), got 10m",
+     "leave it unset for 10% of scan.interval"},
     {DB "scan: {jitter: 2h}\n" SURF, 3, 16, "scan.jitter: expected a duration less than scan.interval (1h)", NULL},
     {DB "scan: {jitter: soon}\n" SURF, 3, 16, "scan.jitter: expected a duration such as", NULL},
     /* metrics */
-    {DB SURF "metrics: {listen: \"127.0.0.1\"}\n", 5, 19, "metrics.listen: expected host:port, [ipv6]:port or :port "
-     "such as \"127.0.0.1:10187\", got \"127.0.0.1\"", "missing :port"},
+    {DB SURF "metrics: {listen: \"127.0.0.1\"}\n", 5, 19,
+     "metrics.listen: expected host:port, [ipv6]:port or :port "
+     "such as \"127.0.0.1:10187\", got \"127.0.0.1\"",
+     "missing :port"},
     {DB SURF "metrics: {listen: \"::1:10187\"}\n", 5, 19, "metrics.listen: expected host:port",
      "an IPv6 address must be in brackets, such as \"[::1]:10187\""},
     {DB SURF "metrics: {listen: \"[::1:10187\"}\n", 5, 19, "metrics.listen: expected host:port", "missing ]"},
-    {DB SURF "metrics: {listen: \"[::1]10187\"}\n", 5, 19, "metrics.listen: expected host:port", "missing :port after ]"},
+    {DB SURF "metrics: {listen: \"[::1]10187\"}\n", 5, 19, "metrics.listen: expected host:port",
+     "missing :port after ]"},
     {DB SURF "metrics: {listen: \"[fe80::zz]:1\"}\n", 5, 19, "metrics.listen: expected host:port",
      "invalid IPv6 address"},
     {DB SURF "metrics: {listen: \"1.2.3.256:10187\"}\n", 5, 19, "metrics.listen: expected host:port",
@@ -465,18 +476,26 @@ static const struct bad bad_cases[] = {
     {DB SURF "metrics: {listen: [\":1\", \":2\", \":1\"]}\n", 5, 32, "metrics.listen[2]: duplicate address \":1\"",
      "also metrics.listen[0]"},
     {DB SURF "metrics: {listn: \":1\"}\n", 5, 11, "unknown key \"listn\" in metrics (did you mean \"listen\"?)", NULL},
-    {DB SURF "metrics: {max_connections: 0}\n", 5, 28, "metrics.max_connections: expected an integer between 1 and "
-     "10000", NULL},
+    {DB SURF "metrics: {max_connections: 0}\n", 5, 28,
+     "metrics.max_connections: expected an integer between 1 and "
+     "10000",
+     NULL},
     {DB SURF "metrics: {max_connections: 10001}\n", 5, 28, "metrics.max_connections: expected an integer", NULL},
-    {DB SURF "metrics: {connection_timeout: 500ms}\n", 5, 31, "metrics.connection_timeout: expected a duration "
-     "between 1s and 5m", NULL},
+    {DB SURF "metrics: {connection_timeout: 500ms}\n", 5, 31,
+     "metrics.connection_timeout: expected a duration "
+     "between 1s and 5m",
+     NULL},
     {DB SURF "metrics: {connection_timeout: 6m}\n", 5, 31, "metrics.connection_timeout: expected a duration", NULL},
-    {DB SURF "metrics:\n  tls: {cert_file: /c.pem}\n", 6, 20, "metrics.tls.cert_file: set without "
-     "metrics.tls.key_file: set both (HTTPS) or neither (plain HTTP)", NULL},
+    {DB SURF "metrics:\n  tls: {cert_file: /c.pem}\n", 6, 20,
+     "metrics.tls.cert_file: set without "
+     "metrics.tls.key_file: set both (HTTPS) or neither (plain HTTP)",
+     NULL},
     {DB SURF "metrics:\n  tls: {key_file: /k.pem}\n", 6, 19, "metrics.tls.key_file: set without metrics.tls.cert_file",
      NULL},
-    {DB SURF "metrics:\n  tls: {client_ca_file: /ca.pem}\n", 6, 25, "metrics.tls.client_ca_file: client certificates "
-     "need HTTPS", NULL},
+    {DB SURF "metrics:\n  tls: {client_ca_file: /ca.pem}\n", 6, 25,
+     "metrics.tls.client_ca_file: client certificates "
+     "need HTTPS",
+     NULL},
     {DB SURF "metrics:\n  tls: {cert_file: [a]}\n", 6, 20, "metrics.tls.cert_file: expected a file path", NULL},
     {DB SURF "metrics:\n  tls: /c.pem\n", 6, 8, "metrics.tls: expected a mapping", NULL},
     {DB SURF "metrics:\n  basic_auth_users:\n    prometheus: " CANARY "\n", 7, 17,
@@ -490,10 +509,14 @@ static const struct bad bad_cases[] = {
      7, 8, "metrics.basic_auth_users.p: expected a bcrypt hash", NULL},
     {DB SURF "metrics:\n  basic_auth_users:\n    p: [a]\n", 7, 8, "metrics.basic_auth_users.p: expected a bcrypt hash",
      "got a list"},
-    {DB SURF "metrics:\n  basic_auth_users:\n    \"a:b\": x\n", 7, 5, "metrics.basic_auth_users: user name \"a:b\" "
-     "must be 1 to 64 characters without a colon", NULL},
-    {DB SURF "metrics:\n  basic_auth_users: [a]\n", 6, 21, "metrics.basic_auth_users: expected a mapping of user: "
-     "bcrypt hash", "got a list"},
+    {DB SURF "metrics:\n  basic_auth_users:\n    \"a:b\": x\n", 7, 5,
+     "metrics.basic_auth_users: user name \"a:b\" "
+     "must be 1 to 64 characters without a colon",
+     NULL},
+    {DB SURF "metrics:\n  basic_auth_users: [a]\n", 6, 21,
+     "metrics.basic_auth_users: expected a mapping of user: "
+     "bcrypt hash",
+     "got a list"},
     {DB SURF "metrics:\n  basic_auth_users: {a: x, a: y}\n", 6, 28, "duplicate key \"a\" in metrics.basic_auth_users",
      NULL},
     /* database / findings */
@@ -511,8 +534,10 @@ static const struct bad bad_cases[] = {
     {"database:\n  conninfo: \"host=x password=" CANARY "\n" SURF, 5, 1, "YAML syntax error", NULL},
     {"database:\n  conninfo: host=x\n  \"password=" CANARY "\": 1\n" SURF, 3, 3, "unknown key (not shown) in database",
      "expected one of conninfo, password_file"},
-    {"database:\n  conninfo: host=x\n  conninf: password=" CANARY "\n" SURF, 3, 3, "unknown key \"conninf\" in "
-     "database (did you mean \"conninfo\"?)", NULL},
+    {"database:\n  conninfo: host=x\n  conninf: password=" CANARY "\n" SURF, 3, 3,
+     "unknown key \"conninf\" in "
+     "database (did you mean \"conninfo\"?)",
+     NULL},
     {DB "  conninfo: \"password=" CANARY "\"\n" SURF, 3, 3, "duplicate key \"conninfo\" in database", NULL},
     {DB "findings: {conninfo: [password=" CANARY "]}\n" SURF, 3, 22, "findings.conninfo: expected a string", NULL},
     {DB "findings: {password_file: /x}\n" SURF, 3, 27, "findings.password_file: set without findings.conninfo", NULL},
@@ -529,8 +554,10 @@ static const struct bad bad_cases[] = {
     {DB "surfaces:\n  - table: t\n", 4, 5, "surfaces[0]: missing required key \"column\"", NULL},
     {DB "surfaces:\n  - {table: t, column: c}\n  - column: c\n", 5, 5, "surfaces[1]: missing required key \"table\"",
      NULL},
-    {DB "surfaces:\n  - {table: t, colum: c}\n", 4, 16, "unknown key \"colum\" in surfaces[0] (did you mean "
-     "\"column\"?)", NULL},
+    {DB "surfaces:\n  - {table: t, colum: c}\n", 4, 16,
+     "unknown key \"colum\" in surfaces[0] (did you mean "
+     "\"column\"?)",
+     NULL},
     {DB "surfaces:\n  - {table: t, column: c}\n  - {table: public.T, column: C}\n", 5, 5,
      "surfaces[1]: duplicate surface \"public.t.c\"", "surfaces[0] at line 4"},
     {DB "surfaces:\n  - {table: x, column: c}\n  - {schema: public, table: t, column: c}\n  - {table: t, column: c}\n",
@@ -547,63 +574,92 @@ static const struct bad bad_cases[] = {
     {DB "surfaces:\n  - {table: t, column: c, id_column: my id}\n", 4, 38, "surfaces[0].id_column: invalid name",
      "quote names with spaces"},
     {DB "surfaces:\n  - {table: a..b, column: c}\n", 4, 13, "surfaces[0].table", "name part is empty"},
-    {DB "surfaces:\n  - {table: t, column: c, keyless: rowid}\n", 4, 36, "surfaces[0].keyless: the only keyless mode "
-     "is ctid", NULL},
-    {DB "surfaces:\n  - {table: t, column: c, keyless: ctid, id_column: i}\n", 4, 5, "surfaces[0]: keyless: ctid "
-     "reads the table by row location", "remove id_column"},
-    {DB "surfaces:\n  - {table: t, column: c, keyless: ctid, changed_column: u}\n", 4, 5, "surfaces[0]: keyless: "
-     "ctid", "remove changed_column"},
+    {DB "surfaces:\n  - {table: t, column: c, keyless: rowid}\n", 4, 36,
+     "surfaces[0].keyless: the only keyless mode "
+     "is ctid",
+     NULL},
+    {DB "surfaces:\n  - {table: t, column: c, keyless: ctid, id_column: i}\n", 4, 5,
+     "surfaces[0]: keyless: ctid "
+     "reads the table by row location",
+     "remove id_column"},
+    {DB "surfaces:\n  - {table: t, column: c, keyless: ctid, changed_column: u}\n", 4, 5,
+     "surfaces[0]: keyless: "
+     "ctid",
+     "remove changed_column"},
     {DB "surfaces:\n  - {table: t, column: c, changed_overlap: 2d}\n", 4, 44, "surfaces[0].changed_overlap", NULL},
     {DB "surfaces:\n  - {table: s., column: c}\n", 4, 13, "surfaces[0].table", "name part is empty"},
     {DB "surfaces:\n  - {table: '\"a\"b', column: c}\n", 4, 13, "surfaces[0].table", "after a quoted name"},
     {DB "surfaces:\n  - {table: t, column: a234567890123456789012345678901234567890123456789012345678901234}\n", 4, 24,
      "surfaces[0].column", "longer than 63 bytes"},
-    {DB "surfaces:\n  - {table: a.t, schema: b, column: c}\n", 4, 26, "surfaces[0].schema: the table name is already "
-     "schema-qualified", NULL},
-    {DB "surfaces:\n  - {schema: b, table: a.t, column: c}\n", 4, 24, "surfaces[0].table: the table name is "
-     "schema-qualified and schema is set too", NULL},
+    {DB "surfaces:\n  - {table: a.t, schema: b, column: c}\n", 4, 26,
+     "surfaces[0].schema: the table name is already "
+     "schema-qualified",
+     NULL},
+    {DB "surfaces:\n  - {schema: b, table: a.t, column: c}\n", 4, 24,
+     "surfaces[0].table: the table name is "
+     "schema-qualified and schema is set too",
+     NULL},
     /* fuzz regression: a newline inside a quoted identifier used to reach an error line verbatim */
     {DB "surfaces:\n  - {table: \"\\\"a\\nb\\\"\", column: c}\n", 4, 13, "surfaces[0].table: invalid table name",
      "control character"},
     {DB "surfaces:\n  - {table: '\"A b\"', column: c}\ndetectors: {allow_paths: [\"x.y:$\"]}\n", 5, 27,
      "detectors.allow_paths[0]: surface \"x.y\" is not configured", "(configured: \"public.A b.c\")"},
     /* detectors */
-    {DB SURF "detectors: {disable: [emial]}\n", 5, 23, "detectors.disable[0]: unknown category \"emial\" (did you "
-     "mean \"email\"?)", "built-in categories are: email, phone"},
+    {DB SURF "detectors: {disable: [emial]}\n", 5, 23,
+     "detectors.disable[0]: unknown category \"emial\" (did you "
+     "mean \"email\"?)",
+     "built-in categories are: email, phone"},
     {DB SURF "detectors: {disable: email}\n", 5, 22, "detectors.disable: expected a list of strings", "got \"email\""},
     {DB SURF "detectors:\n  disable:\n    - email\n    - {a: 1}\n", 8, 7, "detectors.disable[1]: expected a string",
      "got a mapping"},
     {DB SURF "detectors: {extra_keys: {National-ID: [x]}}\n", 5, 26, "detectors.extra_keys: category \"National-ID\"",
      "lower-case letters"},
-    {DB SURF "detectors: {extra_keys: {national_id: tax_ref}}\n", 5, 39, "detectors.extra_keys.national_id: "
-     "expected a list of key names", "got \"tax_ref\""},
-    {DB SURF "detectors:\n  extra_keys:\n    a: [x]\n    b: [y]\n    a: [z]\n", 9, 5, "duplicate key \"a\" in "
-     "detectors.extra_keys", "first set at line 7"},
+    {DB SURF "detectors: {extra_keys: {national_id: tax_ref}}\n", 5, 39,
+     "detectors.extra_keys.national_id: "
+     "expected a list of key names",
+     "got \"tax_ref\""},
+    {DB SURF "detectors:\n  extra_keys:\n    a: [x]\n    b: [y]\n    a: [z]\n", 9, 5,
+     "duplicate key \"a\" in "
+     "detectors.extra_keys",
+     "first set at line 7"},
     {DB SURF "detectors: {extra_keys: [national_id]}\n", 5, 25, "detectors.extra_keys: expected a mapping", NULL},
-    {DB SURF "detectors: {extra_keys: {national_id: [\"\"]}}\n", 5, 40, "detectors.extra_keys.national_id[0]: "
-     "expected a key name", NULL},
+    {DB SURF "detectors: {extra_keys: {national_id: [\"\"]}}\n", 5, 40,
+     "detectors.extra_keys.national_id[0]: "
+     "expected a key name",
+     NULL},
     {DB SURF "detectors: {ignore_keys: [a, \"\"]}\n", 5, 30, "detectors.ignore_keys[1]: must not be empty", NULL},
-    {DB SURF "detectors: {allow_paths: [\"public.t.c:merchant.email\"]}\n", 5, 27, "detectors.allow_paths[0]: "
-     "expected \"schema.table.column:$.json.path\"", NULL},
-    {DB SURF "detectors: {allow_paths: [\"public.t.c:$.a..b\"]}\n", 5, 27, "detectors.allow_paths[0]: invalid JSON "
-     "path", "member name"},
+    {DB SURF "detectors: {allow_paths: [\"public.t.c:merchant.email\"]}\n", 5, 27,
+     "detectors.allow_paths[0]: "
+     "expected \"schema.table.column:$.json.path\"",
+     NULL},
+    {DB SURF "detectors: {allow_paths: [\"public.t.c:$.a..b\"]}\n", 5, 27,
+     "detectors.allow_paths[0]: invalid JSON "
+     "path",
+     "member name"},
     {DB SURF "detectors: {allow_paths: [\"public.t.c:$[\\\"merchant\\\"]\"]}\n", 5, 27, "detectors.allow_paths[0]",
      "is written .name"},
     {DB SURF "detectors: {allow_paths: [\"public.t.c:$.a[01]\"]}\n", 5, 27, "detectors.allow_paths[0]",
      "leading zeros"},
-    {DB SURF "detectors: {allow_paths: [\"public.x.c:$.merchant.email\"]}\n", 5, 27, "detectors.allow_paths[0]: "
-     "surface \"public.x.c\" is not configured", "(configured: \"public.t.c\")"},
-    {DB SURF "detectors:\n  patterns:\n    - {name: a, category: b}\n", 7, 7, "detectors.patterns[0]: missing "
-     "required key \"regex\"", NULL},
+    {DB SURF "detectors: {allow_paths: [\"public.x.c:$.merchant.email\"]}\n", 5, 27,
+     "detectors.allow_paths[0]: "
+     "surface \"public.x.c\" is not configured",
+     "(configured: \"public.t.c\")"},
+    {DB SURF "detectors:\n  patterns:\n    - {name: a, category: b}\n", 7, 7,
+     "detectors.patterns[0]: missing "
+     "required key \"regex\"",
+     NULL},
     {DB SURF "detectors:\n  patterns:\n    - {name: Employee-ID, category: b, regex: x}\n", 7, 14,
      "detectors.patterns[0].name: expected a name of lower-case letters", NULL},
     {DB SURF "detectors:\n  patterns:\n    - {name: a, category: B C, regex: x}\n", 7, 27,
      "detectors.patterns[0].category: expected a category name", NULL},
     {DB SURF "detectors:\n  patterns:\n    - {name: a, category: b, regex: x}\n    - {name: a, category: c, regex: "
-     "y}\n", 8, 14, "detectors.patterns[1].name: duplicate pattern name \"a\"", "detectors.patterns[0] at line 7"},
+             "y}\n",
+     8, 14, "detectors.patterns[1].name: duplicate pattern name \"a\"", "detectors.patterns[0] at line 7"},
     {DB SURF "detectors:\n  patterns:\n    - a\n", 7, 7, "detectors.patterns[0]: expected a mapping", NULL},
-    {DB SURF "detectors:\n  patterns:\n    - {name: a, category: b, regexp: x}\n", 7, 30, "unknown key \"regexp\" in "
-     "detectors.patterns[0] (did you mean \"regex\"?)", NULL},
+    {DB SURF "detectors:\n  patterns:\n    - {name: a, category: b, regexp: x}\n", 7, 30,
+     "unknown key \"regexp\" in "
+     "detectors.patterns[0] (did you mean \"regex\"?)",
+     NULL},
     {DB SURF "detectors:\n  patterns: {name: a}\n", 6, 13, "detectors.patterns: expected a list of patterns", NULL},
 };
 
@@ -749,8 +805,7 @@ START_TEST(test_key_table)
     const struct pa_config_key *k = pa_config_keys(&n);
     ck_assert_uint_ge(n, 28);
     for (size_t i = 0; i < n; i++) {
-        ck_assert_msg(k[i].doc && *k[i].doc && !strchr(k[i].doc, '|') && !strchr(k[i].doc, '\n'), "%s: doc",
-                      k[i].name);
+        ck_assert_msg(k[i].doc && *k[i].doc && !strchr(k[i].doc, '|') && !strchr(k[i].doc, '\n'), "%s: doc", k[i].name);
         ck_assert_msg(!(k[i].required && k[i].dflt), "%s: required with a default", k[i].name);
         for (size_t j = 0; j < i; j++)
             ck_assert_msg(strcmp(k[i].name, k[j].name) != 0, "%s twice", k[i].name);

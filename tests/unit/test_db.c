@@ -22,7 +22,7 @@ START_TEST(test_reason_names)
     ck_assert_str_eq(pa_fail_reason_name(PA_FAIL_CONNECTION_LOST), "connection_lost");
     ck_assert_str_eq(pa_fail_reason_name(PA_FAIL_INTERRUPTED), "interrupted");
     ck_assert_str_eq(pa_fail_reason_name(PA_FAIL_COUNT), "query");
-    ck_assert_str_eq(pa_fail_reason_name((enum pa_fail_reason)-1), "query");
+    ck_assert_str_eq(pa_fail_reason_name((enum pa_fail_reason) - 1), "query");
 }
 END_TEST
 
@@ -107,8 +107,9 @@ START_TEST(test_explain_refusal)
     pa_err_set(&e, PA_FAIL_CONNECT, "connection to server failed: FATAL:  too many connections for role \"scanner\"");
     ck_assert(pa_db_explain_refusal(&cfg, NULL, &e));
     ck_assert_str_eq(e.sqlstate, "53300");
-    ck_assert_ptr_nonnull(strstr(e.msg, "; this configuration needs up to 10 sessions (scan.parallelism 4: 2 per reader "
-                                        "+ 2): ALTER ROLE scanner CONNECTION LIMIT 10"));
+    ck_assert_ptr_nonnull(strstr(e.msg,
+                                 "; this configuration needs up to 10 sessions (scan.parallelism 4: 2 per reader "
+                                 "+ 2): ALTER ROLE scanner CONNECTION LIMIT 10"));
     ck_assert_ptr_null(strstr(e.msg, "s3cret"));
     /* with the server described: its limits named */
     struct pa_db_server s = {.role = "scanner", .database = "app", .role_limit = 8, .database_limit = -1};

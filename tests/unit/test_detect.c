@@ -93,11 +93,11 @@ static void assert_not_leaked(const struct fset *s, const char *planted)
     }
 }
 
-#define EXPECT(s, path, cat, kind)                                                                                   \
-    do {                                                                                                             \
-        const struct fnd *f_ = find((s), (path), (cat));                                                             \
-        ck_assert_msg(f_ != NULL, "expected %s at %s", (cat), (path));                                               \
-        ck_assert_int_eq(f_->det, (kind));                                                                           \
+#define EXPECT(s, path, cat, kind)                                                                                     \
+    do {                                                                                                               \
+        const struct fnd *f_ = find((s), (path), (cat));                                                               \
+        ck_assert_msg(f_ != NULL, "expected %s at %s", (cat), (path));                                                 \
+        ck_assert_int_eq(f_->det, (kind));                                                                             \
     } while (0)
 
 /* Value detection over one string: bitmask of categories (built-ins only). */
@@ -174,9 +174,9 @@ static struct pa_detector *make(const struct pa_detect_options *o)
 
 START_TEST(test_category_names)
 {
-    static const char *names[] = {"email",       "phone",         "national_id", "person_name", "ip_address",
+    static const char *names[] = {"email",          "phone",         "national_id", "person_name", "ip_address",
                                   "street_address", "date_of_birth", "credit_card", "iban",        "geolocation",
-                                  "device_id",   "mac_address",   "postal_code"};
+                                  "device_id",      "mac_address",   "postal_code"};
     ck_assert_int_eq(PA_ARRAY_LEN(names), PA_CAT_BUILTIN_COUNT);
     for (int i = 0; i < PA_CAT_BUILTIN_COUNT; i++) {
         ck_assert_str_eq(pa_category_name(i), names[i]);
@@ -290,9 +290,10 @@ END_TEST
 START_TEST(test_key_variants)
 {
     /* spellings */
-    static const char *emails[] = {"email", "Email", "EMAIL", "emailAddress", "email-address", "E_Mail_Address",
-                                   "EMAIL_ADDRESS", "e-mail", "billing_email", "customerEmail", "emails",
-                                   "user.email", "contact email", "email_addr", "mail_address", "EmailAddresses"};
+    static const char *emails[] = {"email",         "Email",          "EMAIL",         "emailAddress",
+                                   "email-address", "E_Mail_Address", "EMAIL_ADDRESS", "e-mail",
+                                   "billing_email", "customerEmail",  "emails",        "user.email",
+                                   "contact email", "email_addr",     "mail_address",  "EmailAddresses"};
     for (size_t i = 0; i < PA_ARRAY_LEN(emails); i++)
         expect_key(emails[i], PA_CAT_EMAIL);
     expect_key("phoneNumber", PA_CAT_PHONE);
@@ -364,14 +365,26 @@ START_TEST(test_key_variants)
     static const struct {
         const char *key;
         int cat;
-    } alias[] = {{"firstname", PA_CAT_PERSON_NAME}, {"FIRSTNAME", PA_CAT_PERSON_NAME},
-                 {"customer_firstname", PA_CAT_PERSON_NAME}, {"Lastname", PA_CAT_PERSON_NAME},
-                 {"emailaddress", PA_CAT_EMAIL}, {"phonenumber", PA_CAT_PHONE}, {"zipcode", PA_CAT_POSTAL_CODE},
-                 {"postalcode", PA_CAT_POSTAL_CODE}, {"ipaddress", PA_CAT_IP_ADDRESS}, {"dateofbirth", PA_CAT_DATE_OF_BIRTH},
-                 {"birthdate", PA_CAT_DATE_OF_BIRTH}, {"BirthDate", PA_CAT_DATE_OF_BIRTH},
-                 {"cellphone", PA_CAT_PHONE}, {"geolocation", PA_CAT_GEOLOCATION}, {"postcode", PA_CAT_POSTAL_CODE},
-                 {"addressline1", PA_CAT_STREET_ADDRESS}, {"card_holder_name", PA_CAT_PERSON_NAME},
-                 {"cardholdername", PA_CAT_PERSON_NAME}, {"e-mail", PA_CAT_EMAIL}, {"E_MAIL", PA_CAT_EMAIL}};
+    } alias[] = {{"firstname", PA_CAT_PERSON_NAME},
+                 {"FIRSTNAME", PA_CAT_PERSON_NAME},
+                 {"customer_firstname", PA_CAT_PERSON_NAME},
+                 {"Lastname", PA_CAT_PERSON_NAME},
+                 {"emailaddress", PA_CAT_EMAIL},
+                 {"phonenumber", PA_CAT_PHONE},
+                 {"zipcode", PA_CAT_POSTAL_CODE},
+                 {"postalcode", PA_CAT_POSTAL_CODE},
+                 {"ipaddress", PA_CAT_IP_ADDRESS},
+                 {"dateofbirth", PA_CAT_DATE_OF_BIRTH},
+                 {"birthdate", PA_CAT_DATE_OF_BIRTH},
+                 {"BirthDate", PA_CAT_DATE_OF_BIRTH},
+                 {"cellphone", PA_CAT_PHONE},
+                 {"geolocation", PA_CAT_GEOLOCATION},
+                 {"postcode", PA_CAT_POSTAL_CODE},
+                 {"addressline1", PA_CAT_STREET_ADDRESS},
+                 {"card_holder_name", PA_CAT_PERSON_NAME},
+                 {"cardholdername", PA_CAT_PERSON_NAME},
+                 {"e-mail", PA_CAT_EMAIL},
+                 {"E_MAIL", PA_CAT_EMAIL}};
     for (size_t i = 0; i < PA_ARRAY_LEN(alias); i++)
         expect_key(alias[i].key, alias[i].cat);
     const char *rule = NULL;
@@ -407,22 +420,30 @@ END_TEST
 
 START_TEST(test_value_email)
 {
-    static const char *pos[] = {"john.doe@example.com", "mail me at john.doe@example.com.", "A.B+tag@sub.example.co.uk",
-                                "o'brien@example.ie", "x@example.museum", "user@xn--80ak6aa92e.com",
-                                "a@xn--d1acufc.xn--p1ai", "mailto:joe@example.org", "<joe@example.org>",
-                                "https://example.com/?email=joe@example.com", "first@example.org, second@example.org",
-                                "line1\nreach: ops-team@corp.example.net\n", "placid:joe@example.com"};
+    static const char *pos[] = {"john.doe@example.com",
+                                "mail me at john.doe@example.com.",
+                                "A.B+tag@sub.example.co.uk",
+                                "o'brien@example.ie",
+                                "x@example.museum",
+                                "user@xn--80ak6aa92e.com",
+                                "a@xn--d1acufc.xn--p1ai",
+                                "mailto:joe@example.org",
+                                "<joe@example.org>",
+                                "https://example.com/?email=joe@example.com",
+                                "first@example.org, second@example.org",
+                                "line1\nreach: ops-team@corp.example.net\n",
+                                "placid:joe@example.com"};
     for (size_t i = 0; i < PA_ARRAY_LEN(pos); i++)
         expect_value(pos[i], PA_CAT_EMAIL);
-    static const char *neg[] = {"image@2x.png", "icon@3x.webp", "logo@2x.jpg", "bundle@1.2.min.js", "styles@v2.css",
-                                "data@latest.json", "pkg@1.2.3", "@types/node", "user@localhost", "a@b.c",
-                                "http://user:pass@example.org/hi", "https://test:secret@example.org",
-                                "git@github.com:org/repo.git", "j***@example.com", "j***@exa***", "not an email",
-                                "foo@bar", "@example.com", "foo@.com", "foo@-bar.com", "foo..bar@example.com",
-                                "foo@bar..com", "foo@123.456", "this is not an email: hello-world here",
-                                /* content-ID and message-ID URIs name a MIME part or a message */
-                                "cid:part1.06090408.01060107@example.com", "<img src=\"cid:logo.F00D@mail.example.com\">",
-                                "CID:abc@example.org", "mid:960830.1639@XIson.com"};
+    static const char *neg[] = {
+        "image@2x.png", "icon@3x.webp", "logo@2x.jpg", "bundle@1.2.min.js", "styles@v2.css", "data@latest.json",
+        "pkg@1.2.3", "@types/node", "user@localhost", "a@b.c", "http://user:pass@example.org/hi",
+        "https://test:secret@example.org", "git@github.com:org/repo.git", "j***@example.com", "j***@exa***",
+        "not an email", "foo@bar", "@example.com", "foo@.com", "foo@-bar.com", "foo..bar@example.com", "foo@bar..com",
+        "foo@123.456", "this is not an email: hello-world here",
+        /* content-ID and message-ID URIs name a MIME part or a message */
+        "cid:part1.06090408.01060107@example.com", "<img src=\"cid:logo.F00D@mail.example.com\">",
+        "CID:abc@example.org", "mid:960830.1639@XIson.com"};
     for (size_t i = 0; i < PA_ARRAY_LEN(neg); i++)
         expect_not_value(neg[i], PA_CAT_EMAIL);
 }
@@ -430,21 +451,46 @@ END_TEST
 
 START_TEST(test_value_phone)
 {
-    static const char *pos[] = {"+1 415 555 0132", "+14155550132", "+44 20 7123 4567", "+44 (20) 7123 4567",
-                                "+1 (415) 555-0132", "+55 11 98456 5666", "+33 1 42 68 53 00", "+49.30.1234567",
-                                "(415) 555-0132", "(415)555-0132", "415-555-0132", "415.555.0132", "415 555 0132",
-                                "090-1234-5678", "020 7123 4567", "1-800-555-0199", "call me: 415-555-0132!",
-                                "0 532 123 45 67", "01 42 68 53 00", "0216 123 45 67", "532 123 45 67",
-                                "+123456789012345"};
+    static const char *pos[] = {
+        "+1 415 555 0132",   "+14155550132",           "+44 20 7123 4567", "+44 (20) 7123 4567", "+1 (415) 555-0132",
+        "+55 11 98456 5666", "+33 1 42 68 53 00",      "+49.30.1234567",   "(415) 555-0132",     "(415)555-0132",
+        "415-555-0132",      "415.555.0132",           "415 555 0132",     "090-1234-5678",      "020 7123 4567",
+        "1-800-555-0199",    "call me: 415-555-0132!", "0 532 123 45 67",  "01 42 68 53 00",     "0216 123 45 67",
+        "532 123 45 67",     "+123456789012345"};
     for (size_t i = 0; i < PA_ARRAY_LEN(pos); i++)
         expect_value(pos[i], PA_CAT_PHONE);
-    static const char *neg[] = {"5555555555", "4155550132", "+123456", "+1234567", "+1234567890123456",
-                                "2024-01-15", "2024-01-15 10:30:00", "15.01.2024", "10:30:45", "192.168.10.20",
-                                "1.2.3.4", "10.0.19041.1", "1.2.3", "1234.56", "+1234.56", "+12345678.90",
-                                "1,234,567.89", "1 234 567", "UTC+08:00", "+05:30", "1+1=2", "1234-5678-9012",
-                                "ABC-415-555-0132", "SKU-415-555-0132", "415-555-01325", "12415-555-0132",
-                                "ISBN 978-3-16-148410-0", "2024-0115-1234", "+2024-01-15", "123-45-6789",
-                                "4111 1111 1111 1111", "415 555 0132 4444 2222"};
+    static const char *neg[] = {"5555555555",
+                                "4155550132",
+                                "+123456",
+                                "+1234567",
+                                "+1234567890123456",
+                                "2024-01-15",
+                                "2024-01-15 10:30:00",
+                                "15.01.2024",
+                                "10:30:45",
+                                "192.168.10.20",
+                                "1.2.3.4",
+                                "10.0.19041.1",
+                                "1.2.3",
+                                "1234.56",
+                                "+1234.56",
+                                "+12345678.90",
+                                "1,234,567.89",
+                                "1 234 567",
+                                "UTC+08:00",
+                                "+05:30",
+                                "1+1=2",
+                                "1234-5678-9012",
+                                "ABC-415-555-0132",
+                                "SKU-415-555-0132",
+                                "415-555-01325",
+                                "12415-555-0132",
+                                "ISBN 978-3-16-148410-0",
+                                "2024-0115-1234",
+                                "+2024-01-15",
+                                "123-45-6789",
+                                "4111 1111 1111 1111",
+                                "415 555 0132 4444 2222"};
     for (size_t i = 0; i < PA_ARRAY_LEN(neg); i++)
         expect_not_value(neg[i], PA_CAT_PHONE);
 }
@@ -452,14 +498,14 @@ END_TEST
 
 START_TEST(test_value_ssn)
 {
-    static const char *pos[] = {"123-45-6789", "078-05-1123", "123 45 6789", "ssn: 123-45-6789.",
-                                "abc 078 05 1123 abc", "(665-12-3456)"};
+    static const char *pos[] = {"123-45-6789",       "078-05-1123",         "123 45 6789",
+                                "ssn: 123-45-6789.", "abc 078 05 1123 abc", "(665-12-3456)"};
     for (size_t i = 0; i < PA_ARRAY_LEN(pos); i++)
         expect_value(pos[i], PA_CAT_NATIONAL_ID);
-    static const char *neg[] = {"000-12-3456", "666-12-3456", "900-12-3456", "999-12-3456", "123-00-4567",
-                                "123-45-0000", "123456789", "078051121", "123-45 6789", "123 45-6789",
+    static const char *neg[] = {"000-12-3456",  "666-12-3456",  "900-12-3456",   "999-12-3456",   "123-00-4567",
+                                "123-45-0000",  "123456789",    "078051121",     "123-45 6789",   "123 45-6789",
                                 "1123-45-6789", "123-45-67890", "1-123-45-6789", "123-45-6789-1", "x123-45-6789",
-                                "123-45-6789x", "2024-01-15", "555-555-5555"};
+                                "123-45-6789x", "2024-01-15",   "555-555-5555"};
     for (size_t i = 0; i < PA_ARRAY_LEN(neg); i++)
         expect_not_value(neg[i], PA_CAT_NATIONAL_ID);
 }
@@ -467,19 +513,32 @@ END_TEST
 
 START_TEST(test_value_credit_card)
 {
-    static const char *pos[] = {"4111111111111111", "4111 1111 1111 1111", "4111-1111-1111-1111",
-                                "5555555555554444", "2223000048400011", "378282246310005", "3782 822463 10005",
-                                "6011111111111117", "6011000400000000", "3530111333300000", "30569309025904",
-                                "36227206271667", "6200000000000005", "4222222222222", "6759649826438453",
-                                "card: 4012888888881881, exp 12/29", "4012888888881881 4012-8888-8888-1881",
+    static const char *pos[] = {"4111111111111111",
+                                "4111 1111 1111 1111",
+                                "4111-1111-1111-1111",
+                                "5555555555554444",
+                                "2223000048400011",
+                                "378282246310005",
+                                "3782 822463 10005",
+                                "6011111111111117",
+                                "6011000400000000",
+                                "3530111333300000",
+                                "30569309025904",
+                                "36227206271667",
+                                "6200000000000005",
+                                "4222222222222",
+                                "6759649826438453",
+                                "card: 4012888888881881, exp 12/29",
+                                "4012888888881881 4012-8888-8888-1881",
                                 "1234 4111111111111111"};
     for (size_t i = 0; i < PA_ARRAY_LEN(pos); i++)
         expect_value(pos[i], PA_CAT_CREDIT_CARD);
-    static const char *neg[] = {"4111111111111112", "4012-8888-8888-1882", "0242424242424242", "1700000000000",
-                                "1700000000000000", "55555555-5555-5555-5555-555555555555", "41111111111111111111",
-                                "x4111111111111111", "4111111111111111x", "4111111111111111.00", "0.4111111111111111",
-                                "4111 1111-1111 1111", "411111111111", "122000000000003", "9999999999999995",
-                                "1Z999AA10123456784", "4111111111111111111111"};
+    static const char *neg[] = {"4111111111111112",     "4012-8888-8888-1882",   "0242424242424242",
+                                "1700000000000",        "1700000000000000",      "55555555-5555-5555-5555-555555555555",
+                                "41111111111111111111", "x4111111111111111",     "4111111111111111x",
+                                "4111111111111111.00",  "0.4111111111111111",    "4111 1111-1111 1111",
+                                "411111111111",         "122000000000003",       "9999999999999995",
+                                "1Z999AA10123456784",   "4111111111111111111111"};
     for (size_t i = 0; i < PA_ARRAY_LEN(neg); i++)
         expect_not_value(neg[i], PA_CAT_CREDIT_CARD);
 }
@@ -487,18 +546,32 @@ END_TEST
 
 START_TEST(test_value_iban)
 {
-    static const char *pos[] = {"DE89370400440532013000", "DE89 3704 0044 0532 0130 00", "GB29NWBK60161331926819",
-                                "GB29 NWBK 6016 1331 9268 19", "FR1420041010050500013M02606", "NL91ABNA0417164300",
-                                "NO9386011117947", "MT84MALT011000012345MTLCAST001S",
+    static const char *pos[] = {"DE89370400440532013000",
+                                "DE89 3704 0044 0532 0130 00",
+                                "GB29NWBK60161331926819",
+                                "GB29 NWBK 6016 1331 9268 19",
+                                "FR1420041010050500013M02606",
+                                "NL91ABNA0417164300",
+                                "NO9386011117947",
+                                "MT84MALT011000012345MTLCAST001S",
                                 "AL47-2121-1009-0000-0002-3569-8741",
-                                "iban: CH9300762011623852957.", "VG96 VPVG 0000 0123 4567 8901 X in a sentence"};
+                                "iban: CH9300762011623852957.",
+                                "VG96 VPVG 0000 0123 4567 8901 X in a sentence"};
     for (size_t i = 0; i < PA_ARRAY_LEN(pos); i++)
         expect_value(pos[i], PA_CAT_IBAN);
-    static const char *neg[] = {"DE89370400440532013001", "DE89 3704 0044 0532 0130 0", "DE8937040044053201300",
-                                "DE893704004405320130001", "de89370400440532013000", "XX89370400440532013000",
-                                "AM47212110090000000235698740", "xDE89370400440532013000",
-                                "DE89370400440532013000x", "DE89/3704/0044/0532/0130/00", "GB29 NWBK 6016 1331 9268 1",
-                                "AB12 3456", "ISO1 2345"};
+    static const char *neg[] = {"DE89370400440532013001",
+                                "DE89 3704 0044 0532 0130 0",
+                                "DE8937040044053201300",
+                                "DE893704004405320130001",
+                                "de89370400440532013000",
+                                "XX89370400440532013000",
+                                "AM47212110090000000235698740",
+                                "xDE89370400440532013000",
+                                "DE89370400440532013000x",
+                                "DE89/3704/0044/0532/0130/00",
+                                "GB29 NWBK 6016 1331 9268 1",
+                                "AB12 3456",
+                                "ISO1 2345"};
     for (size_t i = 0; i < PA_ARRAY_LEN(neg); i++)
         expect_not_value(neg[i], PA_CAT_IBAN);
 }
@@ -506,24 +579,42 @@ END_TEST
 
 START_TEST(test_value_ip)
 {
-    static const char *pos[] = {"192.168.0.1", "my ip: 10.0.0.1", "(192.168.1.1)", "IP: 192.168.1.1.",
-                                "192.168.1.1,", "192.168.1.0/24", "10.0.0.1:8080", "255.255.255.255",
-                                "Client 10.0.0.1", "from 10.0.0.1", "Host 10.0.0.1", "connected to 10.0.0.1",
-                                "0.0.0.0", "ip-10-0-0-1 10.0.0.1", "Broadcast 255.255.255.255",
-                                "192.168.2.1@eth0", "2001:db8::1", "fe80::1", "fe80::1%eth0", "::1", "::ffff:10.0.0.1",
-                                "[2001:db8::1]:8080", "2001:0db8:85a3:0000:0000:8a2e:0370:7334",
-                                "2001:db8::/32", "Server IP: 2400:c401::5054:ff:fe1b:b031.", "64:ff9b::192.0.2.1"};
+    static const char *pos[] = {"192.168.0.1",
+                                "my ip: 10.0.0.1",
+                                "(192.168.1.1)",
+                                "IP: 192.168.1.1.",
+                                "192.168.1.1,",
+                                "192.168.1.0/24",
+                                "10.0.0.1:8080",
+                                "255.255.255.255",
+                                "Client 10.0.0.1",
+                                "from 10.0.0.1",
+                                "Host 10.0.0.1",
+                                "connected to 10.0.0.1",
+                                "0.0.0.0",
+                                "ip-10-0-0-1 10.0.0.1",
+                                "Broadcast 255.255.255.255",
+                                "192.168.2.1@eth0",
+                                "2001:db8::1",
+                                "fe80::1",
+                                "fe80::1%eth0",
+                                "::1",
+                                "::ffff:10.0.0.1",
+                                "[2001:db8::1]:8080",
+                                "2001:0db8:85a3:0000:0000:8a2e:0370:7334",
+                                "2001:db8::/32",
+                                "Server IP: 2400:c401::5054:ff:fe1b:b031.",
+                                "64:ff9b::192.0.2.1"};
     for (size_t i = 0; i < PA_ARRAY_LEN(pos); i++)
         expect_value(pos[i], PA_CAT_IP_ADDRESS);
-    static const char *neg[] = {"1.2.3", "10.0.19041.1", "1.2.3.4.5", "192.168.1.1.1", "256.1.1.1", "192.168.1.256",
-                                "300.168.1.1", "192.168.01.1", "v1.2.3.4", "version 1.2.3.4", "build 10.0.0.1",
-                                "Chrome/120.0.0.0", "text192.168.1.1", "IP192.168.1.1text", ".1.2.3.4",
-                                "::", "Use local ipv6 ::", "std::vector", "MyClass::toString", "a::b", "12:30:45",
-                                "Time 12:34:56", "Ratio 1:2:3:4", "Port 80:443", ":::", "2001::db8::1",
-                                "gggg:hhhh::1234", "12345:db8::1", "fe80::1text", "text2001:db8::1",
-                                "aa:bb:cc:dd:ee:ff", "2024-01-15T10:30:00Z", "192.168.0",
-                                /* a name's version glued to it */
-                                "shopify-1.2.3.4", "agent-10.0.0.1"};
+    static const char *neg[] = {
+        "1.2.3", "10.0.19041.1", "1.2.3.4.5", "192.168.1.1.1", "256.1.1.1", "192.168.1.256", "300.168.1.1",
+        "192.168.01.1", "v1.2.3.4", "version 1.2.3.4", "build 10.0.0.1", "Chrome/120.0.0.0", "text192.168.1.1",
+        "IP192.168.1.1text", ".1.2.3.4", "::", "Use local ipv6 ::", "std::vector", "MyClass::toString", "a::b",
+        "12:30:45", "Time 12:34:56", "Ratio 1:2:3:4", "Port 80:443", ":::", "2001::db8::1", "gggg:hhhh::1234",
+        "12345:db8::1", "fe80::1text", "text2001:db8::1", "aa:bb:cc:dd:ee:ff", "2024-01-15T10:30:00Z", "192.168.0",
+        /* a name's version glued to it */
+        "shopify-1.2.3.4", "agent-10.0.0.1"};
     for (size_t i = 0; i < PA_ARRAY_LEN(neg); i++)
         expect_not_value(neg[i], PA_CAT_IP_ADDRESS);
 }
@@ -531,14 +622,15 @@ END_TEST
 
 START_TEST(test_value_mac)
 {
-    static const char *pos[] = {"00:1A:2B:3C:4D:5E", "a1:b2:c3:d4:e5:f6", "AA-BB-CC-DD-EE-FF", "aa-bb-cc-dd-ee-fe",
-                                "0012.3456.789a", "aabb.ccdd.eeff", "MAC: 01:23:45:67:89:AB,",
-                                "MACs: 00:11:22:33:44:55 and AA-BB-CC-DD-EE-FF"};
+    static const char *pos[] = {"00:1A:2B:3C:4D:5E",       "a1:b2:c3:d4:e5:f6",
+                                "AA-BB-CC-DD-EE-FF",       "aa-bb-cc-dd-ee-fe",
+                                "0012.3456.789a",          "aabb.ccdd.eeff",
+                                "MAC: 01:23:45:67:89:AB,", "MACs: 00:11:22:33:44:55 and AA-BB-CC-DD-EE-FF"};
     for (size_t i = 0; i < PA_ARRAY_LEN(pos); i++)
         expect_value(pos[i], PA_CAT_MAC_ADDRESS);
-    static const char *neg[] = {"00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff", "FF-FF-FF-FF-FF-FF", "0000.0000.0000",
-                                "10:2F:33-AC-29-C3", "00:1A:2B:3C:4D", "ZZ:ZZ:ZZ:ZZ:ZZ:ZZ", "00:11:22:33:44:55:66",
-                                "x00:11:22:33:44:55", "00:11:22:33:44:55x", "12:30:45", "1.2.3.4"};
+    static const char *neg[] = {"00:00:00:00:00:00",  "ff:ff:ff:ff:ff:ff",  "FF-FF-FF-FF-FF-FF", "0000.0000.0000",
+                                "10:2F:33-AC-29-C3",  "00:1A:2B:3C:4D",     "ZZ:ZZ:ZZ:ZZ:ZZ:ZZ", "00:11:22:33:44:55:66",
+                                "x00:11:22:33:44:55", "00:11:22:33:44:55x", "12:30:45",          "1.2.3.4"};
     for (size_t i = 0; i < PA_ARRAY_LEN(neg); i++)
         expect_not_value(neg[i], PA_CAT_MAC_ADDRESS);
 }
@@ -548,11 +640,33 @@ END_TEST
 START_TEST(test_value_precision)
 {
     static const char *neg[] = {
-        "", "a", "active", "EUR", "Hello, world.", "Blue cotton t-shirt size M", "Order #123456789",
-        "order 123456789012", "ORD-2024-000123", "INV-12345-6789", "PO 2024 000 123", "1700000000000", "1700000000",
-        "1700000000000000", "550e8400-e29b-41d4-a716-446655440000", "12345678-1234-1234-1234-123456789012",
-        "1Z999AA10123456784", "9400111899223033005282", "1234.56", "1,234.56", "$1,234,567.89", "-42.5", "1e10",
-        "1.2.3", "10.0.19041.1", "v2.14.0-rc.1", "1.0.0-beta+exp.sha.5114f85",
+        "",
+        "a",
+        "active",
+        "EUR",
+        "Hello, world.",
+        "Blue cotton t-shirt size M",
+        "Order #123456789",
+        "order 123456789012",
+        "ORD-2024-000123",
+        "INV-12345-6789",
+        "PO 2024 000 123",
+        "1700000000000",
+        "1700000000",
+        "1700000000000000",
+        "550e8400-e29b-41d4-a716-446655440000",
+        "12345678-1234-1234-1234-123456789012",
+        "1Z999AA10123456784",
+        "9400111899223033005282",
+        "1234.56",
+        "1,234.56",
+        "$1,234,567.89",
+        "-42.5",
+        "1e10",
+        "1.2.3",
+        "10.0.19041.1",
+        "v2.14.0-rc.1",
+        "1.0.0-beta+exp.sha.5114f85",
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
         "Safari/537.36",
         "Mozilla/5.0 (Linux; Android 13; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.144 "
@@ -560,18 +674,44 @@ START_TEST(test_value_precision)
         "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
         "Version/17.1.2 Mobile/15E148 Safari/604.1",
         "Dalvik/2.1.0 (Linux; U; Android 11; Pixel 5 Build/RQ3A.210805.001.A1)",
-        "2024-01-15", "2024-01-15T10:30:00Z", "2024-01-15T10:30:00.123456+02:00", "2024-01-15 10:30:00", "15/01/2024",
-        "10:30", "23:59:59.999", "P1Y2M10DT2H30M", "deadbeefcafebabe0123456789abcdef0123",
-        "5f2b8c1e9a3d4f6b7c8d9e0f", "d41d8cd98f00b204e9800998ecf8427e",
+        "2024-01-15",
+        "2024-01-15T10:30:00Z",
+        "2024-01-15T10:30:00.123456+02:00",
+        "2024-01-15 10:30:00",
+        "15/01/2024",
+        "10:30",
+        "23:59:59.999",
+        "P1Y2M10DT2H30M",
+        "deadbeefcafebabe0123456789abcdef0123",
+        "5f2b8c1e9a3d4f6b7c8d9e0f",
+        "d41d8cd98f00b204e9800998ecf8427e",
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
         "SGVsbG8gV29ybGQhIDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDEyMzQ1Njc4OTA=",
         "gAAAAABlZ1234567890abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-1234567890abcdefghijklmnop==",
         "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
-        "#ff00aa", "rgb(255, 0, 170)", "width: 100px; height: 50px", "SELECT * FROM t WHERE id = 42",
-        "https://example.com/path/to/page?id=12345&ref=abc", "file:///path/to/file", "C:\\Users\\me\\file.txt",
-        "std::vector<int>", "foo::bar::baz", "a: 1, b: 2, c: 3", "x=1; y=2; z=3", "3.14159265358979",
-        "+1", "+42", "100%", "1/2/3/4/5/6", "NaN", "null", "true", "[1, 2, 3, 4, 5]", "{\"a\": 1}",
-        "build 1.2.3.4", "tracking: 1Z 999 AA1 01 2345 6784"};
+        "#ff00aa",
+        "rgb(255, 0, 170)",
+        "width: 100px; height: 50px",
+        "SELECT * FROM t WHERE id = 42",
+        "https://example.com/path/to/page?id=12345&ref=abc",
+        "file:///path/to/file",
+        "C:\\Users\\me\\file.txt",
+        "std::vector<int>",
+        "foo::bar::baz",
+        "a: 1, b: 2, c: 3",
+        "x=1; y=2; z=3",
+        "3.14159265358979",
+        "+1",
+        "+42",
+        "100%",
+        "1/2/3/4/5/6",
+        "NaN",
+        "null",
+        "true",
+        "[1, 2, 3, 4, 5]",
+        "{\"a\": 1}",
+        "build 1.2.3.4",
+        "tracking: 1Z 999 AA1 01 2345 6784"};
     for (size_t i = 0; i < PA_ARRAY_LEN(neg); i++)
         expect_nothing(neg[i]);
 }
@@ -690,8 +830,7 @@ START_TEST(test_doc_container_keys)
     ck_assert_str_eq(s.f[0].path, "$.emails[0]");
     ck_assert_str_eq(s.f[1].path, "$.emails");
     /* containers whose leaves carry no data are no findings, however deep */
-    run_json("{\"addresses\":[[]],\"email\":[{\"x\":{}}],\"coordinates\":[1.5,2.5],\"phones\":[[null, \"\"]]}",
-             &s);
+    run_json("{\"addresses\":[[]],\"email\":[{\"x\":{}}],\"coordinates\":[1.5,2.5],\"phones\":[[null, \"\"]]}", &s);
     EXPECT(&s, "$.coordinates", "geolocation", PA_DET_KEY);
     ck_assert_uint_eq(s.n, 1);
     /* deep structure below a matched key */
@@ -809,10 +948,11 @@ START_TEST(test_doc_escapes)
 {
     struct fset s;
     /* PII hidden behind escapes is found after decoding */
-    run_json("{\"n\":\"a\\u0040b.example.com\",\"m\":\"\\u0031\\u0032\\u0033-45-6789\","
-             "\"\\u0065mail\":\"x\\u0040example.org\",\"u\":\"\\ud83d\\ude00 x@example.org\",\"lone\":\"\\ud800 y@example.org\","
-             "\"k\":\"line\\nz@example.org\"}",
-             &s);
+    run_json(
+        "{\"n\":\"a\\u0040b.example.com\",\"m\":\"\\u0031\\u0032\\u0033-45-6789\","
+        "\"\\u0065mail\":\"x\\u0040example.org\",\"u\":\"\\ud83d\\ude00 x@example.org\",\"lone\":\"\\ud800 y@example.org\","
+        "\"k\":\"line\\nz@example.org\"}",
+        &s);
     EXPECT(&s, "$.n", "email", PA_DET_VALUE);
     EXPECT(&s, "$.m", "national_id", PA_DET_VALUE);
     EXPECT(&s, "$.email", "email", PA_DET_KEY);
@@ -906,9 +1046,14 @@ START_TEST(test_doc_memo_never_changes_results)
     ck_assert_ptr_nonnull(d);
     struct pa_detect_ctx *warm = pa_detect_ctx_new(d);
     static const char *const keys[] = {"note", "version", "ssn", "ip", "r9@example.org", "build", "national_id"};
-    static const char *const vals[] = {"host 10.20.30.40 up", "536-22-1234", "536221234", "jane@example.com",
+    static const char *const vals[] = {"host 10.20.30.40 up",
+                                       "536-22-1234",
+                                       "536221234",
+                                       "jane@example.com",
                                        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0.6099.130",
-                                       "call (415) 555-0132 now", "4111 1111 1111 1111", "r9@example.org"};
+                                       "call (415) 555-0132 now",
+                                       "4111 1111 1111 1111",
+                                       "r9@example.org"};
     struct fset *a = malloc(sizeof *a), *b = malloc(sizeof *b);
     char doc[512];
     for (size_t i = 0; i < 6000; i++) {
@@ -965,15 +1110,12 @@ static void t_name(struct pa_buf *b, const char *base, uint64_t r)
         if (n)
             tmp[n - 1] = tmp[n - 1] == 'z' ? 'y' : 'z';
         break;
-    case 3:
-        tmp[n++] = 's';
-        break;
+    case 3: tmp[n++] = 's'; break;
     case 4:
         if (n)
             n--;
         break;
-    default:
-        break;
+    default: break;
     }
     pa_buf_appendc(b, '"');
     pa_buf_append(b, tmp, n);
@@ -987,20 +1129,62 @@ START_TEST(test_doc_name_guesses)
     struct pa_detector *d = make(&o);
     struct pa_detect_ctx *warm = pa_detect_ctx_new(d);
     static const char *const names[] = {
-        "", "a", "ab", "abc", "abcd", "abcdefg", "abcdefgh", "abcdefghi", "abcdefghijklmno", "abcdefghijklmnop",
-        "abcdefghijklmnopq", "abcdefghijklmnopqrstuvwx", "abcdefghijklmnopqrstuvwxy",
-        "a123456789b123456789c123456789d123456789e123456789f123456789g12", /* 63 */
-        "a123456789b123456789c123456789d123456789e123456789f123456789g123", /* 64 */
-        "a123456789b123456789c123456789d123456789e123456789f123456789g1234", /* 65 */
+        "",
+        "a",
+        "ab",
+        "abc",
+        "abcd",
+        "abcdefg",
+        "abcdefgh",
+        "abcdefghi",
+        "abcdefghijklmno",
+        "abcdefghijklmnop",
+        "abcdefghijklmnopq",
+        "abcdefghijklmnopqrstuvwx",
+        "abcdefghijklmnopqrstuvwxy",
+        "a123456789b123456789c123456789d123456789e123456789f123456789g12",        /* 63 */
+        "a123456789b123456789c123456789d123456789e123456789f123456789g123",       /* 64 */
+        "a123456789b123456789c123456789d123456789e123456789f123456789g1234",      /* 65 */
         "a123456789b123456789c123456789d123456789e123456789f123456789g123456789", /* 70 */
-        "email", "emails", "emall", "email_address", "phone", "ssn", "national_id", "lat", "lng", "latitude", "version",
-        "audit_trail", "audit_trails", "r9@example.org", "10.20.30.40", "id", "name", "price", "title", "items"};
+        "email",
+        "emails",
+        "emall",
+        "email_address",
+        "phone",
+        "ssn",
+        "national_id",
+        "lat",
+        "lng",
+        "latitude",
+        "version",
+        "audit_trail",
+        "audit_trails",
+        "r9@example.org",
+        "10.20.30.40",
+        "id",
+        "name",
+        "price",
+        "title",
+        "items"};
     /* values of 8..16 bytes too (remembered per member when the prefilter rejects them): equal first and last 8
      * bytes at two lengths, one byte away from PII */
-    static const char *const vals[] = {"\"x\"", "\"jane@example.com\"", "\"536-22-1234\"", "\"536221234\"", "12.5",
-                                       "\"host 10.20.30.40 up\"", "null", "\"\"", "4111111111111111", "-33.86",
-                                       "\"aaaaaaaa\"", "\"aaaaaaaaa\"", "\"ann@ex.co\"", "\"ann-ex.co\"",
-                                       "\"10.20.30.40\"", "\"10.20.30,40\"", "\"536-22-123\""};
+    static const char *const vals[] = {"\"x\"",
+                                       "\"jane@example.com\"",
+                                       "\"536-22-1234\"",
+                                       "\"536221234\"",
+                                       "12.5",
+                                       "\"host 10.20.30.40 up\"",
+                                       "null",
+                                       "\"\"",
+                                       "4111111111111111",
+                                       "-33.86",
+                                       "\"aaaaaaaa\"",
+                                       "\"aaaaaaaaa\"",
+                                       "\"ann@ex.co\"",
+                                       "\"ann-ex.co\"",
+                                       "\"10.20.30.40\"",
+                                       "\"10.20.30,40\"",
+                                       "\"536-22-123\""};
     const size_t nn = PA_ARRAY_LEN(names), nv = PA_ARRAY_LEN(vals);
     /* a few fixed shapes (name index lists), repeated with mutations */
     size_t shapes[6][8];
@@ -1044,9 +1228,7 @@ START_TEST(test_doc_name_guesses)
                     pa_buf_appendc(&doc, ']');
                 break;
             }
-            default:
-                pa_buf_appends(&doc, vals[(r >> 24) % nv]);
-                break;
+            default: pa_buf_appends(&doc, vals[(r >> 24) % nv]); break;
             }
         }
         pa_buf_appendc(&doc, '}');
@@ -1064,8 +1246,8 @@ START_TEST(test_doc_name_guesses)
         pa_buf_truncate(&doc, 0);
         pa_buf_appendc(&doc, '[');
         for (size_t i = 0; i < 2500; i++)
-            pa_buf_printf(&doc, "%s{\"k%zu\": 1, \"email\": \"x\", \"ssn\": {\"n%zu\": \"536-22-1234\"}}", i ? ", " : "",
-                          (i * 7 + (size_t)rep) % 1500, i % 3);
+            pa_buf_printf(&doc, "%s{\"k%zu\": 1, \"email\": \"x\", \"ssn\": {\"n%zu\": \"536-22-1234\"}}",
+                          i ? ", " : "", (i * 7 + (size_t)rep) % 1500, i % 3);
         pa_buf_appendc(&doc, ']');
         run_with(warm, "public.t.c", PA_DOC_JSON, doc.data, doc.len, a);
         struct pa_detect_ctx *fresh = pa_detect_ctx_new(d);
@@ -1099,16 +1281,16 @@ END_TEST
 START_TEST(test_doc_value_guesses)
 {
     static const char *const pairs[][2] = {
-        {"10.20.30,40", "10.20.30.40"},                /* first 8 bytes equal */
-        {"1,20.30.40", "1.20.30.40"},                  /* last 8 bytes equal */
-        {"ann@ex.co", "ann-ex.co"},                    /* PII first, then clean */
-        {"10.20.30-4", "10.20.30.4"},                  /* 10 bytes */
-        {"192.168.1,100", "192.168.1.100"},            /* 13 bytes */
-        {"10.20.30.40,50,60", "10.20.30.40.50.60"},    /* 17 bytes */
-        {"abcdefg 10.20,30.4 zzzzz", "abcdefg 10.20.30.4 zzzzz"}, /* 24 bytes: only bytes 8..15 differ */
+        {"10.20.30,40", "10.20.30.40"},                             /* first 8 bytes equal */
+        {"1,20.30.40", "1.20.30.40"},                               /* last 8 bytes equal */
+        {"ann@ex.co", "ann-ex.co"},                                 /* PII first, then clean */
+        {"10.20.30-4", "10.20.30.4"},                               /* 10 bytes */
+        {"192.168.1,100", "192.168.1.100"},                         /* 13 bytes */
+        {"10.20.30.40,50,60", "10.20.30.40.50.60"},                 /* 17 bytes */
+        {"abcdefg 10.20,30.4 zzzzz", "abcdefg 10.20.30.4 zzzzz"},   /* 24 bytes: only bytes 8..15 differ */
         {"abcdefg 10.20,30.4 zzzzzz", "abcdefg 10.20.30.4 zzzzzz"}, /* 25 bytes: not guessed */
-        {"4111 1111 1111 111", "4111 1111 1111 1111"}, /* one byte more */
-        {"x 10.20,30.40 y", "x 10.20.30.40 y"},        /* a middle byte */
+        {"4111 1111 1111 111", "4111 1111 1111 1111"},              /* one byte more */
+        {"x 10.20,30.40 y", "x 10.20.30.40 y"},                     /* a middle byte */
         {"ab:cd:ef:01:23:4", "ab:cd:ef:01:23:45"},
         {"536-22-123", "536-22-1234"},
     };
@@ -1154,8 +1336,10 @@ static void vsame(struct pa_detect_ctx *pf, struct pa_detect_ctx *all, const cha
     struct vres x, y;
     vlist(pf, s, len, &x);
     vlist(all, s, len, &y);
-    ck_assert_msg(x.mask == y.mask && x.nrules == y.nrules, "string %zu (%zu bytes): mask %x with the prefilter, %x "
-                  "without", i, len, x.mask, y.mask);
+    ck_assert_msg(x.mask == y.mask && x.nrules == y.nrules,
+                  "string %zu (%zu bytes): mask %x with the prefilter, %x "
+                  "without",
+                  i, len, x.mask, y.mask);
     for (size_t k = 0; k < x.nrules; k++)
         ck_assert_str_eq(x.rules[k], y.rules[k]);
 }
@@ -1179,9 +1363,11 @@ START_TEST(test_value_prefilter_exact)
         vsame(pf, all, s, len, i);
     }
     /* long strings: noise with dots, digits, upper and hex letters, and a planted value at every offset */
-    static const char *const planted[] = {"DE89370400440532013000", "GB82 WEST 1234 5698 7654 32", "0123.4567.89ab",
-                                          "00:1A:2b:3C:4d:5E", "192.168.10.20", "fe80::1ff:fe23:4567:890a",
-                                          "4111 1111 1111 1111", "+14155550132", "ann@example.com", "536-22-1234"};
+    static const char *const planted[] = {"DE89370400440532013000", "GB82 WEST 1234 5698 7654 32",
+                                          "0123.4567.89ab",         "00:1A:2b:3C:4d:5E",
+                                          "192.168.10.20",          "fe80::1ff:fe23:4567:890a",
+                                          "4111 1111 1111 1111",    "+14155550132",
+                                          "ann@example.com",        "536-22-1234"};
     static const char noise[] = "abcdefXYZ.0123-_/ ";
     for (size_t p = 0; p < PA_ARRAY_LEN(planted); p++) {
         size_t pl = strlen(planted[p]);
@@ -1476,7 +1662,7 @@ START_TEST(test_check_regex)
     ck_assert_int_eq(pa_detect_check_regex("(?i)abc|def", err, sizeof err), 0);
     ck_assert_int_eq(pa_detect_check_regex("([a-z", err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "hyperscan"));
-    ck_assert_int_eq(pa_detect_check_regex("a*", err, sizeof err), -1); /* matches the empty string */
+    ck_assert_int_eq(pa_detect_check_regex("a*", err, sizeof err), -1);      /* matches the empty string */
     ck_assert_int_eq(pa_detect_check_regex("(?<=a)b", err, sizeof err), -1); /* lookbehind: unsupported */
     ck_assert_int_eq(pa_detect_check_regex("(a)\\1", err, sizeof err), -1);  /* backreference: unsupported */
     ck_assert_int_eq(pa_detect_check_regex("", err, sizeof err), -1);
@@ -1564,12 +1750,40 @@ START_TEST(test_fuzz_regressions)
 {
     /* inputs that once misbehaved: kept here so they never do again (see tests/fuzz/fuzz_detect.c) */
     static const char *const inputs[] = {
-        "+", "@", ":", "::", "@.", "a@", "@a.bc", "+1", "(", ")", "(1", "1)", "1-", "-1", ".", "..", "1.", ".1",
-        "00:00:00:00:00:0", "A", "AB12", "AB12 ", "AB12 3", "DE89 3704 0044 0532 0130 0", "1 2 3 4 5 6 7 8 9 0 1 2 3",
-        "((((((((((((((((((((((((((((((((1", "1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1",
+        "+",
+        "@",
+        ":",
+        "::",
+        "@.",
+        "a@",
+        "@a.bc",
+        "+1",
+        "(",
+        ")",
+        "(1",
+        "1)",
+        "1-",
+        "-1",
+        ".",
+        "..",
+        "1.",
+        ".1",
+        "00:00:00:00:00:0",
+        "A",
+        "AB12",
+        "AB12 ",
+        "AB12 3",
+        "DE89 3704 0044 0532 0130 0",
+        "1 2 3 4 5 6 7 8 9 0 1 2 3",
+        "((((((((((((((((((((((((((((((((1",
+        "1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1",
         "::::::::::::::::::::::::::::::::::::::::::::::::::::::::::1",
         "0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0",
-        "a@b.cc@d.ee@f.gg", "@@@@@@@@@@@@@@@@@@@@@x.com", ".@x.com", "x.@y.com", "{\"\":9}",
+        "a@b.cc@d.ee@f.gg",
+        "@@@@@@@@@@@@@@@@@@@@@x.com",
+        ".@x.com",
+        "x.@y.com",
+        "{\"\":9}",
     };
     for (size_t i = 0; i < PA_ARRAY_LEN(inputs); i++) {
         struct fset s;

@@ -93,7 +93,8 @@ START_TEST(test_table)
                     daemon++;
     }
     /* what the daemon needs on the findings schema, one privilege on one object at a time */
-    ck_assert_uint_eq(daemon, 20); /* 16, + SELECT, INSERT, UPDATE on pii_audit.databases (002), + SELECT on the allowlist (004) */
+    ck_assert_uint_eq(
+        daemon, 20); /* 16, + SELECT, INSERT, UPDATE on pii_audit.databases (002), + SELECT on the allowlist (004) */
     /* the scanner reads the allowlist and never writes it: a scanner's credentials cannot hide findings */
     bool reads_allowlist = false;
     for (size_t i = 0; i < pa_grants_n; i++) {

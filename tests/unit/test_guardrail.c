@@ -72,8 +72,8 @@ START_TEST(test_shipped_sql_is_generated)
 }
 END_TEST
 
-#define BASE                                                                                                       \
-    "database:\n  conninfo: \"dbname=x\"\nsurfaces:\n  - table: public.events\n    column: payload\n"              \
+#define BASE                                                                                                           \
+    "database:\n  conninfo: \"dbname=x\"\nsurfaces:\n  - table: public.events\n    column: payload\n"                  \
     "  - table: other.t\n    column: doc\n"
 
 START_TEST(test_follows_config)
@@ -83,12 +83,12 @@ START_TEST(test_follows_config)
     ck_assert_ptr_nonnull(strstr(sql, "SELECT pii_guardrail.install('other', 't', 'doc', false);\n"));
     ck_assert_ptr_nonnull(strstr(sql, "NOT IN (('public', 'events', 'payload'), ('other', 't', 'doc'))"));
     ck_assert_ptr_nonnull(strstr(sql, "\"email_address\": \"email\""));
-    ck_assert_ptr_nonnull(strstr(sql, "\"emailaddress\": \"email\""));    /* its alias: the words run together */
-    ck_assert_ptr_nonnull(strstr(sql, "\"wallet_address\": \"-\""));  /* stop entry */
+    ck_assert_ptr_nonnull(strstr(sql, "\"emailaddress\": \"email\"")); /* its alias: the words run together */
+    ck_assert_ptr_nonnull(strstr(sql, "\"wallet_address\": \"-\""));   /* stop entry */
     ck_assert_ptr_null(strstr(sql, "\"walletaddress\""));              /* stop entries have no alias */
-    ck_assert_ptr_nonnull(strstr(sql, "\"pan\": \"=credit_card\"")); /* whole key only */
-    ck_assert_ptr_nonnull(strstr(sql, "RETURN false;"));             /* no ignore_keys */
-    ck_assert_ptr_null(strstr(sql, "@"                              /* every placeholder filled */
+    ck_assert_ptr_nonnull(strstr(sql, "\"pan\": \"=credit_card\""));   /* whole key only */
+    ck_assert_ptr_nonnull(strstr(sql, "RETURN false;"));               /* no ignore_keys */
+    ck_assert_ptr_null(strstr(sql, "@"                                 /* every placeholder filled */
                                    "DICT@"));
     free(sql);
 
@@ -96,13 +96,13 @@ START_TEST(test_follows_config)
                         "  extra_keys:\n    loyalty: [loyaltyCardNo]\n  ignore_keys: [support_email]\n"
                         "  patterns:\n    - name: emp\n      category: employee_id\n      regex: \"EMP-[0-9]{6}\"\n");
     ck_assert_ptr_nonnull(strstr(sql, "SELECT pii_guardrail.install('public', 'events', 'payload', true);\n"));
-    ck_assert_ptr_nonnull(strstr(sql, "\"zip_code\": \"-\""));             /* disabled category */
+    ck_assert_ptr_nonnull(strstr(sql, "\"zip_code\": \"-\""));              /* disabled category */
     ck_assert_ptr_nonnull(strstr(sql, "\"loyalty_card_no\": \"loyalty\"")); /* extra key, custom category */
-    ck_assert_ptr_nonnull(strstr(sql, "\"loyaltycardno\": \"loyalty\""));  /* and its alias */
-    ck_assert_ptr_nonnull(strstr(sql, "= ANY (ARRAY['supportemail'])"));  /* ignore_keys, normalized */
-    ck_assert_ptr_nonnull(strstr(sql, "['employee_id', 'EMP-[0-9]{6}']")); /* custom pattern redacts keys */
-    ck_assert_ptr_null(strstr(sql, "|edocpiz|"));                          /* not in the prefilter */
-    ck_assert_ptr_nonnull(strstr(sql, "|liame|"));                         /* reversed entries */
+    ck_assert_ptr_nonnull(strstr(sql, "\"loyaltycardno\": \"loyalty\""));   /* and its alias */
+    ck_assert_ptr_nonnull(strstr(sql, "= ANY (ARRAY['supportemail'])"));    /* ignore_keys, normalized */
+    ck_assert_ptr_nonnull(strstr(sql, "['employee_id', 'EMP-[0-9]{6}']"));  /* custom pattern redacts keys */
+    ck_assert_ptr_null(strstr(sql, "|edocpiz|"));                           /* not in the prefilter */
+    ck_assert_ptr_nonnull(strstr(sql, "|liame|"));                          /* reversed entries */
     free(sql);
 }
 END_TEST

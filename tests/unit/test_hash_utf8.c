@@ -78,37 +78,37 @@ START_TEST(test_utf8_step)
     static const struct step_case cases[] = {
         {"A", 1, 1},
         {"\x7f", 1, 1},
-        {"\xc2\x80", 2, 2},             /* U+0080 */
-        {"\xdf\xbf", 2, 2},             /* U+07FF */
-        {"\xe0\xa0\x80", 3, 3},         /* U+0800 */
-        {"\xed\x9f\xbf", 3, 3},         /* U+D7FF */
-        {"\xee\x80\x80", 3, 3},         /* U+E000 */
-        {"\xef\xbf\xbf", 3, 3},         /* U+FFFF */
-        {"\xf0\x90\x80\x80", 4, 4},     /* U+10000 */
-        {"\xf4\x8f\xbf\xbf", 4, 4},     /* U+10FFFF */
-        {"\x80", 1, -1},                /* a continuation byte alone */
+        {"\xc2\x80", 2, 2},         /* U+0080 */
+        {"\xdf\xbf", 2, 2},         /* U+07FF */
+        {"\xe0\xa0\x80", 3, 3},     /* U+0800 */
+        {"\xed\x9f\xbf", 3, 3},     /* U+D7FF */
+        {"\xee\x80\x80", 3, 3},     /* U+E000 */
+        {"\xef\xbf\xbf", 3, 3},     /* U+FFFF */
+        {"\xf0\x90\x80\x80", 4, 4}, /* U+10000 */
+        {"\xf4\x8f\xbf\xbf", 4, 4}, /* U+10FFFF */
+        {"\x80", 1, -1},            /* a continuation byte alone */
         {"\xbf\x80", 2, -1},
-        {"\xc0\x80", 2, -1},            /* overlong NUL */
-        {"\xc1\xbf", 2, -1},            /* overlong */
-        {"\xf5\x80\x80\x80", 4, -1},    /* beyond U+10FFFF */
+        {"\xc0\x80", 2, -1},         /* overlong NUL */
+        {"\xc1\xbf", 2, -1},         /* overlong */
+        {"\xf5\x80\x80\x80", 4, -1}, /* beyond U+10FFFF */
         {"\xff", 1, -1},
-        {"\xc2", 1, -1},                /* cut short */
-        {"\xc2\x41", 2, -1},            /* no continuation */
-        {"\xe0\x80\x80", 3, -1},        /* overlong: E0 wants A0..BF */
+        {"\xc2", 1, -1},         /* cut short */
+        {"\xc2\x41", 2, -1},     /* no continuation */
+        {"\xe0\x80\x80", 3, -1}, /* overlong: E0 wants A0..BF */
         {"\xe0\x9f\xbf", 3, -1},
-        {"\xed\xa0\x80", 3, -1},        /* a surrogate */
-        {"\xe1\x80", 2, -2},            /* maximal ill-formed subpart: two bytes */
+        {"\xed\xa0\x80", 3, -1}, /* a surrogate */
+        {"\xe1\x80", 2, -2},     /* maximal ill-formed subpart: two bytes */
         {"\xe1\x80\x41", 3, -2},
-        {"\xf0\x80\x80\x80", 4, -1},    /* overlong: F0 wants 90..BF */
-        {"\xf4\x90\x80\x80", 4, -1},    /* beyond U+10FFFF: F4 wants 80..8F */
+        {"\xf0\x80\x80\x80", 4, -1}, /* overlong: F0 wants 90..BF */
+        {"\xf4\x90\x80\x80", 4, -1}, /* beyond U+10FFFF: F4 wants 80..8F */
         {"\xf1\x80\x80", 3, -3},
         {"\xf1\x80\x80\x41", 4, -3},
-        {"\xf1\x80\x80\x80", 3, -3},    /* n bounds the read: the fourth byte is not there */
+        {"\xf1\x80\x80\x80", 3, -3}, /* n bounds the read: the fourth byte is not there */
     };
     for (size_t i = 0; i < PA_ARRAY_LEN(cases); i++)
         ck_assert_msg(pa_utf8_step((const unsigned char *)cases[i].bytes, cases[i].n) == cases[i].step,
-                      "case %zu: %d, want %d", i,
-                      pa_utf8_step((const unsigned char *)cases[i].bytes, cases[i].n), cases[i].step);
+                      "case %zu: %d, want %d", i, pa_utf8_step((const unsigned char *)cases[i].bytes, cases[i].n),
+                      cases[i].step);
 }
 END_TEST
 
@@ -116,7 +116,9 @@ START_TEST(test_utf8_valid)
 {
     ck_assert(pa_utf8_valid("", 0));
     ck_assert(pa_utf8_valid("plain ascii", 11));
-    ck_assert(pa_utf8_valid("Stra\xc3\x9f" "e \xe2\x82\xac \xf0\x9f\x98\x80", 16));
+    ck_assert(pa_utf8_valid("Stra\xc3\x9f"
+                            "e \xe2\x82\xac \xf0\x9f\x98\x80",
+                            16));
     ck_assert(pa_utf8_valid("a\0b", 3)); /* NUL is a character here */
     ck_assert(!pa_utf8_valid("Stra\xc3", 5));
     ck_assert(!pa_utf8_valid("\xed\xa0\x80", 3));

@@ -280,16 +280,14 @@ START_TEST(test_broken_configs)
         ck_assert_msg(fgets(first, sizeof first, f) != NULL, "%s: empty", name);
         fclose(f);
         int line = 0, col = 0, used = 0;
-        ck_assert_msg(sscanf(first, "# expect %d:%d %n", &line, &col, &used) == 2, "%s: no '# expect L:C' line",
-                      name);
+        ck_assert_msg(sscanf(first, "# expect %d:%d %n", &line, &col, &used) == 2, "%s: no '# expect L:C' line", name);
         char *words = first + used;
         words[strcspn(words, "\n")] = '\0';
         struct pa_config *c = NULL;
         int r = pa_config_load(path, &c, err, sizeof err);
         ck_assert_msg(r != 0 && c == NULL, "%s: loaded", name);
         snprintf(want, sizeof want, "%s:%d:%d: ", path, line, col);
-        ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "%s: error \"%s\" does not start \"%s\"", name, err,
-                      want);
+        ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "%s: error \"%s\" does not start \"%s\"", name, err, want);
         ck_assert_msg(strchr(err, '\n') == NULL, "%s: multi-line error", name);
         ck_assert_msg(!*words || strstr(err, words), "%s: error \"%s\" lacks \"%s\"", name, err, words);
         checked++;

@@ -53,8 +53,9 @@ START_TEST(test_page)
     pa_tab_add_row(&d.by_category, c1);
     const char *p1[] = {"public.t.c", "$[\"</code><script>y()</script>\"]", "email", "3", "2"};
     pa_tab_add_row(&d.top_paths, p1);
-    const char *v1[] = {"public.t.c", "yes", "failed", "2026-12-07T09:00:00Z", "full", "10", NULL,
-                        "permission: denied for table \"<b>x</b>\"", "3"};
+    const char *v1[] = {"public.t.c", "yes", "failed", "2026-12-07T09:00:00Z",
+                        "full",       "10",  NULL,     "permission: denied for table \"<b>x</b>\"",
+                        "3"};
     pa_tab_add_row(&d.coverage, v1);
     struct pa_buf b;
     pa_buf_init(&b);

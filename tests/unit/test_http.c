@@ -161,8 +161,7 @@ static char *listen_any[] = {"127.0.0.1:0"};
 
 static struct pa_web_config web_default(void)
 {
-    struct pa_web_config w = {.listen = listen_any, .n_listen = 1, .max_connections = 64,
-                              .connection_timeout = 10};
+    struct pa_web_config w = {.listen = listen_any, .n_listen = 1, .max_connections = 64, .connection_timeout = 10};
     return w;
 }
 
@@ -224,8 +223,16 @@ START_TEST(test_routes)
     free(r);
 
     /* exact paths only: nothing else exists, nothing is read from disk */
-    static const char *const missing[] = {"/metrics/", "/metric", "/METRICS", "//metrics", "/../etc/passwd",
-                                          "/%2e%2e/%2e%2e/etc/passwd", "/metrics%00", "/%6detrics", "/index.html", "/healthz/x",
+    static const char *const missing[] = {"/metrics/",
+                                          "/metric",
+                                          "/METRICS",
+                                          "//metrics",
+                                          "/../etc/passwd",
+                                          "/%2e%2e/%2e%2e/etc/passwd",
+                                          "/metrics%00",
+                                          "/%6detrics",
+                                          "/index.html",
+                                          "/healthz/x",
                                           "*"};
     for (size_t i = 0; i < PA_ARRAY_LEN(missing); i++) {
         int s = req(port, "GET", missing[i], NULL, &r);
@@ -494,8 +501,9 @@ START_TEST(test_listeners)
     w2.listen = unresolvable;
     w2.n_listen = 1;
     ck_assert_ptr_null(pa_http_start(&w2, m, ready_fn, NULL, errbuf, sizeof errbuf));
-    ck_assert_msg(strncmp(errbuf, "metrics.listen no-such-host.invalid:10187: cannot resolve no-such-host.invalid: ",
-                          80) == 0, "%s", errbuf);
+    ck_assert_msg(
+        strncmp(errbuf, "metrics.listen no-such-host.invalid:10187: cannot resolve no-such-host.invalid: ", 80) == 0,
+        "%s", errbuf);
     char *foreign[] = {"192.0.2.1:10187"}; /* TEST-NET-1: not ours */
     w2.listen = foreign;
     ck_assert_ptr_null(pa_http_start(&w2, m, ready_fn, NULL, errbuf, sizeof errbuf));

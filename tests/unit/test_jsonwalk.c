@@ -140,8 +140,8 @@ END_TEST
 /* The header's worked example, with the member name and in_array state of every event. */
 START_TEST(test_semantics_per_event)
 {
-    expect_trace_opts("{\"a\":[1]}",
-                      "OB0${k:-} K1$.a=a{k:a} AB1$.a{k:a,a} N2$.a[0]=1{k:-,a} AE1$.a{k:a,a} OE0${k:-}", false, true);
+    expect_trace_opts("{\"a\":[1]}", "OB0${k:-} K1$.a=a{k:a} AB1$.a{k:a,a} N2$.a[0]=1{k:-,a} AE1$.a{k:a,a} OE0${k:-}",
+                      false, true);
     expect_trace_opts("[{\"b\":{\"c\":\"v\"}},2]",
                       "AB0${k:-,a} OB1$[0]{k:-} K2$[0].b=b{k:b} OB2$[0].b{k:b} K3$[0].b.c=c{k:c} S3$[0].b.c=v{k:c} "
                       "OE2$[0].b{k:b} OE1$[0]{k:-} N1$[1]=2{k:-,a} AE0${k:-,a}",
@@ -220,7 +220,7 @@ START_TEST(test_path_names)
     expect_path_at("{\"\xf0\x9f\x98\x80\":1}", PA_JW_NUMBER, 0, "$[\"\xf0\x9f\x98\x80\"]");
     expect_path_at("{\"a\xff\":1}", PA_JW_NUMBER, 0, "$[\"a\\ufffd\"]");
     expect_path_at("{\"\xc3\":1}", PA_JW_NUMBER, 0, "$[\"\\ufffd\"]");
-    expect_path_at("{\"\xc0\xaf\":1}", PA_JW_NUMBER, 0, "$[\"\\ufffd\\ufffd\"]");        /* overlong '/' */
+    expect_path_at("{\"\xc0\xaf\":1}", PA_JW_NUMBER, 0, "$[\"\\ufffd\\ufffd\"]");            /* overlong '/' */
     expect_path_at("{\"\xed\xa0\x80\":1}", PA_JW_NUMBER, 0, "$[\"\\ufffd\\ufffd\\ufffd\"]"); /* raw surrogate */
     expect_path_at("{\"\xf4\x90\x80\x80\":1}", PA_JW_NUMBER, 0, "$[\"\\ufffd\\ufffd\\ufffd\\ufffd\"]");
     /* mixed: escaped names at several levels, arrays between */
@@ -259,8 +259,9 @@ static int member_cb(void *ctx, struct pa_jw *w, const struct pa_jw_event *ev)
 START_TEST(test_path_member)
 {
     static const char *const docs[] = {
-        "{\"value\":1}", "{\"valueString\":1}", "{\"first name\":1}", "{\"\":1}", "{\"_x9\":1}", "{\"1a\":1}",
-        "{\"quote\\\"d\":1}", "{\"a\\u0062\":1}", "{\"\xc3\xbc\":1}", "{\"a\xff\":1}", "{\"a\\nb\\u0000\":1}",
+        "{\"value\":1}",    "{\"valueString\":1}", "{\"first name\":1}",   "{\"\":1}",
+        "{\"_x9\":1}",      "{\"1a\":1}",          "{\"quote\\\"d\":1}",   "{\"a\\u0062\":1}",
+        "{\"\xc3\xbc\":1}", "{\"a\xff\":1}",       "{\"a\\nb\\u0000\":1}",
     };
     struct pa_jw *w = pa_jw_new();
     for (size_t i = 0; i < PA_ARRAY_LEN(docs); i++) {
@@ -354,7 +355,10 @@ START_TEST(test_escapes)
     expect_decoded("\"\\ude00\"", "\xef\xbf\xbd", 3);
     expect_decoded("\"\\ude00\\ud83d\"", "\xef\xbf\xbd\xef\xbf\xbd", 6);
     expect_decoded("\"\\ud83d\\ud83d\\ude00\"", "\xef\xbf\xbd\xf0\x9f\x98\x80", 7);
-    expect_decoded("\"\\ud83d\\u0041\"", "\xef\xbf\xbd" "A", 4);
+    expect_decoded("\"\\ud83d\\u0041\"",
+                   "\xef\xbf\xbd"
+                   "A",
+                   4);
     expect_decoded("\"\\ud83d\\n\"", "\xef\xbf\xbd\n", 4);
     expect_decoded("\"\\ud83d\\\\u0041\"", "\xef\xbf\xbd\\u0041", 9);
     /* a long plain run, an escape, a long plain run: both runs must survive the scratch buffer growing */
@@ -419,9 +423,10 @@ END_TEST
 
 START_TEST(test_escaped_keys)
 {
-    expect_trace_opts("{\"a\\u0062\":{\"c\\td\":1}}", "OB0${k:-} K1$.ab=ab{k:ab} OB1$.ab{k:ab} "
-                                                     "K2$.ab[\"c\\td\"]=c\\x09d{k:c\\x09d} "
-                                                     "N2$.ab[\"c\\td\"]=1{k:c\\x09d} OE1$.ab{k:ab} OE0${k:-}",
+    expect_trace_opts("{\"a\\u0062\":{\"c\\td\":1}}",
+                      "OB0${k:-} K1$.ab=ab{k:ab} OB1$.ab{k:ab} "
+                      "K2$.ab[\"c\\td\"]=c\\x09d{k:c\\x09d} "
+                      "N2$.ab[\"c\\td\"]=1{k:c\\x09d} OE1$.ab{k:ab} OE0${k:-}",
                       false, true);
     /* a decoded name of an outer object must survive the inner object's names (stack-shaped arena) */
     expect_trace("{\"\\u0041\":{\"\\u0042\":1,\"\\u0043\":[{\"\\u0044\":2}]},\"\\u0045\":3}",
@@ -647,8 +652,8 @@ START_TEST(test_fast_path_errors)
             pa_buf_free(&t.b);
             size_t off;
             const char *msg = pa_jw_error(w, &off);
-            ck_assert_msg(strcmp(msg, cases[i].msg) == 0 && off == cases[i].off + pad, "case %zu pad %zu: %s at %zu",
-                          i, pad, msg, off);
+            ck_assert_msg(strcmp(msg, cases[i].msg) == 0 && off == cases[i].off + pad, "case %zu pad %zu: %s at %zu", i,
+                          pad, msg, off);
         }
     }
     pa_buf_free(&doc);
@@ -1214,9 +1219,7 @@ static int slot_cb(void *ctx, struct pa_jw *w, const struct pa_jw_event *ev)
         ck_assert_ptr_null(u1);
         *u0 = 100;
         break;
-    case 1: /* K a */
-        ck_assert_uint_eq(*u0, 100);
-        break;
+    case 1: /* K a */ ck_assert_uint_eq(*u0, 100); break;
     case 2: /* OB a */
         ck_assert_uint_eq(*u0, 0);
         ck_assert_uint_eq(*u1, 100);
@@ -1224,9 +1227,7 @@ static int slot_cb(void *ctx, struct pa_jw *w, const struct pa_jw_event *ev)
         break;
     case 3: /* K x */
     case 4: /* N 1 */
-    case 5: /* K y */
-        ck_assert_uint_eq(*u0, 1);
-        break;
+    case 5: /* K y */ ck_assert_uint_eq(*u0, 1); break;
     case 6: /* AB y */
         ck_assert_int_eq(ev->kind, PA_JW_ARRAY_BEGIN);
         ck_assert_uint_eq(*u0, 0);
@@ -1237,46 +1238,31 @@ static int slot_cb(void *ctx, struct pa_jw *w, const struct pa_jw_event *ev)
         *u0 = 7;
         break;
     case 7: /* T */
-    case 8: /* AE y: still the array's slot */
-        ck_assert_uint_eq(*u0, 7);
-        break;
+    case 8: /* AE y: still the array's slot */ ck_assert_uint_eq(*u0, 7); break;
     case 9: /* OE a */
         ck_assert_int_eq(ev->kind, PA_JW_OBJECT_END);
         ck_assert_uint_eq(*u0, 1);
         ck_assert_uint_eq(*u1, 100);
         break;
-    case 10: /* K b */
-        ck_assert_uint_eq(*u0, 100);
-        break;
+    case 10: /* K b */ ck_assert_uint_eq(*u0, 100); break;
     case 11: /* OB b: the sibling's slot (1) must not leak in */
         ck_assert_uint_eq(*u0, 0);
         *u0 = 5;
         break;
-    case 12: /* OE b */
-        ck_assert_uint_eq(*u0, 5);
-        break;
-    case 13: /* K c */
-        ck_assert_uint_eq(*u0, 100);
-        break;
-    case 14: /* AB c */
-        ck_assert_uint_eq(*u0, 0);
-        break;
+    case 12: /* OE b */ ck_assert_uint_eq(*u0, 5); break;
+    case 13: /* K c */ ck_assert_uint_eq(*u0, 100); break;
+    case 14: /* AB c */ ck_assert_uint_eq(*u0, 0); break;
     case 15: /* OB c[0]: same depth as a's array held 7 */
         ck_assert_uint_eq(*u0, 0);
         *u0 = 9;
         break;
-    case 16: /* OE c[0] */
-        ck_assert_uint_eq(*u0, 9);
-        break;
-    case 17: /* AE c */
-        ck_assert_uint_eq(*u0, 0);
-        break;
+    case 16: /* OE c[0] */ ck_assert_uint_eq(*u0, 9); break;
+    case 17: /* AE c */ ck_assert_uint_eq(*u0, 0); break;
     case 18: /* OE root */
         ck_assert_uint_eq(*u0, 100);
         ck_assert_ptr_null(u1);
         break;
-    default:
-        ck_abort_msg("unexpected event");
+    default: ck_abort_msg("unexpected event");
     }
     return 0;
 }
@@ -1350,7 +1336,7 @@ START_TEST(test_reuse)
         "[[[[[[[[[[\"deep\"]]]]]]]]]]",
         "{\"email\":{\"\\u0076erified\":true},\"n\\u0061me\":\"J\\u00f6rg\"}",
         "{\"k\\\"1\":[{\"k\\n2\":[0,1]}]}",
-        "[1,{\"a\":x}]",                                /* invalid after a few events */
+        "[1,{\"a\":x}]",                                  /* invalid after a few events */
         "{\"\\u0041\\u0042\":{\"\\u0043\":{\"\\u0044\":", /* invalid: truncated with decoded names open */
         "\"top\"",
         "{\"email\":1,\"other\":{\"email\":[\"\\ud83d\"]}}",

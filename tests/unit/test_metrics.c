@@ -80,10 +80,10 @@ START_TEST(test_counter_labels_sorted)
 {
     struct pa_metrics *m = pa_metrics_new();
     const char *labels[] = {"surface", "category"};
-    struct pa_metric *c =
-        pa_metrics_register(m, "pa_test_findings_total", "Findings reported.", PA_METRIC_COUNTER, 2, labels, NULL, 0);
-    struct pa_metric *scans =
-        pa_metrics_register(m, "pa_test_scans_total", "Scans run.", PA_METRIC_COUNTER, 0, NULL, NULL, 0);
+    struct pa_metric *c = pa_metrics_register(m, "pa_test_findings_total", "Findings reported.", PA_METRIC_COUNTER, 2,
+                                              labels, NULL, 0);
+    struct pa_metric *scans = pa_metrics_register(m, "pa_test_scans_total", "Scans run.", PA_METRIC_COUNTER, 0, NULL,
+                                                  NULL, 0);
     char *s = render(m);
     /* labelled and empty: HELP and TYPE only; unlabelled: 0 from registration on */
     ck_assert_str_eq(s, "# HELP pa_test_findings_total Findings reported.\n"
@@ -118,8 +118,8 @@ START_TEST(test_histogram)
     const char *labels[] = {"surface"};
     struct pa_metric *h = pa_metrics_register(m, "pa_test_batch_seconds", "Batch duration.", PA_METRIC_HISTOGRAM, 0,
                                               NULL, bounds, 3);
-    struct pa_metric *hl = pa_metrics_register(m, "pa_test_doc_bytes", "Document size.", PA_METRIC_HISTOGRAM, 1,
-                                               labels, (const double[]){1024, 1048576}, 2);
+    struct pa_metric *hl = pa_metrics_register(m, "pa_test_doc_bytes", "Document size.", PA_METRIC_HISTOGRAM, 1, labels,
+                                               (const double[]){1024, 1048576}, 2);
     char *s = render(m);
     ck_assert_str_eq(s, "# HELP pa_test_batch_seconds Batch duration.\n"
                         "# TYPE pa_test_batch_seconds histogram\n"
@@ -190,8 +190,7 @@ END_TEST
 START_TEST(test_histogram_no_buckets)
 {
     struct pa_metrics *m = pa_metrics_new();
-    struct pa_metric *h =
-        pa_metrics_register(m, "pa_test_lag_seconds", "Lag.", PA_METRIC_HISTOGRAM, 0, NULL, NULL, 0);
+    struct pa_metric *h = pa_metrics_register(m, "pa_test_lag_seconds", "Lag.", PA_METRIC_HISTOGRAM, 0, NULL, NULL, 0);
     pa_metric_observe(h, NULL, -0.5);
     char *s = render(m);
     ck_assert_str_eq(s, "# HELP pa_test_lag_seconds Lag.\n"
@@ -251,10 +250,13 @@ END_TEST
 START_TEST(test_invalid_utf8)
 {
     /* one U+FFFD per maximal ill-formed subpart */
-    ck_assert_str_eq(esc("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
-    ck_assert_str_eq(esc("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");         /* overlong: C0 never valid */
-    ck_assert_str_eq(esc("\xE2\x82"), "\xEF\xBF\xBD");                     /* truncated at the end */
-    ck_assert_str_eq(esc("\xE2\x82x"), "\xEF\xBF\xBDx");                   /* truncated before ASCII */
+    ck_assert_str_eq(esc("a\xFF"
+                         "b"),
+                     "a\xEF\xBF\xBD"
+                     "b");
+    ck_assert_str_eq(esc("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");                 /* overlong: C0 never valid */
+    ck_assert_str_eq(esc("\xE2\x82"), "\xEF\xBF\xBD");                             /* truncated at the end */
+    ck_assert_str_eq(esc("\xE2\x82x"), "\xEF\xBF\xBDx");                           /* truncated before ASCII */
     ck_assert_str_eq(esc("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"); /* surrogate */
     ck_assert_str_eq(esc("\xF4\x90\x80\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"); /* > U+10FFFF */
     ck_assert_str_eq(esc("\x80\""), "\xEF\xBF\xBD\\\"");
@@ -263,8 +265,8 @@ START_TEST(test_invalid_utf8)
     /* two spellings that render the same are one series: never a duplicate series in the output */
     struct pa_metrics *m = pa_metrics_new();
     const char *labels[] = {"surface", "category"};
-    struct pa_metric *c =
-        pa_metrics_register(m, "pa_test_bad_total", "Bad bytes.", PA_METRIC_COUNTER, 2, labels, NULL, 0);
+    struct pa_metric *c = pa_metrics_register(m, "pa_test_bad_total", "Bad bytes.", PA_METRIC_COUNTER, 2, labels, NULL,
+                                              0);
     pa_metric_add(c, (const char *[]){"t\xFF", "x"}, 1);
     pa_metric_add(c, (const char *[]){"t\xFE", "x"}, 1);
     pa_metric_add(c, (const char *[]){"t\xEF\xBF\xBD", "x"}, 1);
@@ -413,10 +415,10 @@ START_TEST(test_clear_get)
 {
     struct pa_metrics *m = pa_metrics_new();
     const char *labels[] = {"category"};
-    struct pa_metric *g =
-        pa_metrics_register(m, "pa_test_open_findings", "Open findings.", PA_METRIC_GAUGE, 1, labels, NULL, 0);
-    struct pa_metric *u = pa_metrics_register(m, "pa_test_last_scan_timestamp_seconds", "Last scan.",
-                                              PA_METRIC_GAUGE, 0, NULL, NULL, 0);
+    struct pa_metric *g = pa_metrics_register(m, "pa_test_open_findings", "Open findings.", PA_METRIC_GAUGE, 1, labels,
+                                              NULL, 0);
+    struct pa_metric *u = pa_metrics_register(m, "pa_test_last_scan_timestamp_seconds", "Last scan.", PA_METRIC_GAUGE,
+                                              0, NULL, NULL, 0);
     ck_assert(isnan(pa_metric_get(g, (const char *[]){"email"})));
     ck_assert(pa_metric_get(u, NULL) == 0);
     pa_metric_set(g, (const char *[]){"email"}, 7);
@@ -451,8 +453,7 @@ END_TEST
 START_TEST(test_counter_never_decreases)
 {
     struct pa_metrics *m = pa_metrics_new();
-    struct pa_metric *c =
-        pa_metrics_register(m, "pa_test_rows_total", "Rows.", PA_METRIC_COUNTER, 0, NULL, NULL, 0);
+    struct pa_metric *c = pa_metrics_register(m, "pa_test_rows_total", "Rows.", PA_METRIC_COUNTER, 0, NULL, NULL, 0);
     pa_metric_add(c, NULL, 5);
     pa_metric_add(c, NULL, -2);
     pa_metric_add(c, NULL, -INFINITY);
@@ -461,8 +462,7 @@ START_TEST(test_counter_never_decreases)
     pa_metric_add(c, NULL, 0.5);
     ck_assert(pa_metric_get(c, NULL) == 5.5);
     const char *labels[] = {"surface"};
-    struct pa_metric *cl =
-        pa_metrics_register(m, "pa_test_docs_total", "Docs.", PA_METRIC_COUNTER, 1, labels, NULL, 0);
+    struct pa_metric *cl = pa_metrics_register(m, "pa_test_docs_total", "Docs.", PA_METRIC_COUNTER, 1, labels, NULL, 0);
     pa_metric_add(cl, (const char *[]){"t"}, -1); /* ignored: does not even create the series */
     ck_assert(isnan(pa_metric_get(cl, (const char *[]){"t"})));
     pa_metrics_free(m);
@@ -473,8 +473,7 @@ START_TEST(test_many_series)
 {
     struct pa_metrics *m = pa_metrics_new();
     const char *labels[] = {"surface", "category"};
-    struct pa_metric *c =
-        pa_metrics_register(m, "pa_test_many_total", "Many.", PA_METRIC_COUNTER, 2, labels, NULL, 0);
+    struct pa_metric *c = pa_metrics_register(m, "pa_test_many_total", "Many.", PA_METRIC_COUNTER, 2, labels, NULL, 0);
     /* insert 1000 series in a scrambled order, each with value i + 1 */
     for (unsigned k = 0; k < 1000; k++) {
         unsigned i = (k * 7919u) % 1000u;
@@ -718,8 +717,8 @@ START_TEST(test_process_metrics)
     };
     for (size_t i = 0; i < PA_ARRAY_LEN(want); i++) {
         char block[256];
-        snprintf(block, sizeof block, "# HELP %s %s\n# TYPE %s %s\n%s ", want[i][0], want[i][1], want[i][0],
-                 want[i][2], want[i][0]);
+        snprintf(block, sizeof block, "# HELP %s %s\n# TYPE %s %s\n%s ", want[i][0], want[i][1], want[i][0], want[i][2],
+                 want[i][0]);
         ck_assert_msg(strstr(b.data, block) != NULL, "no %s block", want[i][0]);
     }
     double cpu = value_of(b.data, "process_cpu_seconds_total");
@@ -748,8 +747,8 @@ START_TEST(test_proc_stat_parse)
 {
     struct pa_proc_stat ps;
     ck_assert_int_eq(pa_metrics_parse_proc_stat(proc_stat_text, 100, 4096, &ps), 0);
-    ck_assert(ps.cpu_seconds == 3.25);          /* (250 + 75) / 100 */
-    ck_assert(ps.start_since_boot == 1234.56);  /* 123456 / 100 */
+    ck_assert(ps.cpu_seconds == 3.25);         /* (250 + 75) / 100 */
+    ck_assert(ps.start_since_boot == 1234.56); /* 123456 / 100 */
     ck_assert(ps.vsize == 104857600.0);
     ck_assert(ps.rss_bytes == 2560.0 * 4096);
     ck_assert_int_eq(pa_metrics_parse_proc_stat("4242 (x) S 1 2 3\n", 100, 4096, &ps), -1); /* too few fields */
@@ -897,10 +896,10 @@ START_TEST(test_promtool)
     struct pa_metrics *m = pa_metrics_new();
     const char *l2[] = {"surface", "category"};
     const char *l1[] = {"reason"};
-    struct pa_metric *c = pa_metrics_register(m, "pii_audit_findings_total", "Findings reported.", PA_METRIC_COUNTER,
-                                              2, l2, NULL, 0);
-    struct pa_metric *scans =
-        pa_metrics_register(m, "pii_audit_scans_total", "Scans run.", PA_METRIC_COUNTER, 0, NULL, NULL, 0);
+    struct pa_metric *c = pa_metrics_register(m, "pii_audit_findings_total", "Findings reported.", PA_METRIC_COUNTER, 2,
+                                              l2, NULL, 0);
+    struct pa_metric *scans = pa_metrics_register(m, "pii_audit_scans_total", "Scans run.", PA_METRIC_COUNTER, 0, NULL,
+                                                  NULL, 0);
     struct pa_metric *g = pa_metrics_register(m, "pii_audit_open_findings", "Open findings \"now\"\\\nper surface.",
                                               PA_METRIC_GAUGE, 2, l2, NULL, 0);
     pa_metrics_register(m, "pii_audit_empty_errors", "Never set.", PA_METRIC_GAUGE, 1, l1, NULL, 0);
@@ -976,8 +975,8 @@ END_TEST
 
 START_TEST(die_set_counter)
 {
-    struct pa_metric *c =
-        pa_metrics_register(misuse_reg(), "pa_test_events_total", "E.", PA_METRIC_COUNTER, 0, NULL, NULL, 0);
+    struct pa_metric *c = pa_metrics_register(misuse_reg(), "pa_test_events_total", "E.", PA_METRIC_COUNTER, 0, NULL,
+                                              NULL, 0);
     pa_metric_set(c, NULL, 1);
 }
 END_TEST

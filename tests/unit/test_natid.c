@@ -65,25 +65,25 @@ static bool has_rule(const struct rules *r, const char *rule)
     return strstr(r->list, needle) != NULL;
 }
 
-#define EXPECT_RULE(key_, v_, rule_)                                                                                 \
-    do {                                                                                                             \
-        struct rules r_ = rules_of((key_), (v_));                                                                    \
-        ck_assert_msg(has_rule(&r_, (rule_)), "%s: #%s# should give %s (got %s)", (key_) ? (key_) : "(alone)", (v_),  \
-                      (rule_), r_.list);                                                                             \
+#define EXPECT_RULE(key_, v_, rule_)                                                                                   \
+    do {                                                                                                               \
+        struct rules r_ = rules_of((key_), (v_));                                                                      \
+        ck_assert_msg(has_rule(&r_, (rule_)), "%s: #%s# should give %s (got %s)", (key_) ? (key_) : "(alone)", (v_),   \
+                      (rule_), r_.list);                                                                               \
     } while (0)
 
-#define EXPECT_NO_RULE(key_, v_, rule_)                                                                              \
-    do {                                                                                                             \
-        struct rules r_ = rules_of((key_), (v_));                                                                    \
-        ck_assert_msg(!has_rule(&r_, (rule_)), "%s: #%s# must not give %s (got %s)", (key_) ? (key_) : "(alone)",     \
-                      (v_), (rule_), r_.list);                                                                       \
+#define EXPECT_NO_RULE(key_, v_, rule_)                                                                                \
+    do {                                                                                                               \
+        struct rules r_ = rules_of((key_), (v_));                                                                      \
+        ck_assert_msg(!has_rule(&r_, (rule_)), "%s: #%s# must not give %s (got %s)", (key_) ? (key_) : "(alone)",      \
+                      (v_), (rule_), r_.list);                                                                         \
     } while (0)
 
-#define EXPECT_CLEAN(key_, v_)                                                                                       \
-    do {                                                                                                             \
-        struct rules r_ = rules_of((key_), (v_));                                                                    \
-        ck_assert_msg(r_.cats == 0, "%s: #%s# must give nothing (got %s)", (key_) ? (key_) : "(alone)", (v_),         \
-                      r_.list);                                                                                      \
+#define EXPECT_CLEAN(key_, v_)                                                                                         \
+    do {                                                                                                               \
+        struct rules r_ = rules_of((key_), (v_));                                                                      \
+        ck_assert_msg(r_.cats == 0, "%s: #%s# must give nothing (got %s)", (key_) ? (key_) : "(alone)", (v_),          \
+                      r_.list);                                                                                        \
     } while (0)
 
 /* an FCM registration token: instance id, ':', "APA91b" and 134 base64url characters */
@@ -122,8 +122,8 @@ END_TEST
 /* Bare digits are never an identifier alone, nor under a key that names none. */
 START_TEST(test_bare_digits_need_a_key)
 {
-    static const char *const bare[] = {"130692544", "123456782", "876543210", "86095742719", "12345678909",
-                                       "312345678909", "184127645108946", "911701234"};
+    static const char *const bare[] = {"130692544",   "123456782",    "876543210",       "86095742719",
+                                       "12345678909", "312345678909", "184127645108946", "911701234"};
     for (size_t i = 0; i < PA_ARRAY_LEN(bare); i++) {
         EXPECT_CLEAN(NULL, bare[i]);
         EXPECT_CLEAN("order_id", bare[i]);
@@ -204,12 +204,28 @@ END_TEST
 /* Look-alikes: codes, SKUs, file names, versions, ids of the right length that fail the checks. */
 START_TEST(test_lookalikes)
 {
-    static const char *const clean[] = {
-        "SKU-12345678Z", "order/12345678Z", "AB123456C.png", "v1.2-AB123456C", "ABCPD1234Z-XL",
-        "/orders/ABCPD1234Z", "AB123456E", "ZZ123456A", "12345678A", "X9613851Q", "RSSMRA85T10A562T",
-        "123.456.789-08", "3123 4567 8908", "1 84 12 76 451 089 47", "911-89-1234", "ab123456c",
-        "HX-1234-BLK-M", "2024-01-15T10:30:00Z", "Chrome/120.0.6099.109", "EAN 4006381333931",
-        "TRACK 1Z999AA10123456784", "ref 00123456789012345678"};
+    static const char *const clean[] = {"SKU-12345678Z",
+                                        "order/12345678Z",
+                                        "AB123456C.png",
+                                        "v1.2-AB123456C",
+                                        "ABCPD1234Z-XL",
+                                        "/orders/ABCPD1234Z",
+                                        "AB123456E",
+                                        "ZZ123456A",
+                                        "12345678A",
+                                        "X9613851Q",
+                                        "RSSMRA85T10A562T",
+                                        "123.456.789-08",
+                                        "3123 4567 8908",
+                                        "1 84 12 76 451 089 47",
+                                        "911-89-1234",
+                                        "ab123456c",
+                                        "HX-1234-BLK-M",
+                                        "2024-01-15T10:30:00Z",
+                                        "Chrome/120.0.6099.109",
+                                        "EAN 4006381333931",
+                                        "TRACK 1Z999AA10123456784",
+                                        "ref 00123456789012345678"};
     for (size_t i = 0; i < PA_ARRAY_LEN(clean); i++) {
         struct rules r = rules_of(NULL, clean[i]);
         ck_assert_msg(!(r.cats & (1u << PA_CAT_NATIONAL_ID)), "#%s# must not be a national id (got %s)", clean[i],
@@ -302,12 +318,27 @@ END_TEST
 /* The dictionary's national_id entries for the identifiers (each with its identifier: the tests above) */
 START_TEST(test_dictionary)
 {
-    static const char *const keys[] = {"steuerId", "steuer_id", "Steueridentifikationsnummer", "codiceFiscale",
-                                       "fiscal_code", "burgerservicenummer", "sofinummer", "cpfNumber", "aadhar",
-                                       "aadharNumber", "permanent_account_number", "tfn", "taxFileNumber",
-                                       "tax_file_no", "nir", "numero_securite_sociale", "ni_number",
-                                       "national_insurance_no", "social_insurance_no",
-                                       "individual_taxpayer_identification_number", "customer_tfn"};
+    static const char *const keys[] = {"steuerId",
+                                       "steuer_id",
+                                       "Steueridentifikationsnummer",
+                                       "codiceFiscale",
+                                       "fiscal_code",
+                                       "burgerservicenummer",
+                                       "sofinummer",
+                                       "cpfNumber",
+                                       "aadhar",
+                                       "aadharNumber",
+                                       "permanent_account_number",
+                                       "tfn",
+                                       "taxFileNumber",
+                                       "tax_file_no",
+                                       "nir",
+                                       "numero_securite_sociale",
+                                       "ni_number",
+                                       "national_insurance_no",
+                                       "social_insurance_no",
+                                       "individual_taxpayer_identification_number",
+                                       "customer_tfn"};
     for (size_t i = 0; i < PA_ARRAY_LEN(keys); i++)
         ck_assert_msg(pa_detect_key_category(g_det, keys[i], strlen(keys[i]), NULL) == PA_CAT_NATIONAL_ID,
                       "%s should be a national_id key", keys[i]);

@@ -60,8 +60,14 @@ static void check_string(const unsigned char *src, size_t len)
 #endif
     same("13-digit run", s, len, pa_det_pf_digit_run13(s, len), pa_det_pf_digit_run13_ref(s, len));
     /* each anchor alone, the pairs the prefilter asks for together, all of them (each is computed alone and or-ed) */
-    static const unsigned whiches[] = {PA_PF_CISCO, PA_PF_AA00, PA_PF_NINO_PAN, PA_PF_AA_0, PA_PF_D7U,
-                                       PA_PF_CISCO | PA_PF_AA00, PA_PF_NINO_PAN | PA_PF_D7U, PA_PF_ALL};
+    static const unsigned whiches[] = {PA_PF_CISCO,
+                                       PA_PF_AA00,
+                                       PA_PF_NINO_PAN,
+                                       PA_PF_AA_0,
+                                       PA_PF_D7U,
+                                       PA_PF_CISCO | PA_PF_AA00,
+                                       PA_PF_NINO_PAN | PA_PF_D7U,
+                                       PA_PF_ALL};
     for (size_t k = 0; k < PA_ARRAY_LEN(whiches); k++) {
         char name[32];
         snprintf(name, sizeof name, "anchors 0x%02x", whiches[k]);
@@ -120,14 +126,44 @@ END_TEST
  * ISO timestamps (with and without time), IPv4, IPv6/MAC colons and dashes, E.164, SSN shapes, times; and the
  * shortest strings each rule lets through (five dashes or colons, two colons and a digit, '+' and eight digits). */
 static const char *const anchors[] = {
-    "4111111111111", "DE89", "GB29NWBK60161331926819", "ab12.", "0012.3456.789a", "@",
-    "550e8400-e29b-41d4-a716-446655440000", "2024-01-15T10:30:00Z", "2024-01-15", "2024-01-15 10:30:00.123+02:00",
-    "1.2.3.4", ":ab:", "a:b:c:d:e:f", "1-2-3-4-5-6", "+14155550132", "123-45-6789", "12:30:45", "415 555 0132",
-    "-----", ":::::", "::1", "+12345678",
+    "4111111111111",
+    "DE89",
+    "GB29NWBK60161331926819",
+    "ab12.",
+    "0012.3456.789a",
+    "@",
+    "550e8400-e29b-41d4-a716-446655440000",
+    "2024-01-15T10:30:00Z",
+    "2024-01-15",
+    "2024-01-15 10:30:00.123+02:00",
+    "1.2.3.4",
+    ":ab:",
+    "a:b:c:d:e:f",
+    "1-2-3-4-5-6",
+    "+14155550132",
+    "123-45-6789",
+    "12:30:45",
+    "415 555 0132",
+    "-----",
+    ":::::",
+    "::1",
+    "+12345678",
     /* national ids and their anchors: NINO and PAN (NINO_PAN), codice fiscale, FCM (AA00), spaced NINO (AA 9),
      * DNI/NIE (D7U) */
-    "AB123456C", "AB123456", "ABCDE1234", "AB 12 34 56 C", "AB 1", "ABCPD1234Z", "RSSMRA85T10A562S",
-    "xyz:APA91bAbc", "12345678Z", "12345678-Z", "X1234567L", "X-1234567-L", "00000000A", "-0000000-A",
+    "AB123456C",
+    "AB123456",
+    "ABCDE1234",
+    "AB 12 34 56 C",
+    "AB 1",
+    "ABCPD1234Z",
+    "RSSMRA85T10A562S",
+    "xyz:APA91bAbc",
+    "12345678Z",
+    "12345678-Z",
+    "X1234567L",
+    "X-1234567-L",
+    "00000000A",
+    "-0000000-A",
 };
 
 START_TEST(test_planted_anchors)
@@ -158,21 +194,55 @@ END_TEST
 /* The reference itself, on strings whose answer is known (so a wrong reference cannot make every form agree). */
 START_TEST(test_reference)
 {
-    static const char *const pass[] = {"a@b", "4111111111111", "x 1.2.3.4 y", "fe80::1", "aa:bb:cc:dd:ee:ff",
-                                       "+14155550132", "123-45-6789", "0012.3456.789a x", "id DE89370400440532013000",
-                                       "415 555 0132", "AB123456C", "AB 12 34 56 C", "ABCPD1234Z", "12345678Z",
-                                       "12345678-Z", "X1234567L", "Y-1234567-L", "RSSMRA85T10A562S",
-                                       "1 84 12 76 451 089 46", "123.456.789-09", "2345 6789 0123"};
+    static const char *const pass[] = {"a@b",
+                                       "4111111111111",
+                                       "x 1.2.3.4 y",
+                                       "fe80::1",
+                                       "aa:bb:cc:dd:ee:ff",
+                                       "+14155550132",
+                                       "123-45-6789",
+                                       "0012.3456.789a x",
+                                       "id DE89370400440532013000",
+                                       "415 555 0132",
+                                       "AB123456C",
+                                       "AB 12 34 56 C",
+                                       "ABCPD1234Z",
+                                       "12345678Z",
+                                       "12345678-Z",
+                                       "X1234567L",
+                                       "Y-1234567-L",
+                                       "RSSMRA85T10A562S",
+                                       "1 84 12 76 451 089 46",
+                                       "123.456.789-09",
+                                       "2345 6789 0123"};
     for (size_t i = 0; i < PA_ARRAY_LEN(pass); i++)
-        ck_assert_msg(pa_det_pf_reference((const unsigned char *)pass[i], strlen(pass[i])), "%s should pass",
-                      pass[i]);
-    static const char *const reject[] = {"", "hello world", "1.2.3", "2024-01-15T10:30:00Z",
-                                         "550e8400-e29b-41d4-a716-446655440000", "12:30", "Order #12345",
-                                         "deadbeefcafebabe0123456789abcdef", "123456789012", "ORD-000123",
-                                         "AB12", "AB123456", "ab123456c", "SKU AB12-44", "Order A1234567",
-                                         "46ZQ75FMX", "SKU AB123-4", "6MTX99859", "e6685844F x",
-                                         "cus_5Rz9575588VVx4", "1234567Z", "x1234567Z", "ABCD1234E", "1234567 Z",
-                                         "1234567z", "AB 12 34 C"};
+        ck_assert_msg(pa_det_pf_reference((const unsigned char *)pass[i], strlen(pass[i])), "%s should pass", pass[i]);
+    static const char *const reject[] = {"",
+                                         "hello world",
+                                         "1.2.3",
+                                         "2024-01-15T10:30:00Z",
+                                         "550e8400-e29b-41d4-a716-446655440000",
+                                         "12:30",
+                                         "Order #12345",
+                                         "deadbeefcafebabe0123456789abcdef",
+                                         "123456789012",
+                                         "ORD-000123",
+                                         "AB12",
+                                         "AB123456",
+                                         "ab123456c",
+                                         "SKU AB12-44",
+                                         "Order A1234567",
+                                         "46ZQ75FMX",
+                                         "SKU AB123-4",
+                                         "6MTX99859",
+                                         "e6685844F x",
+                                         "cus_5Rz9575588VVx4",
+                                         "1234567Z",
+                                         "x1234567Z",
+                                         "ABCD1234E",
+                                         "1234567 Z",
+                                         "1234567z",
+                                         "AB 12 34 C"};
     for (size_t i = 0; i < PA_ARRAY_LEN(reject); i++)
         ck_assert_msg(!pa_det_pf_reference((const unsigned char *)reject[i], strlen(reject[i])), "%s should not pass",
                       reject[i]);

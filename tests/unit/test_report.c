@@ -17,14 +17,20 @@ static void two_surfaces(struct pa_scan_result *r, struct pa_surface_result *sr)
 {
     memset(r, 0, sizeof *r);
     memset(sr, 0, 2 * sizeof *sr);
-    sr[0] = (struct pa_surface_result){.surface = &s1, .table = "public.t", .status = PA_SURFACE_OK, .full = true,
-                                       .rows = 10, .bytes = 1234, .rows_estimated = 12, .duration = 2.0,
+    sr[0] = (struct pa_surface_result){.surface = &s1,
+                                       .table = "public.t",
+                                       .status = PA_SURFACE_OK,
+                                       .full = true,
+                                       .rows = 10,
+                                       .bytes = 1234,
+                                       .rows_estimated = 12,
+                                       .duration = 2.0,
                                        .invalid_documents = 1};
     pa_catcounts_add(&sr[0].new_by_cat, "email", 2);
     pa_catcounts_add(&sr[0].open_by_cat, "phone", 1);
     pa_catcounts_add(&sr[0].open_by_cat, "email", 3);
-    sr[1] = (struct pa_surface_result){.surface = &s2, .table = "app.u", .status = PA_SURFACE_FAILED,
-                                       .rows_estimated = -1};
+    sr[1] = (struct pa_surface_result){
+        .surface = &s2, .table = "app.u", .status = PA_SURFACE_FAILED, .rows_estimated = -1};
     pa_err_set(&sr[1].err, PA_FAIL_PERMISSION, "permission denied: role x lacks USAGE on schema app");
     *r = (struct pa_scan_result){.scan_id = 7, .surfaces = sr, .n = 2, .duration = 3.5, .failed = 1, .open_total = 4};
 }
@@ -57,7 +63,8 @@ START_TEST(test_json)
     struct pa_surface_result sr[2];
     two_surfaces(&r, sr);
     /* a standby's scan with oversized documents and retried batches */
-    r.server = (struct pa_db_server){.system_identifier = "7716603906132214346", .database = "app", .in_recovery = true};
+    r.server = (struct pa_db_server){
+        .system_identifier = "7716603906132214346", .database = "app", .in_recovery = true};
     sr[0].oversized_documents = 3;
     sr[0].retries[PA_FAIL_RECOVERY_CONFLICT] = 2;
     sr[0].unread[PA_UNREAD_OVERSIZED] = 5;

@@ -54,7 +54,9 @@ START_TEST(test_text_escapes)
     ck_assert_str_eq(b.data, "a\\x1b[31mb\\x0ac\\x7f\\x80\\\\d");
     ck_assert_uint_eq(w, strlen(b.data));
     pa_buf_truncate(&b, 0);
-    ck_assert_uint_eq(pa_tab_text_cell(&b, "\xe2\x82\xac" "1"), 2); /* a 3-byte sequence is one column */
+    ck_assert_uint_eq(pa_tab_text_cell(&b, "\xe2\x82\xac"
+                                           "1"),
+                      2); /* a 3-byte sequence is one column */
     pa_buf_free(&b);
 }
 END_TEST
@@ -88,8 +90,9 @@ START_TEST(test_json)
     pa_tab_add_row(&t, r1);
     pa_tab_add_row(&t, r2);
     char *s = render(pa_tab_json, &t);
-    ck_assert_str_eq(s, "[{\"id\":7,\"surface\":\"public.t.c\",\"note\":null,\"path\":\"$[\\\"a\\\\\\\"b\\\"]\"},"
-                        "{\"id\":\"007\",\"surface\":\"x\\ny\\u0001\\ufffd\",\"note\":\"</script>\",\"path\":\"$.b\"}]");
+    ck_assert_str_eq(s,
+                     "[{\"id\":7,\"surface\":\"public.t.c\",\"note\":null,\"path\":\"$[\\\"a\\\\\\\"b\\\"]\"},"
+                     "{\"id\":\"007\",\"surface\":\"x\\ny\\u0001\\ufffd\",\"note\":\"</script>\",\"path\":\"$.b\"}]");
     free(s);
     pa_tab_free(&t);
     pa_tab_init(&t, cols, 4);

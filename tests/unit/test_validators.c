@@ -65,87 +65,106 @@ static void expect_at(int rule, at_fn check, const char *const *pos, size_t npos
         ck_assert_msg(!at_anchors(rule, check, neg[i]), "%s: #%s# must not pass", anchor_expr[rule], neg[i]);
 }
 
-#define EXPECT_AT(rule_, check_, pos_, neg_)                                                                       \
+#define EXPECT_AT(rule_, check_, pos_, neg_)                                                                           \
     expect_at(rule_, check_, pos_, PA_ARRAY_LEN(pos_), neg_, PA_ARRAY_LEN(neg_))
 
 /* ---- checks at an anchor's end ----------------------------------------------------------------------------------- */
 
 START_TEST(test_email)
 {
-    static const char *const pos[] = {"john.doe@example.com", "mail me at john.doe@example.com.",
-                                      "A.B+tag@sub.example.co.uk", "o'brien@example.ie", "x@example.museum",
-                                      "user@xn--80ak6aa92e.com", "a@xn--d1acufc.xn--p1ai", "mailto:joe@example.org",
+    static const char *const pos[] = {"john.doe@example.com",
+                                      "mail me at john.doe@example.com.",
+                                      "A.B+tag@sub.example.co.uk",
+                                      "o'brien@example.ie",
+                                      "x@example.museum",
+                                      "user@xn--80ak6aa92e.com",
+                                      "a@xn--d1acufc.xn--p1ai",
+                                      "mailto:joe@example.org",
                                       "https://example.com/?email=joe@example.com",
                                       "line1\nreach: ops-team@corp.example.net\n"};
-    static const char *const neg[] = {"image@2x.png", "icon@3x.webp", "bundle@1.2.min.js", "styles@v2.css",
-                                      "data@latest.json", "http://user:pass@example.org/hi",
-                                      "https://test:secret@example.org", "git@github.com:org/repo.git",
-                                      "j***@example.com", "foo@-bar.com", "foo..bar@example.com", "foo@bar..com",
-                                      "a@b.cd_", "x@host.example#frag"};
+    static const char *const neg[] = {"image@2x.png",
+                                      "icon@3x.webp",
+                                      "bundle@1.2.min.js",
+                                      "styles@v2.css",
+                                      "data@latest.json",
+                                      "http://user:pass@example.org/hi",
+                                      "https://test:secret@example.org",
+                                      "git@github.com:org/repo.git",
+                                      "j***@example.com",
+                                      "foo@-bar.com",
+                                      "foo..bar@example.com",
+                                      "foo@bar..com",
+                                      "a@b.cd_",
+                                      "x@host.example#frag"};
     EXPECT_AT(R_EMAIL, pa_det_check_email, pos, neg);
 }
 END_TEST
 
 START_TEST(test_phone_e164)
 {
-    static const char *const pos[] = {"+1 415 555 0132", "+14155550132", "+44 20 7123 4567", "+44 (20) 7123 4567",
-                                      "+1 (415) 555-0132", "+55 11 98456 5666", "+33 1 42 68 53 00",
-                                      "+49.30.1234567", "+123456789012345", "tel: +14155550132."};
-    static const char *const neg[] = {"+123456", "+1234567", "+1234567890123456", "+1234.56", "+12345678.90",
-                                      "+2024-01-15", "UTC+08:00", "1+1=2", "a+14155550132", "+14155550132x",
-                                      "id=+14155550132"};
+    static const char *const pos[] = {
+        "+1 415 555 0132",   "+14155550132",      "+44 20 7123 4567", "+44 (20) 7123 4567", "+1 (415) 555-0132",
+        "+55 11 98456 5666", "+33 1 42 68 53 00", "+49.30.1234567",   "+123456789012345",   "tel: +14155550132."};
+    static const char *const neg[] = {"+123456",       "+1234567",      "+1234567890123456", "+1234.56",
+                                      "+12345678.90",  "+2024-01-15",   "UTC+08:00",         "1+1=2",
+                                      "a+14155550132", "+14155550132x", "id=+14155550132"};
     EXPECT_AT(R_PHONE_E164, pa_det_check_phone_e164, pos, neg);
 }
 END_TEST
 
 START_TEST(test_phone_national)
 {
-    static const char *const pos[] = {"(415) 555-0132", "(415)555-0132", "415-555-0132", "415.555.0132",
-                                      "415 555 0132", "090-1234-5678", "020 7123 4567", "1-800-555-0199",
-                                      "call me: 415-555-0132!", "0 532 123 45 67", "01 42 68 53 00",
-                                      "0216 123 45 67", "532 123 45 67"};
-    static const char *const neg[] = {"15.01.2024", "192.168.10.20", "10.0.19041.1", "1 234 567", "1234-5678-9012",
-                                      "ABC-415-555-0132", "415-555-01325", "12415-555-0132", "2024-0115-1234",
-                                      "415 555 0132 4444 2222", "415--555-0132"};
+    static const char *const pos[] = {"(415) 555-0132",         "(415)555-0132",   "415-555-0132",   "415.555.0132",
+                                      "415 555 0132",           "090-1234-5678",   "020 7123 4567",  "1-800-555-0199",
+                                      "call me: 415-555-0132!", "0 532 123 45 67", "01 42 68 53 00", "0216 123 45 67",
+                                      "532 123 45 67"};
+    static const char *const neg[] = {"15.01.2024",     "192.168.10.20",          "10.0.19041.1",  "1 234 567",
+                                      "1234-5678-9012", "ABC-415-555-0132",       "415-555-01325", "12415-555-0132",
+                                      "2024-0115-1234", "415 555 0132 4444 2222", "415--555-0132"};
     EXPECT_AT(R_PHONE_NATIONAL, pa_det_check_phone_national, pos, neg);
 }
 END_TEST
 
 START_TEST(test_ssn)
 {
-    static const char *const pos[] = {"123-45-6789", "078-05-1123", "123 45 6789", "ssn: 123-45-6789.",
-                                      "abc 078 05 1123 abc", "(665-12-3456)"};
-    static const char *const neg[] = {"000-12-3456", "666-12-3456", "900-12-3456", "999-12-3456", "123-00-4567",
-                                      "123-45-0000", "1123-45-6789", "123-45-67890", "1-123-45-6789",
-                                      "123-45-6789-1", "x123-45-6789", "123-45-6789x"};
+    static const char *const pos[] = {"123-45-6789",       "078-05-1123",         "123 45 6789",
+                                      "ssn: 123-45-6789.", "abc 078 05 1123 abc", "(665-12-3456)"};
+    static const char *const neg[] = {"000-12-3456",   "666-12-3456",   "900-12-3456",  "999-12-3456",
+                                      "123-00-4567",   "123-45-0000",   "1123-45-6789", "123-45-67890",
+                                      "1-123-45-6789", "123-45-6789-1", "x123-45-6789", "123-45-6789x"};
     EXPECT_AT(R_SSN, pa_det_check_ssn, pos, neg);
 }
 END_TEST
 
 START_TEST(test_iban)
 {
-    static const char *const pos[] = {"DE89370400440532013000", "DE89 3704 0044 0532 0130 00",
-                                      "GB29NWBK60161331926819", "GB29 NWBK 6016 1331 9268 19",
-                                      "FR1420041010050500013M02606", "NL91ABNA0417164300", "NO9386011117947",
-                                      "MT84MALT011000012345MTLCAST001S", "AL47-2121-1009-0000-0002-3569-8741",
+    static const char *const pos[] = {"DE89370400440532013000",
+                                      "DE89 3704 0044 0532 0130 00",
+                                      "GB29NWBK60161331926819",
+                                      "GB29 NWBK 6016 1331 9268 19",
+                                      "FR1420041010050500013M02606",
+                                      "NL91ABNA0417164300",
+                                      "NO9386011117947",
+                                      "MT84MALT011000012345MTLCAST001S",
+                                      "AL47-2121-1009-0000-0002-3569-8741",
                                       "iban: CH9300762011623852957."};
-    static const char *const neg[] = {"DE89370400440532013001", "DE89 3704 0044 0532 0130 0",
-                                      "DE8937040044053201300", "DE893704004405320130001", "XX89370400440532013000",
-                                      "AM47212110090000000235698740", "xDE89370400440532013000",
-                                      "DE89370400440532013000x", "GB29 NWBK 6016 1331 9268 1",
-                                      "DE89 3704-0044 0532 0130 00"};
+    static const char *const neg[] = {"DE89370400440532013001",     "DE89 3704 0044 0532 0130 0",
+                                      "DE8937040044053201300",      "DE893704004405320130001",
+                                      "XX89370400440532013000",     "AM47212110090000000235698740",
+                                      "xDE89370400440532013000",    "DE89370400440532013000x",
+                                      "GB29 NWBK 6016 1331 9268 1", "DE89 3704-0044 0532 0130 00"};
     EXPECT_AT(R_IBAN, pa_det_check_iban, pos, neg);
 }
 END_TEST
 
 START_TEST(test_mac)
 {
-    static const char *const pos[] = {"00:1A:2B:3C:4D:5E", "a1:b2:c3:d4:e5:f6", "AA-BB-CC-DD-EE-FF",
-                                      "aa-bb-cc-dd-ee-fe", "0012.3456.789a", "aabb.ccdd.eeff",
+    static const char *const pos[] = {"00:1A:2B:3C:4D:5E",      "a1:b2:c3:d4:e5:f6", "AA-BB-CC-DD-EE-FF",
+                                      "aa-bb-cc-dd-ee-fe",      "0012.3456.789a",    "aabb.ccdd.eeff",
                                       "MAC: 01:23:45:67:89:AB,"};
-    static const char *const neg[] = {"00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff", "FF-FF-FF-FF-FF-FF", "0000.0000.0000",
-                                      "00:11:22:33:44:55:66", "x00:11:22:33:44:55", "00:11:22:33:44:55x",
-                                      "1a:2b:3c:4d:5e:6f:7a"};
+    static const char *const neg[] = {"00:00:00:00:00:00",  "ff:ff:ff:ff:ff:ff",    "FF-FF-FF-FF-FF-FF",
+                                      "0000.0000.0000",     "00:11:22:33:44:55:66", "x00:11:22:33:44:55",
+                                      "00:11:22:33:44:55x", "1a:2b:3c:4d:5e:6f:7a"};
     EXPECT_AT(R_MAC, pa_det_check_mac, pos, neg);
 }
 END_TEST
@@ -154,11 +173,10 @@ END_TEST
 
 START_TEST(test_us_itin)
 {
-    static const char *const pos[] = {"911-70-1234", "900 50 1234", "itin: 999-99-9999.", "(912-88-0001)",
-                                      "943-90-0000", "911-65-1234"};
-    static const char *const neg[] = {"911-89-1234", "911-93-1234", "911-49-1234", "911-66-1234", "x911-70-1234",
-                                      "911-70-1234x", "1-911-70-1234", "911-70-1234-5", "9911-70-1234",
-                                      "911-70-12345"};
+    static const char *const pos[] = {"911-70-1234",   "900 50 1234", "itin: 999-99-9999.",
+                                      "(912-88-0001)", "943-90-0000", "911-65-1234"};
+    static const char *const neg[] = {"911-89-1234",  "911-93-1234",   "911-49-1234",   "911-66-1234",  "x911-70-1234",
+                                      "911-70-1234x", "1-911-70-1234", "911-70-1234-5", "9911-70-1234", "911-70-12345"};
     EXPECT_AT(R_SSN, pa_det_check_us_itin, pos, neg); /* a rider on the SSN's anchor */
 }
 END_TEST
@@ -166,16 +184,16 @@ END_TEST
 START_TEST(test_uk_nino)
 {
     static const char *const pos[] = {"AB123456C", "ni: CE000001D.", "(JG103759A)", "YZ614868B"};
-    static const char *const neg[] = {"AB123456E", "DA123456A", "FA123456A", "QA123456A", "UA123456A", "VA123456A",
-                                      "AO123456A", "AD123456A", "BG123456A", "GB123456A", "KN123456A", "NK123456A",
-                                      "NT123456A", "TN123456A", "ZZ123456A", "xAB123456C", "AB123456Cx",
-                                      "AB123456CD", "SKU-AB123456C", "AB123456C.png"};
+    static const char *const neg[] = {"AB123456E",  "DA123456A",  "FA123456A",  "QA123456A",     "UA123456A",
+                                      "VA123456A",  "AO123456A",  "AD123456A",  "BG123456A",     "GB123456A",
+                                      "KN123456A",  "NK123456A",  "NT123456A",  "TN123456A",     "ZZ123456A",
+                                      "xAB123456C", "AB123456Cx", "AB123456CD", "SKU-AB123456C", "AB123456C.png"};
     EXPECT_AT(R_UK_NINO, pa_det_check_uk_nino, pos, neg);
     /* written with spaces: a rider on the national phone's anchor, which ends after the digits */
     static const char *const spos[] = {"AB 12 34 56 C", "ni: YZ 61 48 68 B.", "(CE 00 00 01 D)"};
-    static const char *const sneg[] = {"AB 12 34 56 E", "QQ 12 34 56 C", "AB 12 34 56", "AB 12 34 56 CD",
-                                       "1AB 12 34 56 C", "AB 12 34 56 C1", "AB 12 34 567 C", "AB 12 3 456 C",
-                                       "A 12 34 56 C"};
+    static const char *const sneg[] = {"AB 12 34 56 E",  "QQ 12 34 56 C",  "AB 12 34 56",
+                                       "AB 12 34 56 CD", "1AB 12 34 56 C", "AB 12 34 56 C1",
+                                       "AB 12 34 567 C", "AB 12 3 456 C",  "A 12 34 56 C"};
     EXPECT_AT(R_PHONE_NATIONAL, pa_det_check_uk_nino_spaced, spos, sneg);
 }
 END_TEST
@@ -184,10 +202,9 @@ START_TEST(test_fr_nir)
 {
     static const char *const pos[] = {"1 84 12 76 451 089 46", "2 84 12 2A 451 089 80", "NIR: 2 84 05 99 123 456 06.",
                                       "1 70 01 99 999 999 45"};
-    static const char *const neg[] = {"1 84 12 76 451 089 47", "2 84 12 2B 451 089 80", "5 84 12 76 451 089 46",
-                                      "1 84 13 76 451 089 46", "1 84 12 00 451 089 46", "x1 84 12 76 451 089 46",
-                                      "1 84 12 76 451 089 46x", "9 1 84 12 76 451 089 46",
-                                      "1 84 12 76 451 089 46 12"};
+    static const char *const neg[] = {"1 84 12 76 451 089 47",  "2 84 12 2B 451 089 80",   "5 84 12 76 451 089 46",
+                                      "1 84 13 76 451 089 46",  "1 84 12 00 451 089 46",   "x1 84 12 76 451 089 46",
+                                      "1 84 12 76 451 089 46x", "9 1 84 12 76 451 089 46", "1 84 12 76 451 089 46 12"};
     EXPECT_AT(R_PHONE_NATIONAL, pa_det_check_fr_nir, pos, neg); /* a rider */
 }
 END_TEST
@@ -195,8 +212,8 @@ END_TEST
 START_TEST(test_es_dni)
 {
     static const char *const pos[] = {"12345678Z", "12345678-Z", "DNI 00000023T.", "55555555K", "01111111G"};
-    static const char *const neg[] = {"12345678A", "00000000T", "123456789Z", "112345678Z", "12345678Zx",
-                                      "x12345678Z", "1-12345678Z", "12345678-A"};
+    static const char *const neg[] = {"12345678A",  "00000000T",  "123456789Z",  "112345678Z",
+                                      "12345678Zx", "x12345678Z", "1-12345678Z", "12345678-A"};
     EXPECT_AT(R_ES_DNI, pa_det_check_es_dni, pos, neg);
 }
 END_TEST
@@ -204,8 +221,8 @@ END_TEST
 START_TEST(test_es_nie)
 {
     static const char *const pos[] = {"X9613851N", "Y8063915-Z", "Z8078221M", "X-9613851-N", "NIE: Z-8078221M"};
-    static const char *const neg[] = {"Y8063915Q", "X9613851Q", "Z8078221A", "aX9613851N", "X9613851Nx",
-                                      "X96138510N", "X-9613851-Q"};
+    static const char *const neg[] = {"Y8063915Q",  "X9613851Q",  "Z8078221A",  "aX9613851N",
+                                      "X9613851Nx", "X96138510N", "X-9613851-Q"};
     EXPECT_AT(R_ES_NIE, pa_det_check_es_nie, pos, neg);
 }
 END_TEST
@@ -214,7 +231,7 @@ START_TEST(test_it_cf)
 {
     static const char *const pos[] = {"RSSMRA85T10A562S", "RSSMRA85T10A56NH", "RSSMRA85T50A562W",
                                       "CF: AAAAAA00B11C333Y"};
-    static const char *const neg[] = {"RSSMRA85T10A562T", "RSSMRA85T35A562G", "RSSMRA85T10A56NS", "xRSSMRA85T10A562S",
+    static const char *const neg[] = {"RSSMRA85T10A562T",  "RSSMRA85T35A562G",  "RSSMRA85T10A56NS", "xRSSMRA85T10A562S",
                                       "RSSMRA85T10A562Sx", "RSSMRA85T10A562S1", "AAAAAA00B11C333N"};
     EXPECT_AT(R_IT_CF, pa_det_check_it_cf, pos, neg);
 }
@@ -223,20 +240,20 @@ END_TEST
 START_TEST(test_br_cpf)
 {
     static const char *const pos[] = {"123.456.789-09", "111.444.777-35", "CPF: 529.982.247-25."};
-    static const char *const neg[] = {"123.456.789-08", "123.456.789-19", "111.111.111-11", "000.000.000-00",
-                                      "1123.456.789-09", "123.456.789-091", "x123.456.789-09", "123.456.789-09x",
-                                      "123.456.789-09.5"};
+    static const char *const neg[] = {"123.456.789-08",  "123.456.789-19",  "111.111.111-11",
+                                      "000.000.000-00",  "1123.456.789-09", "123.456.789-091",
+                                      "x123.456.789-09", "123.456.789-09x", "123.456.789-09.5"};
     EXPECT_AT(R_PHONE_NATIONAL, pa_det_check_br_cpf, pos, neg); /* a rider */
 }
 END_TEST
 
 START_TEST(test_in_aadhaar)
 {
-    static const char *const pos[] = {"3123 4567 8909", "3998-7654-3211", "Aadhaar 2345 6789 0124.",
-                                      "9876-5432-1096"};
-    static const char *const neg[] = {"3123 4567 8908", "2345 6789 0125", "3123 4567 8909 1234", "1 3123 4567 8909",
-                                      "x3123-4567-8909", "3123-4567-8909x", "23123 4567 8909",
-                                      "74249bfb-3633-0626-5299-ac4ec44d3cb6", "ref-3123-4567-8909"};
+    static const char *const pos[] = {"3123 4567 8909", "3998-7654-3211", "Aadhaar 2345 6789 0124.", "9876-5432-1096"};
+    static const char *const neg[] = {
+        "3123 4567 8908",    "2345 6789 0125",  "3123 4567 8909 1234", "1 3123 4567 8909",
+        "x3123-4567-8909",   "3123-4567-8909x", "23123 4567 8909",     "74249bfb-3633-0626-5299-ac4ec44d3cb6",
+        "ref-3123-4567-8909"};
     EXPECT_AT(R_PHONE_NATIONAL, pa_det_check_in_aadhaar, pos, neg); /* a rider */
 }
 END_TEST
@@ -244,8 +261,8 @@ END_TEST
 START_TEST(test_in_pan)
 {
     static const char *const pos[] = {"ABCPD1234Z", "My PAN number is ABBPM4567S with text", "AAACT0000A"};
-    static const char *const neg[] = {"xABCPD1234Z", "ABCPD1234Zx", "1ABCPD1234Z", "ABCPD1234Z9", "_ABCPD1234Z",
-                                      "ABCXD1234Z", "ABCND1234Z", "AAASA1111R"};
+    static const char *const neg[] = {"xABCPD1234Z", "ABCPD1234Zx", "1ABCPD1234Z", "ABCPD1234Z9",
+                                      "_ABCPD1234Z", "ABCXD1234Z",  "ABCND1234Z",  "AAASA1111R"};
     EXPECT_AT(R_IN_PAN, pa_det_check_in_pan, pos, neg);
 }
 END_TEST
@@ -300,7 +317,7 @@ START_TEST(test_ssn_bare)
     static const char *const pos[] = {"123456789", "078051123", " 123456789 ", "\t665123456\n"};
     for (size_t i = 0; i < PA_ARRAY_LEN(pos); i++)
         ck_assert_msg(ssn_bare(pos[i]), "#%s# should be a bare SSN", pos[i]);
-    static const char *const neg[] = {"000123456", "666123456", "900123456", "123004567", "123450000", "12345678",
+    static const char *const neg[] = {"000123456",  "666123456",   "900123456", "123004567",  "123450000", "12345678",
                                       "1234567890", "123-45-6789", "12345678x", "1 23456789", ""};
     for (size_t i = 0; i < PA_ARRAY_LEN(neg); i++)
         ck_assert_msg(!ssn_bare(neg[i]), "#%s# must not be a bare SSN", neg[i]);
@@ -322,50 +339,87 @@ struct natid_case {
 START_TEST(test_natid_values)
 {
     static const struct natid_case pos[] = {
-        {PA_NATID_US_SSN, "123-45-6789"},       {PA_NATID_US_SSN, " 078051123 "},
-        {PA_NATID_US_ITIN, "911701234"},        {PA_NATID_US_ITIN, "911 70 1234"},
-        {PA_NATID_UK_NINO, "tw987654a"},        {PA_NATID_UK_NINO, "hh 01 02 03 d"},
-        {PA_NATID_UK_NINO, "AB-12-34-56-C"},    {PA_NATID_CA_SIN, "130692544"},
-        {PA_NATID_CA_SIN, "130 692 544"},       {PA_NATID_CA_SIN, "347-677-452"},
-        {PA_NATID_CA_SIN, "948584792"},         {PA_NATID_FR_NIR, "184127645108946"},
-        {PA_NATID_FR_NIR, "2 84 12 2a 451 089 80"}, {PA_NATID_DE_STEUER_ID, "86095742719"},
-        {PA_NATID_DE_STEUER_ID, "65320814478"}, {PA_NATID_DE_STEUER_ID, "11234567890"},
-        {PA_NATID_DE_STEUER_ID, "86 095 742 719"}, {PA_NATID_ES_DNI, "12345678z"},
-        {PA_NATID_ES_DNI, "1111111-G"},         {PA_NATID_ES_DNI, "12.345.678-Z"},
-        {PA_NATID_ES_NIE, "x9613851n"},         {PA_NATID_ES_NIF, "55555555K"},
-        {PA_NATID_ES_NIF, "Y8063915Z"},         {PA_NATID_IT_CF, "rssmra85t10a562s"},
-        {PA_NATID_IT_CF, "RSSMRA85T10A56NH"},   {PA_NATID_NL_BSN, "123456782"},
-        {PA_NATID_NL_BSN, "12345672"},          {PA_NATID_NL_BSN, "1234.56.782"},
-        {PA_NATID_BR_CPF, "12345678909"},       {PA_NATID_BR_CPF, "529.982.247-25"},
-        {PA_NATID_IN_AADHAAR, "312345678909"},  {PA_NATID_IN_AADHAAR, "3998 7654 3211"},
-        {PA_NATID_IN_PAN, "abcpd1234z"},        {PA_NATID_AU_TFN, "876543210"},
-        {PA_NATID_AU_TFN, "876 543 210"},       {PA_NATID_AU_TFN, "37118629"},
-        {PA_NATID_ANY, "123456782"},            {PA_NATID_ANY, "RSSMRA85T10A562S"},
+        {PA_NATID_US_SSN, "123-45-6789"},
+        {PA_NATID_US_SSN, " 078051123 "},
+        {PA_NATID_US_ITIN, "911701234"},
+        {PA_NATID_US_ITIN, "911 70 1234"},
+        {PA_NATID_UK_NINO, "tw987654a"},
+        {PA_NATID_UK_NINO, "hh 01 02 03 d"},
+        {PA_NATID_UK_NINO, "AB-12-34-56-C"},
+        {PA_NATID_CA_SIN, "130692544"},
+        {PA_NATID_CA_SIN, "130 692 544"},
+        {PA_NATID_CA_SIN, "347-677-452"},
+        {PA_NATID_CA_SIN, "948584792"},
+        {PA_NATID_FR_NIR, "184127645108946"},
+        {PA_NATID_FR_NIR, "2 84 12 2a 451 089 80"},
+        {PA_NATID_DE_STEUER_ID, "86095742719"},
+        {PA_NATID_DE_STEUER_ID, "65320814478"},
+        {PA_NATID_DE_STEUER_ID, "11234567890"},
+        {PA_NATID_DE_STEUER_ID, "86 095 742 719"},
+        {PA_NATID_ES_DNI, "12345678z"},
+        {PA_NATID_ES_DNI, "1111111-G"},
+        {PA_NATID_ES_DNI, "12.345.678-Z"},
+        {PA_NATID_ES_NIE, "x9613851n"},
+        {PA_NATID_ES_NIF, "55555555K"},
+        {PA_NATID_ES_NIF, "Y8063915Z"},
+        {PA_NATID_IT_CF, "rssmra85t10a562s"},
+        {PA_NATID_IT_CF, "RSSMRA85T10A56NH"},
+        {PA_NATID_NL_BSN, "123456782"},
+        {PA_NATID_NL_BSN, "12345672"},
+        {PA_NATID_NL_BSN, "1234.56.782"},
+        {PA_NATID_BR_CPF, "12345678909"},
+        {PA_NATID_BR_CPF, "529.982.247-25"},
+        {PA_NATID_IN_AADHAAR, "312345678909"},
+        {PA_NATID_IN_AADHAAR, "3998 7654 3211"},
+        {PA_NATID_IN_PAN, "abcpd1234z"},
+        {PA_NATID_AU_TFN, "876543210"},
+        {PA_NATID_AU_TFN, "876 543 210"},
+        {PA_NATID_AU_TFN, "37118629"},
+        {PA_NATID_ANY, "123456782"},
+        {PA_NATID_ANY, "RSSMRA85T10A562S"},
         {PA_NATID_ANY, "86095742719"},
     };
     for (size_t i = 0; i < PA_ARRAY_LEN(pos); i++)
-        ck_assert_msg(natid(pos[i].kind, pos[i].value), "#%s# should be an id of kind %d", pos[i].value,
-                      pos[i].kind);
+        ck_assert_msg(natid(pos[i].kind, pos[i].value), "#%s# should be an id of kind %d", pos[i].value, pos[i].kind);
     static const struct natid_case neg[] = {
-        {PA_NATID_US_SSN, "900-12-3456"},       {PA_NATID_US_ITIN, "911891234"},
-        {PA_NATID_US_ITIN, "123456789"},        {PA_NATID_UK_NINO, "qq123456c"},
-        {PA_NATID_UK_NINO, "AB123456"},         {PA_NATID_CA_SIN, "130692545"},
-        {PA_NATID_CA_SIN, "046454286"},         {PA_NATID_CA_SIN, "812345678"},
-        {PA_NATID_CA_SIN, "1306925440"},        {PA_NATID_CA_SIN, "130  692 544"},
-        {PA_NATID_FR_NIR, "184127645108947"},   {PA_NATID_FR_NIR, "1841276451089"},
-        {PA_NATID_DE_STEUER_ID, "12345678903"}, {PA_NATID_DE_STEUER_ID, "47061245304"},
-        {PA_NATID_DE_STEUER_ID, "11134567891"}, {PA_NATID_DE_STEUER_ID, "86095742718"},
-        {PA_NATID_DE_STEUER_ID, "06095742719"}, {PA_NATID_DE_STEUER_ID, "11112345678"},
-        {PA_NATID_ES_DNI, "12345678A"},         {PA_NATID_ES_DNI, "X9613851N"},
-        {PA_NATID_ES_NIE, "W8063915Q"},         {PA_NATID_ES_NIF, "12345678A"},
-        {PA_NATID_IT_CF, "RSSMRA85T10A562T"},   {PA_NATID_NL_BSN, "123456789"},
-        {PA_NATID_NL_BSN, "000000000"},         {PA_NATID_BR_CPF, "11111111111"},
-        {PA_NATID_BR_CPF, "12345678908"},       {PA_NATID_IN_AADHAAR, "123456789012"},
-        {PA_NATID_IN_AADHAAR, "312345678908"},  {PA_NATID_IN_PAN, "ABCXD1234Z"},
-        {PA_NATID_AU_TFN, "824753557"},         {PA_NATID_AU_TFN, "000000000"},
-        {PA_NATID_OTHER, "123456782"},          {PA_NATID_ANY, "12345"},
-        {PA_NATID_ANY, "not an id"},            {PA_NATID_ANY, "-123456782"},
-        {PA_NATID_ANY, "1234567890123456789012345"}, {PA_NATID_ANY, ""},
+        {PA_NATID_US_SSN, "900-12-3456"},
+        {PA_NATID_US_ITIN, "911891234"},
+        {PA_NATID_US_ITIN, "123456789"},
+        {PA_NATID_UK_NINO, "qq123456c"},
+        {PA_NATID_UK_NINO, "AB123456"},
+        {PA_NATID_CA_SIN, "130692545"},
+        {PA_NATID_CA_SIN, "046454286"},
+        {PA_NATID_CA_SIN, "812345678"},
+        {PA_NATID_CA_SIN, "1306925440"},
+        {PA_NATID_CA_SIN, "130  692 544"},
+        {PA_NATID_FR_NIR, "184127645108947"},
+        {PA_NATID_FR_NIR, "1841276451089"},
+        {PA_NATID_DE_STEUER_ID, "12345678903"},
+        {PA_NATID_DE_STEUER_ID, "47061245304"},
+        {PA_NATID_DE_STEUER_ID, "11134567891"},
+        {PA_NATID_DE_STEUER_ID, "86095742718"},
+        {PA_NATID_DE_STEUER_ID, "06095742719"},
+        {PA_NATID_DE_STEUER_ID, "11112345678"},
+        {PA_NATID_ES_DNI, "12345678A"},
+        {PA_NATID_ES_DNI, "X9613851N"},
+        {PA_NATID_ES_NIE, "W8063915Q"},
+        {PA_NATID_ES_NIF, "12345678A"},
+        {PA_NATID_IT_CF, "RSSMRA85T10A562T"},
+        {PA_NATID_NL_BSN, "123456789"},
+        {PA_NATID_NL_BSN, "000000000"},
+        {PA_NATID_BR_CPF, "11111111111"},
+        {PA_NATID_BR_CPF, "12345678908"},
+        {PA_NATID_IN_AADHAAR, "123456789012"},
+        {PA_NATID_IN_AADHAAR, "312345678908"},
+        {PA_NATID_IN_PAN, "ABCXD1234Z"},
+        {PA_NATID_AU_TFN, "824753557"},
+        {PA_NATID_AU_TFN, "000000000"},
+        {PA_NATID_OTHER, "123456782"},
+        {PA_NATID_ANY, "12345"},
+        {PA_NATID_ANY, "not an id"},
+        {PA_NATID_ANY, "-123456782"},
+        {PA_NATID_ANY, "1234567890123456789012345"},
+        {PA_NATID_ANY, ""},
     };
     for (size_t i = 0; i < PA_ARRAY_LEN(neg); i++)
         ck_assert_msg(!natid(neg[i].kind, neg[i].value), "#%s# must not be an id of kind %d", neg[i].value,
@@ -420,18 +474,17 @@ static bool issuer(const char *digits)
 START_TEST(test_card_issuer)
 {
     /* prefix and length only (the Luhn digit does not matter here) */
-    static const char *const pos[] = {"4111111111111", "4111111111111111", "4111111111111111111", "5500000000000000",
-                                      "2221000000000000", "2720990000000000", "340000000000000", "370000000000000",
-                                      "6011000000000000", "6440000000000000000", "6500000000000000", "3528000000000000",
-                                      "3589000000000000000", "30000000000000", "36000000000000", "3800000000000000000",
-                                      "6200000000000000", "5018000000000000", "6759000000000000000",
-                                      "5019000000000000"};
+    static const char *const pos[] = {
+        "4111111111111",       "4111111111111111", "4111111111111111111", "5500000000000000",    "2221000000000000",
+        "2720990000000000",    "340000000000000",  "370000000000000",     "6011000000000000",    "6440000000000000000",
+        "6500000000000000",    "3528000000000000", "3589000000000000000", "30000000000000",      "36000000000000",
+        "3800000000000000000", "6200000000000000", "5018000000000000",    "6759000000000000000", "5019000000000000"};
     for (size_t i = 0; i < PA_ARRAY_LEN(pos); i++)
         ck_assert_msg(issuer(pos[i]), "%s should be a card issuer and length", pos[i]);
-    static const char *const neg[] = {"41111111111111", "41111111111111111", "550000000000000", "5600000000000000",
-                                      "2220000000000000", "2721000000000000", "34000000000000", "3400000000000000",
-                                      "6011000000000", "3527000000000000", "3590000000000000", "3060000000000000",
-                                      "5018000000000", "5019000000000000000", "1234567890123456", "9999999999999999",
+    static const char *const neg[] = {"41111111111111",   "41111111111111111",   "550000000000000",  "5600000000000000",
+                                      "2220000000000000", "2721000000000000",    "34000000000000",   "3400000000000000",
+                                      "6011000000000",    "3527000000000000",    "3590000000000000", "3060000000000000",
+                                      "5018000000000",    "5019000000000000000", "1234567890123456", "9999999999999999",
                                       "0242424242424242"};
     for (size_t i = 0; i < PA_ARRAY_LEN(neg); i++)
         ck_assert_msg(!issuer(neg[i]), "%s must not be a card issuer and length", neg[i]);
@@ -445,12 +498,20 @@ static bool luhn(const char *digits)
 
 START_TEST(test_luhn)
 {
-    static const char *const pos[] = {"4111111111111111", "5555555555554444", "378282246310005", "6011111111111117",
-                                      "4222222222222", "79927398713", "0", "18", "0000000000000000"};
+    static const char *const pos[] = {"4111111111111111",
+                                      "5555555555554444",
+                                      "378282246310005",
+                                      "6011111111111117",
+                                      "4222222222222",
+                                      "79927398713",
+                                      "0",
+                                      "18",
+                                      "0000000000000000"};
     for (size_t i = 0; i < PA_ARRAY_LEN(pos); i++)
         ck_assert_msg(luhn(pos[i]), "%s should pass Luhn", pos[i]);
-    static const char *const neg[] = {"4111111111111112", "5555555555554445", "378282246310006", "79927398710",
-                                      "79927398711", "1", "19", "4111111111111121"};
+    static const char *const neg[] = {
+        "4111111111111112", "5555555555554445", "378282246310006", "79927398710", "79927398711", "1", "19",
+        "4111111111111121"};
     for (size_t i = 0; i < PA_ARRAY_LEN(neg); i++)
         ck_assert_msg(!luhn(neg[i]), "%s must not pass Luhn", neg[i]);
 }
@@ -470,14 +531,19 @@ static bool card_sequence(const char *s)
 
 START_TEST(test_card_sequence)
 {
-    static const char *const pos[] = {"4111111111111111", "4111 1111 1111 1111", "4111-1111-1111-1111",
-                                      "3782 822463 10005", "card: 4012888888881881, exp", "1234 4111111111111111",
-                                      "4012888888881881 4012-8888-8888-1881", "(6011111111111117)"};
+    static const char *const pos[] = {"4111111111111111",
+                                      "4111 1111 1111 1111",
+                                      "4111-1111-1111-1111",
+                                      "3782 822463 10005",
+                                      "card: 4012888888881881, exp",
+                                      "1234 4111111111111111",
+                                      "4012888888881881 4012-8888-8888-1881",
+                                      "(6011111111111117)"};
     for (size_t i = 0; i < PA_ARRAY_LEN(pos); i++)
         ck_assert_msg(card_sequence(pos[i]), "#%s# should hold a card number", pos[i]);
-    static const char *const neg[] = {"4111111111111112", "4012-8888-8888-1882", "41111111111111111111",
-                                      "x4111111111111111", "4111111111111111x", "4111111111111111.00",
-                                      "0.4111111111111111", "4111 1111-1111 1111", "411111111111",
+    static const char *const neg[] = {"4111111111111112",       "4012-8888-8888-1882", "41111111111111111111",
+                                      "x4111111111111111",      "4111111111111111x",   "4111111111111111.00",
+                                      "0.4111111111111111",     "4111 1111-1111 1111", "411111111111",
                                       "4111111111111111111111", "_4111111111111111"};
     for (size_t i = 0; i < PA_ARRAY_LEN(neg); i++)
         ck_assert_msg(!card_sequence(neg[i]), "#%s# must not hold a card number", neg[i]);
@@ -485,8 +551,8 @@ START_TEST(test_card_sequence)
 END_TEST
 
 /* the maximal run of `chars` around the first byte of `first`, as values.c cuts a token around a match */
-static bool token_check(bool (*check)(const unsigned char *, size_t, size_t, size_t), const char *s,
-                        const char *first, const char *chars)
+static bool token_check(bool (*check)(const unsigned char *, size_t, size_t, size_t), const char *s, const char *first,
+                        const char *chars)
 {
     size_t len = strlen(s), at = strcspn(s, first);
     ck_assert_uint_lt(at, len);
@@ -500,16 +566,16 @@ static bool token_check(bool (*check)(const unsigned char *, size_t, size_t, siz
 
 START_TEST(test_ipv4_token)
 {
-    static const char *const pos[] = {"192.168.0.1", "my ip: 10.0.0.1", "(192.168.1.1)", "IP: 192.168.1.1.",
-                                      "192.168.1.1,", "192.168.1.0/24", "10.0.0.1:8080", "255.255.255.255",
-                                      "0.0.0.0", "192.168.2.1@eth0"};
+    static const char *const pos[] = {"192.168.0.1",  "my ip: 10.0.0.1", "(192.168.1.1)", "IP: 192.168.1.1.",
+                                      "192.168.1.1,", "192.168.1.0/24",  "10.0.0.1:8080", "255.255.255.255",
+                                      "0.0.0.0",      "192.168.2.1@eth0"};
     for (size_t i = 0; i < PA_ARRAY_LEN(pos); i++)
         ck_assert_msg(token_check(pa_det_check_ipv4_token, pos[i], "0123456789", "0123456789."),
                       "#%s# should be an IPv4 address", pos[i]);
-    static const char *const neg[] = {"1.2.3", "10.0.19041.1", "1.2.3.4.5", "256.1.1.1", "192.168.1.256",
-                                      "192.168.01.1", "v1.2.3.4", "version 1.2.3.4", "build 10.0.0.1",
-                                      "Chrome/120.0.0.0", "text192.168.1.1", "192.168.1.1text", ".1.2.3.4",
-                                      "1..2.3.4"};
+    static const char *const neg[] = {"1.2.3",          "10.0.19041.1",     "1.2.3.4.5",       "256.1.1.1",
+                                      "192.168.1.256",  "192.168.01.1",     "v1.2.3.4",        "version 1.2.3.4",
+                                      "build 10.0.0.1", "Chrome/120.0.0.0", "text192.168.1.1", "192.168.1.1text",
+                                      ".1.2.3.4",       "1..2.3.4"};
     for (size_t i = 0; i < PA_ARRAY_LEN(neg); i++)
         ck_assert_msg(!token_check(pa_det_check_ipv4_token, neg[i], "0123456789", "0123456789."),
                       "#%s# must not be an IPv4 address", neg[i]);
@@ -519,15 +585,22 @@ END_TEST
 START_TEST(test_ipv6_token)
 {
     static const char *const hexc = "0123456789abcdefABCDEF:.";
-    static const char *const pos[] = {"2001:db8::1", "fe80::1", "fe80::1%eth0", "::1", "::ffff:10.0.0.1",
-                                      "[2001:db8::1]:8080", "2001:0db8:85a3:0000:0000:8a2e:0370:7334",
-                                      "2001:db8::/32", "Server at 2400:c401::5054:ff:fe1b:b031.",
+    static const char *const pos[] = {"2001:db8::1",
+                                      "fe80::1",
+                                      "fe80::1%eth0",
+                                      "::1",
+                                      "::ffff:10.0.0.1",
+                                      "[2001:db8::1]:8080",
+                                      "2001:0db8:85a3:0000:0000:8a2e:0370:7334",
+                                      "2001:db8::/32",
+                                      "Server at 2400:c401::5054:ff:fe1b:b031.",
                                       "64:ff9b::192.0.2.1"};
     for (size_t i = 0; i < PA_ARRAY_LEN(pos); i++)
         ck_assert_msg(token_check(pa_det_check_ipv6_token, pos[i], ":", hexc), "#%s# should be an IPv6 address",
                       pos[i]);
-    static const char *const neg[] = {"::", "dead::beef", "a::b", "12:30:45", "2001::db8::1", "12345:db8::1",
-                                      "fe80::1text", "1:2", "gggg:1234::1", "x2001:db8::1", "2001:db8::1_"};
+    static const char *const neg[] = {"::",           "dead::beef",   "a::b",        "12:30:45",
+                                      "2001::db8::1", "12345:db8::1", "fe80::1text", "1:2",
+                                      "gggg:1234::1", "x2001:db8::1", "2001:db8::1_"};
     for (size_t i = 0; i < PA_ARRAY_LEN(neg); i++)
         ck_assert_msg(!token_check(pa_det_check_ipv6_token, neg[i], ":", hexc), "#%s# must not be an IPv6 address",
                       neg[i]);
@@ -541,17 +614,44 @@ static bool carries(const char *s)
 
 START_TEST(test_string_carries_data)
 {
-    static const char *const pos[] = {"Jane", "jane@example.com", "+1 415 555 0132", "12 Main St", "x", "N/A 12",
-                                      "abc123", "deadbeef", "d41d8cd98f00b204e9800998ecf8427", "$2b",
-                                      "Maxwell", "sha256:zz"};
+    static const char *const pos[] = {"Jane",
+                                      "jane@example.com",
+                                      "+1 415 555 0132",
+                                      "12 Main St",
+                                      "x",
+                                      "N/A 12",
+                                      "abc123",
+                                      "deadbeef",
+                                      "d41d8cd98f00b204e9800998ecf8427",
+                                      "$2b",
+                                      "Maxwell",
+                                      "sha256:zz"};
     for (size_t i = 0; i < PA_ARRAY_LEN(pos); i++)
         ck_assert_msg(carries(pos[i]), "#%s# should carry data", pos[i]);
-    static const char *const neg[] = {"", "   ", "\t\n", "null", "NONE", "n/a", "N/A", "-", "--", "unknown",
-                                      "[REDACTED]", "<redacted>", "masked", "anonymised", "deleted",
+    static const char *const neg[] = {"",
+                                      "   ",
+                                      "\t\n",
+                                      "null",
+                                      "NONE",
+                                      "n/a",
+                                      "N/A",
+                                      "-",
+                                      "--",
+                                      "unknown",
+                                      "[REDACTED]",
+                                      "<redacted>",
+                                      "masked",
+                                      "anonymised",
+                                      "deleted",
                                       "d41d8cd98f00b204e9800998ecf8427e",
                                       "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-                                      "$2b$12$abcdefghijklmnopqrstuv", "$argon2id$v=19$m=65536",
-                                      "j***@example.com", "****1234", "#### ####", "XXX-XX-1234", "xxxx",
+                                      "$2b$12$abcdefghijklmnopqrstuv",
+                                      "$argon2id$v=19$m=65536",
+                                      "j***@example.com",
+                                      "****1234",
+                                      "#### ####",
+                                      "XXX-XX-1234",
+                                      "xxxx",
                                       "\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2 4242"};
     for (size_t i = 0; i < PA_ARRAY_LEN(neg); i++)
         ck_assert_msg(!carries(neg[i]), "#%s# must not carry data", neg[i]);
@@ -562,18 +662,34 @@ END_TEST
  * email's local part) are masked. The boundary: as many masked as readable is protected, one more readable is data. */
 START_TEST(test_partly_masked)
 {
-    static const char *const protected_[] = {
-        "***-**-1234",         "XXXX-XXXX-XXXX-1234", "4111 **** **** 1111", "4111-****-****-1111",
-        "j***@exa***",         "j***@gmail.com",      "jo**@example.com",    "xxx-xxx-0132",
-        "+1 *** ***-0132",     "***345",                "XXX XX 123",          "\xe2\x97\x8f\xe2\x97\x8f" "12",
-        "6D92078A-XXXX-XXXX-XXXX-XXXXXXXXXXXX"};
+    static const char *const protected_[] = {"***-**-1234",
+                                             "XXXX-XXXX-XXXX-1234",
+                                             "4111 **** **** 1111",
+                                             "4111-****-****-1111",
+                                             "j***@exa***",
+                                             "j***@gmail.com",
+                                             "jo**@example.com",
+                                             "xxx-xxx-0132",
+                                             "+1 *** ***-0132",
+                                             "***345",
+                                             "XXX XX 123",
+                                             "\xe2\x97\x8f\xe2\x97\x8f"
+                                             "12",
+                                             "6D92078A-XXXX-XXXX-XXXX-XXXXXXXXXXXX"};
     for (size_t i = 0; i < PA_ARRAY_LEN(protected_); i++)
         ck_assert_msg(!carries(protected_[i]), "#%s# is mostly masked: no data", protected_[i]);
-    static const char *const data[] = {
-        "+1 415 ***-0132",  "4111 **** ***1 1111", "411111******1111",  "john.smith***@example.com",
-        "joh**@example.com", "***3456",            "6D92078A-****-4D2C-9D2E-7D3F1A2B3C4D",
-        "Jane D***",        "a*b",                 "*1234",             "XX 12 34",
-        "\xc3\xa9\xc3\xa9\xc3\xa9 **"};
+    static const char *const data[] = {"+1 415 ***-0132",
+                                       "4111 **** ***1 1111",
+                                       "411111******1111",
+                                       "john.smith***@example.com",
+                                       "joh**@example.com",
+                                       "***3456",
+                                       "6D92078A-****-4D2C-9D2E-7D3F1A2B3C4D",
+                                       "Jane D***",
+                                       "a*b",
+                                       "*1234",
+                                       "XX 12 34",
+                                       "\xc3\xa9\xc3\xa9\xc3\xa9 **"};
     for (size_t i = 0; i < PA_ARRAY_LEN(data); i++)
         ck_assert_msg(carries(data[i]), "#%s# is mostly readable: data", data[i]);
 }
