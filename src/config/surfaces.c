@@ -126,7 +126,7 @@ static int parse_names(struct pa_cfg_ctx *c, size_t k, const struct pa_cfg_node 
 int pa_cfg_set_table(struct pa_cfg_ctx *c, size_t k, const struct pa_cfg_node *n, void *obj, const char *disp)
 {
     struct surface_item *it = obj;
-    char *parts[2];
+    char *parts[2] = {NULL, NULL};
     int np = parse_names(c, k, n, disp, "a table name such as public.events", "table name",
                          "expected table or schema.table (quote a name that contains a dot: '\"my.table\"')", parts, 2);
     if (np < 0)
@@ -151,7 +151,7 @@ int pa_cfg_set_table(struct pa_cfg_ctx *c, size_t k, const struct pa_cfg_node *n
 
 int pa_cfg_set_ident(struct pa_cfg_ctx *c, size_t k, const struct pa_cfg_node *n, void *obj, const char *disp)
 {
-    char *parts[1];
+    char *parts[1] = {NULL}; /* parse_names fills it when it succeeds; gcc -O3 cannot see that */
     if (parse_names(c, k, n, disp, "a name", "name", "expected one name (quote a name that contains a dot: '\"a.b\"')",
                     parts, 1) < 0)
         return -1;
