@@ -614,7 +614,7 @@ static void *repl_renderer(void *arg)
             c++;
         if (g != 3 || c != 2)
             rp->bad++;
-        rp->renders++;
+        __atomic_add_fetch(&rp->renders, 1, __ATOMIC_RELEASE);
     }
     pa_buf_free(&b);
     return NULL;
@@ -671,7 +671,9 @@ START_TEST(test_replace)
     pa_metric_replace(rp.c, 2, (const char *[]){"t1", "t2"}, (const double[]){0, 0});
     pthread_t r;
     ck_assert_int_eq(pthread_create(&r, NULL, repl_renderer, &rp), 0);
-    for (int i = 0; i < 20000; i++) {
+    /* at least 20000 rebuilds, and on until the renderer has run a few times (valgrind runs one thread at a time,
+     * so the renderer may not get a turn within the 20000) */
+    for (int i = 0; i < 20000 || __atomic_load_n(&rp.renders, __ATOMIC_ACQUIRE) < 5; i++) {
         char cat[16];
         snprintf(cat, sizeof cat, "c%d", i % 7);
         const char *gr[] = {"a", "email", "a", cat, "b", "iban"};
