@@ -11,6 +11,7 @@
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -544,7 +545,7 @@ static void *renderer(void *arg)
     while (!__atomic_load_n(&cc->done, __ATOMIC_ACQUIRE)) {
         pa_buf_truncate(&b, 0);
         pa_metrics_render(cc->m, &b);
-        cc->renders++;
+        __atomic_add_fetch(&cc->renders, 1, __ATOMIC_RELEASE);
     }
     pa_buf_free(&b);
     return NULL;
@@ -564,6 +565,8 @@ START_TEST(test_concurrent)
         ck_assert_int_eq(pthread_create(&w[i], NULL, writer, &cc), 0);
     for (int i = 0; i < N_WRITERS; i++)
         pthread_join(w[i], NULL);
+    while (__atomic_load_n(&cc.renders, __ATOMIC_ACQUIRE) == 0) /* a scheduler may not have run it yet (valgrind) */
+        sched_yield();
     __atomic_store_n(&cc.done, 1, __ATOMIC_RELEASE);
     pthread_join(r, NULL);
     ck_assert_int_gt(cc.renders, 0);
