@@ -7,6 +7,8 @@
 
 #include "triage.h"
 
+#include "testutil.h"
+
 START_TEST(test_since)
 {
     double t, now = 1800000000.0; /* 2027-01-15T08:00:00Z */
@@ -103,9 +105,5 @@ int main(void)
     tcase_add_test(tc, test_status);
     tcase_add_test(tc, test_ids_reasons_categories);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return pa_test_run(s);
 }

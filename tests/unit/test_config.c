@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "testutil.h"
+
 #define CANARY "CANARY-9f8e7d6c"
 #define DB "database:\n  conninfo: \"host=db user=app password=" CANARY "\"\n" /* lines 1-2 */
 #define SURF "surfaces:\n  - {table: t, column: c}\n"                          /* 2 lines */
@@ -1258,9 +1260,5 @@ static Suite *config_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(config_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return pa_test_run(config_suite());
 }

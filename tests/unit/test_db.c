@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testutil.h"
+
 START_TEST(test_reason_names)
 {
     /* metric label values and scan_runs.error_class: bounded, distinct, lower-case words */
@@ -129,9 +131,5 @@ int main(void)
     tcase_add_test(tc, test_budget);
     tcase_add_test(tc, test_explain_refusal);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return pa_test_run(s);
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testutil.h"
+
 START_TEST(test_batch_arrays)
 {
     struct pa_batch b;
@@ -109,9 +111,5 @@ int main(void)
     tcase_add_test(tc, test_store_path_cut);
     tcase_add_test(tc, test_catcounts);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return pa_test_run(s);
 }

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testutil.h"
+
 static char *read_file(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -139,9 +141,5 @@ int main(void)
     tcase_add_test(tc, test_table);
     tcase_add_test(tc, test_surface_statements);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return pa_test_run(s);
 }

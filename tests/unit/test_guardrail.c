@@ -11,6 +11,8 @@
 #include "detect.h"
 #include "guardrail.h"
 
+#include "testutil.h"
+
 static const char *source_root(void)
 {
     const char *r = getenv("PA_SOURCE_ROOT");
@@ -155,9 +157,5 @@ int main(void)
     tcase_add_test(tc, test_prefilter_edges);
     tcase_add_test(tc, test_pattern_with_quote_tag);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return pa_test_run(s);
 }

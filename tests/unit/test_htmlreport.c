@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testutil.h"
+
 static size_t count(const char *hay, const char *needle)
 {
     size_t n = 0;
@@ -107,9 +109,5 @@ int main(void)
     tcase_add_test(tc, test_page);
     tcase_add_test(tc, test_empty_trend);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return pa_test_run(s);
 }

@@ -9,6 +9,8 @@
 
 #include "pa_build.h"
 
+#include "testutil.h"
+
 static struct pa_surface s1 = {.schema = "public", .table = "t", .column = "c", .name = "public.t.c"};
 static struct pa_surface s2 = {.schema = "app", .table = "u", .column = "d", .name = "app.u.d"};
 
@@ -195,9 +197,5 @@ int main(void)
     tcase_add_test(tc, test_text);
     tcase_add_test(tc, test_exit_codes);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return pa_test_run(s);
 }

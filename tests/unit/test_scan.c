@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testutil.h"
+
 static void be16(struct pa_buf *b, int v)
 {
     unsigned char x[2] = {(unsigned char)(v >> 8), (unsigned char)v};
@@ -273,9 +275,5 @@ int main(void)
     tcase_add_test(tc, test_order_sql);
     tcase_add_test(tc, test_names);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return pa_test_run(s);
 }

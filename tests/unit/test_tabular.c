@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testutil.h"
+
 static const struct pa_tab_col cols[] = {
     {"id", "ID", PA_TAB_NUMBER},
     {"surface", "SURFACE", PA_TAB_STRING},
@@ -112,9 +114,5 @@ int main(void)
     tcase_add_test(tc, test_csv);
     tcase_add_test(tc, test_json);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return pa_test_run(s);
 }

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testutil.h"
+
 START_TEST(test_durations)
 {
     double s;
@@ -79,9 +81,5 @@ int main(void)
     tcase_add_test(tc, test_durations);
     tcase_add_test(tc, test_buf);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return pa_test_run(s);
 }
