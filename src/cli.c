@@ -522,30 +522,31 @@ static int report_outcomes(struct cli *c, PGresult *r, const char *done, const c
     return n_done == n ? PA_EXIT_CLEAN : EXIT_NO_MATCH;
 }
 
-static int findings_ack(struct cli *c)
+typedef PGresult *triage_fn(PGconn *conn, const long long *ids, size_t n, const char *by, const char *note,
+                            struct pa_err *e);
+
+/* ack and resolve: the change in one statement, then each id's outcome */
+static int triage(struct cli *c, triage_fn *fn, const char *action, const char *done)
 {
     char buf[256];
     const char *by = who(c, buf, sizeof buf);
     struct pa_err e;
-    PGresult *r = pa_triage_ack(c->conn, c->ids, c->n_ids, by, c->reason, &e);
+    PGresult *r = fn(c->conn, c->ids, c->n_ids, by, c->reason, &e);
     if (!r)
-        return db_fail(c, "cannot acknowledge", &e);
-    int rc = report_outcomes(c, r, "acknowledged", by);
+        return db_fail(c, action, &e);
+    int rc = report_outcomes(c, r, done, by);
     PQclear(r);
     return rc;
 }
 
+static int findings_ack(struct cli *c)
+{
+    return triage(c, pa_triage_ack, "cannot acknowledge", "acknowledged");
+}
+
 static int findings_resolve(struct cli *c)
 {
-    char buf[256];
-    const char *by = who(c, buf, sizeof buf);
-    struct pa_err e;
-    PGresult *r = pa_triage_resolve(c->conn, c->ids, c->n_ids, by, c->reason, &e);
-    if (!r)
-        return db_fail(c, "cannot resolve", &e);
-    int rc = report_outcomes(c, r, "resolved", by);
-    PQclear(r);
-    return rc;
+    return triage(c, pa_triage_resolve, "cannot resolve", "resolved");
 }
 
 /* ---- allow add | list | remove --------------------------------------------------------------------------------- */

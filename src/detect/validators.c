@@ -1092,11 +1092,16 @@ static bool alone(const unsigned char *s, size_t len, size_t st, size_t to)
     return true;
 }
 
-/* The bytes of s at the n offsets at[] into out: a candidate without its separators */
-static void gather(const unsigned char *s, const uint8_t *at, size_t n, unsigned char *out)
+/* ok() of the bytes of s at the n (at most PA_NATID_CANON_MAX) offsets at[]: a candidate checked without its
+ * separators; the copy is wiped after */
+static bool gathered_ok(const unsigned char *s, const uint8_t *at, size_t n, bool (*ok)(const unsigned char *))
 {
+    unsigned char c[PA_NATID_CANON_MAX];
     for (size_t i = 0; i < n; i++)
-        out[i] = s[at[i]];
+        c[i] = s[at[i]];
+    bool r = ok(c);
+    explicit_bzero(c, sizeof c);
+    return r;
 }
 
 /* A sequence of digit groups alone (seq_alone) and not joined by - _ . / \\ to a letter or digit either (a part of
@@ -1117,11 +1122,7 @@ bool pa_det_check_us_itin(const unsigned char *s, size_t len, size_t to)
     unsigned char sep = s[st + 3];
     if ((sep != '-' && sep != ' ') || s[st + 6] != sep || !group_alone(s, len, st, to, sep))
         return false;
-    unsigned char d[9];
-    gather(s + st, at, 9, d);
-    bool ok = pa_det_us_itin_ok(d);
-    explicit_bzero(d, sizeof d);
-    return ok;
+    return gathered_ok(s + st, at, 9, pa_det_us_itin_ok);
 }
 
 bool pa_det_check_uk_nino(const unsigned char *s, size_t len, size_t to)
@@ -1139,11 +1140,7 @@ bool pa_det_check_uk_nino_spaced(const unsigned char *s, size_t len, size_t to)
     size_t st = to - 11, end = to + 2;
     if (s[st + 2] != ' ' || s[st + 5] != ' ' || s[st + 8] != ' ' || !alone(s, len, st, end))
         return false;
-    unsigned char c[9];
-    gather(s + st, at, 9, c);
-    bool ok = pa_det_uk_nino_ok(c);
-    explicit_bzero(c, sizeof c);
-    return ok;
+    return gathered_ok(s + st, at, 9, pa_det_uk_nino_ok);
 }
 
 bool pa_det_check_fr_nir(const unsigned char *s, size_t len, size_t to)
@@ -1158,11 +1155,7 @@ bool pa_det_check_fr_nir(const unsigned char *s, size_t len, size_t to)
             return false;
     if (!group_alone(s, len, st, to, ' '))
         return false;
-    unsigned char c[15];
-    gather(s + st, at, 15, c);
-    bool ok = pa_det_fr_nir_ok(c);
-    explicit_bzero(c, sizeof c);
-    return ok;
+    return gathered_ok(s + st, at, 15, pa_det_fr_nir_ok);
 }
 
 bool pa_det_check_es_dni(const unsigned char *s, size_t len, size_t to)
@@ -1217,11 +1210,7 @@ bool pa_det_check_br_cpf(const unsigned char *s, size_t len, size_t to)
     size_t st = to - 14; /* 123.456.789-09 */
     if (s[st + 3] != '.' || s[st + 7] != '.' || s[st + 11] != '-' || !group_alone(s, len, st, to, '.'))
         return false;
-    unsigned char d[11];
-    gather(s + st, at, 11, d);
-    bool ok = pa_det_br_cpf_ok(d);
-    explicit_bzero(d, sizeof d);
-    return ok;
+    return gathered_ok(s + st, at, 11, pa_det_br_cpf_ok);
 }
 
 bool pa_det_check_in_aadhaar(const unsigned char *s, size_t len, size_t to)
@@ -1233,11 +1222,7 @@ bool pa_det_check_in_aadhaar(const unsigned char *s, size_t len, size_t to)
     unsigned char sep = s[st + 4];
     if ((sep != ' ' && sep != '-') || s[st + 9] != sep || !group_alone(s, len, st, to, sep))
         return false;
-    unsigned char d[12];
-    gather(s + st, at, 12, d);
-    bool ok = pa_det_in_aadhaar_ok(d);
-    explicit_bzero(d, sizeof d);
-    return ok;
+    return gathered_ok(s + st, at, 12, pa_det_in_aadhaar_ok);
 }
 
 bool pa_det_check_in_pan(const unsigned char *s, size_t len, size_t to)

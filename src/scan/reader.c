@@ -546,6 +546,29 @@ static bool retry_wanted(struct reader *rd, struct batch_result *b, int attempt,
     return true;
 }
 
+/* The start of a range's attempt (and of its retries): connected, not stopping, and whether to request ahead;
+ * -1 with b failed when it cannot go on. */
+static int begin_attempt(struct reader *rd, struct batch_result *b, bool *prefetch)
+{
+    struct pa_err e;
+    if (connect_conns(rd, &e) != 0) {
+        result_fail(b, e.reason, e.msg);
+        return -1;
+    }
+    /* Throttled reads gain nothing from requesting ahead: they wait for the schedule anyway. Nor do a hot
+     * standby's: there the next batch's plan query (on one connection) can queue for its lock behind WAL replay's
+     * ACCESS EXCLUSIVE lock, which waits for the COPY on the other connection, whose backend cannot take the
+     * cancel while it is blocked writing rows this reader is not reading, since it waits for the plan: a wait
+     * across two sessions that nothing breaks but lock_timeout. One query at a time is read to its end, so replay
+     * gets its lock at once (a conflict cancels the query: recovery_conflict, retried). */
+    *prefetch = rd->pool->p.cfg->max_rows_per_second <= 0 && !pa_db_in_recovery(rd->conn[0]);
+    if (job_stopping(rd)) {
+        result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
+        return -1;
+    }
+    return 0;
+}
+
 /* Read the range rd->job->ranges[rd->idx] in pipelined batches. Its last batch handed off is either range_done or
  * failed (a cancel is a failure). A batch a standby cancelled is read again from the reader's position (the end of
  * the last batch handed off: every row before it is with the coordinator already), on fresh connections where the
@@ -564,25 +587,11 @@ static void read_range(struct reader *rd)
     bool prefetch = false;
     int c = 0, attempt = 0;
     struct batch_result *b = take_slot(rd);
-    struct pa_err e;
 
     pa_detect_ctx_set_allow(rd->dctx, rd->job->allow, rd->job->n_allow);
 again:
-    if (connect_conns(rd, &e) != 0) {
-        result_fail(b, e.reason, e.msg);
+    if (begin_attempt(rd, b, &prefetch) != 0)
         goto out;
-    }
-    /* Throttled reads gain nothing from requesting ahead: they wait for the schedule anyway. Nor do a hot
-     * standby's: there the next batch's plan query (on one connection) can queue for its lock behind WAL replay's
-     * ACCESS EXCLUSIVE lock, which waits for the COPY on the other connection, whose backend cannot take the
-     * cancel while it is blocked writing rows this reader is not reading, since it waits for the plan: a wait
-     * across two sessions that nothing breaks but lock_timeout. One query at a time is read to its end, so replay
-     * gets its lock at once (a conflict cancels the query: recovery_conflict, retried). */
-    prefetch = pool->p.cfg->max_rows_per_second <= 0 && !pa_db_in_recovery(rd->conn[0]);
-    if (job_stopping(rd)) {
-        result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
-        goto out;
-    }
     throttle(rd, pool->p.limit);
     if (plan_batch(rd, c, have_pos ? pos.data : NULL, &cur, b) != 0 || send_batch(rd, c, &cur, b) != 0)
         goto failed;
@@ -725,21 +734,12 @@ static void read_blocks(struct reader *rd)
     pa_buf_init(&last_id);
     int c = 0, attempt = 0;
     struct batch_result *b = take_slot(rd);
-    struct pa_err e;
     double timeout = pool->p.cfg->statement_timeout;
 
     pa_detect_ctx_set_allow(rd->dctx, rd->job->allow, rd->job->n_allow);
 again:
-    if (connect_conns(rd, &e) != 0) {
-        result_fail(b, e.reason, e.msg);
+    if (begin_attempt(rd, b, &prefetch) != 0)
         goto out;
-    }
-    /* not on a hot standby: one query at a time there, as read_range says why */
-    prefetch = pool->p.cfg->max_rows_per_second <= 0 && !pa_db_in_recovery(rd->conn[0]);
-    if (job_stopping(rd)) {
-        result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
-        goto out;
-    }
     plan_blocks(&cur, pos, blocks, hi);
     double sent = pa_now_monotonic();
     if (send_blocks(rd, c, &cur, b) != 0)
