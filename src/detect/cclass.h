@@ -61,4 +61,15 @@ static inline unsigned char lower(unsigned char c)
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
 
+/* the string without the blanks around it */
+static inline void trim_space(const unsigned char **s, size_t *n)
+{
+    while (*n && is_space((*s)[*n - 1]))
+        (*n)--;
+    while (*n && is_space(**s)) {
+        (*s)++;
+        (*n)--;
+    }
+}
+
 #endif

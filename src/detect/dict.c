@@ -12,6 +12,7 @@
 #include "cclass.h"
 #include "internal.h"
 #include "memo.h"
+#include "natid.h"
 #include "validators.h"
 
 #include <stdio.h>

@@ -10,6 +10,7 @@
 
 #include "cclass.h"
 #include "internal.h"
+#include "natid.h"
 #include "validators.h"
 
 #include <stdbool.h>

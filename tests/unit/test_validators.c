@@ -4,6 +4,7 @@
  * get the token's extent. Each test fails when its validator is broken (always true, always false): see
  * docs/architecture.md. Test data only: no scanned value of a real surface.
  */
+#include "detect/natid.h"
 #include "detect/validators.h"
 #include "detect/values.h"
 
