@@ -23,74 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "allowlist.h"
-#include "db.h"
 #include "log.h"
-#include "scan/catalog.h"
-#include "scan/cursor.h"
-#include "scan/reader.h"
+#include "scan/job.h"
 #include "util.h"
-
-struct scan_state {
-    const struct pa_config *cfg;
-    const struct pa_scan_opts *opts;
-    struct scan_pool *pool; /* NULL when no surface is selected, or once stopped */
-    PGconn *scan_conn;      /* surface checks, watermarks, range splits, deleted records; the readers have their own */
-    PGconn *store_conn;     /* NULL in dry-run when the store is unreachable */
-    unsigned store_gen;     /* counts store sessions: a surface's lock lives on the session it was taken on */
-    bool renew_scan_conn;   /* a surface lost its connection: renew scan_conn before the next one */
-    long long scan_id;
-    struct pa_db_server server; /* the scanned database: identity, role and limits (asked once per scan) */
-    int database_id;            /* its id in the findings store (0: none, a dry run of a database not known there) */
-    struct pa_allowlist allow;  /* the findings database's allowlist, read when the run starts */
-};
-
-/* The surface as the findings store keys it (the scanned database, its table and column). */
-static struct pa_surface_key key_of(const struct scan_state *st, const struct pa_surface_result *r)
-{
-    return (struct pa_surface_key){.database_id = st->database_id, .table = r->table, .column = r->surface->column};
-}
-
-enum step { STEP_CHANGES, STEP_NEW_RELS, STEP_TAIL, STEP_FULL, STEP_END };
-
-/* One surface of the scan, from its checks to its outcome. Owned by the scanning thread; the readers see `read`
- * only. */
-struct surface_job {
-    struct read_job read; /* what the readers see; a batch's job leads back here (job_of) */
-    struct pa_surface_result *r;
-    struct surface_info info;
-    double t0;
-    struct pa_cursor cursor; /* the stored cursor at the start */
-    struct pa_watermark wm;  /* taken at the start, before any batch */
-    char wm_text[96];        /* this scan's watermark as stored: xid8 (then " " and changed_column's value) */
-    struct pa_rels rels;     /* the relations the rows live in (change detection, keyless surfaces) */
-    /* the plan */
-    bool changes, full;           /* change detection + tail; a full pass */
-    bool full_fresh;              /* the full pass starts now (else it resumes at cursor.full_pos) */
-    bool baseline;                /* the full pass's end sets the watermark (there is no valid one) */
-    long long pass_scan_id;       /* the scan the full pass began in */
-    const char *pass_watermark;   /* its watermark (wm_text, or the stored one) */
-    const char *pass_fingerprint; /* what its positions refer to */
-    char *pass_end;               /* where the full pass ended (its last key), kept for the baseline */
-    /* the step being read */
-    enum step step;
-    const char *after; /* where the step's keyset starts (NULL: the beginning) */
-    enum pa_cursor_move move;
-    char *filter;                  /* the step's condition (read.filter) */
-    struct pa_order changed_order; /* changed_column, then the key */
-    bool started, locked;          /* recorded in scan_run_surfaces; advisory lock held on the store session */
-    unsigned store_gen;            /* the store session the lock is held on */
-    bool read_failed, store_failed;
-    struct id_range *ranges;         /* read.ranges */
-    struct range_progress *progress; /* per range: what is committed */
-    size_t open;                     /* ranges a reader may still hand batches of (queued or being read) */
-    double last_print;
-};
-
-static struct surface_job *job_of(struct read_job *rj)
-{
-    return (struct surface_job *)((char *)rj - offsetof(struct surface_job, read));
-}
 
 const char *pa_scan_surface_status_name(enum pa_surface_status s)
 {
@@ -168,8 +103,7 @@ static bool want_surface(const struct pa_scan_opts *o, const struct pa_surface *
     return false;
 }
 
-/* msg NULL: keep the message the result has */
-static void fail_surface(struct pa_surface_result *r, enum pa_fail_reason reason, const char *msg)
+void pa_job_fail(struct pa_surface_result *r, enum pa_fail_reason reason, const char *msg)
 {
     r->status = reason == PA_FAIL_CANCELLED ? PA_SURFACE_CANCELLED : PA_SURFACE_FAILED;
     r->err.reason = reason;
@@ -187,10 +121,10 @@ static void fail_store_why(PGconn *store, struct pa_surface_result *r, struct pa
     pa_err_prefix(e, "findings store: ");
     if (!lost)
         pa_findings_explain_denied(store, e);
-    fail_surface(r, lost ? PA_FAIL_CONNECTION_LOST : PA_FAIL_FINDINGS_STORE, e->msg);
+    pa_job_fail(r, lost ? PA_FAIL_CONNECTION_LOST : PA_FAIL_FINDINGS_STORE, e->msg);
 }
 
-static void fail_store(PGconn *store, struct pa_surface_result *r, struct pa_err *e)
+void pa_job_fail_store(PGconn *store, struct pa_surface_result *r, struct pa_err *e)
 {
     fail_store_why(store, r, e, PA_FAIL_NONE);
 }
@@ -202,7 +136,7 @@ static void range_dropped(void *arg, struct read_job *rj)
     struct surface_job *job = job_of(rj);
     job->open--;
     if (!job->read_failed) {
-        fail_surface(job->r, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
+        pa_job_fail(job->r, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
         job->read_failed = true;
     }
 }
@@ -229,393 +163,20 @@ static bool record_and_lock(struct scan_state *st, struct surface_job *job)
      * mode is corrected when it finishes */
     struct pa_surface_key k = key_of(st, r);
     if (pa_findings_surface_start(st->store_conn, st->scan_id, &k, pa_scan_mode_name(st->opts->full), &e) != 0) {
-        fail_store(st->store_conn, r, &e);
+        pa_job_fail_store(st->store_conn, r, &e);
         return false;
     }
     job->started = true;
     int l = pa_findings_lock_surface(st->store_conn, &k, &e);
     if (l != 1) {
         if (l == 0)
-            fail_surface(r, PA_FAIL_BUSY, "another pii-auditd is scanning this surface (advisory lock held)");
+            pa_job_fail(r, PA_FAIL_BUSY, "another pii-auditd is scanning this surface (advisory lock held)");
         else
-            fail_store(st->store_conn, r, &e);
+            pa_job_fail_store(st->store_conn, r, &e);
         return false;
     }
     job->locked = true;
     return true;
-}
-
-/* "changed:<column>" or "xmin": a watermark of another kind is not used. */
-static void watermark_kind(const struct pa_surface *s, char *out, size_t cap)
-{
-    if (s->changed_column)
-        snprintf(out, cap, "changed:%s", s->changed_column);
-    else
-        snprintf(out, cap, "xmin");
-}
-
-/* A stored watermark (xid8 as text, optionally followed by a space and changed_column's value) usable against this
- * scan's: not newer than it, and less than 2^31 transactions older (rows carry 32-bit xids; an older watermark could
- * no longer tell new rows from old ones, so the surface is read in full). */
-static bool window_ok(const char *stored, const struct pa_watermark *now)
-{
-    if (!stored || !*stored)
-        return false;
-    char *end;
-    unsigned long long w = strtoull(stored, &end, 10);
-    return end != stored && w <= now->next && now->next - w < (1ULL << 31);
-}
-
-static unsigned long long xid_of(const char *stored)
-{
-    return strtoull(stored, NULL, 10);
-}
-
-/* The changed_column part of a stored watermark ("" when none). */
-static const char *changed_of(const char *stored)
-{
-    const char *sp = stored ? strchr(stored, ' ') : NULL;
-    return sp ? sp + 1 : "";
-}
-
-/* What this scan reads of the surface, from the stored cursor. False with the surface failed. */
-static bool choose_mode(struct scan_state *st, struct surface_job *job)
-{
-    struct pa_surface_result *r = job->r;
-    const struct pa_surface *s = r->surface;
-    const struct surface_info *si = &job->info;
-    struct pa_cursor *cur = &job->cursor;
-    struct pa_err e;
-    struct pa_surface_key k = key_of(st, r);
-    if (st->store_conn && st->database_id && pa_findings_get_cursor(st->store_conn, &k, cur, &e) != 0) {
-        if (!st->opts->dry_run) {
-            fail_store(st->store_conn, r, &e);
-            return false;
-        }
-    }
-    bool keyless = si->key == KEY_CTID;
-    bool same_key = cur->id_type && strcmp(cur->id_type, si->id_type) == 0 && cur->id_column &&
-                    strcmp(cur->id_column, si->id_column) == 0;
-    if (cur->id_type && !same_key)
-        pa_warn("%s: the key changed from %s (%s) to %s (%s); reading the surface in full", s->name,
-                cur->id_column ? cur->id_column : "?", cur->id_type, si->id_column, si->id_type);
-    /* a full pass resumes on the same key and table (a keyless one: on the same files, or block numbers would
-     * name other rows) */
-    job->pass_fingerprint = keyless ? job->rels.fingerprint : si->oid;
-    bool pass = same_key && cur->full_scan_id > 0 && cur->full_fingerprint &&
-                strcmp(cur->full_fingerprint, job->pass_fingerprint) == 0;
-    char kind[96];
-    watermark_kind(s, kind, sizeof kind);
-    bool baseline_ok = !keyless && same_key && window_ok(cur->watermark, &job->wm) && cur->watermark_kind &&
-                       strcmp(cur->watermark_kind, kind) == 0 && cur->relation_oid == atoll(si->oid) &&
-                       (!cur->tail_watermark || window_ok(cur->tail_watermark, &job->wm)) &&
-                       (!s->changed_column || (cur->changed_watermark && *cur->changed_watermark));
-    if (cur->watermark && !keyless && same_key && !baseline_ok)
-        pa_warn("%s: the last scan's watermark cannot be used (%s); reading the surface in full", s->name,
-                cur->relation_oid != atoll(si->oid)                              ? "the table was created anew"
-                : !cur->watermark_kind || strcmp(cur->watermark_kind, kind) != 0 ? "changed_column changed"
-                                                                                 : "too many transactions since");
-    bool due = cur->last_full_scan_at <= 0 || pa_now_wall() - cur->last_full_scan_at >= st->cfg->full_scan_interval;
-    /* a dry run records nothing, so it reads everything: its "open" is what it found */
-    bool fresh = st->opts->full || st->opts->dry_run || (!pass && (keyless || !baseline_ok || due));
-    job->full = fresh || pass || keyless;
-    job->full_fresh = fresh;
-    job->changes = !keyless && !fresh && baseline_ok;
-    job->baseline = !keyless && (fresh || !baseline_ok);
-    job->pass_scan_id = fresh ? st->scan_id : cur->full_scan_id;
-    job->pass_watermark = fresh ? job->wm_text : cur->full_watermark;
-    if (!fresh && pass)
-        pa_info("%s: resuming the full scan begun in scan %lld at %s", s->name, cur->full_scan_id,
-                cur->full_pos ? cur->full_pos : "the start");
-    if (fresh && cur->full_scan_id > 0 && st->store_conn && !st->opts->dry_run &&
-        pa_findings_drop_full(st->store_conn, &k, &e) != 0) {
-        fail_store(st->store_conn, r, &e);
-        return false;
-    }
-    r->full = job->full;
-    return true;
-}
-
-/* A full pass from the start, which sets the watermark at its end (nothing else is read). */
-static void plan_fresh(struct scan_state *st, struct surface_job *job)
-{
-    job->changes = false;
-    job->full = job->full_fresh = job->baseline = true;
-    job->pass_scan_id = st->scan_id;
-    job->pass_watermark = job->wm_text;
-    job->r->full = true;
-}
-
-/* The relations of the surface, with those that joined since the watermark (their rows may be older than it). */
-static bool read_relations(struct scan_state *st, struct surface_job *job)
-{
-    char *attached = NULL;
-    if (job->changes)
-        attached = pa_catalog_xid_window("i.xmin", xid_of(job->cursor.watermark));
-    int rc = pa_catalog_relations(st->scan_conn, &job->info, attached, &job->rels, &job->r->err);
-    free(attached);
-    if (rc != 0) {
-        job->r->status = PA_SURFACE_FAILED;
-        return false;
-    }
-    return true;
-}
-
-/* Ranges [lo, hi) of blocks for n readers. */
-static void block_ranges(struct surface_job *job, long long lo, long long hi, size_t n)
-{
-    if (hi < lo)
-        hi = lo;
-    if ((long long)n > hi - lo)
-        n = hi - lo > 1 ? (size_t)(hi - lo) : 1;
-    job->ranges = pa_xcalloc(n, sizeof *job->ranges);
-    job->progress = pa_xcalloc(n, sizeof *job->progress);
-    for (size_t k = 0; k < n; k++) {
-        job->ranges[k].lo = pa_xasprintf("%lld", lo + (hi - lo) * (long long)k / (long long)n);
-        job->ranges[k].hi = pa_xasprintf("%lld", lo + (hi - lo) * (long long)(k + 1) / (long long)n);
-    }
-    job->read.n = n;
-}
-
-/* Keyset ranges after job->after: one per reader where split points can be had, else one. */
-static void key_ranges(struct scan_state *st, struct surface_job *job, bool split)
-{
-    const struct pa_surface *s = job->r->surface;
-    size_t want = split && st->cfg->parallelism > 1 ? (size_t)st->cfg->parallelism : 1;
-    char **pts = pa_xcalloc(want, sizeof *pts);
-    size_t np = 0;
-    if (want > 1)
-        pa_catalog_split_points(st->scan_conn, s, &job->info, job->after, want, pts, &np);
-    size_t n = np + 1;
-    job->ranges = pa_xcalloc(n, sizeof *job->ranges);
-    job->progress = pa_xcalloc(n, sizeof *job->progress);
-    for (size_t k = 0; k < n; k++) {
-        job->ranges[k].lo = k == 0 ? (job->after ? pa_xstrdup(job->after) : NULL) : pa_xstrdup(pts[k - 1]);
-        job->ranges[k].hi = k < np ? pa_xstrdup(pts[k]) : NULL;
-    }
-    for (size_t k = 0; k < np; k++)
-        free(pts[k]);
-    free(pts);
-    job->read.n = n;
-}
-
-static void ranges_free(struct surface_job *job)
-{
-    for (size_t k = 0; k < job->read.n; k++) {
-        free(job->ranges[k].lo);
-        free(job->ranges[k].hi);
-        free(job->ranges[k].filter);
-        free(job->progress[k].end);
-    }
-    free(job->ranges);
-    free(job->progress);
-    job->ranges = NULL;
-    job->progress = NULL;
-    job->read.ranges = NULL;
-    job->read.n = 0;
-    free(job->filter);
-    job->filter = NULL;
-    job->read.filter = NULL;
-}
-
-/* Blocks per batch of row locations: a batch's worth of rows (scan.batch_size) at the table's density; when only
- * changed rows are wanted, eight times as many (most rows are dropped by the condition). */
-static long long chunk_blocks(const struct scan_state *st, const struct surface_job *job, bool changes)
-{
-    double rpb = job->rels.rows_per_block > 0 ? job->rels.rows_per_block : 50;
-    double b = (double)st->cfg->batch_size / rpb * (changes ? 8 : 1);
-    return b < 1 ? 1 : b > 16384 ? 16384 : (long long)b;
-}
-
-/* "key <= last_id" in SQL (the rows past it are the tail's), appended to sql; -1 when it cannot be quoted. */
-static int key_upto(struct scan_state *st, struct surface_job *job, struct pa_buf *sql, const char *pos)
-{
-    return pa_order_cmp(st->scan_conn, &job->info.key_order, sql, "<=", pos);
-}
-
-/* The changes step's condition: rows changed since the watermark with a key up to the tail. Keys up to
- * watermark_last_id were read by scans before the watermark; keys between it and last_id by scans since
- * tail_watermark (an interrupted tail), so those are re-read only when they changed after it. */
-static int changes_filter(struct scan_state *st, struct surface_job *job, struct pa_buf *f)
-{
-    const struct pa_cursor *cur = &job->cursor;
-    const struct pa_surface *s = job->r->surface;
-    const struct surface_info *si = &job->info;
-    if (key_upto(st, job, f, cur->last_id) != 0)
-        return -1;
-    if (s->changed_column) {
-        /* changed_watermark is the older of the two (tail_watermark came later): a re-read, never a miss */
-        char *lit = PQescapeLiteral(st->scan_conn, cur->changed_watermark, strlen(cur->changed_watermark));
-        if (!lit)
-            return -1;
-        pa_buf_printf(f, " AND t.%s >= (%s::%s - interval '%.3f seconds')", si->qchanged, lit, si->changed_type,
-                      s->changed_overlap);
-        PQfreemem(lit);
-        return 0;
-    }
-    char *w = pa_catalog_xid_window("t.xmin", xid_of(cur->watermark));
-    if (!cur->tail_watermark) {
-        pa_buf_printf(f, " AND %s", w);
-    } else {
-        char *wa = pa_catalog_xid_window("t.xmin", xid_of(cur->tail_watermark));
-        if (cur->watermark_last_id) {
-            pa_buf_appends(f, " AND ((");
-            if (key_upto(st, job, f, cur->watermark_last_id) != 0) {
-                free(w);
-                free(wa);
-                return -1;
-            }
-            pa_buf_printf(f, " AND %s) OR (NOT ", w);
-            if (key_upto(st, job, f, cur->watermark_last_id) != 0) {
-                free(w);
-                free(wa);
-                return -1;
-            }
-            pa_buf_printf(f, " AND %s))", wa);
-        } else {
-            pa_buf_printf(f, " AND %s", wa);
-        }
-        free(wa);
-    }
-    free(w);
-    return 0;
-}
-
-/* Partitions that joined since the watermark are read whole by their own step: not here (their partition
- * constraints are on key columns, which the role may select). */
-static void not_new_rels(const struct surface_job *job, struct pa_buf *f)
-{
-    for (size_t i = 0; i < job->rels.n; i++)
-        if (job->rels.v[i].is_new && job->rels.v[i].constraint)
-            pa_buf_printf(f, " AND NOT (%s)", job->rels.v[i].constraint);
-}
-
-static bool any_new_rel(const struct surface_job *job)
-{
-    for (size_t i = 0; i < job->rels.n; i++)
-        if (job->rels.v[i].is_new)
-            return true;
-    return false;
-}
-
-/* Set up step `step` of the surface: its job for the readers and its ranges. False when the step has nothing to
- * read (skip it); -1 in *failed when it could not be set up (the surface failed). */
-static bool setup_step(struct scan_state *st, struct surface_job *job, enum step step, bool *failed)
-{
-    const struct surface_info *si = &job->info;
-    const struct pa_cursor *cur = &job->cursor;
-    size_t readers = pa_pool_size(st->pool);
-    struct read_job *rj = &job->read;
-    rj->how = READ_KEYSET;
-    rj->order = &si->key_order;
-    rj->pos_is_rec = true;
-    rj->collect_ids = false;
-    job->after = NULL;
-    job->move = PA_MOVE_NONE;
-    struct pa_buf f;
-    pa_buf_init(&f);
-    switch (step) {
-    case STEP_CHANGES:
-        if (!job->changes || !cur->last_id)
-            goto skip; /* no tail yet: every row is past it */
-        if (changes_filter(st, job, &f) != 0)
-            goto fail;
-        not_new_rels(job, &f);
-        rj->collect_ids = true;
-        if (job->r->surface->changed_column) {
-            rj->order = &job->changed_order;
-            rj->pos_is_rec = false;
-            job->ranges = pa_xcalloc(1, sizeof *job->ranges);
-            job->progress = pa_xcalloc(1, sizeof *job->progress);
-            rj->n = 1;
-        } else {
-            rj->how = READ_BLOCKS;
-            rj->chunk_blocks = chunk_blocks(st, job, true);
-            block_ranges(job, 0, job->rels.max_blocks, readers);
-        }
-        break;
-    case STEP_NEW_RELS: {
-        if (!job->changes || !cur->last_id || !any_new_rel(job))
-            goto skip;
-        if (key_upto(st, job, &f, cur->last_id) != 0)
-            goto fail;
-        size_t n = 0;
-        for (size_t i = 0; i < job->rels.n; i++)
-            n += job->rels.v[i].is_new;
-        job->ranges = pa_xcalloc(n, sizeof *job->ranges);
-        job->progress = pa_xcalloc(n, sizeof *job->progress);
-        for (size_t i = 0, k = 0; i < job->rels.n; i++) {
-            const struct pa_rel *x = &job->rels.v[i];
-            if (!x->is_new)
-                continue;
-            pa_info("%s: partition %s joined the surface since its last scan: reading it whole", job->r->surface->name,
-                    x->oid);
-            /* in key order through the parent: the partition constraint prunes the scan to that partition, whose
-             * part of the key's index serves the batches */
-            job->ranges[k++].filter = pa_xstrdup(x->constraint);
-        }
-        rj->n = n;
-        rj->collect_ids = true;
-        break;
-    }
-    case STEP_TAIL:
-        if (!job->changes)
-            goto skip;
-        job->after = cur->last_id;
-        job->move = PA_MOVE_TAIL;
-        key_ranges(st, job, true);
-        break;
-    case STEP_FULL:
-        if (!job->full)
-            goto skip;
-        job->after = job->full_fresh ? NULL : cur->full_pos;
-        job->move = PA_MOVE_FULL;
-        if (si->key == KEY_CTID) {
-            rj->how = READ_BLOCKS;
-            rj->chunk_blocks = chunk_blocks(st, job, false);
-            block_ranges(job, job->after ? atoll(job->after) : 0, job->rels.max_blocks, readers);
-        } else {
-            key_ranges(st, job, true);
-        }
-        break;
-    default: goto skip;
-    }
-    job->filter = f.len ? pa_xstrdup(f.data + (strncmp(f.data, " AND ", 5) == 0 ? 5 : 0)) : NULL;
-    pa_buf_free(&f);
-    rj->filter = job->filter;
-    rj->ranges = job->ranges;
-    job->step = step;
-    if (rj->n > 1 && step != STEP_NEW_RELS)
-        pa_info("%s: %zu readers over %zu %s ranges", job->r->surface->name, readers < rj->n ? readers : rj->n, rj->n,
-                rj->how == READ_BLOCKS ? "block" : "id");
-    return true;
-skip:
-    pa_buf_free(&f);
-    return false;
-fail:
-    pa_buf_free(&f);
-    pa_db_classify(st->scan_conn, NULL, &job->r->err);
-    job->r->status = PA_SURFACE_FAILED;
-    *failed = true;
-    return false;
-}
-
-/* Queue the first step after `from` that has something to read. False when none is left (or one failed). */
-static bool queue_next_step(struct scan_state *st, struct surface_job *job, enum step from)
-{
-    ranges_free(job);
-    for (enum step s = from; s < STEP_END; s++) {
-        bool failed = false;
-        if (setup_step(st, job, s, &failed)) {
-            job->open = job->read.n;
-            pa_pool_queue(st->pool, &job->read);
-            return true;
-        }
-        if (failed)
-            return false;
-    }
-    job->step = STEP_END;
-    return false;
 }
 
 /* Record the surface, take its lock, check it, take its watermark, read its cursor and queue its first step.
@@ -649,12 +210,12 @@ static bool begin_surface(struct scan_state *st, struct surface_job *job)
     }
     snprintf(job->wm_text, sizeof job->wm_text, "%llu%s%s", job->wm.xid, job->wm.changed[0] ? " " : "",
              job->wm.changed);
-    if (job->info.key == KEY_CTID && !read_relations(st, job))
+    if (job->info.key == KEY_CTID && !pa_plan_relations(st, job))
         return false;
-    if (!choose_mode(st, job))
+    if (!pa_plan_mode(st, job))
         return false;
     if (job->info.key != KEY_CTID && job->changes) {
-        if (!read_relations(st, job))
+        if (!pa_plan_relations(st, job))
             return false;
         for (size_t i = 0; i < job->rels.n; i++)
             if (job->rels.v[i].is_new && !job->rels.v[i].constraint) {
@@ -663,7 +224,7 @@ static bool begin_surface(struct scan_state *st, struct surface_job *job)
                 pa_warn("%s: table %s joined the surface by inheritance since its last scan; reading the surface "
                         "in full",
                         s->name, job->rels.v[i].oid);
-                plan_fresh(st, job);
+                pa_plan_fresh(st, job);
                 break;
             }
     }
@@ -688,7 +249,7 @@ static bool begin_surface(struct scan_state *st, struct surface_job *job)
             job->info.id_column, job->info.id_type, job->info.estimate > 0 ? job->info.estimate : 0, job->wm.xid);
     if (st->opts->on_surface_start)
         st->opts->on_surface_start(st->opts->observer, r);
-    return queue_next_step(st, job, STEP_CHANGES);
+    return pa_plan_queue_next(st, job, STEP_CHANGES);
 }
 
 /* Commit a read batch: findings, resolutions, counters and the cursor (moved to the step's committed prefix) in one
@@ -762,7 +323,7 @@ static void take_batch(struct scan_state *st, struct batch_result *b)
         /* the first real failure names the surface's; a cancel only when nothing else went wrong */
         if (!job->read_failed || (r->err.reason == PA_FAIL_CANCELLED && b->err.reason != PA_FAIL_CANCELLED)) {
             if (!job->store_failed)
-                fail_surface(r, b->err.reason, b->err.msg);
+                pa_job_fail(r, b->err.reason, b->err.msg);
             job->read_failed = true;
         }
         job_abort(st, job);
@@ -867,7 +428,7 @@ static bool resolve_deleted(struct scan_state *st, struct surface_job *job)
         int n;
         char *last = NULL;
         if (pa_findings_open_records(st->store_conn, &k, after, DELETED_PAGE, &ids, &n, &last, &e) != 0) {
-            fail_store(st->store_conn, r, &e);
+            pa_job_fail_store(st->store_conn, r, &e);
             ok = false;
             break;
         }
@@ -889,7 +450,7 @@ static bool resolve_deleted(struct scan_state *st, struct surface_job *job)
                         r->surface->name);
                 break;
             }
-            fail_surface(r, e.reason, e.msg);
+            pa_job_fail(r, e.reason, e.msg);
             ok = false;
             break;
         }
@@ -912,7 +473,7 @@ static bool resolve_deleted(struct scan_state *st, struct surface_job *job)
             pa_buf_free(&gone);
             if (rc != 0) {
                 PQclear(miss);
-                fail_store(st->store_conn, r, &e);
+                pa_job_fail_store(st->store_conn, r, &e);
                 ok = false;
                 break;
             }
@@ -937,9 +498,9 @@ static bool finish_step(struct scan_state *st, struct surface_job *job)
         int same = pa_catalog_rels_unchanged(st->scan_conn, &job->rels, &r->err);
         if (same <= 0) {
             if (same == 0)
-                fail_surface(r, PA_FAIL_QUERY,
-                             "the table was rewritten during the scan (VACUUM FULL, CLUSTER or a table rewrite): rows "
-                             "may have moved; the next scan reads them again");
+                pa_job_fail(r, PA_FAIL_QUERY,
+                            "the table was rewritten during the scan (VACUUM FULL, CLUSTER or a table rewrite): rows "
+                            "may have moved; the next scan reads them again");
             else
                 r->status = PA_SURFACE_FAILED;
             return false;
@@ -956,7 +517,7 @@ static bool finish_step(struct scan_state *st, struct surface_job *job)
         if (!store_for_step(st, job))
             return false;
         char kind[96], oid_s[16];
-        watermark_kind(s, kind, sizeof kind);
+        pa_plan_watermark_kind(s, kind, sizeof kind);
         snprintf(oid_s, sizeof oid_s, "%s", job->info.oid);
         char wx[32];
         snprintf(wx, sizeof wx, "%llu", job->wm.xid);
@@ -967,7 +528,7 @@ static bool finish_step(struct scan_state *st, struct surface_job *job)
         struct pa_surface_key k = key_of(st, r);
         if (pa_findings_set_watermark(st->store_conn, st->scan_id, &k, job->info.id_column, job->info.id_type, &w,
                                       &e) != 0) {
-            fail_store(st->store_conn, r, &e);
+            pa_job_fail_store(st->store_conn, r, &e);
             return false;
         }
         return resolve_deleted(st, job);
@@ -976,13 +537,13 @@ static bool finish_step(struct scan_state *st, struct surface_job *job)
         if (!store_for_step(st, job))
             return false;
         char kind[96], wx[32];
-        watermark_kind(s, kind, sizeof kind);
-        snprintf(wx, sizeof wx, "%llu", xid_of(job->pass_watermark ? job->pass_watermark : job->wm_text));
+        pa_plan_watermark_kind(s, kind, sizeof kind);
+        snprintf(wx, sizeof wx, "%llu", pa_plan_wm_xid(job->pass_watermark ? job->pass_watermark : job->wm_text));
         const char *pw = job->pass_watermark ? job->pass_watermark : job->wm_text;
         /* a pass begun before changed_column was set has no time to start from: no baseline then */
-        bool baseline = job->baseline && (!s->changed_column || *changed_of(pw));
+        bool baseline = job->baseline && (!s->changed_column || *pa_plan_wm_changed(pw));
         struct pa_watermark_rec w = {.watermark = wx,
-                                     .changed_watermark = s->changed_column ? changed_of(pw) : NULL,
+                                     .changed_watermark = s->changed_column ? pa_plan_wm_changed(pw) : NULL,
                                      .kind = kind,
                                      .relation_oid = atoll(job->info.oid),
                                      .last_id = job->pass_end};
@@ -990,7 +551,7 @@ static bool finish_step(struct scan_state *st, struct surface_job *job)
         if (pa_findings_complete_full(st->store_conn, st->scan_id, job->pass_scan_id, &k, job->info.id_column,
                                       job->info.id_type, baseline ? &w : NULL, &r->resolved_by_cat, &r->full_duration,
                                       &e) != 0) {
-            fail_store(st->store_conn, r, &e);
+            pa_job_fail_store(st->store_conn, r, &e);
             return false;
         }
     }
@@ -1064,7 +625,7 @@ static void end_surface(struct scan_state *st, struct surface_job *job, bool was
     if (was_read && !job->read_failed && job->step == STEP_END && r->status != PA_SURFACE_FAILED) {
         r->status = PA_SURFACE_OK;
     } else if (r->status == PA_SURFACE_OK) {
-        fail_surface(r, r->err.reason != PA_FAIL_NONE ? r->err.reason : PA_FAIL_QUERY, NULL);
+        pa_job_fail(r, r->err.reason != PA_FAIL_NONE ? r->err.reason : PA_FAIL_QUERY, NULL);
     }
     if (st->opts->progress && r->rows)
         progress_line(r, job->t0, 0, true);
@@ -1106,7 +667,7 @@ static void end_surface(struct scan_state *st, struct surface_job *job, bool was
 
 static void job_free(struct surface_job *job)
 {
-    ranges_free(job);
+    pa_plan_ranges_free(job);
     pa_cursor_free(&job->cursor);
     pa_catalog_info_free(&job->info);
     pa_catalog_rels_free(&job->rels);
@@ -1125,7 +686,7 @@ static bool surface_conns(struct scan_state *st, struct pa_surface_result *r, bo
         PQfinish(st->scan_conn);
         st->scan_conn = pa_db_open(st->cfg, PA_DB_SCANNED, &e);
         if (!st->scan_conn) {
-            fail_surface(r, e.reason, e.msg);
+            pa_job_fail(r, e.reason, e.msg);
             return false; /* the next surface tries again */
         }
         st->renew_scan_conn = false;
@@ -1135,7 +696,7 @@ static bool surface_conns(struct scan_state *st, struct pa_surface_result *r, bo
         st->store_gen++; /* locks and commits of surfaces begun on the old session are void */
         st->store_conn = pa_db_open(st->cfg, PA_DB_STORE, &e);
         if (!st->store_conn) {
-            fail_surface(r, PA_FAIL_FINDINGS_STORE, e.msg);
+            pa_job_fail(r, PA_FAIL_FINDINGS_STORE, e.msg);
             return false;
         }
     }
@@ -1147,7 +708,7 @@ static int start_surface(struct scan_state *st, struct surface_job *job, struct 
 {
     pa_log_set_context(r->surface->name, st->scan_id);
     if (st->opts->stop && *st->opts->stop) {
-        fail_surface(r, PA_FAIL_CANCELLED, "stopped by a signal before the surface was read");
+        pa_job_fail(r, PA_FAIL_CANCELLED, "stopped by a signal before the surface was read");
         return 0;
     }
     job->r = r;
@@ -1173,7 +734,7 @@ static void scan_surfaces(struct scan_state *st, struct pa_scan_result *res)
     bool use_store = st->store_conn != NULL; /* false only for a dry run without a reachable store */
     if (pa_pool_size(st->pool) == 0) {
         for (size_t i = 0; i < res->n; i++)
-            fail_surface(&res->surfaces[i], PA_FAIL_QUERY, "cannot start a reader thread");
+            pa_job_fail(&res->surfaces[i], PA_FAIL_QUERY, "cannot start a reader thread");
         return;
     }
     struct surface_job *jobs = pa_xcalloc(res->n ? res->n : 1, sizeof *jobs);
@@ -1201,7 +762,7 @@ static void scan_surfaces(struct scan_state *st, struct pa_scan_result *res)
             if (job->r && job->ranges && job->open == 0) {
                 pa_log_set_context(job->read.surface, st->scan_id);
                 /* a step read whole: its end, then the next step, or the surface's end */
-                if (!job->read_failed && finish_step(st, job) && queue_next_step(st, job, job->step + 1)) {
+                if (!job->read_failed && finish_step(st, job) && pa_plan_queue_next(st, job, job->step + 1)) {
                     stepped = true;
                     continue;
                 }
