@@ -271,6 +271,16 @@ static int flush_out(struct pa_buf *b)
     return fflush(stdout) == 0 ? 0 : -1;
 }
 
+/* A listing printed: the table freed, the output written; exit 0 with rows, EXIT_NO_MATCH without. */
+static int table_done(struct pa_buf *b, struct pa_tab *t)
+{
+    size_t rows = t->nrows;
+    pa_tab_free(t);
+    if (flush_out(b) != 0)
+        return PA_EXIT_FAILED;
+    return rows ? PA_EXIT_CLEAN : EXIT_NO_MATCH;
+}
+
 /* The JSON document's head: schema and version. */
 static void json_head(struct pa_buf *b)
 {
@@ -381,11 +391,7 @@ static int findings_list(struct cli *c)
     } else {
         pa_buf_appends(&b, "no findings match\n");
     }
-    size_t rows = t.nrows;
-    pa_tab_free(&t);
-    if (flush_out(&b) != 0)
-        return PA_EXIT_FAILED;
-    return rows ? PA_EXIT_CLEAN : EXIT_NO_MATCH;
+    return table_done(&b, &t);
 }
 
 /* One "  label  value" line of findings show, the value escaped. */
@@ -680,11 +686,7 @@ static int allow_list(struct cli *c)
     } else {
         pa_buf_appends(&b, "the allowlist is empty\n");
     }
-    size_t rows = t.nrows;
-    pa_tab_free(&t);
-    if (flush_out(&b) != 0)
-        return PA_EXIT_FAILED;
-    return rows ? PA_EXIT_CLEAN : EXIT_NO_MATCH;
+    return table_done(&b, &t);
 }
 
 static int allow_remove(struct cli *c)

@@ -546,6 +546,17 @@ static bool retry_wanted(struct reader *rd, struct batch_result *b, int attempt,
     return true;
 }
 
+/* A range's last batch handed over (a stop if nothing failed it), on fresh sessions for the next range */
+static void range_done(struct reader *rd, struct batch_result *b)
+{
+    if (!b)
+        return;
+    if (!b->failed)
+        result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
+    hand_off(rd, b);
+    close_conns(rd); /* whatever state they were left in, the next range starts on fresh sessions */
+}
+
 /* The start of a range's attempt (and of its retries): connected, not stopping, and whether to request ahead;
  * -1 with b failed when it cannot go on. */
 static int begin_attempt(struct reader *rd, struct batch_result *b, bool *prefetch)
@@ -666,12 +677,7 @@ failed:
     if (b->err.reason == PA_FAIL_RECOVERY_CONFLICT && job_stopping(rd))
         result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal while waiting to retry a batch");
 out:
-    if (b) {
-        if (!b->failed)
-            result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
-        hand_off(rd, b);
-        close_conns(rd); /* whatever state they were left in, the next range starts on fresh sessions */
-    }
+    range_done(rd, b);
     req_free(&cur);
     req_free(&next);
     pa_buf_free(&last_id);
@@ -808,12 +814,7 @@ failed:
     if (b->err.reason == PA_FAIL_RECOVERY_CONFLICT && job_stopping(rd))
         result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal while waiting to retry a batch");
 out:
-    if (b) {
-        if (!b->failed)
-            result_fail(b, PA_FAIL_CANCELLED, "stopped by a signal at a batch boundary");
-        hand_off(rd, b);
-        close_conns(rd); /* whatever state they were left in, the next range starts on fresh sessions */
-    }
+    range_done(rd, b);
     pa_buf_free(&last_id);
 }
 
