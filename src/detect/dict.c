@@ -561,6 +561,20 @@ unsigned pa_det_key_flags(const struct tokens *t)
         for (size_t i = 0; i < PA_ARRAY_LEN(ids); i++)
             if (token_is(t, l, ids[i]))
                 f |= KF_ID;
+        /* machine-made references: a reference word before a code noun, or a locator */
+        static const char *const refs[] = {"confirmation", "booking",   "order",    "tracking", "invoice",
+                                           "ticket",       "voucher",   "coupon",   "promo",    "serial",
+                                           "reservation",  "receipt",   "shipment", "parcel",   "transaction",
+                                           "txn",          "payment",   "refund",   "batch",    "lot",
+                                           "case",         "reference", "ref",      "pnr",      "gift"};
+        static const char *const nouns[] = {"number", "no", "num", "nr", "code", "ref", "reference", "id", "key"};
+        bool noun = token_is(t, l, "locator") || token_is(t, l, "pnr") || token_is(t, l, "confirmation");
+        for (size_t i = 0; i < PA_ARRAY_LEN(nouns) && !noun && l > 0; i++)
+            if (token_is(t, l, nouns[i]))
+                for (size_t j = 0; j < PA_ARRAY_LEN(refs) && !noun; j++)
+                    noun = token_is(t, l - 1, refs[j]);
+        if (noun)
+            f |= KF_CODE;
         static const char *const msgid[] = {"message_id", "msg_id",     "messageid", "in_reply_to",
                                             "references", "content_id", "contentid", "cid"};
         for (size_t i = 0; i < PA_ARRAY_LEN(msgid); i++)

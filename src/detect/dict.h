@@ -19,7 +19,7 @@
 enum { DF_WHOLE = 1 }; /* an entry that matches only a whole key ("pan", never "camera_pan") */
 
 /* What a member name says about its value (pa_det_key_flags; KF_NATIONAL and the identifier, KF_NATID_*, are set by
- * its user for a national_id key: pa_det_natid_key_flags). KF_NATIONAL, KF_VERSION, KF_ID, KF_MSGID and the
+ * its user for a national_id key: pa_det_natid_key_flags). KF_NATIONAL, KF_VERSION, KF_ID, KF_MSGID, KF_CODE and the
  * identifier steer the value detectors (KF_STEER: part of a clean value's memo entry); context.h has the flags of the
  * context engine (bits 6 to 20). */
 enum {
@@ -29,12 +29,16 @@ enum {
     KF_LNG = 8,
     KF_ID = 16,    /* an identifier (id, *_id, *Ids, uuid): a digit run in it is not a card number */
     KF_MSGID = 32, /* a message identifier (message_id, In-Reply-To, References, Content-ID): not an e-mail address */
+    /* a machine-made reference (confirmation_number, booking_ref, tracking_code, voucher_no): the identifiers
+     * without a strong check (DNI/NIE's one letter in 23, NINO's none, PAN's none) are not read into it; bit 21,
+     * above the context engine's flags (context.h) */
+    KF_CODE = 1u << 21,
 };
 /* The identifier a national_id key names (enum pa_natid, validators.h), in these bits of the flags: the key's
  * (struct kinfo, struct vscan) and its dictionary entry's (struct dent: the same bits; DF_* are below them) */
 #define KF_NATID_SHIFT 24
 #define KF_NATID_MASK (0x1fu << KF_NATID_SHIFT)
-#define KF_STEER (KF_NATIONAL | KF_VERSION | KF_ID | KF_MSGID | KF_NATID_MASK)
+#define KF_STEER (KF_NATIONAL | KF_VERSION | KF_ID | KF_MSGID | KF_CODE | KF_NATID_MASK)
 
 #define KEY_WINDOW 256        /* a longer key is normalized from its last 256 bytes: only trailing tokens can match */
 #define MAX_TOKENS KEY_WINDOW /* a token is at least one byte: never reached */

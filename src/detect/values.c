@@ -28,12 +28,20 @@ PA_AT_ANCHOR_(m_phone_national, pa_det_check_phone_national)
 PA_AT_ANCHOR_(m_ssn, pa_det_check_ssn)
 PA_AT_ANCHOR_(m_iban, pa_det_check_iban)
 PA_AT_ANCHOR_(m_mac, pa_det_check_mac)
-PA_AT_ANCHOR_(m_uk_nino, pa_det_check_uk_nino)
-PA_AT_ANCHOR_(m_es_dni, pa_det_check_es_dni)
-PA_AT_ANCHOR_(m_es_nie, pa_det_check_es_nie)
 PA_AT_ANCHOR_(m_it_cf, pa_det_check_it_cf)
-PA_AT_ANCHOR_(m_in_pan, pa_det_check_in_pan)
 #undef PA_AT_ANCHOR_
+/* An identifier without a strong check, not in a machine-made reference's value (KF_CODE: a random 9- or 10-character
+ * code is a DNI once in about 23 / 8-digit shapes, a PAN in a few thousand) */
+#define PA_NOT_IN_CODE_(check_, validator_)                                                                            \
+    static bool check_(struct vscan *v, size_t to)                                                                     \
+    {                                                                                                                  \
+        return !(v->kflags & KF_CODE) && validator_(v->s, v->len, to);                                                 \
+    }
+PA_NOT_IN_CODE_(m_uk_nino, pa_det_check_uk_nino)
+PA_NOT_IN_CODE_(m_es_dni, pa_det_check_es_dni)
+PA_NOT_IN_CODE_(m_es_nie, pa_det_check_es_nie)
+PA_NOT_IN_CODE_(m_in_pan, pa_det_check_in_pan)
+#undef PA_NOT_IN_CODE_
 
 /* An e-mail address, except under a message-identifier key (Message-ID, In-Reply-To, References, Content-ID: the
  * same shape, no mailbox). */
@@ -321,7 +329,10 @@ static inline __attribute__((always_inline)) int scan_body(struct vscan *v, bool
     uint32_t lentag = 0;
     if (v->len <= VMEMO_VALMAX && !v->ncat) {
         bool found;
-        lentag = (uint32_t)v->len | (uint32_t)(v->kflags & KF_STEER) << 16;
+        /* len (<= 256) and the steering flags that change Hyperscan's matches (the identifier a key names does
+         * not: pa_det_scan_natid runs before) */
+        unsigned steer = (v->kflags & (KF_NATIONAL | KF_VERSION | KF_ID | KF_MSGID)) | (v->kflags & KF_CODE ? 64u : 0);
+        lentag = (uint32_t)v->len | (uint32_t)steer << 16;
         mh = memo_hash((const char *)v->s, v->len, lentag);
         mi = memo_find(&c->vmemo, mh, (const char *)v->s, lentag, &found);
         if (found)

@@ -182,6 +182,34 @@ END_TEST
 /* ssn_bare_under_id_key (a public rule name): nine digits with the SSN rules under the SSN's keys, generic keys and
  * the keys of documents without a format of their own (passports, licences), first, as before; a key that names
  * another identifier checks that one instead (an invalid TFN is no SSN because it passes the SSN's rules). */
+/* The identifiers without a strong check are not read into a machine-made reference's value (confirmation numbers,
+ * booking and order references, tracking and voucher codes: random codes of the same length), nor is a company's PAN
+ * into any value; under a key that names the identifier, or in a free text, they are. */
+START_TEST(test_codes)
+{
+    EXPECT_RULE(NULL, "46687946Q", "es_dni");
+    EXPECT_RULE("note", "46687946Q", "es_dni");
+    static const char *const codes[] = {"confirmation_number", "confirmationNumber", "booking_ref",    "order_code",
+                                        "tracking_number",     "voucherCode",        "record_locator", "pnr",
+                                        "reservation_no",      "ticket_id"};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        EXPECT_CLEAN(codes[i], "46687946Q");             /* a DNI's shape and letter */
+        EXPECT_CLEAN(codes[i], "Y8063915-Z");            /* a NIE's */
+        EXPECT_CLEAN(codes[i], "ABCPD1234Z");            /* a PAN's */
+        EXPECT_CLEAN(codes[i], "AB123456C");             /* a NINO's */
+        EXPECT_RULE(codes[i], "911-70-1234", "us_itin"); /* the strong shapes stay */
+    }
+    /* not a reference: a person's document and number */
+    EXPECT_RULE("document_number", "46687946Q", "es_dni");
+    EXPECT_RULE("number", "46687946Q", "es_dni");
+    EXPECT_RULE("dni", "46687946Q", "es_dni");
+    /* a company's PAN: only under a key that names the PAN */
+    EXPECT_CLEAN(NULL, "AAACT0000A");
+    EXPECT_CLEAN("description", "issued to AAACC1234F");
+    EXPECT_RULE("permanent_account_number", "AAACC1234F", "in_pan");
+}
+END_TEST
+
 START_TEST(test_ssn_bare_kept)
 {
     struct rules r = rules_of("ssn", "123456789");
@@ -375,6 +403,7 @@ static Suite *natid_suite(void)
     tcase_add_test(tc, test_under_its_key);
     tcase_add_test(tc, test_under_generic_key);
     tcase_add_test(tc, test_ssn_bare_kept);
+    tcase_add_test(tc, test_codes);
     tcase_add_test(tc, test_lookalikes);
     tcase_add_test(tc, test_documents);
     tcase_add_test(tc, test_partly_masked_keys);
