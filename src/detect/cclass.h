@@ -61,6 +61,17 @@ static inline unsigned char lower(unsigned char c)
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
 
+/* Case-insensitive equality with a lower-case ASCII word. */
+static inline bool ci_eq(const unsigned char *s, size_t n, const char *w)
+{
+    if (strlen(w) != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (lower(s[i]) != (unsigned char)w[i])
+            return false;
+    return true;
+}
+
 /* the string without the blanks around it */
 static inline void trim_space(const unsigned char **s, size_t *n)
 {

@@ -579,27 +579,7 @@ bool pa_det_ctx_handle(const unsigned char *s, size_t n)
     return true;
 }
 
-static void trim(const unsigned char **s, size_t *n)
-{
-    while (*n && is_space((*s)[*n - 1]))
-        (*n)--;
-    while (*n && is_space(**s)) {
-        (*s)++;
-        (*n)--;
-    }
-}
-
 /* ---- data or not ------------------------------------------------------------------------------------------------ */
-
-static bool ci_word(const unsigned char *s, size_t n, const char *w)
-{
-    if (strlen(w) != n)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (lower(s[i]) != (unsigned char)w[i])
-            return false;
-    return true;
-}
 
 /* The value's letters and digits, lower-cased, equal those of the whole key or of its last word ("IP" under sourceIp,
  * "phone_number" under phone_number): the member's own name written as its value. No tokenizing: the key's last word
@@ -628,12 +608,7 @@ static bool same_as_key(const unsigned char *s, size_t n, const unsigned char *k
 
 bool pa_det_ctx_placeholder(const unsigned char *s, size_t n, const char *key, size_t klen)
 {
-    while (n && is_space(s[n - 1]))
-        n--;
-    while (n && is_space(*s)) {
-        s++;
-        n--;
-    }
+    trim_space(&s, &n);
     if (!n)
         return true;
     bool alnum = false;
@@ -646,7 +621,7 @@ bool pa_det_ctx_placeholder(const unsigned char *s, size_t n, const char *key, s
                                         "empty",  "blank", "nan",  "0",           "none given"};
     if (n <= 12)
         for (size_t i = 0; i < PA_ARRAY_LEN(words); i++)
-            if (ci_word(s, n, words[i]))
+            if (ci_eq(s, n, words[i]))
                 return true;
     /* "<email>", "<phone_number>", "{{ email }}": a tag naming the field */
     if (n >= 3 &&
@@ -677,20 +652,16 @@ bool pa_det_ctx_placeholder(const unsigned char *s, size_t n, const char *key, s
      (c) == ']' || (c) == '=' || (c) == '|' || (c) == '_' || (c) == '#' || (c) == ':')
 static const uint8_t not_in_name[256] = {PA_CC_TABLE(PA_CC_NAME_)};
 
-static size_t count_digits(const unsigned char *s, size_t n)
+/* The digits and the letters (any non-ASCII byte counted as a letter) of s, in one pass */
+static void count_classes(const unsigned char *s, size_t n, size_t *digits, size_t *alpha)
 {
-    size_t d = 0;
-    for (size_t i = 0; i < n; i++)
+    size_t d = 0, a = 0;
+    for (size_t i = 0; i < n; i++) {
         d += is_digit(s[i]);
-    return d;
-}
-
-static size_t count_alpha(const unsigned char *s, size_t n)
-{
-    size_t a = 0;
-    for (size_t i = 0; i < n; i++)
         a += is_alpha(s[i]) || s[i] >= 0x80;
-    return a;
+    }
+    *digits = d;
+    *alpha = a;
 }
 
 static bool has_byte(const unsigned char *s, size_t n, unsigned char c)
@@ -765,14 +736,9 @@ static bool has_mac(const unsigned char *s, size_t n)
 
 bool pa_det_ctx_plausible(int cat, const unsigned char *s, size_t n, bool number)
 {
-    while (n && is_space(s[n - 1]))
-        n--;
-    while (n && is_space(*s)) {
-        s++;
-        n--;
-    }
-#define digits count_digits(s, n)
-#define alpha count_alpha(s, n)
+    trim_space(&s, &n);
+    size_t digits, alpha;
+    count_classes(s, n, &digits, &alpha);
     switch (cat) {
     case PA_CAT_EMAIL: {
         const unsigned char *at = memchr(s, '@', n);
@@ -836,8 +802,6 @@ bool pa_det_ctx_plausible(int cat, const unsigned char *s, size_t n, bool number
     }
     default: return true;
     }
-#undef digits
-#undef alpha
 }
 
 /* ---- shapes ----------------------------------------------------------------------------------------------------- */
@@ -894,7 +858,7 @@ static size_t name_words(const unsigned char *s, size_t n, bool digits_ok, size_
 
 bool pa_det_ctx_full_name(const unsigned char *s, size_t n)
 {
-    trim(&s, &n);
+    trim_space(&s, &n);
     if (n < 3 || n > 64)
         return false;
     size_t words, caps = name_words(s, n, false, &words);
@@ -903,7 +867,7 @@ bool pa_det_ctx_full_name(const unsigned char *s, size_t n)
 
 bool pa_det_ctx_person_string(const unsigned char *s, size_t n)
 {
-    trim(&s, &n);
+    trim_space(&s, &n);
     if (n > 512)
         return false;
     size_t e = 0;

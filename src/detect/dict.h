@@ -19,9 +19,10 @@
 enum { DF_WHOLE = 1 }; /* an entry that matches only a whole key ("pan", never "camera_pan") */
 
 /* What a member name says about its value (pa_det_key_flags; KF_NATIONAL and the identifier, KF_NATID_*, are set by
- * its user for a national_id key: pa_det_natid_key_flags). KF_NATIONAL, KF_VERSION, KF_ID, KF_MSGID, KF_CODE and the
- * identifier steer the value detectors (KF_STEER: part of a clean value's memo entry); context.h has the flags of the
- * context engine (bits 6 to 20). */
+ * its user for a national_id key: pa_det_natid_key_flags). KF_NATIONAL, KF_VERSION, KF_ID, KF_MSGID and KF_CODE
+ * steer the value detectors (KF_STEER: part of a clean value's memo entry, kf_steer_tag); the identifier a key names
+ * steers only pa_det_scan_natid, which runs before the memo; context.h has the flags of the context engine (bits 6 to
+ * 20). */
 enum {
     KF_NATIONAL = 1,
     KF_VERSION = 2,
@@ -38,7 +39,12 @@ enum {
  * (struct kinfo, struct vscan) and its dictionary entry's (struct dent: the same bits; DF_* are below them) */
 #define KF_NATID_SHIFT 24
 #define KF_NATID_MASK (0x1fu << KF_NATID_SHIFT)
-#define KF_STEER (KF_NATIONAL | KF_VERSION | KF_ID | KF_MSGID | KF_CODE | KF_NATID_MASK)
+#define KF_STEER (KF_NATIONAL | KF_VERSION | KF_ID | KF_MSGID | KF_CODE)
+/* The steering flags of kf in 7 bits (KF_CODE, bit 21, folded to bit 6), for a memo tag beside a length */
+static inline unsigned kf_steer_tag(unsigned kf)
+{
+    return (kf & KF_STEER & 0x3fu) | (kf & KF_CODE ? 0x40u : 0);
+}
 
 #define KEY_WINDOW 256        /* a longer key is normalized from its last 256 bytes: only trailing tokens can match */
 #define MAX_TOKENS KEY_WINDOW /* a token is at least one byte: never reached */

@@ -130,7 +130,6 @@ struct cobj {
 struct xref {
     const char *p[2];
     uint32_t n[2];
-    bool is_name[2];
     /* ... and the value seen before a label names anything: its bytes and name in the document, what the value
      * detectors found in it */
     const char *vp, *vk;

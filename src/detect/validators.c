@@ -11,18 +11,6 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-/* Case-insensitive equality with a lower-case ASCII word. */
-static bool ci_eq(const unsigned char *s, size_t n, const char *w)
-{
-    size_t wl = strlen(w);
-    if (wl != n)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (lower(s[i]) != (unsigned char)w[i])
-            return false;
-    return true;
-}
-
 static const char *const fake_tlds[] = {
     /* file extensions that look like TLDs (image@2x.png, bundle@1.2.min.js); .zip and .mov are real gTLDs but far
      * more often file names */

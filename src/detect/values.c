@@ -329,10 +329,7 @@ static inline __attribute__((always_inline)) int scan_body(struct vscan *v, bool
     uint32_t lentag = 0;
     if (v->len <= VMEMO_VALMAX && !v->ncat) {
         bool found;
-        /* len (<= 256) and the steering flags that change Hyperscan's matches (the identifier a key names does
-         * not: pa_det_scan_natid runs before) */
-        unsigned steer = (v->kflags & (KF_NATIONAL | KF_VERSION | KF_ID | KF_MSGID)) | (v->kflags & KF_CODE ? 64u : 0);
-        lentag = (uint32_t)v->len | (uint32_t)steer << 16;
+        lentag = (uint32_t)v->len | (uint32_t)kf_steer_tag(v->kflags) << 16; /* len <= 256 */
         mh = memo_hash((const char *)v->s, v->len, lentag);
         mi = memo_find(&c->vmemo, mh, (const char *)v->s, lentag, &found);
         if (found)

@@ -59,7 +59,6 @@ enum {
     CO_SCHEMA = 8,     /* a JSON Schema property definition (type: "string", $ref) */
     CO_X = 16,         /* typed value: its label was seen */
     CO_V = 32,         /* typed value: its value was seen (bytes in v) */
-    CO_XNAME = 64,     /* the label was the "name" member */
     CO_NEEDDATA = 128, /* the key finding still waits for a data leaf */
     CO_NAMED = 256     /* a location with a name: a place */
 };
@@ -515,8 +514,7 @@ static int scan_leaf(struct pa_detect_ctx *c, const unsigned char *s, size_t n, 
 
 /* A typed value's label (X of {X: ..., value: V}) on the object at depth i: its classification to the object's cobj
  * (the first label that names something wins). */
-static void set_label(struct pa_detect_ctx *c, struct pa_jw *w, size_t i, const unsigned char *s, size_t n,
-                      bool is_name)
+static void set_label(struct pa_detect_ctx *c, struct pa_jw *w, size_t i, const unsigned char *s, size_t n)
 {
     const char *rule;
     unsigned xkf;
@@ -525,7 +523,7 @@ static void set_label(struct pa_detect_ctx *c, struct pa_jw *w, size_t i, const 
         return;
     struct cobj *ob = cobj_get(c, w, i);
     if (ob && !(ob->fl & CO_X)) {
-        ob->fl |= CO_X | (is_name ? CO_XNAME : 0);
+        ob->fl |= CO_X;
         ob->xcat = xc;
         ob->xrule = rule;
         ob->xkf = xkf;
@@ -574,7 +572,7 @@ static void typed_ready(struct pa_detect_ctx *c, struct pa_jw *w, struct dslot *
     struct xref *x = &c->xref[top];
     for (unsigned slot = 0; slot < 2; slot++)
         if (ts->fl2 & (slot ? DS2_HASX2 : DS2_HASX))
-            set_label(c, w, top, (const unsigned char *)x->p[slot], x->n[slot], x->is_name[slot]);
+            set_label(c, w, top, (const unsigned char *)x->p[slot], x->n[slot]);
     ts->fl2 &= (uint8_t) ~(DS2_HASX | DS2_HASX2);
     struct cobj *ob = (ts->fl & DS_COBJ) ? cobj_find(c, w, top) : NULL;
     if ((ts->fl2 & DS2_HASV) && ob && (ob->fl & CO_X)) {
@@ -586,16 +584,15 @@ static void typed_ready(struct pa_detect_ctx *c, struct pa_jw *w, struct dslot *
 /* A typed value's label: kept as a reference into the document until the object has a value too (labels are
  * classified only in objects that do); decoded labels, deep objects and third labels are classified at once. */
 static void label_seen(struct pa_detect_ctx *c, struct pa_jw *w, struct dslot *ts, size_t top, const unsigned char *s,
-                       size_t n, bool is_name)
+                       size_t n)
 {
     struct xref *x = xref_at(c, top);
     if (!x || !in_doc(c, (const char *)s, n) || (ts->fl2 & DS2_HASX2)) {
-        set_label(c, w, top, s, n, is_name);
+        set_label(c, w, top, s, n);
     } else {
         unsigned slot = (ts->fl2 & DS2_HASX) ? 1 : 0;
         x->p[slot] = (const char *)s;
         x->n[slot] = (uint32_t)n;
-        x->is_name[slot] = is_name;
         ts->fl2 |= slot ? DS2_HASX2 : DS2_HASX;
     }
     struct cobj *ob = (ts->fl & DS_COBJ) ? cobj_find(c, w, top) : NULL;
@@ -703,7 +700,7 @@ static void member_says(struct pa_detect_ctx *c, struct pa_jw *w, struct leaf *l
             ob->ekind = 1;
     }
     if (kf & KF_TX)
-        label_seen(c, w, l->ts, top, s, n, l->klen == 4 && memcmp(l->key, "name", 4) == 0);
+        label_seen(c, w, l->ts, top, s, n);
     /* person strings and full names under a person's role or a user name */
     if (((kf & KF_ROLE) && (pa_det_ctx_person_string(s, n) || pa_det_ctx_full_name(s, n))) ||
         ((kf & KF_USERNAME) && pa_det_ctx_full_name(s, n))) {
@@ -726,7 +723,7 @@ static void label_in_box(struct pa_detect_ctx *c, struct pa_jw *w, const unsigne
         if (ob && pa_det_ctx_schema_type(s, n))
             ob->fl |= CO_SCHEMA;
         if (ob && !(ob->fl & CO_X))
-            set_label(c, w, i - 1, s, n, false);
+            set_label(c, w, i - 1, s, n);
         return;
     }
 }
