@@ -470,15 +470,13 @@ static void describe_scanned(struct daemon *d)
  * session is read-only), else the store's only database (the scanned one unreachable at start). 0: not known. */
 static int store_database_id(struct daemon *d, PGconn *conn, struct pa_err *e)
 {
-    if (d->database_id > 0)
-        return 0;
-    bool adopted;
+    bool known = d->server.database[0], adopted;
     int id = 0;
-    if (d->server.database[0] && pa_findings_database(conn, &d->server, false, &id, &adopted, e) != 0)
+    if (known ? pa_findings_database(conn, &d->server, false, &id, &adopted, e)
+              : pa_findings_only_database(conn, &id, e))
         return -1;
-    if (!d->server.database[0] && pa_findings_only_database(conn, &id, e) != 0)
-        return -1;
-    d->database_id = d->server.database[0] ? id : 0; /* the only one is a guess for now, not kept */
+    if (known)
+        d->database_id = id; /* the only one is a guess for now, not kept */
     return id;
 }
 
@@ -634,13 +632,6 @@ static void obs_surface_done(void *arg, const struct pa_surface_result *r)
         const char *lu[] = {r->table, r->surface->column, pa_scan_unread_reason_name((enum pa_unread_reason)u)};
         pa_metric_set(d->unread, lu, r->unread[u] >= 0 ? (double)r->unread[u] : NAN);
     }
-    if (r->retries[PA_FAIL_RECOVERY_CONFLICT] == 0) {
-        /* the series exists from the surface's first scan at 0, so increase() sees the first retry */
-        const char *lr[] = {r->table, r->surface->column, pa_fail_reason_name(PA_FAIL_RECOVERY_CONFLICT)};
-        pa_metric_add(d->retries, lr, 0);
-    }
-    if (r->oversized_documents == 0)
-        pa_metric_add(d->oversized, l, 0);
     watchdog(d);
 }
 

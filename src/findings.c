@@ -91,9 +91,7 @@ void pa_catcounts_free(struct pa_catcounts *c)
     c->n = 0;
 }
 
-/* The installed versions: missing[i] says whether pa_sql_files[i] is not installed. Returns the highest installed
- * version (0: no schema), or -1 with e set. */
-static int installed_versions(PGconn *conn, bool *missing, struct pa_err *e)
+int pa_findings_missing_files(PGconn *conn, bool *missing, struct pa_err *e)
 {
     for (unsigned i = 0; i < pa_sql_files_count; i++)
         missing[i] = true;
@@ -143,27 +141,6 @@ static void denied_query(struct pa_buf *sql)
                         "   ELSE has_table_privilege(p.obj, p.priv) END END");
 }
 
-void pa_findings_explain_denied(PGconn *conn, struct pa_err *e)
-{
-    if (!pa_err_sqlstate_is(e, "42501") || PQstatus(conn) != CONNECTION_OK || PQtransactionStatus(conn) != PQTRANS_IDLE)
-        return;
-    /* The server names the object, not the privilege: ask which of the grants --print-grants prints for the
-     * findings schema this role lacks, and name them as statements to run. */
-    struct pa_buf sql;
-    pa_buf_init(&sql);
-    denied_query(&sql);
-    PGresult *r = PQexec(conn, sql.data);
-    pa_buf_free(&sql);
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
-        pa_err_append(e, "; the role lacks: %s (see pii-auditd --print-grants)", PQgetvalue(r, 0, 0));
-    PQclear(r);
-}
-
-int pa_findings_missing_files(PGconn *conn, bool *missing, struct pa_err *e)
-{
-    return installed_versions(conn, missing, e);
-}
-
 int pa_findings_missing_grants(PGconn *conn, struct pa_buf *out, struct pa_err *e)
 {
     struct pa_buf sql;
@@ -179,20 +156,45 @@ int pa_findings_missing_grants(PGconn *conn, struct pa_buf *out, struct pa_err *
     return 0;
 }
 
+void pa_findings_explain_denied(PGconn *conn, struct pa_err *e)
+{
+    if (!pa_err_sqlstate_is(e, "42501") || PQstatus(conn) != CONNECTION_OK || PQtransactionStatus(conn) != PQTRANS_IDLE)
+        return;
+    /* The server names the object, not the privilege: ask which of the grants --print-grants prints for the
+     * findings schema this role lacks, and name them as statements to run. */
+    struct pa_err ignored;
+    struct pa_buf lacks;
+    pa_buf_init(&lacks);
+    if (pa_findings_missing_grants(conn, &lacks, &ignored) == 0 && lacks.len)
+        pa_err_append(e, "; the role lacks: %s (see pii-auditd --print-grants)", lacks.data);
+    pa_buf_free(&lacks);
+}
+
+int pa_findings_schema_too_new(int top, struct pa_err *e)
+{
+    if (top <= PA_SCHEMA_VERSION)
+        return 0;
+    return pa_err_set(e, PA_FAIL_SCHEMA,
+                      "the findings schema is version %d, newer than this pii-auditd understands (%d): upgrade "
+                      "pii-auditd",
+                      top, PA_SCHEMA_VERSION);
+}
+
 int pa_findings_check_schema(PGconn *conn, struct pa_err *e)
 {
     bool missing[pa_sql_files_count + 1];
-    int v = installed_versions(conn, missing, e);
+    int v = pa_findings_missing_files(conn, missing, e);
     if (v < 0) {
         pa_findings_explain_denied(conn, e);
         return -1;
     }
-    if (v > PA_SCHEMA_VERSION) {
-        return pa_err_set(
-            e, PA_FAIL_SCHEMA,
-            "the findings schema is version %d, newer than this pii-auditd understands (%d): upgrade pii-auditd", v,
-            PA_SCHEMA_VERSION);
-    }
+    return pa_findings_schema_error(v, missing, e);
+}
+
+int pa_findings_schema_error(int v, const bool *missing, struct pa_err *e)
+{
+    if (pa_findings_schema_too_new(v, e) != 0)
+        return -1;
     char files[512] = "";
     size_t off = 0;
     for (unsigned i = 0; i < pa_sql_files_count; i++)
@@ -210,11 +212,8 @@ int pa_findings_check_schema(PGconn *conn, struct pa_err *e)
         files);
 }
 
-int pa_findings_init_db(PGconn *conn, struct pa_err *e)
+int pa_findings_init_db(PGconn *conn, const bool *missing, struct pa_err *e)
 {
-    bool missing[pa_sql_files_count + 1];
-    if (installed_versions(conn, missing, e) < 0)
-        return -1;
     for (unsigned i = 0; i < pa_sql_files_count; i++) {
         if (!missing[i])
             continue;

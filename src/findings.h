@@ -43,6 +43,10 @@ void pa_catcounts_free(struct pa_catcounts *c);
 
 /* Check schema_version. 0 when current; -1 with a message saying exactly which file(s) to apply. */
 int pa_findings_check_schema(PGconn *conn, struct pa_err *e);
+/* The same verdict on what pa_findings_missing_files returned (top >= 0 and its missing[]). */
+int pa_findings_schema_error(int top, const bool *missing, struct pa_err *e);
+/* -1 with e set when the highest installed version top is newer than this pii-auditd understands; else 0. */
+int pa_findings_schema_too_new(int top, struct pa_err *e);
 /* When e is a permission error (SQLSTATE 42501) and conn is idle, append to its message the findings-schema grants
  * the role lacks (grants.h), as GRANT statements: the server's message names the object but not the privilege. */
 void pa_findings_explain_denied(PGconn *conn, struct pa_err *e);
@@ -52,8 +56,9 @@ int pa_findings_missing_files(PGconn *conn, bool *missing, struct pa_err *e);
 /* The findings-schema grants (grants.h) the connection's role lacks, as GRANT statements joined by "; ", appended
  * to out (nothing when it has them all). 0, or -1 with e set. */
 int pa_findings_missing_grants(PGconn *conn, struct pa_buf *out, struct pa_err *e);
-/* Apply the embedded sql/NNN_*.sql files not installed yet, in order (--init-db). */
-int pa_findings_init_db(PGconn *conn, struct pa_err *e);
+/* Apply the embedded sql/NNN_*.sql files not installed yet (missing[], from pa_findings_missing_files), in order
+ * (--init-db). */
+int pa_findings_init_db(PGconn *conn, const bool *missing, struct pa_err *e);
 
 /* The store's id of the scanned database s (pii_audit.databases), into *id. With claim (a scan that writes): a
  * database seen for the first time adopts the rows recorded before schema version 2 when an unclaimed identity

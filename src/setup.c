@@ -106,17 +106,14 @@ int pa_setup_init_db(const struct pa_config *cfg, const char *config_path)
     int top = pa_findings_missing_files(conn, missing, &e);
     if (top < 0)
         goto failed;
-    if (top > PA_SCHEMA_VERSION) {
-        fprintf(stderr,
-                "pii-auditd: the findings schema is version %d, newer than this pii-auditd understands (%d): "
-                "upgrade pii-auditd\n",
-                top, PA_SCHEMA_VERSION);
+    if (pa_findings_schema_too_new(top, &e) != 0) {
+        fprintf(stderr, "pii-auditd: %s\n", e.msg);
         goto out;
     }
     bool any = false;
     for (unsigned i = 0; i < pa_sql_files_count; i++)
         any = any || missing[i];
-    if (any && pa_findings_init_db(conn, &e) != 0)
+    if (any && pa_findings_init_db(conn, missing, &e) != 0)
         goto failed;
     char list[256];
     for (unsigned i = 0; i < pa_sql_files_count; i++)
@@ -146,11 +143,8 @@ int pa_setup_print_init_sql(FILE *out, const struct pa_config *cfg, const char *
         struct pa_err e;
         PGconn *conn = pa_db_open(cfg, PA_DB_STORE_READ_ONLY, &e);
         int top = conn ? pa_findings_missing_files(conn, missing, &e) : -1;
-        if (top > PA_SCHEMA_VERSION) {
-            fprintf(stderr,
-                    "pii-auditd: the findings schema is version %d, newer than this pii-auditd understands "
-                    "(%d): upgrade pii-auditd\n",
-                    top, PA_SCHEMA_VERSION);
+        if (top > 0 && pa_findings_schema_too_new(top, &e) != 0) {
+            fprintf(stderr, "pii-auditd: %s\n", e.msg);
             PQfinish(conn);
             return PA_EXIT_FAILED;
         }
@@ -315,7 +309,7 @@ static PGconn *check_store(struct preflight *p, const struct pa_config *cfg)
         say(p, OK, "findings database: the scanned database (no findings.conninfo), writable");
     bool missing[pa_sql_files_count + 1];
     int top = pa_findings_missing_files(conn, missing, &e);
-    if (top < 0 || pa_findings_check_schema(conn, &e) != 0) {
+    if (top < 0 || pa_findings_schema_error(top, missing, &e) != 0) {
         if (top < 0)
             pa_findings_explain_denied(conn, &e);
         say(p, FAIL, "findings schema: %s", e.msg);
@@ -330,7 +324,6 @@ static PGconn *check_store(struct preflight *p, const struct pa_config *cfg)
     }
     struct pa_buf lacks;
     pa_buf_init(&lacks);
-    pa_buf_appends(&lacks, "");
     if (pa_findings_missing_grants(conn, &lacks, &e) != 0)
         say(p, FAIL, "findings grants: cannot check: %s", e.msg);
     else if (lacks.len)
