@@ -534,9 +534,7 @@ static bool retry_wanted(struct reader *rd, struct batch_result *b, int attempt,
     long long max = rd->pool->p.cfg->retry_attempts;
     if (b->err.reason != PA_FAIL_RECOVERY_CONFLICT || attempt >= max || job_stopping(rd))
         return false;
-    double wait = attempt < 5 ? (double)(1 << attempt) : 30;
-    if (wait > 30)
-        wait = 30;
+    double wait = pa_retry_wait(attempt);
     pa_warn("%s: %s; retry %d of %lld in %.0fs, from %s", rd->job->surface, b->err.msg, attempt + 1, max, wait, from);
     for (double until = pa_now_monotonic() + wait; pa_now_monotonic() < until;) {
         if (job_stopping(rd))

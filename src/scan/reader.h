@@ -101,4 +101,11 @@ struct batch_result *pa_pool_next(struct scan_pool *pool, bool start_wanted, boo
 /* The coordinator is done with b: its reader may fill the slot again. */
 void pa_pool_release(struct scan_pool *pool, struct batch_result *b);
 
+/* The wait before retry number attempt + 1 of a read a hot standby cancelled: 1 s, doubling, at most 30 s (the
+ * readers' batches and the coordinator's own queries alike). */
+static inline double pa_retry_wait(int attempt)
+{
+    return attempt < 5 ? (double)(1 << attempt) : 30;
+}
+
 #endif

@@ -392,7 +392,7 @@ static bool retry_on_scan_conn(struct scan_state *st, struct pa_surface_result *
     bool stopping = st->opts->stop && *st->opts->stop;
     if (e->reason != PA_FAIL_RECOVERY_CONFLICT || *attempt >= st->cfg->retry_attempts || stopping)
         return false;
-    double wait = *attempt < 5 ? (double)(1 << *attempt) : 30;
+    double wait = pa_retry_wait(*attempt);
     pa_warn("%s: %s; retry %d of %lld in %.0fs: %s", r->surface->name, e->msg, *attempt + 1, st->cfg->retry_attempts,
             wait, what);
     for (double until = pa_now_monotonic() + wait; pa_now_monotonic() < until;) {
@@ -516,15 +516,14 @@ static bool finish_step(struct scan_state *st, struct surface_job *job)
     if (job->step == STEP_TAIL) {
         if (!store_for_step(st, job))
             return false;
-        char kind[96], oid_s[16];
+        char kind[96];
         pa_plan_watermark_kind(s, kind, sizeof kind);
-        snprintf(oid_s, sizeof oid_s, "%s", job->info.oid);
         char wx[32];
         snprintf(wx, sizeof wx, "%llu", job->wm.xid);
         struct pa_watermark_rec w = {.watermark = wx,
                                      .changed_watermark = s->changed_column ? job->wm.changed : NULL,
                                      .kind = kind,
-                                     .relation_oid = atoll(oid_s)};
+                                     .relation_oid = atoll(job->info.oid)};
         struct pa_surface_key k = key_of(st, r);
         if (pa_findings_set_watermark(st->store_conn, st->scan_id, &k, job->info.id_column, job->info.id_type, &w,
                                       &e) != 0) {
@@ -538,8 +537,8 @@ static bool finish_step(struct scan_state *st, struct surface_job *job)
             return false;
         char kind[96], wx[32];
         pa_plan_watermark_kind(s, kind, sizeof kind);
-        snprintf(wx, sizeof wx, "%llu", pa_plan_wm_xid(job->pass_watermark ? job->pass_watermark : job->wm_text));
         const char *pw = job->pass_watermark ? job->pass_watermark : job->wm_text;
+        snprintf(wx, sizeof wx, "%llu", pa_plan_wm_xid(pw));
         /* a pass begun before changed_column was set has no time to start from: no baseline then */
         bool baseline = job->baseline && (!s->changed_column || *pa_plan_wm_changed(pw));
         struct pa_watermark_rec w = {.watermark = wx,
