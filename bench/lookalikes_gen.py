@@ -10,7 +10,8 @@ count and seed give the same bytes on any machine (random.Random(seed), no clock
 
 Nothing here is personal data: no e-mail address, phone number, person's name, street address of a person, birth
 date, IP address of a client, device or advertising id, or coordinates of a person. Identifiers are of orders,
-products, ads, campaigns, events and machines; places are shops, warehouses and venues; placeholders are empty.
+products, ads, campaigns, events and machines (and random reference codes: confirmation numbers,
+booking references, voucher and tracking codes); places are shops, warehouses and venues; placeholders are empty.
 """
 import argparse
 import hashlib
@@ -61,6 +62,12 @@ RESOURCE = ['module.checkout.aws_lambda_function.order_webhook', 'aws_sqs_queue.
 class Gen:
     def __init__(self, seed):
         self.r = random.Random(seed)
+        self.rc = random.Random(seed + 1)  # the reference codes: their own stream, so the other fields stay as they were
+
+    def ref_code(self):
+        """A machine-made reference (confirmation number, booking reference, voucher code): 8 to 10 upper-case
+        letters and digits, as random as they come; 1 in about 2,400 of the 10-character ones has a PAN's shape."""
+        return ''.join(self.rc.choice('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789') for _ in range(self.rc.randint(8, 10)))
 
     # --- identifiers -------------------------------------------------------------------------------------------
     def digits(self, n, first='123456789'):
@@ -278,6 +285,8 @@ class Gen:
              'tax_lines': [{'title': 'State Tax', 'rate': 0.0725, 'price': '3.48',
                             'jurisdiction_code': self.postal_like()}]}
         o.update(self.empty_contact())
+        o['confirmation_number'] = self.ref_code()
+        o['discount_codes'] = [{'code': 'WELCOME10', 'voucher_code': self.ref_code()}]
         if self.r.random() < 0.5:
             o['billing_address'] = {'first_name': None, 'last_name': None, 'address1': None, 'city': None,
                                     'zip': None, 'country_code': None, 'phone': None}
@@ -366,7 +375,8 @@ class Gen:
                                  'content_id': f'cid:part1.{self.hexstr(8).upper()}.{self.hexstr(8).upper()}@{dom}'}],
                 'html': f'<img src="cid:part1.{self.hexstr(8).upper()}.{self.hexstr(8).upper()}@{dom}" alt="logo">'
                         f'<p>Order {self.r.randint(1001, 99999)} ships from {self.pick(FACILITY)}.</p>',
-                'order_id': self.id_value(13), 'checkout_id': self.id_value(14)}
+                'order_id': self.id_value(13), 'checkout_id': self.id_value(14),
+                'booking_reference': self.ref_code(), 'tracking_number': self.ref_code()}
 
     def deployment(self):
         return {'event': 'infra_change', 'id': self.uuid(), 'at': self.iso(),
